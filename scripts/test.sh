@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every test project of Parley and prints the totals as "N passed, N failed, N skipped".
+# Exits non-zero if any test failed or if no test ran at all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+results="${PARLEY_TEST_RESULTS:-$PWD/TestResults}"
+rm -rf "$results"
+mkdir -p "$results"
+
+status=0
+dotnet test Parley.slnx -c Release --logger "trx" --results-directory "$results" "$@" || status=$?
+
+passed=0 failed=0 skipped=0 total=0
+shopt -s nullglob
+for trx in "$results"/*.trx; do
+    counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+    get() { printf '%s' "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*'; }
+    t=$(get total); p=$(get passed); f=$(get failed); e=$(get error); n=$(get notExecuted)
+    total=$((total + t)); passed=$((passed + p)); failed=$((failed + f + e)); skipped=$((skipped + n))
+done
+
+if [ "$total" -eq 0 ]; then
+    echo "No test ran." >&2
+    status=1
+fi
+if [ "$failed" -gt 0 ] && [ "$status" -eq 0 ]; then
+    status=1
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+exit "$status"

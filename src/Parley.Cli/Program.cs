@@ -1,0 +1,4 @@
+using System.CommandLine;
+using Parley.Cli;
+
+return ParleyCommand.Build().Parse(args).Invoke();
