@@ -116,7 +116,13 @@ public static class TreeMath
     /// <summary>The lowest common ancestor of two nodes.</summary>
     public static NodeIndex CommonAncestor(NodeIndex x, NodeIndex y)
     {
-        if (x == y)
+        // One node may be an ancestor of the other (RFC 9420 Appendix C, common_ancestor_direct).
+        int lx = Level(x) + 1, ly = Level(y) + 1;
+        if (lx <= ly && (x.Value >> ly) == (y.Value >> ly))
+        {
+            return y;
+        }
+        if (ly <= lx && (x.Value >> lx) == (y.Value >> lx))
         {
             return x;
         }

@@ -1,0 +1,107 @@
+// RFC 9180 §7.1.1 (SerializePublicKey: uncompressed SEC1 point) and §7.1.2 (SerializePrivateKey:
+// fixed-length big-endian scalar) for the NIST curves P-256, P-384 and P-521 (SEC 1, FIPS 186-5).
+using System.Security.Cryptography;
+
+namespace Parley.Mls.Crypto;
+
+/// <summary>A NIST prime curve with the fixed-length encodings MLS and HPKE use for its keys:
+/// private key = big-endian scalar of the field size, public key = 0x04 || X || Y.</summary>
+internal sealed class NistCurve
+{
+    public static readonly NistCurve P256 = new(ECCurve.NamedCurves.nistP256, 32);
+    public static readonly NistCurve P384 = new(ECCurve.NamedCurves.nistP384, 48);
+    public static readonly NistCurve P521 = new(ECCurve.NamedCurves.nistP521, 66);
+
+    private readonly byte[] _order;
+
+    private NistCurve(ECCurve curve, int fieldLength)
+    {
+        Curve = curve;
+        FieldLength = fieldLength;
+        using var ec = ECDiffieHellman.Create(curve);
+        byte[] order = ec.ExportExplicitParameters(false).Curve.Order!;
+        _order = new byte[fieldLength];
+        order.CopyTo(_order.AsSpan(fieldLength - order.Length));
+    }
+
+    public ECCurve Curve { get; }
+
+    /// <summary>Length of a coordinate and of a serialized private key.</summary>
+    public int FieldLength { get; }
+
+    /// <summary>Length of a serialized (uncompressed) public key.</summary>
+    public int PublicKeyLength => 1 + 2 * FieldLength;
+
+    /// <summary>Whether <paramref name="scalar"/> (big-endian, FieldLength bytes) lies in [1, n - 1].</summary>
+    public bool IsValidScalar(ReadOnlySpan<byte> scalar)
+    {
+        if (scalar.Length != FieldLength || !scalar.ContainsAnyExcept((byte)0))
+        {
+            return false;
+        }
+
+        return scalar.SequenceCompareTo(_order) < 0;
+    }
+
+    /// <summary>Private-key parameters; the caller zeroes <see cref="ECParameters.D"/> when done.</summary>
+    public ECParameters PrivateParameters(ReadOnlySpan<byte> privateKey)
+    {
+        if (privateKey.Length != FieldLength)
+        {
+            throw new ArgumentException($"The private key must be {FieldLength} bytes.", nameof(privateKey));
+        }
+
+        return new ECParameters { Curve = Curve, D = privateKey.ToArray() };
+    }
+
+    /// <summary>Parses 0x04 || X || Y; false when the encoding is malformed (curve membership is
+    /// checked when the parameters are imported).</summary>
+    public bool TryPublicParameters(ReadOnlySpan<byte> publicKey, out ECParameters parameters)
+    {
+        parameters = default;
+        if (publicKey.Length != PublicKeyLength || publicKey[0] != 0x04)
+        {
+            return false;
+        }
+
+        parameters = new ECParameters
+        {
+            Curve = Curve,
+            Q = new ECPoint
+            {
+                X = publicKey.Slice(1, FieldLength).ToArray(),
+                Y = publicKey.Slice(1 + FieldLength, FieldLength).ToArray(),
+            },
+        };
+        return true;
+    }
+
+    /// <summary>0x04 || X || Y, each coordinate left-padded to the field length.</summary>
+    public byte[] SerializePublicKey(ECPoint q)
+    {
+        byte[] output = new byte[PublicKeyLength];
+        output[0] = 0x04;
+        WritePadded(q.X!, output.AsSpan(1, FieldLength));
+        WritePadded(q.Y!, output.AsSpan(1 + FieldLength, FieldLength));
+        return output;
+    }
+
+    /// <summary>The private scalar left-padded to the field length.</summary>
+    public byte[] SerializePrivateKey(byte[] d)
+    {
+        byte[] output = new byte[FieldLength];
+        WritePadded(d, output);
+        return output;
+    }
+
+    private static void WritePadded(ReadOnlySpan<byte> value, Span<byte> output)
+    {
+        if (value.Length > output.Length)
+        {
+            throw new CryptographicException("An elliptic-curve value is longer than the field.");
+        }
+
+        output[..^value.Length].Clear();
+        value.CopyTo(output[^value.Length..]);
+    }
+}

@@ -1,0 +1,230 @@
+// RFC 9420 §6.3 (encoding and decoding a private message), §6.3.1 (content encryption) and
+// §6.3.2 (sender data encryption).
+//
+//   key, nonce        = ratchet_key_[sender]_[generation], ratchet_nonce_[sender]_[generation]
+//                       (handshake ratchet for proposals and commits, application ratchet otherwise)
+//   nonce'            = nonce with its first 4 bytes XORed with reuse_guard
+//   ciphertext        = AEAD.Seal(key, nonce', PrivateContentAAD, PrivateMessageContent)
+//   sender_data_key   = ExpandWithLabel(sender_data_secret, "key", ciphertext_sample, AEAD.Nk)
+//   sender_data_nonce = ExpandWithLabel(sender_data_secret, "nonce", ciphertext_sample, AEAD.Nn)
+//   encrypted_sender_data = AEAD.Seal(sender_data_key, sender_data_nonce, SenderDataAAD, SenderData)
+using System.Security.Cryptography;
+using Parley.Mls.Codec;
+using Parley.Mls.Crypto;
+using Parley.Mls.KeySchedule;
+using Parley.Mls.Messages;
+using Parley.Mls.Tree;
+
+namespace Parley.Mls.Framing;
+
+public static partial class MessageProtection
+{
+    private const int AeadTagLength = 16;
+
+    /// <summary>Encrypts signed content (wire format mls_private_message, sent by a member) into a
+    /// PrivateMessage with the sender's next key from <paramref name="secretTree"/>, a fresh reuse
+    /// guard and the epoch's <paramref name="senderDataSecret"/>, padding the plaintext as
+    /// <paramref name="padding"/> says.</summary>
+    public static PrivateMessage ProtectPrivate(CipherSuite suite, AuthenticatedContent content, SecretTree secretTree,
+        ReadOnlySpan<byte> senderDataSecret, PaddingPolicy padding = default)
+    {
+        ArgumentNullException.ThrowIfNull(suite);
+        ArgumentNullException.ThrowIfNull(content);
+        ArgumentNullException.ThrowIfNull(secretTree);
+        if (content.WireFormat != WireFormat.MlsPrivateMessage)
+        {
+            throw new ArgumentException("The content was signed for a PublicMessage.", nameof(content));
+        }
+        var framed = content.Content;
+        CheckSendable(WireFormat.MlsPrivateMessage, framed);
+        CheckConfirmationTag(content);
+        var leaf = framed.Sender.LeafIndex;
+        if (leaf.Value >= secretTree.LeafCount)
+        {
+            throw new ArgumentException($"The sender ({leaf}) is outside the secret tree of {secretTree.LeafCount} leaves.", nameof(content));
+        }
+
+        // PrivateMessageContent: the body as the content type says, the auth data, then zeros.
+        var plaintext = new TlsWriter(EstimatePlaintextLength(content, padding));
+        byte[] ciphertext;
+        Span<byte> reuseGuard = stackalloc byte[SenderData.ReuseGuardLength];
+        uint generation;
+        try
+        {
+            FramedContent.WriteBody(plaintext, framed.ContentType, framed.ApplicationData, framed.Proposal, framed.Commit);
+            content.Auth.Encode(plaintext, framed.ContentType);
+            WriteZeros(plaintext, padding.PaddingFor(plaintext.Length));
+
+            byte[] aad = new PrivateContentAad(framed.GroupId, framed.Epoch, framed.ContentType, framed.AuthenticatedData).ToBytes();
+            RandomNumberGenerator.Fill(reuseGuard);
+            using var key = secretTree.NextForSending(leaf, RatchetTypeOf(framed.ContentType));
+            generation = key.Generation;
+            Span<byte> nonce = stackalloc byte[key.Nonce.Length];
+            GuardNonce(key.Nonce, reuseGuard, nonce);
+            ciphertext = suite.AeadSeal(key.Key, nonce, aad, plaintext.WrittenSpan);
+            CryptographicOperations.ZeroMemory(nonce);
+        }
+        finally
+        {
+            plaintext.Clear();
+        }
+
+        byte[] encryptedSenderData = SealSenderData(suite, senderDataSecret, framed, ciphertext,
+            new SenderData(leaf, generation, reuseGuard.ToArray()));
+        return new PrivateMessage(framed.GroupId, framed.Epoch, framed.ContentType, framed.AuthenticatedData,
+            encryptedSenderData, ciphertext);
+    }
+
+    /// <summary>Decrypts a PrivateMessage of the group's current <paramref name="context"/>: checks
+    /// group id and epoch, decrypts the sender data, checks that the sender leaf is in the tree and
+    /// (when given) that <paramref name="isMember"/> holds for it, then decrypts the content with that
+    /// sender's key of the stated generation. A message that fails to decrypt consumes no key, so the
+    /// genuine message of that generation still decrypts; a replay fails. The signature is not
+    /// checked here: use <see cref="VerifySignature"/> with the sender's key.</summary>
+    public static UnprotectedPrivateMessage UnprotectPrivate(CipherSuite suite, PrivateMessage message, GroupContext context,
+        SecretTree secretTree, ReadOnlySpan<byte> senderDataSecret, Func<LeafIndex, bool>? isMember = null)
+    {
+        ArgumentNullException.ThrowIfNull(suite);
+        ArgumentNullException.ThrowIfNull(message);
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(secretTree);
+        CheckGroupAndEpoch(message.GroupId, message.Epoch, context, "private message");
+
+        var senderData = OpenSenderData(suite, senderDataSecret, message);
+        var leaf = senderData.LeafIndex;
+        if (leaf.Value >= secretTree.LeafCount || (isMember is not null && !isMember(leaf)))
+        {
+            throw new MlsProtocolException($"The private message's sender ({leaf}) is not a member of the group.");
+        }
+
+        byte[] aad = new PrivateContentAad(message.GroupId, message.Epoch, message.ContentType, message.AuthenticatedData).ToBytes();
+        byte[] plaintext = OpenContent(suite, secretTree, leaf, RatchetTypeOf(message.ContentType), senderData, aad, message.Ciphertext);
+        try
+        {
+            var (applicationData, proposal, commit, auth) = ReadPrivateMessageContent(plaintext, message.ContentType);
+            var framed = new FramedContent(message.GroupId, message.Epoch, Sender.Member(leaf), message.AuthenticatedData,
+                message.ContentType, applicationData, proposal, commit);
+            return new UnprotectedPrivateMessage(
+                new AuthenticatedContent(WireFormat.MlsPrivateMessage, framed, auth), leaf, senderData.Generation);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plaintext);
+        }
+    }
+
+    private static RatchetType RatchetTypeOf(ContentType contentType)
+        => contentType == ContentType.Application ? RatchetType.Application : RatchetType.Handshake;
+
+    private static int EstimatePlaintextLength(AuthenticatedContent content, PaddingPolicy padding)
+    {
+        long length = 16L + (content.Content.ApplicationData?.Length ?? 512) + content.Auth.Signature.Length
+                      + (content.Auth.ConfirmationTag?.Length ?? 0) + padding.BlockSize;
+        return (int)Math.Min(length, int.MaxValue / 2);
+    }
+
+    private static void WriteZeros(TlsWriter writer, int count)
+    {
+        Span<byte> zeros = stackalloc byte[256];
+        zeros.Clear();
+        for (int left = count; left > 0; left -= zeros.Length)
+        {
+            writer.WriteBytes(zeros[..Math.Min(left, zeros.Length)]);
+        }
+    }
+
+    // RFC 9420 §6.3.1: "the first four bytes of the nonce are XORed with the reuse_guard".
+    private static void GuardNonce(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> reuseGuard, Span<byte> guarded)
+    {
+        nonce.CopyTo(guarded);
+        for (int i = 0; i < reuseGuard.Length; i++)
+        {
+            guarded[i] ^= reuseGuard[i];
+        }
+    }
+
+    private static byte[] SealSenderData(CipherSuite suite, ReadOnlySpan<byte> senderDataSecret, FramedContent framed,
+        byte[] ciphertext, SenderData senderData)
+    {
+        byte[] aad = new SenderDataAad(framed.GroupId, framed.Epoch, framed.ContentType).ToBytes();
+        var (key, nonce) = SenderDataKeys.Derive(suite, senderDataSecret, ciphertext);
+        try
+        {
+            return suite.AeadSeal(key, nonce, aad, senderData.ToBytes());
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+            CryptographicOperations.ZeroMemory(nonce);
+        }
+    }
+
+    private static SenderData OpenSenderData(CipherSuite suite, ReadOnlySpan<byte> senderDataSecret, PrivateMessage message)
+    {
+        byte[] aad = new SenderDataAad(message.GroupId, message.Epoch, message.ContentType).ToBytes();
+        var (key, nonce) = SenderDataKeys.Derive(suite, senderDataSecret, message.Ciphertext);
+        byte[]? plaintext;
+        try
+        {
+            plaintext = suite.AeadOpen(key, nonce, aad, message.EncryptedSenderData);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+            CryptographicOperations.ZeroMemory(nonce);
+        }
+        if (plaintext is null)
+        {
+            throw new MlsProtocolException("The private message's sender data could not be decrypted.");
+        }
+        return TlsReader.Decode(plaintext, SenderData.Decode);
+    }
+
+    // Takes the key for the sender's generation, but gives it back to the epoch's key state when the
+    // content does not authenticate: a forged or tampered copy must not burn the key of the genuine one.
+    private static byte[] OpenContent(CipherSuite suite, SecretTree secretTree, LeafIndex leaf, RatchetType type,
+        SenderData senderData, byte[] aad, byte[] ciphertext)
+    {
+        var key = UnconfirmedKeys.Take(secretTree, leaf, type, senderData.Generation)
+                  ?? secretTree.GetForReceiving(leaf, type, senderData.Generation);
+        byte[]? plaintext;
+        Span<byte> nonce = stackalloc byte[key.Nonce.Length];
+        try
+        {
+            GuardNonce(key.Nonce, senderData.ReuseGuard, nonce);
+            plaintext = suite.AeadOpen(key.Key, nonce, aad, ciphertext);
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(nonce);
+        }
+
+        if (plaintext is null)
+        {
+            UnconfirmedKeys.Hold(secretTree, leaf, type, key);
+            throw new MlsProtocolException("The private message could not be decrypted.");
+        }
+        key.Dispose();
+        return plaintext;
+    }
+
+    // RFC 9420 §6.3.1: PrivateMessageContent is the body, the auth data, then padding that
+    // "MUST contain all zero bytes"; a receiver rejects a message whose padding is not.
+    private static (byte[]? ApplicationData, Proposal? Proposal, Commit? Commit, FramedContentAuthData Auth)
+        ReadPrivateMessageContent(byte[] plaintext, ContentType contentType)
+    {
+        var reader = new TlsReader(plaintext);
+        var (applicationData, proposal, commit) = FramedContent.ReadBody(reader, contentType);
+        var auth = FramedContentAuthData.Decode(reader, contentType);
+        if (plaintext.AsSpan(reader.Position).ContainsAnyExcept((byte)0))
+        {
+            throw new MlsProtocolException("The private message's padding contains a non-zero byte.");
+        }
+        return (applicationData, proposal, commit, auth);
+    }
+}

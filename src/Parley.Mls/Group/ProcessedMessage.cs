@@ -1,0 +1,48 @@
+// RFC 9420 §6 (message framing), §12.1 (proposals) and §12.4.2 (processing a Commit): what a member
+// learns from a message it processed.
+using Parley.Mls.Messages;
+using Parley.Mls.Tree;
+
+namespace Parley.Mls.Group;
+
+/// <summary>The outcome of processing one handshake or application message.</summary>
+/// <param name="Sender">Who sent the message.</param>
+/// <param name="SenderCredential">The sender's credential (leaf, external sender or joiner), if known.</param>
+/// <param name="AuthenticatedData">The message's authenticated_data field.</param>
+/// <param name="Epoch">The epoch the message was sent in.</param>
+public abstract record ProcessedMessage(Sender Sender, Credential? SenderCredential, byte[] AuthenticatedData, ulong Epoch);
+
+/// <summary>An application message: its plaintext.</summary>
+public sealed record ApplicationMessage(Sender Sender, Credential? SenderCredential, byte[] AuthenticatedData, ulong Epoch, byte[] Data)
+    : ProcessedMessage(Sender, SenderCredential, AuthenticatedData, Epoch)
+{
+    // The data is plaintext: keep it out of logs.
+    public override string ToString() => $"ApplicationMessage(from {Sender}, epoch {Epoch}, {Data.Length} bytes)";
+}
+
+/// <summary>A proposal, now cached under <paramref name="ProposalRef"/> for a later Commit.</summary>
+public sealed record ProposalMessage(Sender Sender, Credential? SenderCredential, byte[] AuthenticatedData, ulong Epoch,
+    Proposal Proposal, byte[] ProposalRef)
+    : ProcessedMessage(Sender, SenderCredential, AuthenticatedData, Epoch)
+{
+    public override string ToString() => $"ProposalMessage({Proposal.GetType().Name} from {Sender}, epoch {Epoch})";
+}
+
+/// <summary>A Commit that was applied: the group is now at <paramref name="NewEpoch"/>.</summary>
+/// <param name="Proposals">The committed proposals with their senders, in the Commit's order.</param>
+/// <param name="AddedMembers">The leaves filled by Add proposals or an external join.</param>
+/// <param name="RemovedMembers">The leaves emptied by Remove proposals, with the credential each held.</param>
+/// <param name="SelfRemoved">True when this member was removed: the group is no longer usable.</param>
+/// <param name="ReInit">The ReInit proposal, when the Commit closes the group for reinitialization.</param>
+public sealed record CommitMessage(Sender Sender, Credential? SenderCredential, byte[] AuthenticatedData, ulong Epoch,
+    ulong NewEpoch,
+    IReadOnlyList<CachedProposal> Proposals,
+    IReadOnlyList<LeafIndex> AddedMembers,
+    IReadOnlyList<(LeafIndex Leaf, Credential Credential)> RemovedMembers,
+    bool SelfRemoved,
+    ReInit? ReInit)
+    : ProcessedMessage(Sender, SenderCredential, AuthenticatedData, Epoch)
+{
+    public override string ToString()
+        => $"CommitMessage(from {Sender}, epoch {Epoch} -> {NewEpoch}, {Proposals.Count} proposals{(SelfRemoved ? ", removed us" : "")})";
+}

@@ -1,0 +1,217 @@
+// RFC 9420 §5.1 and §17.1: the cipher suite registry, key generation, signatures and the AEAD,
+// with the failures MLS relies on (bad signatures, malformed keys, forged tags) returning false/null.
+using Parley.Mls.Crypto;
+using Xunit;
+
+namespace Parley.Mls.Tests.Crypto;
+
+public sealed class CipherSuiteTests
+{
+    public static TheoryData<ushort> Suites() => new(CipherSuite.Supported);
+
+    [Fact]
+    public void All_seven_suites_of_rfc_9420_are_supported()
+    {
+        Assert.Equal(new ushort[] { 1, 2, 3, 4, 5, 6, 7 }, CipherSuite.Supported);
+    }
+
+    [Theory]
+    [InlineData((ushort)0)]
+    [InlineData((ushort)8)]
+    [InlineData((ushort)0xF0A0)]
+    [InlineData(ushort.MaxValue)]
+    public void Unsupported_suite_id_is_rejected(ushort id)
+    {
+        Assert.False(CipherSuite.TryGet(id, out var suite));
+        Assert.Null(suite);
+        Assert.Throws<MlsProtocolException>(() => CipherSuite.Get(id));
+    }
+
+    [Theory]
+    [InlineData((ushort)1, 32, 16, 32, 32, 32)]
+    [InlineData((ushort)2, 32, 16, 65, 65, 32)]
+    [InlineData((ushort)3, 32, 32, 32, 32, 32)]
+    [InlineData((ushort)4, 64, 32, 56, 56, 56)]
+    [InlineData((ushort)5, 64, 32, 133, 133, 66)]
+    [InlineData((ushort)6, 64, 32, 56, 56, 56)]
+    [InlineData((ushort)7, 48, 32, 97, 97, 48)]
+    public void Suite_has_the_sizes_of_its_algorithms(ushort id, int nh, int nk, int npk, int nenc, int nsk)
+    {
+        CipherSuite suite = CipherSuite.Get(id);
+
+        Assert.Equal(id, suite.Id);
+        Assert.Equal(nh, suite.HashLength);
+        Assert.Equal(nk, suite.AeadKeyLength);
+        Assert.Equal(12, suite.AeadNonceLength);
+        Assert.Equal(npk, suite.Hpke.PublicKeyLength);
+        Assert.Equal(nenc, suite.Hpke.EncapsulatedKeyLength);
+        Assert.Equal(nsk, suite.Hpke.PrivateKeyLength);
+        Assert.Same(suite, CipherSuite.Get(id));
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Generated_signature_key_signs_and_verifies(ushort id)
+    {
+        CipherSuite suite = CipherSuite.Get(id);
+        SignatureKeyPair keys = suite.GenerateSignatureKeyPair();
+
+        byte[] signature = suite.SignWithLabel(keys.PrivateKey, "Test", "content"u8);
+
+        Assert.Equal(keys.PublicKey, suite.SignaturePublicKey(keys.PrivateKey));
+        Assert.True(suite.VerifyWithLabel(keys.PublicKey, "Test", "content"u8, signature));
+        Assert.DoesNotContain(Convert.ToHexString(keys.PrivateKey), keys.ToString());
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Wrong_signature_does_not_verify(ushort id)
+    {
+        CipherSuite suite = CipherSuite.Get(id);
+        SignatureKeyPair keys = suite.GenerateSignatureKeyPair();
+        SignatureKeyPair other = suite.GenerateSignatureKeyPair();
+        byte[] signature = suite.Sign(keys.PrivateKey, "message"u8);
+        byte[] flipped = (byte[])signature.Clone();
+        flipped[^1] ^= 0x01;
+
+        Assert.True(suite.Verify(keys.PublicKey, "message"u8, signature));
+        Assert.False(suite.Verify(keys.PublicKey, "massage"u8, signature));
+        Assert.False(suite.Verify(other.PublicKey, "message"u8, signature));
+        Assert.False(suite.Verify(keys.PublicKey, "message"u8, flipped));
+        Assert.False(suite.Verify(keys.PublicKey, "message"u8, signature.AsSpan(0, signature.Length - 1)));
+        Assert.False(suite.Verify(keys.PublicKey, "message"u8, ReadOnlySpan<byte>.Empty));
+        Assert.False(suite.Verify(keys.PublicKey, "message"u8, new byte[signature.Length]));
+        Assert.False(suite.VerifyWithLabel(keys.PublicKey, "Other", "message"u8, suite.SignWithLabel(keys.PrivateKey, "Test", "message"u8)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Malformed_signature_public_key_does_not_verify(ushort id)
+    {
+        CipherSuite suite = CipherSuite.Get(id);
+        SignatureKeyPair keys = suite.GenerateSignatureKeyPair();
+        byte[] signature = suite.Sign(keys.PrivateKey, "message"u8);
+
+        foreach (byte[] badKey in MalformedPublicKeys(keys.PublicKey))
+        {
+            Assert.False(suite.Verify(badKey, "message"u8, signature));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Aead_round_trips_and_rejects_a_forged_tag(ushort id)
+    {
+        CipherSuite suite = CipherSuite.Get(id);
+        byte[] key = Enumerable.Range(1, suite.AeadKeyLength).Select(i => (byte)i).ToArray();
+        byte[] nonce = new byte[suite.AeadNonceLength];
+        byte[] ciphertext = suite.AeadSeal(key, nonce, "aad"u8, "plaintext"u8);
+
+        Assert.Equal("plaintext"u8.Length + 16, ciphertext.Length);
+        Assert.Equal("plaintext"u8.ToArray(), suite.AeadOpen(key, nonce, "aad"u8, ciphertext));
+        Assert.Empty(suite.AeadOpen(key, nonce, ReadOnlySpan<byte>.Empty, suite.AeadSeal(key, nonce, ReadOnlySpan<byte>.Empty, ReadOnlySpan<byte>.Empty))!);
+
+        byte[] tampered = (byte[])ciphertext.Clone();
+        tampered[^1] ^= 0x80;
+        Assert.Null(suite.AeadOpen(key, nonce, "aad"u8, tampered));
+        tampered = (byte[])ciphertext.Clone();
+        tampered[0] ^= 0x01;
+        Assert.Null(suite.AeadOpen(key, nonce, "aad"u8, tampered));
+        Assert.Null(suite.AeadOpen(key, nonce, "AAD"u8, ciphertext));
+        Assert.Null(suite.AeadOpen(key, new byte[suite.AeadNonceLength - 1].Append((byte)1).ToArray(), "aad"u8, ciphertext));
+        Assert.Null(suite.AeadOpen(key, nonce, "aad"u8, ciphertext.AsSpan(0, 15)));
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Aead_rejects_keys_and_nonces_of_the_wrong_size(ushort id)
+    {
+        CipherSuite suite = CipherSuite.Get(id);
+
+        Assert.Throws<ArgumentException>(() => suite.AeadSeal(new byte[suite.AeadKeyLength - 1], new byte[12], default, default));
+        Assert.Throws<ArgumentException>(() => suite.AeadSeal(new byte[suite.AeadKeyLength], new byte[8], default, default));
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Kdf_expand_accepts_empty_info_and_up_to_255_hash_lengths(ushort id)
+    {
+        CipherSuite suite = CipherSuite.Get(id);
+        byte[] prk = suite.KdfExtract(ReadOnlySpan<byte>.Empty, "ikm"u8);
+
+        byte[] longest = suite.KdfExpand(prk, ReadOnlySpan<byte>.Empty, 255 * suite.HashLength);
+        byte[] shortest = suite.KdfExpand(prk, ReadOnlySpan<byte>.Empty, 1);
+
+        Assert.Equal(suite.HashLength, prk.Length);
+        Assert.Equal(suite.KdfExtract(new byte[suite.HashLength], "ikm"u8), prk);
+        Assert.Equal(longest[0], shortest[0]);
+        Assert.Empty(suite.KdfExpand(prk, "info"u8, 0));
+        Assert.ThrowsAny<ArgumentException>(() => suite.KdfExpand(prk, ReadOnlySpan<byte>.Empty, 255 * suite.HashLength + 1));
+    }
+
+    [Fact]
+    public void Hkdf_sha256_matches_rfc_5869_test_cases_1_and_3()
+    {
+        CipherSuite suite = CipherSuite.Get(1);
+        byte[] ikm = Enumerable.Repeat((byte)0x0b, 22).ToArray();
+
+        // RFC 5869 A.1
+        byte[] prk = suite.KdfExtract(Convert.FromHexString("000102030405060708090a0b0c"), ikm);
+        Assert.Equal(Convert.FromHexString("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5"), prk);
+        Assert.Equal(
+            Convert.FromHexString("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"),
+            suite.KdfExpand(prk, Convert.FromHexString("f0f1f2f3f4f5f6f7f8f9"), 42));
+
+        // RFC 5869 A.3: zero-length salt and info
+        prk = suite.KdfExtract(ReadOnlySpan<byte>.Empty, ikm);
+        Assert.Equal(Convert.FromHexString("19ef24a32c717b167f33a91d6f648bdf96596776afdb6377ac434c1c293ccb04"), prk);
+        Assert.Equal(
+            Convert.FromHexString("8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8"),
+            suite.KdfExpand(prk, ReadOnlySpan<byte>.Empty, 42));
+    }
+
+    [Fact]
+    public void Kdf_expand_accepts_a_key_shorter_than_the_hash()
+    {
+        // Computed with HMAC-SHA384 per RFC 5869 §2.3; the BCL's HKDF refuses such a short PRK.
+        byte[] output = CipherSuite.Get(7).KdfExpand(Enumerable.Range(0, 16).Select(i => (byte)i).ToArray(), "info"u8, 100);
+
+        Assert.Equal(
+            Convert.FromHexString(
+                "715294852057cf3e66ef3a819efadaf6f185600db2abb4c98c1453e638fff0978d7533e6359b70a87aa1e62c214ebf2b5e23425c8ede1f5addcff577422af0119a9323f2525846b32be9e078c85dc9c2f625fc71ebaeebdd3971d4f348c93e5cf89e9b4b"),
+            output);
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Hash_and_mac_have_the_hash_length(ushort id)
+    {
+        CipherSuite suite = CipherSuite.Get(id);
+
+        Assert.Equal(suite.HashLength, suite.Hash(ReadOnlySpan<byte>.Empty).Length);
+        Assert.Equal(suite.HashLength, suite.Mac("key"u8, "data"u8).Length);
+        Assert.NotEqual(suite.Mac("key"u8, "data"u8), suite.Mac("kez"u8, "data"u8));
+    }
+
+    /// <summary>Public keys of the right and wrong lengths that are not valid points (or not keys at all).</summary>
+    internal static IEnumerable<byte[]> MalformedPublicKeys(byte[] valid)
+    {
+        yield return [];
+        yield return valid[..^1];
+        yield return [.. valid, 0];
+        yield return Enumerable.Repeat((byte)0xFF, valid.Length).ToArray();
+        if (valid[0] == 0x04 && valid.Length is 65 or 97 or 133)
+        {
+            byte[] offCurve = (byte[])valid.Clone();
+            offCurve[^1] ^= 0x01;
+            yield return offCurve;
+            byte[] compressedPrefix = (byte[])valid.Clone();
+            compressedPrefix[0] = 0x02;
+            yield return compressedPrefix;
+            yield return new byte[valid.Length];
+            byte[] identity = new byte[valid.Length];
+            identity[0] = 0x04;
+            yield return identity;
+        }
+    }
+}
