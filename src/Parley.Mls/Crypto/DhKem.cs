@@ -121,7 +121,8 @@ internal abstract class DhKem
     public bool TryDecap(ReadOnlySpan<byte> enc, ReadOnlySpan<byte> privateKeyR, Span<byte> sharedSecret)
     {
         Debug.Assert(sharedSecret.Length == SharedSecretLength);
-        if (enc.Length != EncapsulatedKeyLength || privateKeyR.Length != PrivateKeyLength)
+        // The private key's length is checked by TryDh, which may accept more than one encoding.
+        if (enc.Length != EncapsulatedKeyLength)
         {
             return false;
         }

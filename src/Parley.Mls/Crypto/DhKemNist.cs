@@ -52,12 +52,14 @@ internal sealed class DhKemNist : DhKem
 
     public override byte[] PublicKeyFromPrivate(ReadOnlySpan<byte> privateKey)
     {
-        if (!_curve.IsValidScalar(privateKey))
+        Span<byte> scalar = stackalloc byte[PrivateKeyLength];
+        if (!_curve.TryReadPrivateKey(privateKey, scalar))
         {
             throw new ArgumentException("The private key is not a valid scalar for the curve.", nameof(privateKey));
         }
 
-        ECParameters parameters = _curve.PrivateParameters(privateKey);
+        ECParameters parameters = _curve.PrivateParameters(scalar);
+        CryptographicOperations.ZeroMemory(scalar);
         try
         {
             using var ecdh = ECDiffieHellman.Create(parameters);
@@ -71,12 +73,15 @@ internal sealed class DhKemNist : DhKem
 
     public override bool TryDh(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> publicKey, Span<byte> dh, Span<byte> ownPublicKey)
     {
-        if (!_curve.IsValidScalar(privateKey) || !_curve.TryPublicParameters(publicKey, out ECParameters peerParameters))
+        Span<byte> scalar = stackalloc byte[PrivateKeyLength];
+        if (!_curve.TryReadPrivateKey(privateKey, scalar) || !_curve.TryPublicParameters(publicKey, out ECParameters peerParameters))
         {
+            CryptographicOperations.ZeroMemory(scalar);
             return false;
         }
 
-        ECParameters parameters = _curve.PrivateParameters(privateKey);
+        ECParameters parameters = _curve.PrivateParameters(scalar);
+        CryptographicOperations.ZeroMemory(scalar);
         byte[]? z = null;
         try
         {

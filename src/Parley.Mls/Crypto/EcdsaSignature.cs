@@ -70,12 +70,14 @@ internal sealed class EcdsaSignature : SignatureScheme
 
     private ECDsa ImportPrivateKey(ReadOnlySpan<byte> privateKey)
     {
-        if (!_curve.IsValidScalar(privateKey))
+        Span<byte> scalar = stackalloc byte[_curve.FieldLength];
+        if (!_curve.TryReadPrivateKey(privateKey, scalar))
         {
             throw new ArgumentException("The private key is not a valid scalar for the curve.", nameof(privateKey));
         }
 
-        ECParameters parameters = _curve.PrivateParameters(privateKey);
+        ECParameters parameters = _curve.PrivateParameters(scalar);
+        CryptographicOperations.ZeroMemory(scalar);
         try
         {
             return ECDsa.Create(parameters);

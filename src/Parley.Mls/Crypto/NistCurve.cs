@@ -43,16 +43,30 @@ internal sealed class NistCurve
         return scalar.SequenceCompareTo(_order) < 0;
     }
 
-    /// <summary>Private-key parameters; the caller zeroes <see cref="ECParameters.D"/> when done.</summary>
-    public ECParameters PrivateParameters(ReadOnlySpan<byte> privateKey)
+    /// <summary>Reads a serialized private key into a FieldLength-byte scalar; false unless it is in [1, n - 1].
+    /// Keys with their leading zero bytes stripped are accepted: some implementations serialize P-521
+    /// scalars in 65 bytes, and the interop test vectors contain such keys.</summary>
+    public bool TryReadPrivateKey(ReadOnlySpan<byte> privateKey, Span<byte> scalar)
     {
-        if (privateKey.Length != FieldLength)
+        while (privateKey.Length > FieldLength && privateKey[0] == 0)
         {
-            throw new ArgumentException($"The private key must be {FieldLength} bytes.", nameof(privateKey));
+            privateKey = privateKey[1..];
         }
 
-        return new ECParameters { Curve = Curve, D = privateKey.ToArray() };
+        if (privateKey.IsEmpty || privateKey.Length > FieldLength)
+        {
+            return false;
+        }
+
+        scalar[..^privateKey.Length].Clear();
+        privateKey.CopyTo(scalar[^privateKey.Length..]);
+        return IsValidScalar(scalar);
     }
+
+    /// <summary>Private-key parameters for a scalar read by <see cref="TryReadPrivateKey"/>; the caller
+    /// zeroes <see cref="ECParameters.D"/> when done.</summary>
+    public ECParameters PrivateParameters(ReadOnlySpan<byte> scalar)
+        => new() { Curve = Curve, D = scalar.ToArray() };
 
     /// <summary>Parses 0x04 || X || Y; false when the encoding is malformed (curve membership is
     /// checked when the parameters are imported).</summary>

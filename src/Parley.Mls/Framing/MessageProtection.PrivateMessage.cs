@@ -8,6 +8,7 @@
 //   sender_data_key   = ExpandWithLabel(sender_data_secret, "key", ciphertext_sample, AEAD.Nk)
 //   sender_data_nonce = ExpandWithLabel(sender_data_secret, "nonce", ciphertext_sample, AEAD.Nn)
 //   encrypted_sender_data = AEAD.Seal(sender_data_key, sender_data_nonce, SenderDataAAD, SenderData)
+using System.Buffers;
 using System.Security.Cryptography;
 using Parley.Mls.Codec;
 using Parley.Mls.Crypto;
@@ -19,8 +20,6 @@ namespace Parley.Mls.Framing;
 
 public static partial class MessageProtection
 {
-    private const int AeadTagLength = 16;
-
     /// <summary>Encrypts signed content (wire format mls_private_message, sent by a member) into a
     /// PrivateMessage with the sender's next key from <paramref name="secretTree"/>, a fresh reuse
     /// guard and the epoch's <paramref name="senderDataSecret"/>, padding the plaintext as
@@ -44,29 +43,25 @@ public static partial class MessageProtection
             throw new ArgumentException($"The sender ({leaf}) is outside the secret tree of {secretTree.LeafCount} leaves.", nameof(content));
         }
 
-        // PrivateMessageContent: the body as the content type says, the auth data, then zeros.
-        var plaintext = new TlsWriter(EstimatePlaintextLength(content, padding));
-        byte[] ciphertext;
+        byte[] aad = new PrivateContentAad(framed.GroupId, framed.Epoch, framed.ContentType, framed.AuthenticatedData).ToBytes();
         Span<byte> reuseGuard = stackalloc byte[SenderData.ReuseGuardLength];
+        RandomNumberGenerator.Fill(reuseGuard);
+        byte[] plaintext = RentPrivateMessageContent(content, padding, out int plaintextLength);
+        byte[] ciphertext;
         uint generation;
         try
         {
-            FramedContent.WriteBody(plaintext, framed.ContentType, framed.ApplicationData, framed.Proposal, framed.Commit);
-            content.Auth.Encode(plaintext, framed.ContentType);
-            WriteZeros(plaintext, padding.PaddingFor(plaintext.Length));
-
-            byte[] aad = new PrivateContentAad(framed.GroupId, framed.Epoch, framed.ContentType, framed.AuthenticatedData).ToBytes();
-            RandomNumberGenerator.Fill(reuseGuard);
             using var key = secretTree.NextForSending(leaf, RatchetTypeOf(framed.ContentType));
             generation = key.Generation;
             Span<byte> nonce = stackalloc byte[key.Nonce.Length];
             GuardNonce(key.Nonce, reuseGuard, nonce);
-            ciphertext = suite.AeadSeal(key.Key, nonce, aad, plaintext.WrittenSpan);
+            ciphertext = suite.AeadSeal(key.Key, nonce, aad, plaintext.AsSpan(0, plaintextLength));
             CryptographicOperations.ZeroMemory(nonce);
         }
         finally
         {
-            plaintext.Clear();
+            CryptographicOperations.ZeroMemory(plaintext.AsSpan(0, plaintextLength));
+            ArrayPool<byte>.Shared.Return(plaintext);
         }
 
         byte[] encryptedSenderData = SealSenderData(suite, senderDataSecret, framed, ciphertext,
@@ -116,21 +111,37 @@ public static partial class MessageProtection
     private static RatchetType RatchetTypeOf(ContentType contentType)
         => contentType == ContentType.Application ? RatchetType.Application : RatchetType.Handshake;
 
-    private static int EstimatePlaintextLength(AuthenticatedContent content, PaddingPolicy padding)
+    // PrivateMessageContent (RFC 9420 §6.3.1): the body as the content type says, the auth data, then
+    // zeros, in a pooled buffer the caller wipes and returns. Application data is copied once.
+    private static byte[] RentPrivateMessageContent(AuthenticatedContent content, PaddingPolicy padding, out int length)
     {
-        long length = 16L + (content.Content.ApplicationData?.Length ?? 512) + content.Auth.Signature.Length
-                      + (content.Auth.ConfirmationTag?.Length ?? 0) + padding.BlockSize;
-        return (int)Math.Min(length, int.MaxValue / 2);
-    }
-
-    private static void WriteZeros(TlsWriter writer, int count)
-    {
-        Span<byte> zeros = stackalloc byte[256];
-        zeros.Clear();
-        for (int left = count; left > 0; left -= zeros.Length)
+        var framed = content.Content;
+        var auth = new TlsWriter(16 + content.Auth.Signature.Length + (content.Auth.ConfirmationTag?.Length ?? 0));
+        content.Auth.Encode(auth, framed.ContentType);
+        byte[] buffer;
+        int unpadded;
+        if (framed.ApplicationData is { } data)
         {
-            writer.WriteBytes(zeros[..Math.Min(left, zeros.Length)]);
+            var header = new TlsWriter(8);
+            header.WriteVarint((uint)data.Length);
+            unpadded = checked(header.Length + data.Length + auth.Length);
+            length = checked(unpadded + padding.PaddingFor(unpadded));
+            buffer = ArrayPool<byte>.Shared.Rent(length);
+            header.WrittenSpan.CopyTo(buffer);
+            data.CopyTo(buffer.AsSpan(header.Length));
         }
+        else
+        {
+            var body = new TlsWriter(512);
+            FramedContent.WriteBody(body, framed.ContentType, framed.ApplicationData, framed.Proposal, framed.Commit);
+            unpadded = checked(body.Length + auth.Length);
+            length = checked(unpadded + padding.PaddingFor(unpadded));
+            buffer = ArrayPool<byte>.Shared.Rent(length);
+            body.WrittenSpan.CopyTo(buffer);
+        }
+        auth.WrittenSpan.CopyTo(buffer.AsSpan(unpadded - auth.Length));
+        buffer.AsSpan(unpadded, length - unpadded).Clear();
+        return buffer;
     }
 
     // RFC 9420 §6.3.1: "the first four bytes of the nonce are XORed with the reuse_guard".

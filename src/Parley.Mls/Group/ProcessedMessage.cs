@@ -36,7 +36,7 @@ public sealed record ProposalMessage(Sender Sender, Credential? SenderCredential
 /// <param name="ReInit">The ReInit proposal, when the Commit closes the group for reinitialization.</param>
 public sealed record CommitMessage(Sender Sender, Credential? SenderCredential, byte[] AuthenticatedData, ulong Epoch,
     ulong NewEpoch,
-    IReadOnlyList<CachedProposal> Proposals,
+    IReadOnlyList<CommittedProposal> Proposals,
     IReadOnlyList<LeafIndex> AddedMembers,
     IReadOnlyList<(LeafIndex Leaf, Credential Credential)> RemovedMembers,
     bool SelfRemoved,
@@ -45,4 +45,17 @@ public sealed record CommitMessage(Sender Sender, Credential? SenderCredential, 
 {
     public override string ToString()
         => $"CommitMessage(from {Sender}, epoch {Epoch} -> {NewEpoch}, {Proposals.Count} proposals{(SelfRemoved ? ", removed us" : "")})";
+}
+
+/// <summary>A proposal as a Commit covered it: by value (<paramref name="Ref"/> null) or by reference.</summary>
+/// <param name="Proposal">The proposal.</param>
+/// <param name="Sender">Who proposed it: the committer for proposals by value.</param>
+/// <param name="Ref">The ProposalRef when the Commit listed it by reference.</param>
+public sealed record CommittedProposal(Proposal Proposal, Sender Sender, byte[]? Ref)
+{
+    public bool Equals(CommittedProposal? other)
+        => other is not null && Proposal.Equals(other.Proposal) && Sender.Equals(other.Sender)
+           && (Ref is null ? other.Ref is null : other.Ref is not null && Ref.AsSpan().SequenceEqual(other.Ref));
+
+    public override int GetHashCode() => HashCode.Combine(Proposal.Type, Sender);
 }

@@ -98,6 +98,33 @@ public sealed class CipherSuiteTests
         }
     }
 
+    [Fact]
+    public void P521_private_keys_without_their_leading_zero_byte_are_accepted()
+    {
+        // Interop vectors serialize some P-521 scalars in 65 bytes (leading zero dropped).
+        CipherSuite suite = CipherSuite.Get(5);
+        SignatureKeyPair signing;
+        do
+        {
+            signing = suite.GenerateSignatureKeyPair();
+        }
+        while (signing.PrivateKey[0] != 0);
+        HpkeKeyPair encryption;
+        do
+        {
+            encryption = suite.Hpke.GenerateKeyPair();
+        }
+        while (encryption.PrivateKey[0] != 0);
+        byte[] shortSigningKey = signing.PrivateKey[1..];
+        byte[] shortEncryptionKey = encryption.PrivateKey[1..];
+
+        Assert.Equal(signing.PublicKey, suite.SignaturePublicKey(shortSigningKey));
+        Assert.True(suite.Verify(signing.PublicKey, "m"u8, suite.Sign(shortSigningKey, "m"u8)));
+        Assert.Equal(encryption.PublicKey, suite.Hpke.PublicKeyFromPrivate(shortEncryptionKey));
+        var (enc, ciphertext) = suite.Hpke.Seal(encryption.PublicKey, "info"u8, "aad"u8, "m"u8);
+        Assert.Equal("m"u8.ToArray(), suite.Hpke.Open(shortEncryptionKey, enc, "info"u8, "aad"u8, ciphertext));
+    }
+
     [Theory]
     [MemberData(nameof(Suites))]
     public void Aead_round_trips_and_rejects_a_forged_tag(ushort id)

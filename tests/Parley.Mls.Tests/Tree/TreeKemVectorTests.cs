@@ -54,6 +54,7 @@ public sealed class TreeKemVectorTests
                 var merged = TreeKem.MergeUpdatePath(tree, sender, path, groupId);
                 byte[] treeHashAfter = merged.TreeHash();
                 Assert.Equal(up.Hex("tree_hash_after"), treeHashAfter);
+                ParentHash.VerifyTree(merged);
                 byte[] context = GroupContextFor(treeHashAfter);
 
                 foreach (var (j, member) in members)
@@ -78,6 +79,7 @@ public sealed class TreeKemVectorTests
                 var received = TreeKem.MergeUpdatePath(tree, sender, prepared.Path!, groupId);
                 Assert.Equal(prepared.Tree.TreeHash(), received.TreeHash());
                 Assert.Equal(prepared.Tree.ToBytes(), received.ToBytes());
+                ParentHash.VerifyTree(received);
                 byte[] newContext = GroupContextFor(received.TreeHash());
                 using (var committerKeys = prepared.TakePrivateKeys())
                 {

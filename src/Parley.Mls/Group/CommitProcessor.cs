@@ -1,0 +1,205 @@
+// RFC 9420 §12.4.2 (processing a Commit), §8.3 (external initialization) and §12.4.3.2 (external
+// Commits as the group sees them).
+using System.Security.Cryptography;
+using Parley.Mls.Crypto;
+using Parley.Mls.Framing;
+using Parley.Mls.KeySchedule;
+using Parley.Mls.Messages;
+using Parley.Mls.Tree;
+
+namespace Parley.Mls.Group;
+
+/// <summary>Applies a received, authenticated Commit to a copy of the group state.</summary>
+internal static class CommitProcessor
+{
+    /// <summary>The exporter label of the external init secret (RFC 9420 §8.3).</summary>
+    internal static readonly byte[] ExternalInitLabel = "MLS 1.0 external init secret"u8.ToArray();
+
+    /// <summary>Processes <paramref name="content"/>, a Commit whose framing and signature were checked,
+    /// and returns the new epoch's state (null when the Commit removed this member) with a summary.
+    /// <paramref name="state"/> is left unchanged.</summary>
+    public static (GroupState? Next, CommitMessage Summary) Process(GroupState state, AuthenticatedContent content, MlsGroupOptions options)
+    {
+        var suite = state.Suite;
+        var framed = content.Content;
+        var commit = framed.Commit!;
+        var sender = framed.Sender;
+        bool external = sender.Type == SenderType.NewMemberCommit;
+        if (!external && sender.Type != SenderType.Member)
+        {
+            throw new MlsProtocolException($"A {sender.Type} sender cannot send a Commit.");
+        }
+        if (!external && sender.LeafIndex == state.OwnLeaf)
+        {
+            throw new MlsProtocolException("This member's own Commit can only be merged as its pending Commit.");
+        }
+        byte[] tag = content.Auth.ConfirmationTag ?? throw new MlsProtocolException("The Commit has no confirmation tag.");
+
+        // Resolve the proposal list.
+        var proposals = new List<CommittedProposal>(commit.Proposals.Count);
+        foreach (var p in commit.Proposals)
+        {
+            if (p.Proposal is not null)
+            {
+                proposals.Add(new CommittedProposal(p.Proposal, sender, null));
+                continue;
+            }
+            var cached = state.Proposals.Find(p.Reference!)
+                ?? throw new MlsProtocolException("The Commit refers to a proposal this member has not received.");
+            proposals.Add(new CommittedProposal(cached.Proposal, cached.Sender, cached.Ref));
+        }
+
+        LeafIndex? committerLeaf = external ? null : sender.LeafIndex;
+        var applied = ProposalList.Apply(state, proposals, committerLeaf, options);
+        if (applied.PathRequired && commit.Path is null)
+        {
+            throw new MlsProtocolException("The Commit's proposals require a path, but it has none.");
+        }
+        if (external && commit.Path is null)
+        {
+            throw new MlsProtocolException("An external Commit must carry a path.");
+        }
+
+        var newTree = applied.Tree;
+        Credential? senderCredential = external ? commit.Path!.LeafNode.Credential : state.Tree.GetLeaf(sender.LeafIndex)?.Credential;
+        // Removed, possibly with the leaf refilled by an Add of the same Commit.
+        var ownLeafAfter = newTree.GetLeaf(state.OwnLeaf);
+        bool removed = ownLeafAfter is null || (applied.OwnUpdateRef is null && !ownLeafAfter.Equals(state.Tree.GetLeaf(state.OwnLeaf)));
+        if (removed)
+        {
+            var gone = new CommitMessage(sender, senderCredential, framed.AuthenticatedData, state.Epoch, state.Epoch + 1, proposals,
+                applied.AddedLeaves, applied.Removed, true, applied.ReInit);
+            return (null, gone);
+        }
+
+        var addedLeaves = applied.AddedLeaves;
+        byte[]? commitSecret = null;
+        byte[]? initSecret = null;
+        byte[]? pskSecret = null;
+        TreePrivateKeys? keys = state.PrivateKeys.Clone();
+        EpochSecrets? secrets = null;
+        try
+        {
+            // This member's own Update, committed by another member: its leaf now has the new key.
+            if (applied.OwnUpdateRef is not null)
+            {
+                byte[] updateKey = state.Proposals.FindUpdateKey(applied.OwnUpdateRef)
+                    ?? throw new MlsProtocolException("The Commit applies an Update of this member whose private key is not held.");
+                keys.SetPrivateKey(state.OwnLeaf.Node, updateKey);
+            }
+            keys.Prune(newTree);
+
+            GroupContext provisional;
+            if (commit.Path is { } path)
+            {
+                LeafIndex pathLeaf = committerLeaf ?? newTree.ReserveLeaf();
+                CheckPathLeaf(state, applied, path.LeafNode, pathLeaf, external, options);
+                newTree = TreeKem.MergeUpdatePath(newTree, pathLeaf, path, state.GroupId);
+                provisional = state.Context with { Epoch = state.Epoch + 1, TreeHash = newTree.TreeHash(), Extensions = applied.Extensions };
+                commitSecret = TreeKem.DecryptUpdatePath(newTree, pathLeaf, path, keys, provisional.ToBytes(), addedLeaves);
+                if (external)
+                {
+                    addedLeaves = [.. addedLeaves, pathLeaf];
+                }
+            }
+            else
+            {
+                commitSecret = EpochKeySchedule.ZeroSecret(suite);
+                provisional = state.Context with { Epoch = state.Epoch + 1, TreeHash = newTree.TreeHash(), Extensions = applied.Extensions };
+            }
+
+            initSecret = external ? ExternalInitSecret(state, applied.ExternalInit!) : state.Secrets.InitSecret.ToArray();
+            pskSecret = PskResolution.ComputePskSecret(suite, applied.Psks, state, options);
+
+            byte[] confirmed = TranscriptHash.Confirmed(suite, state.InterimTranscriptHash, content);
+            var newContext = provisional with { ConfirmedTranscriptHash = confirmed };
+            secrets = EpochKeySchedule.Advance(suite, initSecret, commitSecret, pskSecret, newContext);
+            if (!secrets.VerifyConfirmationTag(confirmed, tag))
+            {
+                throw new MlsProtocolException("The Commit's confirmation tag is invalid.");
+            }
+            secrets.DeleteTransitionSecrets();
+            byte[] interim = TranscriptHash.Interim(suite, confirmed, tag);
+
+            var history = GroupState.ExtendHistory(state.ResumptionPsks, newContext.Epoch, secrets.ExportResumptionPsk(), options.ResumptionPskHistory);
+            var next = new GroupState(suite, newContext, newTree, state.OwnLeaf, keys, (byte[])state.SignaturePrivateKey.Clone(),
+                secrets, secrets.CreateSecretTree(newTree.LeafCount), interim, (byte[])tag.Clone(), new ProposalCache(), history)
+            {
+                Active = applied.ReInit is null,
+                ReInit = applied.ReInit,
+            };
+            keys = null;
+            secrets = null;
+            var summary = new CommitMessage(sender, senderCredential, framed.AuthenticatedData, state.Epoch, newContext.Epoch, proposals,
+                addedLeaves, applied.Removed, false, applied.ReInit);
+            return (next, summary);
+        }
+        finally
+        {
+            keys?.Dispose();
+            secrets?.Dispose();
+            Wipe(commitSecret);
+            Wipe(initSecret);
+            Wipe(pskSecret);
+        }
+    }
+
+    /// <summary>init_secret from an ExternalInit: SetupBaseR(kem_output, external_priv, "") and
+    /// export("MLS 1.0 external init secret", KDF.Nh).</summary>
+    private static byte[] ExternalInitSecret(GroupState state, ExternalInit init)
+    {
+        var suite = state.Suite;
+        if (init.KemOutput.Length != suite.Hpke.EncapsulatedKeyLength)
+        {
+            throw new MlsProtocolException("The ExternalInit proposal's kem_output has the wrong length.");
+        }
+        try
+        {
+            using var context = suite.Hpke.SetupBaseR(init.KemOutput, state.Secrets.ExternalKeyPair.PrivateKey, ReadOnlySpan<byte>.Empty);
+            return context.Export(ExternalInitLabel, suite.HashLength);
+        }
+        catch (CryptographicException)
+        {
+            throw new MlsProtocolException("The ExternalInit proposal's kem_output is invalid.");
+        }
+    }
+
+    // RFC 9420 §7.3 and §12.4.2: the committer's new leaf node (its signature and parent hash are
+    // checked when the path is merged).
+    private static void CheckPathLeaf(GroupState state, AppliedProposals applied, LeafNode leaf, LeafIndex pathLeaf, bool external,
+        MlsGroupOptions options)
+    {
+        LeafNodeValidation.Validate(state.Suite, leaf, LeafNodeSource.Commit, applied.Extensions, options, state.GroupId, pathLeaf,
+            checkSignature: false);
+        var tree = applied.Tree;
+        if (tree.FindLeafBySignatureKey(leaf.SignatureKey) is { } holder && holder != pathLeaf)
+        {
+            throw new MlsProtocolException("The Commit's new leaf node reuses another member's signature key.");
+        }
+        if (external)
+        {
+            // A resync: the joiner may only remove a former appearance of itself.
+            foreach (var (_, credential) in applied.Removed)
+            {
+                if (!credential.Equals(leaf.Credential))
+                {
+                    throw new MlsProtocolException("An external Commit may only remove the joiner's own earlier leaf.");
+                }
+            }
+        }
+        var previous = tree.GetLeaf(pathLeaf);
+        if (previous is null || previous.Credential.Type != leaf.Credential.Type
+            || !previous.Capabilities.Credentials.SequenceEqual(leaf.Capabilities.Credentials))
+        {
+            LeafNodeValidation.CheckCredentialTypes(tree, (pathLeaf, leaf));
+        }
+    }
+
+    private static void Wipe(byte[]? secret)
+    {
+        if (secret is not null)
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+}

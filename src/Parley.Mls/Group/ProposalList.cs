@@ -1,0 +1,233 @@
+// RFC 9420 §12.2 (proposal list validation) and §12.3 (applying a proposal list), with the
+// per-proposal rules of §12.1.1-§12.1.7.
+using Parley.Mls.Crypto;
+using Parley.Mls.Messages;
+using Parley.Mls.Tree;
+
+namespace Parley.Mls.Group;
+
+/// <summary>The effect of a validated proposal list on a copy of the group's tree and extensions.</summary>
+internal sealed class AppliedProposals
+{
+    public required RatchetTree Tree { get; init; }
+
+    public required IReadOnlyList<Extension> Extensions { get; init; }
+
+    public List<(LeafIndex Leaf, KeyPackage KeyPackage)> Added { get; } = new();
+
+    public List<(LeafIndex Leaf, Credential Credential)> Removed { get; } = new();
+
+    public List<PreSharedKeyId> Psks { get; } = new();
+
+    public ExternalInit? ExternalInit { get; set; }
+
+    public ReInit? ReInit { get; set; }
+
+    /// <summary>The reference of this member's own Update proposal, when another member committed it.</summary>
+    public byte[]? OwnUpdateRef { get; set; }
+
+    public bool PathRequired { get; set; }
+
+    public IReadOnlyList<LeafIndex> AddedLeaves => Added.Select(a => a.Leaf).ToArray();
+}
+
+/// <summary>Validates and applies the proposals of a Commit.</summary>
+internal static class ProposalList
+{
+    /// <summary>Validates <paramref name="proposals"/> (RFC 9420 §12.2) for a Commit by
+    /// <paramref name="committer"/> and applies them in the order of §12.3 to a copy of the tree.
+    /// <paramref name="committerLeaf"/> is null for an external Commit. Throws
+    /// <see cref="MlsProtocolException"/> when the list is invalid.</summary>
+    public static AppliedProposals Apply(GroupState state, IReadOnlyList<CommittedProposal> proposals, LeafIndex? committerLeaf,
+        MlsGroupOptions options)
+    {
+        var suite = state.Suite;
+        bool external = committerLeaf is null;
+        CheckComposition(proposals, external);
+
+        // 1. GroupContextExtensions: the new extensions govern the checks of the other proposals.
+        IReadOnlyList<Extension> extensions = state.Context.Extensions;
+        var gce = proposals.Select(p => p.Proposal).OfType<GroupContextExtensions>().SingleOrDefault();
+        if (gce is not null)
+        {
+            GroupExtensions.CheckWellFormed(gce.Extensions);
+            extensions = gce.Extensions;
+        }
+
+        var tree = state.Tree.Clone();
+        var result = new AppliedProposals { Tree = tree, Extensions = extensions };
+        var touched = new HashSet<LeafIndex>();
+
+        // 2. Updates.
+        foreach (var p in proposals)
+        {
+            if (p.Proposal is not Update update)
+            {
+                continue;
+            }
+            if (p.Sender.Type != SenderType.Member)
+            {
+                throw new MlsProtocolException($"An Update proposal from a {p.Sender.Type} sender is invalid.");
+            }
+            var leaf = p.Sender.LeafIndex;
+            if (leaf == committerLeaf)
+            {
+                throw new MlsProtocolException("A Commit cannot include an Update proposal from the committer.");
+            }
+            var current = tree.GetLeaf(leaf) ?? throw new MlsProtocolException($"An Update proposal from {leaf}, which is not a member.");
+            if (!touched.Add(leaf))
+            {
+                throw new MlsProtocolException($"The Commit has several Update or Remove proposals for {leaf}.");
+            }
+            LeafNodeValidation.Validate(suite, update.LeafNode, LeafNodeSource.Update, extensions, options, state.GroupId, leaf);
+            if (update.LeafNode.EncryptionKey.AsSpan().SequenceEqual(current.EncryptionKey))
+            {
+                throw new MlsProtocolException($"The Update proposal of {leaf} keeps its encryption key.");
+            }
+            tree.UpdateLeaf(leaf, update.LeafNode);
+            if (leaf == state.OwnLeaf)
+            {
+                result.OwnUpdateRef = p.Ref;
+            }
+        }
+
+        // 3. Removes.
+        foreach (var p in proposals)
+        {
+            if (p.Proposal is not Remove remove)
+            {
+                continue;
+            }
+            var leaf = remove.Removed;
+            if (leaf == committerLeaf)
+            {
+                throw new MlsProtocolException("A Commit cannot remove the committer.");
+            }
+            var current = tree.GetLeaf(leaf) ?? throw new MlsProtocolException($"A Remove proposal for {leaf}, which is not a member.");
+            if (!touched.Add(leaf))
+            {
+                throw new MlsProtocolException($"The Commit has several Update or Remove proposals for {leaf}.");
+            }
+            tree.RemoveLeaf(leaf);
+            result.Removed.Add((leaf, current.Credential));
+        }
+
+        // 4. Adds, in list order.
+        foreach (var p in proposals)
+        {
+            if (p.Proposal is not Add add)
+            {
+                continue;
+            }
+            LeafNodeValidation.ValidateKeyPackage(suite, add.KeyPackage, extensions, options);
+            result.Added.Add((tree.AddLeaf(add.KeyPackage.LeafNode), add.KeyPackage));
+        }
+
+        // 5. PSKs, 6. ExternalInit, 7. ReInit.
+        var pskIds = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in proposals)
+        {
+            switch (p.Proposal)
+            {
+                case PreSharedKey psk:
+                    CheckPsk(suite, psk.Psk);
+                    if (!pskIds.Add(Convert.ToHexString(psk.Psk.ToBytes())))
+                    {
+                        throw new MlsProtocolException("The Commit names the same PSK twice.");
+                    }
+                    result.Psks.Add(psk.Psk);
+                    break;
+                case ExternalInit init:
+                    result.ExternalInit = init;
+                    break;
+                case ReInit reInit:
+                    if (reInit.Version < ProtocolVersion.Mls10)
+                    {
+                        throw new MlsProtocolException("A ReInit proposal may not lower the protocol version.");
+                    }
+                    result.ReInit = reInit;
+                    break;
+            }
+        }
+
+        if (result.Added.Count > 0 || touched.Count > result.Removed.Count)
+        {
+            TreeValidation.VerifyUniqueKeys(tree);
+            LeafNodeValidation.CheckCredentialTypes(tree);
+        }
+        if (gce is not null)
+        {
+            LeafNodeValidation.CheckMembersSupport(tree, extensions);
+        }
+        result.PathRequired = proposals.Count == 0 || proposals.Any(p => RequiresPath(p.Proposal.Type));
+        return result;
+    }
+
+    /// <summary>Whether a proposal type requires the Commit to carry a path (RFC 9420 §12.4):
+    /// all but add, psk and reinit do.</summary>
+    public static bool RequiresPath(ushort type) => type is not (ProposalType.Add or ProposalType.Psk or ProposalType.ReInit);
+
+    /// <summary>Checks a PreSharedKeyID outside reinitialization and branching (RFC 9420 §12.1.4).</summary>
+    public static void CheckPsk(CipherSuite suite, PreSharedKeyId psk)
+    {
+        if (psk.PskNonce.Length != suite.HashLength)
+        {
+            throw new MlsProtocolException($"A PSK nonce must be KDF.Nh = {suite.HashLength} bytes.");
+        }
+        if (psk.Type == PskType.Resumption && psk.Usage != ResumptionPskUsage.Application)
+        {
+            throw new MlsProtocolException($"A resumption PSK with usage {psk.Usage} is only valid when reinitializing or branching.");
+        }
+    }
+
+    // The rules on which proposals may appear together (RFC 9420 §12.2).
+    private static void CheckComposition(IReadOnlyList<CommittedProposal> proposals, bool external)
+    {
+        int gce = 0, reInit = 0, externalInit = 0, removes = 0;
+        foreach (var p in proposals)
+        {
+            switch (p.Proposal.Type)
+            {
+                case ProposalType.GroupContextExtensions: gce++; break;
+                case ProposalType.ReInit: reInit++; break;
+                case ProposalType.ExternalInit: externalInit++; break;
+                case ProposalType.Remove: removes++; break;
+            }
+        }
+        if (external)
+        {
+            if (externalInit != 1)
+            {
+                throw new MlsProtocolException("An external Commit must contain exactly one ExternalInit proposal.");
+            }
+            if (removes > 1)
+            {
+                throw new MlsProtocolException("An external Commit may contain at most one Remove proposal.");
+            }
+            foreach (var p in proposals)
+            {
+                if (p.Proposal.Type is not (ProposalType.ExternalInit or ProposalType.Remove or ProposalType.Psk))
+                {
+                    throw new MlsProtocolException($"An external Commit cannot contain a proposal of type {p.Proposal.Type}.");
+                }
+                if (p.Ref is not null)
+                {
+                    throw new MlsProtocolException("An external Commit cannot include proposals by reference.");
+                }
+            }
+            return;
+        }
+        if (externalInit > 0)
+        {
+            throw new MlsProtocolException("Only an external Commit may contain an ExternalInit proposal.");
+        }
+        if (gce > 1)
+        {
+            throw new MlsProtocolException("A Commit may contain at most one GroupContextExtensions proposal.");
+        }
+        if (reInit > 0 && proposals.Count > 1)
+        {
+            throw new MlsProtocolException("A ReInit proposal must be the only proposal in its Commit.");
+        }
+    }
+}
