@@ -73,8 +73,8 @@ public static partial class MessageProtection
     /// <summary>Decrypts a PrivateMessage of the group's current <paramref name="context"/>: checks
     /// group id and epoch, decrypts the sender data, checks that the sender leaf is in the tree and
     /// (when given) that <paramref name="isMember"/> holds for it, then decrypts the content with that
-    /// sender's key of the stated generation. A message that fails to decrypt consumes no key, so the
-    /// genuine message of that generation still decrypts; a replay fails. The signature is not
+    /// sender's key of the stated generation. A message that fails to decrypt gives that key back, so
+    /// the genuine message of that generation still decrypts; a replay fails. The signature is not
     /// checked here: use <see cref="VerifySignature"/> with the sender's key.</summary>
     public static UnprotectedPrivateMessage UnprotectPrivate(CipherSuite suite, PrivateMessage message, GroupContext context,
         SecretTree secretTree, ReadOnlySpan<byte> senderDataSecret, Func<LeafIndex, bool>? isMember = null)

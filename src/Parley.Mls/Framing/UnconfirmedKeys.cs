@@ -10,7 +10,11 @@ namespace Parley.Mls.Framing;
 /// to authenticate, held beside that tree so the genuine message of that generation still decrypts.
 /// <see cref="SecretTree.GetForReceiving"/> consumes the key it returns; this gives it back.</summary>
 /// <remarks>At most <see cref="MaxHeldPerTree"/> keys per tree are held, oldest evicted first, so a
-/// flood of forgeries cannot grow memory. Access follows the tree's: one caller at a time.</remarks>
+/// flood of forgeries cannot grow memory. Access follows the tree's: one caller at a time. A held
+/// key is not wiped when its tree is disposed, only when taken or evicted. What this cannot undo:
+/// a forged generation far ahead still ratchets the tree forward, which may evict retained keys of
+/// older skipped generations; a non-consuming lookup in <see cref="SecretTree"/> would remove both
+/// limits and this class.</remarks>
 internal static class UnconfirmedKeys
 {
     /// <summary>How many failed generations are remembered per secret tree.</summary>

@@ -39,7 +39,7 @@ public sealed class MessageProtectionVectorTests
         Assert.Equal(proposal, fromPrivate.Content.Proposal);
 
         var framed = FramedContent.ForProposal(v.Context.GroupId, v.Context.Epoch, Sender.Member(SenderLeaf), [], proposal);
-        ProtectAndUnprotectPublic(v, framed, confirmationTag: null);
+        ProtectAndUnprotectPublic(v, framed, confirmationTag: null, expectedWire: v.Entry.Hex("proposal_pub"));
         ProtectAndUnprotectPrivate(v, framed, confirmationTag: null);
     }
 
@@ -59,7 +59,7 @@ public sealed class MessageProtectionVectorTests
 
         // The confirmation tag is opaque to framing; reuse the vector's.
         var framed = FramedContent.ForCommit(v.Context.GroupId, v.Context.Epoch, Sender.Member(SenderLeaf), [], commit);
-        ProtectAndUnprotectPublic(v, framed, fromPublic.Auth.ConfirmationTag);
+        ProtectAndUnprotectPublic(v, framed, fromPublic.Auth.ConfirmationTag, expectedWire: v.Entry.Hex("commit_pub"));
         ProtectAndUnprotectPrivate(v, framed, fromPublic.Auth.ConfirmationTag);
     }
 
@@ -102,7 +102,7 @@ public sealed class MessageProtectionVectorTests
         return result.Content;
     }
 
-    private static void ProtectAndUnprotectPublic(Vector v, FramedContent framed, byte[]? confirmationTag)
+    private static void ProtectAndUnprotectPublic(Vector v, FramedContent framed, byte[]? confirmationTag, byte[] expectedWire)
     {
         var signed = MessageProtection.Sign(v.Suite, WireFormat.MlsPublicMessage, framed, v.SignaturePriv, v.Context);
         if (confirmationTag is not null)
@@ -111,6 +111,11 @@ public sealed class MessageProtectionVectorTests
         }
         var message = MessageProtection.ProtectPublic(v.Suite, signed, v.Context, v.MembershipKey);
         byte[] wire = new MlsMessage(message).ToBytes();
+        if (HasDeterministicSignatures(v.Suite.Id))
+        {
+            // Same key, same content, same signature: the whole message must match the vector's.
+            Assert.Equal(expectedWire, wire);
+        }
 
         var received = MlsMessage.Decode(wire).PublicMessage!;
         var content = MessageProtection.UnprotectPublic(v.Suite, received, v.Context, v.MembershipKey, IsMember);
@@ -140,6 +145,9 @@ public sealed class MessageProtectionVectorTests
     }
 
     private static bool IsMember(LeafIndex leaf) => leaf.Value < 2;
+
+    // EdDSA (Ed25519 in suites 1 and 3, Ed448 in 4 and 6) signs deterministically; ECDSA does not.
+    private static bool HasDeterministicSignatures(ushort suiteId) => suiteId is 1 or 3 or 4 or 6;
 
     private static Vector Load(int index, ushort suiteId)
     {
