@@ -12,6 +12,9 @@ namespace Parley.Mls.Tree;
 /// Holds the path secrets until disposed.</summary>
 public sealed class PreparedUpdatePath : IDisposable
 {
+    // Below this many encryptions the work is not worth spreading over threads.
+    private const int ParallelThreshold = 32;
+
     private readonly byte[][] _pathSecrets;
     private readonly byte[] _commitSecret;
     private TreePrivateKeys? _privateKeys;
@@ -51,18 +54,49 @@ public sealed class PreparedUpdatePath : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var suite = Tree.Suite;
+        // One job per (path node, resolution node); large groups need thousands of HPKE encryptions.
+        var resolutions = new List<NodeIndex>[FilteredDirectPath.Count];
+        var ciphertexts = new HpkeCiphertext[FilteredDirectPath.Count][];
+        var jobs = new List<(int Node, int Slot)>();
+        for (int i = 0; i < resolutions.Length; i++)
+        {
+            resolutions[i] = Tree.Resolution(RatchetTree.CopathChild(FilteredDirectPath[i], Committer), newMembers);
+            ciphertexts[i] = new HpkeCiphertext[resolutions[i].Count];
+            for (int j = 0; j < resolutions[i].Count; j++)
+            {
+                jobs.Add((i, j));
+            }
+        }
+        byte[] context = groupContext.ToArray();
+        void Seal(int k)
+        {
+            var (i, j) = jobs[k];
+            ciphertexts[i][j] = suite.EncryptWithLabel(Tree.EncryptionKeyOf(resolutions[i][j]), TreeKem.UpdatePathNodeLabel,
+                context, _pathSecrets[i]);
+        }
+        if (jobs.Count < ParallelThreshold)
+        {
+            for (int k = 0; k < jobs.Count; k++)
+            {
+                Seal(k);
+            }
+        }
+        else
+        {
+            try
+            {
+                Parallel.For(0, jobs.Count, Seal);
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+                throw;
+            }
+        }
         var nodes = new UpdatePathNode[FilteredDirectPath.Count];
         for (int i = 0; i < nodes.Length; i++)
         {
-            var node = FilteredDirectPath[i];
-            var resolution = Tree.Resolution(RatchetTree.CopathChild(node, Committer), newMembers);
-            var ciphertexts = new HpkeCiphertext[resolution.Count];
-            for (int j = 0; j < ciphertexts.Length; j++)
-            {
-                ciphertexts[j] = suite.EncryptWithLabel(Tree.EncryptionKeyOf(resolution[j]), TreeKem.UpdatePathNodeLabel,
-                    groupContext, _pathSecrets[i]);
-            }
-            nodes[i] = new UpdatePathNode(Tree.EncryptionKeyOf(node), ciphertexts);
+            nodes[i] = new UpdatePathNode(Tree.EncryptionKeyOf(FilteredDirectPath[i]), ciphertexts[i]);
         }
         Path = new UpdatePath(LeafNode, nodes);
         return Path;

@@ -198,9 +198,16 @@ public sealed partial class RatchetTree : IMlsEncodable
         {
             throw new MlsProtocolException($"Remove of {removed}, which is not a member.");
         }
-        SetNode(removed.Node, null);
-        BlankPath(removed);
+        BlankLeaf(removed);
         Truncate();
+    }
+
+    /// <summary>Blanks a leaf and every parent node on its direct path, without truncating.</summary>
+    public void BlankLeaf(LeafIndex leaf)
+    {
+        CheckLeaf(leaf);
+        SetNode(leaf.Node, null);
+        BlankPath(leaf);
     }
 
     /// <summary>Blanks every parent node on the direct path of <paramref name="leaf"/>.</summary>
@@ -269,12 +276,12 @@ public sealed partial class RatchetTree : IMlsEncodable
         {
             if (!inserted && value.Value <= x.Value)
             {
-                if (value == x)
-                {
-                    throw new MlsProtocolException($"{value} is already unmerged at a parent node.");
-                }
-                result.Add(value);
                 inserted = true;
+                // An entry already listed (only in an invalid tree) is kept once.
+                if (value != x)
+                {
+                    result.Add(value);
+                }
             }
             result.Add(x);
         }
@@ -370,6 +377,11 @@ public sealed partial class RatchetTree : IMlsEncodable
         }
         return result;
     }
+
+    /// <summary>The copath children of the nodes of <see cref="FilteredDirectPath"/>, in the same order:
+    /// the subtrees a path secret is encrypted to.</summary>
+    public List<NodeIndex> FilteredCopath(LeafIndex leaf)
+        => FilteredDirectPath(leaf).ConvertAll(p => CopathChild(p, leaf));
 
     /// <summary>The child of <paramref name="ancestor"/> that is not on the path to <paramref name="leaf"/>
     /// (the copath child through which path secrets for <paramref name="ancestor"/> are encrypted).</summary>

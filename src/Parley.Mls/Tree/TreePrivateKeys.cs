@@ -120,11 +120,7 @@ public sealed class TreePrivateKeys : IDisposable
             {
                 actual = tree.Suite.Hpke.PublicKeyFromPrivate(key);
             }
-            catch (CryptographicException)
-            {
-                return false;
-            }
-            catch (MlsException)
+            catch (Exception e) when (e is CryptographicException or MlsException or ArgumentException)
             {
                 return false;
             }

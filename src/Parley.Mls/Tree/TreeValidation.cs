@@ -37,12 +37,15 @@ public static class TreeValidation
     {
         ArgumentNullException.ThrowIfNull(tree);
         ArgumentNullException.ThrowIfNull(groupId);
-        foreach (var (index, leaf) in tree.EnumerateLeaves())
+        var leaves = tree.EnumerateLeaves().ToArray();
+        // Signature checks dominate joining a large group; they are independent, so spread them.
+        var valid = new bool[leaves.Length];
+        Parallel.For(0, leaves.Length, new ParallelOptions { MaxDegreeOfParallelism = leaves.Length < 64 ? 1 : -1 },
+            i => valid[i] = leaves[i].Leaf.Verify(tree.Suite, groupId, leaves[i].Index));
+        int bad = Array.IndexOf(valid, false);
+        if (bad >= 0)
         {
-            if (!leaf.Verify(tree.Suite, groupId, index))
-            {
-                throw new MlsProtocolException($"The leaf node signature of {index} is invalid.");
-            }
+            throw new MlsProtocolException($"The leaf node signature of {leaves[bad].Index} is invalid.");
         }
     }
 

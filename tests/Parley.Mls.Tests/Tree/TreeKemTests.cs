@@ -1,6 +1,7 @@
 // RFC 9420 §7.4-§7.6, §12.4.2 and §12.4.3.1: TreeKEM between simulated members, including new
 // members excluded from the path's resolutions and joiners using a Welcome's path secret.
 using System.Text;
+using Parley.Mls.Codec;
 using Parley.Mls.Crypto;
 using Parley.Mls.Messages;
 using Parley.Mls.Tree;
@@ -38,10 +39,11 @@ public sealed class TreeKemTests
         {
             new() { Member = members[0], Tree = prepared.Tree, Keys = prepared.TakePrivateKeys() },
         };
+        var received = RatchetTree.Decode(Suite, prepared.Tree.ToBytes());
+        TreeValidation.Validate(received, prepared.Tree.TreeHash(), GroupId);
         for (int i = 1; i < size; i++)
         {
-            var joinerTree = RatchetTree.Decode(Suite, prepared.Tree.ToBytes());
-            TreeValidation.Validate(joinerTree, prepared.Tree.TreeHash(), GroupId);
+            var joinerTree = received.Clone();
             var keys = new TreePrivateKeys(added[i - 1]);
             keys.SetPrivateKey(added[i - 1].Node, members[i].Encryption.PrivateKey);
             byte[]? pathSecret = prepared.ExportPathSecret(added[i - 1]);
@@ -114,6 +116,24 @@ public sealed class TreeKemTests
                 Assert.All(secrets, s => Assert.Equal(secrets[0], s));
                 AssertInSync(views);
             }
+        }
+        finally
+        {
+            views.ForEach(v => v.Dispose());
+        }
+    }
+
+    [Fact]
+    public void A_commit_encrypting_to_many_members_is_processed_by_all_of_them()
+    {
+        // 64 members, parents blank except the creator's path: member 33's path is encrypted to
+        // 31 leaves and one parent, enough to take the parallel encryption route.
+        var views = CreateGroup(64);
+        try
+        {
+            var secrets = Commit(views, 33);
+            Assert.All(secrets, s => Assert.Equal(secrets[0], s));
+            AssertInSync(views);
         }
         finally
         {
@@ -224,7 +244,7 @@ public sealed class TreeKemTests
 
             var reused = path with
             {
-                Nodes = [path.Nodes[0] with { EncryptionKey = views[0].Member.Encryption.PublicKey }, .. path.Nodes.Skip(1)],
+                Nodes = [path.Nodes[0] with { EncryptionKey = views[0].Tree.GetLeaf(new LeafIndex(1))!.EncryptionKey }, .. path.Nodes.Skip(1)],
             };
             var e = Assert.Throws<MlsProtocolException>(() => TreeKem.MergeUpdatePath(views[0].Tree, own, reused, GroupId));
             Assert.Contains("already used", e.Message, StringComparison.Ordinal);
