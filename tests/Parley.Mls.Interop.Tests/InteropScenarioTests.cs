@@ -11,14 +11,18 @@ namespace Parley.Mls.Interop.Tests;
 [Collection(InteropCollection.Name)]
 public sealed class InteropScenarioTests(InteropServerFixture server)
 {
-    /// <summary>Every cipher suite Parley implements, with handshake messages public and encrypted.</summary>
+    /// <summary>Every cipher suite Parley implements with public handshake messages, and suites 1-3 also
+    /// with encrypted ones (the framing path does not depend on the suite; this keeps the run short).</summary>
     public static TheoryData<ushort, bool> Suites()
     {
         var data = new TheoryData<ushort, bool>();
         foreach (ushort suite in Parley.Mls.Crypto.CipherSuite.Supported)
         {
             data.Add(suite, false);
-            data.Add(suite, true);
+            if (suite <= 3)
+            {
+                data.Add(suite, true);
+            }
         }
         return data;
     }
@@ -65,6 +69,13 @@ public sealed class InteropScenarioTests(InteropServerFixture server)
         var f = await Assert.ThrowsAsync<RpcException>(async () =>
             await server.Client.CreateGroupAsync(new CreateGroupRequest { CipherSuite = 0x7777, GroupId = Bytes("g"), Identity = Bytes("x") }));
         Assert.Equal(StatusCode.Unimplemented, f.StatusCode);
+
+        // A Commit handed to Unprotect is refused, not applied.
+        var commit = await d.CommitAsync(alice, forcePath: true);
+        var g = await Assert.ThrowsAsync<RpcException>(async () =>
+            await server.Client.UnprotectAsync(new UnprotectRequest { StateId = bob.StateId, Ciphertext = commit.Commit }));
+        Assert.Equal(StatusCode.FailedPrecondition, g.StatusCode);
+        await d.ApplyCommitAsync(alice, commit, [bob]);
         await d.VerifyGroupStateAsync([alice, bob]);
     }
 
@@ -275,7 +286,7 @@ public sealed class InteropScenarioTests(InteropServerFixture server)
         var bob = (await d.AddAsync(alice, [], "bob"))[0];
         // required_capabilities: no extension or proposal types, the basic credential type.
         var request = new GroupContextExtensionsProposalRequest { StateId = bob.StateId };
-        request.Extensions.Add(new Extension { ExtensionType = 3, ExtensionData = ByteString.CopyFrom(0x00, 0x00, 0x02, 0x00, 0x01) });
+        request.Extensions.Add(new Protocol.Extension { ExtensionType = 3, ExtensionData = ByteString.CopyFrom(0x00, 0x00, 0x02, 0x00, 0x01) });
         var proposal = (await server.Client.GroupContextExtensionsProposalAsync(request)).Proposal;
         var commit = await d.CommitAsync(alice, byReference: [proposal]);
         await d.ApplyCommitAsync(alice, commit, [bob], [proposal]);

@@ -27,6 +27,14 @@
 //   externalJoin {suite, groupInfo, ratchetTree?, identity}
 //                                                      -> {commit, epoch, epochAuthenticator}
 //   free                                               -> {}
+//   reset                                              -> {}   (forgets every member)
+//
+// Two shims keep ts-mls 1.6.4 on RFC 9420's wire format where it strays (both only in this peer):
+// - ECDSA suites (2, 5, 7): ts-mls encodes signature public keys as compressed points; RFC 9420 §5.1.1
+//   asks for the uncompressed point, so the peer makes its signature key pairs itself.
+// - external_pub: ts-mls writes the bare HPKE key as the extension data; RFC 9420 §12.4.3.2 wraps it in
+//   `struct { HPKEPublicKey external_pub; }`, i.e. with a length prefix. The peer signs GroupInfos with
+//   the RFC encoding and, when joining externally, strips the prefix before ts-mls reads the key.
 import { createInterface } from "node:readline";
 import { readFileSync } from "node:fs";
 import {
@@ -34,14 +42,13 @@ import {
   createApplicationMessage,
   createCommit,
   createGroup,
-  createGroupInfoWithExternalPub,
-  createGroupInfoWithExternalPubAndRatchetTree,
   decodeMlsMessage,
   defaultCapabilities,
   defaultLifetime,
   emptyPskIndex,
   encodeMlsMessage,
   generateKeyPackage,
+  generateKeyPackageWithKey,
   getCiphersuiteFromName,
   getCiphersuiteImpl,
   joinGroup,
@@ -53,6 +60,7 @@ import {
 } from "ts-mls";
 import { decodeRatchetTree, ratchetTreeEncoder } from "ts-mls/ratchetTree.js";
 import { encode } from "ts-mls/codec/tlsEncoder.js";
+import { createGroupInfo, createGroupInfoWithRatchetTree } from "ts-mls/createCommit.js";
 
 const members = new Map();
 const suiteImpls = new Map();
@@ -112,6 +120,41 @@ function decodeTree(text) {
   return decoded[0];
 }
 
+// RFC 9420 §5.1.1: ECDSA signature public keys are uncompressed points.
+async function newKeyPackage(identity, suite, impl) {
+  const credential = { credentialType: "basic", identity };
+  const curve = { 2: "p256", 5: "p521", 7: "p384" }[suite];
+  if (curve === undefined) return generateKeyPackage(credential, defaultCapabilities(), defaultLifetime, [], impl);
+  const nist = await import("@noble/curves/nist.js");
+  const signKey = nist[curve].utils.randomSecretKey();
+  const keys = { signKey, publicKey: nist[curve].getPublicKey(signKey, false) };
+  return generateKeyPackageWithKey(credential, defaultCapabilities(), defaultLifetime, [], keys, impl);
+}
+
+// QUIC/MLS variable-length integer (RFC 9420 §2.1.2), as the length prefix of opaque<V>.
+function varint(n) {
+  if (n < 0x40) return Uint8Array.of(n);
+  if (n < 0x4000) return Uint8Array.of(0x40 | (n >> 8), n & 0xff);
+  return Uint8Array.of(0x80 | (n >>> 24), (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff);
+}
+
+function opaque(bytes) {
+  const prefix = varint(bytes.length);
+  const out = new Uint8Array(prefix.length + bytes.length);
+  out.set(prefix, 0);
+  out.set(bytes, prefix.length);
+  return out;
+}
+
+function stripOpaque(bytes) {
+  const kind = bytes[0] >> 6;
+  const size = 1 << kind;
+  let length = bytes[0] & 0x3f;
+  for (let i = 1; i < size; i++) length = (length << 8) | bytes[i];
+  if (kind > 2 || size + length !== bytes.length) throw new Error("external_pub is not an HPKEPublicKey<V>");
+  return bytes.subarray(size);
+}
+
 function epochOf(state) {
   return state.groupContext.epoch.toString();
 }
@@ -148,8 +191,7 @@ const commands = {
   async createKeyPackage(req) {
     const m = member(req);
     m.impl = await suiteImpl(req.suite);
-    const credential = { credentialType: "basic", identity: unhex(req.identity, "identity") };
-    m.keyPackage = await generateKeyPackage(credential, defaultCapabilities(), defaultLifetime, [], m.impl);
+    m.keyPackage = await newKeyPackage(unhex(req.identity, "identity"), req.suite, m.impl);
     return {
       keyPackage: hex(encodeMlsMessage({ version: "mls10", wireformat: "mls_key_package", keyPackage: m.keyPackage.publicPackage })),
     };
@@ -158,8 +200,7 @@ const commands = {
   async createGroup(req) {
     const m = member(req);
     m.impl = await suiteImpl(req.suite);
-    const credential = { credentialType: "basic", identity: unhex(req.identity, "identity") };
-    const kp = await generateKeyPackage(credential, defaultCapabilities(), defaultLifetime, [], m.impl);
+    const kp = await newKeyPackage(unhex(req.identity, "identity"), req.suite, m.impl);
     m.state = await createGroup(unhex(req.groupId, "groupId"), kp.publicPackage, kp.privatePackage, [], m.impl);
     return { epoch: epochOf(m.state), epochAuthenticator: hex(m.state.keySchedule.epochAuthenticator) };
   },
@@ -247,9 +288,14 @@ const commands = {
 
   async groupInfo(req) {
     const m = member(req);
+    const state = group(m);
+    // As createGroupInfoWithExternalPub does, but with the RFC's ExternalPub encoding.
+    const externalKeys = await m.impl.hpke.deriveKeyPair(state.keySchedule.externalSecret);
+    const externalPub = opaque(await m.impl.hpke.exportPublicKey(externalKeys.publicKey));
+    const extensions = [{ extensionType: "external_pub", extensionData: externalPub }];
     const info = req.ratchetTreeExtension
-      ? await createGroupInfoWithExternalPubAndRatchetTree(group(m), [], m.impl)
-      : await createGroupInfoWithExternalPub(group(m), [], m.impl);
+      ? await createGroupInfoWithRatchetTree(state.groupContext, state.confirmationTag, state, state.ratchetTree, extensions, m.impl)
+      : await createGroupInfo(state.groupContext, state.confirmationTag, state, extensions, m.impl);
     return { groupInfo: hex(encodeMlsMessage({ version: "mls10", wireformat: "mls_group_info", groupInfo: info })) };
   },
 
@@ -257,9 +303,14 @@ const commands = {
     const m = member(req);
     m.impl = await suiteImpl(req.suite);
     const info = decodeMessage(unhex(req.groupInfo, "groupInfo"), "mls_group_info").groupInfo;
-    const credential = { credentialType: "basic", identity: unhex(req.identity, "identity") };
-    const kp = await generateKeyPackage(credential, defaultCapabilities(), defaultLifetime, [], m.impl);
-    const result = await joinGroupExternal(info, kp.publicPackage, kp.privatePackage, false, m.impl, decodeTree(req.ratchetTree));
+    const kp = await newKeyPackage(unhex(req.identity, "identity"), req.suite, m.impl);
+    // ts-mls 1.6.4 takes external_pub's data for the bare key: hand it the key inside the RFC encoding,
+    // for exactly those bytes, and leave every other key alone.
+    const externalPub = info.extensions.find((e) => e.extensionType === "external_pub")?.extensionData;
+    const hpke = Object.create(m.impl.hpke);
+    hpke.importPublicKey = (key) => m.impl.hpke.importPublicKey(
+      externalPub !== undefined && Buffer.from(key).equals(Buffer.from(externalPub)) ? stripOpaque(key) : key);
+    const result = await joinGroupExternal(info, kp.publicPackage, kp.privatePackage, false, { ...m.impl, hpke }, decodeTree(req.ratchetTree));
     m.state = result.newState;
     return {
       commit: hex(encodeMlsMessage({ version: "mls10", wireformat: "mls_public_message", publicMessage: result.publicMessage })),
@@ -270,6 +321,11 @@ const commands = {
 
   async free(req) {
     members.delete(req.member ?? "default");
+    return {};
+  },
+
+  async reset() {
+    members.clear();
     return {};
   },
 };
