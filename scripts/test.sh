@@ -9,6 +9,11 @@ results="${PARLEY_TEST_RESULTS:-$PWD/TestResults}"
 rm -rf "$results"
 mkdir -p "$results"
 
+# The ts-mls peer of the MLS interop tests (pinned in tests/interop-ts/package-lock.json).
+if [ ! -d tests/interop-ts/node_modules/ts-mls ]; then
+    npm ci --prefix tests/interop-ts --no-audit --no-fund --loglevel=error
+fi
+
 status=0
 dotnet test Parley.slnx -c Release --logger "trx" --results-directory "$results" "$@" || status=$?
 
