@@ -1,0 +1,20 @@
+namespace Parley.Server.Accounts;
+
+/// <summary>A fresh challenge for an account-key signature.</summary>
+public sealed record ChallengeResponse(byte[] Challenge, DateTimeOffset ExpiresAt);
+
+/// <summary>A device's MLS signature key, its cipher suite, and the account's certificate over them.</summary>
+public sealed record DeviceKey(ushort CipherSuite, byte[] SignatureKey, byte[] Certificate);
+
+/// <summary>Registers a username with an Ed25519 identity key and the first device.</summary>
+/// <param name="Signature">Ed25519 signature by the identity key over <see cref="AccountSignatures.Register"/>.</param>
+public sealed record RegisterRequest(string Username, byte[] IdentityKey, byte[] Challenge, byte[] Signature, DeviceKey Device);
+
+/// <summary>The new account and the first device's credential (shown once; the server keeps only its hash).</summary>
+public sealed record RegisterResponse(string AccountId, string Username, string DeviceId, string Credential);
+
+/// <summary>A device as the directory publishes it.</summary>
+public sealed record DirectoryDevice(string DeviceId, ushort CipherSuite, byte[] SignatureKey, byte[] Certificate);
+
+/// <summary>An account as the directory publishes it: the identity key clients pin, and its active devices.</summary>
+public sealed record DirectoryEntry(string Username, byte[] IdentityKey, IReadOnlyList<DirectoryDevice> Devices);

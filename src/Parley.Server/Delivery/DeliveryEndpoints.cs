@@ -1,0 +1,180 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Parley.Mls.Codec;
+using Parley.Mls.Messages;
+using Parley.Server.Devices;
+using Parley.Server.Groups;
+using Parley.Server.Http;
+using Parley.Server.Mailboxes;
+using Parley.Server.Operations;
+
+namespace Parley.Server.Delivery;
+
+/// <summary>Sending to a group, and the delivery WebSocket.</summary>
+public static class DeliveryEndpoints
+{
+    public static IEndpointRouteBuilder MapDeliveryEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/groups/{groupId}/messages", Send).RequireAuthorization()
+            .WithSummary("Sends an MLS message (commit, proposal or application message) to every other member.");
+        app.Map("/v1/ws", Connect).RequireAuthorization()
+            .WithSummary("Opens the device's delivery WebSocket.");
+        return app;
+    }
+
+    private static async Task<Results<Ok<SendResponse>, ProblemHttpResult>> Send(
+        string groupId, SendRequest request, ClaimsPrincipal user, IGroupStore groups, DeviceConnections connections,
+        ServerMetrics metrics, TimeProvider time, IOptions<ParleyServerOptions> options, CancellationToken cancellationToken)
+    {
+        var (sender, _) = DevicePrincipal.Of(user);
+        if (!GroupId.TryParse(groupId, out GroupId id))
+        {
+            return Problem.BadRequest(ProblemCodes.InvalidGroupId, "A group id is 1 to 64 bytes in unpadded base64url.");
+        }
+        if (!MessageIdRules.IsValid(request.Id))
+        {
+            return Problem.BadRequest(ProblemCodes.InvalidMessageId,
+                "A message id has 1 to 64 characters: letters, digits, '_' or '-'. Use a random UUID and reuse it on retry.");
+        }
+        if (request.Message is null || request.Message.Length == 0)
+        {
+            return Problem.BadRequest(ProblemCodes.MalformedRequest, "The message is required.");
+        }
+        int limit = options.Value.MaxMessageBytes;
+        if (request.Message.Length > limit || request.Welcome?.Length > limit)
+        {
+            return Problem.Create(StatusCodes.Status413PayloadTooLarge, ProblemCodes.MessageTooLarge,
+                $"An MLS message may have at most {limit} bytes.");
+        }
+        var (submission, problem) = Classify(id, sender, request, time.GetUtcNow() + options.Value.MessageRetention);
+        if (problem is not null)
+        {
+            metrics.SubmissionRejected(problem.ProblemDetails.Extensions["code"]?.ToString() ?? "unknown");
+            return problem;
+        }
+
+        SubmissionOutcome outcome = await groups.SubmitAsync(submission!, cancellationToken);
+        switch (outcome)
+        {
+            case SubmissionOutcome.Accepted accepted:
+                metrics.MessagesAccepted(accepted.Recipients.Count);
+                connections.Notify(accepted.Recipients);
+                return TypedResults.Ok(new SendResponse(request.Id, accepted.Epoch, accepted.Repeated));
+            case SubmissionOutcome.Rejected rejected:
+                metrics.SubmissionRejected(CodeOf(rejected.Reason));
+                return ProblemOf(rejected);
+            default:
+                return Problem.NotFound(ProblemCodes.GroupNotFound, "There is no group with this id; create it first.");
+        }
+    }
+
+    /// <summary>Decodes and classifies the message; the server reads only the public framing.</summary>
+    private static (GroupSubmission?, ProblemHttpResult?) Classify(GroupId id, DeviceId sender, SendRequest request, DateTimeOffset expiresAt)
+    {
+        MlsMessage message;
+        Welcome? welcome = null;
+        try
+        {
+            message = MlsMessage.Decode(request.Message);
+            if (request.Welcome is not null)
+            {
+                welcome = MlsMessage.Decode(request.Welcome).Welcome
+                          ?? throw new MlsDecodeException("The welcome field does not carry a Welcome.");
+            }
+        }
+        catch (MlsDecodeException)
+        {
+            return (null, Problem.BadRequest(ProblemCodes.MalformedMlsMessage, "The message does not decode as an MLSMessage."));
+        }
+
+        GroupMessageKind kind;
+        byte[] messageGroupId;
+        ulong epoch;
+        switch (message.Body)
+        {
+            case PublicMessage pm:
+                messageGroupId = pm.Content.GroupId;
+                epoch = pm.Content.Epoch;
+                kind = pm.Content.ContentType switch
+                {
+                    ContentType.Commit => GroupMessageKind.Commit,
+                    ContentType.Proposal => GroupMessageKind.Proposal,
+                    _ => GroupMessageKind.Application,
+                };
+                if (kind == GroupMessageKind.Application)
+                {
+                    return (null, Problem.Unprocessable(ProblemCodes.ApplicationMustBePrivate,
+                        "Application messages must be sent as PrivateMessage."));
+                }
+                break;
+            case PrivateMessage pm:
+                messageGroupId = pm.GroupId;
+                epoch = pm.Epoch;
+                kind = GroupMessageKind.Application;
+                if (pm.ContentType != ContentType.Application)
+                {
+                    return (null, Problem.Unprocessable(ProblemCodes.HandshakeMustBePublic,
+                        "Proposals and commits must be sent as PublicMessage so the server can order them."));
+                }
+                break;
+            default:
+                return (null, Problem.Unprocessable(ProblemCodes.UnsupportedWireFormat,
+                    $"A {message.WireFormat} cannot be sent to a group; send a PublicMessage or PrivateMessage."));
+        }
+        if (GroupId.FromBytes(messageGroupId) != id)
+        {
+            return (null, Problem.BadRequest(ProblemCodes.GroupMismatch, "The message belongs to another group than the URL names."));
+        }
+        if (welcome is not null && kind != GroupMessageKind.Commit)
+        {
+            return (null, Problem.BadRequest(ProblemCodes.UnexpectedWelcome, "Only a commit may carry a Welcome."));
+        }
+        return (new GroupSubmission(id, sender, request.Id, kind, epoch, request.Message, message.PublicMessage,
+            request.Welcome, welcome, expiresAt), null);
+    }
+
+    private static ProblemHttpResult ProblemOf(SubmissionOutcome.Rejected rejected) => rejected.Reason switch
+    {
+        RejectionReason.StaleEpoch => Problem.Create(StatusCodes.Status409Conflict, ProblemCodes.StaleEpoch, rejected.Detail,
+            new Dictionary<string, object?> { ["epoch"] = rejected.CurrentEpoch }),
+        RejectionReason.NotMember => Problem.Forbidden(ProblemCodes.NotMember, rejected.Detail),
+        RejectionReason.UnknownDevice => Problem.Unprocessable(ProblemCodes.UnknownDevice, rejected.Detail),
+        RejectionReason.GroupFull => Problem.Unprocessable(ProblemCodes.GroupFull, rejected.Detail),
+        _ => Problem.Unprocessable(ProblemCodes.InvalidCommit, rejected.Detail),
+    };
+
+    private static string CodeOf(RejectionReason reason) => reason switch
+    {
+        RejectionReason.StaleEpoch => ProblemCodes.StaleEpoch,
+        RejectionReason.NotMember => ProblemCodes.NotMember,
+        RejectionReason.UnknownDevice => ProblemCodes.UnknownDevice,
+        RejectionReason.GroupFull => ProblemCodes.GroupFull,
+        _ => ProblemCodes.InvalidCommit,
+    };
+
+    private static async Task<IResult> Connect(HttpContext context, DeviceConnections connections, IMailboxStore mailbox,
+        TimeProvider time, ServerMetrics metrics, IOptions<ParleyServerOptions> options, ILoggerFactory loggers)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            return Problem.BadRequest(ProblemCodes.WebSocketRequired, "This endpoint only accepts WebSocket upgrades.");
+        }
+        var (device, _) = DevicePrincipal.Of(context.User);
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        var connection = new DeviceConnection(device);
+        connections.Add(connection);
+        metrics.ConnectionOpened();
+        try
+        {
+            await connection.RunAsync(socket, mailbox, time, metrics, options.Value.MaxWebSocketFrameBytes,
+                loggers.CreateLogger(typeof(DeviceConnection)), context.RequestAborted);
+        }
+        finally
+        {
+            connections.Remove(connection);
+            metrics.ConnectionClosed();
+        }
+        return Results.Empty;
+    }
+}

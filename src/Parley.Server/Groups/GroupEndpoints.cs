@@ -1,0 +1,59 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Parley.Mls.Crypto;
+using Parley.Server.Devices;
+using Parley.Server.Http;
+
+namespace Parley.Server.Groups;
+
+/// <summary>Creating groups and reading their roster.</summary>
+public static class GroupEndpoints
+{
+    public static IEndpointRouteBuilder MapGroupEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/groups", Create).RequireAuthorization()
+            .WithSummary("Registers a new MLS group at epoch 0 with the calling device at leaf 0.");
+        app.MapGet("/v1/groups/{groupId}", Get).RequireAuthorization()
+            .WithSummary("Returns the group's epoch and roster (members only).");
+        return app;
+    }
+
+    private static async Task<Results<Created<GroupResponse>, ProblemHttpResult>> Create(
+        CreateGroupRequest request, ClaimsPrincipal user, IGroupStore groups, IDeviceStore devices, CancellationToken cancellationToken)
+    {
+        var (deviceId, _) = DevicePrincipal.Of(user);
+        if (!GroupId.TryParse(request.GroupId, out GroupId id))
+        {
+            return Problem.BadRequest(ProblemCodes.InvalidGroupId, "A group id is 1 to 64 bytes in unpadded base64url.");
+        }
+        Device device = (await devices.FindAsync(deviceId, cancellationToken))!;
+        if (!CipherSuite.TryGet(request.CipherSuite, out _) || request.CipherSuite != device.CipherSuite)
+        {
+            return Problem.BadRequest(ProblemCodes.UnsupportedCipherSuite,
+                $"The group must use a supported cipher suite matching the device's ({device.CipherSuite}).");
+        }
+        if (await groups.CreateAsync(id, request.CipherSuite, deviceId, cancellationToken) == CreateGroupOutcome.AlreadyExists)
+        {
+            return Problem.Conflict(ProblemCodes.GroupExists, "A group with this id exists; choose a fresh random group id.");
+        }
+        return TypedResults.Created($"/v1/groups/{id.Value}",
+            new GroupResponse(id.Value, request.CipherSuite, 0, [new GroupMemberEntry(0, deviceId.Value)]));
+    }
+
+    private static async Task<Results<Ok<GroupResponse>, ProblemHttpResult>> Get(
+        string groupId, ClaimsPrincipal user, IGroupStore groups, CancellationToken cancellationToken)
+    {
+        var (deviceId, _) = DevicePrincipal.Of(user);
+        GroupRoster? roster = GroupId.TryParse(groupId, out GroupId id) ? await groups.FindAsync(id, cancellationToken) : null;
+        // A group the caller is not in looks exactly like a missing one.
+        if (roster is null || !roster.Contains(deviceId))
+        {
+            return Problem.NotFound(ProblemCodes.GroupNotFound, "You are not a member of a group with this id.");
+        }
+        return TypedResults.Ok(ToResponse(roster));
+    }
+
+    internal static GroupResponse ToResponse(GroupRoster roster)
+        => new(roster.Id.Value, roster.CipherSuite, roster.Epoch,
+            roster.Members.OrderBy(m => m.Key).Select(m => new GroupMemberEntry(m.Key, m.Value.Value)).ToList());
+}

@@ -1,0 +1,36 @@
+// RFC 9420 §7.7 (adding and removing leaves) and §12.3 (applying proposals), as seen by the Delivery Service.
+using Parley.Server.Devices;
+
+namespace Parley.Server.Groups;
+
+/// <summary>What the server knows of a group: its cipher suite, current epoch, and which device
+/// occupies each non-blank leaf of the ratchet tree. It is kept from the commits the server relays.</summary>
+public sealed record GroupRoster(GroupId Id, ushort CipherSuite, ulong Epoch, IReadOnlyDictionary<uint, DeviceId> Members)
+{
+    /// <summary>The leaf <paramref name="device"/> occupies, or null if it is not a member.</summary>
+    public uint? LeafOf(DeviceId device)
+    {
+        foreach (var (leaf, member) in Members)
+        {
+            if (member == device)
+            {
+                return leaf;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Whether <paramref name="device"/> is a member.</summary>
+    public bool Contains(DeviceId device) => LeafOf(device) is not null;
+
+    /// <summary>The leftmost blank leaf: where MLS places the next Add (extending the tree if none is blank).</summary>
+    public static uint LeftmostBlankLeaf(IReadOnlyDictionary<uint, DeviceId> members)
+    {
+        uint leaf = 0;
+        while (members.ContainsKey(leaf))
+        {
+            leaf++;
+        }
+        return leaf;
+    }
+}

@@ -1,0 +1,68 @@
+using Parley.Mls.Messages;
+using Parley.Server.Devices;
+
+namespace Parley.Server.Groups;
+
+/// <summary>The kinds of group message the server relays.</summary>
+public enum GroupMessageKind
+{
+    /// <summary>A PublicMessage carrying a Commit: ordered by epoch, updates the roster.</summary>
+    Commit,
+
+    /// <summary>A PublicMessage carrying a Proposal: relayed and remembered for commits by reference.</summary>
+    Proposal,
+
+    /// <summary>A PrivateMessage carrying application data: fanned out.</summary>
+    Application,
+}
+
+/// <summary>A message a device sends to a group, already decoded and classified, with the Welcome
+/// that accompanies a commit adding members.</summary>
+/// <param name="MessageId">The sender's id for the message; a retry with the same id is not delivered twice.</param>
+/// <param name="Message">The MLSMessage bytes as they will be delivered.</param>
+/// <param name="PublicMessage">The decoded message when <paramref name="Kind"/> is a commit or proposal.</param>
+public sealed record GroupSubmission(
+    GroupId GroupId,
+    DeviceId Sender,
+    string MessageId,
+    GroupMessageKind Kind,
+    ulong Epoch,
+    byte[] Message,
+    PublicMessage? PublicMessage,
+    byte[]? Welcome,
+    Welcome? DecodedWelcome,
+    DateTimeOffset ExpiresAt);
+
+/// <summary>Why a submission was refused.</summary>
+public enum RejectionReason
+{
+    /// <summary>A handshake message for an epoch other than the group's current one.</summary>
+    StaleEpoch,
+
+    /// <summary>The sending device is not a member (or not the member at the sender leaf).</summary>
+    NotMember,
+
+    /// <summary>A commit the server cannot apply to its roster.</summary>
+    InvalidCommit,
+
+    /// <summary>A commit adds a device the server does not know, or one that was revoked.</summary>
+    UnknownDevice,
+
+    /// <summary>The roster would exceed the member limit.</summary>
+    GroupFull,
+}
+
+/// <summary>The result of a submission.</summary>
+public abstract record SubmissionOutcome
+{
+    private SubmissionOutcome() { }
+
+    /// <summary>Stored durably (or stored before, when <paramref name="Repeated"/>); the group is now at <paramref name="Epoch"/>.</summary>
+    public sealed record Accepted(ulong Epoch, IReadOnlyList<DeviceId> Recipients, bool Repeated) : SubmissionOutcome;
+
+    /// <summary>Refused; nothing was stored.</summary>
+    public sealed record Rejected(RejectionReason Reason, string Detail, ulong CurrentEpoch) : SubmissionOutcome;
+
+    /// <summary>There is no such group.</summary>
+    public sealed record GroupNotFound : SubmissionOutcome;
+}

@@ -1,0 +1,100 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Parley.Server.Accounts;
+using Parley.Server.Devices;
+using Parley.Server.Http;
+
+namespace Parley.Server.KeyPackages;
+
+/// <summary>Uploading, counting and claiming key packages.</summary>
+public static class KeyPackageEndpoints
+{
+    public static IEndpointRouteBuilder MapKeyPackageEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/keypackages", Upload).RequireAuthorization()
+            .WithSummary("Uploads a batch of one-time key packages and optionally the last-resort package.");
+        app.MapGet("/v1/keypackages/count", Count).RequireAuthorization()
+            .WithSummary("Counts the caller's device's remaining key packages.");
+        app.MapPost("/v1/accounts/{username}/keypackages/claim", Claim).RequireAuthorization()
+            .WithSummary("Takes one key package for every device of a user.");
+        return app;
+    }
+
+    private static async Task<Results<Ok<KeyPackageCountResponse>, ProblemHttpResult>> Upload(
+        UploadKeyPackagesRequest request, ClaimsPrincipal user, IDeviceStore devices, IKeyPackageStore keyPackages,
+        TimeProvider time, IOptions<ParleyServerOptions> options, CancellationToken cancellationToken)
+    {
+        var (deviceId, _) = DevicePrincipal.Of(user);
+        Device device = (await devices.FindAsync(deviceId, cancellationToken))!;
+        IReadOnlyList<byte[]> batch = request.KeyPackages ?? [];
+        if (batch.Count == 0 && request.LastResort is null)
+        {
+            return Problem.BadRequest(ProblemCodes.MalformedRequest, "Send at least one key package or a last-resort package.");
+        }
+        if (batch.Count > options.Value.MaxKeyPackagesPerUpload)
+        {
+            return Problem.BadRequest(ProblemCodes.TooManyKeyPackages,
+                $"Upload at most {options.Value.MaxKeyPackagesPerUpload} key packages at a time.");
+        }
+        DateTimeOffset now = time.GetUtcNow();
+        var valid = new List<StoredKeyPackage>(batch.Count);
+        for (int i = 0; i < batch.Count; i++)
+        {
+            var (package, error) = KeyPackageRules.Validate(batch[i], device, now);
+            if (package is null)
+            {
+                return Problem.Unprocessable(ProblemCodes.InvalidKeyPackage, $"Key package {i}: {error}");
+            }
+            valid.Add(package);
+        }
+        StoredKeyPackage? lastResort = null;
+        if (request.LastResort is not null)
+        {
+            (lastResort, string? error) = KeyPackageRules.Validate(request.LastResort, device, now);
+            if (lastResort is null)
+            {
+                return Problem.Unprocessable(ProblemCodes.InvalidKeyPackage, $"Last-resort key package: {error}");
+            }
+        }
+        if (!await keyPackages.AddAsync(deviceId, valid, lastResort, options.Value.MaxKeyPackagesPerDevice, cancellationToken))
+        {
+            return Problem.Conflict(ProblemCodes.TooManyKeyPackages,
+                $"A device keeps at most {options.Value.MaxKeyPackagesPerDevice} key packages; upload more when the count falls.");
+        }
+        KeyPackageCount count = await keyPackages.CountAsync(deviceId, now, cancellationToken);
+        return TypedResults.Ok(new KeyPackageCountResponse(count.OneTime, count.HasLastResort));
+    }
+
+    private static async Task<Ok<KeyPackageCountResponse>> Count(ClaimsPrincipal user, IKeyPackageStore keyPackages, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var (deviceId, _) = DevicePrincipal.Of(user);
+        KeyPackageCount count = await keyPackages.CountAsync(deviceId, time.GetUtcNow(), cancellationToken);
+        return TypedResults.Ok(new KeyPackageCountResponse(count.OneTime, count.HasLastResort));
+    }
+
+    private static async Task<Results<Ok<ClaimKeyPackagesResponse>, ProblemHttpResult>> Claim(
+        string username, ClaimsPrincipal user, IAccountStore accounts, IKeyPackageStore keyPackages, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var (deviceId, _) = DevicePrincipal.Of(user);
+        if (!Username.TryParse(username, out Username name))
+        {
+            return Problem.BadRequest(ProblemCodes.InvalidUsername, "That is not a valid username.");
+        }
+        Account? account = await accounts.FindByUsernameAsync(name, cancellationToken);
+        if (account is null)
+        {
+            return Problem.NotFound(ProblemCodes.AccountNotFound, $"There is no user called {name}.");
+        }
+        IReadOnlyList<ClaimedKeyPackage> claimed = await keyPackages.ClaimAsync(account.Id, deviceId, time.GetUtcNow(), cancellationToken);
+        if (claimed.Count == 0)
+        {
+            return Problem.NotFound(ProblemCodes.NoKeyPackages,
+                $"{name} has no devices with key packages left; ask {name} to open Parley once.");
+        }
+        return TypedResults.Ok(new ClaimKeyPackagesResponse(name.Value,
+            claimed.Select(c => new ClaimedKeyPackageEntry(c.DeviceId.Value, c.Data, c.LastResort)).ToList()));
+    }
+}

@@ -1,0 +1,68 @@
+// RFC 9420 §10.1 (KeyPackage validation), as far as the server can check without a group.
+using Parley.Mls.Codec;
+using Parley.Mls.Crypto;
+using Parley.Mls.Messages;
+using Parley.Server.Devices;
+using Parley.Server.Groups;
+
+namespace Parley.Server.KeyPackages;
+
+/// <summary>Checks an uploaded key package: an MLSMessage of wire format mls_key_package, for the
+/// device's cipher suite, whose leaf carries the device's registered signature key and a basic
+/// credential naming the device, with valid leaf and key package signatures and a current lifetime.</summary>
+public static class KeyPackageRules
+{
+    /// <summary>Returns the package to store, or the reason it is refused (a sentence).</summary>
+    public static (StoredKeyPackage? Package, string? Error) Validate(byte[]? data, Device device, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (data is null || data.Length == 0)
+        {
+            return (null, "A key package is empty.");
+        }
+        KeyPackage keyPackage;
+        try
+        {
+            MlsMessage message = MlsMessage.Decode(data);
+            keyPackage = message.KeyPackage ?? throw new MlsDecodeException("Not a key package.");
+        }
+        catch (MlsDecodeException)
+        {
+            return (null, "A key package does not decode as an MLSMessage carrying a KeyPackage.");
+        }
+        if (keyPackage.CipherSuite != device.CipherSuite || !CipherSuite.TryGet(keyPackage.CipherSuite, out CipherSuite? suite))
+        {
+            return (null, $"A key package must use the device's cipher suite {device.CipherSuite}.");
+        }
+        LeafNode leaf = keyPackage.LeafNode;
+        if (leaf.Source != LeafNodeSource.KeyPackage || leaf.Lifetime is null)
+        {
+            return (null, "A key package's leaf node must come from a key package and carry a lifetime.");
+        }
+        if (!leaf.SignatureKey.AsSpan().SequenceEqual(device.SignatureKey))
+        {
+            return (null, "A key package must be signed with the device's registered signature key.");
+        }
+        if (!GroupRules.TryDeviceOf(leaf, out DeviceId named) || named != device.Id)
+        {
+            return (null, "A key package's credential must be a basic credential whose identity is the device id.");
+        }
+        if (!leaf.Verify(suite) || !keyPackage.Verify(suite))
+        {
+            return (null, "A key package's signature does not verify.");
+        }
+        if (keyPackage.InitKey.AsSpan().SequenceEqual(leaf.EncryptionKey))
+        {
+            return (null, "A key package's init key must differ from its leaf encryption key.");
+        }
+        ulong seconds = (ulong)now.ToUnixTimeSeconds();
+        if (leaf.Lifetime.NotBefore > seconds + 3600 || leaf.Lifetime.NotAfter <= seconds)
+        {
+            return (null, "A key package's lifetime does not cover the present.");
+        }
+        DateTimeOffset notAfter = leaf.Lifetime.NotAfter >= (ulong)DateTimeOffset.MaxValue.ToUnixTimeSeconds()
+            ? DateTimeOffset.MaxValue
+            : DateTimeOffset.FromUnixTimeSeconds((long)leaf.Lifetime.NotAfter);
+        return (new StoredKeyPackage(keyPackage.Ref(suite), data, notAfter), null);
+    }
+}

@@ -1,0 +1,23 @@
+using Parley.Server.Devices;
+
+namespace Parley.Server.Mailboxes;
+
+/// <summary>A message waiting in a device's mailbox: its order in the mailbox, the sender's id for
+/// it, and the MLSMessage bytes.</summary>
+public sealed record MailboxMessage(long Sequence, string Id, byte[] Message);
+
+/// <summary>Persistence of per-device mailboxes. Copies are written by the group store when a
+/// submission is accepted; a device reads only its own mailbox and deletes by acknowledging.</summary>
+public interface IMailboxStore
+{
+    /// <summary>Up to <paramref name="limit"/> messages of <paramref name="device"/> after
+    /// <paramref name="afterSequence"/>, oldest first, that have not expired.</summary>
+    Task<IReadOnlyList<MailboxMessage>> ReadAsync(DeviceId device, long afterSequence, int limit, DateTimeOffset now,
+        CancellationToken cancellationToken);
+
+    /// <summary>Deletes the device's copy of message <paramref name="messageId"/>; false if there was none.</summary>
+    Task<bool> AcknowledgeAsync(DeviceId device, string messageId, CancellationToken cancellationToken);
+
+    /// <summary>Deletes expired messages and expired idempotency records; returns how many messages went.</summary>
+    Task<int> DeleteExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken);
+}

@@ -1,0 +1,11 @@
+namespace Parley.Server.Mailboxes;
+
+/// <summary>A message from the mailbox, as the HTTP API and the WebSocket deliver it.</summary>
+/// <param name="Type">"message" (the WebSocket frame type).</param>
+public sealed record MailboxEntry(string Type, long Sequence, string Id, byte[] Message);
+
+/// <summary>A page of the caller's mailbox.</summary>
+public sealed record MailboxResponse(IReadOnlyList<MailboxEntry> Messages);
+
+/// <summary>A frame a device sends on its WebSocket: <c>{"type":"ack","id":"…"}</c>.</summary>
+public sealed record ClientFrame(string? Type, string? Id);

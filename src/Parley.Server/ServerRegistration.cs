@@ -1,0 +1,76 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using Parley.Server.Accounts;
+using Parley.Server.Delivery;
+using Parley.Server.Devices;
+using Parley.Server.Groups;
+using Parley.Server.Http;
+using Parley.Server.KeyPackages;
+using Parley.Server.Mailboxes;
+using Parley.Server.Operations;
+using Parley.Server.Storage.Sqlite;
+
+namespace Parley.Server;
+
+/// <summary>Service registration and the request pipeline of the server.</summary>
+public static class ServerRegistration
+{
+    /// <summary>Registers options, SQLite stores, authentication, rate limits, JSON and OpenAPI.</summary>
+    public static IServiceCollection AddParleyServer(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ParleyServerOptions>().Bind(configuration.GetSection(ParleyServerOptions.Section));
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ParleyServerOptions>>(
+            (kestrel, parley) => kestrel.Limits.MaxRequestBodySize = parley.Value.MaxRequestBodyBytes);
+        services.AddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<ServerMetrics>();
+
+        services.AddSingleton<SqliteDatabase>();
+        services.AddSingleton<IAccountStore, SqliteAccountStore>();
+        services.AddSingleton<IDeviceStore, SqliteDeviceStore>();
+        services.AddSingleton<IKeyPackageStore, SqliteKeyPackageStore>();
+        services.AddSingleton<IGroupStore, SqliteGroupStore>();
+        services.AddSingleton<IMailboxStore, SqliteMailboxStore>();
+
+        services.AddSingleton<ChallengeIssuer>();
+        services.AddSingleton<DeviceConnections>();
+        services.AddHostedService<MailboxExpiry>();
+
+        services.AddAuthentication(DeviceAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, DeviceAuthenticationHandler>(DeviceAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization();
+        services.AddParleyRateLimits();
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default));
+        services.AddOpenApi();
+        return services;
+    }
+
+    /// <summary>Builds the pipeline and maps every endpoint.</summary>
+    public static WebApplication UseParleyServer(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseParleyErrorHandling();
+        app.UseParleyRequestLimits();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseAuthorization();
+
+        app.MapOpenApi();
+        app.MapHealthEndpoints();
+        app.MapAccountEndpoints();
+        app.MapDeviceEndpoints();
+        app.MapKeyPackageEndpoints();
+        app.MapGroupEndpoints();
+        app.MapDeliveryEndpoints();
+        app.MapMailboxEndpoints();
+
+        // Open the database (and create the schema) at start-up, not on the first request.
+        app.Services.GetRequiredService<SqliteDatabase>();
+        var connections = app.Services.GetRequiredService<DeviceConnections>();
+        app.Lifetime.ApplicationStopping.Register(connections.CloseAll);
+        return app;
+    }
+}

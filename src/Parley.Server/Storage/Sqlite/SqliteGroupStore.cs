@@ -1,0 +1,143 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Parley.Mls.Codec;
+using Parley.Mls.Messages;
+using Parley.Server.Devices;
+using Parley.Server.Groups;
+
+namespace Parley.Server.Storage.Sqlite;
+
+/// <summary>Group rosters and group delivery in SQLite. A submission's check, roster change and
+/// mailbox copies happen in one write, so the commit ordering rule holds under any concurrency.</summary>
+internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyServerOptions> options) : IGroupStore
+{
+    public Task<CreateGroupOutcome> CreateAsync(GroupId id, ushort cipherSuite, DeviceId creator, CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync(connection =>
+        {
+            int inserted = connection.Execute(
+                "INSERT OR IGNORE INTO groups (group_id, cipher_suite, epoch) VALUES ($g, $s, 0)",
+                ("$g", id.Value), ("$s", (int)cipherSuite));
+            if (inserted == 0)
+            {
+                return CreateGroupOutcome.AlreadyExists;
+            }
+            connection.Execute("INSERT INTO group_members (group_id, leaf_index, device_id) VALUES ($g, 0, $d)",
+                ("$g", id.Value), ("$d", creator.Value));
+            return CreateGroupOutcome.Created;
+        }, cancellationToken);
+
+    public Task<GroupRoster?> FindAsync(GroupId id, CancellationToken cancellationToken)
+    {
+        using SqliteConnection connection = database.OpenRead();
+        return Task.FromResult(Load(connection, id));
+    }
+
+    public Task<SubmissionOutcome> SubmitAsync(GroupSubmission submission, CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync(connection => Submit(connection, submission), cancellationToken);
+
+    private SubmissionOutcome Submit(SqliteConnection connection, GroupSubmission submission)
+    {
+        byte[] sendKey = SendKey(submission.Sender, submission.MessageId);
+        object? earlierEpoch = connection.Scalar("SELECT epoch FROM accepted_sends WHERE send_key = $k", ("$k", sendKey));
+        if (earlierEpoch is long epoch)
+        {
+            return new SubmissionOutcome.Accepted((ulong)epoch, [], Repeated: true);
+        }
+        GroupRoster? roster = Load(connection, submission.GroupId);
+        if (roster is null)
+        {
+            return new SubmissionOutcome.GroupNotFound();
+        }
+        var (decision, rejection) = GroupRules.Decide(roster, submission, new RuleContext(connection, roster, options.Value.MaxGroupMembers));
+        if (rejection is not null)
+        {
+            return rejection;
+        }
+        GroupDecision d = decision!;
+        string group = submission.GroupId.Value;
+
+        if (submission.Kind == GroupMessageKind.Commit)
+        {
+            connection.Execute("UPDATE groups SET epoch = $e WHERE group_id = $g", ("$e", (long)d.Epoch), ("$g", group));
+            foreach (var (leaf, device) in roster.Members)
+            {
+                if (!d.Members.TryGetValue(leaf, out DeviceId now) || now != device)
+                {
+                    connection.Execute("DELETE FROM group_members WHERE group_id = $g AND leaf_index = $l", ("$g", group), ("$l", (long)leaf));
+                }
+            }
+            foreach (var (leaf, device) in d.Members)
+            {
+                if (!roster.Members.TryGetValue(leaf, out DeviceId before) || before != device)
+                {
+                    connection.Execute("INSERT INTO group_members (group_id, leaf_index, device_id) VALUES ($g, $l, $d)",
+                        ("$g", group), ("$l", (long)leaf), ("$d", device.Value));
+                }
+            }
+            // Proposals are valid for one epoch only (RFC 9420 §12.4).
+            connection.Execute("DELETE FROM group_proposals WHERE group_id = $g", ("$g", group));
+        }
+        else if (d.ProposalRef is not null)
+        {
+            connection.Execute(
+                """
+                INSERT OR IGNORE INTO group_proposals (group_id, proposal_ref, epoch, sender_leaf, proposal)
+                VALUES ($g, $r, $e, $l, $p)
+                """,
+                ("$g", group), ("$r", d.ProposalRef), ("$e", (long)roster.Epoch), ("$l", (long)d.SenderLeaf),
+                ("$p", submission.PublicMessage!.Content.Proposal!.ToBytes()));
+        }
+
+        long expiresAt = Sql.UnixSeconds(submission.ExpiresAt);
+        var recipients = new List<DeviceId>();
+        recipients.AddRange(SqliteMailboxStore.Enqueue(connection, d.MessageRecipients, submission.MessageId, submission.Message, expiresAt));
+        if (submission.Welcome is not null && d.WelcomeRecipients.Count > 0)
+        {
+            recipients.AddRange(SqliteMailboxStore.Enqueue(connection, d.WelcomeRecipients, submission.MessageId, submission.Welcome, expiresAt));
+        }
+        connection.Execute("INSERT INTO accepted_sends (send_key, epoch, expires_at) VALUES ($k, $e, $x)",
+            ("$k", sendKey), ("$e", (long)d.Epoch), ("$x", expiresAt));
+        return new SubmissionOutcome.Accepted(d.Epoch, recipients, Repeated: false);
+    }
+
+    private static GroupRoster? Load(SqliteConnection connection, GroupId id)
+    {
+        var header = connection.Query("SELECT cipher_suite, epoch FROM groups WHERE group_id = $g",
+            static r => ((ushort)r.GetInt32(0), (ulong)r.GetInt64(1)), ("$g", id.Value));
+        if (header.Count == 0)
+        {
+            return null;
+        }
+        var members = connection.Query("SELECT leaf_index, device_id FROM group_members WHERE group_id = $g ORDER BY leaf_index",
+            static r => ((uint)r.GetInt64(0), new DeviceId(r.GetString(1))), ("$g", id.Value));
+        return new GroupRoster(id, header[0].Item1, header[0].Item2, members.ToDictionary(m => m.Item1, m => m.Item2));
+    }
+
+    // The idempotency key hides who sent what: without the client's random message id, the hash
+    // cannot be linked to a device.
+    private static byte[] SendKey(DeviceId sender, string messageId)
+        => SHA256.HashData(Encoding.UTF8.GetBytes($"{sender.Value}\n{messageId}"));
+
+    private sealed class RuleContext(SqliteConnection connection, GroupRoster roster, int maxMembers) : IGroupRuleContext
+    {
+        public int MaxMembers => maxMembers;
+
+        public bool IsActiveDevice(DeviceId device)
+            => connection.Scalar("SELECT 1 FROM devices WHERE device_id = $d AND revoked = 0", ("$d", device.Value)) is not null;
+
+        public (Proposal Proposal, uint SenderLeaf)? FindProposal(byte[] proposalRef)
+        {
+            var rows = connection.Query(
+                "SELECT proposal, sender_leaf FROM group_proposals WHERE group_id = $g AND proposal_ref = $r AND epoch = $e",
+                static r => ((byte[])r[0], (uint)r.GetInt64(1)),
+                ("$g", roster.Id.Value), ("$r", proposalRef), ("$e", (long)roster.Epoch));
+            if (rows.Count == 0)
+            {
+                return null;
+            }
+            return (TlsReader.Decode(rows[0].Item1, Proposal.Decode), rows[0].Item2);
+        }
+    }
+}

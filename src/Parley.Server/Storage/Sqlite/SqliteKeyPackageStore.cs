@@ -1,0 +1,100 @@
+using Microsoft.Data.Sqlite;
+using Parley.Server.Accounts;
+using Parley.Server.Devices;
+using Parley.Server.KeyPackages;
+
+namespace Parley.Server.Storage.Sqlite;
+
+/// <summary>Key packages in SQLite. Claims run on the single writer, and each one-time package is
+/// taken with DELETE … RETURNING, so two concurrent claims never receive the same package.</summary>
+internal sealed class SqliteKeyPackageStore(SqliteDatabase database) : IKeyPackageStore
+{
+    public Task<bool> AddAsync(DeviceId device, IReadOnlyList<StoredKeyPackage> oneTime, StoredKeyPackage? lastResort, int maxOneTime,
+        CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync(connection =>
+        {
+            long existing = (long)connection.Scalar(
+                "SELECT COUNT(*) FROM key_packages WHERE device_id = $d AND last_resort = 0", ("$d", device.Value))!;
+            if (existing + oneTime.Count > maxOneTime)
+            {
+                return false;
+            }
+            foreach (StoredKeyPackage package in oneTime)
+            {
+                Insert(connection, device, package, lastResort: false);
+            }
+            if (lastResort is not null)
+            {
+                connection.Execute("DELETE FROM key_packages WHERE device_id = $d AND last_resort = 1", ("$d", device.Value));
+                Insert(connection, device, lastResort, lastResort: true);
+            }
+            return true;
+        }, cancellationToken);
+
+    public Task<KeyPackageCount> CountAsync(DeviceId device, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        using SqliteConnection connection = database.OpenRead();
+        var counts = connection.Query(
+            """
+            SELECT COALESCE(SUM(last_resort = 0), 0), COALESCE(SUM(last_resort = 1), 0)
+            FROM key_packages WHERE device_id = $d AND not_after > $now
+            """,
+            static r => new KeyPackageCount((int)r.GetInt64(0), r.GetInt64(1) > 0),
+            ("$d", device.Value), ("$now", Sql.UnixSeconds(now)));
+        return Task.FromResult(counts[0]);
+    }
+
+    public Task<IReadOnlyList<ClaimedKeyPackage>> ClaimAsync(AccountId account, DeviceId? except, DateTimeOffset now,
+        CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync<IReadOnlyList<ClaimedKeyPackage>>(connection =>
+        {
+            List<string> devices = connection.Query(
+                "SELECT device_id FROM devices WHERE account_id = $a AND revoked = 0 ORDER BY rowid",
+                static r => r.GetString(0), ("$a", account.Value));
+            var claimed = new List<ClaimedKeyPackage>(devices.Count);
+            long nowSeconds = Sql.UnixSeconds(now);
+            foreach (string device in devices)
+            {
+                if (except is { } skip && skip.Value == device)
+                {
+                    continue;
+                }
+                var oneTime = connection.Query(
+                    """
+                    DELETE FROM key_packages WHERE rowid = (
+                        SELECT rowid FROM key_packages
+                        WHERE device_id = $d AND last_resort = 0 AND not_after > $now
+                        ORDER BY rowid LIMIT 1)
+                    RETURNING data
+                    """,
+                    static r => (byte[])r[0], ("$d", device), ("$now", nowSeconds));
+                if (oneTime.Count == 1)
+                {
+                    claimed.Add(new ClaimedKeyPackage(new DeviceId(device), oneTime[0], LastResort: false));
+                    continue;
+                }
+                var lastResort = connection.Query(
+                    "SELECT data FROM key_packages WHERE device_id = $d AND last_resort = 1 AND not_after > $now",
+                    static r => (byte[])r[0], ("$d", device), ("$now", nowSeconds));
+                if (lastResort.Count == 1)
+                {
+                    claimed.Add(new ClaimedKeyPackage(new DeviceId(device), lastResort[0], LastResort: true));
+                }
+            }
+            return claimed;
+        }, cancellationToken);
+
+    public Task<int> DeleteExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync(
+            connection => connection.Execute("DELETE FROM key_packages WHERE not_after <= $now", ("$now", Sql.UnixSeconds(now))),
+            cancellationToken);
+
+    private static void Insert(SqliteConnection connection, DeviceId device, StoredKeyPackage package, bool lastResort)
+        => connection.Execute(
+            """
+            INSERT OR IGNORE INTO key_packages (device_id, package_ref, data, last_resort, not_after)
+            VALUES ($d, $r, $data, $l, $na)
+            """,
+            ("$d", device.Value), ("$r", package.Ref), ("$data", package.Data), ("$l", lastResort ? 1 : 0),
+            ("$na", Sql.UnixSeconds(package.NotAfter)));
+}

@@ -1,0 +1,62 @@
+using Microsoft.Data.Sqlite;
+using Parley.Server.Devices;
+using Parley.Server.Mailboxes;
+
+namespace Parley.Server.Storage.Sqlite;
+
+/// <summary>Mailboxes in SQLite. The sequence is an AUTOINCREMENT key, so it only grows and a
+/// device's messages come back in the order they were accepted.</summary>
+internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStore
+{
+    public Task<IReadOnlyList<MailboxMessage>> ReadAsync(DeviceId device, long afterSequence, int limit, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        using SqliteConnection connection = database.OpenRead();
+        IReadOnlyList<MailboxMessage> messages = connection.Query(
+            """
+            SELECT seq, message_id, payload FROM mailbox
+            WHERE device_id = $d AND seq > $after AND expires_at > $now
+            ORDER BY seq LIMIT $limit
+            """,
+            static r => new MailboxMessage(r.GetInt64(0), r.GetString(1), (byte[])r[2]),
+            ("$d", device.Value), ("$after", afterSequence), ("$now", Sql.UnixSeconds(now)), ("$limit", limit));
+        return Task.FromResult(messages);
+    }
+
+    public Task<bool> AcknowledgeAsync(DeviceId device, string messageId, CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync(
+            connection => connection.Execute("DELETE FROM mailbox WHERE device_id = $d AND message_id = $m",
+                ("$d", device.Value), ("$m", messageId)) > 0,
+            cancellationToken);
+
+    public Task<int> DeleteExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync(connection =>
+        {
+            long seconds = Sql.UnixSeconds(now);
+            connection.Execute("DELETE FROM accepted_sends WHERE expires_at <= $now", ("$now", seconds));
+            return connection.Execute("DELETE FROM mailbox WHERE expires_at <= $now", ("$now", seconds));
+        }, cancellationToken);
+
+    /// <summary>Writes one copy of a message into each active device's mailbox (a copy already
+    /// there under the same id is kept); returns the devices that got a new copy.</summary>
+    internal static List<DeviceId> Enqueue(SqliteConnection connection, IReadOnlyList<DeviceId> devices, string messageId,
+        byte[] payload, long expiresAt)
+    {
+        var delivered = new List<DeviceId>(devices.Count);
+        using var command = connection.Command(
+            """
+            INSERT OR IGNORE INTO mailbox (device_id, message_id, payload, expires_at)
+            SELECT $d, $m, $p, $x WHERE EXISTS (SELECT 1 FROM devices WHERE device_id = $d AND revoked = 0)
+            """,
+            ("$d", ""), ("$m", messageId), ("$p", payload), ("$x", expiresAt));
+        foreach (DeviceId device in devices)
+        {
+            command.Parameters["$d"].Value = device.Value;
+            if (command.ExecuteNonQuery() > 0)
+            {
+                delivered.Add(device);
+            }
+        }
+        return delivered;
+    }
+}

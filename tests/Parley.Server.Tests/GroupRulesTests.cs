@@ -1,0 +1,91 @@
+using System.Text;
+using Parley.Mls.Messages;
+using Parley.Mls.Tree;
+using Parley.Server.Devices;
+using Parley.Server.Groups;
+
+namespace Parley.Server.Tests;
+
+public sealed class GroupRulesTests
+{
+    private static readonly DeviceId A = new("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    private static readonly DeviceId B = new("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+    private static readonly DeviceId C = new("cccccccccccccccccccccccccccccccc");
+    private static readonly byte[] Group = Encoding.ASCII.GetBytes("group");
+
+    [Fact]
+    public void The_leftmost_blank_leaf_is_the_lowest_free_index()
+    {
+        Assert.Equal(0u, GroupRoster.LeftmostBlankLeaf(new Dictionary<uint, DeviceId>()));
+        Assert.Equal(1u, GroupRoster.LeftmostBlankLeaf(new Dictionary<uint, DeviceId> { [0] = A, [2] = B }));
+        Assert.Equal(2u, GroupRoster.LeftmostBlankLeaf(new Dictionary<uint, DeviceId> { [0] = A, [1] = B }));
+    }
+
+    [Fact]
+    public void Removes_apply_before_adds_so_an_add_can_take_a_leaf_removed_in_the_same_commit()
+    {
+        var roster = new GroupRoster(GroupId.FromBytes(Group), 1, 5, new Dictionary<uint, DeviceId> { [0] = A, [1] = B });
+        var key = TestUser.Suite.GenerateSignatureKeyPair();
+        string cId = DeviceId.FromSignatureKey(key.PublicKey).Value;
+        var add = new Add(TestMls.KeyPackageRecord(cId, key));
+        var commit = new Commit([new ProposalOrRef(add), new ProposalOrRef(new Remove(new LeafIndex(1)))], null);
+
+        var (decision, rejection) = GroupRules.Decide(roster, Submission(A, commit, epoch: 5), new Context());
+
+        Assert.Null(rejection);
+        Assert.Equal(6UL, decision!.Epoch);
+        Assert.Equal(new DeviceId(cId), decision.Members[1]);
+        Assert.Equal([B], decision.MessageRecipients);
+    }
+
+    [Fact]
+    public void Removing_a_blank_leaf_is_an_invalid_commit()
+    {
+        var roster = new GroupRoster(GroupId.FromBytes(Group), 1, 0, new Dictionary<uint, DeviceId> { [0] = A });
+        var commit = new Commit([new ProposalOrRef(new Remove(new LeafIndex(3)))], null);
+
+        var (_, rejection) = GroupRules.Decide(roster, Submission(A, commit, epoch: 0), new Context());
+
+        Assert.Equal(RejectionReason.InvalidCommit, rejection!.Reason);
+    }
+
+    [Fact]
+    public void A_commit_over_the_member_limit_is_refused()
+    {
+        var roster = new GroupRoster(GroupId.FromBytes(Group), 1, 0, new Dictionary<uint, DeviceId> { [0] = A, [1] = C });
+        var key = TestUser.Suite.GenerateSignatureKeyPair();
+        var add = new Add(TestMls.KeyPackageRecord(DeviceId.FromSignatureKey(key.PublicKey).Value, key));
+
+        var (_, rejection) = GroupRules.Decide(roster, Submission(A, new Commit([new ProposalOrRef(add)], null), epoch: 0),
+            new Context { MaxMembers = 2 });
+
+        Assert.Equal(RejectionReason.GroupFull, rejection!.Reason);
+    }
+
+    [Fact]
+    public void An_application_message_from_a_future_epoch_is_refused()
+    {
+        var roster = new GroupRoster(GroupId.FromBytes(Group), 1, 2, new Dictionary<uint, DeviceId> { [0] = A, [1] = B });
+        var submission = new GroupSubmission(roster.Id, A, "m", GroupMessageKind.Application, 3, [1], null, null, null, DateTimeOffset.MaxValue);
+
+        var (_, rejection) = GroupRules.Decide(roster, submission, new Context());
+
+        Assert.Equal(RejectionReason.StaleEpoch, rejection!.Reason);
+    }
+
+    private static GroupSubmission Submission(DeviceId sender, Commit commit, ulong epoch)
+    {
+        PublicMessage message = TestMls.CommitMessage(Group, epoch, Sender.Member(new LeafIndex(0)), commit);
+        return new GroupSubmission(GroupId.FromBytes(Group), sender, "id", GroupMessageKind.Commit, epoch, [1], message, null, null,
+            DateTimeOffset.MaxValue);
+    }
+
+    private sealed class Context : IGroupRuleContext
+    {
+        public int MaxMembers { get; init; } = 100;
+
+        public bool IsActiveDevice(DeviceId device) => true;
+
+        public (Proposal Proposal, uint SenderLeaf)? FindProposal(byte[] proposalRef) => null;
+    }
+}

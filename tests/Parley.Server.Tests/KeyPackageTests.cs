@@ -1,0 +1,178 @@
+using System.Net;
+using System.Net.Http.Json;
+using Parley.Server.KeyPackages;
+
+namespace Parley.Server.Tests;
+
+public sealed class KeyPackageTests : IAsyncLifetime
+{
+    private readonly ServerFactory _server = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Uploaded_key_packages_are_counted()
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server);
+
+        await alice.Device.UploadKeyPackagesAsync(5, lastResort: true);
+
+        var count = await alice.Device.Client.GetFromJsonAsync<KeyPackageCountResponse>("/v1/keypackages/count", TestHttp.Json);
+        Assert.Equal(new KeyPackageCountResponse(5, true), count);
+    }
+
+    [Fact]
+    public async Task Bytes_that_are_not_a_key_package_are_refused()
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server);
+
+        using var garbage = await alice.Device.Client.PostAsJsonAsync("/v1/keypackages", new { keyPackages = new[] { new byte[] { 0, 1, 0, 5, 1 } } });
+        using var group = await alice.Device.Client.PostAsJsonAsync("/v1/keypackages",
+            new { keyPackages = new[] { TestMls.Application(TestMls.NewGroupId(), 0) } });
+
+        Assert.Equal((422, "invalid_key_package"), Short(await TestHttp.ProblemAsync(garbage)));
+        Assert.Equal((422, "invalid_key_package"), Short(await TestHttp.ProblemAsync(group)));
+    }
+
+    [Fact]
+    public async Task A_key_package_signed_with_another_key_than_the_devices_is_refused()
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server);
+        byte[] foreign = TestMls.KeyPackage(alice.Device.Id, TestUser.Suite.GenerateSignatureKeyPair());
+
+        using var response = await alice.Device.Client.PostAsJsonAsync("/v1/keypackages", new { keyPackages = new[] { foreign } });
+
+        var (_, code, body) = await TestHttp.ProblemAsync(response);
+        Assert.Equal("invalid_key_package", code);
+        Assert.Contains("signature key", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_key_package_naming_another_device_is_refused()
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server);
+        TestUser bob = await TestUser.RegisterAsync(_server);
+        byte[] wrongIdentity = TestMls.KeyPackage(bob.Device.Id, alice.Device.SignatureKey);
+
+        using var response = await alice.Device.Client.PostAsJsonAsync("/v1/keypackages", new { keyPackages = new[] { wrongIdentity } });
+
+        Assert.Equal("invalid_key_package", (await TestHttp.ProblemAsync(response)).Code);
+    }
+
+    [Fact]
+    public async Task A_key_package_with_a_broken_signature_is_refused()
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server);
+        var record = TestMls.KeyPackageRecord(alice.Device.Id, alice.Device.SignatureKey);
+        byte[] signature = (byte[])record.Signature.Clone();
+        signature[0] ^= 1;
+        byte[] tampered = Parley.Mls.Codec.MlsEncodableExtensions.ToBytes(new Parley.Mls.Messages.MlsMessage(record with { Signature = signature }));
+
+        using var response = await alice.Device.Client.PostAsJsonAsync("/v1/keypackages", new { keyPackages = new[] { tampered } });
+
+        Assert.Equal("invalid_key_package", (await TestHttp.ProblemAsync(response)).Code);
+    }
+
+    [Fact]
+    public async Task An_expired_key_package_is_refused()
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server);
+        ulong past = (ulong)DateTimeOffset.UtcNow.AddDays(-1).ToUnixTimeSeconds();
+
+        using var response = await alice.Device.Client.PostAsJsonAsync("/v1/keypackages",
+            new { keyPackages = new[] { alice.Device.NewKeyPackage(0, past) } });
+
+        Assert.Equal("invalid_key_package", (await TestHttp.ProblemAsync(response)).Code);
+    }
+
+    [Fact]
+    public async Task A_claim_takes_one_package_per_device_and_deletes_it()
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server);
+        TestDevice laptop = await alice.AddDeviceAsync(_server);
+        TestUser bob = await TestUser.RegisterAsync(_server);
+        await alice.Device.UploadKeyPackagesAsync(2);
+        await laptop.UploadKeyPackagesAsync(1);
+
+        var claimed = await ClaimAsync(bob.Device, alice.Username);
+
+        Assert.Equal([alice.Device.Id, laptop.Id], claimed.KeyPackages.Select(k => k.DeviceId));
+        Assert.All(claimed.KeyPackages, k => Assert.False(k.LastResort));
+        Assert.Equal(alice.Device.Id, System.Text.Encoding.ASCII.GetString(
+            TestMls.DecodeKeyPackage(claimed.KeyPackages[0].KeyPackage).LeafNode.Credential.Identity!));
+        var count = await alice.Device.Client.GetFromJsonAsync<KeyPackageCountResponse>("/v1/keypackages/count", TestHttp.Json);
+        Assert.Equal(1, count!.Count);
+    }
+
+    [Fact]
+    public async Task The_last_resort_package_is_handed_out_when_none_is_left_and_kept()
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server);
+        TestUser bob = await TestUser.RegisterAsync(_server);
+        await alice.Device.UploadKeyPackagesAsync(1, lastResort: true);
+
+        var first = await ClaimAsync(bob.Device, alice.Username);
+        var second = await ClaimAsync(bob.Device, alice.Username);
+        var third = await ClaimAsync(bob.Device, alice.Username);
+
+        Assert.False(first.KeyPackages.Single().LastResort);
+        Assert.True(second.KeyPackages.Single().LastResort);
+        Assert.True(third.KeyPackages.Single().LastResort);
+        Assert.Equal(second.KeyPackages[0].KeyPackage, third.KeyPackages[0].KeyPackage);
+    }
+
+    [Fact]
+    public async Task Claiming_from_a_user_without_packages_is_a_clear_404()
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server);
+        TestUser bob = await TestUser.RegisterAsync(_server);
+
+        using var response = await bob.Device.Client.PostAsync($"/v1/accounts/{alice.Username}/keypackages/claim", null);
+
+        var (status, code, body) = await TestHttp.ProblemAsync(response);
+        Assert.Equal((404, "no_key_packages"), (status, code));
+        Assert.Contains("ask", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Two_concurrent_claims_never_get_the_same_package()
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server);
+        TestUser bob = await TestUser.RegisterAsync(_server);
+        TestUser carol = await TestUser.RegisterAsync(_server);
+        await alice.Device.UploadKeyPackagesAsync(40);
+
+        var claims = Enumerable.Range(0, 40)
+            .Select(i => ClaimAsync(i % 2 == 0 ? bob.Device : carol.Device, alice.Username))
+            .ToArray();
+        var results = await Task.WhenAll(claims);
+
+        var packages = results.Select(r => Convert.ToBase64String(r.KeyPackages.Single().KeyPackage)).ToList();
+        Assert.Equal(40, packages.Distinct().Count());
+        Assert.All(results, r => Assert.False(r.KeyPackages.Single().LastResort));
+    }
+
+    [Fact]
+    public async Task A_device_cannot_store_more_than_the_limit()
+    {
+        await using var server = new ServerFactory(settings: new Dictionary<string, string?> { ["Parley:MaxKeyPackagesPerDevice"] = "3" });
+        TestUser alice = await TestUser.RegisterAsync(server);
+        await alice.Device.UploadKeyPackagesAsync(3);
+
+        using var response = await alice.Device.Client.PostAsJsonAsync("/v1/keypackages",
+            new { keyPackages = new[] { alice.Device.NewKeyPackage() } });
+
+        Assert.Equal((409, "too_many_key_packages"), Short(await TestHttp.ProblemAsync(response)));
+    }
+
+    private static async Task<ClaimKeyPackagesResponse> ClaimAsync(TestDevice claimer, string username)
+    {
+        using var response = await claimer.Client.PostAsync($"/v1/accounts/{username}/keypackages/claim", null);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<ClaimKeyPackagesResponse>(TestHttp.Json))!;
+    }
+
+    private static (int, string) Short((int Status, string Code, System.Text.Json.JsonElement _) problem) => (problem.Status, problem.Code);
+}

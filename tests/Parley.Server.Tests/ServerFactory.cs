@@ -1,0 +1,101 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Parley.Server.Tests;
+
+/// <summary>The server in-process over a real SQLite file in a fresh temporary folder (deleted on
+/// dispose unless <see cref="KeepData"/>), with a settable clock and generous rate limits.</summary>
+public sealed class ServerFactory : WebApplicationFactory<Program>, ITestServer
+{
+    private readonly Dictionary<string, string?> _settings;
+
+    public ServerFactory(string? dataDirectory = null, IDictionary<string, string?>? settings = null)
+    {
+        DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "parley-server-tests", Guid.NewGuid().ToString("N"));
+        _settings = new Dictionary<string, string?>
+        {
+            ["Parley:DataDirectory"] = DataDirectory,
+            ["Parley:RequestsPerMinute"] = "100000",
+            ["Parley:RequestsPerMinutePerAccount"] = "100000",
+            ["Parley:AnonymousRequestsPerMinute"] = "100000",
+            ["Parley:ExpirySweepInterval"] = "01:00:00",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            _settings[key] = value;
+        }
+    }
+
+    /// <summary>The database folder.</summary>
+    public string DataDirectory { get; }
+
+    /// <summary>Leave the folder behind on dispose (for restart tests).</summary>
+    public bool KeepData { get; set; }
+
+    /// <summary>The server's clock.</summary>
+    public ManualTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+        builder.ConfigureServices(services =>
+        {
+            services.RemoveAll<TimeProvider>();
+            services.AddSingleton<TimeProvider>(Time);
+        });
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && !KeepData)
+        {
+            DeleteQuietly(DataDirectory);
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (!KeepData)
+        {
+            DeleteQuietly(DataDirectory);
+        }
+    }
+
+    internal static void DeleteQuietly(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
+
+/// <summary>A clock the test moves by hand.</summary>
+public sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
+{
+    private DateTimeOffset _now = start;
+
+    public override DateTimeOffset GetUtcNow() => _now;
+
+    public void Advance(TimeSpan by) => _now += by;
+}
+
+/// <summary>A server the tests can reach over HTTP: in-process or a real process.</summary>
+public interface ITestServer
+{
+    /// <summary>An HTTP client whose base address is the server.</summary>
+    HttpClient CreateClient();
+}
