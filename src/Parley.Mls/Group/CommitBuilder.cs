@@ -9,27 +9,6 @@ using Parley.Mls.Tree;
 
 namespace Parley.Mls.Group;
 
-/// <summary>A Commit this member created, with the state of the epoch it starts (held until the
-/// delivery service confirms the Commit).</summary>
-internal sealed class PendingCommit : IDisposable
-{
-    public PendingCommit(byte[] messageBytes, GroupState state, CommitMessage summary)
-    {
-        MessageBytes = messageBytes;
-        State = state;
-        Summary = summary;
-    }
-
-    /// <summary>The encoded MLSMessage carrying the Commit, to recognize it when it comes back.</summary>
-    public byte[] MessageBytes { get; }
-
-    public GroupState State { get; }
-
-    public CommitMessage Summary { get; }
-
-    public void Dispose() => State.Dispose();
-}
-
 /// <summary>Creates Commits (and their Welcome and GroupInfo) for a member.</summary>
 internal static class CommitBuilder
 {
@@ -162,6 +141,7 @@ internal static class CommitBuilder
             CryptographicOperations.ZeroMemory(nonce);
         }
 
+        var sealer = new WelcomeSealer(suite, encryptedGroupInfo);
         var secretsList = new EncryptedGroupSecrets[applied.Added.Count];
         for (int i = 0; i < secretsList.Length; i++)
         {
@@ -172,7 +152,7 @@ internal static class CommitBuilder
             try
             {
                 groupSecrets.Encode(w);
-                var ciphertext = suite.EncryptWithLabel(keyPackage.InitKey, "Welcome", encryptedGroupInfo, w.WrittenSpan);
+                var ciphertext = sealer.Seal(keyPackage.InitKey, w.WrittenSpan);
                 secretsList[i] = new EncryptedGroupSecrets(keyPackage.Ref(suite), ciphertext);
             }
             finally
@@ -206,7 +186,8 @@ internal static class CommitBuilder
         var chosenUpdates = new Dictionary<LeafIndex, CachedProposal>();
         CachedProposal? chosenGce = null;
         var pskIds = byValue.Select(p => p.Proposal).OfType<PreSharedKey>().Select(p => Convert.ToHexString(p.Psk.ToBytes())).ToHashSet();
-        var addKeys = new HashSet<string>(StringComparer.Ordinal);
+        var addKeys = byValue.Select(p => p.Proposal).OfType<Add>().Select(a => Convert.ToHexString(a.KeyPackage.LeafNode.SignatureKey))
+            .ToHashSet(StringComparer.Ordinal);
         var others = new List<CachedProposal>();
         foreach (var c in cached)
         {

@@ -1,6 +1,7 @@
 // RFC 9420 §12.4.2 (processing a Commit), §8.3 (external initialization) and §12.4.3.2 (external
 // Commits as the group sees them).
 using System.Security.Cryptography;
+using Parley.Mls.Codec;
 using Parley.Mls.Crypto;
 using Parley.Mls.Framing;
 using Parley.Mls.KeySchedule;
@@ -92,7 +93,7 @@ internal static class CommitProcessor
             GroupContext provisional;
             if (commit.Path is { } path)
             {
-                LeafIndex pathLeaf = committerLeaf ?? newTree.ReserveLeaf();
+                var pathLeaf = committerLeaf ?? newTree.ReserveLeaf();
                 CheckPathLeaf(state, applied, path.LeafNode, pathLeaf, external, options);
                 newTree = TreeKem.MergeUpdatePath(newTree, pathLeaf, path, state.GroupId);
                 provisional = state.Context with { Epoch = state.Epoch + 1, TreeHash = newTree.TreeHash(), Extensions = applied.Extensions };

@@ -13,6 +13,7 @@ namespace Parley.Mls.Group;
 internal sealed class GroupState : IDisposable
 {
     private bool _disposed;
+    private bool _secretTreeHandedOver;
 
     // Takes ownership of every disposable and array passed in.
     public GroupState(
@@ -75,6 +76,9 @@ internal sealed class GroupState : IDisposable
     /// <summary>The ReInit committed in the Commit that ended this group, if any.</summary>
     public ReInit? ReInit { get; set; }
 
+    /// <summary>The previous epoch, kept for late application messages; null when not kept.</summary>
+    public PastEpoch? Previous { get; set; }
+
     public byte[] GroupId => Context.GroupId;
 
     public ulong Epoch => Context.Epoch;
@@ -112,6 +116,15 @@ internal sealed class GroupState : IDisposable
         return list;
     }
 
+    /// <summary>Hands this epoch's secret tree over to a <see cref="PastEpoch"/> that the next state keeps;
+    /// this state must be disposed afterwards and no longer used.</summary>
+    public PastEpoch HandOverAsPastEpoch()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        _secretTreeHandedOver = true;
+        return new PastEpoch(Context, Tree, SecretTree, Secrets.SenderDataSecret.ToArray());
+    }
+
     public void Dispose()
     {
         if (_disposed)
@@ -122,7 +135,12 @@ internal sealed class GroupState : IDisposable
         PrivateKeys.Dispose();
         CryptographicOperations.ZeroMemory(SignaturePrivateKey);
         Secrets.Dispose();
-        SecretTree.Dispose();
+        if (!_secretTreeHandedOver)
+        {
+            SecretTree.Dispose();
+        }
+        Previous?.Dispose();
+        Previous = null;
         Proposals.Dispose();
         foreach (var (_, psk) in ResumptionPsks)
         {

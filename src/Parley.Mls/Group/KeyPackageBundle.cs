@@ -76,8 +76,8 @@ public sealed class KeyPackageBundle : IDisposable
             throw new ArgumentException("The lifetime ends before it begins.", nameof(lifetime));
         }
         capabilities ??= DefaultCapabilities(suite);
-        HpkeKeyPair init = suite.Hpke.GenerateKeyPair();
-        HpkeKeyPair leaf = suite.Hpke.GenerateKeyPair();
+        var init = suite.Hpke.GenerateKeyPair();
+        var leaf = suite.Hpke.GenerateKeyPair();
         var leafNode = new LeafNode(
             leaf.PublicKey,
             signatureKeyPair.PublicKey,
@@ -118,6 +118,19 @@ public sealed class KeyPackageBundle : IDisposable
             throw new MlsProtocolException("The signature private key does not match the leaf node's signature key.");
         }
         return new KeyPackageBundle(suite, keyPackage, initPrivateKey.ToArray(), encryptionPrivateKey.ToArray(), signaturePrivateKey.ToArray());
+    }
+
+    /// <summary>A bundle holding only the init private key: enough to decrypt a Welcome's GroupSecrets
+    /// and GroupInfo, not to join (the test vectors of RFC 9420's welcome.json give no other keys).</summary>
+    internal static KeyPackageBundle ForWelcomeDecryption(KeyPackage keyPackage, ReadOnlySpan<byte> initPrivateKey)
+    {
+        ArgumentNullException.ThrowIfNull(keyPackage);
+        var suite = CipherSuite.Get(keyPackage.CipherSuite);
+        if (!CipherSuite.FixedTimeEquals(suite.Hpke.PublicKeyFromPrivate(initPrivateKey), keyPackage.InitKey))
+        {
+            throw new MlsProtocolException("The init private key does not match the key package's init key.");
+        }
+        return new KeyPackageBundle(suite, keyPackage, initPrivateKey.ToArray(), [], []);
     }
 
     /// <summary>The key package wrapped in an MLSMessage, ready to publish.</summary>

@@ -135,6 +135,13 @@ internal static class LeafNodeValidation
         {
             throw new MlsProtocolException("A key package's capabilities do not list the group's version and cipher suite.");
         }
+        foreach (var e in keyPackage.Extensions)
+        {
+            if (!ExtensionType.IsDefault(e.Type) && !caps.Extensions.Contains(e.Type))
+            {
+                throw new MlsProtocolException($"A key package carries extension {e.Type} that its capabilities do not list.");
+            }
+        }
     }
 
     /// <summary>Checks that every member supports every credential type in use (RFC 9420 §7.3), in one
@@ -172,7 +179,7 @@ internal static class LeafNodeValidation
     public static void CheckMembersSupport(RatchetTree tree, IReadOnlyList<Extension> extensions)
     {
         var required = GroupExtensions.RequiredCapabilities(extensions);
-        var nonDefault = extensions.Where(e => !ExtensionType.IsDefault(e.Type)).Select(e => e.Type).ToArray();
+        ushort[] nonDefault = extensions.Where(e => !ExtensionType.IsDefault(e.Type)).Select(e => e.Type).ToArray();
         if (required is null && nonDefault.Length == 0)
         {
             return;

@@ -26,6 +26,10 @@ public sealed record MlsGroupOptions
     /// <summary>How many epochs' resumption PSKs the group keeps (RFC 9420 §8.6 asks for a bound).</summary>
     public int ResumptionPskHistory { get; init; } = 32;
 
+    /// <summary>Keep the previous epoch's keys after a Commit so that application messages sent in it and
+    /// delivered late still decrypt (default true); <see cref="MlsGroup.ForgetPreviousEpoch"/> drops them.</summary>
+    public bool RetainPreviousEpoch { get; init; } = true;
+
     /// <summary>The current time in seconds since the Unix epoch, supplied by the application (the library
     /// has no clock). When null, key package lifetimes are not checked.</summary>
     public Func<ulong>? Now { get; init; }

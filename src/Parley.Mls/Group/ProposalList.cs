@@ -1,5 +1,6 @@
 // RFC 9420 §12.2 (proposal list validation) and §12.3 (applying a proposal list), with the
 // per-proposal rules of §12.1.1-§12.1.7.
+using Parley.Mls.Codec;
 using Parley.Mls.Crypto;
 using Parley.Mls.Messages;
 using Parley.Mls.Tree;
@@ -161,6 +162,47 @@ internal static class ProposalList
         }
         result.PathRequired = proposals.Count == 0 || proposals.Any(p => RequiresPath(p.Proposal.Type));
         return result;
+    }
+
+    /// <summary>Checks a proposal received on its own (RFC 9420 §12.1) against the current epoch, so that
+    /// an invalid proposal never enters the cache. The rules that depend on the other proposals of a
+    /// Commit are checked again when it is committed.</summary>
+    public static void ValidateReceived(GroupState state, Proposal proposal, Sender sender, MlsGroupOptions options)
+    {
+        var suite = state.Suite;
+        switch (proposal)
+        {
+            case Add add:
+                LeafNodeValidation.ValidateKeyPackage(suite, add.KeyPackage, state.Context.Extensions, options);
+                break;
+            case Update update:
+                {
+                    if (sender.Type != SenderType.Member)
+                    {
+                        throw new MlsProtocolException("Only a member can propose an Update.");
+                    }
+                    var current = state.Tree.GetLeaf(sender.LeafIndex) ?? throw new MlsProtocolException("An Update from a blank leaf.");
+                    LeafNodeValidation.Validate(suite, update.LeafNode, LeafNodeSource.Update, state.Context.Extensions, options,
+                        state.GroupId, sender.LeafIndex);
+                    if (update.LeafNode.EncryptionKey.AsSpan().SequenceEqual(current.EncryptionKey))
+                    {
+                        throw new MlsProtocolException("An Update proposal must change the leaf's encryption key.");
+                    }
+                    break;
+                }
+            case Remove remove when state.Tree.GetLeaf(remove.Removed) is null:
+                throw new MlsProtocolException($"A Remove proposal for {remove.Removed}, which is not a member.");
+            case PreSharedKey psk:
+                CheckPsk(suite, psk.Psk);
+                break;
+            case GroupContextExtensions gce:
+                GroupExtensions.CheckWellFormed(gce.Extensions);
+                break;
+            case ReInit reInit when reInit.Version < ProtocolVersion.Mls10:
+                throw new MlsProtocolException("A ReInit proposal may not lower the protocol version.");
+            case ExternalInit:
+                throw new MlsProtocolException("An ExternalInit proposal cannot be sent on its own.");
+        }
     }
 
     /// <summary>Whether a proposal type requires the Commit to carry a path (RFC 9420 §12.4):

@@ -1,0 +1,538 @@
+// RFC 9420 §11 (group creation), §12 (group evolution), §12.4.3 (joining), §8.5 (exporters),
+// §8.7 (epoch authenticators) and §6 (protecting and unprotecting messages): a member's group.
+using System.Security.Cryptography;
+using Parley.Mls.Codec;
+using Parley.Mls.Crypto;
+using Parley.Mls.Framing;
+using Parley.Mls.KeySchedule;
+using Parley.Mls.Messages;
+using Parley.Mls.Tree;
+
+namespace Parley.Mls.Group;
+
+/// <summary>One member's view of an MLS group at its current epoch: creates and processes proposals,
+/// commits, Welcome messages and application messages. Every failure throws <see cref="MlsProtocolException"/>
+/// or <see cref="MlsDecodeException"/> and leaves the group unchanged. Not thread-safe; dispose to
+/// wipe its secrets.</summary>
+public sealed class MlsGroup : IDisposable
+{
+    private GroupState _state;
+    private PendingCommit? _pending;
+    private readonly MlsGroupOptions _options;
+    private bool _disposed;
+
+    private MlsGroup(GroupState state, PendingCommit? pending, MlsGroupOptions options)
+    {
+        _state = state;
+        _pending = pending;
+        _options = options;
+    }
+
+    // ---- Creating, joining, restoring ------------------------------------------------------
+
+    /// <summary>Creates a one-member group at epoch 0 (RFC 9420 §11) whose creator holds
+    /// <paramref name="credential"/> and <paramref name="signatureKeyPair"/>.</summary>
+    public static MlsGroup Create(CipherSuite suite, byte[] groupId, Credential credential, SignatureKeyPair signatureKeyPair,
+        IReadOnlyList<Extension>? extensions = null, MlsGroupOptions? options = null, Capabilities? capabilities = null,
+        IReadOnlyList<Extension>? leafExtensions = null, Lifetime? lifetime = null)
+    {
+        ArgumentNullException.ThrowIfNull(suite);
+        ArgumentNullException.ThrowIfNull(groupId);
+        ArgumentNullException.ThrowIfNull(credential);
+        ArgumentNullException.ThrowIfNull(signatureKeyPair);
+        options ??= MlsGroupOptions.Default;
+        extensions ??= [];
+        GroupExtensions.CheckWellFormed(extensions);
+
+        var leafKeys = suite.Hpke.GenerateKeyPair();
+        var leaf = new LeafNode(leafKeys.PublicKey, signatureKeyPair.PublicKey, credential, capabilities ?? KeyPackageBundle.DefaultCapabilities(suite),
+            LeafNodeSource.KeyPackage, lifetime ?? new Lifetime(0, ulong.MaxValue), null, leafExtensions ?? [], []).Sign(suite, signatureKeyPair.PrivateKey);
+        LeafNodeValidation.Validate(suite, leaf, LeafNodeSource.KeyPackage, extensions, options with { Now = null }, null, null, checkSignature: false);
+        var tree = new RatchetTree(suite, leaf);
+        var own = new LeafIndex(0);
+        var keys = new TreePrivateKeys(own);
+        keys.SetPrivateKey(own.Node, leafKeys.PrivateKey);
+        CryptographicOperations.ZeroMemory(leafKeys.PrivateKey);
+
+        var context = new GroupContext(suite.Id, (byte[])groupId.Clone(), 0, tree.TreeHash(), [], extensions);
+        byte[] initSecret = EpochKeySchedule.NewInitSecret(suite);
+        byte[] zero = EpochKeySchedule.ZeroSecret(suite);
+        // RFC 9420 §11: a random epoch secret; here the key schedule runs from a random init_secret.
+        var secrets = EpochKeySchedule.Advance(suite, initSecret, zero, zero, context);
+        CryptographicOperations.ZeroMemory(initSecret);
+        secrets.DeleteTransitionSecrets();
+        byte[] tag = secrets.ComputeConfirmationTag(context.ConfirmedTranscriptHash);
+        byte[] interim = TranscriptHash.Interim(suite, context.ConfirmedTranscriptHash, tag);
+        var history = GroupState.ExtendHistory([], 0, secrets.ExportResumptionPsk(), options.ResumptionPskHistory);
+        var state = new GroupState(suite, context, tree, own, keys, (byte[])signatureKeyPair.PrivateKey.Clone(), secrets,
+            secrets.CreateSecretTree(tree.LeafCount), interim, tag, new ProposalCache(), history);
+        return new MlsGroup(state, null, options);
+    }
+
+    /// <summary>Joins a group from a Welcome addressed to <paramref name="keyPackage"/> (RFC 9420 §12.4.3.1).
+    /// When the Welcome's GroupInfo has no ratchet_tree extension, pass the tree in <paramref name="ratchetTree"/>.</summary>
+    public static MlsGroup JoinFromWelcome(Welcome welcome, KeyPackageBundle keyPackage, IReadOnlyList<Node?>? ratchetTree = null,
+        MlsGroupOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(welcome);
+        ArgumentNullException.ThrowIfNull(keyPackage);
+        options ??= MlsGroupOptions.Default;
+        return new MlsGroup(Guarded(() => WelcomeJoin.Join(welcome, keyPackage, ratchetTree, options)), null, options);
+    }
+
+    /// <summary>Joins a group from an MLSMessage carrying a Welcome.</summary>
+    public static MlsGroup JoinFromWelcome(MlsMessage welcome, KeyPackageBundle keyPackage, IReadOnlyList<Node?>? ratchetTree = null,
+        MlsGroupOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(welcome);
+        return JoinFromWelcome(welcome.Welcome ?? throw new MlsProtocolException("The message is not a Welcome."), keyPackage, ratchetTree, options);
+    }
+
+    /// <summary>Joins a group by external Commit (RFC 9420 §12.4.3.2) from its GroupInfo, which must carry
+    /// external_pub. Returns the group, already at the new epoch, and the Commit to send; if the delivery
+    /// service rejects the Commit, discard the group.</summary>
+    public static (MlsGroup Group, MlsMessage Commit) JoinByExternalCommit(GroupInfo groupInfo, Credential credential,
+        SignatureKeyPair signatureKeyPair, IReadOnlyList<Node?>? ratchetTree = null, ExternalJoinOptions? joinOptions = null,
+        MlsGroupOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(groupInfo);
+        ArgumentNullException.ThrowIfNull(credential);
+        ArgumentNullException.ThrowIfNull(signatureKeyPair);
+        options ??= MlsGroupOptions.Default;
+        var (state, commit) = Guarded(() => ExternalCommit.Join(groupInfo, ratchetTree, credential, signatureKeyPair,
+            joinOptions ?? new ExternalJoinOptions(), options));
+        return (new MlsGroup(state, null, options), commit);
+    }
+
+    /// <summary>Restores a group saved with <see cref="Serialize"/>; pass the same options as before.</summary>
+    public static MlsGroup Restore(ReadOnlyMemory<byte> serialized, MlsGroupOptions? options = null)
+    {
+        var (state, pending) = GroupStateCodec.Decode(serialized);
+        return new MlsGroup(state, pending, options ?? MlsGroupOptions.Default);
+    }
+
+    /// <summary>Saves the whole state (tree, private keys, epoch secrets, ratchets, transcript hashes,
+    /// cached proposals, resumption PSKs, pending Commit). The bytes are secret: store them encrypted.</summary>
+    public byte[] Serialize()
+    {
+        ThrowIfDisposed();
+        return GroupStateCodec.Encode(_state, _pending);
+    }
+
+    // ---- The group as it stands -------------------------------------------------------------
+
+    /// <summary>The group's cipher suite.</summary>
+    public CipherSuite Suite => State.Suite;
+
+    /// <summary>A copy of the group id.</summary>
+    public byte[] GroupId => (byte[])State.GroupId.Clone();
+
+    /// <summary>The current epoch (0 at creation, one more per Commit).</summary>
+    public ulong Epoch => State.Epoch;
+
+    /// <summary>The GroupContext of the current epoch.</summary>
+    public GroupContext Context => State.Context;
+
+    /// <summary>This member's leaf.</summary>
+    public LeafIndex OwnLeafIndex => State.OwnLeaf;
+
+    /// <summary>False once this member was removed or the group was closed by a ReInit.</summary>
+    public bool IsActive => State.Active;
+
+    /// <summary>The ReInit that closed the group, if one was committed.</summary>
+    public ReInit? ReInit => State.ReInit;
+
+    /// <summary>Whether a Commit this member created awaits <see cref="MergePendingCommit"/>.</summary>
+    public bool HasPendingCommit => _pending is not null;
+
+    /// <summary>The proposals received or sent during this epoch that a Commit may reference.</summary>
+    public IReadOnlyList<CachedProposal> PendingProposals => State.Proposals.Entries.ToArray();
+
+    /// <summary>The members by leaf index.</summary>
+    public IReadOnlyList<GroupMember> Members
+        => State.Tree.EnumerateLeaves().Select(l => new GroupMember(l.Index, l.Leaf.Credential, l.Leaf.SignatureKey)).ToArray();
+
+    /// <summary>The member at <paramref name="leaf"/>, or null when the leaf is blank.</summary>
+    public GroupMember? MemberAt(LeafIndex leaf)
+        => State.Tree.GetLeaf(leaf) is { } l ? new GroupMember(leaf, l.Credential, l.SignatureKey) : null;
+
+    /// <summary>A copy of the current epoch's epoch_authenticator (RFC 9420 §8.7).</summary>
+    public byte[] EpochAuthenticator => State.Secrets.ExportEpochAuthenticator();
+
+    /// <summary>MLS-Exporter(label, context, length) of the current epoch (RFC 9420 §8.5).</summary>
+    public byte[] Export(string label, ReadOnlySpan<byte> context, int length) => State.Secrets.Export(label, context, length);
+
+    /// <summary>The public ratchet tree as the ratchet_tree extension lists it.</summary>
+    public IReadOnlyList<Node?> ExportRatchetTree() => State.Tree.ToNodeList();
+
+    /// <summary>A signed GroupInfo of the current epoch, for external joiners (with external_pub) or to publish.</summary>
+    public GroupInfo CreateGroupInfo(bool includeRatchetTree = true, bool includeExternalPub = true)
+    {
+        var s = State;
+        return CommitBuilder.SignGroupInfo(s.Suite, s.Context, s.Tree, s.Secrets, s.ConfirmationTag, s.OwnLeaf, s.SignaturePrivateKey,
+            includeRatchetTree, includeExternalPub);
+    }
+
+    // ---- Proposals ---------------------------------------------------------------------------
+
+    /// <summary>Sends <paramref name="proposal"/> to the group (RFC 9420 §12.1) and caches it for a later
+    /// Commit. Use <see cref="ProposeUpdate"/> for Updates.</summary>
+    public MlsMessage Propose(Proposal proposal, byte[]? authenticatedData = null)
+    {
+        ArgumentNullException.ThrowIfNull(proposal);
+        if (proposal is Update)
+        {
+            throw new ArgumentException("Create Update proposals with ProposeUpdate, which keeps the new private key.", nameof(proposal));
+        }
+        if (proposal is ExternalInit)
+        {
+            throw new ArgumentException("An ExternalInit proposal only appears in an external Commit.", nameof(proposal));
+        }
+        return SendProposal(proposal, authenticatedData, null);
+    }
+
+    /// <summary>Proposes adding the client of <paramref name="keyPackage"/>.</summary>
+    public MlsMessage ProposeAdd(KeyPackage keyPackage, byte[]? authenticatedData = null) => Propose(new Add(keyPackage), authenticatedData);
+
+    /// <summary>Proposes removing the member at <paramref name="leaf"/>.</summary>
+    public MlsMessage ProposeRemove(LeafIndex leaf, byte[]? authenticatedData = null) => Propose(new Remove(leaf), authenticatedData);
+
+    /// <summary>Proposes injecting the external PSK <paramref name="pskId"/> (with a fresh nonce).</summary>
+    public MlsMessage ProposeExternalPsk(byte[] pskId, byte[]? authenticatedData = null)
+        => Propose(CreateExternalPskProposal(pskId), authenticatedData);
+
+    /// <summary>Proposes injecting this group's resumption PSK of <paramref name="epoch"/>.</summary>
+    public MlsMessage ProposeResumptionPsk(ulong epoch, byte[]? authenticatedData = null)
+        => Propose(CreateResumptionPskProposal(epoch), authenticatedData);
+
+    /// <summary>Proposes replacing the group context extensions with <paramref name="extensions"/>.</summary>
+    public MlsMessage ProposeGroupContextExtensions(IReadOnlyList<Extension> extensions, byte[]? authenticatedData = null)
+        => Propose(new GroupContextExtensions(extensions), authenticatedData);
+
+    /// <summary>Proposes an Update of this member's leaf with a fresh encryption key (RFC 9420 §12.1.2).</summary>
+    public MlsMessage ProposeUpdate(byte[]? authenticatedData = null)
+    {
+        var s = State;
+        var pair = s.Suite.Hpke.GenerateKeyPair();
+        var leaf = (s.OwnLeafNode with
+        {
+            EncryptionKey = pair.PublicKey,
+            Source = LeafNodeSource.Update,
+            Lifetime = null,
+            ParentHash = null,
+            Signature = [],
+        }).Sign(s.Suite, s.SignaturePrivateKey, s.GroupId, s.OwnLeaf);
+        return SendProposal(new Update(leaf), authenticatedData, pair.PrivateKey);
+    }
+
+    /// <summary>A PreSharedKey proposal for an external PSK, with a fresh nonce, to commit by value.</summary>
+    public PreSharedKey CreateExternalPskProposal(byte[] pskId)
+    {
+        ArgumentNullException.ThrowIfNull(pskId);
+        return new PreSharedKey(PreSharedKeyId.External((byte[])pskId.Clone(), RandomNumberGenerator.GetBytes(State.Suite.HashLength)));
+    }
+
+    /// <summary>A PreSharedKey proposal for this group's resumption PSK of <paramref name="epoch"/>, to commit by value.</summary>
+    public PreSharedKey CreateResumptionPskProposal(ulong epoch)
+        => new(PreSharedKeyId.Resumption(ResumptionPskUsage.Application, GroupId, epoch, RandomNumberGenerator.GetBytes(State.Suite.HashLength)));
+
+    private MlsMessage SendProposal(Proposal proposal, byte[]? authenticatedData, byte[]? updatePrivateKey)
+    {
+        var s = ActiveState;
+        try
+        {
+            var content = GroupFraming.SignProposal(s, proposal, authenticatedData ?? [], _options);
+            byte[] reference = content.MakeProposalRef(s.Suite);
+            var message = GroupFraming.Protect(s, content, _options);
+            s.Proposals.Add(new CachedProposal(reference, proposal, Sender.Member(s.OwnLeaf)), updatePrivateKey);
+            updatePrivateKey = null;
+            return message;
+        }
+        finally
+        {
+            if (updatePrivateKey is not null)
+            {
+                CryptographicOperations.ZeroMemory(updatePrivateKey);
+            }
+        }
+    }
+
+    /// <summary>Creates a proposal from an external sender listed at <paramref name="senderIndex"/> in the group's
+    /// external_senders extension (RFC 9420 §12.1.8), as a PublicMessage.</summary>
+    public static MlsMessage CreateExternalProposal(CipherSuite suite, byte[] groupId, ulong epoch, uint senderIndex, Proposal proposal,
+        ReadOnlySpan<byte> signaturePrivateKey, byte[]? authenticatedData = null)
+    {
+        ArgumentNullException.ThrowIfNull(suite);
+        ArgumentNullException.ThrowIfNull(proposal);
+        if (proposal.Type is not (ProposalType.Add or ProposalType.Remove or ProposalType.Psk or ProposalType.ReInit or ProposalType.GroupContextExtensions))
+        {
+            throw new ArgumentException($"An external sender cannot send a proposal of type {proposal.Type}.", nameof(proposal));
+        }
+        var framed = FramedContent.ForProposal(groupId, epoch, Sender.External(senderIndex), authenticatedData ?? [], proposal);
+        var content = MessageProtection.Sign(suite, WireFormat.MlsPublicMessage, framed, signaturePrivateKey, null);
+        return new MlsMessage(PublicMessage.Create(content));
+    }
+
+    /// <summary>Creates a client's request to be added (an Add from a new_member_proposal sender), as a PublicMessage.</summary>
+    public static MlsMessage CreateJoinProposal(KeyPackageBundle keyPackage, byte[] groupId, ulong epoch, byte[]? authenticatedData = null)
+    {
+        ArgumentNullException.ThrowIfNull(keyPackage);
+        var framed = FramedContent.ForProposal(groupId, epoch, Sender.NewMemberProposal, authenticatedData ?? [], new Add(keyPackage.KeyPackage));
+        var content = MessageProtection.Sign(keyPackage.Suite, WireFormat.MlsPublicMessage, framed, keyPackage.SignaturePrivateKey, null);
+        return new MlsMessage(PublicMessage.Create(content));
+    }
+
+    // ---- Commits -----------------------------------------------------------------------------
+
+    /// <summary>Creates a Commit (RFC 9420 §12.4) over the epoch's proposals and those in
+    /// <paramref name="commitOptions"/>, with a Welcome for added members. The group stays in the current
+    /// epoch until <see cref="MergePendingCommit"/>; a previous pending Commit is discarded.</summary>
+    public CommitResult Commit(CommitOptions? commitOptions = null)
+    {
+        var s = ActiveState;
+        var (result, pending) = CommitBuilder.Create(s, _options, commitOptions ?? new CommitOptions());
+        _pending?.Dispose();
+        _pending = pending;
+        return result;
+    }
+
+    /// <summary>Moves the group to the epoch of its pending Commit, once the delivery service accepted it.</summary>
+    public CommitMessage MergePendingCommit()
+    {
+        ThrowIfDisposed();
+        var pending = _pending ?? throw new InvalidOperationException("There is no pending Commit to merge.");
+        _pending = null;
+        Advance(pending.State);
+        return pending.Summary;
+    }
+
+    /// <summary>Deletes the keys of the previous epoch (RFC 9420 §9.2), after which its late application
+    /// messages no longer decrypt.</summary>
+    public void ForgetPreviousEpoch()
+    {
+        var s = State;
+        s.Previous?.Dispose();
+        s.Previous = null;
+    }
+
+    // Swaps in the next epoch's state, keeping the current epoch's keys for late application messages.
+    private void Advance(GroupState next)
+    {
+        var old = _state;
+        if (_options.RetainPreviousEpoch)
+        {
+            next.Previous?.Dispose();
+            next.Previous = old.HandOverAsPastEpoch();
+        }
+        _state = next;
+        old.Dispose();
+    }
+
+    /// <summary>Forgets the pending Commit (the delivery service rejected it, or another Commit won).</summary>
+    public void DiscardPendingCommit()
+    {
+        ThrowIfDisposed();
+        _pending?.Dispose();
+        _pending = null;
+    }
+
+    // ---- Messages ----------------------------------------------------------------------------
+
+    /// <summary>Encrypts application data as a PrivateMessage of the current epoch.</summary>
+    public MlsMessage EncryptApplicationMessage(ReadOnlySpan<byte> plaintext, byte[]? authenticatedData = null)
+    {
+        var s = ActiveState;
+        var framed = FramedContent.ForApplication(s.GroupId, s.Epoch, Sender.Member(s.OwnLeaf), authenticatedData ?? [], plaintext.ToArray());
+        try
+        {
+            var content = GroupFraming.Sign(s, WireFormat.MlsPrivateMessage, framed);
+            return new MlsMessage(MessageProtection.ProtectPrivate(s.Suite, content, s.SecretTree, s.Secrets.SenderDataSecret, _options.Padding));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(framed.ApplicationData);
+        }
+    }
+
+    /// <summary>Decodes and processes an MLSMessage.</summary>
+    public ProcessedMessage ProcessMessage(ReadOnlyMemory<byte> message) => ProcessMessage(MlsMessage.Decode(message));
+
+    /// <summary>Processes a PublicMessage or PrivateMessage of the current epoch: returns application data,
+    /// caches a proposal, or applies a Commit (moving to the next epoch). This member's own pending Commit,
+    /// echoed by the delivery service, is merged; its other own PrivateMessages cannot be processed (their
+    /// keys were used up when sending).</summary>
+    public ProcessedMessage ProcessMessage(MlsMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        ThrowIfDisposed();
+        return Guarded(() => Process(message));
+    }
+
+    private ProcessedMessage Process(MlsMessage message)
+    {
+        if (_pending is not null && message.WireFormat is WireFormat.MlsPublicMessage or WireFormat.MlsPrivateMessage
+            && message.ToBytes().AsSpan().SequenceEqual(_pending.MessageBytes))
+        {
+            return MergePendingCommit();
+        }
+        var s = ActiveState;
+        if (message.PrivateMessage is { ContentType: ContentType.Application } late && s.Previous is { } previous
+            && late.Epoch == previous.Context.Epoch && late.GroupId.AsSpan().SequenceEqual(s.GroupId))
+        {
+            return ProcessLateApplicationMessage(late, previous);
+        }
+        AuthenticatedContent content = message.Body switch
+        {
+            PublicMessage pm => MessageProtection.UnprotectPublic(s.Suite, pm, s.Context, s.Secrets.MembershipKey, IsMember),
+            PrivateMessage pm => MessageProtection.UnprotectPrivate(s.Suite, pm, s.Context, s.SecretTree, s.Secrets.SenderDataSecret, IsMember).Content,
+            _ => throw new MlsProtocolException($"A {message.WireFormat} message is not a message of the group."),
+        };
+        var framed = content.Content;
+        var (signatureKey, credential) = SenderKey(s, framed);
+        MessageProtection.VerifySignature(s.Suite, content, signatureKey, s.Context);
+
+        switch (framed.ContentType)
+        {
+            case ContentType.Application:
+                return new ApplicationMessage(framed.Sender, credential, framed.AuthenticatedData, framed.Epoch, framed.ApplicationData!);
+            case ContentType.Proposal:
+                {
+                    var proposal = framed.Proposal!;
+                    ProposalList.ValidateReceived(s, proposal, framed.Sender, _options);
+                    byte[] reference = content.MakeProposalRef(s.Suite);
+                    s.Proposals.Add(new CachedProposal(reference, proposal, framed.Sender));
+                    return new ProposalMessage(framed.Sender, credential, framed.AuthenticatedData, framed.Epoch, proposal, reference);
+                }
+            default:
+                {
+                    var (next, summary) = CommitProcessor.Process(s, content, _options);
+                    _pending?.Dispose();
+                    _pending = null;
+                    if (next is null)
+                    {
+                        s.Active = false;
+                    }
+                    else
+                    {
+                        Advance(next);
+                    }
+                    return summary;
+                }
+        }
+    }
+
+    // An application message of the previous epoch, delivered after the Commit that ended it.
+    private ApplicationMessage ProcessLateApplicationMessage(PrivateMessage message, PastEpoch previous)
+    {
+        var suite = State.Suite;
+        var unprotected = MessageProtection.UnprotectPrivate(suite, message, previous.Context, previous.SecretTree, previous.SenderDataSecret,
+            leaf => previous.Tree.GetLeaf(leaf) is not null);
+        var framed = unprotected.Content.Content;
+        var leaf = previous.Tree.GetLeaf(unprotected.Sender)!;
+        MessageProtection.VerifySignature(suite, unprotected.Content, leaf.SignatureKey, previous.Context);
+        return new ApplicationMessage(framed.Sender, leaf.Credential, framed.AuthenticatedData, framed.Epoch, framed.ApplicationData!);
+    }
+
+    // Input from the network reaches code whose own argument checks throw ArgumentException and the
+    // like; at the public edge every such failure reads as a protocol violation.
+    private static T Guarded<T>(Func<T> operation)
+    {
+        try
+        {
+            return operation();
+        }
+        catch (Exception e) when (e is not ObjectDisposedException
+                                  && e is ArgumentException or InvalidOperationException or KeyNotFoundException
+                                      or CryptographicException or IndexOutOfRangeException or OverflowException)
+        {
+            throw new MlsProtocolException($"The message is invalid: {e.Message}");
+        }
+    }
+
+    private bool IsMember(LeafIndex leaf) => _state.Tree.GetLeaf(leaf) is not null;
+
+    // The key that verifies the sender's signature (RFC 9420 §6.1), and the sender's credential.
+    private static (byte[] SignatureKey, Credential? Credential) SenderKey(GroupState s, FramedContent framed)
+    {
+        var sender = framed.Sender;
+        switch (sender.Type)
+        {
+            case SenderType.Member:
+                {
+                    var leaf = s.Tree.GetLeaf(sender.LeafIndex) ?? throw new MlsProtocolException($"The sender ({sender.LeafIndex}) is not a member.");
+                    return (leaf.SignatureKey, leaf.Credential);
+                }
+            case SenderType.External:
+                {
+                    var senders = GroupExtensions.ExternalSenders(s.Context.Extensions);
+                    if (sender.Index >= senders.Count)
+                    {
+                        throw new MlsProtocolException($"External sender {sender.Index} is not listed in the group's external_senders extension.");
+                    }
+                    if (framed.Proposal?.Type is not (ProposalType.Add or ProposalType.Remove or ProposalType.Psk or ProposalType.ReInit
+                        or ProposalType.GroupContextExtensions))
+                    {
+                        throw new MlsProtocolException("An external sender may not send this kind of proposal.");
+                    }
+                    var external = senders[(int)sender.Index];
+                    return (external.SignatureKey, external.Credential);
+                }
+            case SenderType.NewMemberProposal:
+                {
+                    if (framed.Proposal is not Add add)
+                    {
+                        throw new MlsProtocolException("A new member may only propose its own Add.");
+                    }
+                    return (add.KeyPackage.LeafNode.SignatureKey, add.KeyPackage.LeafNode.Credential);
+                }
+            default:
+                {
+                    var path = framed.Commit?.Path ?? throw new MlsProtocolException("An external Commit must carry a path.");
+                    return (path.LeafNode.SignatureKey, path.LeafNode.Credential);
+                }
+        }
+    }
+
+    // ---- Lifetime ----------------------------------------------------------------------------
+
+    private GroupState State
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _state;
+        }
+    }
+
+    private GroupState ActiveState
+    {
+        get
+        {
+            var s = State;
+            if (!s.Active)
+            {
+                throw new MlsProtocolException(s.ReInit is null
+                    ? "This member has been removed from the group."
+                    : "The group was closed by a ReInit; join the new group.");
+            }
+            return s;
+        }
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    /// <summary>Wipes every secret of the group and of its pending Commit.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        _pending?.Dispose();
+        _pending = null;
+        _state.Dispose();
+    }
+
+    public override string ToString() => _disposed ? "MlsGroup(disposed)" : $"MlsGroup(epoch {_state.Epoch}, {_state.OwnLeaf})";
+}
