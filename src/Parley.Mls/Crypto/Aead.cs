@@ -57,7 +57,8 @@ internal abstract class Aead
         return Open(key, nonce, aad, ciphertext, plaintext) ? plaintext : null;
     }
 
-    private void CheckKeyAndNonce(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce)
+    /// <summary>Throws <see cref="ArgumentException"/> unless the key is Nk and the nonce Nn bytes long.</summary>
+    public void CheckKeyAndNonce(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce)
     {
         if (key.Length != KeyLength)
         {

@@ -56,16 +56,34 @@ public abstract class CipherSuite
 
     public abstract byte[] KdfExpand(ReadOnlySpan<byte> prk, ReadOnlySpan<byte> info, int length);
 
+    /// <summary>KDF.Expand to <c>output.Length</c> bytes, written to <paramref name="output"/> (which must not
+    /// overlap <paramref name="prk"/>).</summary>
+    public abstract void KdfExpand(ReadOnlySpan<byte> prk, ReadOnlySpan<byte> info, Span<byte> output);
+
     // ---- AEAD --------------------------------------------------------------------------
 
     public abstract int AeadKeyLength { get; }
 
     public abstract int AeadNonceLength { get; }
 
+    /// <summary>AEAD.Nt: how many bytes of tag a ciphertext carries beyond its plaintext.</summary>
+    public abstract int AeadTagLength { get; }
+
     public abstract byte[] AeadSeal(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> aad, ReadOnlySpan<byte> plaintext);
+
+    /// <summary>Encrypts into <paramref name="destination"/>, which must hold plaintext.Length +
+    /// <see cref="AeadTagLength"/> bytes (and not overlap the plaintext); returns the bytes written.</summary>
+    public abstract int AeadSeal(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> aad, ReadOnlySpan<byte> plaintext,
+        Span<byte> destination);
 
     /// <summary>Decrypts and authenticates; returns null when authentication fails.</summary>
     public abstract byte[]? AeadOpen(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> aad, ReadOnlySpan<byte> ciphertext);
+
+    /// <summary>Decrypts and authenticates into <paramref name="destination"/>, which must hold
+    /// ciphertext.Length - <see cref="AeadTagLength"/> bytes; returns false (with nothing of the plaintext
+    /// left in <paramref name="destination"/>) when the ciphertext is too short or does not authenticate.</summary>
+    public abstract bool AeadOpen(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> aad, ReadOnlySpan<byte> ciphertext,
+        Span<byte> destination);
 
     // ---- Signatures --------------------------------------------------------------------
 
@@ -80,6 +98,25 @@ public abstract class CipherSuite
     /// <summary>Verifies a signature; malformed keys or signatures verify as false.</summary>
     public abstract bool Verify(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature);
 
+    /// <summary>Disposes the imported signature keys that the suites keep to make repeated signing (the last
+    /// <see cref="ImportedKeyCache{T}.DefaultCapacity"/> private keys used) and ECDSA verification cheaper.
+    /// Call it when signature private keys are deleted, e.g. when a device signs out.</summary>
+    public static void ClearSignatureKeyCaches()
+    {
+        foreach (ushort id in Supported)
+        {
+            Get(id).ClearKeyCache();
+        }
+    }
+
+    // Signing and verification of prefix || message without joining them where the scheme allows.
+    private protected abstract byte[] Sign(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> message);
+
+    private protected abstract bool Verify(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> message,
+        ReadOnlySpan<byte> signature);
+
+    private protected abstract void ClearKeyCache();
+
     // ---- HPKE (RFC 9180 base mode) -----------------------------------------------------
 
     /// <summary>The HPKE instance (KEM, KDF, AEAD) of this suite.</summary>
@@ -90,11 +127,14 @@ public abstract class CipherSuite
     /// <summary>ExpandWithLabel(Secret, Label, Context, Length) = KDF.Expand(Secret, KDFLabel, Length).</summary>
     public byte[] ExpandWithLabel(ReadOnlySpan<byte> secret, string label, ReadOnlySpan<byte> context, int length)
     {
-        var w = new TlsWriter(64 + context.Length);
-        w.WriteUInt16(checked((ushort)length));
-        WriteLabel(w, label);
-        w.WriteOpaque(context);
-        return KdfExpand(secret, w.WrittenSpan, length);
+        ArgumentNullException.ThrowIfNull(label);
+        // KDFLabel = uint16 length || opaque label<V> || opaque context<V>
+        int headerLength = 2 + LabelHeaderLength(label, context.Length);
+        Span<byte> header = headerLength <= 256 ? stackalloc byte[headerLength] : new byte[headerLength];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(header, checked((ushort)length));
+        WriteLabelHeader(label, context.Length, header[2..]);
+        using var info = new JoinedBytes(header, context, stackalloc byte[JoinedBytes.StackSize]);
+        return KdfExpand(secret, info.Span, length);
     }
 
     /// <summary>DeriveSecret(Secret, Label) = ExpandWithLabel(Secret, Label, "", Nh).</summary>
@@ -125,18 +165,31 @@ public abstract class CipherSuite
     public byte[] MakeProposalRef(ReadOnlySpan<byte> authenticatedContent) => RefHash("MLS 1.0 Proposal Reference", authenticatedContent);
 
     /// <summary>SignWithLabel(SignatureKey, Label, Content) (RFC 9420 §5.1.2).</summary>
+    /// <remarks>SignContent is signed where it lies: the label header on the stack, the content in place
+    /// (ECDSA hashes the two in turn; EdDSA, which reads its message twice, gets them joined in a stack or
+    /// pooled buffer).</remarks>
     public byte[] SignWithLabel(ReadOnlySpan<byte> privateKey, string label, ReadOnlySpan<byte> content)
-        => Sign(privateKey, SignContent(label, content));
+    {
+        ArgumentNullException.ThrowIfNull(label);
+        Span<byte> header = stackalloc byte[MaxStackLabelHeader];
+        return Sign(privateKey, LabelHeader(label, content.Length, header), content);
+    }
 
     /// <summary>VerifyWithLabel(VerificationKey, Label, Content, Signature) (RFC 9420 §5.1.2).</summary>
     public bool VerifyWithLabel(ReadOnlySpan<byte> publicKey, string label, ReadOnlySpan<byte> content, ReadOnlySpan<byte> signature)
-        => Verify(publicKey, SignContent(label, content), signature);
+    {
+        ArgumentNullException.ThrowIfNull(label);
+        Span<byte> header = stackalloc byte[MaxStackLabelHeader];
+        return Verify(publicKey, LabelHeader(label, content.Length, header), content, signature);
+    }
 
     /// <summary>EncryptWithLabel(PublicKey, Label, Context, Plaintext) (RFC 9420 §5.1.3).</summary>
     public HpkeCiphertext EncryptWithLabel(ReadOnlySpan<byte> publicKey, string label, ReadOnlySpan<byte> context, ReadOnlySpan<byte> plaintext)
     {
-        byte[] info = EncryptContext(label, context);
-        var (kemOutput, ciphertext) = Hpke.Seal(publicKey, info, ReadOnlySpan<byte>.Empty, plaintext);
+        ArgumentNullException.ThrowIfNull(label);
+        Span<byte> header = stackalloc byte[MaxStackLabelHeader];
+        using var info = new JoinedBytes(LabelHeader(label, context.Length, header), context, stackalloc byte[JoinedBytes.StackSize]);
+        var (kemOutput, ciphertext) = Hpke.Seal(publicKey, info.Span, ReadOnlySpan<byte>.Empty, plaintext);
         return new HpkeCiphertext(kemOutput, ciphertext);
     }
 
@@ -144,8 +197,10 @@ public abstract class CipherSuite
     /// <see cref="MlsProtocolException"/> when decryption fails.</summary>
     public byte[] DecryptWithLabel(ReadOnlySpan<byte> privateKey, string label, ReadOnlySpan<byte> context, ReadOnlySpan<byte> kemOutput, ReadOnlySpan<byte> ciphertext)
     {
-        byte[] info = EncryptContext(label, context);
-        return Hpke.Open(privateKey, kemOutput, info, ReadOnlySpan<byte>.Empty, ciphertext)
+        ArgumentNullException.ThrowIfNull(label);
+        Span<byte> header = stackalloc byte[MaxStackLabelHeader];
+        using var info = new JoinedBytes(LabelHeader(label, context.Length, header), context, stackalloc byte[JoinedBytes.StackSize]);
+        return Hpke.Open(privateKey, kemOutput, info.Span, ReadOnlySpan<byte>.Empty, ciphertext)
             ?? throw new MlsProtocolException($"HPKE decryption failed for '{label}'.");
     }
 
@@ -155,28 +210,58 @@ public abstract class CipherSuite
 
     public override string ToString() => $"MLS cipher suite {Id}";
 
-    private static void WriteLabel(TlsWriter w, string label)
+    // Labels are short constants; a longer one gets its header on the heap.
+    private const int MaxStackLabelHeader = 128;
+
+    // opaque label<V> = "MLS 1.0 " + Label, then the length of the opaque content<V> that follows: the
+    // part of KDFLabel, SignContent and EncryptContext before the content (RFC 9420 §5.1.2, §5.1.3, §8).
+    private static int LabelHeaderLength(string label, int contentLength)
     {
-        int n = Encoding.ASCII.GetByteCount(label);
-        w.WriteVarint((uint)(LabelPrefix.Length + n));
-        w.WriteBytes(LabelPrefix);
-        w.WriteBytes(Encoding.ASCII.GetBytes(label));
+        int labelLength = LabelPrefix.Length + Encoding.ASCII.GetByteCount(label);
+        return VarintLength(labelLength) + labelLength + VarintLength(contentLength);
     }
 
-    private static byte[] SignContent(string label, ReadOnlySpan<byte> content)
+    private static ReadOnlySpan<byte> LabelHeader(string label, int contentLength, Span<byte> stackBuffer)
     {
-        var w = new TlsWriter(32 + content.Length);
-        WriteLabel(w, label);
-        w.WriteOpaque(content);
-        return w.ToArray();
+        int length = LabelHeaderLength(label, contentLength);
+        Span<byte> header = length <= stackBuffer.Length ? stackBuffer[..length] : new byte[length];
+        WriteLabelHeader(label, contentLength, header);
+        return header;
     }
 
-    private static byte[] EncryptContext(string label, ReadOnlySpan<byte> context)
+    private static void WriteLabelHeader(string label, int contentLength, Span<byte> destination)
     {
-        var w = new TlsWriter(32 + context.Length);
-        WriteLabel(w, label);
-        w.WriteOpaque(context);
-        return w.ToArray();
+        int o = WriteVarint((uint)(LabelPrefix.Length + Encoding.ASCII.GetByteCount(label)), destination);
+        LabelPrefix.CopyTo(destination[o..]);
+        o += LabelPrefix.Length;
+        // Like Encoding.ASCII.GetBytes, a non-ASCII character becomes '?'.
+        o += Encoding.ASCII.GetBytes(label, destination[o..]);
+        WriteVarint((uint)contentLength, destination[o..]);
+    }
+
+    // RFC 9420 §2.1.2 variable-length integers, as TlsWriter.WriteVarint writes them.
+    private static int VarintLength(int value) => value switch
+    {
+        < 0x40 => 1,
+        < 0x4000 => 2,
+        <= (int)TlsWriter.MaxVarint => 4,
+        _ => throw new ArgumentOutOfRangeException(nameof(value), "A vector length must be below 2^30."),
+    };
+
+    private static int WriteVarint(uint value, Span<byte> destination)
+    {
+        switch (VarintLength(checked((int)value)))
+        {
+            case 1:
+                destination[0] = (byte)value;
+                return 1;
+            case 2:
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(destination, (ushort)(0x4000 | value));
+                return 2;
+            default:
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(destination, 0x8000_0000 | value);
+                return 4;
+        }
     }
 }
 

@@ -56,8 +56,16 @@ internal abstract class DhKem
     public HpkeKeyPair DeriveKeyPair(ReadOnlySpan<byte> ikm)
     {
         byte[] privateKey = new byte[PrivateKeyLength];
-        DerivePrivateKey(ikm, privateKey);
-        return new HpkeKeyPair(privateKey, PublicKeyFromPrivate(privateKey));
+        try
+        {
+            DerivePrivateKey(ikm, privateKey);
+            return new HpkeKeyPair(privateKey, PublicKeyFromPrivate(privateKey));
+        }
+        catch
+        {
+            CryptographicOperations.ZeroMemory(privateKey);
+            throw;
+        }
     }
 
     /// <summary>The private half of DeriveKeyPair(ikm), written to <paramref name="privateKey"/> (Nsk bytes).</summary>

@@ -55,6 +55,7 @@ internal sealed class DhKemNist : DhKem
         Span<byte> scalar = stackalloc byte[PrivateKeyLength];
         if (!_curve.TryReadPrivateKey(privateKey, scalar))
         {
+            CryptographicOperations.ZeroMemory(scalar);
             throw new ArgumentException("The private key is not a valid scalar for the curve.", nameof(privateKey));
         }
 

@@ -11,6 +11,9 @@ internal sealed class Ed25519Signature : SignatureScheme
 
     private static readonly SignatureAlgorithm Ed25519 = SignatureAlgorithm.Ed25519;
 
+    // Importing a seed computes its public key (a scalar multiplication as costly as signing itself).
+    private readonly ImportedKeyCache<Key> _keys = new(key => key.Dispose());
+
     private Ed25519Signature() { }
 
     public override ushort Id => 0x0807;
@@ -29,8 +32,17 @@ internal sealed class Ed25519Signature : SignatureScheme
 
     public override byte[] Sign(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> message)
     {
-        using var key = ImportPrivateKey(privateKey);
-        return Ed25519.Sign(key, message);
+        CheckPrivateKey(privateKey);
+        var lease = _keys.Take(privateKey);
+        var key = lease.Item ?? ImportPrivateKey(privateKey);
+        try
+        {
+            return Ed25519.Sign(key, message);
+        }
+        finally
+        {
+            _keys.Return(lease, key);
+        }
     }
 
     public override bool Verify(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
@@ -44,13 +56,19 @@ internal sealed class Ed25519Signature : SignatureScheme
         return Ed25519.Verify(key, message, signature);
     }
 
+    public override void ClearKeyCache() => _keys.Clear();
+
     private static Key ImportPrivateKey(ReadOnlySpan<byte> privateKey)
+    {
+        CheckPrivateKey(privateKey);
+        return Key.Import(Ed25519, privateKey, KeyBlobFormat.RawPrivateKey);
+    }
+
+    private static void CheckPrivateKey(ReadOnlySpan<byte> privateKey)
     {
         if (privateKey.Length != 32)
         {
             throw new ArgumentException("An Ed25519 private key is a 32-byte seed.", nameof(privateKey));
         }
-
-        return Key.Import(Ed25519, privateKey, KeyBlobFormat.RawPrivateKey);
     }
 }

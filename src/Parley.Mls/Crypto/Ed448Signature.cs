@@ -13,6 +13,10 @@ internal sealed class Ed448Signature : SignatureScheme
     private const int SignatureLength = 114;
     private static readonly byte[] EmptyContext = [];
 
+    // BouncyCastle's Sign recomputes the public key from the seed unless given it; only the public key
+    // (not secret) is cached.
+    private readonly ImportedKeyCache<byte[]> _publicKeys = new(release: null);
+
     private Ed448Signature() { }
 
     public override ushort Id => 0x0808;
@@ -34,9 +38,18 @@ internal sealed class Ed448Signature : SignatureScheme
     public override byte[] Sign(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> message)
     {
         CheckPrivateKey(privateKey);
-        byte[] signature = new byte[SignatureLength];
-        Ed448Math.Sign(privateKey, EmptyContext, message, signature);
-        return signature;
+        var lease = _publicKeys.Take(privateKey);
+        byte[] publicKey = lease.Item ?? PublicKeyFromPrivate(privateKey);
+        try
+        {
+            byte[] signature = new byte[SignatureLength];
+            Ed448Math.Sign(privateKey, publicKey, EmptyContext, message, signature);
+            return signature;
+        }
+        finally
+        {
+            _publicKeys.Return(lease, publicKey);
+        }
     }
 
     public override bool Verify(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
@@ -49,6 +62,8 @@ internal sealed class Ed448Signature : SignatureScheme
         // Verify decodes the public key and rejects invalid encodings by returning false.
         return Ed448Math.Verify(signature, publicKey, EmptyContext, message);
     }
+
+    public override void ClearKeyCache() => _publicKeys.Clear();
 
     private static void CheckPrivateKey(ReadOnlySpan<byte> privateKey)
     {

@@ -170,6 +170,7 @@ public sealed class Hpke
             CryptographicOperations.ZeroMemory(ikmE);
             CryptographicOperations.ZeroMemory(sharedSecret);
             CryptographicOperations.ZeroMemory(key);
+            CryptographicOperations.ZeroMemory(nonce);
         }
     }
 
@@ -201,6 +202,7 @@ public sealed class Hpke
         {
             CryptographicOperations.ZeroMemory(sharedSecret);
             CryptographicOperations.ZeroMemory(key);
+            CryptographicOperations.ZeroMemory(nonce);
         }
     }
 
@@ -223,6 +225,13 @@ public sealed class Hpke
             Kdf.LabeledExpand(SuiteId, secret, "base_nonce"u8, context, baseNonce);
             Kdf.LabeledExpand(SuiteId, secret, "exp"u8, context, exporterSecret);
             return new HpkeContext(this, key, baseNonce, exporterSecret, isSender);
+        }
+        catch
+        {
+            CryptographicOperations.ZeroMemory(key);
+            CryptographicOperations.ZeroMemory(baseNonce);
+            CryptographicOperations.ZeroMemory(exporterSecret);
+            throw;
         }
         finally
         {

@@ -42,6 +42,7 @@ public sealed class HpkeContext : IDisposable
         ComputeNonce(nonce);
         byte[] ciphertext = new byte[plaintext.Length + Aead.TagLength];
         _hpke.Aead.Seal(_key, nonce, aad, plaintext, ciphertext);
+        CryptographicOperations.ZeroMemory(nonce);
         IncrementSequenceNumber();
         return ciphertext;
     }
@@ -59,7 +60,9 @@ public sealed class HpkeContext : IDisposable
         Span<byte> nonce = stackalloc byte[_baseNonce.Length];
         ComputeNonce(nonce);
         byte[] plaintext = new byte[ciphertext.Length - Aead.TagLength];
-        if (!_hpke.Aead.Open(_key, nonce, aad, ciphertext, plaintext))
+        bool opened = _hpke.Aead.Open(_key, nonce, aad, ciphertext, plaintext);
+        CryptographicOperations.ZeroMemory(nonce);
+        if (!opened)
         {
             return null;
         }

@@ -119,7 +119,22 @@ internal sealed class Kdf
     public void LabeledExtract(ReadOnlySpan<byte> suiteId, ReadOnlySpan<byte> salt, ReadOnlySpan<byte> label, ReadOnlySpan<byte> ikm, Span<byte> prk)
     {
         int n = HpkeVersionLabel.Length + suiteId.Length + label.Length + ikm.Length;
-        Span<byte> input = n <= 512 ? stackalloc byte[n] : new byte[n];
+        if (n > 512)
+        {
+            // A large input (an EncryptWithLabel context with a big GroupInfo) is streamed through the
+            // HMAC instead of copied: Extract(salt, ikm) = HMAC(salt, ikm), an empty salt meaning Nh zeros.
+            Span<byte> zeros = stackalloc byte[HashLength];
+            zeros.Clear();
+            using var hmac = IncrementalHash.CreateHMAC(_hash, salt.IsEmpty ? zeros : salt);
+            hmac.AppendData(HpkeVersionLabel);
+            hmac.AppendData(suiteId);
+            hmac.AppendData(label);
+            hmac.AppendData(ikm);
+            hmac.GetHashAndReset(prk);
+            return;
+        }
+
+        Span<byte> input = stackalloc byte[n];
         try
         {
             HpkeVersionLabel.CopyTo(input);

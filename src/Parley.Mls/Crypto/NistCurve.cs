@@ -35,12 +35,23 @@ internal sealed class NistCurve
     /// <summary>Whether <paramref name="scalar"/> (big-endian, FieldLength bytes) lies in [1, n - 1].</summary>
     public bool IsValidScalar(ReadOnlySpan<byte> scalar)
     {
-        if (scalar.Length != FieldLength || !scalar.ContainsAnyExcept((byte)0))
+        if (scalar.Length != FieldLength)
         {
             return false;
         }
 
-        return scalar.SequenceCompareTo(_order) < 0;
+        // The scalar is a private key: in time independent of its value, scalar < n exactly when
+        // scalar - n borrows out of the top byte, and scalar != 0 when some byte is set.
+        int borrow = 0;
+        int bits = 0;
+        for (int i = FieldLength - 1; i >= 0; i--)
+        {
+            int difference = scalar[i] - _order[i] - borrow;
+            borrow = (difference >> 8) & 1;
+            bits |= scalar[i];
+        }
+
+        return (borrow == 1) & (bits != 0);
     }
 
     /// <summary>Reads a serialized private key into a FieldLength-byte scalar; false unless it is in [1, n - 1].

@@ -27,6 +27,8 @@ internal sealed class StandardCipherSuite : CipherSuite
 
     public override int AeadNonceLength => _aead.NonceLength;
 
+    public override int AeadTagLength => Aead.TagLength;
+
     public override Hpke Hpke { get; }
 
     public override byte[] Hash(ReadOnlySpan<byte> data) => _kdf.Hash(data);
@@ -37,11 +39,45 @@ internal sealed class StandardCipherSuite : CipherSuite
 
     public override byte[] KdfExpand(ReadOnlySpan<byte> prk, ReadOnlySpan<byte> info, int length) => _kdf.Expand(prk, info, length);
 
+    public override void KdfExpand(ReadOnlySpan<byte> prk, ReadOnlySpan<byte> info, Span<byte> output) => _kdf.Expand(prk, info, output);
+
     public override byte[] AeadSeal(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> aad, ReadOnlySpan<byte> plaintext)
         => _aead.Seal(key, nonce, aad, plaintext);
 
     public override byte[]? AeadOpen(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> aad, ReadOnlySpan<byte> ciphertext)
         => _aead.Open(key, nonce, aad, ciphertext);
+
+    public override int AeadSeal(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> aad, ReadOnlySpan<byte> plaintext,
+        Span<byte> destination)
+    {
+        _aead.CheckKeyAndNonce(key, nonce);
+        int length = checked(plaintext.Length + Aead.TagLength);
+        if (destination.Length < length)
+        {
+            throw new ArgumentException($"The destination must hold plaintext.Length + {Aead.TagLength} bytes.", nameof(destination));
+        }
+
+        _aead.Seal(key, nonce, aad, plaintext, destination[..length]);
+        return length;
+    }
+
+    public override bool AeadOpen(ReadOnlySpan<byte> key, ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> aad, ReadOnlySpan<byte> ciphertext,
+        Span<byte> destination)
+    {
+        _aead.CheckKeyAndNonce(key, nonce);
+        int length = ciphertext.Length - Aead.TagLength;
+        if (length < 0)
+        {
+            return false;
+        }
+
+        if (destination.Length < length)
+        {
+            throw new ArgumentException($"The destination must hold ciphertext.Length - {Aead.TagLength} bytes.", nameof(destination));
+        }
+
+        return _aead.Open(key, nonce, aad, ciphertext, destination[..length]);
+    }
 
     public override SignatureKeyPair GenerateSignatureKeyPair() => _signature.GenerateKeyPair();
 
@@ -51,6 +87,15 @@ internal sealed class StandardCipherSuite : CipherSuite
 
     public override bool Verify(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
         => _signature.Verify(publicKey, message, signature);
+
+    private protected override byte[] Sign(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> message)
+        => _signature.Sign(privateKey, prefix, message);
+
+    private protected override bool Verify(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> message,
+        ReadOnlySpan<byte> signature)
+        => _signature.Verify(publicKey, prefix, message, signature);
+
+    private protected override void ClearKeyCache() => _signature.ClearKeyCache();
 
     public override string ToString() => $"{Name} (0x{Id:X4})";
 }

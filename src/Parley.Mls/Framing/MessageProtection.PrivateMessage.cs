@@ -73,9 +73,10 @@ public static partial class MessageProtection
     /// <summary>Decrypts a PrivateMessage of the group's current <paramref name="context"/>: checks
     /// group id and epoch, decrypts the sender data, checks that the sender leaf is in the tree and
     /// (when given) that <paramref name="isMember"/> holds for it, then decrypts the content with that
-    /// sender's key of the stated generation. A message that fails to decrypt gives that key back, so
-    /// the genuine message of that generation still decrypts; a replay fails. The signature is not
-    /// checked here: use <see cref="VerifySignature"/> with the sender's key.</summary>
+    /// sender's key of the stated generation, which is consumed only if the content authenticates
+    /// (<see cref="SecretTree.TryOpen"/>): a forged or tampered message leaves the tree unchanged, so the
+    /// genuine message of that generation still decrypts; a replay fails. The signature is not checked
+    /// here: use <see cref="VerifySignature"/> with the sender's key.</summary>
     public static UnprotectedPrivateMessage UnprotectPrivate(CipherSuite suite, PrivateMessage message, GroupContext context,
         SecretTree secretTree, ReadOnlySpan<byte> senderDataSecret, Func<LeafIndex, bool>? isMember = null)
     {
@@ -93,10 +94,12 @@ public static partial class MessageProtection
         }
 
         byte[] aad = new PrivateContentAad(message.GroupId, message.Epoch, message.ContentType, message.AuthenticatedData).ToBytes();
-        byte[] plaintext = OpenContent(suite, secretTree, leaf, RatchetTypeOf(message.ContentType), senderData, aad, message.Ciphertext);
+        byte[] plaintext = OpenContent(suite, secretTree, leaf, RatchetTypeOf(message.ContentType), senderData, aad, message.Ciphertext,
+            out int plaintextLength);
         try
         {
-            var (applicationData, proposal, commit, auth) = ReadPrivateMessageContent(plaintext, message.ContentType);
+            var (applicationData, proposal, commit, auth) =
+                ReadPrivateMessageContent(plaintext.AsMemory(0, plaintextLength), message.ContentType);
             var framed = new FramedContent(message.GroupId, message.Epoch, Sender.Member(leaf), message.AuthenticatedData,
                 message.ContentType, applicationData, proposal, commit);
             return new UnprotectedPrivateMessage(
@@ -104,7 +107,8 @@ public static partial class MessageProtection
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(plaintext);
+            CryptographicOperations.ZeroMemory(plaintext.AsSpan(0, plaintextLength));
+            ArrayPool<byte>.Shared.Return(plaintext);
         }
     }
 
@@ -138,6 +142,7 @@ public static partial class MessageProtection
             length = checked(unpadded + padding.PaddingFor(unpadded));
             buffer = ArrayPool<byte>.Shared.Rent(length);
             body.WrittenSpan.CopyTo(buffer);
+            body.Clear();
         }
         auth.WrittenSpan.CopyTo(buffer.AsSpan(unpadded - auth.Length));
         buffer.AsSpan(unpadded, length - unpadded).Clear();
@@ -159,14 +164,16 @@ public static partial class MessageProtection
     {
         byte[] aad = new SenderDataAad(framed.GroupId, framed.Epoch, framed.ContentType).ToBytes();
         var (key, nonce) = SenderDataKeys.Derive(suite, senderDataSecret, ciphertext);
+        byte[] plaintext = senderData.ToBytes();
         try
         {
-            return suite.AeadSeal(key, nonce, aad, senderData.ToBytes());
+            return suite.AeadSeal(key, nonce, aad, plaintext);
         }
         finally
         {
             CryptographicOperations.ZeroMemory(key);
             CryptographicOperations.ZeroMemory(nonce);
+            CryptographicOperations.ZeroMemory(plaintext);
         }
     }
 
@@ -188,51 +195,72 @@ public static partial class MessageProtection
         {
             throw new MlsProtocolException("The private message's sender data could not be decrypted.");
         }
-        return TlsReader.Decode(plaintext, SenderData.Decode);
-    }
-
-    // Takes the key for the sender's generation, but gives it back to the epoch's key state when the
-    // content does not authenticate: a forged or tampered copy must not burn the key of the genuine one.
-    private static byte[] OpenContent(CipherSuite suite, SecretTree secretTree, LeafIndex leaf, RatchetType type,
-        SenderData senderData, byte[] aad, byte[] ciphertext)
-    {
-        var key = UnconfirmedKeys.Take(secretTree, leaf, type, senderData.Generation)
-                  ?? secretTree.GetForReceiving(leaf, type, senderData.Generation);
-        byte[]? plaintext;
-        Span<byte> nonce = stackalloc byte[key.Nonce.Length];
         try
         {
-            GuardNonce(key.Nonce, senderData.ReuseGuard, nonce);
-            plaintext = suite.AeadOpen(key.Key, nonce, aad, ciphertext);
-        }
-        catch
-        {
-            key.Dispose();
-            throw;
+            return TlsReader.Decode(plaintext, SenderData.Decode);
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(nonce);
+            CryptographicOperations.ZeroMemory(plaintext);
+        }
+    }
+
+    // Opens the content with the sender's key of the stated generation into a pooled buffer (the caller
+    // wipes and returns it). The key is consumed only if the content authenticates: a forged or tampered
+    // copy must not burn the key of the genuine one, nor move the ratchet (RFC 9420 §9.2).
+    private static byte[] OpenContent(CipherSuite suite, SecretTree secretTree, LeafIndex leaf, RatchetType type,
+        SenderData senderData, byte[] aad, byte[] ciphertext, out int plaintextLength)
+    {
+        int length = ciphertext.Length - suite.AeadTagLength;
+        byte[] plaintext = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        bool opened;
+        try
+        {
+            opened = secretTree.TryOpen(leaf, type, senderData.Generation, key =>
+            {
+                if (length < 0)
+                {
+                    return false;
+                }
+                Span<byte> nonce = stackalloc byte[key.Nonce.Length];
+                try
+                {
+                    GuardNonce(key.Nonce, senderData.ReuseGuard, nonce);
+                    return suite.AeadOpen(key.Key, nonce, aad, ciphertext, plaintext.AsSpan(0, length));
+                }
+                finally
+                {
+                    CryptographicOperations.ZeroMemory(nonce);
+                }
+            });
+        }
+        catch
+        {
+            CryptographicOperations.ZeroMemory(plaintext.AsSpan(0, Math.Max(length, 0)));
+            ArrayPool<byte>.Shared.Return(plaintext);
+            throw;
         }
 
-        if (plaintext is null)
+        if (!opened)
         {
-            UnconfirmedKeys.Hold(secretTree, leaf, type, key);
+            // A failed AEAD open has already cleared the destination.
+            ArrayPool<byte>.Shared.Return(plaintext);
             throw new MlsProtocolException("The private message could not be decrypted.");
         }
-        key.Dispose();
+        plaintextLength = length;
         return plaintext;
     }
 
     // RFC 9420 §6.3.1: PrivateMessageContent is the body, the auth data, then padding that
     // "MUST contain all zero bytes"; a receiver rejects a message whose padding is not.
     private static (byte[]? ApplicationData, Proposal? Proposal, Commit? Commit, FramedContentAuthData Auth)
-        ReadPrivateMessageContent(byte[] plaintext, ContentType contentType)
+        ReadPrivateMessageContent(ReadOnlyMemory<byte> plaintext, ContentType contentType)
     {
+        // Everything read is copied out of the plaintext, whose pooled buffer is wiped and reused afterwards.
         var reader = new TlsReader(plaintext);
         var (applicationData, proposal, commit) = FramedContent.ReadBody(reader, contentType);
         var auth = FramedContentAuthData.Decode(reader, contentType);
-        if (plaintext.AsSpan(reader.Position).ContainsAnyExcept((byte)0))
+        if (plaintext.Span[reader.Position..].ContainsAnyExcept((byte)0))
         {
             throw new MlsProtocolException("The private message's padding contains a non-zero byte.");
         }

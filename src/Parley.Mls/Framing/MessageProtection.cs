@@ -37,7 +37,15 @@ public static partial class MessageProtection
         }
 
         var tbs = WriteTbs(wireFormat, content, context);
-        byte[] signature = suite.SignWithLabel(signaturePrivateKey, SignatureLabel, tbs.WrittenSpan);
+        byte[] signature;
+        try
+        {
+            signature = suite.SignWithLabel(signaturePrivateKey, SignatureLabel, tbs.WrittenSpan);
+        }
+        finally
+        {
+            WipeIfPrivate(wireFormat, tbs);
+        }
         return new AuthenticatedContent(wireFormat, content, new FramedContentAuthData(signature, null));
     }
 
@@ -55,7 +63,16 @@ public static partial class MessageProtection
         }
 
         var tbs = WriteTbs(content.WireFormat, content.Content, context);
-        if (!suite.VerifyWithLabel(signaturePublicKey, SignatureLabel, tbs.WrittenSpan, content.Auth.Signature))
+        bool valid;
+        try
+        {
+            valid = suite.VerifyWithLabel(signaturePublicKey, SignatureLabel, tbs.WrittenSpan, content.Auth.Signature);
+        }
+        finally
+        {
+            WipeIfPrivate(content.WireFormat, tbs);
+        }
+        if (!valid)
         {
             throw new MlsProtocolException($"The signature of the {Describe(content.Content)} does not verify.");
         }
@@ -67,6 +84,15 @@ public static partial class MessageProtection
         var w = new TlsWriter(EstimateTbsLength(content, context));
         FramedContentTbs.Write(w, wireFormat, content, context);
         return w;
+    }
+
+    // The TBS of a PrivateMessage holds its plaintext.
+    private static void WipeIfPrivate(WireFormat wireFormat, TlsWriter tbs)
+    {
+        if (wireFormat == WireFormat.MlsPrivateMessage)
+        {
+            tbs.Clear();
+        }
     }
 
     private static int EstimateTbsLength(FramedContent content, GroupContext? context)

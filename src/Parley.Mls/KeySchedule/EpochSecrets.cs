@@ -150,7 +150,10 @@ public sealed class EpochSecrets : IDisposable
     public bool VerifyMembershipTag(ReadOnlySpan<byte> authenticatedContentTbm, ReadOnlySpan<byte> tag)
     {
         byte[] expected = ComputeMembershipTag(authenticatedContentTbm);
-        return CryptographicOperations.FixedTimeEquals(expected, tag);
+        bool valid = CryptographicOperations.FixedTimeEquals(expected, tag);
+        // The tag a forged message should have carried: keep it nowhere.
+        CryptographicOperations.ZeroMemory(expected);
+        return valid;
     }
 
     /// <summary>The key and nonce that protect the sender data of a PrivateMessage whose content
@@ -205,25 +208,38 @@ public sealed class EpochSecrets : IDisposable
         {
             throw new MlsDecodeException($"Stored epoch secrets are for cipher suite {id}, expected {suite.Id}.");
         }
-        byte[]? joiner = null, welcome = null;
-        if (reader.ReadBool())
+        // Secrets read before a malformed one are wiped, not left to the garbage collector.
+        var read = new List<byte[]>(11);
+        try
         {
-            joiner = ReadSecret(reader, suite);
-            welcome = ReadSecret(reader, suite);
+            byte[]? joiner = null, welcome = null;
+            if (reader.ReadBool())
+            {
+                joiner = ReadSecret(reader, suite, read);
+                welcome = ReadSecret(reader, suite, read);
+            }
+            return new EpochSecrets(
+                suite,
+                joiner,
+                welcome,
+                ReadSecret(reader, suite, read),
+                ReadSecret(reader, suite, read),
+                ReadSecret(reader, suite, read),
+                ReadSecret(reader, suite, read),
+                ReadSecret(reader, suite, read),
+                ReadSecret(reader, suite, read),
+                ReadSecret(reader, suite, read),
+                ReadSecret(reader, suite, read),
+                ReadSecret(reader, suite, read));
         }
-        return new EpochSecrets(
-            suite,
-            joiner,
-            welcome,
-            ReadSecret(reader, suite),
-            ReadSecret(reader, suite),
-            ReadSecret(reader, suite),
-            ReadSecret(reader, suite),
-            ReadSecret(reader, suite),
-            ReadSecret(reader, suite),
-            ReadSecret(reader, suite),
-            ReadSecret(reader, suite),
-            ReadSecret(reader, suite));
+        catch
+        {
+            foreach (byte[] secret in read)
+            {
+                CryptographicOperations.ZeroMemory(secret);
+            }
+            throw;
+        }
     }
 
     /// <summary>Rebuilds epoch secrets from stored values (copied); joiner and welcome secrets may be absent.</summary>
@@ -260,19 +276,27 @@ public sealed class EpochSecrets : IDisposable
     /// <summary>Derives every secret of the epoch from epoch_secret (RFC 9420 §8, Table 4); takes
     /// ownership of <paramref name="joinerSecret"/> and <paramref name="welcomeSecret"/>.</summary>
     internal static EpochSecrets FromEpochSecret(CipherSuite suite, byte[] joinerSecret, byte[] welcomeSecret, ReadOnlySpan<byte> epochSecret)
-        => new(
-            suite,
-            joinerSecret,
-            welcomeSecret,
-            suite.DeriveSecret(epochSecret, "sender data"),
-            suite.DeriveSecret(epochSecret, "encryption"),
-            suite.DeriveSecret(epochSecret, "exporter"),
-            suite.DeriveSecret(epochSecret, "external"),
-            suite.DeriveSecret(epochSecret, "confirm"),
-            suite.DeriveSecret(epochSecret, "membership"),
-            suite.DeriveSecret(epochSecret, "resumption"),
-            suite.DeriveSecret(epochSecret, "authentication"),
-            suite.DeriveSecret(epochSecret, "init"));
+    {
+        string[] labels = ["sender data", "encryption", "exporter", "external", "confirm", "membership", "resumption", "authentication", "init"];
+        var derived = new byte[labels.Length][];
+        try
+        {
+            for (int i = 0; i < labels.Length; i++)
+            {
+                derived[i] = suite.DeriveSecret(epochSecret, labels[i]);
+            }
+        }
+        catch
+        {
+            foreach (byte[]? secret in derived)
+            {
+                CryptographicOperations.ZeroMemory(secret);
+            }
+            throw;
+        }
+        return new(suite, joinerSecret, welcomeSecret,
+            derived[0], derived[1], derived[2], derived[3], derived[4], derived[5], derived[6], derived[7], derived[8]);
+    }
 
     /// <summary>Zeroes every secret, including the external private key if it was derived.</summary>
     public void Dispose()
@@ -335,12 +359,12 @@ public sealed class EpochSecrets : IDisposable
         }
     }
 
-    private static byte[] ReadSecret(TlsReader reader, CipherSuite suite)
+    private static byte[] ReadSecret(TlsReader reader, CipherSuite suite, List<byte[]> read)
     {
         byte[] secret = reader.ReadOpaque();
+        read.Add(secret);
         if (secret.Length != suite.HashLength)
         {
-            CryptographicOperations.ZeroMemory(secret);
             throw new MlsDecodeException($"A stored epoch secret has {secret.Length} bytes, expected {suite.HashLength}.");
         }
         return secret;

@@ -2,6 +2,7 @@
 //   ratchet_key_[N]_[j]      = DeriveTreeSecret(ratchet_secret_[N]_[j], "key", j, AEAD.Nk)
 //   ratchet_nonce_[N]_[j]    = DeriveTreeSecret(ratchet_secret_[N]_[j], "nonce", j, AEAD.Nn)
 //   ratchet_secret_[N]_[j+1] = DeriveTreeSecret(ratchet_secret_[N]_[j], "secret", j, KDF.Nh)
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Security.Cryptography;
@@ -13,7 +14,8 @@ namespace Parley.Mls.KeySchedule;
 
 /// <summary>One sender ratchet of a leaf: the secret at the next unused generation, and the keys of
 /// skipped generations retained for out-of-order delivery (at most <see cref="SecretTree.MaxSkippedKeys"/>,
-/// oldest evicted first). Every key is handed out at most once.</summary>
+/// oldest evicted first). Every key is handed out at most once; <see cref="TryOpen"/> lets a receiver try a
+/// key without consuming it.</summary>
 internal sealed class HashRatchet : IDisposable
 {
     private readonly CipherSuite _suite;
@@ -54,11 +56,7 @@ internal sealed class HashRatchet : IDisposable
             return key;
         }
 
-        if (generation - _generation > SecretTree.MaxForwardDistance)
-        {
-            throw new MlsProtocolException(
-                $"Generation {generation} of {leaf} is more than {SecretTree.MaxForwardDistance} generations ahead of the {Describe(type)} ratchet (at {_generation}).");
-        }
+        CheckReachable(generation, leaf, type);
         while (_generation < generation)
         {
             // Only the newest MaxSkippedKeys skipped keys could be retained, so derive keys for those alone.
@@ -72,6 +70,84 @@ internal sealed class HashRatchet : IDisposable
             }
         }
         return DeriveAndAdvance(leaf, type);
+    }
+
+    /// <summary>Passes the key of <paramref name="generation"/> to <paramref name="use"/> without changing the
+    /// ratchet, then consumes it (removing a retained key, or moving the ratchet past it and retaining the keys
+    /// it skipped) only when <paramref name="use"/> returns true. The key is disposed when this returns.
+    /// Throws <see cref="MlsProtocolException"/>, with the ratchet unchanged, for a generation already used,
+    /// evicted or too far ahead.</summary>
+    internal bool TryOpen(uint generation, LeafIndex leaf, RatchetType type, Func<RatchetKey, bool> use)
+    {
+        if (generation < _generation)
+        {
+            int index = _retained?.IndexOfKey(generation) ?? -1;
+            if (index < 0)
+            {
+                throw new MlsProtocolException(
+                    $"The {Describe(type)} key for generation {generation} of {leaf} was already used or has expired.");
+            }
+            var retained = _retained!.Values[index];
+            if (!use(retained))
+            {
+                return false;
+            }
+            _retained.Remove(generation);
+            retained.Dispose();
+            return true;
+        }
+
+        CheckReachable(generation, leaf, type);
+        // Walk a copy of the ratchet secret forward, keeping the secrets of the skipped generations whose
+        // keys would be retained; the keys themselves are derived only if the message authenticates.
+        int nh = _suite.HashLength;
+        uint distance = generation - _generation;
+        int kept = (int)Math.Min(distance, (uint)SecretTree.MaxSkippedKeys);
+        byte[] skipped = ArrayPool<byte>.Shared.Rent(Math.Max(1, kept * nh));
+        byte[] walk = ArrayPool<byte>.Shared.Rent(2 * nh);
+        Span<byte> current = walk.AsSpan(0, nh);
+        Span<byte> next = walk.AsSpan(nh, nh);
+        RatchetKey? key = null;
+        try
+        {
+            _secret.CopyTo(current);
+            for (uint g = _generation; g < generation; g++)
+            {
+                uint behind = generation - g;
+                if (behind <= (uint)kept)
+                {
+                    current.CopyTo(skipped.AsSpan((kept - (int)behind) * nh, nh));
+                }
+                DeriveTreeSecret(_suite, current, "secret"u8, g, next);
+                next.CopyTo(current);
+            }
+            key = DeriveKey(current, generation);
+            if (!use(key))
+            {
+                return false;
+            }
+
+            // Commit: retain the skipped keys (oldest first, so the newest survive eviction), then move past
+            // the generation just used.
+            for (int i = 0; i < kept; i++)
+            {
+                Retain(DeriveKey(skipped.AsSpan(i * nh, nh), generation - (uint)(kept - i)));
+            }
+            byte[] following = new byte[nh];
+            DeriveTreeSecret(_suite, current, "secret"u8, generation, following);
+            CryptographicOperations.ZeroMemory(_secret);
+            _secret = following;
+            _generation = generation + 1;
+            return true;
+        }
+        finally
+        {
+            key?.Dispose();
+            CryptographicOperations.ZeroMemory(skipped.AsSpan(0, kept * nh));
+            CryptographicOperations.ZeroMemory(walk.AsSpan(0, 2 * nh));
+            ArrayPool<byte>.Shared.Return(skipped);
+            ArrayPool<byte>.Shared.Return(walk);
+        }
     }
 
     internal void Encode(TlsWriter writer)
@@ -109,7 +185,18 @@ internal sealed class HashRatchet : IDisposable
                 while (!r.AtEnd)
                 {
                     uint g = r.ReadUInt32();
-                    var key = new RatchetKey(g, r.ReadOpaque(), r.ReadOpaque());
+                    byte[] keyBytes = r.ReadOpaque();
+                    byte[] nonceBytes;
+                    try
+                    {
+                        nonceBytes = r.ReadOpaque();
+                    }
+                    catch
+                    {
+                        CryptographicOperations.ZeroMemory(keyBytes);
+                        throw;
+                    }
+                    var key = new RatchetKey(g, keyBytes, nonceBytes);
                     if (key.Key.Length != suite.AeadKeyLength || key.Nonce.Length != suite.AeadNonceLength)
                     {
                         key.Dispose();
@@ -145,6 +232,30 @@ internal sealed class HashRatchet : IDisposable
             }
             _retained.Clear();
         }
+    }
+
+    // A generation at or after the ratchet's must be within MaxForwardDistance, and not the last one a
+    // uint32 counts (using it would need the ratchet to advance past uint.MaxValue).
+    private void CheckReachable(uint generation, LeafIndex leaf, RatchetType type)
+    {
+        if (generation - _generation > SecretTree.MaxForwardDistance)
+        {
+            throw new MlsProtocolException(
+                $"Generation {generation} of {leaf} is more than {SecretTree.MaxForwardDistance} generations ahead of the {Describe(type)} ratchet (at {_generation}).");
+        }
+        if (generation == uint.MaxValue)
+        {
+            throw new MlsProtocolException($"The {Describe(type)} ratchet of {leaf} is exhausted.");
+        }
+    }
+
+    private RatchetKey DeriveKey(ReadOnlySpan<byte> secret, uint generation)
+    {
+        byte[] key = new byte[_suite.AeadKeyLength];
+        byte[] nonce = new byte[_suite.AeadNonceLength];
+        DeriveTreeSecret(_suite, secret, "key"u8, generation, key);
+        DeriveTreeSecret(_suite, secret, "nonce"u8, generation, nonce);
+        return new RatchetKey(generation, key, nonce);
     }
 
     private RatchetKey DeriveAndAdvance(LeafIndex leaf, RatchetType type)
@@ -189,6 +300,14 @@ internal sealed class HashRatchet : IDisposable
     // with the KDFLabel built on the stack: this runs three times per message protected or opened.
     private static byte[] DeriveTreeSecret(CipherSuite suite, ReadOnlySpan<byte> secret, ReadOnlySpan<byte> label, uint generation, int length)
     {
+        byte[] output = new byte[length];
+        DeriveTreeSecret(suite, secret, label, generation, output);
+        return output;
+    }
+
+    private static void DeriveTreeSecret(CipherSuite suite, ReadOnlySpan<byte> secret, ReadOnlySpan<byte> label, uint generation, Span<byte> output)
+    {
+        int length = output.Length;
         ReadOnlySpan<byte> prefix = "MLS 1.0 "u8;
         int labelLength = prefix.Length + label.Length;
         Debug.Assert(labelLength < 0x40, "A one-byte varint holds the label length.");
@@ -199,7 +318,7 @@ internal sealed class HashRatchet : IDisposable
         label.CopyTo(info[(3 + prefix.Length)..]);
         info[3 + labelLength] = 4;
         BinaryPrimitives.WriteUInt32BigEndian(info[(4 + labelLength)..], generation);
-        return suite.KdfExpand(secret, info, length);
+        suite.KdfExpand(secret, info, output);
     }
 
     private static string Describe(RatchetType type) => type == RatchetType.Handshake ? "handshake" : "application";

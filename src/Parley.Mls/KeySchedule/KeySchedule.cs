@@ -104,7 +104,10 @@ public static class EpochKeySchedule
     public static bool VerifyConfirmationTag(CipherSuite suite, ReadOnlySpan<byte> confirmationKey, ReadOnlySpan<byte> confirmedTranscriptHash, ReadOnlySpan<byte> tag)
     {
         byte[] expected = ConfirmationTag(suite, confirmationKey, confirmedTranscriptHash);
-        return CryptographicOperations.FixedTimeEquals(expected, tag);
+        bool valid = CryptographicOperations.FixedTimeEquals(expected, tag);
+        // The tag a forged commit should have carried: keep it nowhere.
+        CryptographicOperations.ZeroMemory(expected);
+        return valid;
     }
 
     /// <summary>KDF.Nh zero bytes: the commit_secret of a Commit without a path, and the psk_secret

@@ -29,26 +29,41 @@ public static class PskSecret
         byte[] zero = new byte[nh];
         byte[] secret = new byte[nh];
         ushort count = (ushort)psks.Count;
-        for (int i = 0; i < psks.Count; i++)
+        try
         {
-            var (encodedId, psk) = psks[i];
-            ArgumentNullException.ThrowIfNull(encodedId);
-            ArgumentNullException.ThrowIfNull(psk);
+            for (int i = 0; i < psks.Count; i++)
+            {
+                var (encodedId, psk) = psks[i];
+                ArgumentNullException.ThrowIfNull(encodedId);
+                ArgumentNullException.ThrowIfNull(psk);
 
-            // struct { PreSharedKeyID id; uint16 index; uint16 count; } PSKLabel;
-            var label = new TlsWriter(encodedId.Length + 4);
-            label.WriteBytes(encodedId);
-            label.WriteUInt16((ushort)i);
-            label.WriteUInt16(count);
+                // struct { PreSharedKeyID id; uint16 index; uint16 count; } PSKLabel;
+                var label = new TlsWriter(encodedId.Length + 4);
+                label.WriteBytes(encodedId);
+                label.WriteUInt16((ushort)i);
+                label.WriteUInt16(count);
 
-            byte[] extracted = suite.KdfExtract(zero, psk);
-            byte[] input = suite.ExpandWithLabel(extracted, "derived psk", label.WrittenSpan, nh);
-            byte[] next = suite.KdfExtract(input, secret);
-            CryptographicOperations.ZeroMemory(extracted);
-            CryptographicOperations.ZeroMemory(input);
-            CryptographicOperations.ZeroMemory(secret);
-            secret = next;
+                byte[]? extracted = null, input = null;
+                try
+                {
+                    extracted = suite.KdfExtract(zero, psk);
+                    input = suite.ExpandWithLabel(extracted, "derived psk", label.WrittenSpan, nh);
+                    byte[] next = suite.KdfExtract(input, secret);
+                    CryptographicOperations.ZeroMemory(secret);
+                    secret = next;
+                }
+                finally
+                {
+                    CryptographicOperations.ZeroMemory(extracted);
+                    CryptographicOperations.ZeroMemory(input);
+                }
+            }
+            return secret;
         }
-        return secret;
+        catch
+        {
+            CryptographicOperations.ZeroMemory(secret);
+            throw;
+        }
     }
 }

@@ -19,7 +19,8 @@ namespace Parley.Mls.KeySchedule;
 
 /// <summary>The secret tree of an epoch: per-sender handshake and application ratchets whose keys
 /// and nonces protect PrivateMessages. Keys are single-use: a generation can be obtained once, so a
-/// replayed message fails. Not thread-safe.</summary>
+/// replayed message fails. Receivers use <see cref="TryOpen"/>, which consumes a key only once the
+/// message it opens has authenticated. Not thread-safe.</summary>
 public sealed class SecretTree : IDisposable
 {
     /// <summary>How far ahead of a ratchet a received generation may be.</summary>
@@ -79,8 +80,49 @@ public sealed class SecretTree : IDisposable
     /// ratchet, for decrypting a received message. Later generations ratchet forward (at most
     /// <see cref="MaxForwardDistance"/>), keeping skipped keys for late messages; a generation already
     /// handed out, evicted or never retained throws <see cref="MlsProtocolException"/>.</summary>
+    /// <remarks>The key is consumed even if the message then fails to authenticate; prefer
+    /// <see cref="TryOpen"/> for received messages.</remarks>
     public RatchetKey GetForReceiving(LeafIndex leaf, RatchetType type, uint generation)
         => Ratchet(leaf, type).Get(generation, leaf, type);
+
+    /// <summary>Passes the key and nonce of <paramref name="generation"/> in <paramref name="leaf"/>'s ratchet
+    /// to <paramref name="use"/> (typically an AEAD open) without changing the tree, and consumes them only
+    /// when <paramref name="use"/> returns true: a retained key is deleted, or the ratchet moves past the
+    /// generation, retaining the keys it skips (RFC 9420 §9.2). When <paramref name="use"/> returns false or
+    /// throws, the tree is exactly as before, so a forged or tampered message cannot burn the genuine
+    /// message's key, advance a ratchet or evict retained keys. Returns what <paramref name="use"/> returned.
+    /// The key is disposed when this returns, so <paramref name="use"/> must not keep it, nor call back into
+    /// the tree. A generation already used, evicted or more than <see cref="MaxForwardDistance"/> ahead throws
+    /// <see cref="MlsProtocolException"/> without calling <paramref name="use"/>.</summary>
+    public bool TryOpen(LeafIndex leaf, RatchetType type, uint generation, Func<RatchetKey, bool> use)
+    {
+        ArgumentNullException.ThrowIfNull(use);
+        uint key = RatchetKeyOf(leaf, type);
+        if (_ratchets.TryGetValue(key, out var ratchet))
+        {
+            return ratchet.TryOpen(generation, leaf, type, use);
+        }
+
+        // The leaf's ratchets are not derived yet. Deriving them deletes node secrets, so try the key on a
+        // transient ratchet first and expand the tree only once the message has authenticated.
+        HashRatchet? transient = new(_suite, DeriveRatchetSecret(leaf, type));
+        try
+        {
+            if (!transient.TryOpen(generation, leaf, type, use))
+            {
+                return false;
+            }
+            ExpandLeaf(leaf);
+            _ratchets[key].Dispose();
+            _ratchets[key] = transient;
+            transient = null;
+            return true;
+        }
+        finally
+        {
+            transient?.Dispose();
+        }
+    }
 
     /// <summary>The next generation <paramref name="leaf"/>'s ratchet would hand out.</summary>
     public uint NextGeneration(LeafIndex leaf, RatchetType type) => Ratchet(leaf, type).Generation;
@@ -208,6 +250,17 @@ public sealed class SecretTree : IDisposable
 
     private HashRatchet Ratchet(LeafIndex leaf, RatchetType type)
     {
+        uint key = RatchetKeyOf(leaf, type);
+        if (!_ratchets.TryGetValue(key, out var ratchet))
+        {
+            ExpandLeaf(leaf);
+            ratchet = _ratchets[key];
+        }
+        return ratchet;
+    }
+
+    private uint RatchetKeyOf(LeafIndex leaf, RatchetType type)
+    {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (leaf.Value >= LeafCount)
         {
@@ -217,21 +270,13 @@ public sealed class SecretTree : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(type));
         }
-        uint key = leaf.Value * 2 + (uint)type;
-        if (!_ratchets.TryGetValue(key, out var ratchet))
-        {
-            ExpandLeaf(leaf);
-            ratchet = _ratchets[key];
-        }
-        return ratchet;
+        return leaf.Value * 2 + (uint)type;
     }
 
-    // Derives the node secrets from the lowest stored ancestor down to the leaf, deleting each
-    // parent once both its children exist, then the leaf's two ratchets, deleting the leaf secret.
-    private void ExpandLeaf(LeafIndex leaf)
+    // The lowest ancestor of the leaf (or the leaf itself) whose secret is stored.
+    private NodeIndex LowestStoredAncestor(LeafIndex leaf)
     {
-        var target = leaf.Node;
-        var node = target;
+        var node = leaf.Node;
         while (!_nodeSecrets.ContainsKey(node.Value))
         {
             if (node == _root)
@@ -240,7 +285,48 @@ public sealed class SecretTree : IDisposable
             }
             node = TreeMath.Parent(node, _fullLeafCount);
         }
+        return node;
+    }
 
+    // The first secret of one of the leaf's ratchets, derived along the path from the lowest stored
+    // ancestor without storing or deleting anything.
+    private byte[] DeriveRatchetSecret(LeafIndex leaf, RatchetType type)
+    {
+        var target = leaf.Node;
+        var node = LowestStoredAncestor(leaf);
+        int nh = _suite.HashLength;
+        byte[] secret = _nodeSecrets[node.Value];
+        byte[]? derived = null;
+        try
+        {
+            while (node != target)
+            {
+                bool left = target.Value < node.Value;
+                node = left ? TreeMath.Left(node) : TreeMath.Right(node);
+                byte[] child = _suite.ExpandWithLabel(secret, "tree", left ? Left : Right, nh);
+                if (derived is not null)
+                {
+                    CryptographicOperations.ZeroMemory(derived);
+                }
+                secret = derived = child;
+            }
+            return _suite.ExpandWithLabel(secret, type == RatchetType.Handshake ? "handshake" : "application", ReadOnlySpan<byte>.Empty, nh);
+        }
+        finally
+        {
+            if (derived is not null)
+            {
+                CryptographicOperations.ZeroMemory(derived);
+            }
+        }
+    }
+
+    // Derives the node secrets from the lowest stored ancestor down to the leaf, deleting each
+    // parent once both its children exist, then the leaf's two ratchets, deleting the leaf secret.
+    private void ExpandLeaf(LeafIndex leaf)
+    {
+        var target = leaf.Node;
+        var node = LowestStoredAncestor(leaf);
         int nh = _suite.HashLength;
         while (node != target)
         {

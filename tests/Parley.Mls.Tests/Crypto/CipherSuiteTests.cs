@@ -149,6 +149,80 @@ public sealed class CipherSuiteTests
         Assert.Null(suite.AeadOpen(key, nonce, "aad"u8, ciphertext.AsSpan(0, 15)));
     }
 
+    [Fact]
+    public void Nist_scalar_validity_holds_at_the_bounds_of_the_group_order()
+    {
+        foreach (var curve in new[] { NistCurve.P256, NistCurve.P384, NistCurve.P521 })
+        {
+            using var ec = System.Security.Cryptography.ECDiffieHellman.Create(curve.Curve);
+            var order = new System.Numerics.BigInteger(ec.ExportExplicitParameters(false).Curve.Order, isUnsigned: true, isBigEndian: true);
+            byte[] Scalar(System.Numerics.BigInteger value)
+            {
+                byte[] bytes = value.ToByteArray(isUnsigned: true, isBigEndian: true);
+                return new byte[curve.FieldLength - bytes.Length].Concat(bytes).ToArray();
+            }
+
+            Assert.False(curve.IsValidScalar(new byte[curve.FieldLength]));
+            Assert.True(curve.IsValidScalar(Scalar(1)));
+            Assert.True(curve.IsValidScalar(Scalar(order - 1)));
+            Assert.False(curve.IsValidScalar(Scalar(order)));
+            Assert.False(curve.IsValidScalar(Scalar(order + 1)));
+            Assert.True(curve.IsValidScalar(Scalar(order >> 1)));
+            Assert.False(curve.IsValidScalar(Enumerable.Repeat((byte)0xFF, curve.FieldLength).ToArray()));
+            Assert.False(curve.IsValidScalar(Scalar(1).AsSpan(1)));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Aead_into_a_destination_matches_the_array_aead(ushort id)
+    {
+        CipherSuite suite = CipherSuite.Get(id);
+        byte[] key = Enumerable.Range(1, suite.AeadKeyLength).Select(i => (byte)i).ToArray();
+        byte[] nonce = new byte[suite.AeadNonceLength];
+        byte[] plaintext = Enumerable.Range(0, 1000).Select(i => (byte)i).ToArray();
+        byte[] expected = suite.AeadSeal(key, nonce, "aad"u8, plaintext);
+
+        byte[] sealedInto = new byte[plaintext.Length + suite.AeadTagLength + 7];
+        Assert.Equal(expected.Length, suite.AeadSeal(key, nonce, "aad"u8, plaintext, sealedInto));
+        Assert.Equal(expected, sealedInto[..expected.Length]);
+
+        byte[] opened = new byte[plaintext.Length + 3];
+        Assert.True(suite.AeadOpen(key, nonce, "aad"u8, expected, opened));
+        Assert.Equal(plaintext, opened[..plaintext.Length]);
+        Assert.Equal(16, suite.AeadTagLength);
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Aead_into_a_destination_rejects_a_forged_tag_and_leaves_no_plaintext(ushort id)
+    {
+        CipherSuite suite = CipherSuite.Get(id);
+        byte[] key = new byte[suite.AeadKeyLength];
+        byte[] nonce = new byte[suite.AeadNonceLength];
+        byte[] ciphertext = suite.AeadSeal(key, nonce, "aad"u8, "secret plaintext"u8);
+        ciphertext[^1] ^= 0x01;
+        byte[] destination = new byte[ciphertext.Length];
+
+        Assert.False(suite.AeadOpen(key, nonce, "aad"u8, ciphertext, destination));
+        Assert.All(destination, b => Assert.Equal(0, b));
+        Assert.False(suite.AeadOpen(key, nonce, "aad"u8, ciphertext.AsSpan(0, suite.AeadTagLength - 1), destination));
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void Aead_into_a_destination_that_is_too_small_throws(ushort id)
+    {
+        CipherSuite suite = CipherSuite.Get(id);
+        byte[] key = new byte[suite.AeadKeyLength];
+        byte[] nonce = new byte[suite.AeadNonceLength];
+        byte[] ciphertext = suite.AeadSeal(key, nonce, default, "plaintext"u8);
+
+        Assert.Throws<ArgumentException>(() => suite.AeadSeal(key, nonce, default, "plaintext"u8, new byte[ciphertext.Length - 1]));
+        Assert.Throws<ArgumentException>(() => suite.AeadOpen(key, nonce, default, ciphertext, new byte["plaintext"u8.Length - 1]));
+        Assert.Throws<ArgumentException>(() => suite.AeadOpen(key, new byte[3], default, ciphertext, new byte[64]));
+    }
+
     [Theory]
     [MemberData(nameof(Suites))]
     public void Aead_rejects_keys_and_nonces_of_the_wrong_size(ushort id)

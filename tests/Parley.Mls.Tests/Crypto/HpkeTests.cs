@@ -28,6 +28,24 @@ public sealed class HpkeTests
 
     [Theory]
     [MemberData(nameof(Suites))]
+    public void Labeled_extract_of_a_large_input_extracts_the_labeled_concatenation(ushort id)
+    {
+        Hpke hpke = CipherSuite.Get(id).Hpke;
+        byte[] ikm = Enumerable.Range(0, 5000).Select(i => (byte)i).ToArray();
+        byte[] labeled = [.. "HPKE-v1"u8, .. hpke.SuiteId, .. "info_hash"u8, .. ikm];
+        byte[] expected = new byte[hpke.Kdf.HashLength];
+        byte[] actual = new byte[hpke.Kdf.HashLength];
+
+        foreach (byte[] salt in new[] { Array.Empty<byte>(), Enumerable.Repeat((byte)7, hpke.Kdf.HashLength).ToArray() })
+        {
+            hpke.Kdf.Extract(salt, labeled, expected);
+            hpke.Kdf.LabeledExtract(hpke.SuiteId, salt, "info_hash"u8, ikm, actual);
+            Assert.Equal(expected, actual);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Suites))]
     public void Derive_key_pair_is_deterministic(ushort id)
     {
         Hpke hpke = CipherSuite.Get(id).Hpke;

@@ -154,6 +154,59 @@ public sealed class MessageProtectionTests
         Assert.Equal("hello", group.ReceiveText(genuine));
     }
 
+    [Theory]
+    [MemberData(nameof(Suites))]
+    public void A_forged_message_claiming_generation_plus_1000_does_not_evict_retained_skipped_keys(ushort suiteId)
+    {
+        using var group = new TwoMemberGroup(suiteId);
+        var first = group.SendApplication("first");
+        var second = group.SendApplication("second");
+        Assert.Equal("third", group.ReceiveText(group.SendApplication("third"))); // retains generations 0 and 1
+        byte[] before = group.EncodeReceiverTree();
+
+        var forged = group.Forge(generation: 3 + 1000);
+        var error = Assert.Throws<MlsProtocolException>(() => group.Receive(forged));
+        Assert.Contains("could not be decrypted", error.Message);
+
+        Assert.Equal(before, group.EncodeReceiverTree());
+        Assert.Equal("first", group.ReceiveText(first));
+        Assert.Equal("second", group.ReceiveText(second));
+        Assert.Equal("fourth", group.ReceiveText(group.SendApplication("fourth")));
+    }
+
+    [Fact]
+    public void Forged_messages_leave_the_receivers_secret_tree_unchanged()
+    {
+        using var group = new TwoMemberGroup(1);
+        var late = group.SendApplication("late");
+        Assert.Equal("on time", group.ReceiveText(group.SendApplication("on time")));
+        byte[] before = group.EncodeReceiverTree();
+
+        // The retained generation, the next one, one far ahead, and one from a ratchet never used.
+        foreach (var forged in new[] { group.Forge(0), group.Forge(2), group.Forge(SecretTree.MaxForwardDistance),
+                     group.Forge(0, ContentType.Proposal), group.Forge(1, ciphertextLength: 3) })
+        {
+            Assert.Throws<MlsProtocolException>(() => group.Receive(forged));
+            Assert.Equal(before, group.EncodeReceiverTree());
+        }
+        Assert.Equal("late", group.ReceiveText(late));
+    }
+
+    [Fact]
+    public void Tampered_copy_of_a_late_message_does_not_consume_its_retained_key()
+    {
+        using var group = new TwoMemberGroup(1);
+        var late = group.SendApplication("late");
+        Assert.Equal("on time", group.ReceiveText(group.SendApplication("on time")));
+        byte[] ciphertext = (byte[])late.Ciphertext.Clone();
+        ciphertext[^1] ^= 0x01;
+
+        Assert.Throws<MlsProtocolException>(() => group.Receive(late with { Ciphertext = ciphertext }));
+
+        Assert.Equal("late", group.ReceiveText(late));
+        Assert.Throws<MlsProtocolException>(() => group.Receive(late));
+    }
+
     [Fact]
     public void Sender_leaf_outside_the_tree_is_rejected()
     {
@@ -455,6 +508,27 @@ public sealed class MessageProtectionTests
             byte[] sdAad = new SenderDataAad(Context.GroupId, Context.Epoch, ContentType.Application).ToBytes();
             byte[] encryptedSenderData = Suite.AeadSeal(sdKey, sdNonce, sdAad, senderData);
             return new PrivateMessage(Context.GroupId, Context.Epoch, ContentType.Application, [], encryptedSenderData, ciphertext);
+        }
+
+        /// <summary>A message whose sender data (leaf 1, <paramref name="generation"/>) is genuine but whose
+        /// content ciphertext is random: what a member who knows the sender data secret can forge.</summary>
+        public PrivateMessage Forge(uint generation, ContentType type = ContentType.Application, int ciphertextLength = 64)
+        {
+            byte[] ciphertext = RandomNumberGenerator.GetBytes(ciphertextLength);
+            byte[] senderData = new SenderData(SenderLeaf, generation, RandomNumberGenerator.GetBytes(4)).ToBytes();
+            var (sdKey, sdNonce) = SenderDataKeys.Derive(Suite, SenderDataSecret, ciphertext);
+            byte[] sdAad = new SenderDataAad(Context.GroupId, Context.Epoch, type).ToBytes();
+            byte[] encryptedSenderData = Suite.AeadSeal(sdKey, sdNonce, sdAad, senderData);
+            return new PrivateMessage(Context.GroupId, Context.Epoch, type, [], encryptedSenderData, ciphertext);
+        }
+
+        public byte[] EncodeReceiverTree()
+        {
+            var writer = new TlsWriter();
+            ReceiverTree.Encode(writer);
+            byte[] bytes = writer.ToArray();
+            writer.Clear();
+            return bytes;
         }
 
         public void Dispose()

@@ -1,4 +1,5 @@
-// RFC 9420 §9.1 and §9.2: single-use keys, out-of-order delivery, bounded look-ahead, persistence.
+// RFC 9420 §9.1 and §9.2: single-use keys, out-of-order delivery, bounded look-ahead, persistence,
+// and keys consumed only once the message they open has authenticated.
 using Parley.Mls.Codec;
 using Parley.Mls.Crypto;
 using Parley.Mls.KeySchedule;
@@ -180,5 +181,103 @@ public sealed class SecretTreeTests
         Assert.Throws<ObjectDisposedException>(() => tree.NextForSending(Alice, RatchetType.Application));
         Assert.Throws<ObjectDisposedException>(() => key.Key.ToArray());
         Assert.DoesNotContain(Convert.ToHexString(EncryptionSecret), tree.ToString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void Try_open_that_fails_leaves_the_tree_byte_for_byte_unchanged()
+    {
+        using var tree = NewTree();
+        tree.TryOpen(Bob, RatchetType.Application, 3, _ => true); // retains 0..2, ratchet at 4
+        byte[] before = Encode(tree);
+
+        // A retained generation, the next one, one far ahead, and a leaf whose ratchets are not derived yet.
+        foreach (var (leaf, generation) in new[] { (Bob, 1u), (Bob, 4u), (Bob, 4u + 1000), (Alice, 0u), (Alice, 700u) })
+        {
+            bool called = false;
+            Assert.False(tree.TryOpen(leaf, RatchetType.Application, generation, _ => { called = true; return false; }));
+            Assert.Throws<InvalidOperationException>(() =>
+                tree.TryOpen(leaf, RatchetType.Application, generation, _ => throw new InvalidOperationException()));
+            Assert.True(called);
+            Assert.Equal(before, Encode(tree));
+        }
+    }
+
+    [Fact]
+    public void Try_open_passes_the_senders_key_and_consumes_it_only_on_success()
+    {
+        using var sender = NewTree();
+        using var receiver = NewTree();
+        var sent = Enumerable.Range(0, 4).Select(_ => sender.NextForSending(Bob, RatchetType.Application)).ToArray();
+
+        foreach (uint g in new uint[] { 2, 0 })
+        {
+            byte[]? seen = null;
+            Assert.False(receiver.TryOpen(Bob, RatchetType.Application, g, key => { seen = key.Key.ToArray(); return false; }));
+            Assert.Equal(sent[g].Key.ToArray(), seen);
+            Assert.True(receiver.TryOpen(Bob, RatchetType.Application, g, key =>
+                key.Generation == g && key.Nonce.SequenceEqual(sent[g].Nonce)));
+            Assert.Throws<MlsProtocolException>(() => receiver.TryOpen(Bob, RatchetType.Application, g, _ => true));
+        }
+        Assert.True(receiver.TryOpen(Bob, RatchetType.Application, 1, key => key.Key.SequenceEqual(sent[1].Key)));
+        Assert.Equal(3u, receiver.NextGeneration(Bob, RatchetType.Application));
+        foreach (var key in sent)
+        {
+            key.Dispose();
+        }
+    }
+
+    [Fact]
+    public void Try_open_leaves_the_same_state_as_get_for_receiving()
+    {
+        using var viaGet = NewTree();
+        using var viaTryOpen = NewTree();
+        foreach (var (leaf, type, generation) in new[]
+                 {
+                     (Bob, RatchetType.Application, 7u), (Bob, RatchetType.Application, 3u),
+                     (Alice, RatchetType.Handshake, 0u), (Bob, RatchetType.Application, 7u + SecretTree.MaxSkippedKeys + 5),
+                     (new LeafIndex(1), RatchetType.Handshake, SecretTree.MaxForwardDistance),
+                 })
+        {
+            viaGet.GetForReceiving(leaf, type, generation).Dispose();
+            Assert.True(viaTryOpen.TryOpen(leaf, type, generation, _ => true));
+            Assert.Equal(Encode(viaGet), Encode(viaTryOpen));
+        }
+    }
+
+    [Fact]
+    public void Try_open_refuses_used_and_unreachable_generations_without_calling_use()
+    {
+        using var tree = NewTree();
+        Assert.True(tree.TryOpen(Bob, RatchetType.Handshake, 0, _ => true));
+        byte[] before = Encode(tree);
+
+        foreach (uint g in new uint[] { 0, SecretTree.MaxForwardDistance + 2, uint.MaxValue })
+        {
+            Assert.Throws<MlsProtocolException>(() => tree.TryOpen(Bob, RatchetType.Handshake, g, _ => throw new InvalidOperationException()));
+        }
+        Assert.Throws<MlsProtocolException>(() => tree.TryOpen(new LeafIndex(4), RatchetType.Handshake, 0, _ => true));
+        Assert.Equal(before, Encode(tree));
+    }
+
+    [Fact]
+    public void Forged_generation_far_ahead_does_not_evict_retained_keys()
+    {
+        using var tree = NewTree();
+        Assert.True(tree.TryOpen(Bob, RatchetType.Application, 2, _ => true));
+
+        Assert.False(tree.TryOpen(Bob, RatchetType.Application, 3 + 1000, _ => false));
+
+        Assert.True(tree.TryOpen(Bob, RatchetType.Application, 0, _ => true));
+        Assert.True(tree.TryOpen(Bob, RatchetType.Application, 1, _ => true));
+        Assert.True(tree.TryOpen(Bob, RatchetType.Application, 3, _ => true));
+    }
+
+    private static byte[] Encode(SecretTree tree)
+    {
+        var writer = new TlsWriter();
+        tree.Encode(writer);
+        byte[] bytes = writer.ToArray();
+        writer.Clear();
+        return bytes;
     }
 }
