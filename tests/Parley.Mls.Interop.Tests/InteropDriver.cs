@@ -1,5 +1,5 @@
 // The steps of the mls-implementations test runner, over the MLSClient gRPC service: create, join,
-// propose, commit, handle, and the "verify group state" subroutine of test-scenarios.md.
+// propose, commit, handle, reinit, branch, and the "verify group state" subroutine of test-scenarios.md.
 using Google.Protobuf;
 using Parley.Mls.Interop.Protocol;
 using Xunit;
@@ -140,6 +140,116 @@ public sealed class InteropDriver(MLSClient.MLSClientClient client, uint suite, 
                 Assert.True(aad == opened.AuthenticatedData, $"{receiver} read other authenticated data than {sender} sent.");
             }
         }
+    }
+
+    /// <summary>The runner's "reinit" step (RFC 9420 §11.2): the proposer proposes a ReInit, the committer
+    /// commits it by reference, every member applies the Commit and hands out a key package for the new
+    /// suite, the welcomer creates the new group and the others join it. Returns the members' states in the
+    /// new group, in the order of <paramref name="members"/>. A null proposer means the committer commits the
+    /// ReInit by value.</summary>
+    public async Task<List<Member>> ReInitAsync(IReadOnlyList<Member> members, Member? proposer, Member committer, Member welcomer,
+        uint newSuite, ByteString newGroupId, IEnumerable<Protocol.Extension>? extensions = null, bool forcePath = false, bool externalTree = false)
+    {
+        var commitRequest = new CommitRequest { StateId = committer.StateId };
+        ByteString? proposal = null;
+        if (proposer is not null)
+        {
+            var proposalRequest = new ReInitProposalRequest { StateId = proposer.StateId, CipherSuite = newSuite, GroupId = newGroupId };
+            proposalRequest.Extensions.AddRange(extensions ?? []);
+            proposal = (await Client.ReInitProposalAsync(proposalRequest)).Proposal;
+            commitRequest.ByReference.Add(proposal);
+        }
+        else
+        {
+            var description = new ProposalDescription { ProposalType = Bytes("reinit"), GroupId = newGroupId, CipherSuite = newSuite };
+            description.Extensions.AddRange(extensions ?? []);
+            commitRequest.ByValue.Add(description);
+        }
+        var commit = (await Client.ReInitCommitAsync(commitRequest)).Commit;
+
+        var reInitIds = new Dictionary<Member, uint>();
+        var keyPackages = new Dictionary<Member, ByteString>();
+        var pending = await Client.HandlePendingReInitCommitAsync(new HandlePendingCommitRequest { StateId = committer.StateId });
+        Assert.False(pending.EpochAuthenticator.IsEmpty);
+        reInitIds[committer] = pending.ReinitId;
+        keyPackages[committer] = pending.KeyPackage;
+        foreach (var member in members.Where(m => m != committer))
+        {
+            var request = new HandleCommitRequest { StateId = member.StateId, Commit = commit };
+            if (proposal is not null)
+            {
+                request.Proposal.Add(proposal);
+            }
+            var handled = await Client.HandleReInitCommitAsync(request);
+            Assert.True(pending.EpochAuthenticator == handled.EpochAuthenticator, $"{member} reached another epoch authenticator than {committer}.");
+            reInitIds[member] = handled.ReinitId;
+            keyPackages[member] = handled.KeyPackage;
+        }
+
+        var welcomeRequest = new ReInitWelcomeRequest { ReinitId = reInitIds[welcomer], ForcePath = forcePath, ExternalTree = externalTree };
+        welcomeRequest.KeyPackage.AddRange(members.Where(m => m != welcomer).Select(m => keyPackages[m]));
+        var created = await Client.ReInitWelcomeAsync(welcomeRequest);
+        Assert.False(created.Welcome.IsEmpty);
+        Assert.Equal(externalTree, !created.RatchetTree.IsEmpty);
+
+        var reborn = new List<Member>();
+        foreach (var member in members)
+        {
+            if (member == welcomer)
+            {
+                reborn.Add(new Member(member.Name, created.StateId));
+                continue;
+            }
+            var joined = await Client.HandleReInitWelcomeAsync(new HandleReInitWelcomeRequest
+            {
+                ReinitId = reInitIds[member],
+                Welcome = created.Welcome,
+                RatchetTree = externalTree ? created.RatchetTree : ByteString.Empty,
+            });
+            Assert.True(created.EpochAuthenticator == joined.EpochAuthenticator, $"{member} joined the new group at another epoch authenticator.");
+            reborn.Add(new Member(member.Name, joined.StateId));
+        }
+        return reborn;
+    }
+
+    /// <summary>The runner's "branch" step (RFC 9420 §11.3): the members hand out key packages, the actor
+    /// creates the branch, the members join it. Returns the actor's and the members' states in the branch;
+    /// their states in the old group stay as they were.</summary>
+    public async Task<List<Member>> BranchAsync(Member actor, IReadOnlyList<Member> members, IEnumerable<Protocol.Extension>? extensions = null,
+        bool forcePath = false, bool externalTree = false)
+    {
+        var keyPackages = new List<CreateKeyPackageResponse>();
+        foreach (var member in members)
+        {
+            keyPackages.Add(await KeyPackageAsync(member.Name));
+        }
+        var request = new CreateBranchRequest
+        {
+            StateId = actor.StateId,
+            GroupId = Bytes($"branch {Guid.NewGuid():N}"),
+            ForcePath = forcePath,
+            ExternalTree = externalTree,
+        };
+        request.Extensions.AddRange(extensions ?? []);
+        request.KeyPackages.AddRange(keyPackages.Select(kp => kp.KeyPackage));
+        var created = await Client.CreateBranchAsync(request);
+        Assert.False(created.Welcome.IsEmpty);
+        Assert.Equal(externalTree, !created.RatchetTree.IsEmpty);
+
+        var branch = new List<Member> { new(actor.Name, created.StateId) };
+        for (int i = 0; i < members.Count; i++)
+        {
+            var joined = await Client.HandleBranchAsync(new HandleBranchRequest
+            {
+                StateId = members[i].StateId,
+                TransactionId = keyPackages[i].TransactionId,
+                Welcome = created.Welcome,
+                RatchetTree = externalTree ? created.RatchetTree : ByteString.Empty,
+            });
+            Assert.True(created.EpochAuthenticator == joined.EpochAuthenticator, $"{members[i]} joined the branch at another epoch authenticator.");
+            branch.Add(new Member(members[i].Name, joined.StateId));
+        }
+        return branch;
     }
 
     public static ProposalDescription AddDescription(ByteString keyPackage)

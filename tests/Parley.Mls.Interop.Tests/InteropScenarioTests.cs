@@ -44,7 +44,7 @@ public sealed class InteropScenarioTests(InteropServerFixture server)
     public async Task Unserved_rpcs_answer_unimplemented()
     {
         var e = await Assert.ThrowsAsync<RpcException>(async () =>
-            await server.Client.CreateBranchAsync(new CreateBranchRequest { StateId = 1 }));
+            await server.Client.NewMemberAddProposalAsync(new NewMemberAddProposalRequest { Identity = Bytes("x") }));
         Assert.Equal(StatusCode.Unimplemented, e.StatusCode);
     }
 

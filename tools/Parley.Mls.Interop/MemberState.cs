@@ -1,5 +1,6 @@
 // One member's group state as the interop harness sees it (a state_id): an MlsGroup, its external
-// PSKs, and the proposal messages it sent during the current epoch.
+// PSKs, and the proposal messages it sent during the current epoch; and the groups reinitialized or
+// branched from it (RFC 9420 §11.2, §11.3).
 using System.Security.Cryptography;
 using Parley.Mls.Codec;
 using Parley.Mls.Crypto;
@@ -19,6 +20,7 @@ public sealed class MemberState : IDisposable
 
     private readonly Lock _gate = new();
     private readonly MlsGroup _group;
+    private readonly bool _encryptHandshake;
 
     // The test runner hands a member's own proposals back to it (in Commit.by_reference and
     // HandleCommit.proposal); those are already cached and, when encrypted, cannot be decrypted by
@@ -26,10 +28,11 @@ public sealed class MemberState : IDisposable
     private readonly HashSet<string> _ownProposals = new(StringComparer.Ordinal);
     private ulong _ownProposalsEpoch;
 
-    private MemberState(MlsGroup group, PskStore psks)
+    private MemberState(MlsGroup group, PskStore psks, bool encryptHandshake)
     {
         _group = group;
         Psks = psks;
+        _encryptHandshake = encryptHandshake;
         _ownProposalsEpoch = group.Epoch;
     }
 
@@ -63,7 +66,7 @@ public sealed class MemberState : IDisposable
         {
             var group = MlsGroup.Create(suite, groupId, Credential.Basic(identity), signatureKeys,
                 options: Options(psks, encryptHandshake), lifetime: CurrentLifetime());
-            return new MemberState(group, psks);
+            return new MemberState(group, psks, encryptHandshake);
         }
         catch
         {
@@ -84,7 +87,7 @@ public sealed class MemberState : IDisposable
         var message = MlsMessage.Decode(welcome);
         var tree = ratchetTree.IsEmpty ? null : RatchetTreeExtension.Decode(ratchetTree);
         var group = MlsGroup.JoinFromWelcome(message, join.Bundle, tree, Options(join.Psks, encryptHandshake));
-        return new MemberState(group, join.TakePsks());
+        return new MemberState(group, join.TakePsks(), encryptHandshake);
     }
 
     /// <summary>Joins by external Commit from a GroupInfo (MLSMessage bytes); returns the state and the Commit.</summary>
@@ -113,7 +116,7 @@ public sealed class MemberState : IDisposable
                 RemoveLeaf = removePrior ? FindLeaf(tree ?? TreeOf(info), identity) : null,
             };
             var (group, commit) = MlsGroup.JoinByExternalCommit(info, credential, signatureKeys, tree, joinOptions, Options(store, encryptHandshake));
-            return (new MemberState(group, store), commit.ToBytes());
+            return (new MemberState(group, store, encryptHandshake), commit.ToBytes());
         }
         catch
         {
@@ -128,14 +131,17 @@ public sealed class MemberState : IDisposable
 
     // ---- Reading the state ----------------------------------------------------------------------
 
-    /// <summary>The epoch authenticator, or empty once this member has left the group.</summary>
+    /// <summary>The epoch authenticator (also of the last epoch of a group closed by a ReInit), or empty
+    /// once this member has been removed.</summary>
     public byte[] EpochAuthenticator()
     {
         lock (_gate)
         {
-            return _group.IsActive ? _group.EpochAuthenticator : [];
+            return CurrentAuthenticator();
         }
     }
+
+    private byte[] CurrentAuthenticator() => _group.IsActive || _group.ReInit is not null ? _group.EpochAuthenticator : [];
 
     /// <summary>MLS-Exporter(label, context, length).</summary>
     public byte[] Export(string label, ReadOnlySpan<byte> context, uint length)
@@ -211,6 +217,14 @@ public sealed class MemberState : IDisposable
     public byte[] ProposeGroupContextExtensions(IReadOnlyList<Messages.Extension> extensions)
         => Propose(g => g.ProposeGroupContextExtensions(extensions));
 
+    /// <summary>Proposes reinitializing the group as <paramref name="groupId"/> with <paramref name="suite"/> and
+    /// <paramref name="extensions"/>.</summary>
+    public byte[] ProposeReInit(byte[] groupId, CipherSuite suite, IReadOnlyList<Messages.Extension> extensions)
+    {
+        ArgumentNullException.ThrowIfNull(suite);
+        return Propose(g => g.ProposeReInit(groupId, suite.Id, extensions));
+    }
+
     private byte[] Propose(Func<MlsGroup, MlsMessage> propose)
     {
         lock (_gate)
@@ -273,7 +287,7 @@ public sealed class MemberState : IDisposable
             {
                 throw new MlsProtocolException("The commit message does not carry a Commit.");
             }
-            return _group.IsActive ? _group.EpochAuthenticator : [];
+            return CurrentAuthenticator();
         }
     }
 
@@ -287,7 +301,7 @@ public sealed class MemberState : IDisposable
                 throw new InvalidOperationException("This state has no pending Commit.");
             }
             _group.MergePendingCommit();
-            return _group.IsActive ? _group.EpochAuthenticator : [];
+            return CurrentAuthenticator();
         }
     }
 
@@ -315,6 +329,117 @@ public sealed class MemberState : IDisposable
 
     private static string Fingerprint(ReadOnlySpan<byte> message) => Convert.ToHexString(SHA256.HashData(message));
 
+    // ---- Reinitialization and branching (RFC 9420 §11.2, §11.3) ----------------------------------
+
+    /// <summary>After this member applied a ReInit Commit: a signature key and a key package (same identity)
+    /// for the new cipher suite, kept with this state until the new group is created or joined.</summary>
+    public PendingReInit StartReInit()
+    {
+        lock (_gate)
+        {
+            var reInit = _group.ReInit ?? throw new MlsProtocolException("The Commit did not contain a ReInit: the group was not closed for reinitialization.");
+            var suite = ReInitSuite(reInit.CipherSuite);
+            var identity = _group.MemberAt(_group.OwnLeafIndex)!.Credential;
+            var signatureKeys = suite.GenerateSignatureKeyPair();
+            try
+            {
+                var keyPackage = KeyPackageBundle.Create(suite, identity, signatureKeys, CurrentLifetime());
+                return new PendingReInit(this, signatureKeys, keyPackage);
+            }
+            catch
+            {
+                CryptographicOperations.ZeroMemory(signatureKeys.PrivateKey);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Creates the group the ReInit asks for, adding the other members' key packages (MLSMessage bytes);
+    /// returns its state, the Welcome and, when <paramref name="externalTree"/>, the tree left out of the Welcome.</summary>
+    public (MemberState State, byte[] Welcome, byte[] RatchetTree) CreateReInitGroup(PendingReInit reInit, IEnumerable<ReadOnlyMemory<byte>> keyPackages,
+        bool forcePath, bool externalTree)
+    {
+        ArgumentNullException.ThrowIfNull(reInit);
+        ArgumentNullException.ThrowIfNull(keyPackages);
+        var packages = keyPackages.Select(DecodeKeyPackage).ToList();
+        return CreateLinked((g, options) => g.CreateReInitGroup(packages, options with { SignatureKeyPair = reInit.SignatureKeys }),
+            forcePath, externalTree);
+    }
+
+    /// <summary>Joins the group the ReInit created from its Welcome, with the key package of <paramref name="reInit"/>.</summary>
+    public MemberState JoinReInitGroup(PendingReInit reInit, ReadOnlyMemory<byte> welcome, ReadOnlyMemory<byte> ratchetTree)
+    {
+        ArgumentNullException.ThrowIfNull(reInit);
+        return JoinLinked((g, message, tree, options) => g.JoinReInitGroup(message, reInit.KeyPackage, tree, options), welcome, ratchetTree);
+    }
+
+    /// <summary>Branches a subgroup off this group with the given members' key packages (MLSMessage bytes).</summary>
+    public (MemberState State, byte[] Welcome, byte[] RatchetTree) CreateBranch(byte[] groupId, IReadOnlyList<Messages.Extension> extensions,
+        IEnumerable<ReadOnlyMemory<byte>> keyPackages, bool forcePath, bool externalTree)
+    {
+        ArgumentNullException.ThrowIfNull(keyPackages);
+        var packages = keyPackages.Select(DecodeKeyPackage).ToList();
+        return CreateLinked((g, options) => g.CreateBranch(groupId, packages, extensions, options), forcePath, externalTree);
+    }
+
+    /// <summary>Joins a subgroup branched off this group from its Welcome, with the pending join's key package.</summary>
+    public MemberState JoinBranch(PendingJoin join, ReadOnlyMemory<byte> welcome, ReadOnlyMemory<byte> ratchetTree)
+    {
+        ArgumentNullException.ThrowIfNull(join);
+        return JoinLinked((g, message, tree, options) => g.JoinBranch(message, join.Bundle, tree, options), welcome, ratchetTree);
+    }
+
+    private (MemberState State, byte[] Welcome, byte[] RatchetTree) CreateLinked(
+        Func<MlsGroup, LinkedGroupOptions, (MlsGroup Group, MlsMessage? Welcome)> create, bool forcePath, bool externalTree)
+    {
+        var psks = new PskStore();
+        try
+        {
+            var options = new LinkedGroupOptions
+            {
+                ForcePath = forcePath,
+                RatchetTreeInWelcome = !externalTree,
+                Lifetime = CurrentLifetime(),
+                GroupOptions = Options(psks, _encryptHandshake),
+            };
+            (MlsGroup Group, MlsMessage? Welcome) created;
+            lock (_gate)
+            {
+                created = create(_group, options);
+            }
+            var state = new MemberState(created.Group, psks, _encryptHandshake);
+            byte[] tree = externalTree ? RatchetTreeExtension.Encode(created.Group.ExportRatchetTree()) : [];
+            return (state, created.Welcome?.ToBytes() ?? [], tree);
+        }
+        catch
+        {
+            psks.Dispose();
+            throw;
+        }
+    }
+
+    private MemberState JoinLinked(Func<MlsGroup, MlsMessage, IReadOnlyList<Node?>?, MlsGroupOptions, MlsGroup> join,
+        ReadOnlyMemory<byte> welcome, ReadOnlyMemory<byte> ratchetTree)
+    {
+        var message = MlsMessage.Decode(welcome);
+        var tree = ratchetTree.IsEmpty ? null : RatchetTreeExtension.Decode(ratchetTree);
+        var psks = new PskStore();
+        try
+        {
+            MlsGroup group;
+            lock (_gate)
+            {
+                group = join(_group, message, tree, Options(psks, _encryptHandshake));
+            }
+            return new MemberState(group, psks, _encryptHandshake);
+        }
+        catch
+        {
+            psks.Dispose();
+            throw;
+        }
+    }
+
     // ---- Translating the harness's vocabulary -------------------------------------------------
 
     /// <summary>Builds a proposal to commit by value from the harness's description.</summary>
@@ -328,10 +453,17 @@ public sealed class MemberState : IDisposable
             "externalPSK" => group.CreateExternalPskProposal(description.PskId.ToByteArray()),
             "resumptionPSK" => group.CreateResumptionPskProposal(description.EpochId),
             "groupContextExtensions" => new GroupContextExtensions(ToExtensions(description.Extensions)),
-            "reinit" => throw new NotSupportedException("Parley's interop server does not serve reinitialization."),
+            "reinit" => new ReInit(description.GroupId.ToByteArray(), ProtocolVersion.Mls10, ReInitSuite(description.CipherSuite).Id,
+                ToExtensions(description.Extensions)),
             _ => throw new ArgumentException($"Unknown proposal type '{type}'."),
         };
     }
+
+    /// <summary>The cipher suite a ReInit may name: one Parley implements, so that the group can follow it.</summary>
+    public static CipherSuite ReInitSuite(uint id)
+        => id <= ushort.MaxValue && CipherSuite.TryGet((ushort)id, out var suite)
+            ? suite
+            : throw new NotSupportedException($"Parley does not implement cipher suite {id}, so it cannot reinitialize to it.");
 
     /// <summary>Converts the harness's extensions to MLS extensions.</summary>
     public static List<Messages.Extension> ToExtensions(IEnumerable<Protocol.Extension> extensions)

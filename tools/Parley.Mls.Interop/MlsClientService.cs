@@ -7,8 +7,8 @@ using Parley.Mls.Interop.Protocol;
 
 namespace Parley.Mls.Interop;
 
-/// <summary>Answers the harness's rpcs. Rpcs Parley does not serve (reinitialization, branching,
-/// external proposals and signers) are left to the generated base class, which answers UNIMPLEMENTED.
+/// <summary>Answers the harness's rpcs. Rpcs Parley does not serve (external proposals and signers) are
+/// left to the generated base class, which answers UNIMPLEMENTED.
 /// Failures become gRPC statuses in <see cref="ErrorInterceptor"/>.</summary>
 public sealed class MlsClientService(StateRegistry registry) : MLSClient.MLSClientBase
 {
@@ -195,6 +195,101 @@ public sealed class MlsClientService(StateRegistry registry) : MLSClient.MLSClie
         byte[] authenticator = registry.GetState(request.StateId).HandlePendingCommit();
         return Task.FromResult(new HandleCommitResponse { StateId = request.StateId, EpochAuthenticator = ByteString.CopyFrom(authenticator) });
     }
+
+    // ---- Reinitialization (RFC 9420 §11.2) ---------------------------------------------------------
+
+    public override Task<ProposalResponse> ReInitProposal(ReInitProposalRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return Proposal(registry.GetState(request.StateId).ProposeReInit(request.GroupId.ToByteArray(),
+            MemberState.ReInitSuite(request.CipherSuite), MemberState.ToExtensions(request.Extensions)));
+    }
+
+    /// <summary>A Commit covering the ReInit: the same as <see cref="Commit"/>.</summary>
+    public override Task<CommitResponse> ReInitCommit(CommitRequest request, ServerCallContext context) => Commit(request, context);
+
+    public override Task<HandleReInitCommitResponse> HandlePendingReInitCommit(HandlePendingCommitRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var state = registry.GetState(request.StateId);
+        byte[] authenticator = state.HandlePendingCommit();
+        return Task.FromResult(StartReInit(state, authenticator));
+    }
+
+    public override Task<HandleReInitCommitResponse> HandleReInitCommit(HandleCommitRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var state = registry.GetState(request.StateId);
+        byte[] authenticator = state.HandleCommit(request.Proposal.Select(p => p.Memory), request.Commit.Memory);
+        return Task.FromResult(StartReInit(state, authenticator));
+    }
+
+    public override Task<CreateSubgroupResponse> ReInitWelcome(ReInitWelcomeRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var reInit = registry.GetReInit(request.ReinitId);
+        var (state, welcome, tree) = reInit.Old.CreateReInitGroup(reInit, request.KeyPackage.Select(k => k.Memory), request.ForcePath,
+            request.ExternalTree);
+        registry.RemoveReInit(request.ReinitId);
+        return Task.FromResult(Subgroup(state, welcome, tree));
+    }
+
+    public override Task<JoinGroupResponse> HandleReInitWelcome(HandleReInitWelcomeRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var reInit = registry.GetReInit(request.ReinitId);
+        var state = reInit.Old.JoinReInitGroup(reInit, request.Welcome.Memory, request.RatchetTree.Memory);
+        registry.RemoveReInit(request.ReinitId);
+        return Task.FromResult(new JoinGroupResponse
+        {
+            StateId = registry.AddState(state),
+            EpochAuthenticator = ByteString.CopyFrom(state.EpochAuthenticator()),
+        });
+    }
+
+    // The member's key package for the new group, kept under a reinit_id with the closed group.
+    private HandleReInitCommitResponse StartReInit(MemberState state, byte[] authenticator)
+    {
+        var reInit = state.StartReInit();
+        return new HandleReInitCommitResponse
+        {
+            ReinitId = registry.AddReInit(reInit),
+            KeyPackage = ByteString.CopyFrom(reInit.KeyPackage.ToMessageBytes()),
+            EpochAuthenticator = ByteString.CopyFrom(authenticator),
+        };
+    }
+
+    // ---- Subgroup branching (RFC 9420 §11.3) ------------------------------------------------------
+
+    public override Task<CreateSubgroupResponse> CreateBranch(CreateBranchRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (state, welcome, tree) = registry.GetState(request.StateId).CreateBranch(request.GroupId.ToByteArray(),
+            MemberState.ToExtensions(request.Extensions), request.KeyPackages.Select(k => k.Memory), request.ForcePath, request.ExternalTree);
+        return Task.FromResult(Subgroup(state, welcome, tree));
+    }
+
+    public override Task<HandleBranchResponse> HandleBranch(HandleBranchRequest request, ServerCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var join = registry.GetTransaction(request.TransactionId);
+        var state = registry.GetState(request.StateId).JoinBranch(join, request.Welcome.Memory, request.RatchetTree.Memory);
+        registry.RemoveTransaction(request.TransactionId);
+        return Task.FromResult(new HandleBranchResponse
+        {
+            StateId = registry.AddState(state),
+            EpochAuthenticator = ByteString.CopyFrom(state.EpochAuthenticator()),
+        });
+    }
+
+    private CreateSubgroupResponse Subgroup(MemberState state, byte[] welcome, byte[] tree)
+        => new()
+        {
+            StateId = registry.AddState(state),
+            Welcome = ByteString.CopyFrom(welcome),
+            RatchetTree = ByteString.CopyFrom(tree),
+            EpochAuthenticator = ByteString.CopyFrom(state.EpochAuthenticator()),
+        };
 
     // ---- Forgetting a state -----------------------------------------------------------------------
 

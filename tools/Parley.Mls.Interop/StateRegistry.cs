@@ -1,5 +1,6 @@
-// The interop harness names group states and pending joins by small integers (state_id,
-// transaction_id). One counter serves both, so StorePSK's state_or_transaction_id is never ambiguous.
+// The interop harness names group states, pending joins and reinitializations by small integers
+// (state_id, transaction_id, reinit_id). One counter serves all, so StorePSK's state_or_transaction_id is
+// never ambiguous.
 using System.Collections.Concurrent;
 
 namespace Parley.Mls.Interop;
@@ -7,7 +8,7 @@ namespace Parley.Mls.Interop;
 /// <summary>Thrown when a request names a state or transaction id this server does not hold.</summary>
 public sealed class InteropStateNotFoundException(string message) : Exception(message);
 
-/// <summary>Holds every live group state and pending join of the server, by id.</summary>
+/// <summary>Holds every live group state, pending join and reinitialization of the server, by id.</summary>
 public sealed class StateRegistry : IDisposable
 {
     private readonly ConcurrentDictionary<uint, IDisposable> _entries = new();
@@ -18,6 +19,9 @@ public sealed class StateRegistry : IDisposable
 
     /// <summary>Stores a pending join (a key package waiting for its Welcome) under a fresh id.</summary>
     public uint AddTransaction(PendingJoin join) => Add(join);
+
+    /// <summary>Stores a reinitialization in progress under a fresh id (the harness's reinit_id).</summary>
+    public uint AddReInit(PendingReInit reInit) => Add(reInit);
 
     /// <summary>The group state named <paramref name="stateId"/>.</summary>
     public MemberState GetState(uint stateId)
@@ -31,6 +35,12 @@ public sealed class StateRegistry : IDisposable
             ? join
             : throw new InteropStateNotFoundException($"There is no pending join (transaction) {transactionId}.");
 
+    /// <summary>The reinitialization named <paramref name="reInitId"/>.</summary>
+    public PendingReInit GetReInit(uint reInitId)
+        => _entries.TryGetValue(reInitId, out var entry) && entry is PendingReInit reInit
+            ? reInit
+            : throw new InteropStateNotFoundException($"There is no reinitialization in progress with id {reInitId}.");
+
     /// <summary>The PSK store of a group state or of a pending join.</summary>
     public Parley.Mls.Group.PskStore GetPskStore(uint stateOrTransactionId)
         => _entries.TryGetValue(stateOrTransactionId, out var entry)
@@ -38,14 +48,19 @@ public sealed class StateRegistry : IDisposable
             {
                 MemberState state => state.Psks,
                 PendingJoin join => join.Psks,
-                _ => throw new InvalidOperationException("Unknown registry entry."),
+                _ => throw new InteropStateNotFoundException($"Id {stateOrTransactionId} names a reinitialization, not a state or transaction."),
             }
             : throw new InteropStateNotFoundException($"There is no state or transaction {stateOrTransactionId}.");
 
     /// <summary>Forgets a pending join once it has been used.</summary>
-    public void RemoveTransaction(uint transactionId)
+    public void RemoveTransaction(uint transactionId) => Remove(transactionId);
+
+    /// <summary>Forgets a reinitialization once its member created or joined the new group.</summary>
+    public void RemoveReInit(uint reInitId) => Remove(reInitId);
+
+    private void Remove(uint id)
     {
-        if (_entries.TryRemove(transactionId, out var entry))
+        if (_entries.TryRemove(id, out var entry))
         {
             entry.Dispose();
         }

@@ -14,12 +14,14 @@ internal static class CommitBuilder
 {
     /// <summary>Builds a Commit over the cached proposals (as chosen) and <paramref name="commitOptions"/>'
     /// proposals by value. The current state is not changed, except that sending a PrivateMessage
-    /// advances this member's handshake ratchet.</summary>
-    public static (CommitResult Result, PendingCommit Pending) Create(GroupState state, MlsGroupOptions options, CommitOptions commitOptions)
+    /// advances this member's handshake ratchet. <paramref name="link"/> is set for the first Commit of a
+    /// reinitialized or branched group, whose PSK it supplies.</summary>
+    public static (CommitResult Result, PendingCommit Pending) Create(GroupState state, MlsGroupOptions options, CommitOptions commitOptions,
+        ResumptionLink? link = null)
     {
         var suite = state.Suite;
         var proposals = ChooseProposals(state, commitOptions, options);
-        var applied = ProposalList.Apply(state, proposals, state.OwnLeaf, options);
+        var applied = ProposalList.Apply(state, proposals, state.OwnLeaf, options, link?.Psk);
         bool withPath = applied.PathRequired || commitOptions.ForcePath;
 
         PreparedUpdatePath? prepared = null;
@@ -49,7 +51,7 @@ internal static class CommitBuilder
                 newKeys.Prune(newTree);
                 provisional = state.Context with { Epoch = state.Epoch + 1, TreeHash = newTree.TreeHash(), Extensions = applied.Extensions };
             }
-            pskSecret = PskResolution.ComputePskSecret(suite, applied.Psks, state, options);
+            pskSecret = PskResolution.ComputePskSecret(suite, applied.Psks, state, options, link);
 
             var commit = new Commit(proposals.Select(p => p.Ref is null ? new ProposalOrRef(p.Proposal) : new ProposalOrRef(p.Ref)).ToArray(), path);
             var framed = FramedContent.ForCommit(state.GroupId, state.Epoch, Sender.Member(state.OwnLeaf), commitOptions.AuthenticatedData, commit);

@@ -13,9 +13,10 @@ namespace Parley.Mls.Group;
 /// Encode(Decode(bytes)) == bytes. The encoding holds every secret of the group.</summary>
 internal static class GroupStateCodec
 {
-    private const ushort FormatVersion = 1;
+    // Version 2 added the log of sent messages; version 1 states are still read (with an empty log).
+    private const ushort FormatVersion = 2;
 
-    public static byte[] Encode(GroupState state, PendingCommit? pending)
+    public static byte[] Encode(GroupState state, PendingCommit? pending, SentMessageLog sent)
     {
         var w = new TlsWriter(EstimateSize(state) + (pending is null ? 0 : EstimateSize(pending.State) + pending.MessageBytes.Length));
         try
@@ -29,6 +30,7 @@ internal static class GroupStateCodec
                 WriteSummary(w, pending.Summary);
                 WriteState(w, pending.State);
             }
+            sent.Encode(w);
             return w.ToArray();
         }
         finally
@@ -37,11 +39,11 @@ internal static class GroupStateCodec
         }
     }
 
-    public static (GroupState State, PendingCommit? Pending) Decode(ReadOnlyMemory<byte> data)
+    public static (GroupState State, PendingCommit? Pending, SentMessageLog Sent) Decode(ReadOnlyMemory<byte> data)
     {
         var r = new TlsReader(data);
         ushort version = r.ReadUInt16();
-        if (version != FormatVersion)
+        if (version is not (1 or FormatVersion))
         {
             throw new MlsDecodeException($"Unsupported group state format {version}.");
         }
@@ -55,8 +57,10 @@ internal static class GroupStateCodec
                 var summary = ReadSummary(r);
                 pending = new PendingCommit(message, ReadState(r), summary);
             }
+            SentMessageLog sent;
             try
             {
+                sent = version == 1 ? new SentMessageLog(state.Epoch) : SentMessageLog.Decode(r);
                 r.EnsureEnd();
             }
             catch
@@ -64,7 +68,7 @@ internal static class GroupStateCodec
                 pending?.Dispose();
                 throw;
             }
-            return (state, pending);
+            return (state, pending, sent);
         }
         catch
         {

@@ -1,4 +1,4 @@
-// RFC 9420 §5.3.1 (credential validation).
+// RFC 9420 §5.3.1 (credential validation), §11.2 and §11.3 (matching members across linked groups).
 using Parley.Mls.Messages;
 
 namespace Parley.Mls.Group;
@@ -10,6 +10,16 @@ public interface ICredentialValidator
 {
     /// <summary>Returns true when <paramref name="credential"/> may be used with <paramref name="signatureKey"/>.</summary>
     bool IsValid(Credential credential, ReadOnlySpan<byte> signatureKey);
+
+    /// <summary>Whether two credentials, possibly bound to different signature keys or cipher suites,
+    /// identify the same client: how a reinitialized or branched group's members are matched to the old
+    /// group's (RFC 9420 §11.2 and §11.3, "according to the application"). The default compares the
+    /// credentials for equality.</summary>
+    bool IsSameClient(Credential a, Credential b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        return a.Equals(b);
+    }
 }
 
 /// <summary>The default validator: accepts every basic credential with a non-empty identity and rejects

@@ -1,5 +1,6 @@
-// RFC 9420 §11 (group creation), §12 (group evolution), §12.4.3 (joining), §8.5 (exporters),
-// §8.7 (epoch authenticators) and §6 (protecting and unprotecting messages): a member's group.
+// RFC 9420 §11 (group creation), §11.2-§11.3 (reinitialization and branching), §12 (group evolution),
+// §12.4.3 (joining), §8.5 (exporters), §8.7 (epoch authenticators) and §6 (protecting and unprotecting
+// messages): a member's group.
 using System.Security.Cryptography;
 using Parley.Mls.Codec;
 using Parley.Mls.Crypto;
@@ -19,13 +20,15 @@ public sealed class MlsGroup : IDisposable
     private GroupState _state;
     private PendingCommit? _pending;
     private readonly MlsGroupOptions _options;
+    private readonly SentMessageLog _sent;
     private bool _disposed;
 
-    private MlsGroup(GroupState state, PendingCommit? pending, MlsGroupOptions options)
+    private MlsGroup(GroupState state, PendingCommit? pending, MlsGroupOptions options, SentMessageLog? sent = null)
     {
         _state = state;
         _pending = pending;
         _options = options;
+        _sent = sent ?? new SentMessageLog(state.Epoch);
     }
 
     // ---- Creating, joining, restoring ------------------------------------------------------
@@ -107,16 +110,17 @@ public sealed class MlsGroup : IDisposable
     /// <summary>Restores a group saved with <see cref="Serialize"/>; pass the same options as before.</summary>
     public static MlsGroup Restore(ReadOnlyMemory<byte> serialized, MlsGroupOptions? options = null)
     {
-        var (state, pending) = GroupStateCodec.Decode(serialized);
-        return new MlsGroup(state, pending, options ?? MlsGroupOptions.Default);
+        var (state, pending, sent) = GroupStateCodec.Decode(serialized);
+        return new MlsGroup(state, pending, options ?? MlsGroupOptions.Default, sent);
     }
 
     /// <summary>Saves the whole state (tree, private keys, epoch secrets, ratchets, transcript hashes,
-    /// cached proposals, resumption PSKs, pending Commit). The bytes are secret: store them encrypted.</summary>
+    /// cached proposals, resumption PSKs, pending Commit, fingerprints of recently sent messages). The bytes
+    /// are secret: store them encrypted.</summary>
     public byte[] Serialize()
     {
         ThrowIfDisposed();
-        return GroupStateCodec.Encode(_state, _pending);
+        return GroupStateCodec.Encode(_state, _pending, _sent);
     }
 
     // ---- The group as it stands -------------------------------------------------------------
@@ -246,6 +250,7 @@ public sealed class MlsGroup : IDisposable
             var message = GroupFraming.Protect(s, content, _options);
             s.Proposals.Add(new CachedProposal(reference, proposal, Sender.Member(s.OwnLeaf)), updatePrivateKey);
             updatePrivateKey = null;
+            _sent.Record(s.Epoch, message.ToBytes());
             return message;
         }
         finally
@@ -291,8 +296,9 @@ public sealed class MlsGroup : IDisposable
     {
         var s = ActiveState;
         var (result, pending) = CommitBuilder.Create(s, _options, commitOptions ?? new CommitOptions());
-        _pending?.Dispose();
+        DiscardPendingCommit();
         _pending = pending;
+        _sent.Record(s.Epoch, pending.MessageBytes);
         return result;
     }
 
@@ -326,14 +332,194 @@ public sealed class MlsGroup : IDisposable
         }
         _state = next;
         old.Dispose();
+        _sent.MoveTo(next.Epoch);
     }
 
     /// <summary>Forgets the pending Commit (the delivery service rejected it, or another Commit won).</summary>
     public void DiscardPendingCommit()
     {
         ThrowIfDisposed();
-        _pending?.Dispose();
-        _pending = null;
+        if (_pending is not null)
+        {
+            // An echo of a discarded Commit is an error to report, not an accepted message of this member.
+            _sent.Forget(_pending.MessageBytes);
+            _pending.Dispose();
+            _pending = null;
+        }
+    }
+
+    // ---- Reinitialization and branching --------------------------------------------------------
+
+    /// <summary>Proposes reinitializing the group (RFC 9420 §12.1.5) as <paramref name="newGroupId"/> with
+    /// <paramref name="cipherSuite"/>, MLS 1.0 and the group context <paramref name="extensions"/>.</summary>
+    public MlsMessage ProposeReInit(byte[] newGroupId, ushort cipherSuite, IReadOnlyList<Extension>? extensions = null,
+        byte[]? authenticatedData = null)
+    {
+        ArgumentNullException.ThrowIfNull(newGroupId);
+        return Propose(new ReInit((byte[])newGroupId.Clone(), ProtocolVersion.Mls10, cipherSuite, extensions ?? []), authenticatedData);
+    }
+
+    /// <summary>Once a ReInit was committed (<see cref="ReInit"/> is set), creates the group it asks for
+    /// (RFC 9420 §11.2): this member alone at epoch 0, then a Commit adding the other members'
+    /// <paramref name="keyPackages"/> (one per member, for the new cipher suite) with a resumption PSK of
+    /// usage reinit from this group's last epoch. Returns the new group, already at epoch 1, and the Welcome
+    /// for the others (null when this member was alone); that Commit goes to nobody. This group is unchanged.</summary>
+    public (MlsGroup Group, MlsMessage? Welcome) CreateReInitGroup(IReadOnlyList<KeyPackage> keyPackages, LinkedGroupOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(keyPackages);
+        var s = State;
+        var reInit = s.ReInit ?? throw new MlsProtocolException("No ReInit was committed in this group: there is nothing to reinitialize.");
+        if (reInit.Version != ProtocolVersion.Mls10)
+        {
+            throw new MlsProtocolException($"The ReInit asks for protocol version {reInit.Version}, which Parley does not implement.");
+        }
+        if (!CipherSuite.TryGet(reInit.CipherSuite, out var suite))
+        {
+            throw new MlsProtocolException($"The ReInit asks for cipher suite {reInit.CipherSuite}, which Parley does not implement.");
+        }
+        options ??= new LinkedGroupOptions();
+        var validator = (options.GroupOptions ?? _options).CredentialValidator;
+        // RFC 9420 §12.4.2: the new group has "the same members as the original group".
+        var others = s.Tree.EnumerateLeaves().Where(l => l.Index != s.OwnLeaf).ToList();
+        foreach (var keyPackage in keyPackages)
+        {
+            ArgumentNullException.ThrowIfNull(keyPackage);
+            if (!others.Any(o => validator.IsSameClient(o.Leaf.Credential, keyPackage.LeafNode.Credential)))
+            {
+                throw new MlsProtocolException("A key package is not from a member of the group being reinitialized.");
+            }
+        }
+        foreach (var (index, leaf) in others)
+        {
+            if (!keyPackages.Any(kp => validator.IsSameClient(leaf.Credential, kp.LeafNode.Credential)))
+            {
+                throw new MlsProtocolException($"No key package was given for the member at {index}: a reinitialized group keeps every member.");
+            }
+        }
+        return CreateLinked(ResumptionPskUsage.ReInit, suite, reInit.GroupId, reInit.Extensions, keyPackages, options);
+    }
+
+    /// <summary>Branches a subgroup off this group (RFC 9420 §11.3): a new group <paramref name="newGroupId"/> of
+    /// the same cipher suite with group context <paramref name="extensions"/>, holding this member and the
+    /// clients of <paramref name="keyPackages"/> (fresh key packages of members of this group), linked by a
+    /// resumption PSK of usage branch from the current epoch. Returns the new group, already at epoch 1, and
+    /// the Welcome (null without key packages); this group is unchanged.</summary>
+    public (MlsGroup Group, MlsMessage? Welcome) CreateBranch(byte[] newGroupId, IReadOnlyList<KeyPackage> keyPackages,
+        IReadOnlyList<Extension>? extensions = null, LinkedGroupOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(newGroupId);
+        ArgumentNullException.ThrowIfNull(keyPackages);
+        var s = ActiveState;
+        options ??= new LinkedGroupOptions();
+        var validator = (options.GroupOptions ?? _options).CredentialValidator;
+        foreach (var keyPackage in keyPackages)
+        {
+            ArgumentNullException.ThrowIfNull(keyPackage);
+            if (!s.Tree.EnumerateLeaves().Any(l => validator.IsSameClient(l.Leaf.Credential, keyPackage.LeafNode.Credential)))
+            {
+                throw new MlsProtocolException("A key package is not from a member of this group: a branch holds only its members.");
+            }
+        }
+        return CreateLinked(ResumptionPskUsage.Branch, s.Suite, (byte[])newGroupId.Clone(), extensions ?? [], keyPackages, options);
+    }
+
+    /// <summary>Joins the group this group was reinitialized into (RFC 9420 §11.2) from its Welcome, addressed
+    /// to <paramref name="keyPackage"/> (of the new cipher suite). Checks, as RFC 9420 §12.4.3.1 requires, that
+    /// the Welcome's only PSK is this group's reinit PSK of the epoch the ReInit Commit started, that the new
+    /// group has epoch 1 and the ReInit's group id, version, cipher suite and extensions, and that it keeps
+    /// every member of this group. <paramref name="options"/> default to this group's.</summary>
+    public MlsGroup JoinReInitGroup(MlsMessage welcome, KeyPackageBundle keyPackage, IReadOnlyList<Node?>? ratchetTree = null,
+        MlsGroupOptions? options = null)
+    {
+        if (State.ReInit is null)
+        {
+            throw new MlsProtocolException("No ReInit was committed in this group: there is no reinitialized group to join.");
+        }
+        return JoinLinked(ResumptionPskUsage.ReInit, welcome, keyPackage, ratchetTree, options);
+    }
+
+    /// <summary>Joins a subgroup branched off this group (RFC 9420 §11.3) from its Welcome, addressed to
+    /// <paramref name="keyPackage"/>. Checks that the Welcome's only PSK is this group's branch PSK of the
+    /// current (or previous) epoch, that the new group has epoch 1 and this group's version and cipher suite,
+    /// and that each of its members is a member here. <paramref name="options"/> default to this group's.</summary>
+    public MlsGroup JoinBranch(MlsMessage welcome, KeyPackageBundle keyPackage, IReadOnlyList<Node?>? ratchetTree = null,
+        MlsGroupOptions? options = null)
+        => JoinLinked(ResumptionPskUsage.Branch, welcome, keyPackage, ratchetTree, options);
+
+    private MlsGroup JoinLinked(ResumptionPskUsage usage, MlsMessage welcome, KeyPackageBundle keyPackage, IReadOnlyList<Node?>? ratchetTree,
+        MlsGroupOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(welcome);
+        ArgumentNullException.ThrowIfNull(keyPackage);
+        var w = welcome.Welcome ?? throw new MlsProtocolException("The message is not a Welcome.");
+        var s = State;
+        options ??= _options;
+        return new MlsGroup(Guarded(() => WelcomeJoin.Join(w, keyPackage, ratchetTree, options, new ResumptionLink(usage, s))), null, options);
+    }
+
+    // RFC 9420 §11.2, §11.3: a new group of this member alone, then its first Commit: Adds for the key
+    // packages and the resumption PSK of this group's current epoch with the given usage.
+    private (MlsGroup Group, MlsMessage? Welcome) CreateLinked(ResumptionPskUsage usage, CipherSuite suite, byte[] groupId,
+        IReadOnlyList<Extension> extensions, IReadOnlyList<KeyPackage> keyPackages, LinkedGroupOptions linkOptions)
+    {
+        var s = State;
+        var own = s.OwnLeafNode;
+        var groupOptions = linkOptions.GroupOptions ?? _options;
+        var credential = linkOptions.Credential ?? own.Credential;
+        if (!groupOptions.CredentialValidator.IsSameClient(own.Credential, credential))
+        {
+            throw new MlsProtocolException("The creator's credential in the new group does not identify the same client as in this group.");
+        }
+        var keys = linkOptions.SignatureKeyPair;
+        byte[]? ownKeyCopy = null;
+        if (keys is null)
+        {
+            if (suite.Id != s.Suite.Id)
+            {
+                throw new ArgumentException("A group of another cipher suite needs a signature key pair of that suite (LinkedGroupOptions.SignatureKeyPair).",
+                    nameof(linkOptions));
+            }
+            ownKeyCopy = (byte[])s.SignaturePrivateKey.Clone();
+            keys = new SignatureKeyPair(ownKeyCopy, (byte[])own.SignatureKey.Clone());
+        }
+        try
+        {
+            var group = Create(suite, groupId, credential, keys, extensions, groupOptions, linkOptions.Capabilities, linkOptions.LeafExtensions,
+                linkOptions.Lifetime);
+            try
+            {
+                var psk = PreSharedKeyId.Resumption(usage, (byte[])s.GroupId.Clone(), s.Epoch, RandomNumberGenerator.GetBytes(suite.HashLength));
+                var proposals = new List<Proposal>(keyPackages.Count + 1);
+                proposals.AddRange(keyPackages.Select(kp => new Add(kp)));
+                proposals.Add(new PreSharedKey(psk));
+                var commitOptions = new CommitOptions
+                {
+                    Proposals = proposals,
+                    IncludePendingProposals = false,
+                    ForcePath = linkOptions.ForcePath,
+                    RatchetTreeInWelcome = linkOptions.RatchetTreeInWelcome,
+                };
+                var (result, pending) = Guarded(() => CommitBuilder.Create(group._state, groupOptions, commitOptions, new ResumptionLink(usage, s, psk)));
+                // Nobody else is in epoch 0: the Commit is not sent, and the new group moves to epoch 1 at once.
+                var epochZero = group._state;
+                group._state = pending.State;
+                epochZero.Dispose();
+                group._sent.MoveTo(pending.State.Epoch);
+                return (group, result.Welcome);
+            }
+            catch
+            {
+                group.Dispose();
+                throw;
+            }
+        }
+        finally
+        {
+            if (ownKeyCopy is not null)
+            {
+                CryptographicOperations.ZeroMemory(ownKeyCopy);
+            }
+        }
     }
 
     // ---- Messages ----------------------------------------------------------------------------
@@ -346,7 +532,9 @@ public sealed class MlsGroup : IDisposable
         try
         {
             var content = GroupFraming.Sign(s, WireFormat.MlsPrivateMessage, framed);
-            return new MlsMessage(MessageProtection.ProtectPrivate(s.Suite, content, s.SecretTree, s.Secrets.SenderDataSecret, _options.Padding));
+            var message = new MlsMessage(MessageProtection.ProtectPrivate(s.Suite, content, s.SecretTree, s.Secrets.SenderDataSecret, _options.Padding));
+            _sent.Record(s.Epoch, message.ToBytes());
+            return message;
         }
         finally
         {
@@ -355,25 +543,39 @@ public sealed class MlsGroup : IDisposable
     }
 
     /// <summary>Decodes and processes an MLSMessage.</summary>
-    public ProcessedMessage ProcessMessage(ReadOnlyMemory<byte> message) => ProcessMessage(MlsMessage.Decode(message));
+    public ProcessedMessage ProcessMessage(ReadOnlyMemory<byte> message)
+    {
+        var decoded = MlsMessage.Decode(message);
+        ThrowIfDisposed();
+        return Guarded(() => Process(decoded, message));
+    }
 
     /// <summary>Processes a PublicMessage or PrivateMessage of the current epoch: returns application data,
     /// caches a proposal, or applies a Commit (moving to the next epoch). This member's own pending Commit,
-    /// echoed by the delivery service, is merged; its other own PrivateMessages cannot be processed (their
-    /// keys were used up when sending).</summary>
+    /// echoed by the delivery service, is merged; its other own messages of the current or previous epoch,
+    /// echoed, come back as <see cref="OwnMessage"/> without being processed again (a PrivateMessage's key
+    /// was used up when sending).</summary>
     public ProcessedMessage ProcessMessage(MlsMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
         ThrowIfDisposed();
-        return Guarded(() => Process(message));
+        return Guarded(() => Process(message, null));
     }
 
-    private ProcessedMessage Process(MlsMessage message)
+    // `encoded` is the message as received, when the caller has it.
+    private ProcessedMessage Process(MlsMessage message, ReadOnlyMemory<byte>? encoded)
     {
-        if (_pending is not null && message.WireFormat is WireFormat.MlsPublicMessage or WireFormat.MlsPrivateMessage
-            && message.ToBytes().AsSpan().SequenceEqual(_pending.MessageBytes))
+        if (message.WireFormat is WireFormat.MlsPublicMessage or WireFormat.MlsPrivateMessage && (_pending is not null || !_sent.IsEmpty))
         {
-            return MergePendingCommit();
+            var bytes = encoded ?? message.ToBytes();
+            if (_pending is not null && bytes.Span.SequenceEqual(_pending.MessageBytes))
+            {
+                return MergePendingCommit();
+            }
+            if (_sent.Contains(bytes.Span))
+            {
+                return OwnEcho(message);
+            }
         }
         var s = ActiveState;
         if (message.PrivateMessage is { ContentType: ContentType.Application } late && s.Previous is { } previous
@@ -419,6 +621,19 @@ public sealed class MlsGroup : IDisposable
                     return summary;
                 }
         }
+    }
+
+    // This member's own message, recognized byte for byte: nothing is decrypted or changed.
+    private OwnMessage OwnEcho(MlsMessage message)
+    {
+        var s = State;
+        var credential = s.Tree.GetLeaf(s.OwnLeaf)?.Credential;
+        return message.Body switch
+        {
+            PrivateMessage pm => new OwnMessage(Sender.Member(s.OwnLeaf), credential, pm.AuthenticatedData, pm.Epoch, pm.ContentType),
+            PublicMessage pm => new OwnMessage(pm.Content.Sender, credential, pm.Content.AuthenticatedData, pm.Content.Epoch, pm.Content.ContentType),
+            _ => throw new MlsProtocolException($"A {message.WireFormat} message is not a message of the group."),
+        };
     }
 
     // An application message of the previous epoch, delivered after the Commit that ended it.

@@ -1,5 +1,5 @@
 // RFC 9420 §6 (message framing), §12.1 (proposals) and §12.4.2 (processing a Commit): what a member
-// learns from a message it processed.
+// learns from a message it processed, including its own messages echoed back (§14).
 using Parley.Mls.Messages;
 using Parley.Mls.Tree;
 
@@ -26,6 +26,15 @@ public sealed record ProposalMessage(Sender Sender, Credential? SenderCredential
     : ProcessedMessage(Sender, SenderCredential, AuthenticatedData, Epoch)
 {
     public override string ToString() => $"ProposalMessage({Proposal.GetType().Name} from {Sender}, epoch {Epoch})";
+}
+
+/// <summary>A message this member sent itself, echoed back by the delivery service: recognized byte for
+/// byte and not processed again (its PrivateMessage key was used up when sending). Safe to ignore.</summary>
+/// <param name="ContentType">What the message carried: application data, a proposal or a Commit.</param>
+public sealed record OwnMessage(Sender Sender, Credential? SenderCredential, byte[] AuthenticatedData, ulong Epoch, ContentType ContentType)
+    : ProcessedMessage(Sender, SenderCredential, AuthenticatedData, Epoch)
+{
+    public override string ToString() => $"OwnMessage({ContentType}, epoch {Epoch})";
 }
 
 /// <summary>A Commit that was applied: the group is now at <paramref name="NewEpoch"/>.</summary>

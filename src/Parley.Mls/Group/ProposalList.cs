@@ -38,9 +38,10 @@ internal static class ProposalList
     /// <summary>Validates <paramref name="proposals"/> (RFC 9420 §12.2) for a Commit by
     /// <paramref name="committer"/> and applies them in the order of §12.3 to a copy of the tree.
     /// <paramref name="committerLeaf"/> is null for an external Commit. Throws
-    /// <see cref="MlsProtocolException"/> when the list is invalid.</summary>
+    /// <see cref="MlsProtocolException"/> when the list is invalid. <paramref name="linkPsk"/> is the one
+    /// reinit or branch PSK allowed, in the first Commit of a reinitialized or branched group.</summary>
     public static AppliedProposals Apply(GroupState state, IReadOnlyList<CommittedProposal> proposals, LeafIndex? committerLeaf,
-        MlsGroupOptions options)
+        MlsGroupOptions options, PreSharedKeyId? linkPsk = null)
     {
         var suite = state.Suite;
         bool external = committerLeaf is null;
@@ -131,6 +132,12 @@ internal static class ProposalList
             switch (p.Proposal)
             {
                 case PreSharedKey psk:
+                    if (linkPsk is not null && psk.Psk.Equals(linkPsk) && psk.Psk.PskNonce.Length == suite.HashLength)
+                    {
+                        result.Psks.Add(psk.Psk);
+                        pskIds.Add(Convert.ToHexString(psk.Psk.ToBytes()));
+                        break;
+                    }
                     CheckPsk(suite, psk.Psk);
                     if (!pskIds.Add(Convert.ToHexString(psk.Psk.ToBytes())))
                     {

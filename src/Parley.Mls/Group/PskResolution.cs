@@ -1,5 +1,5 @@
 // RFC 9420 §8.4 (pre-shared keys): looking up each PSK a Commit or Welcome names and chaining them
-// into psk_secret.
+// into psk_secret; §8.6 and §11.2-§11.3 (resumption PSKs of usage reinit and branch).
 using System.Security.Cryptography;
 using Parley.Mls.Codec;
 using Parley.Mls.Crypto;
@@ -13,8 +13,10 @@ internal static class PskResolution
 {
     /// <summary>Computes psk_secret for <paramref name="psks"/> in order. External PSKs come from the
     /// options' store; resumption PSKs of <paramref name="state"/>'s group from its history, others'
-    /// from the store. A missing PSK throws <see cref="MlsProtocolException"/>.</summary>
-    public static byte[] ComputePskSecret(CipherSuite suite, IReadOnlyList<PreSharedKeyId> psks, GroupState? state, MlsGroupOptions options)
+    /// from the store; a reinit or branch PSK only from the group of <paramref name="link"/>. A missing
+    /// PSK throws <see cref="MlsProtocolException"/>.</summary>
+    public static byte[] ComputePskSecret(CipherSuite suite, IReadOnlyList<PreSharedKeyId> psks, GroupState? state, MlsGroupOptions options,
+        ResumptionLink? link = null)
     {
         if (psks.Count == 0)
         {
@@ -25,7 +27,7 @@ internal static class PskResolution
         {
             foreach (var id in psks)
             {
-                inputs.Add((id.ToBytes(), Resolve(id, state, options)));
+                inputs.Add((id.ToBytes(), Resolve(id, state, options, link)));
             }
             return PskSecret.Compute(suite, inputs);
         }
@@ -39,12 +41,22 @@ internal static class PskResolution
     }
 
     // Returns a copy the caller wipes.
-    private static byte[] Resolve(PreSharedKeyId id, GroupState? state, MlsGroupOptions options)
+    private static byte[] Resolve(PreSharedKeyId id, GroupState? state, MlsGroupOptions options, ResumptionLink? link)
     {
         if (id.Type == PskType.External)
         {
             return options.PskStore?.GetExternalPsk(id.PskId!)
                 ?? throw new MlsProtocolException("An external PSK named by the message is not available.");
+        }
+        if (id.Usage != ResumptionPskUsage.Application)
+        {
+            // RFC 9420 §11.2, §11.3: such a PSK MUST NOT be used in other contexts.
+            if (link is null || link.Usage != id.Usage || !id.PskGroupId!.AsSpan().SequenceEqual(link.Source.GroupId))
+            {
+                throw new MlsProtocolException($"A resumption PSK with usage {id.Usage} is only valid when reinitializing or branching that group.");
+            }
+            return link.Source.FindResumptionPsk(id.PskEpoch)?.ToArray()
+                ?? throw new MlsProtocolException($"The resumption PSK of the old group's epoch {id.PskEpoch} is no longer held.");
         }
         if (state is not null && id.PskGroupId!.AsSpan().SequenceEqual(state.GroupId))
         {

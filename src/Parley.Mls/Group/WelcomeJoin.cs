@@ -1,4 +1,5 @@
-// RFC 9420 §12.4.3.1 (joining via Welcome message) and §12.4.3.3 (the ratchet_tree extension).
+// RFC 9420 §12.4.3.1 (joining via Welcome message), §12.4.3.3 (the ratchet_tree extension), and §11.2-§11.3
+// (joining a reinitialized or branched group).
 using System.Security.Cryptography;
 using Parley.Mls.Codec;
 using Parley.Mls.Framing;
@@ -13,10 +14,11 @@ namespace Parley.Mls.Group;
 internal static class WelcomeJoin
 {
     /// <summary>Finds this key package's entry in the Welcome, decrypts the GroupSecrets with the init
-    /// key, resolves the PSKs and decrypts the GroupInfo. The caller wipes <paramref name="pskSecret"/>
-    /// and the joiner secret in the returned GroupSecrets.</summary>
+    /// key, resolves the PSKs and decrypts the GroupInfo. A Welcome with a reinit or branch PSK needs the
+    /// <paramref name="link"/> to the old group, and one joined through a link must carry its PSK. The
+    /// caller wipes <paramref name="pskSecret"/> and the joiner secret in the returned GroupSecrets.</summary>
     public static (GroupSecrets Secrets, GroupInfo GroupInfo) Decrypt(Welcome welcome, KeyPackageBundle keyPackage, MlsGroupOptions options,
-        out byte[] pskSecret)
+        out byte[] pskSecret, ResumptionLink? link = null)
     {
         var suite = keyPackage.Suite;
         if (welcome.CipherSuite != suite.Id)
@@ -38,29 +40,20 @@ internal static class WelcomeJoin
         {
             CryptographicOperations.ZeroMemory(plaintext);
         }
-        if (groupSecrets.JoinerSecret.Length != suite.HashLength)
+        try
         {
-            throw new MlsProtocolException("The Welcome's joiner secret has the wrong length.");
-        }
-
-        int special = 0;
-        foreach (var psk in groupSecrets.Psks)
-        {
-            if (psk.PskNonce.Length != suite.HashLength)
+            if (groupSecrets.JoinerSecret.Length != suite.HashLength)
             {
-                throw new MlsProtocolException($"A PSK nonce must be KDF.Nh = {suite.HashLength} bytes.");
+                throw new MlsProtocolException("The Welcome's joiner secret has the wrong length.");
             }
-            if (psk.Type == PskType.Resumption && psk.Usage is ResumptionPskUsage.ReInit or ResumptionPskUsage.Branch)
-            {
-                special++;
-            }
+            CheckPsks(suite, groupSecrets.Psks, link);
+            pskSecret = PskResolution.ComputePskSecret(suite, groupSecrets.Psks, null, options, link);
         }
-        if (special > 0 && groupSecrets.Psks.Count > 1)
+        catch
         {
-            throw new MlsProtocolException("A reinit or branch resumption PSK must be the only PSK of a Welcome.");
+            Wipe(groupSecrets);
+            throw;
         }
-
-        pskSecret = PskResolution.ComputePskSecret(suite, groupSecrets.Psks, null, options);
         byte[] welcomeSecret = EpochKeySchedule.WelcomeSecret(suite, groupSecrets.JoinerSecret, pskSecret);
         var (key, nonce) = EpochKeySchedule.WelcomeKeyAndNonce(suite, welcomeSecret);
         try
@@ -73,6 +66,7 @@ internal static class WelcomeJoin
         catch
         {
             CryptographicOperations.ZeroMemory(pskSecret);
+            Wipe(groupSecrets);
             throw;
         }
         finally
@@ -83,12 +77,63 @@ internal static class WelcomeJoin
         }
     }
 
+    // RFC 9420 §12.4.3.1: PSK nonces of KDF.Nh bytes; a reinit or branch PSK is the only PSK, and only
+    // accepted when joining through the link to its group (RFC 9420 §11.2, §11.3).
+    private static void CheckPsks(Crypto.CipherSuite suite, IReadOnlyList<PreSharedKeyId> psks, ResumptionLink? link)
+    {
+        if (psks.Count == 0 && link is not null)
+        {
+            throw new MlsProtocolException("The Welcome carries no PSK: it does not lead into a group linked to this one.");
+        }
+        if (psks.Count == 0)
+        {
+            return;
+        }
+        ResumptionPskUsage? special = null;
+        foreach (var psk in psks)
+        {
+            if (psk.PskNonce.Length != suite.HashLength)
+            {
+                throw new MlsProtocolException($"A PSK nonce must be KDF.Nh = {suite.HashLength} bytes.");
+            }
+            if (psk.Type == PskType.Resumption && psk.Usage is ResumptionPskUsage.ReInit or ResumptionPskUsage.Branch)
+            {
+                special = psk.Usage;
+            }
+        }
+        if (special is not null && psks.Count > 1)
+        {
+            throw new MlsProtocolException("A reinit or branch resumption PSK must be the only PSK of a Welcome.");
+        }
+        if (link is not null)
+        {
+            link.CheckWelcomePsks(psks);
+        }
+        else if (special is { } usage)
+        {
+            throw new MlsProtocolException(usage == ResumptionPskUsage.ReInit
+                ? "The Welcome leads into a reinitialized group: join it with JoinReInitGroup on the old group."
+                : "The Welcome leads into a branch of another group: join it with JoinBranch on that group.");
+        }
+    }
+
+    private static void Wipe(GroupSecrets groupSecrets)
+    {
+        CryptographicOperations.ZeroMemory(groupSecrets.JoinerSecret);
+        if (groupSecrets.PathSecret is not null)
+        {
+            CryptographicOperations.ZeroMemory(groupSecrets.PathSecret.Secret);
+        }
+    }
+
     /// <summary>Joins the group a Welcome invites <paramref name="keyPackage"/> to. The tree comes from
-    /// the GroupInfo's ratchet_tree extension or, when absent, from <paramref name="ratchetTree"/>.</summary>
-    public static GroupState Join(Welcome welcome, KeyPackageBundle keyPackage, IReadOnlyList<Node?>? ratchetTree, MlsGroupOptions options)
+    /// the GroupInfo's ratchet_tree extension or, when absent, from <paramref name="ratchetTree"/>. Through a
+    /// <paramref name="link"/>, also checks the new group against the old one (RFC 9420 §12.4.3.1).</summary>
+    public static GroupState Join(Welcome welcome, KeyPackageBundle keyPackage, IReadOnlyList<Node?>? ratchetTree, MlsGroupOptions options,
+        ResumptionLink? link = null)
     {
         var suite = keyPackage.Suite;
-        var (groupSecrets, groupInfo) = Decrypt(welcome, keyPackage, options, out byte[] pskSecret);
+        var (groupSecrets, groupInfo) = Decrypt(welcome, keyPackage, options, out byte[] pskSecret, link);
         TreePrivateKeys? keys = null;
         EpochSecrets? secrets = null;
         try
@@ -116,10 +161,7 @@ internal static class WelcomeJoin
                 throw new MlsProtocolException("The GroupInfo's confirmation tag is invalid.");
             }
             secrets.DeleteTransitionSecrets();
-            if (groupSecrets.Psks.Any(p => p.Type == PskType.Resumption && p.Usage != ResumptionPskUsage.Application) && context.Epoch != 1)
-            {
-                throw new MlsProtocolException("A Welcome into a reinitialized or branched group must be for epoch 1.");
-            }
+            link?.VerifyNewGroup(groupSecrets.Psks[0], context, tree, options.CredentialValidator);
             byte[] interim = TranscriptHash.Interim(suite, context.ConfirmedTranscriptHash, groupInfo.ConfirmationTag);
             var history = GroupState.ExtendHistory([], context.Epoch, secrets.ExportResumptionPsk(), options.ResumptionPskHistory);
             var state = new GroupState(suite, context, tree, ownLeaf, keys, keyPackage.SignaturePrivateKey.ToArray(), secrets,
@@ -133,11 +175,7 @@ internal static class WelcomeJoin
             keys?.Dispose();
             secrets?.Dispose();
             CryptographicOperations.ZeroMemory(pskSecret);
-            CryptographicOperations.ZeroMemory(groupSecrets.JoinerSecret);
-            if (groupSecrets.PathSecret is not null)
-            {
-                CryptographicOperations.ZeroMemory(groupSecrets.PathSecret.Secret);
-            }
+            Wipe(groupSecrets);
         }
     }
 
