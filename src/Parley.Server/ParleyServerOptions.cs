@@ -43,12 +43,43 @@ public sealed class ParleyServerOptions
     /// <summary>Requests per minute allowed per account, across its devices.</summary>
     public int RequestsPerMinutePerAccount { get; set; } = 1200;
 
+    /// <summary>Requests per minute allowed per IP address, authenticated or not, across every
+    /// device and account behind it (generous: many people may share one address).</summary>
+    public int RequestsPerMinutePerAddress { get; set; } = 6000;
+
     /// <summary>Anonymous requests per minute (registration, challenges) allowed per IP address.</summary>
     public int AnonymousRequestsPerMinute { get; set; } = 60;
 
     /// <summary>How long a signing challenge stays valid.</summary>
     public TimeSpan ChallengeLifetime { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Longest time the writer waits to gather more writes into one transaction.</summary>
+    /// <summary>Largest attachment blob, in bytes (2 GiB by default).</summary>
+    public long MaxBlobBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+
+    /// <summary>Most bytes of unexpired blobs (finished or not) one device may hold at a time.</summary>
+    public long MaxBlobBytesPerDevice { get; set; } = 10L * 1024 * 1024 * 1024;
+
+    /// <summary>How long a finished blob is kept; unset means <see cref="MessageRetention"/>, so an
+    /// attachment lives as long as the undelivered message that names it.</summary>
+    public TimeSpan? BlobRetention { get; set; }
+
+    /// <summary>How long an upload may take from creation to its last byte before the partial blob is dropped.</summary>
+    public TimeSpan BlobUploadWindow { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Most write operations the storage writer gathers into one transaction.</summary>
     public int MaxWriteBatch { get; set; } = 256;
+
+    /// <summary>An Npgsql connection string (<c>Host=…;Port=…;Username=…;Database=…</c>). When set, every
+    /// store lives in this shared PostgreSQL database instead of SQLite, so several nodes can serve
+    /// (docs/scaling.md); unset, SQLite in <see cref="DataDirectory"/>.</summary>
+    public string? Postgres { get; set; }
+
+    /// <summary>How many PostgreSQL transactions one node's writer keeps in flight at once (each
+    /// batching whatever writes are waiting).</summary>
+    public int PostgresWriters { get; set; } = 4;
+
+    /// <summary>A StackExchange.Redis configuration (<c>host:port</c>, options after commas). When set,
+    /// nodes tell each other over Redis pub/sub that a device connected elsewhere has mail; unset,
+    /// delivery is notified in-process only (one node).</summary>
+    public string? Redis { get; set; }
 }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Parley.Server.Accounts;
+using Parley.Server.Blobs;
 using Parley.Server.Delivery;
 using Parley.Server.Devices;
 using Parley.Server.Groups;
@@ -9,6 +10,9 @@ using Parley.Server.Http;
 using Parley.Server.KeyPackages;
 using Parley.Server.Mailboxes;
 using Parley.Server.Operations;
+using Parley.Server.Presence;
+using Parley.Server.Storage;
+using Parley.Server.Storage.Postgres;
 using Parley.Server.Storage.Sqlite;
 
 namespace Parley.Server;
@@ -26,16 +30,31 @@ public static class ServerRegistration
         services.AddMetrics();
         services.AddSingleton<ServerMetrics>();
 
-        services.AddSingleton<SqliteDatabase>();
-        services.AddSingleton<IAccountStore, SqliteAccountStore>();
-        services.AddSingleton<IDeviceStore, SqliteDeviceStore>();
-        services.AddSingleton<IKeyPackageStore, SqliteKeyPackageStore>();
-        services.AddSingleton<IGroupStore, SqliteGroupStore>();
-        services.AddSingleton<IMailboxStore, SqliteMailboxStore>();
+        // The storage engine, chosen by configuration (docs/scaling.md): SQLite unless Parley:Postgres is set.
+        if (string.IsNullOrWhiteSpace(configuration[$"{ParleyServerOptions.Section}:{nameof(ParleyServerOptions.Postgres)}"]))
+        {
+            services.AddSingleton<SqliteDatabase>();
+            services.AddSingleton<IStorageEngine, SqliteStorageEngine>();
+            services.AddSingleton<IAccountStore, SqliteAccountStore>();
+            services.AddSingleton<IDeviceStore, SqliteDeviceStore>();
+            services.AddSingleton<IKeyPackageStore, SqliteKeyPackageStore>();
+            services.AddSingleton<IGroupStore, SqliteGroupStore>();
+            services.AddSingleton<IMailboxStore, SqliteMailboxStore>();
+            services.AddSingleton<IBlobStore, SqliteBlobStore>();
+            services.AddSingleton<IChallengeStore, MemoryChallengeStore>();
+        }
+        else
+        {
+            services.AddParleyPostgres();
+        }
+        services.AddParleyPresence(configuration);
+        services.AddSingleton<BlobFiles>();
+        services.AddSingleton<BlobLocks>();
 
         services.AddSingleton<ChallengeIssuer>();
         services.AddSingleton<DeviceConnections>();
         services.AddHostedService<MailboxExpiry>();
+        services.AddHostedService<BlobExpiry>();
 
         services.AddAuthentication(DeviceAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, DeviceAuthenticationHandler>(DeviceAuthenticationHandler.SchemeName, null);
@@ -66,9 +85,10 @@ public static class ServerRegistration
         app.MapGroupEndpoints();
         app.MapDeliveryEndpoints();
         app.MapMailboxEndpoints();
+        app.MapBlobEndpoints();
 
         // Open the database (and create the schema) at start-up, not on the first request.
-        app.Services.GetRequiredService<SqliteDatabase>();
+        app.Services.GetRequiredService<IStorageEngine>();
         var connections = app.Services.GetRequiredService<DeviceConnections>();
         app.Lifetime.ApplicationStopping.Register(connections.CloseAll);
         return app;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Parley.Server.Operations;
 
 namespace Parley.Server.Tests;
@@ -33,7 +34,7 @@ public sealed class OperationsTests : IAsyncLifetime
         JsonElement document = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
 
         JsonElement paths = document.GetProperty("paths");
-        foreach (string path in new[] { "/v1/accounts", "/v1/groups/{groupId}/messages", "/v1/keypackages", "/v1/mailbox", "/healthz" })
+        foreach (string path in new[] { "/v1/accounts", "/v1/groups/{groupId}/messages", "/v1/keypackages", "/v1/mailbox", "/v1/blobs", "/v1/blobs/{id}", "/healthz" })
         {
             Assert.True(paths.TryGetProperty(path, out _), path);
         }
@@ -43,10 +44,12 @@ public sealed class OperationsTests : IAsyncLifetime
     public async Task Metrics_count_accepted_and_delivered_messages_and_connections()
     {
         var measurements = new Dictionary<string, long>();
+        // Only this server's meter: other test servers run in parallel with meters of the same name.
+        IMeterFactory meters = _server.Services.GetRequiredService<IMeterFactory>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == ServerMetrics.MeterName)
+            if (instrument.Meter.Name == ServerMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, meters))
             {
                 l.EnableMeasurementEvents(instrument);
             }

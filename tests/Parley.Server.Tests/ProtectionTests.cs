@@ -130,6 +130,72 @@ public sealed class ProtectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_account_over_its_rate_limit_gets_429_across_all_its_devices()
+    {
+        await using var server = new ServerFactory(settings: new Dictionary<string, string?> { ["Parley:RequestsPerMinutePerAccount"] = "6" });
+        TestUser alice = await TestUser.RegisterAsync(server);
+        TestDevice phone = await alice.AddDeviceAsync(server);
+        TestUser bob = await TestUser.RegisterAsync(server);
+
+        var statuses = new List<HttpStatusCode>();
+        for (int i = 0; i < 4; i++)
+        {
+            foreach (TestDevice device in new[] { alice.Device, phone })
+            {
+                using var response = await device.Client.GetAsync("/v1/mailbox");
+                statuses.Add(response.StatusCode);
+            }
+        }
+
+        // Each device sent 4, under its own limit; together they passed the account's 6.
+        Assert.Equal(6, statuses.Count(s => s == HttpStatusCode.OK));
+        Assert.Equal(2, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+        using var other = await bob.Device.Client.GetAsync("/v1/mailbox");
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_address_over_its_rate_limit_gets_429_whatever_the_accounts_behind_it()
+    {
+        await using var server = new ServerFactory(settings: new Dictionary<string, string?> { ["Parley:RequestsPerMinutePerAddress"] = "12" });
+        // Two registrations (a challenge and an account each) use 4 of the address's 12.
+        TestUser alice = await TestUser.RegisterAsync(server);
+        TestUser bob = await TestUser.RegisterAsync(server);
+
+        var statuses = new List<HttpStatusCode>();
+        for (int i = 0; i < 5; i++)
+        {
+            foreach (TestUser user in new[] { alice, bob })
+            {
+                using var response = await user.Device.Client.GetAsync("/v1/mailbox");
+                statuses.Add(response.StatusCode);
+            }
+        }
+
+        Assert.Equal(8, statuses.Count(s => s == HttpStatusCode.OK));
+        Assert.Equal(2, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+        using var limited = await alice.Device.Client.GetAsync("/v1/devices");
+        Assert.Equal((429, "rate_limited"), Short(await TestHttp.ProblemAsync(limited)));
+        Assert.NotNull(limited.Headers.RetryAfter);
+    }
+
+    [Fact]
+    public async Task Blob_requests_count_against_the_device_limit()
+    {
+        await using var server = new ServerFactory(settings: new Dictionary<string, string?> { ["Parley:RequestsPerMinute"] = "3" });
+        TestUser alice = await TestUser.RegisterAsync(server);
+
+        var statuses = new List<HttpStatusCode>();
+        for (int i = 0; i < 4; i++)
+        {
+            using var response = await alice.Device.Client.PostAsJsonAsync("/v1/blobs", new { size = 10 });
+            statuses.Add(response.StatusCode);
+        }
+
+        Assert.Equal([HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.TooManyRequests], statuses);
+    }
+
+    [Fact]
     public async Task Anonymous_endpoints_are_rate_limited_per_address()
     {
         await using var server = new ServerFactory(settings: new Dictionary<string, string?> { ["Parley:AnonymousRequestsPerMinute"] = "3" });

@@ -8,19 +8,34 @@ namespace Parley.Server.Tests;
 public sealed partial class RealServerProcess : ITestServer, IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly List<string> _output = [];
+    private readonly List<string> _output;
 
-    private RealServerProcess(Process process, Uri address)
+    private RealServerProcess(Process process, Uri address, List<string> output)
     {
         _process = process;
         Address = address;
+        _output = output;
+    }
+
+    /// <summary>What the process wrote to standard output and error so far.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return string.Join("\n", _output);
+            }
+        }
     }
 
     public Uri Address { get; }
 
     public int ProcessId => _process.Id;
 
-    public static async Task<RealServerProcess> StartAsync(string dataDirectory)
+    /// <summary>Starts the server on <paramref name="dataDirectory"/>; <paramref name="settings"/> are more
+    /// command-line arguments (e.g. <c>--Parley:RequestsPerMinute 100000</c>).</summary>
+    public static async Task<RealServerProcess> StartAsync(string dataDirectory, params string[] settings)
     {
         string serverDll = Path.Combine(AppContext.BaseDirectory, "Parley.Server.dll");
         var info = new ProcessStartInfo("dotnet")
@@ -29,7 +44,7 @@ public sealed partial class RealServerProcess : ITestServer, IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string arg in new[] { serverDll, "--data", dataDirectory, "--urls", "http://127.0.0.1:0" })
+        foreach (string arg in new[] { serverDll, "--data", dataDirectory, "--urls", "http://127.0.0.1:0" }.Concat(settings))
         {
             info.ArgumentList.Add(arg);
         }
@@ -67,9 +82,7 @@ public sealed partial class RealServerProcess : ITestServer, IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         Uri address = await listening.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        var server = new RealServerProcess(process, address);
-        server._output.AddRange(lines);
-        return server;
+        return new RealServerProcess(process, address, lines);
     }
 
     public HttpClient CreateClient() => new() { BaseAddress = Address };
@@ -85,6 +98,30 @@ public sealed partial class RealServerProcess : ITestServer, IAsyncDisposable
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await _process.WaitForExitAsync(timeout.Token);
         return _process.ExitCode;
+    }
+
+    /// <summary>Kills the process with SIGKILL (no shutdown, no flushing) and waits until it is gone.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+        }
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(timeout.Token);
+    }
+
+    /// <summary>A line of the process's /proc status (Linux), in KiB: "VmRSS" (resident now) or "VmHWM" (peak resident).</summary>
+    public long MemoryKiB(string field)
+    {
+        foreach (string line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith(field + ":", StringComparison.Ordinal))
+            {
+                return long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        throw new InvalidOperationException($"No {field} in /proc status.");
     }
 
     public async ValueTask DisposeAsync()

@@ -6,6 +6,7 @@ using Parley.Server.Mailboxes;
 
 namespace Parley.Server.Tests;
 
+[Collection(AloneCollection.Name)]
 public sealed class RealServerTests : IDisposable
 {
     private readonly string _data = Path.Combine(Path.GetTempPath(), "parley-server-tests", "real-" + Guid.NewGuid().ToString("N"));

@@ -19,6 +19,7 @@ public sealed class ServerFactory : WebApplicationFactory<Program>, ITestServer
             ["Parley:DataDirectory"] = DataDirectory,
             ["Parley:RequestsPerMinute"] = "100000",
             ["Parley:RequestsPerMinutePerAccount"] = "100000",
+            ["Parley:RequestsPerMinutePerAddress"] = "100000",
             ["Parley:AnonymousRequestsPerMinute"] = "100000",
             ["Parley:ExpirySweepInterval"] = "01:00:00",
         };
@@ -36,6 +37,16 @@ public sealed class ServerFactory : WebApplicationFactory<Program>, ITestServer
 
     /// <summary>The server's clock.</summary>
     public ManualTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
+
+    /// <summary>A client straight on the test server, authenticated with <paramref name="credential"/>.
+    /// Unlike <see cref="WebApplicationFactory{TEntryPoint}.CreateClient()"/> (whose redirect handler
+    /// buffers request bodies to replay them) it streams request bodies.</summary>
+    public HttpClient CreateStreamingClient(string credential)
+    {
+        HttpClient client = Server.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", credential);
+        return client;
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

@@ -37,7 +37,8 @@ public static class TestSockets
 
     public static Task AckAsync(WebSocket socket, string id) => SendAsync(socket, $$"""{"type":"ack","id":"{{id}}"}""");
 
-    /// <summary>Reads (and discards) frames until the server closes; returns the close status.</summary>
+    /// <summary>Reads (and discards) frames until the server closes, answers the close as a client
+    /// should (so the server need not wait for it), and returns the close status.</summary>
     public static async Task<(WebSocketCloseStatus? Status, int Messages)> ReadUntilClosedAsync(WebSocket socket)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -48,6 +49,17 @@ public static class TestSockets
             var result = await socket.ReceiveAsync(buffer, timeout.Token);
             if (result.MessageType == WebSocketMessageType.Close)
             {
+                if (socket.State == WebSocketState.CloseReceived)
+                {
+                    try
+                    {
+                        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
+                    }
+                    catch (Exception ex) when (ex is WebSocketException or IOException)
+                    {
+                        // The server already dropped the connection.
+                    }
+                }
                 return (result.CloseStatus, messages);
             }
             if (result.EndOfMessage)

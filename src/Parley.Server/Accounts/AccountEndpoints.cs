@@ -18,9 +18,9 @@ public static class AccountEndpoints
         return app;
     }
 
-    private static Ok<ChallengeResponse> IssueChallenge(ChallengeIssuer challenges)
+    private static async Task<Ok<ChallengeResponse>> IssueChallenge(ChallengeIssuer challenges, CancellationToken cancellationToken)
     {
-        var (challenge, expiresAt) = challenges.Issue();
+        var (challenge, expiresAt) = await challenges.IssueAsync(cancellationToken);
         return TypedResults.Ok(new ChallengeResponse(challenge, expiresAt));
     }
 
@@ -51,7 +51,7 @@ public static class AccountEndpoints
         {
             return Problem.BadRequest(ProblemCodes.InvalidSignature, "The registration is not signed by the identity key.");
         }
-        if (!challenges.TryRedeem(request.Challenge))
+        if (!await challenges.TryRedeemAsync(request.Challenge, cancellationToken))
         {
             return Problem.BadRequest(ProblemCodes.InvalidChallenge, "The challenge is unknown, used or expired; ask for a new one.");
         }

@@ -1,14 +1,17 @@
 using System.Collections.Concurrent;
 using Parley.Server.Devices;
+using Parley.Server.Presence;
 
 namespace Parley.Server.Delivery;
 
 /// <summary>The devices connected to this node and a way to wake each one's delivery loop. One
-/// connection per device: a newer connection replaces the older one. (With several nodes, a
-/// pub/sub layer would forward <see cref="Notify"/> to the node holding the socket.)</summary>
-public sealed class DeviceConnections
+/// connection per device: a newer connection replaces the older one. With several nodes,
+/// <see cref="IDevicePresence"/> carries wake-ups, revocations and replacements to the node
+/// holding the socket.</summary>
+public sealed class DeviceConnections(IDevicePresence presence)
 {
     private readonly ConcurrentDictionary<DeviceId, DeviceConnection> _connections = new();
+    private readonly ConcurrentDictionary<DeviceConnection, IDisposable> _listening = new();
 
     /// <summary>How many devices are connected.</summary>
     public int Count => _connections.Count;
@@ -24,6 +27,7 @@ public sealed class DeviceConnections
             return connection;
         });
         previous?.Close(DeviceConnection.CloseReason.Replaced);
+        _listening[connection] = presence.Listen(connection.Device, signal => OnSignal(connection, signal));
     }
 
     /// <summary>Forgets <paramref name="connection"/> if it is still the device's current one.</summary>
@@ -31,18 +35,31 @@ public sealed class DeviceConnections
     {
         ArgumentNullException.ThrowIfNull(connection);
         _connections.TryRemove(new KeyValuePair<DeviceId, DeviceConnection>(connection.Device, connection));
+        if (_listening.TryRemove(connection, out IDisposable? listening))
+        {
+            listening.Dispose();
+        }
     }
 
     /// <summary>Tells the connected ones among <paramref name="devices"/> that mail arrived.</summary>
     public void Notify(IEnumerable<DeviceId> devices)
     {
         ArgumentNullException.ThrowIfNull(devices);
+        List<DeviceId>? elsewhere = null;
         foreach (DeviceId device in devices)
         {
             if (_connections.TryGetValue(device, out DeviceConnection? connection))
             {
                 connection.Wake();
             }
+            else
+            {
+                (elsewhere ??= []).Add(device);
+            }
+        }
+        if (elsewhere is not null)
+        {
+            presence.MailArrived(elsewhere);
         }
     }
 
@@ -53,6 +70,7 @@ public sealed class DeviceConnections
         {
             connection.Close(DeviceConnection.CloseReason.Revoked);
         }
+        presence.Revoked(device);
     }
 
     /// <summary>Closes every connection (shutdown).</summary>
@@ -61,6 +79,24 @@ public sealed class DeviceConnections
         foreach (DeviceConnection connection in _connections.Values)
         {
             connection.Close(DeviceConnection.CloseReason.ShuttingDown);
+        }
+    }
+
+    private void OnSignal(DeviceConnection connection, PresenceSignal signal)
+    {
+        switch (signal)
+        {
+            case PresenceSignal.Ready or PresenceSignal.MailArrived:
+                connection.Wake();
+                break;
+            case PresenceSignal.Revoked:
+                _connections.TryRemove(new KeyValuePair<DeviceId, DeviceConnection>(connection.Device, connection));
+                connection.Close(DeviceConnection.CloseReason.Revoked);
+                break;
+            case PresenceSignal.Replaced:
+                _connections.TryRemove(new KeyValuePair<DeviceId, DeviceConnection>(connection.Device, connection));
+                connection.Close(DeviceConnection.CloseReason.Replaced);
+                break;
         }
     }
 }

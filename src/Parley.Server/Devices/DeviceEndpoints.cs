@@ -46,7 +46,7 @@ public static class DeviceEndpoints
         {
             return Problem.BadRequest(ProblemCodes.InvalidSignature, "Adding this device is not signed by the account identity key.");
         }
-        if (!challenges.TryRedeem(request.Challenge))
+        if (!await challenges.TryRedeemAsync(request.Challenge, cancellationToken))
         {
             return Problem.BadRequest(ProblemCodes.InvalidChallenge, "The challenge is unknown, used or expired; ask for a new one.");
         }
@@ -96,7 +96,7 @@ public static class DeviceEndpoints
         {
             return Problem.BadRequest(ProblemCodes.InvalidSignature, "Revoking this device is not signed by the account identity key.");
         }
-        if (!challenges.TryRedeem(request.Challenge))
+        if (!await challenges.TryRedeemAsync(request.Challenge, cancellationToken))
         {
             return Problem.BadRequest(ProblemCodes.InvalidChallenge, "The challenge is unknown, used or expired; ask for a new one.");
         }

@@ -43,4 +43,13 @@ public static class ProblemCodes
     public const string GroupFull = "group_full";
     public const string MessageNotFound = "message_not_found";
     public const string WebSocketRequired = "websocket_required";
+    public const string InvalidBlobSize = "invalid_blob_size";
+    public const string BlobTooLarge = "blob_too_large";
+    public const string BlobQuotaExceeded = "blob_quota_exceeded";
+    public const string BlobNotFound = "blob_not_found";
+    public const string NotUploader = "not_uploader";
+    public const string UploadOffsetMismatch = "upload_offset_mismatch";
+    public const string UploadInProgress = "upload_in_progress";
+    public const string ChunkInterrupted = "chunk_interrupted";
+    public const string BlobIncomplete = "blob_incomplete";
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Mvc;
 using Parley.Server.Accounts;
+using Parley.Server.Blobs;
 using Parley.Server.Delivery;
 using Parley.Server.Devices;
 using Parley.Server.Groups;
@@ -31,6 +32,9 @@ namespace Parley.Server.Http;
 [JsonSerializable(typeof(MailboxEntry))]
 [JsonSerializable(typeof(MailboxResponse))]
 [JsonSerializable(typeof(ClientFrame))]
+[JsonSerializable(typeof(CreateBlobRequest))]
+[JsonSerializable(typeof(CreateBlobResponse))]
+[JsonSerializable(typeof(BlobStatusResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(ProblemDetails))]
 [JsonSerializable(typeof(HttpValidationProblemDetails))]

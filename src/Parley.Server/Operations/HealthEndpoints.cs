@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using Parley.Server.Storage.Sqlite;
+using Parley.Server.Storage;
 
 namespace Parley.Server.Operations;
 
@@ -13,19 +13,9 @@ public static class HealthEndpoints
         return app;
     }
 
-    private static Results<Ok<HealthResponse>, ProblemHttpResult> Check(SqliteDatabase database)
-    {
-        try
-        {
-            using var connection = database.OpenRead();
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT 1";
-            command.ExecuteScalar();
-            return TypedResults.Ok(new HealthResponse("ok"));
-        }
-        catch (Microsoft.Data.Sqlite.SqliteException)
-        {
-            return Http.Problem.Create(StatusCodes.Status503ServiceUnavailable, "unavailable", "The database cannot be read.");
-        }
-    }
+    private static async Task<Results<Ok<HealthResponse>, ProblemHttpResult>> Check(IStorageEngine database,
+        CancellationToken cancellationToken)
+        => await database.IsHealthyAsync(cancellationToken)
+            ? TypedResults.Ok(new HealthResponse("ok"))
+            : Http.Problem.Create(StatusCodes.Status503ServiceUnavailable, "unavailable", "The database cannot be read.");
 }

@@ -8,9 +8,10 @@ using Parley.Server.Http;
 namespace Parley.Server;
 
 /// <summary>Rate limits: every request counts against its device (or, unauthenticated, its IP
-/// address) and its account; anonymous endpoints (challenges, registration, adding a device) have
-/// a tighter per-IP policy. A refused request gets 429 with Retry-After and problem code
-/// "rate_limited". IP addresses live only in memory, never in storage or logs.</summary>
+/// address), its account, and its IP address (a looser limit shared by everyone behind it);
+/// anonymous endpoints (challenges, registration, adding a device) have a tighter per-IP policy.
+/// A refused request gets 429 with Retry-After and problem code "rate_limited". IP addresses live
+/// only in memory, never in storage or logs.</summary>
 public static class RateLimits
 {
     /// <summary>Policy name for the anonymous endpoints.</summary>
@@ -34,7 +35,9 @@ public static class RateLimits
                     return account is null
                         ? RateLimitPartition.GetNoLimiter("none")
                         : PerMinute("account:" + account, o.RequestsPerMinutePerAccount);
-                }));
+                }),
+                PartitionedRateLimiter.Create<HttpContext, string>(
+                    context => PerMinute("address:" + IpOf(context), o.RequestsPerMinutePerAddress)));
             limiter.AddPolicy(Anonymous, context => PerMinute("anon:" + IpOf(context), o.AnonymousRequestsPerMinute));
             limiter.OnRejected = async (rejected, cancellationToken) =>
             {

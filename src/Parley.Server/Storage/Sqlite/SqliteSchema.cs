@@ -2,8 +2,9 @@ namespace Parley.Server.Storage.Sqlite;
 
 /// <summary>The SQLite schema (version 1). What a stolen copy reveals: usernames, public keys,
 /// device certificates, credential hashes, group rosters (device ids per group and the epoch),
-/// undelivered ciphertext with its expiry, and hashed send ids. No IP addresses, no message
-/// senders, no timestamps of activity beyond expiry.</summary>
+/// undelivered ciphertext with its expiry, hashed send ids, and for each attachment blob its size,
+/// uploading device and expiry under a hash of its id. No IP addresses, no message senders, no
+/// blob ids, names or types, no timestamps of activity beyond expiry.</summary>
 internal static class SqliteSchema
 {
     public const string Create = """
@@ -74,5 +75,15 @@ internal static class SqliteSchema
             epoch      INTEGER NOT NULL,
             expires_at INTEGER NOT NULL
         );
+
+        CREATE TABLE IF NOT EXISTS blobs (
+            blob_key   TEXT PRIMARY KEY,
+            device_id  TEXT NOT NULL,
+            size       INTEGER NOT NULL,
+            received   INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS blobs_by_device ON blobs (device_id, expires_at);
+        CREATE INDEX IF NOT EXISTS blobs_by_expiry ON blobs (expires_at);
         """;
 }

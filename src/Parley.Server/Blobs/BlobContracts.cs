@@ -1,0 +1,12 @@
+namespace Parley.Server.Blobs;
+
+/// <summary>Asks for a new blob of <paramref name="Size"/> bytes (the ciphertext's exact length).</summary>
+public sealed record CreateBlobRequest(long Size);
+
+/// <summary>A new blob: its id (the download capability to put into the MLS message), where to
+/// upload it, and when an unfinished upload is dropped.</summary>
+public sealed record CreateBlobResponse(string BlobId, string UploadUrl, long Size, DateTimeOffset ExpiresAt);
+
+/// <summary>The state of a blob's upload: <paramref name="Offset"/> bytes of <paramref name="Size"/>
+/// are stored; <paramref name="ExpiresAt"/> is when it goes (moved to completion + retention when complete).</summary>
+public sealed record BlobStatusResponse(string BlobId, long Size, long Offset, bool Complete, DateTimeOffset ExpiresAt);

@@ -1,0 +1,97 @@
+using Npgsql;
+using Parley.Server.Devices;
+
+namespace Parley.Server.Storage.Postgres;
+
+/// <summary>An accepted send whose copies are still to be written into the recipients' mailboxes.</summary>
+internal sealed record PendingFanout(
+    string GroupId,
+    byte[] SendKey,
+    ulong Epoch,
+    string MessageId,
+    byte[] Message,
+    string[] Recipients,
+    byte[]? Welcome,
+    string[] WelcomeRecipients,
+    long ExpiresAt)
+{
+    /// <summary>Every device that gets a copy, message or Welcome.</summary>
+    public string[] Devices => Recipients.Concat(WelcomeRecipients).Distinct(StringComparer.Ordinal).ToArray();
+}
+
+/// <summary>The second half of a send. The first half (<see cref="PostgresGroupStore"/>) decides
+/// and records the send on the group's rows only; this writes one copy per recipient on the
+/// recipients' rows only, in its own transaction, so no transaction on the message path spans a
+/// group and its members' devices (the two would be on different shards). Writing copies is
+/// idempotent — a copy already there, or acknowledged (a tombstone), is not written again — so an
+/// interrupted fan-out is simply run again: by a retry of the send, or by
+/// <see cref="PostgresFanoutRecovery"/>.</summary>
+internal sealed class PostgresFanout(PostgresDatabase database)
+{
+    // The writer has locked the recipients' heads (sorted) before this runs, so numbering a
+    // device's copies and committing them happen in the same order on every node.
+    private const string Enqueue = """
+        WITH numbered AS (
+            UPDATE mailbox_heads h SET last_seq = h.last_seq + 1
+            FROM devices d
+            WHERE h.device_id = ANY($1) AND d.device_id = h.device_id AND NOT d.revoked
+              AND NOT EXISTS (SELECT 1 FROM mailbox m WHERE m.device_id = h.device_id AND m.message_id = $2)
+            RETURNING h.device_id, h.last_seq)
+        INSERT INTO mailbox (device_id, seq, message_id, payload, expires_at)
+        SELECT device_id, last_seq, $2, $3, $4 FROM numbered
+        ON CONFLICT DO NOTHING
+        RETURNING device_id
+        """;
+
+    /// <summary>Writes the copies durably; returns the devices that got a new one.</summary>
+    public async Task<IReadOnlyList<DeviceId>> RunAsync(PendingFanout fanout, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<DeviceId> delivered = [];
+        string[] devices = fanout.Devices;
+        if (devices.Length > 0)
+        {
+            delivered = await database.Writer.ExecuteAsync(new WriteKeys(null, devices), async (connection, ct) =>
+            {
+                var copies = new List<DeviceId>(devices.Length);
+                copies.AddRange(await EnqueueAsync(connection, fanout.Recipients, fanout.MessageId, fanout.Message, fanout.ExpiresAt, ct));
+                if (fanout.Welcome is not null && fanout.WelcomeRecipients.Length > 0)
+                {
+                    copies.AddRange(await EnqueueAsync(connection, fanout.WelcomeRecipients, fanout.MessageId, fanout.Welcome,
+                        fanout.ExpiresAt, ct));
+                }
+                return copies;
+            }, cancellationToken);
+        }
+        return delivered;
+    }
+
+    /// <summary>Marks the fan-out done in the background; if that fails, a recovery sweep runs the
+    /// (idempotent) fan-out again later and marks it then.</summary>
+    public async Task MarkDoneQuietlyAsync(PendingFanout fanout)
+    {
+        try
+        {
+            await MarkDoneAsync(fanout, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or ObjectDisposedException or InvalidOperationException or TimeoutException)
+        {
+            // Left pending: PostgresFanoutRecovery finishes it.
+        }
+    }
+
+    /// <summary>Marks the fan-out done on the group's rows (dropping the message kept for it).</summary>
+    public Task MarkDoneAsync(PendingFanout fanout, CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync(WriteKeys.ForGroup(fanout.GroupId), (connection, ct) => connection.ExecuteAsync(
+            """
+            UPDATE group_sends SET message = NULL, recipients = NULL, welcome = NULL, welcome_recipients = NULL
+            WHERE group_id = $1 AND send_key = $2
+            """,
+            [fanout.GroupId, fanout.SendKey], ct), cancellationToken);
+
+    private static async Task<List<DeviceId>> EnqueueAsync(NpgsqlConnection connection, string[] devices, string messageId,
+        byte[] payload, long expiresAt, CancellationToken cancellationToken)
+        => devices.Length == 0
+            ? []
+            : await connection.QueryAsync(Enqueue, [devices, messageId, payload, expiresAt], static r => new DeviceId(r.GetString(0)),
+                cancellationToken);
+}

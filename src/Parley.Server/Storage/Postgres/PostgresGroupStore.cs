@@ -1,0 +1,279 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Parley.Mls.Codec;
+using Parley.Mls.Messages;
+using Parley.Server.Devices;
+using Parley.Server.Groups;
+
+namespace Parley.Server.Storage.Postgres;
+
+/// <summary>Group rosters and group delivery in PostgreSQL, shared by every node. Commit order is
+/// decided in the database: a commit for epoch N is accepted by
+/// <c>UPDATE groups SET epoch = N + 1 WHERE group_id = … AND epoch = N</c>, so when two nodes race,
+/// the second's update finds no row (it waits for the first's lock, then re-reads) and its commit is
+/// answered stale_epoch. A send is decided and recorded on the group's rows in one transaction,
+/// then copied into mailboxes by <see cref="PostgresFanout"/> before the sender is answered.</summary>
+internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFanout fanout, IOptions<ParleyServerOptions> options)
+    : IGroupStore
+{
+    public Task<CreateGroupOutcome> CreateAsync(GroupId id, ushort cipherSuite, DeviceId creator, CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync(WriteKeys.ForGroup(id.Value), async (connection, ct) =>
+        {
+            int inserted = await connection.ExecuteAsync(
+                "INSERT INTO groups (group_id, cipher_suite, epoch) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING",
+                [id.Value, (int)cipherSuite], ct);
+            if (inserted == 0)
+            {
+                return CreateGroupOutcome.AlreadyExists;
+            }
+            await connection.ExecuteAsync("INSERT INTO group_members (group_id, leaf_index, device_id) VALUES ($1, 0, $2)",
+                [id.Value, creator.Value], ct);
+            return CreateGroupOutcome.Created;
+        }, cancellationToken);
+
+    public async Task<GroupRoster?> FindAsync(GroupId id, CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await database.OpenReadAsync(cancellationToken);
+        return await LoadAsync(connection, id, cancellationToken);
+    }
+
+    public async Task<SubmissionOutcome> SubmitAsync(GroupSubmission submission, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(submission);
+        Decision decision;
+        try
+        {
+            decision = await database.Writer.ExecuteAsync(WriteKeys.ForGroup(submission.GroupId.Value),
+                (connection, ct) => DecideAsync(connection, submission, ct), cancellationToken);
+        }
+        catch (PostgresRollback<bool>)
+        {
+            // The same send was being recorded by another node at the same moment; it is there now.
+            decision = await database.Writer.ExecuteAsync(WriteKeys.ForGroup(submission.GroupId.Value),
+                (connection, ct) => DecideAsync(connection, submission, ct), cancellationToken);
+        }
+        if (decision.Pending is not { } pending)
+        {
+            return decision.Outcome!;
+        }
+        IReadOnlyList<DeviceId> delivered = await fanout.RunAsync(pending, cancellationToken);
+        _ = fanout.MarkDoneQuietlyAsync(pending);
+        return new SubmissionOutcome.Accepted(pending.Epoch, delivered, decision.Repeated);
+    }
+
+    /// <summary>The group half of a send, inside the writer's transaction.</summary>
+    private async Task<Decision> DecideAsync(NpgsqlConnection connection, GroupSubmission submission, CancellationToken cancellationToken)
+    {
+        string group = submission.GroupId.Value;
+        byte[] sendKey = SendKey(submission.Sender, submission.MessageId);
+        if (await FindSendAsync(connection, group, sendKey, cancellationToken) is { } earlier)
+        {
+            return earlier;
+        }
+        GroupRoster? roster = await LoadAsync(connection, submission.GroupId, cancellationToken);
+        if (roster is null)
+        {
+            return new Decision(new SubmissionOutcome.GroupNotFound(), null, false);
+        }
+        RuleContext context = await RuleContext.LoadAsync(connection, roster, submission, options.Value.MaxGroupMembers, cancellationToken);
+        var (decided, rejection) = GroupRules.Decide(roster, submission, context);
+        if (rejection is not null)
+        {
+            return new Decision(rejection, null, false);
+        }
+        GroupDecision d = decided!;
+
+        if (submission.Kind == GroupMessageKind.Commit)
+        {
+            // The decision in the database: only one commit per epoch finds the row.
+            int advanced = await connection.ExecuteAsync("UPDATE groups SET epoch = epoch + 1 WHERE group_id = $1 AND epoch = $2",
+                [group, (long)roster.Epoch], cancellationToken);
+            if (advanced == 0)
+            {
+                return await StaleAsync(connection, group, sendKey, roster.Epoch, cancellationToken);
+            }
+            foreach (var (leaf, device) in roster.Members)
+            {
+                if (!d.Members.TryGetValue(leaf, out DeviceId now) || now != device)
+                {
+                    await connection.ExecuteAsync("DELETE FROM group_members WHERE group_id = $1 AND leaf_index = $2",
+                        [group, (long)leaf], cancellationToken);
+                }
+            }
+            foreach (var (leaf, device) in d.Members)
+            {
+                if (!roster.Members.TryGetValue(leaf, out DeviceId before) || before != device)
+                {
+                    await connection.ExecuteAsync("INSERT INTO group_members (group_id, leaf_index, device_id) VALUES ($1, $2, $3)",
+                        [group, (long)leaf, device.Value], cancellationToken);
+                }
+            }
+            // Proposals are valid for one epoch only (RFC 9420 §12.4).
+            await connection.ExecuteAsync("DELETE FROM group_proposals WHERE group_id = $1", [group], cancellationToken);
+        }
+        else if (d.ProposalRef is not null)
+        {
+            // A proposal must not slip in beside a commit of its epoch: hold the row against commits.
+            if (await connection.ScalarAsync("SELECT 1 FROM groups WHERE group_id = $1 AND epoch = $2 FOR SHARE",
+                    [group, (long)roster.Epoch], cancellationToken) is null)
+            {
+                return await StaleAsync(connection, group, sendKey, roster.Epoch, cancellationToken);
+            }
+            await connection.ExecuteAsync(
+                """
+                INSERT INTO group_proposals (group_id, proposal_ref, epoch, sender_leaf, proposal)
+                VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
+                """,
+                [group, d.ProposalRef, (long)roster.Epoch, (long)d.SenderLeaf, submission.PublicMessage!.Content.Proposal!.ToBytes()],
+                cancellationToken);
+        }
+
+        string[] recipients = d.MessageRecipients.Select(r => r.Value).ToArray();
+        string[] welcomeRecipients = submission.Welcome is null ? [] : d.WelcomeRecipients.Select(r => r.Value).ToArray();
+        var pending = new PendingFanout(group, sendKey, d.Epoch, submission.MessageId, submission.Message, recipients,
+            welcomeRecipients.Length > 0 ? submission.Welcome : null, welcomeRecipients, Pg.UnixSeconds(submission.ExpiresAt));
+        int recorded = await connection.ExecuteAsync(
+            """
+            INSERT INTO group_sends (group_id, send_key, epoch, accepted_at, expires_at, message_id, message, recipients, welcome,
+                                     welcome_recipients)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING
+            """,
+            [group, sendKey, (long)d.Epoch, Pg.UnixSeconds(database.Time.GetUtcNow()), pending.ExpiresAt, pending.MessageId,
+                pending.Message, pending.Recipients, pending.Welcome, pending.WelcomeRecipients],
+            cancellationToken);
+        if (recorded == 0)
+        {
+            throw new PostgresRollback<bool>(true);
+        }
+        return new Decision(null, pending, false);
+    }
+
+    /// <summary>The answer to a commit or proposal whose epoch moved under it: a repeat if the same
+    /// send was accepted meanwhile (a retry racing its original), else stale_epoch with the epoch now.</summary>
+    private static async Task<Decision> StaleAsync(NpgsqlConnection connection, string group, byte[] sendKey, ulong epoch,
+        CancellationToken cancellationToken)
+    {
+        if (await FindSendAsync(connection, group, sendKey, cancellationToken) is { } earlier)
+        {
+            return earlier;
+        }
+        long current = (long)(await connection.ScalarAsync("SELECT epoch FROM groups WHERE group_id = $1", [group], cancellationToken))!;
+        return new Decision(new SubmissionOutcome.Rejected(RejectionReason.StaleEpoch,
+            $"The message is for epoch {epoch} but the group is at epoch {current}; process the newer commits and retry.",
+            (ulong)current), null, false);
+    }
+
+    /// <summary>An earlier acceptance of the same send: repeated, with its fan-out if that is unfinished.</summary>
+    private static async Task<Decision?> FindSendAsync(NpgsqlConnection connection, string group, byte[] sendKey,
+        CancellationToken cancellationToken)
+    {
+        var rows = await connection.QueryAsync(
+            """
+            SELECT epoch, message_id, message, recipients, welcome, welcome_recipients, expires_at
+            FROM group_sends WHERE group_id = $1 AND send_key = $2
+            """,
+            [group, sendKey],
+            r => (Epoch: (ulong)r.GetInt64(0),
+                Pending: r.IsDBNull(2) ? null : new PendingFanout(group, sendKey, (ulong)r.GetInt64(0), r.GetString(1), (byte[])r[2],
+                    (string[])r[3], r.IsDBNull(4) ? null : (byte[])r[4], r.IsDBNull(5) ? [] : (string[])r[5], r.GetInt64(6))),
+            cancellationToken);
+        if (rows.Count == 0)
+        {
+            return null;
+        }
+        return new Decision(new SubmissionOutcome.Accepted(rows[0].Epoch, [], Repeated: true), rows[0].Pending, true);
+    }
+
+    /// <summary>The roster as of one statement (header and members from the same snapshot).</summary>
+    internal static async Task<GroupRoster?> LoadAsync(NpgsqlConnection connection, GroupId id, CancellationToken cancellationToken)
+    {
+        var rows = await connection.QueryAsync(
+            """
+            SELECT g.cipher_suite, g.epoch, m.leaf_index, m.device_id
+            FROM groups g LEFT JOIN group_members m ON m.group_id = g.group_id
+            WHERE g.group_id = $1
+            """,
+            [id.Value],
+            static r => ((ushort)r.GetInt32(0), (ulong)r.GetInt64(1), r.IsDBNull(2) ? (uint?)null : (uint)r.GetInt64(2),
+                r.IsDBNull(3) ? null : r.GetString(3)),
+            cancellationToken);
+        if (rows.Count == 0)
+        {
+            return null;
+        }
+        var members = rows.Where(r => r.Item3 is not null).ToDictionary(r => r.Item3!.Value, r => new DeviceId(r.Item4!));
+        return new GroupRoster(id, rows[0].Item1, rows[0].Item2, members);
+    }
+
+    // The idempotency key hides who sent what: without the client's random message id, the hash
+    // cannot be linked to a device.
+    private static byte[] SendKey(DeviceId sender, string messageId)
+        => SHA256.HashData(Encoding.UTF8.GetBytes($"{sender.Value}\n{messageId}"));
+
+    /// <summary>What the group half decided: an outcome to answer now, or a fan-out to run first.</summary>
+    private sealed record Decision(SubmissionOutcome? Outcome, PendingFanout? Pending, bool Repeated);
+
+    /// <summary>The facts the rules look up, read before deciding (the rules themselves are synchronous).</summary>
+    private sealed class RuleContext : IGroupRuleContext
+    {
+        private readonly Dictionary<string, (Proposal Proposal, uint SenderLeaf)> _proposals;
+        private readonly HashSet<string> _activeDevices;
+
+        private RuleContext(int maxMembers, Dictionary<string, (Proposal, uint)> proposals, HashSet<string> activeDevices)
+        {
+            MaxMembers = maxMembers;
+            _proposals = proposals;
+            _activeDevices = activeDevices;
+        }
+
+        public int MaxMembers { get; }
+
+        public bool IsActiveDevice(DeviceId device) => _activeDevices.Contains(device.Value);
+
+        public (Proposal Proposal, uint SenderLeaf)? FindProposal(byte[] proposalRef)
+            => _proposals.TryGetValue(Convert.ToHexString(proposalRef), out var found) ? found : null;
+
+        /// <summary>Reads the group's proposals of this epoch (for commits by reference) and which of
+        /// the devices the commit adds are active.</summary>
+        public static async Task<RuleContext> LoadAsync(NpgsqlConnection connection, GroupRoster roster, GroupSubmission submission,
+            int maxMembers, CancellationToken cancellationToken)
+        {
+            var proposals = new Dictionary<string, (Proposal, uint)>(StringComparer.Ordinal);
+            var active = new HashSet<string>(StringComparer.Ordinal);
+            if (submission.Kind != GroupMessageKind.Commit || submission.PublicMessage?.Content.Commit is not { } commit)
+            {
+                return new RuleContext(maxMembers, proposals, active);
+            }
+            if (commit.Proposals.Any(p => p.Proposal is null))
+            {
+                var stored = await connection.QueryAsync(
+                    "SELECT proposal_ref, proposal, sender_leaf FROM group_proposals WHERE group_id = $1 AND epoch = $2",
+                    [roster.Id.Value, (long)roster.Epoch],
+                    static r => (Convert.ToHexString((byte[])r[0]), (byte[])r[1], (uint)r.GetInt64(2)), cancellationToken);
+                foreach (var (reference, bytes, senderLeaf) in stored)
+                {
+                    proposals[reference] = (TlsReader.Decode(bytes, Proposal.Decode), senderLeaf);
+                }
+            }
+            var added = new List<string>();
+            foreach (ProposalOrRef item in commit.Proposals)
+            {
+                Proposal? proposal = item.Proposal
+                    ?? (proposals.TryGetValue(Convert.ToHexString(item.Reference!), out var found) ? found.Item1 : null);
+                if (proposal is Add add && GroupRules.TryDeviceOf(add.KeyPackage.LeafNode, out DeviceId device))
+                {
+                    added.Add(device.Value);
+                }
+            }
+            if (added.Count > 0)
+            {
+                // The only read off the group's rows: the added devices' own rows.
+                active.UnionWith(await connection.QueryAsync("SELECT device_id FROM devices WHERE device_id = ANY($1) AND NOT revoked",
+                    [added.ToArray()], static r => r.GetString(0), cancellationToken));
+            }
+            return new RuleContext(maxMembers, proposals, active);
+        }
+    }
+}

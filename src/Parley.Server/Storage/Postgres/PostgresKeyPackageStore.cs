@@ -1,0 +1,110 @@
+using Npgsql;
+using Parley.Server.Accounts;
+using Parley.Server.Devices;
+using Parley.Server.KeyPackages;
+
+namespace Parley.Server.Storage.Postgres;
+
+/// <summary>Key packages in PostgreSQL, keyed by device. A claim takes each one-time package with
+/// DELETE … WHERE (SELECT … FOR UPDATE SKIP LOCKED) RETURNING: claims racing on any number of nodes
+/// neither wait for each other nor ever receive the same package.</summary>
+internal sealed class PostgresKeyPackageStore(PostgresDatabase database) : IKeyPackageStore
+{
+    public Task<bool> AddAsync(DeviceId device, IReadOnlyList<StoredKeyPackage> oneTime, StoredKeyPackage? lastResort, int maxOneTime,
+        CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync(WriteKeys.Device(device.Value), async (connection, ct) =>
+        {
+            long existing = (long)(await connection.ScalarAsync(
+                "SELECT count(*) FROM key_packages WHERE device_id = $1 AND NOT last_resort", [device.Value], ct))!;
+            if (existing + oneTime.Count > maxOneTime)
+            {
+                return false;
+            }
+            if (oneTime.Count > 0)
+            {
+                await connection.ExecuteAsync(
+                    """
+                    INSERT INTO key_packages (device_id, package_ref, data, last_resort, not_after)
+                    SELECT $1, r, d, false, n FROM unnest($2::bytea[], $3::bytea[], $4::bigint[]) WITH ORDINALITY AS p (r, d, n, i)
+                    ORDER BY i
+                    ON CONFLICT DO NOTHING
+                    """,
+                    [device.Value, oneTime.Select(p => p.Ref).ToArray(), oneTime.Select(p => p.Data).ToArray(),
+                        oneTime.Select(p => Pg.UnixSeconds(p.NotAfter)).ToArray()], ct);
+            }
+            if (lastResort is not null)
+            {
+                await connection.ExecuteAsync("DELETE FROM key_packages WHERE device_id = $1 AND last_resort", [device.Value], ct);
+                await connection.ExecuteAsync(
+                    """
+                    INSERT INTO key_packages (device_id, package_ref, data, last_resort, not_after) VALUES ($1, $2, $3, true, $4)
+                    ON CONFLICT (device_id, package_ref) DO UPDATE SET last_resort = true, data = excluded.data, not_after = excluded.not_after
+                    """,
+                    [device.Value, lastResort.Ref, lastResort.Data, Pg.UnixSeconds(lastResort.NotAfter)], ct);
+            }
+            return true;
+        }, cancellationToken);
+
+    public async Task<KeyPackageCount> CountAsync(DeviceId device, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await database.OpenReadAsync(cancellationToken);
+        var counts = await connection.QueryAsync(
+            """
+            SELECT count(*) FILTER (WHERE NOT last_resort), count(*) FILTER (WHERE last_resort)
+            FROM key_packages WHERE device_id = $1 AND not_after > $2
+            """,
+            [device.Value, Pg.UnixSeconds(now)],
+            static r => new KeyPackageCount((int)r.GetInt64(0), r.GetInt64(1) > 0), cancellationToken);
+        return counts[0];
+    }
+
+    public Task<IReadOnlyList<ClaimedKeyPackage>> ClaimAsync(AccountId account, DeviceId? except, DateTimeOffset now,
+        CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync<IReadOnlyList<ClaimedKeyPackage>>(async (connection, ct) =>
+        {
+            List<string> devices = await connection.QueryAsync(
+                "SELECT device_id FROM devices WHERE account_id = $1 AND NOT revoked ORDER BY added",
+                [account.Value], static r => r.GetString(0), ct);
+            var claimed = new List<ClaimedKeyPackage>(devices.Count);
+            long nowSeconds = Pg.UnixSeconds(now);
+            foreach (string device in devices)
+            {
+                if (except is { } skip && skip.Value == device)
+                {
+                    continue;
+                }
+                // One statement on the device's own rows: take the oldest unlocked one-time package,
+                // else read the last-resort package (which stays).
+                var taken = await connection.QueryAsync(
+                    """
+                    WITH one_time AS (
+                        DELETE FROM key_packages WHERE device_id = $1 AND package_ref = (
+                            SELECT package_ref FROM key_packages
+                            WHERE device_id = $1 AND NOT last_resort AND not_after > $2
+                            ORDER BY added LIMIT 1 FOR UPDATE SKIP LOCKED)
+                        RETURNING data, false AS last_resort)
+                    SELECT data, last_resort FROM one_time
+                    UNION ALL
+                    SELECT data, true FROM key_packages
+                    WHERE device_id = $1 AND last_resort AND not_after > $2 AND NOT EXISTS (SELECT 1 FROM one_time)
+                    """,
+                    [device, nowSeconds], static r => ((byte[])r[0], r.GetBoolean(1)), ct);
+                if (taken.Count > 0)
+                {
+                    claimed.Add(new ClaimedKeyPackage(new DeviceId(device), taken[0].Item1, taken[0].Item2));
+                }
+            }
+            return claimed;
+        }, cancellationToken);
+
+    public async Task<int> DeleteExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await database.OpenReadAsync(cancellationToken);
+        return await PostgresSweeps.DeleteInSlicesAsync(connection,
+            """
+            DELETE FROM key_packages WHERE (device_id, package_ref) IN (
+                SELECT device_id, package_ref FROM key_packages WHERE not_after <= $1 LIMIT 1000 FOR UPDATE SKIP LOCKED)
+            """,
+            Pg.UnixSeconds(now), cancellationToken);
+    }
+}

@@ -1,0 +1,234 @@
+using System.Threading.Channels;
+using Npgsql;
+using Parley.Server.Operations;
+
+namespace Parley.Server.Storage.Postgres;
+
+/// <summary>The rows a write will lock, declared up front so that a batch takes its locks in one
+/// global order: first the mailbox heads of every device it touches (one sorted statement), then
+/// group rows in group-id order. Batches on any node therefore never wait on each other in a circle.</summary>
+/// <param name="Group">The group whose row the write may lock (a commit or proposal), or null.</param>
+/// <param name="Devices">Devices whose mailbox, key packages or device row the write changes, or null.</param>
+internal readonly record struct WriteKeys(string? Group, IReadOnlyCollection<string>? Devices)
+{
+    /// <summary>Keys for a write to one device's rows.</summary>
+    public static WriteKeys Device(string device) => new(null, [device]);
+
+    /// <summary>Keys for a write to one group's rows.</summary>
+    public static WriteKeys ForGroup(string group) => new(group, null);
+}
+
+/// <summary>Group commit for PostgreSQL. Requests queue their work on a channel; a few loops (each
+/// with its own connection) take whatever is waiting, up to a batch limit, run each piece in its
+/// own savepoint inside one transaction, commit once and only then complete every request: "done"
+/// means committed, and concurrent writers share one WAL flush. Work that lost a deadlock (which
+/// the lock order makes rare, since other nodes' batches follow the same order) runs again in a
+/// later batch.</summary>
+public sealed class PostgresWriter : IAsyncDisposable
+{
+    private const int MaxAttempts = 4;
+    private const string PreLock =
+        "SELECT device_id FROM mailbox_heads WHERE device_id = ANY($1) ORDER BY device_id FOR UPDATE";
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly int _maxBatch;
+    private readonly ServerMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly Channel<WriteOperation> _queue = Channel.CreateUnbounded<WriteOperation>();
+    private readonly Task[] _loops;
+
+    internal PostgresWriter(NpgsqlDataSource dataSource, int maxBatch, int loops, ServerMetrics metrics, ILogger logger)
+    {
+        _dataSource = dataSource;
+        _maxBatch = Math.Max(1, maxBatch);
+        _metrics = metrics;
+        _logger = logger;
+        _loops = Enumerable.Range(0, Math.Max(1, loops)).Select(_ => Task.Run(RunAsync)).ToArray();
+    }
+
+    /// <summary>Runs <paramref name="work"/> inside a batch transaction and returns its result once
+    /// that transaction has committed. If the work throws, only its own changes are rolled back and
+    /// the exception is rethrown here. Once queued, the work is not cancelled.</summary>
+    internal Task<T> ExecuteAsync<T>(WriteKeys keys, Func<NpgsqlConnection, CancellationToken, Task<T>> work,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        cancellationToken.ThrowIfCancellationRequested();
+        var operation = new WriteOperation<T>(keys, work);
+        Enqueue(operation);
+        return operation.Completion.Task;
+    }
+
+    /// <summary>Runs <paramref name="work"/>, which locks no group row and changes no device's rows.</summary>
+    internal Task<T> ExecuteAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+        => ExecuteAsync(default, work, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await Task.WhenAll(_loops).ConfigureAwait(false);
+    }
+
+    private void Enqueue(WriteOperation operation)
+    {
+        if (!_queue.Writer.TryWrite(operation))
+        {
+            throw new ObjectDisposedException(nameof(PostgresWriter));
+        }
+        _metrics.WriteQueued();
+    }
+
+    private async Task RunAsync()
+    {
+        var batch = new List<WriteOperation>(_maxBatch);
+        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (batch.Count < _maxBatch && _queue.Reader.TryRead(out WriteOperation? operation))
+            {
+                _metrics.WriteDequeued();
+                batch.Add(operation);
+            }
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+            try
+            {
+                await RunBatchAsync(batch).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                _logger.LogError(ex, "A storage batch failed outside its transaction");
+                foreach (WriteOperation operation in batch)
+                {
+                    operation.Fail(ex);
+                }
+            }
+            batch.Clear();
+        }
+    }
+
+    private async Task RunBatchAsync(List<WriteOperation> batch)
+    {
+        // Lock order: every device head first (one sorted statement), then work that locks no
+        // group, then group work sorted by group id.
+        List<WriteOperation> ordered = batch.Where(o => o.Keys.Group is null)
+            .Concat(batch.Where(o => o.Keys.Group is not null).OrderBy(o => o.Keys.Group, StringComparer.Ordinal))
+            .ToList();
+        string[] devices = batch.SelectMany(o => o.Keys.Devices ?? []).Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal).ToArray();
+        try
+        {
+            await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
+            await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
+            if (devices.Length > 0)
+            {
+                await connection.QueryAsync(PreLock, [devices], static r => 0, CancellationToken.None).ConfigureAwait(false);
+            }
+            if (ordered.Count == 1)
+            {
+                // Alone in its batch, the work needs no savepoint: if it fails, the whole transaction goes.
+                WriteOperation only = ordered[0];
+                only.Failed = null;
+                try
+                {
+                    await only.RunAsync(connection).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException && connection.FullState == System.Data.ConnectionState.Open)
+                {
+                    only.Failed = ex;
+                }
+            }
+            else
+            {
+                foreach (WriteOperation operation in ordered)
+                {
+                    operation.Failed = null;
+                    await transaction.SaveAsync("op").ConfigureAwait(false);
+                    try
+                    {
+                        await operation.RunAsync(connection).ConfigureAwait(false);
+                        await transaction.ReleaseAsync("op").ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is not OutOfMemoryException && connection.FullState == System.Data.ConnectionState.Open)
+                    {
+                        await transaction.RollbackAsync("op").ConfigureAwait(false);
+                        operation.Failed = ex;
+                    }
+                }
+            }
+            if (ordered.Count == 1 && ordered[0].Failed is not null)
+            {
+                await transaction.RollbackAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                await transaction.CommitAsync().ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            foreach (WriteOperation operation in batch)
+            {
+                if (Pg.IsRetryable(ex) && ++operation.Attempts < MaxAttempts)
+                {
+                    Enqueue(operation);
+                }
+                else
+                {
+                    operation.Fail(ex);
+                }
+            }
+            return;
+        }
+        foreach (WriteOperation operation in batch)
+        {
+            if (operation.Failed is { } failure && Pg.IsRetryable(failure) && ++operation.Attempts < MaxAttempts)
+            {
+                Enqueue(operation);
+            }
+            else
+            {
+                operation.Complete();
+            }
+        }
+    }
+
+    private abstract class WriteOperation(WriteKeys keys)
+    {
+        public WriteKeys Keys { get; } = keys;
+
+        public Exception? Failed { get; set; }
+
+        public int Attempts { get; set; }
+
+        public abstract Task RunAsync(NpgsqlConnection connection);
+
+        public abstract void Complete();
+
+        public abstract void Fail(Exception exception);
+    }
+
+    private sealed class WriteOperation<T>(WriteKeys keys, Func<NpgsqlConnection, CancellationToken, Task<T>> work) : WriteOperation(keys)
+    {
+        private T? _result;
+
+        public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override async Task RunAsync(NpgsqlConnection connection) => _result = await work(connection, CancellationToken.None).ConfigureAwait(false);
+
+        public override void Complete()
+        {
+            if (Failed is not null)
+            {
+                Completion.TrySetException(Failed);
+            }
+            else
+            {
+                Completion.TrySetResult(_result!);
+            }
+        }
+
+        public override void Fail(Exception exception) => Completion.TrySetException(exception);
+    }
+}
