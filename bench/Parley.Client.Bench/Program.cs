@@ -1,0 +1,241 @@
+// Stopwatch harness for the client's local store: how fast a device with a long history is ready to send,
+// how long the background search index takes, and how fast search, paging and expiry are.
+//
+//   dotnet run -c Release --project bench/Parley.Client.Bench -- [--messages 100000] [--conversations 50] [--runs 5] [--dir PATH]
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using NSec.Cryptography;
+using Parley.Client.Conversations;
+using Parley.Client.Envelope;
+using Parley.Client.Identity;
+using Parley.Client.Messages;
+using Parley.Client.Storage;
+using Parley.Mls.Codec;
+using Parley.Mls.Crypto;
+using Parley.Mls.Group;
+using Parley.Mls.Messages;
+
+int messages = IntArg("--messages", 100_000);
+int conversations = IntArg("--conversations", 50);
+int runs = IntArg("--runs", 5);
+string directory = StringArg("--dir") ?? Path.Combine(Path.GetTempPath(), $"parley-client-bench-{messages}-{conversations}");
+string database = Path.Combine(directory, "parley.db");
+const string Passphrase = "benchmark passphrase";
+Console.WriteLine($"Load average before: {LoadAverage()}");
+var kdf = StoreKeyDerivation.Default;
+
+Console.WriteLine($"Parley.Client store benchmark: {messages:N0} messages in {conversations} conversations, Argon2id {kdf.MemoryKiB / 1024} MiB x {kdf.Passes} passes");
+Console.WriteLine($"Machine: {Environment.ProcessorCount} logical CPUs, {RuntimeInformation.OSDescription.Trim()}, {RuntimeInformation.FrameworkDescription}, {CpuModel()}");
+Console.WriteLine();
+
+if (!File.Exists(database))
+{
+    var generation = Stopwatch.StartNew();
+    Generate(database, messages, conversations);
+    Console.WriteLine($"Generated the store in {generation.Elapsed.TotalSeconds:F1} s ({new FileInfo(database).Length / 1024.0 / 1024.0:F1} MiB on disk)");
+}
+else
+{
+    Console.WriteLine($"Reusing {database} ({new FileInfo(database).Length / 1024.0 / 1024.0:F1} MiB)");
+}
+Console.WriteLine();
+
+// Argon2id alone, to separate the deliberate cost of the passphrase from the rest of opening.
+var argon = PasswordBasedKeyDerivationAlgorithm.Argon2id(new Argon2Parameters { DegreeOfParallelism = 1, MemorySize = kdf.MemoryKiB, NumberOfPasses = kdf.Passes });
+var kdfTimes = Measure(runs, () => argon.DeriveBytes("benchmark passphrase"u8, new byte[16], 32));
+
+// A copy whose key is wrapped with the smallest Argon2id setting: what opening costs besides the passphrase.
+string minimalCopy = Path.Combine(directory, "minimal-kdf.db");
+if (!File.Exists(minimalCopy))
+{
+    File.Copy(database, minimalCopy);
+    using var copy = ClientStore.Open(minimalCopy, Passphrase);
+    copy.ChangePassphrase(Passphrase, StoreKeyDerivation.Minimal);
+}
+
+var (openTimes, readyTimes, indexTimes) = OpenRuns(database, runs);
+var (openFast, readyFast, indexFast) = OpenRuns(minimalCopy, runs);
+
+using var warm = ClientStore.Open(database, Passphrase);
+warm.IndexReady.GetAwaiter().GetResult();
+var first = warm.Conversations[0];
+string[] queries = ["lighthouse", "meet tomorrow", "pizz", "the", "zebra quokka"];
+var searchTimes = new Dictionary<string, (List<double> Times, int Hits)>();
+foreach (string query in queries)
+{
+    int hits = 0;
+    var times = Measure(200, () => hits = warm.SearchAsync(query, limit: 50).GetAwaiter().GetResult().Count);
+    searchTimes[query] = (times, hits);
+}
+var scopedSearch = Measure(200, () => warm.SearchAsync("the", first.Id, 50).GetAwaiter().GetResult());
+var pageTimes = Measure(200, () => warm.GetMessages(first.Id, limit: 50));
+var expiryTimes = Measure(20, () => warm.ExpireMessagesAsync().GetAwaiter().GetResult());
+long workingSet = Environment.WorkingSet;
+
+Console.WriteLine("| What | Median | Min | Max |");
+Console.WriteLine("|---|---|---|---|");
+Row("Argon2id alone (64 MiB, 3 passes)", kdfTimes);
+Row("Open (Argon2id + identity + conversations)", openTimes);
+Row("Ready to send (open + restore group + encrypt + commit)", readyTimes);
+Row("Search index built (from open)", indexTimes);
+Row("Open, key wrapped with Argon2id at its minimum (8 KiB, 1 pass)", openFast);
+Row("Ready to send, same", readyFast);
+Row("Search index built, same", indexFast);
+foreach (var (query, (times, hits)) in searchTimes)
+{
+    Row($"Search \"{query}\" ({hits} hits, limit 50)", times);
+}
+Row("Search \"the\" in one conversation", scopedSearch);
+Row("Page of 50 newest messages", pageTimes);
+Row("ExpireMessages (nothing due)", expiryTimes);
+Console.WriteLine();
+Console.WriteLine($"Working set after indexing: {workingSet / 1024.0 / 1024.0:F0} MiB; {warm.CountMessages():N0} messages; load average {LoadAverage()}.");
+return;
+
+// Cold opens of the store: open (Argon2id, identity, conversations), then ready to send (restore one group,
+// encrypt one message, commit it with the group state and an outbox entry), then the background index.
+static (List<double> Open, List<double> Ready, List<double> Index) OpenRuns(string path, int runs)
+{
+    var open = new List<double>();
+    var ready = new List<double>();
+    var index = new List<double>();
+    for (int run = 0; run < runs; run++)
+    {
+        var clock = Stopwatch.StartNew();
+        using var store = ClientStore.Open(path, Passphrase);
+        open.Add(clock.Elapsed.TotalMilliseconds);
+        var conversation = store.Conversations[0];
+        using (var group = store.LoadGroup(conversation.Id))
+        {
+            var envelope = new ContentEnvelope(ContentEnvelope.NewMessageId(), DateTimeOffset.UtcNow, new TextContent("ready"));
+            byte[] bytes = envelope.Encode();
+            byte[] wire = group.EncryptApplicationMessage(bytes).ToBytes();
+            using var transaction = store.BeginTransaction();
+            var outcome = transaction.ApplyEnvelope(conversation.Id, envelope, bytes, store.Identity!.DeviceId, store.Identity.AccountName, true,
+                DeliveryStatus.Pending);
+            transaction.SaveGroupState(conversation.Id, group);
+            transaction.AddToOutbox(conversation.Id, envelope.MessageId, OutboxKind.Application, wire, localMessage: outcome.Message!.LocalId);
+            transaction.Commit();
+        }
+        ready.Add(clock.Elapsed.TotalMilliseconds);
+        store.IndexReady.GetAwaiter().GetResult();
+        index.Add(clock.Elapsed.TotalMilliseconds);
+
+        // Leave the store as it was.
+        using var cleanup = store.BeginTransaction();
+        foreach (var item in store.GetOutbox())
+        {
+            cleanup.RemoveFromOutbox(item.Id);
+            if (item.LocalMessage is { } local)
+            {
+                cleanup.DeleteMessage(local);
+            }
+        }
+        cleanup.Commit();
+    }
+    return (open, ready, index);
+}
+
+static string LoadAverage()
+{
+    try
+    {
+        return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+    }
+    catch (IOException)
+    {
+        return "unknown";
+    }
+}
+
+void Row(string what, List<double> times)
+{
+    times.Sort();
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {what} | {Ms(times[times.Count / 2])} | {Ms(times[0])} | {Ms(times[^1])} |"));
+}
+
+static string Ms(double ms) => ms >= 10 ? ms.ToString("F0", CultureInfo.InvariantCulture) + " ms" : ms.ToString("F2", CultureInfo.InvariantCulture) + " ms";
+
+static List<double> Measure(int count, Action action)
+{
+    action();
+    var times = new List<double>(count);
+    for (int i = 0; i < count; i++)
+    {
+        long start = Stopwatch.GetTimestamp();
+        action();
+        times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+    }
+    return times;
+}
+
+int IntArg(string name, int fallback) => StringArg(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+
+string? StringArg(string name)
+{
+    int i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
+
+static string CpuModel()
+{
+    try
+    {
+        return File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown CPU";
+    }
+    catch (IOException)
+    {
+        return "unknown CPU";
+    }
+}
+
+static void Generate(string database, int messages, int conversations)
+{
+    string[] words = ["the", "meet", "tomorrow", "lighthouse", "pizza", "coffee", "train", "late", "photo", "weekend", "report", "budget",
+        "birthday", "concert", "tickets", "garden", "rain", "sunny", "call", "later", "thanks", "great", "idea", "project", "deadline",
+        "museum", "dinner", "recipe", "bike", "ferry", "island", "morning", "evening", "quick", "question", "answer", "draft", "review"];
+    var suite = CipherSuite.Get(1);
+    var time = TimeProvider.System;
+    using var store = ClientStore.Create(database, Passphrase, new ClientStoreOptions { KeyDerivation = StoreKeyDerivation.Default });
+    var identity = DeviceIdentity.Create("alice", new Uri("https://parley.example"), time, 1, AccountIdentityKey.Generate());
+    string self = identity.DeviceId;
+    var signature = identity.SignatureKey;
+    var ids = new List<ConversationId>();
+    using (var transaction = store.BeginTransaction())
+    {
+        transaction.SaveIdentity(identity);
+        for (int c = 0; c < conversations; c++)
+        {
+            // A real two-member group per conversation, so the stored states have a realistic size.
+            using var group = MlsGroup.Create(suite, RandomNumberGenerator.GetBytes(16), Credential.Basic(System.Text.Encoding.ASCII.GetBytes(self)), signature);
+            using var peer = KeyPackageBundle.Create(suite, Credential.Basic("peer"u8.ToArray()), suite.GenerateSignatureKeyPair(), new Lifetime(0, ulong.MaxValue));
+            group.Commit(new CommitOptions { Proposals = [new Add(peer.KeyPackage)] });
+            group.MergePendingCommit();
+            var conversation = new Conversation(ConversationId.New(), c % 3 == 0 ? ConversationKind.Group : ConversationKind.Direct, $"Conversation {c}",
+                group.GroupId, c % 10 == 0 ? TimeSpan.FromDays(30) : null, [new ConversationMember("alice", [self]), new ConversationMember($"peer{c}", ["peer"])],
+                time.GetUtcNow(), time.GetUtcNow(), 0);
+            transaction.SaveConversation(conversation);
+            transaction.SaveGroupState(conversation.Id, group);
+            ids.Add(conversation.Id);
+        }
+        transaction.Commit();
+    }
+    var random = new Random(42);
+    const int Batch = 2000;
+    for (int done = 0; done < messages; done += Batch)
+    {
+        using var transaction = store.BeginTransaction();
+        for (int i = done; i < Math.Min(messages, done + Batch); i++)
+        {
+            int length = 3 + random.Next(25);
+            string text = string.Join(' ', Enumerable.Range(0, length).Select(_ => words[random.Next(words.Length)]));
+            var envelope = new ContentEnvelope(ContentEnvelope.NewMessageId(), time.GetUtcNow(), new TextContent(text));
+            bool outgoing = random.Next(2) == 0;
+            transaction.ApplyEnvelope(ids[random.Next(ids.Count)], envelope, envelope.Encode(), outgoing ? self : "peer", outgoing ? "alice" : "peer",
+                outgoing, outgoing ? DeliveryStatus.Sent : DeliveryStatus.Received);
+        }
+        transaction.Commit();
+    }
+}

@@ -1,0 +1,33 @@
+// What a message carries about an encrypted file (docs/client-envelope.md, "attachment").
+namespace Parley.Client.Attachments;
+
+/// <summary>Everything a recipient needs to fetch and decrypt an attachment: where the ciphertext is,
+/// its key and digest, and how it was chunked. The key is secret: it never prints.</summary>
+/// <param name="BlobId">The server's id of the uploaded ciphertext.</param>
+/// <param name="Size">The plaintext size in bytes.</param>
+/// <param name="ContentType">The MIME type the sender gave.</param>
+/// <param name="FileName">The file name the sender gave (display only; never used as a path as is).</param>
+/// <param name="ChunkSize">Plaintext bytes per chunk.</param>
+/// <param name="Key">The 32-byte AES-256-GCM key.</param>
+/// <param name="Digest">SHA-256 of the whole ciphertext.</param>
+public sealed record AttachmentReference(
+    string BlobId,
+    long Size,
+    string ContentType,
+    string FileName,
+    int ChunkSize,
+    byte[] Key,
+    byte[] Digest)
+{
+    /// <summary>The ciphertext length for this plaintext size and chunk size.</summary>
+    public long CiphertextLength => AttachmentCipher.CiphertextLength(Size, ChunkSize);
+
+    public bool Equals(AttachmentReference? other)
+        => other is not null && BlobId == other.BlobId && Size == other.Size && ContentType == other.ContentType
+           && FileName == other.FileName && ChunkSize == other.ChunkSize
+           && Key.AsSpan().SequenceEqual(other.Key) && Digest.AsSpan().SequenceEqual(other.Digest);
+
+    public override int GetHashCode() => HashCode.Combine(BlobId, Size);
+
+    public override string ToString() => $"AttachmentReference({BlobId}, {Size} bytes, {ContentType})";
+}

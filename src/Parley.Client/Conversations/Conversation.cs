@@ -1,0 +1,55 @@
+// A conversation as this device knows it: a 1:1 chat or a group, each one MLS group.
+namespace Parley.Client.Conversations;
+
+/// <summary>Whether a conversation is a chat between two accounts or a group.</summary>
+public enum ConversationKind : byte
+{
+    /// <summary>A 1:1 chat (two accounts, any number of devices).</summary>
+    Direct = 1,
+
+    /// <summary>A group chat.</summary>
+    Group = 2,
+}
+
+/// <summary>An account in a conversation and the devices (MLS leaves) it has there.</summary>
+/// <param name="Username">The account's user name (lower case).</param>
+/// <param name="DeviceIds">The account's device ids in the group (32 hex digits each).</param>
+public sealed record ConversationMember(string Username, IReadOnlyList<string> DeviceIds);
+
+/// <summary>A conversation's decrypted metadata. Its MLS group state is stored beside it, separately encrypted.</summary>
+/// <param name="Id">The local id.</param>
+/// <param name="Kind">1:1 or group.</param>
+/// <param name="DisplayName">The name shown for it (the peer's name for a 1:1 chat, the group title otherwise).</param>
+/// <param name="GroupId">The MLS group id.</param>
+/// <param name="DisappearingTimer">Messages disappear this long after they are sent or received; null when off.</param>
+/// <param name="Members">The accounts in the conversation, as this device last learned them.</param>
+/// <param name="CreatedAt">When this device created or joined it.</param>
+/// <param name="LastActivityAt">When a message was last added.</param>
+/// <param name="UnreadCount">Incoming messages not yet marked read.</param>
+public sealed record Conversation(
+    ConversationId Id,
+    ConversationKind Kind,
+    string DisplayName,
+    byte[] GroupId,
+    TimeSpan? DisappearingTimer,
+    IReadOnlyList<ConversationMember> Members,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset LastActivityAt,
+    int UnreadCount)
+{
+    /// <summary>The user name of the account that owns <paramref name="deviceId"/>, if a member lists it.</summary>
+    public string? UsernameOf(string deviceId)
+    {
+        foreach (var member in Members)
+        {
+            foreach (string id in member.DeviceIds)
+            {
+                if (string.Equals(id, deviceId, StringComparison.Ordinal))
+                {
+                    return member.Username;
+                }
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,296 @@
+// The versioned content envelope inside Parley's MLS application messages (docs/client-envelope.md).
+//
+//   struct {
+//       uint16 version;                          // 1
+//       uint16 content_type;                     // ContentKind
+//       opaque message_id<V>;                    // 1..64 of A-Z a-z 0-9 _ -
+//       uint64 sent_at;                          // sender's clock, ms since the Unix epoch
+//       opaque content<V>;                       // the kind's own struct
+//       optional<opaque franking_commitment<V>>; // reserved: opaque, absent today
+//   } ContentEnvelope;                           // readers ignore bytes after the fields they know
+//
+// Vectors are MLS variable-length vectors (RFC 9420 §2.1.2). Every version keeps the first four fields.
+using System.Security.Cryptography;
+using Parley.Client.Attachments;
+using Parley.Client.Conversations;
+using Parley.Client.Storage;
+using Parley.Mls.Codec;
+
+namespace Parley.Client.Envelope;
+
+/// <summary>One message's content as sent inside an MLS application message: a version, the sender's
+/// message id (which replies, edits, reactions and receipts refer to), the sender's time, the content,
+/// and a reserved franking commitment. Decoding never fails on a newer version or an unknown kind:
+/// those come back as <see cref="UnsupportedContent"/>.</summary>
+public sealed record ContentEnvelope(string MessageId, DateTimeOffset SentAt, MessageContent Content, byte[]? FrankingCommitment = null)
+{
+    /// <summary>The version this code writes and fully reads.</summary>
+    public const ushort CurrentVersion = 1;
+
+    /// <summary>Longest message id, in characters.</summary>
+    public const int MaxMessageIdLength = 64;
+
+    /// <summary>A new random message id: 16 random bytes in unpadded base64url (22 characters).</summary>
+    public static string NewMessageId()
+        => Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>True when <paramref name="id"/> is 1-64 characters of A-Z a-z 0-9 _ - (the server's rule for message ids).</summary>
+    public static bool IsValidMessageId(string? id)
+    {
+        if (string.IsNullOrEmpty(id) || id.Length > MaxMessageIdLength)
+        {
+            return false;
+        }
+        foreach (char c in id)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '_' or '-'))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Encodes the envelope (version <see cref="CurrentVersion"/>).</summary>
+    public byte[] Encode()
+    {
+        if (!IsValidMessageId(MessageId))
+        {
+            throw new ArgumentException("A message id is 1-64 characters of A-Z a-z 0-9 _ -.", nameof(MessageId));
+        }
+        if (Content is UnsupportedContent)
+        {
+            throw new InvalidOperationException("Unsupported content cannot be sent.");
+        }
+        var w = new TlsWriter(64);
+        w.WriteUInt16(CurrentVersion);
+        w.WriteUInt16((ushort)Content.Kind);
+        w.WriteString(MessageId);
+        w.WriteTime(SentAt);
+        w.WriteVector(x => EncodeContent(x, Content));
+        w.WriteOptionalBytes(FrankingCommitment);
+        return w.ToArray();
+    }
+
+    /// <summary>Decodes an envelope. A newer version, an unknown kind or a malformed content body yields
+    /// <see cref="UnsupportedContent"/>; only an unreadable header throws <see cref="EnvelopeFormatException"/>.</summary>
+    public static ContentEnvelope Decode(ReadOnlyMemory<byte> data)
+    {
+        var r = new TlsReader(data);
+        ushort version, kind;
+        string messageId;
+        DateTimeOffset sentAt;
+        ReadOnlyMemory<byte> content;
+        try
+        {
+            version = r.ReadUInt16();
+            kind = r.ReadUInt16();
+            messageId = r.ReadString();
+            sentAt = r.ReadTime();
+            content = version == CurrentVersion ? r.ReadOpaqueMemory() : default;
+        }
+        catch (MlsDecodeException e)
+        {
+            throw new EnvelopeFormatException("The envelope header is malformed.", e);
+        }
+        if (version == 0)
+        {
+            throw new EnvelopeFormatException("Envelope version 0 does not exist.");
+        }
+        if (!IsValidMessageId(messageId))
+        {
+            throw new EnvelopeFormatException("The envelope's message id is not valid.");
+        }
+        if (version != CurrentVersion)
+        {
+            return new ContentEnvelope(messageId, sentAt, new UnsupportedContent(version, kind, $"envelope version {version} is newer than this Parley"));
+        }
+        byte[]? franking = null;
+        try
+        {
+            franking = r.ReadOptionalBytes();
+        }
+        catch (MlsDecodeException)
+        {
+            // The reserved field is optional; a malformed one is dropped, not fatal to the message.
+        }
+        MessageContent body;
+        try
+        {
+            body = DecodeContent((ContentKind)kind, new TlsReader(content));
+        }
+        catch (MlsDecodeException e)
+        {
+            body = new UnsupportedContent(version, kind, "malformed content: " + e.Message);
+        }
+        catch (ArgumentException e)
+        {
+            body = new UnsupportedContent(version, kind, "invalid content: " + e.Message);
+        }
+        return new ContentEnvelope(messageId, sentAt, body, franking);
+    }
+
+    public bool Equals(ContentEnvelope? other)
+        => other is not null && MessageId == other.MessageId && SentAt == other.SentAt && ContentEquals(Content, other.Content)
+           && (FrankingCommitment is null ? other.FrankingCommitment is null
+               : other.FrankingCommitment is not null && FrankingCommitment.AsSpan().SequenceEqual(other.FrankingCommitment));
+
+    public override int GetHashCode() => HashCode.Combine(MessageId, SentAt, Content.Kind);
+
+    private static bool ContentEquals(MessageContent a, MessageContent b) => (a, b) switch
+    {
+        (DeliveryReceiptContent x, DeliveryReceiptContent y) => x.Targets.SequenceEqual(y.Targets),
+        (ReadReceiptContent x, ReadReceiptContent y) => x.Targets.SequenceEqual(y.Targets),
+        _ => a.Equals(b),
+    };
+
+    private static void EncodeContent(TlsWriter w, MessageContent content)
+    {
+        switch (content)
+        {
+            case TextContent c:
+                w.WriteString(c.Text);
+                break;
+            case ReplyContent c:
+                WriteTarget(w, c.InReplyTo);
+                w.WriteString(c.Text);
+                break;
+            case EditContent c:
+                WriteTarget(w, c.Target);
+                w.WriteString(c.Text);
+                break;
+            case DeleteContent c:
+                WriteTarget(w, c.Target);
+                break;
+            case ReactionContent c:
+                WriteTarget(w, c.Target);
+                w.WriteString(c.Emoji);
+                w.WriteUInt8(c.Remove ? (byte)2 : (byte)1);
+                break;
+            case DeliveryReceiptContent c:
+                WriteTargets(w, c.Targets);
+                break;
+            case ReadReceiptContent c:
+                WriteTargets(w, c.Targets);
+                break;
+            case AttachmentContent c:
+                var a = c.Attachment;
+                w.WriteString(a.BlobId);
+                w.WriteUInt64(checked((ulong)a.Size));
+                w.WriteString(a.ContentType);
+                w.WriteString(a.FileName);
+                w.WriteUInt32(checked((uint)a.ChunkSize));
+                w.WriteUInt8(AttachmentCipher.SchemeId);
+                w.WriteOpaque(a.Key);
+                w.WriteOpaque(a.Digest);
+                w.WriteString(c.Caption);
+                break;
+            case DisappearingTimerContent c:
+                w.WriteUInt32(c.Timer is { } t ? checked((uint)t.TotalSeconds) : 0);
+                break;
+            case ConversationInfoContent c:
+                w.WriteUInt8((byte)c.ConversationKind);
+                w.WriteString(c.Title);
+                break;
+            default:
+                throw new ArgumentException($"Content of type {content.GetType().Name} cannot be encoded.", nameof(content));
+        }
+    }
+
+    private static MessageContent DecodeContent(ContentKind kind, TlsReader r)
+    {
+        // Bytes after the fields known here are ignored: later revisions of version 1 may append optional fields.
+        switch (kind)
+        {
+            case ContentKind.Text:
+                return new TextContent(r.ReadString());
+            case ContentKind.Reply:
+                return new ReplyContent(ReadTarget(r), r.ReadString());
+            case ContentKind.Edit:
+                return new EditContent(ReadTarget(r), r.ReadString());
+            case ContentKind.Delete:
+                return new DeleteContent(ReadTarget(r));
+            case ContentKind.Reaction:
+            {
+                string target = ReadTarget(r);
+                string emoji = r.ReadString();
+                byte action = r.ReadUInt8();
+                if (action is not (1 or 2) || emoji.Length is 0 or > 64)
+                {
+                    throw new MlsDecodeException("A reaction needs an emoji of 1-64 characters and action 1 (add) or 2 (remove).");
+                }
+                return new ReactionContent(target, emoji, action == 2);
+            }
+            case ContentKind.DeliveryReceipt:
+                return new DeliveryReceiptContent(ReadTargets(r));
+            case ContentKind.ReadReceipt:
+                return new ReadReceiptContent(ReadTargets(r));
+            case ContentKind.Attachment:
+            {
+                string blobId = r.ReadString();
+                ulong size = r.ReadUInt64();
+                string contentType = r.ReadString();
+                string fileName = r.ReadString();
+                uint chunkSize = r.ReadUInt32();
+                byte scheme = r.ReadUInt8();
+                byte[] key = r.ReadOpaque();
+                byte[] digest = r.ReadOpaque();
+                string caption = r.ReadString();
+                if (scheme != AttachmentCipher.SchemeId)
+                {
+                    throw new MlsDecodeException($"Attachment encryption scheme {scheme} is unknown.");
+                }
+                if (size > long.MaxValue || chunkSize is < AttachmentCipher.MinChunkSize or > AttachmentCipher.MaxChunkSize
+                    || key.Length != AttachmentCipher.KeySize || digest.Length != AttachmentCipher.DigestSize)
+                {
+                    throw new MlsDecodeException("The attachment reference has an invalid size, chunk size, key or digest.");
+                }
+                return new AttachmentContent(new AttachmentReference(blobId, (long)size, contentType, fileName, (int)chunkSize, key, digest), caption);
+            }
+            case ContentKind.DisappearingTimer:
+            {
+                uint seconds = r.ReadUInt32();
+                return new DisappearingTimerContent(seconds == 0 ? null : TimeSpan.FromSeconds(seconds));
+            }
+            case ContentKind.ConversationInfo:
+            {
+                byte conversationKind = r.ReadUInt8();
+                if (conversationKind is not ((byte)ConversationKind.Direct or (byte)ConversationKind.Group))
+                {
+                    throw new MlsDecodeException($"Conversation kind {conversationKind} is unknown.");
+                }
+                return new ConversationInfoContent((ConversationKind)conversationKind, r.ReadString());
+            }
+            default:
+                return new UnsupportedContent(CurrentVersion, (ushort)kind, $"content type {(ushort)kind} is unknown to this Parley");
+        }
+    }
+
+    private static void WriteTarget(TlsWriter w, string target)
+    {
+        if (!IsValidMessageId(target))
+        {
+            throw new ArgumentException("A target message id is 1-64 characters of A-Z a-z 0-9 _ -.", nameof(target));
+        }
+        w.WriteString(target);
+    }
+
+    private static string ReadTarget(TlsReader r)
+    {
+        string target = r.ReadString();
+        return IsValidMessageId(target) ? target : throw new MlsDecodeException("A target message id is not valid.");
+    }
+
+    private static void WriteTargets(TlsWriter w, IReadOnlyList<string> targets)
+        => w.WriteVector(targets, WriteTarget);
+
+    private static List<string> ReadTargets(TlsReader r) => r.ReadList(ReadTarget);
+}
+
+/// <summary>The bytes are not a Parley content envelope (its header cannot be read).</summary>
+public sealed class EnvelopeFormatException : Exception
+{
+    public EnvelopeFormatException(string message) : base(message) { }
+
+    public EnvelopeFormatException(string message, Exception inner) : base(message, inner) { }
+}

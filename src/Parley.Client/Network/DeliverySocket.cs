@@ -1,0 +1,144 @@
+// Parley server protocol v1, "GET /v1/ws": the delivery WebSocket. The server pushes the mailbox in
+// order; the device acknowledges each message after it is safely stored.
+using System.Net.WebSockets;
+using System.Text.Json;
+
+namespace Parley.Client.Network;
+
+/// <summary>Why the delivery connection stopped for good.</summary>
+public enum DeliveryStop
+{
+    /// <summary>The caller cancelled.</summary>
+    Cancelled,
+
+    /// <summary>The device was revoked (close code 4001).</summary>
+    Revoked,
+
+    /// <summary>Another connection of this device replaced this one (close code 4000).</summary>
+    Replaced,
+}
+
+/// <summary>Keeps the device's delivery WebSocket open: reconnects with backoff after any failure,
+/// hands each pushed message to a handler one at a time, in order, and acknowledges it once the handler
+/// returns true (after the local store committed). When the handler returns false the connection is
+/// reopened, so the message comes again before anything newer.</summary>
+public sealed class DeliverySocket
+{
+    private const int MaxFrameBytes = 4 << 20;
+    private readonly ParleyServerClient _server;
+
+    public DeliverySocket(ParleyServerClient server) => _server = server ?? throw new ArgumentNullException(nameof(server));
+
+    /// <summary>Called when the connection opens (true) or drops (false).</summary>
+    public event Action<bool>? ConnectionChanged;
+
+    /// <summary>Backoff between reconnections.</summary>
+    public Backoff Backoff { get; init; } = new();
+
+    /// <summary>Runs until cancelled, revoked or replaced. <paramref name="onConnected"/> runs after each
+    /// (re)connection, before messages are handled (e.g. to send what waited in the outbox).</summary>
+    public async Task<DeliveryStop> RunAsync(Func<MailboxEntry, CancellationToken, Task<bool>> handle,
+        Func<CancellationToken, Task>? onConnected, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            ClientWebSocket? socket = null;
+            try
+            {
+                socket = await _server.ConnectWebSocketAsync(cancellationToken);
+                ConnectionChanged?.Invoke(true);
+                Backoff.Reset();
+                if (onConnected is not null)
+                {
+                    await onConnected(cancellationToken);
+                }
+                var stop = await ReceiveAsync(socket, handle, cancellationToken);
+                if (stop is not null)
+                {
+                    return stop.Value;
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e) when (e is WebSocketException or ServerUnavailableException or IOException or ServerProblemException
+                                          { Status: >= 500 or 429 })
+            {
+                // Reconnect below.
+            }
+            finally
+            {
+                if (socket is not null)
+                {
+                    ConnectionChanged?.Invoke(false);
+                    socket.Abort();
+                    socket.Dispose();
+                }
+            }
+            try
+            {
+                await Task.Delay(Backoff.Next(), cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        return DeliveryStop.Cancelled;
+    }
+
+    // Returns a stop reason, or null to reconnect.
+    private static async Task<DeliveryStop?> ReceiveAsync(ClientWebSocket socket, Func<MailboxEntry, CancellationToken, Task<bool>> handle,
+        CancellationToken cancellationToken)
+    {
+        var buffer = new byte[16 * 1024];
+        using var message = new MemoryStream();
+        while (true)
+        {
+            message.SetLength(0);
+            WebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(buffer, cancellationToken);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return socket.CloseStatus switch
+                    {
+                        (WebSocketCloseStatus)4001 => DeliveryStop.Revoked,
+                        (WebSocketCloseStatus)4000 => DeliveryStop.Replaced,
+                        _ => null,
+                    };
+                }
+                message.Write(buffer, 0, result.Count);
+                if (message.Length > MaxFrameBytes)
+                {
+                    throw new WebSocketException("The server sent a frame larger than any message can be.");
+                }
+            }
+            while (!result.EndOfMessage);
+
+            MailboxEntry? entry;
+            try
+            {
+                entry = JsonSerializer.Deserialize(message.GetBuffer().AsSpan(0, (int)message.Length), ClientJsonContext.Default.MailboxEntry);
+            }
+            catch (JsonException)
+            {
+                continue;
+            }
+            if (entry is null || entry.Type != "message")
+            {
+                continue;
+            }
+            if (!await handle(entry, cancellationToken))
+            {
+                // Not handled now: reconnect, so the server pushes it again before anything newer.
+                return null;
+            }
+            byte[] ack = JsonSerializer.SerializeToUtf8Bytes(new ClientFrame("ack", entry.Id), ClientJsonContext.Default.ClientFrame);
+            await socket.SendAsync(ack, WebSocketMessageType.Text, true, cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,180 @@
+// Attachments (docs/client-envelope.md, "Attachment encryption"): the file is encrypted in chunks under a
+// fresh key to a local ciphertext file, uploaded as a blob in resumable chunks, and its reference (blob id,
+// key, digest) travels inside the MLS message. Downloads resume, and decrypt only after the digest and
+// every chunk check out.
+using System.Security.Cryptography;
+using Parley.Client.Attachments;
+using Parley.Client.Conversations;
+using Parley.Client.Envelope;
+using Parley.Client.Messages;
+using Parley.Client.Network;
+
+namespace Parley.Client;
+
+/// <summary>What a transfer is doing.</summary>
+public enum TransferStage
+{
+    Encrypting,
+    Uploading,
+    Downloading,
+    Decrypting,
+}
+
+/// <summary>Progress of an attachment transfer: <paramref name="Done"/> of <paramref name="Total"/> bytes in <paramref name="Stage"/>.</summary>
+public readonly record struct TransferProgress(TransferStage Stage, long Done, long Total);
+
+public sealed partial class ParleyClient
+{
+    /// <summary>Encrypts and uploads <paramref name="path"/>, then sends it to the conversation with an optional caption.</summary>
+    public async Task<StoredMessage> SendFileAsync(ConversationId conversation, string path, string caption = "", string? contentType = null,
+        IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var file = new FileInfo(path);
+        if (!file.Exists)
+        {
+            throw new FileNotFoundException($"There is no file {path}.", path);
+        }
+        _ = _store.GetConversation(conversation) ?? throw new ParleyClientException("The conversation no longer exists on this device.");
+        Directory.CreateDirectory(_store.AttachmentsDirectory);
+        string cipherPath = Path.Combine(_store.AttachmentsDirectory, AttachmentId.New() + ".bin");
+        bool sent = false;
+        try
+        {
+            long size = file.Length;
+            int chunkSize = AttachmentCipher.DefaultChunkSize;
+            var encrypted = await AttachmentCipher.EncryptFileAsync(file.FullName, cipherPath, chunkSize,
+                new Progress(progress, TransferStage.Encrypting, size), cancellationToken).ConfigureAwait(false);
+            var blobs = new BlobTransfer(_server);
+            var blob = await blobs.CreateAsync(encrypted.CiphertextLength, cancellationToken).ConfigureAwait(false);
+            await using (var source = new FileStream(cipherPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous))
+            {
+                await blobs.UploadAsync(blob.BlobId, source, new Progress(progress, TransferStage.Uploading, encrypted.CiphertextLength), cancellationToken)
+                    .ConfigureAwait(false);
+            }
+            var reference = encrypted.ToReference(blob.BlobId, contentType ?? ContentTypes.Guess(file.Name), file.Name);
+            CryptographicOperations.ZeroMemory(encrypted.Key);
+            StoredMessage message;
+            using (await LockAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await CatchUpAsync(cancellationToken).ConfigureAwait(false);
+                var local = await SendCoreAsync(conversation, new AttachmentContent(reference, caption), cancellationToken).ConfigureAwait(false);
+                message = _store.GetMessage(local!.Value) ?? throw new ParleyClientException("The message disappeared before it was sent.");
+            }
+            sent = true;
+            // The ciphertext stays as this device's local copy.
+            if (_store.GetAttachments(message.LocalId).FirstOrDefault() is { } attachment)
+            {
+                using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                transaction.UpdateAttachment(attachment with { LocalPath = cipherPath });
+                transaction.Commit();
+            }
+            return message;
+        }
+        finally
+        {
+            if (!sent)
+            {
+                File.Delete(cipherPath);
+            }
+        }
+    }
+
+    /// <summary>The attachments of a message.</summary>
+    public IReadOnlyList<StoredAttachment> AttachmentsOf(StoredMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return _store.GetAttachments(message.LocalId);
+    }
+
+    /// <summary>Downloads (resuming a partial download), checks and decrypts an attachment into <paramref name="directory"/>
+    /// under its file name (made safe and unique). Returns the plaintext file's path. Throws
+    /// <see cref="AttachmentIntegrityException"/> when the ciphertext does not match the digest the sender signed.</summary>
+    public async Task<string> DownloadAttachmentAsync(StoredAttachment attachment, string directory, IProgress<TransferProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(attachment);
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var reference = attachment.Reference;
+        Directory.CreateDirectory(_store.AttachmentsDirectory);
+        string cipherPath = attachment.LocalPath ?? Path.Combine(_store.AttachmentsDirectory, attachment.Id + ".bin");
+        if (!File.Exists(cipherPath) || new FileInfo(cipherPath).Length != reference.CiphertextLength)
+        {
+            string partial = Path.Combine(_store.AttachmentsDirectory, attachment.Id + ".part");
+            await using (var destination = new FileStream(partial, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.Asynchronous))
+            {
+                if (destination.Length > reference.CiphertextLength)
+                {
+                    destination.SetLength(0);
+                }
+                await new BlobTransfer(_server).DownloadAsync(reference.BlobId, destination, reference.CiphertextLength,
+                    new Progress(progress, TransferStage.Downloading, reference.CiphertextLength), cancellationToken).ConfigureAwait(false);
+            }
+            File.Move(partial, cipherPath, overwrite: true);
+            using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            transaction.UpdateAttachment(attachment with { LocalPath = cipherPath });
+            transaction.Commit();
+        }
+        Directory.CreateDirectory(directory);
+        string target = UniquePath(directory, SafeFileName(reference.FileName));
+        try
+        {
+            await AttachmentCipher.DecryptFileAsync(cipherPath, target, reference, new Progress(progress, TransferStage.Decrypting, reference.Size),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (AttachmentIntegrityException)
+        {
+            // A corrupt or substituted ciphertext: forget the local copy so a later try downloads again.
+            File.Delete(cipherPath);
+            throw;
+        }
+        return target;
+    }
+
+    /// <summary>A file name that cannot leave the folder or name a device.</summary>
+    public static string SafeFileName(string name)
+    {
+        string file = Path.GetFileName((name ?? "").Replace('\\', '/'));
+        var chars = file.Select(c => char.IsControl(c) || Path.GetInvalidFileNameChars().Contains(c) ? '_' : c).ToArray();
+        string safe = new string(chars).Trim().TrimStart('.');
+        return safe.Length == 0 ? "attachment" : safe.Length > 120 ? safe[..120] : safe;
+    }
+
+    private static string UniquePath(string directory, string name)
+    {
+        string path = Path.Combine(directory, name);
+        string stem = Path.GetFileNameWithoutExtension(name);
+        string extension = Path.GetExtension(name);
+        for (int i = 1; File.Exists(path); i++)
+        {
+            path = Path.Combine(directory, $"{stem} ({i}){extension}");
+        }
+        return path;
+    }
+
+    private sealed class Progress(IProgress<TransferProgress>? target, TransferStage stage, long total) : IProgress<long>
+    {
+        public void Report(long value) => target?.Report(new TransferProgress(stage, value, total));
+    }
+}
+
+/// <summary>Guesses a MIME type from a file name.</summary>
+public static class ContentTypes
+{
+    /// <summary>The MIME type for the file's extension, or application/octet-stream.</summary>
+    public static string Guess(string fileName) => Path.GetExtension(fileName ?? "").ToLowerInvariant() switch
+    {
+        ".txt" => "text/plain",
+        ".md" => "text/markdown",
+        ".pdf" => "application/pdf",
+        ".png" => "image/png",
+        ".jpg" or ".jpeg" => "image/jpeg",
+        ".gif" => "image/gif",
+        ".webp" => "image/webp",
+        ".mp4" => "video/mp4",
+        ".mp3" => "audio/mpeg",
+        ".zip" => "application/zip",
+        ".json" => "application/json",
+        _ => "application/octet-stream",
+    };
+}

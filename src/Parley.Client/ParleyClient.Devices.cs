@@ -1,0 +1,82 @@
+// Every device of every member is a leaf: each account adds its own new devices to its conversations and
+// removes its revoked ones (docs/device-linking.md).
+using Parley.Client.Groups;
+using Parley.Client.Network;
+using Parley.Client.Sync;
+using Parley.Mls.Messages;
+
+namespace Parley.Client;
+
+public sealed partial class ParleyClient
+{
+    /// <summary>Adds this account's new devices to, and removes its revoked devices from, every conversation this
+    /// device is in.</summary>
+    public async Task ReconcileOwnDevicesAsync(CancellationToken cancellationToken = default)
+    {
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await CatchUpAsync(cancellationToken).ConfigureAwait(false);
+            await ReconcileOwnDevicesCoreAsync(null, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task ReconcileOwnDevicesCoreAsync(List<ClientEvent>? events, CancellationToken cancellationToken)
+    {
+        _ = events;
+        if (_store.Conversations.Count == 0)
+        {
+            return;
+        }
+        var devices = await _server.ListDevicesAsync(cancellationToken).ConfigureAwait(false);
+        var active = devices.Where(d => !d.Revoked && d.DeviceId != DeviceId).Select(d => d.DeviceId).ToHashSet(StringComparer.Ordinal);
+        var revoked = devices.Where(d => d.Revoked).Select(d => d.DeviceId).ToHashSet(StringComparer.Ordinal);
+        foreach (var conversation in _store.Conversations)
+        {
+            bool missing, stale;
+            using (var group = _store.LoadGroup(conversation.Id, _groupOptions))
+            {
+                if (!group.IsActive || group.HasPendingCommit)
+                {
+                    continue;
+                }
+                var leaves = GroupRoster.Leaves(group);
+                missing = active.Any(id => leaves.All(l => l.DeviceId != id));
+                stale = leaves.Any(l => revoked.Contains(l.DeviceId));
+            }
+            if (!missing && !stale)
+            {
+                continue;
+            }
+            try
+            {
+                var claimed = missing ? await ClaimVerifiedAsync(Username, cancellationToken).ConfigureAwait(false) : [];
+                claimed = claimed.Where(c => active.Contains(c.DeviceId)).ToList();
+                bool committed = await CommitAsync(conversation.Id, group =>
+                {
+                    var leaves = GroupRoster.Leaves(group);
+                    var present = leaves.Select(l => l.DeviceId).ToHashSet(StringComparer.Ordinal);
+                    var adds = claimed.Where(c => !present.Contains(c.DeviceId)).Select(c => (Proposal)new Add(c.KeyPackage));
+                    var removes = leaves.Where(l => revoked.Contains(l.DeviceId)).Select(l => (Proposal)new Remove(l.Leaf));
+                    return new CommitPlan(adds.Concat(removes).ToList(), []);
+                }, cancellationToken).ConfigureAwait(false);
+                if (committed && claimed.Count > 0 && _store.GetConversation(conversation.Id) is { } current)
+                {
+                    await SendCoreAsync(current.Id, new Envelope.ConversationInfoContent(current.Kind,
+                        current.Kind == Conversations.ConversationKind.Group ? current.DisplayName : ""), cancellationToken).ConfigureAwait(false);
+                    if (current.DisappearingTimer is { } timer)
+                    {
+                        await SendCoreAsync(current.Id, new Envelope.DisappearingTimerContent(timer), cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (ParleyClientException)
+            {
+                // Removed from it meanwhile, or lost every race: try again next sync.
+            }
+            catch (ServerProblemException)
+            {
+                // E.g. the device was revoked again meanwhile (unknown_device): next sync.
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+// Sending: each message is an MLS application message carrying a versioned envelope
+// (docs/client-envelope.md), encrypted, stored with the group state and queued in one transaction, then sent.
+using Parley.Client.Conversations;
+using Parley.Client.Envelope;
+using Parley.Client.Groups;
+using Parley.Client.Messages;
+using Parley.Client.Network;
+using Parley.Client.Search;
+using Parley.Client.Sync;
+using Parley.Mls.Codec;
+
+namespace Parley.Client;
+
+public sealed partial class ParleyClient
+{
+    /// <summary>Sends text to a conversation; returns the stored message (status Sent, or Pending when the server
+    /// could not be reached: it is sent on the next sync).</summary>
+    public Task<StoredMessage> SendTextAsync(ConversationId conversation, string text, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(text);
+        return SendShownAsync(conversation, new TextContent(text), cancellationToken);
+    }
+
+    /// <summary>Replies to a message (by its message id).</summary>
+    public Task<StoredMessage> ReplyAsync(ConversationId conversation, string inReplyTo, string text, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(inReplyTo);
+        ArgumentException.ThrowIfNullOrEmpty(text);
+        return SendShownAsync(conversation, new ReplyContent(inReplyTo, text), cancellationToken);
+    }
+
+    /// <summary>Replaces the text of one of this account's messages, for everyone.</summary>
+    public Task EditAsync(ConversationId conversation, string messageId, string text, CancellationToken cancellationToken = default)
+    {
+        RequireOwnMessage(conversation, messageId);
+        return SendAsync(conversation, new EditContent(messageId, text), cancellationToken);
+    }
+
+    /// <summary>Deletes one of this account's messages for everyone.</summary>
+    public Task DeleteForEveryoneAsync(ConversationId conversation, string messageId, CancellationToken cancellationToken = default)
+    {
+        RequireOwnMessage(conversation, messageId);
+        return SendAsync(conversation, new DeleteContent(messageId), cancellationToken);
+    }
+
+    /// <summary>Adds (or with <paramref name="remove"/>, takes back) a reaction to a message.</summary>
+    public Task ReactAsync(ConversationId conversation, string messageId, string emoji, bool remove = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(emoji);
+        if (_store.FindMessage(conversation, messageId) is null)
+        {
+            throw new ParleyClientException($"There is no message {messageId} in this conversation.");
+        }
+        return SendAsync(conversation, new ReactionContent(messageId, emoji, remove), cancellationToken);
+    }
+
+    /// <summary>Marks the conversation read here and tells the other members (read receipts) and this account's
+    /// other devices. Returns how many messages were marked.</summary>
+    public async Task<int> MarkReadAsync(ConversationId conversation, CancellationToken cancellationToken = default)
+    {
+        IReadOnlyList<StoredMessage> marked;
+        using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            marked = transaction.MarkConversationRead(conversation);
+            transaction.Commit();
+        }
+        var targets = marked.Where(m => m.Content is TextContent or ReplyContent or AttachmentContent).Select(m => m.MessageId).ToList();
+        if (targets.Count > 0)
+        {
+            await SendAsync(conversation, new ReadReceiptContent(targets), cancellationToken).ConfigureAwait(false);
+        }
+        return marked.Count;
+    }
+
+    /// <summary>Sends any content (receipts, reactions, edits ...) to a conversation.</summary>
+    public async Task SendAsync(ConversationId conversation, MessageContent content, CancellationToken cancellationToken = default)
+    {
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await CatchUpAsync(cancellationToken).ConfigureAwait(false);
+            await SendCoreAsync(conversation, content, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The newest messages of a conversation (up to <paramref name="limit"/>), oldest first.</summary>
+    public IReadOnlyList<StoredMessage> History(ConversationId conversation, int limit = 50) => _store.GetMessages(conversation, null, limit);
+
+    /// <summary>Searches the local history (never the server).</summary>
+    public Task<IReadOnlyList<SearchHit>> SearchAsync(string text, ConversationId? conversation = null, int limit = 50,
+        CancellationToken cancellationToken = default)
+        => _store.SearchAsync(text, conversation, limit, cancellationToken);
+
+    private async Task<StoredMessage> SendShownAsync(ConversationId conversation, MessageContent content, CancellationToken cancellationToken)
+    {
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await CatchUpAsync(cancellationToken).ConfigureAwait(false);
+            var local = await SendCoreAsync(conversation, content, cancellationToken).ConfigureAwait(false);
+            return _store.GetMessage(local!.Value) ?? throw new ParleyClientException("The message disappeared before it was sent.");
+        }
+    }
+
+    // Process what arrived before encrypting, so the message is for the epoch the other members are in.
+    private async Task CatchUpAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ReceivePendingAsync(null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ServerUnavailableException)
+        {
+            // Offline: the message is queued and sent later.
+        }
+    }
+
+    private void RequireOwnMessage(ConversationId conversation, string messageId)
+    {
+        var message = _store.FindMessage(conversation, messageId) ?? throw new ParleyClientException($"There is no message {messageId} in this conversation.");
+        if (!message.IsOutgoing)
+        {
+            throw new ParleyClientException("You can only edit or delete your own messages.");
+        }
+    }
+
+    /// <summary>Encrypts <paramref name="content"/> for the conversation's current epoch, applies it locally, queues
+    /// it, and sends the outbox. Returns the local message when the content is shown in the history. Call with the
+    /// device lock held.</summary>
+    private async Task<LocalMessageId?> SendCoreAsync(ConversationId conversationId, MessageContent content, CancellationToken cancellationToken)
+    {
+        // Earlier messages go first, and a pending commit must be settled before encrypting in its epoch.
+        await FlushOutboxAsync(cancellationToken).ConfigureAwait(false);
+        var conversation = _store.GetConversation(conversationId) ?? throw new ParleyClientException("The conversation no longer exists on this device.");
+        var envelope = new ContentEnvelope(ContentEnvelope.NewMessageId(), Now, content);
+        byte[] envelopeBytes = envelope.Encode();
+        LocalMessageId? local = null;
+        using (var group = _store.LoadGroup(conversationId, _groupOptions))
+        {
+            if (!group.IsActive)
+            {
+                throw new ParleyClientException($"You are no longer a member of {conversation.DisplayName}.");
+            }
+            if (group.HasPendingCommit)
+            {
+                throw new ParleyClientException($"A change to {conversation.DisplayName} is still waiting for the server; try again when it is reachable.");
+            }
+            byte[] message = group.EncryptApplicationMessage(envelopeBytes).ToBytes();
+            using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            transaction.SaveGroupState(conversationId, group);
+            ContentEffects.Apply(transaction, conversationId, envelope, envelopeBytes, DeviceId, Username, Username, sentByThisDevice: true);
+            local = transaction.FindMessage(conversationId, envelope.MessageId)?.LocalId;
+            transaction.AddToOutbox(conversationId, envelope.MessageId, OutboxKind.Application, message, null, local);
+            transaction.Commit();
+        }
+        await FlushOutboxAsync(cancellationToken).ConfigureAwait(false);
+        return local;
+    }
+}

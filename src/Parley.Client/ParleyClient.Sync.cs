@@ -1,0 +1,499 @@
+// Parley server protocol v1, "GET /v1/mailbox", "DELETE /v1/mailbox/{id}" and "GET /v1/ws": the device
+// fetches what arrived, in order, processes each delivery in one store transaction (group state, history,
+// "processed" mark), and acknowledges it only after that transaction committed: exactly once.
+using System.Security.Cryptography;
+using Parley.Client.Conversations;
+using Parley.Client.Envelope;
+using Parley.Client.Groups;
+using Parley.Client.Identity;
+using Parley.Client.Messages;
+using Parley.Client.Network;
+using Parley.Client.Storage;
+using Parley.Client.Sync;
+using Parley.Mls;
+using Parley.Mls.Codec;
+using Parley.Mls.Group;
+using Parley.Mls.Messages;
+
+namespace Parley.Client;
+
+/// <summary>What one sync did.</summary>
+/// <param name="Events">Messages and changes processed, in order.</param>
+/// <param name="Pending">Messages still waiting in the outbox (the server was unreachable).</param>
+public sealed record SyncReport(IReadOnlyList<ClientEvent> Events, int Pending)
+{
+    /// <summary>The messages received, in order.</summary>
+    public IEnumerable<MessageReceived> Messages => Events.OfType<MessageReceived>();
+}
+
+public sealed partial class ParleyClient
+{
+    private readonly HashSet<string> _verifiedLeaves = new(StringComparer.Ordinal);
+    private readonly Dictionary<ConversationId, List<string>> _unreceipted = [];
+    private readonly HashSet<ConversationId> _proposalsToCommit = [];
+
+    /// <summary>Sends what waits in the outbox, fetches and processes everything in the mailbox (in order,
+    /// acknowledging each delivery after it is stored), commits proposals members left pending, adds this account's
+    /// new devices to conversations, tops up key packages, deletes expired messages and sends delivery receipts.</summary>
+    public async Task<SyncReport> SyncAsync(CancellationToken cancellationToken = default)
+    {
+        var events = new List<ClientEvent>();
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await FlushOutboxAsync(cancellationToken).ConfigureAwait(false);
+            await ReceivePendingAsync(events, cancellationToken).ConfigureAwait(false);
+            await AfterReceiveAsync(events, cancellationToken).ConfigureAwait(false);
+        }
+        return new SyncReport(events, _store.GetOutbox().Count);
+    }
+
+    /// <summary>Keeps the delivery WebSocket open until cancelled (reconnecting with backoff), processing each message
+    /// as it arrives and raising <see cref="EventRaised"/>. Returns why it stopped.</summary>
+    public async Task<DeliveryStop> ListenAsync(CancellationToken cancellationToken = default, Action<bool>? connectionChanged = null)
+    {
+        var socket = new DeliverySocket(_server);
+        if (connectionChanged is not null)
+        {
+            socket.ConnectionChanged += connectionChanged;
+        }
+        using var housekeeping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var periodic = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(15));
+            while (await timer.WaitForNextTickAsync(housekeeping.Token).ConfigureAwait(false))
+            {
+                try
+                {
+                    using (await LockAsync(housekeeping.Token).ConfigureAwait(false))
+                    {
+                        await FlushOutboxAsync(housekeeping.Token).ConfigureAwait(false);
+                        await AfterReceiveAsync(null, housekeeping.Token).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception e) when (e is ServerUnavailableException or ServerProblemException or ParleyClientException)
+                {
+                    // Next tick.
+                }
+            }
+        }, housekeeping.Token);
+        try
+        {
+            return await socket.RunAsync(async (entry, ct) =>
+            {
+                using (await LockAsync(ct).ConfigureAwait(false))
+                {
+                    bool done = await HandleDeliveryAsync(entry, null, ct).ConfigureAwait(false);
+                    if (done)
+                    {
+                        await AfterReceiveAsync(null, ct, light: true).ConfigureAwait(false);
+                    }
+                    return done;
+                }
+            }, async ct =>
+            {
+                using (await LockAsync(ct).ConfigureAwait(false))
+                {
+                    await FlushOutboxAsync(ct).ConfigureAwait(false);
+                    await AfterReceiveAsync(null, ct).ConfigureAwait(false);
+                }
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await housekeeping.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await periodic.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Stopped.
+            }
+        }
+    }
+
+    // After deliveries: commit proposals left pending (members leaving), add this account's devices, key
+    // packages, expiry and receipts. "light" skips what needs extra requests (after each pushed message).
+    private async Task AfterReceiveAsync(List<ClientEvent>? events, CancellationToken cancellationToken, bool light = false)
+    {
+        foreach (var id in _proposalsToCommit.ToList())
+        {
+            _proposalsToCommit.Remove(id);
+            if (_store.GetConversation(id) is not null)
+            {
+                try
+                {
+                    await CommitAsync(id, g => new CommitPlan([], []), cancellationToken).ConfigureAwait(false);
+                }
+                catch (ParleyClientException)
+                {
+                    // Someone else committed them, or we were removed.
+                }
+            }
+        }
+        await SendReceiptsAsync(cancellationToken).ConfigureAwait(false);
+        await _store.ExpireMessagesAsync(cancellationToken).ConfigureAwait(false);
+        if (!light)
+        {
+            await ReconcileOwnDevicesCoreAsync(events, cancellationToken).ConfigureAwait(false);
+            await ReplenishKeyPackagesAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Fetches the mailbox page by page and handles each delivery in order. Call with the device lock held.</summary>
+    private async Task ReceivePendingAsync(List<ClientEvent>? events, CancellationToken cancellationToken)
+    {
+        long after = 0;
+        while (true)
+        {
+            var page = await _server.GetMailboxAsync(after, 100, cancellationToken).ConfigureAwait(false);
+            foreach (var entry in page)
+            {
+                if (!await HandleDeliveryAsync(entry, events, cancellationToken).ConfigureAwait(false))
+                {
+                    // Not processable now (a transient failure): leave it and everything after it for later.
+                    return;
+                }
+                await _server.AcknowledgeAsync(entry.Id, cancellationToken).ConfigureAwait(false);
+                after = entry.Sequence;
+            }
+            if (page.Count < 100)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Processes one delivery; true when it is stored (or was already, or was dropped) and may be acknowledged.</summary>
+    private async Task<bool> HandleDeliveryAsync(MailboxEntry entry, List<ClientEvent>? events, CancellationToken cancellationToken)
+    {
+        if (_store.IsDeliveryProcessed(entry.Id))
+        {
+            return true;
+        }
+        MlsMessage message;
+        try
+        {
+            message = MlsMessage.Decode(entry.Message);
+        }
+        catch (MlsDecodeException)
+        {
+            return await DropAsync(entry.Id, "it is not an MLS message", events, cancellationToken).ConfigureAwait(false);
+        }
+        List<ClientEvent> raised;
+        try
+        {
+            raised = message.WireFormat == WireFormat.MlsWelcome
+                ? await JoinAsync(entry.Id, message, cancellationToken).ConfigureAwait(false)
+                : await ProcessGroupMessageAsync(entry.Id, message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DeliveryRejected rejected)
+        {
+            return await DropAsync(entry.Id, rejected.Message, events, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ServerUnavailableException or ServerProblemException { Status: >= 500 })
+        {
+            // Verifying a sender needed the directory and the server is away: try again later.
+            return false;
+        }
+        foreach (var e in raised)
+        {
+            events?.Add(e);
+            Raise(e);
+        }
+        return true;
+    }
+
+    private async Task<bool> DropAsync(string deliveryId, string reason, List<ClientEvent>? events, CancellationToken cancellationToken)
+    {
+        using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            transaction.MarkDeliveryProcessed(deliveryId);
+            transaction.Commit();
+        }
+        var dropped = new DeliveryDropped(deliveryId, reason);
+        events?.Add(dropped);
+        Raise(dropped);
+        return true;
+    }
+
+    /// <summary>A delivery this device will never be able to process.</summary>
+    private sealed class DeliveryRejected(string reason) : Exception(reason);
+
+    // ---- Welcome ------------------------------------------------------------------------------
+
+    private async Task<List<ClientEvent>> JoinAsync(string deliveryId, MlsMessage message, CancellationToken cancellationToken)
+    {
+        var welcome = message.Welcome!;
+        StoredKeyPackage? stored = null;
+        using (var lookup = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var secrets in welcome.Secrets)
+            {
+                stored = lookup.FindKeyPackage(secrets.NewMember);
+                if (stored is not null)
+                {
+                    break;
+                }
+            }
+        }
+        if (stored is null)
+        {
+            throw new DeliveryRejected("a Welcome names none of this device's key packages");
+        }
+        MlsGroup group;
+        using (stored)
+        {
+            using var bundle = _leaf.Bundle(new GeneratedKeyPackage(stored.Ref, stored.Message, stored.InitPrivateKey, stored.EncryptionPrivateKey));
+            try
+            {
+                group = MlsGroup.JoinFromWelcome(message, bundle, null, _groupOptions);
+            }
+            catch (MlsException e)
+            {
+                throw new DeliveryRejected("a Welcome could not be opened: " + e.Message);
+            }
+        }
+        using (group)
+        {
+            if (_store.FindConversationByGroupId(group.GroupId) is not null)
+            {
+                throw new DeliveryRejected("a Welcome to a conversation this device is already in");
+            }
+            // Every leaf must be a device certified by its account's pinned identity key.
+            var leaves = GroupRoster.Leaves(group);
+            foreach (var leaf in leaves)
+            {
+                if (await VerifyLeafAsync(leaf, group.Suite.Id, cancellationToken).ConfigureAwait(false) is { } problem)
+                {
+                    throw new DeliveryRejected($"a Welcome to a group with an unverifiable member ({problem})");
+                }
+            }
+            var members = GroupRoster.Members(group);
+            string? adder = null;
+            var now = Now;
+            var conversation = new Conversation(ConversationId.New(), ConversationKind.Group, DefaultTitle(members), group.GroupId, null,
+                members, now, now, 0);
+            using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            transaction.SaveConversation(conversation);
+            transaction.SaveGroupState(conversation.Id, group);
+            if (!stored.LastResort)
+            {
+                transaction.DeleteKeyPackage(stored.Ref);
+            }
+            transaction.MarkDeliveryProcessed(deliveryId);
+            transaction.Commit();
+            return [new ConversationJoined(conversation, adder)];
+        }
+    }
+
+    private string DefaultTitle(IReadOnlyList<ConversationMember> members)
+    {
+        var others = members.Select(m => m.Username).Where(u => u != Username).ToList();
+        return others.Count == 0 ? Username : string.Join(", ", others);
+    }
+
+    // ---- Group messages -----------------------------------------------------------------------
+
+    private async Task<List<ClientEvent>> ProcessGroupMessageAsync(string deliveryId, MlsMessage message, CancellationToken cancellationToken)
+    {
+        byte[] groupId = message.Body switch
+        {
+            PublicMessage pm => pm.Content.GroupId,
+            PrivateMessage pm => pm.GroupId,
+            _ => throw new DeliveryRejected($"a {message.WireFormat} message is not for a group"),
+        };
+        var conversation = _store.FindConversationByGroupId(groupId) ?? throw new DeliveryRejected("a message for a conversation this device is not in");
+        using var group = _store.LoadGroup(conversation.Id, _groupOptions);
+        if (!group.IsActive)
+        {
+            throw new DeliveryRejected("a message for a conversation this device was removed from");
+        }
+        var before = GroupRoster.Members(group);
+        ProcessedMessage processed;
+        try
+        {
+            processed = group.ProcessMessage(message);
+        }
+        catch (MlsException e)
+        {
+            throw new DeliveryRejected("a message could not be decrypted or verified: " + e.Message);
+        }
+
+        var events = new List<ClientEvent>();
+        switch (processed)
+        {
+            case ApplicationMessage application:
+            {
+                var sender = GroupRoster.At(group, application.Sender.LeafIndex)
+                             ?? throw new DeliveryRejected("a message from a blank leaf");
+                if (await VerifyLeafAsync(sender, group.Suite.Id, cancellationToken).ConfigureAwait(false) is { } problem)
+                {
+                    throw new DeliveryRejected($"a message from an unverifiable device ({problem})");
+                }
+                ContentEnvelope envelope;
+                try
+                {
+                    envelope = ContentEnvelope.Decode(application.Data);
+                }
+                catch (EnvelopeFormatException e)
+                {
+                    throw new DeliveryRejected("a message with an unreadable envelope: " + e.Message);
+                }
+                using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                transaction.SaveGroupState(conversation.Id, group);
+                events.AddRange(ContentEffects.Apply(transaction, conversation.Id, envelope, application.Data, sender.DeviceId, sender.Username!,
+                    Username, sentByThisDevice: false));
+                transaction.MarkDeliveryProcessed(deliveryId);
+                transaction.Commit();
+                foreach (var received in events.OfType<MessageReceived>())
+                {
+                    if (!received.Message.IsOutgoing && received.Message.Content is TextContent or ReplyContent or AttachmentContent)
+                    {
+                        (_unreceipted.TryGetValue(conversation.Id, out var list) ? list : _unreceipted[conversation.Id] = []).Add(received.Message.MessageId);
+                    }
+                }
+                break;
+            }
+            case ProposalMessage proposal:
+            {
+                using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                transaction.SaveGroupState(conversation.Id, group);
+                transaction.MarkDeliveryProcessed(deliveryId);
+                transaction.Commit();
+                if (proposal.Proposal is Remove)
+                {
+                    // A member left (proposed removing its own leaves): commit it on its behalf.
+                    _proposalsToCommit.Add(conversation.Id);
+                }
+                break;
+            }
+            case CommitMessage commit:
+            {
+                string? by = commit.Sender.Type == SenderType.Member ? UsernameOf(before, conversation, commit.SenderCredential) : null;
+                if (commit.SelfRemoved)
+                {
+                    using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                    transaction.SaveGroupState(conversation.Id, group);
+                    transaction.MarkDeliveryProcessed(deliveryId);
+                    transaction.Commit();
+                    events.Add(new RemovedFromConversation(conversation, by));
+                    break;
+                }
+                foreach (var added in commit.AddedMembers)
+                {
+                    if (GroupRoster.At(group, added) is { } leaf
+                        && await VerifyLeafAsync(leaf, group.Suite.Id, cancellationToken).ConfigureAwait(false) is { } problem)
+                    {
+                        events.Add(new DeliveryDropped(deliveryId, $"warning: {by ?? "a member"} added an unverifiable device ({problem}); its messages will be refused"));
+                    }
+                }
+                var after = GroupRoster.Members(group);
+                var addedAccounts = after.Select(m => m.Username).Except(before.Select(m => m.Username)).ToList();
+                var removedAccounts = before.Select(m => m.Username).Except(after.Select(m => m.Username)).ToList();
+                using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    transaction.SaveGroupState(conversation.Id, group);
+                    var updated = conversation with { Members = after };
+                    transaction.SaveConversation(updated);
+                    transaction.MarkDeliveryProcessed(deliveryId);
+                    transaction.Commit();
+                    conversation = updated;
+                }
+                if (addedAccounts.Count > 0 || removedAccounts.Count > 0)
+                {
+                    events.Add(new MembershipChanged(conversation, addedAccounts, removedAccounts, by));
+                }
+                break;
+            }
+        }
+        return events;
+    }
+
+    private static string? UsernameOf(IReadOnlyList<ConversationMember> members, Conversation conversation, Credential? credential)
+    {
+        if (credential?.Identity is not { } identity)
+        {
+            return null;
+        }
+        string deviceId = System.Text.Encoding.ASCII.GetString(identity);
+        return members.FirstOrDefault(m => m.DeviceIds.Contains(deviceId))?.Username ?? conversation.UsernameOf(deviceId);
+    }
+
+    /// <summary>Checks that a leaf is a device of the account it names: its credential names the device id of its
+    /// signature key, and its certificate verifies under the account's pinned identity key (pinned now if new).
+    /// Returns null when it does, else the reason.</summary>
+    private async Task<string?> VerifyLeafAsync(RosterLeaf leaf, ushort suite, CancellationToken cancellationToken)
+    {
+        if (leaf.Binding is not { } binding)
+        {
+            return "it names no account";
+        }
+        if (leaf.DeviceId != DeviceIdentity.DeriveDeviceId(leaf.Node.SignatureKey))
+        {
+            return "its credential does not match its key";
+        }
+        string cacheKey = binding.Username + "/" + Convert.ToHexString(leaf.Node.SignatureKey);
+        if (_verifiedLeaves.Contains(cacheKey))
+        {
+            return null;
+        }
+        byte[] identityKey;
+        if (binding.Username == Username)
+        {
+            identityKey = Identity.AccountIdentityPublicKey;
+        }
+        else
+        {
+            var contact = _store.GetContact(binding.Username);
+            if (contact is null)
+            {
+                var entry = await _server.GetAccountAsync(binding.Username, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    contact = _store.CheckIdentityKey(binding.Username, entry.IdentityKey);
+                }
+                catch (IdentityKeyChangedException)
+                {
+                    return $"{binding.Username}'s identity key changed";
+                }
+            }
+            if (contact.IdentityChanged)
+            {
+                return $"{binding.Username}'s identity key changed";
+            }
+            identityKey = contact.IdentityKey;
+        }
+        if (!binding.Verifies(identityKey, suite, leaf.Node.SignatureKey))
+        {
+            return $"its certificate does not verify under {binding.Username}'s identity key";
+        }
+        _verifiedLeaves.Add(cacheKey);
+        return null;
+    }
+
+    // Delivery receipts for what this sync received, one message per conversation.
+    private async Task SendReceiptsAsync(CancellationToken cancellationToken)
+    {
+        if (!_options.SendDeliveryReceipts || _unreceipted.Count == 0)
+        {
+            return;
+        }
+        foreach (var (id, targets) in _unreceipted.ToList())
+        {
+            _unreceipted.Remove(id);
+            if (_store.GetConversation(id) is null)
+            {
+                continue;
+            }
+            try
+            {
+                await SendCoreAsync(id, new DeliveryReceiptContent(targets), cancellationToken).ConfigureAwait(false);
+            }
+            catch (ParleyClientException)
+            {
+                // Removed meanwhile: no receipt.
+            }
+        }
+    }
+}

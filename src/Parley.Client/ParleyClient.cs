@@ -1,0 +1,166 @@
+// One Parley device: its account, its encrypted store, its server connection and its MLS groups.
+using Parley.Client.Groups;
+using Parley.Client.Identity;
+using Parley.Client.Network;
+using Parley.Client.Storage;
+using Parley.Client.Sync;
+using Parley.Mls.Crypto;
+using Parley.Mls.Group;
+
+namespace Parley.Client;
+
+/// <summary>A Parley device, as the CLI, the web app and tests drive it: create or link an account, talk in
+/// 1:1 chats and groups, send files, and sync with the server. The device's secrets live in its encrypted
+/// <see cref="ClientStore"/>; every MLS group change is saved in the same store transaction as the messages it
+/// produced. Operations are serialized (one at a time per device); dispose to close the store.</summary>
+public sealed partial class ParleyClient : IDisposable
+{
+    /// <summary>The store's file name inside a device's home folder.</summary>
+    public const string StoreFileName = "parley.db";
+
+    /// <summary>The MLS cipher suite of new devices (X25519, AES-128-GCM, SHA-256, Ed25519).</summary>
+    public const ushort DefaultCipherSuite = 1;
+
+    private readonly ClientStore _store;
+    private readonly ParleyServerClient _server;
+    private readonly ParleyClientOptions _options;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly MlsGroupOptions _groupOptions;
+    private readonly DeviceLeaf _leaf;
+    private bool _disposed;
+
+    private ParleyClient(ClientStore store, Uri server, ParleyClientOptions options)
+    {
+        _store = store;
+        _options = options;
+        var identity = store.Identity ?? throw new ParleyClientException("This Parley home has no account yet; run `parley account create NAME`.");
+        if (identity.CredentialToken is null || identity.DeviceCertificate is null)
+        {
+            throw new ParleyClientException("This device never finished registering with its server; create the account again in a new home.");
+        }
+        _server = new ParleyServerClient(server, identity.CredentialToken, options.HttpHandler);
+        _groupOptions = new MlsGroupOptions { Now = () => (ulong)options.Time.GetUtcNow().ToUnixTimeSeconds() };
+        _leaf = new DeviceLeaf(CipherSuite.Get(identity.CipherSuite), identity.DeviceId, identity.SignatureKey,
+            new AccountBinding(identity.AccountName, identity.DeviceCertificate));
+    }
+
+    /// <summary>The account's user name (lower case).</summary>
+    public string Username => Identity.AccountName;
+
+    /// <summary>This device's id.</summary>
+    public string DeviceId => Identity.DeviceId;
+
+    /// <summary>The server this device talks to.</summary>
+    public Uri Server => _server.Server;
+
+    /// <summary>The device's encrypted local store (history, conversations, contacts).</summary>
+    public ClientStore Store => _store;
+
+    /// <summary>The server connection (for tests and tools).</summary>
+    public ParleyServerClient ServerClient => _server;
+
+    /// <summary>Raised for every message, membership change and conversation change this device processes.</summary>
+    public event Action<ClientEvent>? EventRaised;
+
+    private DeviceIdentity Identity => _store.Identity ?? throw new ObjectDisposedException(nameof(ParleyClient));
+
+    private DateTimeOffset Now => _options.Time.GetUtcNow();
+
+    // ---- Homes --------------------------------------------------------------------------------
+
+    /// <summary>The store file of the device whose home folder is <paramref name="home"/>.</summary>
+    public static string StorePath(string home) => Path.Combine(Path.GetFullPath(home), StoreFileName);
+
+    /// <summary>True when <paramref name="home"/> holds a device.</summary>
+    public static bool Exists(string home) => ClientStore.Exists(StorePath(home));
+
+    /// <summary>Opens the device in <paramref name="home"/>. <paramref name="server"/> overrides the server the
+    /// device registered with (when the server moved).</summary>
+    public static ParleyClient Open(string home, string passphrase, Uri? server = null, ParleyClientOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(home);
+        ArgumentNullException.ThrowIfNull(passphrase);
+        options ??= new ParleyClientOptions();
+        if (!Exists(home))
+        {
+            throw new ParleyClientException($"There is no Parley account in {Path.GetFullPath(home)}; run `parley account create NAME --server URL` or `parley device link`.");
+        }
+        var store = ClientStore.Open(StorePath(home), passphrase, StoreOptions(options));
+        try
+        {
+            return new ParleyClient(store, server ?? store.Identity?.ServerUrl ?? throw new ParleyClientException("The store has no server."), options);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    private static ClientStoreOptions StoreOptions(ParleyClientOptions options)
+        => new() { KeyDerivation = options.KeyDerivation, Time = options.Time };
+
+    // Removes a store that was created but never finished (registration failed).
+    private static void DeleteStoreFiles(string path)
+    {
+        foreach (string file in new[] { path, path + "-wal", path + "-shm", path + "-journal", path + ".lock" })
+        {
+            try
+            {
+                File.Delete(file);
+            }
+            catch (IOException)
+            {
+                // Best effort.
+            }
+        }
+    }
+
+    private void Raise(ClientEvent e)
+    {
+        try
+        {
+            EventRaised?.Invoke(e);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A listener's failure must not break sync.
+        }
+    }
+
+    private async Task<IDisposable> LockAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return new Release(_gate);
+    }
+
+    private sealed class Release(SemaphoreSlim gate) : IDisposable
+    {
+        private SemaphoreSlim? _gate = gate;
+
+        public void Dispose() => Interlocked.Exchange(ref _gate, null)?.Release();
+    }
+
+    /// <summary>Closes the store and the server connection.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        _gate.Wait();
+        try
+        {
+            _server.Dispose();
+            _store.Dispose();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public override string ToString() => _disposed ? "ParleyClient(closed)" : $"ParleyClient({Username}, device {DeviceId})";
+}

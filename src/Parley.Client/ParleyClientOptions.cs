@@ -1,0 +1,28 @@
+using Parley.Client.Storage;
+
+namespace Parley.Client;
+
+/// <summary>How a <see cref="ParleyClient"/> runs.</summary>
+public sealed record ParleyClientOptions
+{
+    /// <summary>The clock (key package lifetimes, received times, disappearing messages).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Argon2id parameters for a new store.</summary>
+    public StoreKeyDerivation KeyDerivation { get; init; } = StoreKeyDerivation.Default;
+
+    /// <summary>How many one-time key packages the device keeps on the server.</summary>
+    public int KeyPackageTarget { get; init; } = 20;
+
+    /// <summary>Below this many, the device uploads more.</summary>
+    public int KeyPackageLowWater { get; init; } = 8;
+
+    /// <summary>Send delivery receipts for received messages.</summary>
+    public bool SendDeliveryReceipts { get; init; } = true;
+
+    /// <summary>How often a commit is rebuilt after losing a race (stale epoch) before giving up.</summary>
+    public int CommitAttempts { get; init; } = 6;
+
+    /// <summary>An HTTP handler for the server connection (tests); null for the default.</summary>
+    public HttpMessageHandler? HttpHandler { get; init; }
+}

@@ -1,0 +1,729 @@
+// The encrypted local store of one device (docs/client-envelope.md, "Local store").
+using System.Runtime.InteropServices;
+using Microsoft.Data.Sqlite;
+using Parley.Client.Attachments;
+using Parley.Client.Conversations;
+using Parley.Client.Envelope;
+using Parley.Client.Identity;
+using Parley.Client.Messages;
+using Parley.Client.Search;
+using Parley.Mls.Group;
+
+namespace Parley.Client.Storage;
+
+/// <summary>A device's local store: one SQLite file whose values are each sealed with XChaCha20-Poly1305 under a
+/// random store key, itself wrapped by an Argon2id key from the passphrase. Reads are thread-safe and see committed
+/// data; every write goes through a <see cref="StoreTransaction"/> (one writer at a time). Identity, conversations
+/// and contacts are held in memory from open; message history is decrypted on demand and, in the background, into
+/// an in-memory search index. Dispose wipes the keys.</summary>
+public sealed partial class ClientStore : IDisposable
+{
+    private readonly string _readConnectionString;
+    private readonly SqliteConnection _writer;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly FileStream _lockFile;
+    private readonly HistoryIndex _index = new();
+    private readonly object _cacheGate = new();
+    private readonly Dictionary<ConversationId, Conversation> _conversations = [];
+    private readonly Dictionary<string, (byte[] RowId, Contact Contact)> _contacts = new(StringComparer.Ordinal);
+    private readonly StoreCipher _cipher;
+    private DeviceIdentity? _identity;
+    private long _lastMessageSeq;
+    private long _lastOutboxSeq;
+    private int _disposed;
+
+    private ClientStore(string path, SqliteConnection writer, FileStream lockFile, StoreCipher cipher, ClientStoreOptions options)
+    {
+        Path = path;
+        _writer = writer;
+        _lockFile = lockFile;
+        _cipher = cipher;
+        Time = options.Time;
+        AttachmentsDirectory = options.AttachmentsDirectory ?? System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!, "attachments");
+        _readConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
+
+    /// <summary>The clock the store stamps times with.</summary>
+    public TimeProvider Time { get; }
+
+    /// <summary>Where local attachment ciphertext files live.</summary>
+    public string AttachmentsDirectory { get; }
+
+    /// <summary>This device's identity, or null until <see cref="StoreTransaction.SaveIdentity"/> committed one.</summary>
+    public DeviceIdentity? Identity
+    {
+        get
+        {
+            lock (_cacheGate)
+            {
+                return _identity;
+            }
+        }
+    }
+
+    /// <summary>Every conversation, most recently active first.</summary>
+    public IReadOnlyList<Conversation> Conversations
+    {
+        get
+        {
+            lock (_cacheGate)
+            {
+                return _conversations.Values.OrderByDescending(c => c.LastActivityAt).ThenBy(c => c.Id.Value).ToList();
+            }
+        }
+    }
+
+    /// <summary>Completes when the background search index (and disappearing-message schedule) is built.</summary>
+    public Task IndexReady => _index.Ready;
+
+    internal StoreCipher Cipher => _cipher;
+
+    internal HistoryIndex Index => _index;
+
+    // ---- Creating and opening ---------------------------------------------------------------
+
+    /// <summary>True when a store file exists at <paramref name="path"/>.</summary>
+    public static bool Exists(string path) => File.Exists(path);
+
+    /// <summary>Creates a new store at <paramref name="path"/> (its folder is created, private to the user) with a
+    /// fresh store key wrapped under <paramref name="passphrase"/>.</summary>
+    public static ClientStore Create(string path, string passphrase, ClientStoreOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(passphrase);
+        options ??= new ClientStoreOptions();
+        path = System.IO.Path.GetFullPath(path);
+        if (File.Exists(path))
+        {
+            throw new ClientStoreException($"A Parley store already exists at '{path}'; open it instead.");
+        }
+        CreatePrivateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        var lockFile = AcquireLock(path);
+        SqliteConnection? writer = null;
+        StoreCipher? cipher = null;
+        try
+        {
+            CreatePrivateFile(path);
+            writer = OpenWriter(path);
+            cipher = StoreCipher.CreateNew();
+            var (header, wrapped) = cipher.Wrap(passphrase, options.KeyDerivation);
+            using (var transaction = writer.BeginTransaction())
+            {
+                StoreSchema.Create(writer, transaction);
+                WriteMeta(writer, transaction, "kdf", header);
+                WriteMeta(writer, transaction, "wrapped_key", wrapped);
+                transaction.Commit();
+            }
+            var store = new ClientStore(path, writer, lockFile, cipher, options);
+            store.Load();
+            return store;
+        }
+        catch
+        {
+            cipher?.Dispose();
+            writer?.Dispose();
+            lockFile.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens the store at <paramref name="path"/>. Throws <see cref="WrongPassphraseException"/> when the
+    /// passphrase does not unlock it and <see cref="StoreInUseException"/> when another process has it open.</summary>
+    public static ClientStore Open(string path, string passphrase, ClientStoreOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(passphrase);
+        options ??= new ClientStoreOptions();
+        path = System.IO.Path.GetFullPath(path);
+        if (!File.Exists(path))
+        {
+            throw new ClientStoreException($"There is no Parley store at '{path}'; create one first.");
+        }
+        var lockFile = AcquireLock(path);
+        SqliteConnection? writer = null;
+        StoreCipher? cipher = null;
+        try
+        {
+            writer = OpenWriter(path);
+            StoreSchema.Check(writer);
+            byte[] header = ReadMeta(writer, "kdf");
+            byte[] wrapped = ReadMeta(writer, "wrapped_key");
+            cipher = StoreCipher.Unwrap(passphrase, header, wrapped);
+            var store = new ClientStore(path, writer, lockFile, cipher, options);
+            store.Load();
+            return store;
+        }
+        catch
+        {
+            cipher?.Dispose();
+            writer?.Dispose();
+            lockFile.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Re-wraps the store key under <paramref name="newPassphrase"/> (the data is not re-encrypted).</summary>
+    public void ChangePassphrase(string newPassphrase, StoreKeyDerivation? keyDerivation = null)
+    {
+        ArgumentNullException.ThrowIfNull(newPassphrase);
+        var (header, wrapped) = _cipher.Wrap(newPassphrase, keyDerivation ?? StoreKeyDerivation.Default);
+        using var transaction = BeginTransaction();
+        WriteMeta(_writer, transaction.Sqlite, "kdf", header);
+        WriteMeta(_writer, transaction.Sqlite, "wrapped_key", wrapped);
+        transaction.Commit();
+    }
+
+    /// <summary>The Argon2id parameters this store's key is wrapped with.</summary>
+    public StoreKeyDerivation KeyDerivation
+    {
+        get
+        {
+            using var connection = OpenReader();
+            return StoreCipher.DecodeKdfHeader(ReadMeta(connection, "kdf")).Kdf;
+        }
+    }
+
+    // ---- Transactions -----------------------------------------------------------------------
+
+    /// <summary>Starts the one write transaction (waiting for the current one to end). Commit it, or dispose it
+    /// to roll everything back.</summary>
+    public StoreTransaction BeginTransaction()
+    {
+        ThrowIfDisposed();
+        _writeLock.Wait();
+        return StartTransaction();
+    }
+
+    /// <summary>Starts the one write transaction without blocking a thread while another is open.</summary>
+    public async Task<StoreTransaction> BeginTransactionAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return StartTransaction();
+    }
+
+    private StoreTransaction StartTransaction()
+    {
+        try
+        {
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                throw new ObjectDisposedException(nameof(ClientStore));
+            }
+            return new StoreTransaction(this, _writer, _writer.BeginTransaction());
+        }
+        catch
+        {
+            _writeLock.Release();
+            throw;
+        }
+    }
+
+    internal void EndTransaction() => _writeLock.Release();
+
+    internal long NextMessageSeq() => ++_lastMessageSeq;
+
+    internal long NextOutboxSeq() => ++_lastOutboxSeq;
+
+    // Called after a commit, still under the write lock, so caches and the index change in commit order.
+    internal void Publish(StoreTransaction.Changes changes)
+    {
+        lock (_cacheGate)
+        {
+            if (changes.Identity is not null && !ReferenceEquals(changes.Identity, _identity))
+            {
+                _identity?.Dispose();
+                _identity = changes.Identity;
+            }
+            if (changes.Registration is { } registration && _identity is not null)
+            {
+                _identity.CredentialToken = registration.Token;
+                _identity.DeviceCertificate = registration.Certificate;
+            }
+            foreach (var (id, conversation) in changes.Conversations)
+            {
+                if (conversation is null)
+                {
+                    _conversations.Remove(id);
+                }
+                else
+                {
+                    _conversations[id] = conversation;
+                }
+            }
+            foreach (var (rowId, contact) in changes.Contacts)
+            {
+                _contacts[contact.Username] = (rowId, contact);
+            }
+        }
+        _index.Apply(changes.Index);
+    }
+
+    // ---- Conversations and groups -----------------------------------------------------------
+
+    /// <summary>The conversation with <paramref name="id"/>, or null.</summary>
+    public Conversation? GetConversation(ConversationId id)
+    {
+        lock (_cacheGate)
+        {
+            return _conversations.GetValueOrDefault(id);
+        }
+    }
+
+    /// <summary>The conversation whose MLS group id is <paramref name="groupId"/>, or null.</summary>
+    public Conversation? FindConversationByGroupId(ReadOnlySpan<byte> groupId)
+    {
+        lock (_cacheGate)
+        {
+            foreach (var c in _conversations.Values)
+            {
+                if (groupId.SequenceEqual(c.GroupId))
+                {
+                    return c;
+                }
+            }
+            return null;
+        }
+    }
+
+    /// <summary>Decrypts and restores the conversation's MLS group (the caller owns and disposes it).</summary>
+    public MlsGroup LoadGroup(ConversationId id, MlsGroupOptions? options = null)
+    {
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT group_state FROM conversations WHERE id = $id;";
+        command.Parameters.AddWithValue("$id", id.ToBytes());
+        var cell = command.ExecuteScalar() as byte[]
+            ?? throw new ClientStoreException($"Conversation {id} has no MLS group state.");
+        byte[] state = _cipher.Open(StoreSchema.Conversations, "group_state", id.ToBytes(), cell);
+        try
+        {
+            return MlsGroup.Restore(state, options);
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(state);
+        }
+    }
+
+    // ---- Messages ---------------------------------------------------------------------------
+
+    /// <summary>Up to <paramref name="limit"/> messages of a conversation older than <paramref name="before"/>
+    /// (or the newest), oldest first.</summary>
+    public IReadOnlyList<StoredMessage> GetMessages(ConversationId conversation, LocalMessageId? before = null, int limit = 50)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq, record, state FROM messages WHERE conversation = $c AND seq < $before ORDER BY seq DESC LIMIT $n;";
+        command.Parameters.AddWithValue("$c", conversation.ToBytes());
+        command.Parameters.AddWithValue("$before", before?.Value ?? long.MaxValue);
+        command.Parameters.AddWithValue("$n", limit);
+        var messages = new List<StoredMessage>();
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                messages.Add(DecodeMessageRow(reader.GetInt64(0), conversation, (byte[])reader[1], (byte[])reader[2]));
+            }
+        }
+        messages.Reverse();
+        return messages;
+    }
+
+    /// <summary>The message with local id <paramref name="id"/>, or null.</summary>
+    public StoredMessage? GetMessage(LocalMessageId id)
+    {
+        using var connection = OpenReader();
+        return ReadMessage(connection, null, id);
+    }
+
+    /// <summary>The message a sender gave <paramref name="messageId"/> in <paramref name="conversation"/>, or null.</summary>
+    public StoredMessage? FindMessage(ConversationId conversation, string messageId)
+    {
+        using var connection = OpenReader();
+        return FindMessage(connection, null, conversation, messageId);
+    }
+
+    /// <summary>How many messages the store holds, in one conversation or in all.</summary>
+    public long CountMessages(ConversationId? conversation = null)
+    {
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        if (conversation is { } c)
+        {
+            command.CommandText = "SELECT count(*) FROM messages WHERE conversation = $c;";
+            command.Parameters.AddWithValue("$c", c.ToBytes());
+        }
+        else
+        {
+            command.CommandText = "SELECT count(*) FROM messages;";
+        }
+        return (long)command.ExecuteScalar()!;
+    }
+
+    /// <summary>Full-text search over the decrypted history (every term as a word prefix), newest first;
+    /// waits for the background index on first use. Nothing of the query or the index touches the disk.</summary>
+    public Task<IReadOnlyList<SearchHit>> SearchAsync(string text, ConversationId? conversation = null, int limit = 50,
+        CancellationToken cancellationToken = default)
+        => _index.SearchAsync(text, conversation, limit, cancellationToken);
+
+    // ---- Deliveries, outbox, key packages, attachments ----------------------------------------
+
+    /// <summary>True when the delivery (server message id) was already processed and committed.</summary>
+    public bool IsDeliveryProcessed(string deliveryId)
+    {
+        using var connection = OpenReader();
+        return IsDeliveryProcessed(connection, null, deliveryId);
+    }
+
+    /// <summary>Everything encrypted and waiting to be sent, oldest first.</summary>
+    public IReadOnlyList<OutboxItem> GetOutbox()
+    {
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq, conversation, record FROM outbox ORDER BY seq;";
+        var items = new List<OutboxItem>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            items.Add(DecodeOutboxRow(reader.GetInt64(0), ConversationId.FromBytes((byte[])reader[1]), (byte[])reader[2]));
+        }
+        return items;
+    }
+
+    /// <summary>How many key packages (with their private keys) wait to be used, one-time and last-resort.</summary>
+    public int KeyPackageCount
+    {
+        get
+        {
+            using var connection = OpenReader();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM key_packages;";
+            return (int)(long)command.ExecuteScalar()!;
+        }
+    }
+
+    /// <summary>Every stored key package (the caller disposes them, which wipes their private keys).</summary>
+    public IReadOnlyList<StoredKeyPackage> GetKeyPackages()
+    {
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT ref_index, record FROM key_packages;";
+        var list = new List<StoredKeyPackage>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            list.Add(DecodeKeyPackageCell((byte[])reader[0], (byte[])reader[1]));
+        }
+        return list;
+    }
+
+    internal StoredKeyPackage DecodeKeyPackageCell(byte[] index, byte[] cell)
+    {
+        byte[] plain = _cipher.Open(StoreSchema.KeyPackages, "record", index, cell);
+        try
+        {
+            return StoredRecords.DecodeKeyPackage(plain);
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(plain);
+        }
+    }
+
+    /// <summary>The attachments a message carries.</summary>
+    public IReadOnlyList<StoredAttachment> GetAttachments(LocalMessageId message)
+    {
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, message_seq, record FROM attachments WHERE message_seq = $m;";
+        command.Parameters.AddWithValue("$m", message.Value);
+        return ReadAttachments(command);
+    }
+
+    /// <summary>The attachment with <paramref name="id"/>, or null.</summary>
+    public StoredAttachment? GetAttachment(AttachmentId id)
+    {
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, message_seq, record FROM attachments WHERE id = $id;";
+        command.Parameters.AddWithValue("$id", id.Value.ToByteArray());
+        return ReadAttachments(command).SingleOrDefault();
+    }
+
+    // ---- Shared row readers (used by reads and by transactions) -------------------------------
+
+    internal StoredMessage? ReadMessage(SqliteConnection connection, SqliteTransaction? transaction, LocalMessageId id)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT conversation, record, state FROM messages WHERE seq = $s;";
+        command.Parameters.AddWithValue("$s", id.Value);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? DecodeMessageRow(id.Value, ConversationId.FromBytes((byte[])reader[0]), (byte[])reader[1], (byte[])reader[2]) : null;
+    }
+
+    internal StoredMessage? FindMessage(SqliteConnection connection, SqliteTransaction? transaction, ConversationId conversation, string messageId)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT seq, record, state FROM messages WHERE ref_index = $r;";
+        command.Parameters.AddWithValue("$r", MessageIndex(conversation, messageId));
+        using var reader = command.ExecuteReader();
+        if (!reader.Read())
+        {
+            return null;
+        }
+        var message = DecodeMessageRow(reader.GetInt64(0), conversation, (byte[])reader[1], (byte[])reader[2]);
+        // The index is in clear: a row whose index was swapped in decrypts fine but names another id.
+        return message.MessageId == messageId ? message : throw new StoreIntegrityException(StoreSchema.Messages, "ref_index");
+    }
+
+    internal bool IsDeliveryProcessed(SqliteConnection connection, SqliteTransaction? transaction, string deliveryId)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT 1 FROM deliveries WHERE ref_index = $r;";
+        command.Parameters.AddWithValue("$r", _cipher.BlindIndex("delivery", deliveryId));
+        return command.ExecuteScalar() is not null;
+    }
+
+    internal byte[] MessageIndex(ConversationId conversation, string messageId)
+    {
+        byte[] value = new byte[16 + System.Text.Encoding.UTF8.GetByteCount(messageId)];
+        conversation.Value.TryWriteBytes(value);
+        System.Text.Encoding.UTF8.GetBytes(messageId, value.AsSpan(16));
+        return _cipher.BlindIndex("message", value);
+    }
+
+    internal StoredMessage DecodeMessageRow(long seq, ConversationId conversation, byte[] recordCell, byte[] stateCell)
+    {
+        byte[] rowId = RowId.Of(seq, conversation);
+        var record = StoredRecords.DecodeMessage(_cipher.Open(StoreSchema.Messages, "record", rowId, recordCell));
+        var state = StoredRecords.DecodeState(_cipher.Open(StoreSchema.Messages, "state", rowId, stateCell));
+        MessageContent? content = null;
+        byte[]? franking = null;
+        if (record.Envelope is { } envelope)
+        {
+            try
+            {
+                var decoded = ContentEnvelope.Decode(envelope);
+                content = decoded.Content;
+                franking = decoded.FrankingCommitment;
+            }
+            catch (EnvelopeFormatException e)
+            {
+                content = new UnsupportedContent(0, 0, e.Message);
+            }
+        }
+        return new StoredMessage(new LocalMessageId(seq), conversation, record.MessageId, record.SenderDeviceId, record.SenderUsername,
+            record.IsOutgoing, record.SentAt, record.ReceivedAt, record.ExpiresAt, content, franking, state)
+        {
+            Record = record,
+        };
+    }
+
+    internal OutboxItem DecodeOutboxRow(long seq, ConversationId conversation, byte[] cell)
+        => StoredRecords.DecodeOutbox(new OutboxId(seq), conversation, _cipher.Open(StoreSchema.Outbox, "record", RowId.Of(seq, conversation), cell));
+
+    internal List<StoredAttachment> ReadAttachments(SqliteCommand command)
+    {
+        var list = new List<StoredAttachment>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var id = new Guid((byte[])reader[0]);
+            long? message = reader.IsDBNull(1) ? null : reader.GetInt64(1);
+            byte[] plain = _cipher.Open(StoreSchema.Attachments, "record", RowId.Of(id, message ?? 0), (byte[])reader[2]);
+            list.Add(StoredRecords.DecodeAttachment(new AttachmentId(id), message is { } m ? new LocalMessageId(m) : null, plain));
+        }
+        return list;
+    }
+
+    // ---- Loading ------------------------------------------------------------------------------
+
+    private void Load()
+    {
+        using (var command = _writer.CreateCommand())
+        {
+            command.CommandText = "SELECT record FROM identity WHERE id = 1;";
+            if (command.ExecuteScalar() is byte[] cell)
+            {
+                _identity = StoredRecords.DecodeIdentity(_cipher.Open(StoreSchema.Identity, "record", [1], cell));
+            }
+            command.CommandText = "SELECT id, record FROM conversations;";
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    byte[] id = (byte[])reader[0];
+                    var conversation = StoredRecords.DecodeConversation(ConversationId.FromBytes(id), _cipher.Open(StoreSchema.Conversations, "record", id, (byte[])reader[1]));
+                    _conversations[conversation.Id] = conversation;
+                }
+            }
+            command.CommandText = "SELECT id, record FROM contacts;";
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    byte[] id = (byte[])reader[0];
+                    var contact = StoredRecords.DecodeContact(_cipher.Open(StoreSchema.Contacts, "record", id, (byte[])reader[1]));
+                    _contacts[contact.Username] = (id, contact);
+                }
+            }
+            command.CommandText = "SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0), coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'outbox'), 0);";
+            using (var reader = command.ExecuteReader())
+            {
+                reader.Read();
+                _lastMessageSeq = reader.GetInt64(0);
+                _lastOutboxSeq = reader.GetInt64(1);
+            }
+        }
+        _index.Start(ReadIndexSnapshot);
+    }
+
+    // Runs on a pool thread: one read transaction, so the rows form one snapshot of the store.
+    private IEnumerable<IndexEntry> ReadIndexSnapshot(CancellationToken cancellationToken)
+    {
+        using var connection = OpenReader();
+        using var transaction = connection.BeginTransaction(deferred: true);
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT seq, conversation, record, state FROM messages;";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var conversation = ConversationId.FromBytes((byte[])reader[1]);
+            var message = DecodeMessageRow(reader.GetInt64(0), conversation, (byte[])reader[2], (byte[])reader[3]);
+            yield return StoreTransaction.IndexEntryOf(message);
+        }
+    }
+
+    internal SqliteConnection OpenReader()
+    {
+        ThrowIfDisposed();
+        var connection = new SqliteConnection(_readConnectionString);
+        connection.Open();
+        return connection;
+    }
+
+    private static SqliteConnection OpenWriter(string path)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWrite,
+            Pooling = false,
+            DefaultTimeout = 30,
+        }.ToString());
+        connection.Open();
+        StoreSchema.ConfigureWriter(connection);
+        return connection;
+    }
+
+    private static FileStream AcquireLock(string path)
+    {
+        try
+        {
+            return new FileStream(path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new StoreInUseException(path, e);
+        }
+    }
+
+    private static void CreatePrivateDirectory(string directory)
+    {
+        if (Directory.Exists(directory))
+        {
+            return;
+        }
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+        }
+        else
+        {
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    // SQLite gives its -wal and -shm files the database file's permissions.
+    private static void CreatePrivateFile(string path)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        using var _ = new FileStream(path, options);
+    }
+
+    private static void WriteMeta(SqliteConnection connection, SqliteTransaction transaction, string name, byte[] value)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT INTO meta (name, value) VALUES ($n, $v) ON CONFLICT (name) DO UPDATE SET value = excluded.value;";
+        command.Parameters.AddWithValue("$n", name);
+        command.Parameters.AddWithValue("$v", value);
+        command.ExecuteNonQuery();
+    }
+
+    private static byte[] ReadMeta(SqliteConnection connection, string name)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT value FROM meta WHERE name = $n;";
+        command.Parameters.AddWithValue("$n", name);
+        return command.ExecuteScalar() as byte[] ?? throw new StoreFormatException($"The store's header lacks '{name}'.");
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    /// <summary>Closes the store: waits (up to 30 s) for an open transaction, stops the index, closes the file and
+    /// wipes the keys.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+        bool locked = _writeLock.Wait(TimeSpan.FromSeconds(30));
+        try
+        {
+            _index.Dispose();
+            _writer.Dispose();
+            SqliteConnection.ClearPool(new SqliteConnection(_readConnectionString));
+            lock (_cacheGate)
+            {
+                _identity?.Dispose();
+                _identity = null;
+                _conversations.Clear();
+                _contacts.Clear();
+            }
+            _cipher.Dispose();
+            // The lock file stays: deleting it could let two processes each lock a different file.
+            _lockFile.Dispose();
+        }
+        finally
+        {
+            if (locked)
+            {
+                _writeLock.Release();
+            }
+        }
+    }
+
+    public override string ToString() => $"ClientStore({Path})";
+}

@@ -1,0 +1,32 @@
+// What a device learns while it syncs, for the CLI, the web app and tests to show.
+using Parley.Client.Conversations;
+using Parley.Client.Messages;
+
+namespace Parley.Client.Sync;
+
+/// <summary>Something that happened on this device while processing deliveries.</summary>
+public abstract record ClientEvent
+{
+    private protected ClientEvent() { }
+}
+
+/// <summary>A message was added to a conversation (from another account, or from another of this account's devices).</summary>
+public sealed record MessageReceived(Conversation Conversation, StoredMessage Message) : ClientEvent;
+
+/// <summary>A message changed: edited, deleted for everyone, reacted to, or a receipt arrived.</summary>
+public sealed record MessageUpdated(Conversation Conversation, StoredMessage Message, string Change) : ClientEvent;
+
+/// <summary>This device joined a conversation (a Welcome arrived).</summary>
+public sealed record ConversationJoined(Conversation Conversation, string? AddedBy) : ClientEvent;
+
+/// <summary>Accounts joined or left a conversation.</summary>
+public sealed record MembershipChanged(Conversation Conversation, IReadOnlyList<string> Added, IReadOnlyList<string> Removed, string? By) : ClientEvent;
+
+/// <summary>A conversation's title or disappearing timer changed.</summary>
+public sealed record ConversationUpdated(Conversation Conversation, string Change, string? By) : ClientEvent;
+
+/// <summary>This device was removed from a conversation; it receives nothing more from it.</summary>
+public sealed record RemovedFromConversation(Conversation Conversation, string? By) : ClientEvent;
+
+/// <summary>A delivery could not be processed and was dropped (it is acknowledged so it does not block the mailbox).</summary>
+public sealed record DeliveryDropped(string DeliveryId, string Reason) : ClientEvent;
