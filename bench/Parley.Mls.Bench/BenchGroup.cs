@@ -1,0 +1,107 @@
+// RFC 9420 §12.4 (Commit) and §12.4.3.1 (joining by Welcome): the groups the MLS benchmarks run in.
+using System.Text;
+using Parley.Mls.Crypto;
+using Parley.Mls.Group;
+using Parley.Mls.Messages;
+
+namespace Parley.Mls.Bench;
+
+/// <summary>A group of a given size on cipher suite 1, built the cheap way: the creator adds every other
+/// member in one Commit, so only the creator's direct path is populated (every other parent is blank).
+/// Holds the creator's live group and one receiver's state (leaf 1, joined by Welcome) as serialized
+/// bytes, so each measured operation can start from the same fresh receiver.</summary>
+/// <remarks>BenchmarkDotNet runs every benchmark case in its own process, and building a 10,000-member
+/// group costs far more than the operations measured in it, so the two states are cached in the temp
+/// directory, keyed by group size and by the build of Parley.Mls (its module version id). The states hold
+/// throwaway benchmark keys only.</remarks>
+internal sealed class BenchGroup : IDisposable
+{
+    private BenchGroup(MlsGroup committer, byte[] receiverState)
+    {
+        Committer = committer;
+        ReceiverState = receiverState;
+    }
+
+    /// <summary>Cipher suite 1: MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519.</summary>
+    public static CipherSuite Suite { get; } = CipherSuite.Get(1);
+
+    /// <summary>The creator (leaf 0), at the epoch after the Commit that added everyone.</summary>
+    public MlsGroup Committer { get; }
+
+    /// <summary>The serialized state of the member at leaf 1 at the same epoch.</summary>
+    public byte[] ReceiverState { get; }
+
+    /// <summary>The group of <paramref name="members"/> members (at least 2): restored from the cache when
+    /// this build of Parley.Mls already built it, otherwise built and cached.</summary>
+    public static BenchGroup Get(int members)
+    {
+        var mvid = typeof(MlsGroup).Assembly.ManifestModule.ModuleVersionId;
+        string path = Path.Combine(Path.GetTempPath(), "parley-mls-bench", $"group-{members}-{mvid:N}.bin");
+        if (File.Exists(path))
+        {
+            using var reader = new BinaryReader(File.OpenRead(path));
+            byte[] committer = reader.ReadBytes(reader.ReadInt32());
+            byte[] receiver = reader.ReadBytes(reader.ReadInt32());
+            return new BenchGroup(MlsGroup.Restore(committer), receiver);
+        }
+        var built = Build(members);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        string partial = path + $".{Environment.ProcessId}.tmp";
+        using (var writer = new BinaryWriter(File.Create(partial)))
+        {
+            byte[] committer = built.Committer.Serialize();
+            writer.Write(committer.Length);
+            writer.Write(committer);
+            writer.Write(built.ReceiverState.Length);
+            writer.Write(built.ReceiverState);
+        }
+        File.Move(partial, path, overwrite: true);
+        return built;
+    }
+
+    /// <summary>Builds a group of <paramref name="members"/> members (at least 2), without the cache.</summary>
+    public static BenchGroup Build(int members)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(members, 2);
+        var committer = MlsGroup.Create(Suite, Encoding.UTF8.GetBytes($"bench-{members}"), Credential.Basic("member-0"u8.ToArray()),
+            Suite.GenerateSignatureKeyPair());
+        var keyPackages = new List<KeyPackageBundle>(members - 1);
+        try
+        {
+            for (int i = 1; i < members; i++)
+            {
+                keyPackages.Add(NewKeyPackage($"member-{i}"));
+            }
+            var result = committer.Commit(new CommitOptions
+            {
+                Proposals = keyPackages.Select(kp => (Proposal)new Add(kp.KeyPackage)).ToArray(),
+                RatchetTreeInWelcome = true,
+            });
+            committer.MergePendingCommit();
+            using var receiver = MlsGroup.JoinFromWelcome(result.Welcome!, keyPackages[0]);
+            return new BenchGroup(committer, receiver.Serialize());
+        }
+        catch
+        {
+            committer.Dispose();
+            throw;
+        }
+        finally
+        {
+            foreach (var kp in keyPackages)
+            {
+                kp.Dispose();
+            }
+        }
+    }
+
+    /// <summary>A fresh key package on the benchmark suite, with its own signature key.</summary>
+    public static KeyPackageBundle NewKeyPackage(string identity)
+        => KeyPackageBundle.Create(Suite, Credential.Basic(Encoding.UTF8.GetBytes(identity)), Suite.GenerateSignatureKeyPair(),
+            new Lifetime(0, ulong.MaxValue));
+
+    /// <summary>A fresh copy of the receiver (leaf 1), restored from its serialized state.</summary>
+    public MlsGroup RestoreReceiver() => MlsGroup.Restore(ReceiverState);
+
+    public void Dispose() => Committer.Dispose();
+}
