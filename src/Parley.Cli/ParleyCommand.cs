@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Parley.Cli.Commands;
 using Parley.Mls.Crypto;
 
 namespace Parley.Cli;
@@ -10,7 +11,23 @@ internal static class ParleyCommand
     public static RootCommand Build()
     {
         var root = new RootCommand("Parley: a self-hostable, end-to-end encrypted messenger built on MLS (RFC 9420).");
+        root.Options.Add(GlobalOptions.Home);
+        root.Options.Add(GlobalOptions.Server);
+        root.Options.Add(GlobalOptions.Verbose);
         root.Subcommands.Add(Suites());
+        root.Subcommands.Add(ServeCommand.Build());
+        root.Subcommands.Add(AccountCommands.Build());
+        root.Subcommands.Add(DeviceCommands.Build());
+        root.Subcommands.Add(MessageCommands.Send());
+        root.Subcommands.Add(MessageCommands.SendFile());
+        root.Subcommands.Add(MessageCommands.Receive());
+        root.Subcommands.Add(MessageCommands.Listen());
+        root.Subcommands.Add(ChatCommand.Build());
+        root.Subcommands.Add(GroupCommands.Build());
+        root.Subcommands.Add(MessageCommands.History());
+        root.Subcommands.Add(MessageCommands.Search());
+        root.Subcommands.Add(VerifyCommand.Build());
+        root.Subcommands.Add(MessageCommands.Disappear());
         return root;
     }
 
@@ -40,7 +57,3 @@ internal static class ParleyCommand
 }
 
 internal sealed record SuiteInfo(ushort Id, string Name);
-
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
-[System.Text.Json.Serialization.JsonSerializable(typeof(List<SuiteInfo>))]
-internal sealed partial class CliJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

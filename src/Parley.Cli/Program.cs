@@ -1,4 +1,5 @@
 using System.CommandLine;
 using Parley.Cli;
 
-return ParleyCommand.Build().Parse(args).Invoke();
+var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+return await ParleyCommand.Build().Parse(args).InvokeAsync(configuration);

@@ -355,6 +355,15 @@ public sealed partial class ParleyClient
                 }
                 break;
             }
+            case OwnMessage:
+            {
+                // Our own message echoed back: nothing to show, only mark it done.
+                using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                transaction.SaveGroupState(conversation.Id, group);
+                transaction.MarkDeliveryProcessed(deliveryId);
+                transaction.Commit();
+                break;
+            }
             case ProposalMessage proposal:
             {
                 using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);

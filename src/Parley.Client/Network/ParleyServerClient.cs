@@ -131,6 +131,7 @@ public sealed class ParleyServerClient : IDisposable
             socket.Options.SetRequestHeader("Authorization", "Bearer " + _credential);
         }
         socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(20);
+        socket.Options.CollectHttpResponseDetails = true;
         var builder = new UriBuilder(new Uri(Server, "v1/ws"));
         builder.Scheme = builder.Scheme == Uri.UriSchemeHttps ? "wss" : "ws";
         try
@@ -140,7 +141,12 @@ public sealed class ParleyServerClient : IDisposable
         }
         catch (WebSocketException e)
         {
+            var status = socket.HttpStatusCode;
             socket.Dispose();
+            if (status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            {
+                throw new ServerProblemException((int)status, "unauthenticated", "The server no longer accepts this device's credential.");
+            }
             throw new ServerUnavailableException($"Could not open the delivery connection to {Server}: {e.Message}", e);
         }
         catch

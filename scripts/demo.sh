@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Starts a Parley server on a free local port, creates two people (alice and bob) in temporary homes,
+# and has them exchange end-to-end encrypted messages through it. Everything is deleted at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+dotnet build src/Parley.Cli -c Release -v q -nologo >/dev/null
+parley() { dotnet src/Parley.Cli/bin/Release/net10.0/parley.dll "$@"; }
+
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+parley serve --data "$work/server" --urls http://127.0.0.1:0 >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do
+    url="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/server.log" | head -n 1 || true)"
+    [ -n "$url" ] && break
+    sleep 0.2
+done
+[ -n "${url:-}" ] || { echo "The server did not start:" >&2; cat "$work/server.log" >&2; exit 1; }
+echo "Server running at $url"
+
+# Each person's device keeps its keys and history in its own encrypted home.
+export PARLEY_SERVER="$url" PARLEY_PASSPHRASE="demo passphrase"
+parley --home "$work/alice" account create alice
+parley --home "$work/bob" account create bob
+
+echo; echo '$ parley send bob "Hi Bob, this is end-to-end encrypted."      (as alice)'
+parley --home "$work/alice" send bob "Hi Bob, this is end-to-end encrypted."
+echo; echo '$ parley receive      (as bob)'
+parley --home "$work/bob" receive
+echo; echo '$ parley send alice "Hi Alice! Got it."      (as bob)'
+parley --home "$work/bob" send alice "Hi Alice! Got it."
+echo; echo '$ parley receive      (as alice)'
+parley --home "$work/alice" receive
+echo; echo '$ parley verify bob      (as alice: compare this number with bob'"'"'s)'
+parley --home "$work/alice" verify bob

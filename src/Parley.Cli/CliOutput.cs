@@ -1,0 +1,213 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Parley.Client;
+using Parley.Client.Attachments;
+using Parley.Client.Conversations;
+using Parley.Client.Envelope;
+using Parley.Client.Messages;
+using Parley.Client.Sync;
+using Spectre.Console;
+
+namespace Parley.Cli;
+
+/// <summary>An attachment as the CLI prints it.</summary>
+internal sealed record AttachmentView(string FileName, long Size, string ContentType, string? SavedTo);
+
+/// <summary>A message as the CLI prints it (and as <c>--json</c> writes it).</summary>
+internal sealed record MessageView(
+    string Conversation,
+    string ConversationId,
+    string Id,
+    string? From,
+    string FromDevice,
+    bool Outgoing,
+    string Kind,
+    string? Text,
+    string? ReplyTo,
+    AttachmentView? Attachment,
+    DateTimeOffset SentAt,
+    DateTimeOffset ReceivedAt,
+    DateTimeOffset? ExpiresAt,
+    string Status,
+    bool Edited,
+    bool Deleted,
+    IReadOnlyList<string> Reactions,
+    IReadOnlyList<string> ReadBy);
+
+/// <summary>A conversation as <c>group list</c> prints it.</summary>
+internal sealed record ConversationView(string Id, string Name, string Kind, IReadOnlyList<string> Members, string? DisappearAfter, int Unread, bool Member);
+
+/// <summary>A device as <c>device list</c> prints it.</summary>
+internal sealed record DeviceView(string DeviceId, bool Current, bool Revoked, bool CertificateValid);
+
+/// <summary>A safety number as <c>verify</c> prints it.</summary>
+internal sealed record SafetyNumberView(string Username, string SafetyNumber, string QrPayload, bool Verified, bool IdentityChanged);
+
+/// <summary>A search result.</summary>
+internal sealed record SearchView(string Conversation, string Id, string? From, DateTimeOffset SentAt, string Snippet);
+
+/// <summary>A non-message event of <c>listen</c> / <c>receive</c>.</summary>
+internal sealed record EventView(string Type, string? Conversation, string Text);
+
+/// <summary>The result of a command that changes something.</summary>
+internal sealed record DoneView(string Status, string? Conversation, string? Id, string? Detail);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = false, DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
+[JsonSerializable(typeof(List<SuiteInfo>))]
+[JsonSerializable(typeof(MessageView))]
+[JsonSerializable(typeof(List<MessageView>))]
+[JsonSerializable(typeof(List<ConversationView>))]
+[JsonSerializable(typeof(List<DeviceView>))]
+[JsonSerializable(typeof(SafetyNumberView))]
+[JsonSerializable(typeof(List<SearchView>))]
+[JsonSerializable(typeof(EventView))]
+[JsonSerializable(typeof(DoneView))]
+internal sealed partial class CliJsonContext : JsonSerializerContext;
+
+/// <summary>Formats messages and events for people and for <c>--json</c>.</summary>
+internal static class CliOutput
+{
+    public static MessageView View(ParleyClient client, StoredMessage message, string? savedTo = null)
+    {
+        var conversation = client.Store.GetConversation(message.Conversation);
+        AttachmentView? attachment = message.Content is AttachmentContent a && !message.State.Deleted
+            ? new AttachmentView(a.Attachment.FileName, a.Attachment.Size, a.Attachment.ContentType, savedTo)
+            : null;
+        return new MessageView(
+            conversation?.DisplayName ?? "?",
+            message.Conversation.ToString(),
+            message.MessageId,
+            message.SenderUsername,
+            message.SenderDeviceId,
+            message.IsOutgoing,
+            message.Content is null ? "deleted" : KindName(message.Content),
+            message.State.Deleted ? null : message.Text ?? SystemText(message),
+            message.Content is ReplyContent r ? r.InReplyTo : null,
+            attachment,
+            message.SentAt,
+            message.ReceivedAt,
+            message.ExpiresAt,
+            message.State.Status.ToString().ToLowerInvariant(),
+            message.State.EditedText is not null,
+            message.State.Deleted,
+            message.State.Reactions.Select(x => $"{x.Reactor} {x.Emoji}").ToList(),
+            message.State.Receipts.Where(x => x.ReadAt is not null).Select(x => x.Recipient).ToList());
+    }
+
+    public static string KindName(MessageContent content) => content switch
+    {
+        TextContent => "text",
+        ReplyContent => "reply",
+        AttachmentContent => "file",
+        DisappearingTimerContent => "timer",
+        ConversationInfoContent => "info",
+        UnsupportedContent => "unsupported",
+        _ => content.Kind.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>The text of a system message (timer change, rename), or null.</summary>
+    public static string? SystemText(StoredMessage message) => message.Content switch
+    {
+        DisappearingTimerContent { Timer: { } t } => $"set disappearing messages to {Durations.Format(t)}",
+        DisappearingTimerContent => "turned disappearing messages off",
+        ConversationInfoContent info => $"named the group {info.Title}",
+        UnsupportedContent => "sent a message this version of Parley cannot show",
+        _ => null,
+    };
+
+    /// <summary>One line for a person: <c>12:01 [team] alice: hello</c>.</summary>
+    public static string Line(MessageView m, bool showConversation)
+    {
+        string time = m.SentAt.ToLocalTime().ToString("HH:mm", CultureInfo.InvariantCulture);
+        string where = showConversation ? $"[{m.Conversation}] " : "";
+        string who = m.From ?? "?";
+        if (m.Deleted)
+        {
+            return $"{time} {where}{who}: (deleted)";
+        }
+        string body = m.Kind switch
+        {
+            "timer" or "info" or "unsupported" => $"* {who} {m.Text}",
+            "file" => $"{who}: [file {m.Attachment!.FileName}, {Size(m.Attachment.Size)}]{(string.IsNullOrEmpty(m.Text) ? "" : " " + m.Text)}"
+                      + (m.Attachment.SavedTo is { } saved ? $" saved to {saved}" : ""),
+            _ => $"{who}: {m.Text}",
+        };
+        if (m.Kind is "timer" or "info" or "unsupported")
+        {
+            return $"{time} {where}{body}";
+        }
+        string extras = (m.Edited ? " (edited)" : "") + (m.Reactions.Count > 0 ? $" [{string.Join(", ", m.Reactions)}]" : "")
+                        + (m.ReplyTo is not null ? $" (reply to {m.ReplyTo})" : "");
+        return $"{time} {where}{body}{extras}";
+    }
+
+    public static string Describe(ClientEvent e) => e switch
+    {
+        ConversationJoined j => $"You were added to {j.Conversation.DisplayName}.",
+        MembershipChanged m => $"{m.Conversation.DisplayName}: {Join(m.Added, "joined")}{(m.Added.Count > 0 && m.Removed.Count > 0 ? "; " : "")}{Join(m.Removed, "left")}.",
+        ConversationUpdated u => $"{u.Conversation.DisplayName}: {u.By ?? "someone"} {u.Change}.",
+        RemovedFromConversation r => $"You were removed from {r.Conversation.DisplayName}{(r.By is null ? "" : " by " + r.By)}.",
+        DeliveryDropped d => $"A message was dropped: {d.Reason}.",
+        MessageUpdated u => $"{u.Conversation.DisplayName}: message {u.Message.MessageId} {u.Change}.",
+        _ => e.ToString(),
+    };
+
+    public static EventView? EventView(ClientEvent e) => e switch
+    {
+        MessageReceived => null,
+        MessageUpdated => null,
+        ConversationJoined j => new EventView("joined", j.Conversation.DisplayName, Describe(e)),
+        MembershipChanged m => new EventView("members", m.Conversation.DisplayName, Describe(e)),
+        ConversationUpdated u => new EventView("updated", u.Conversation.DisplayName, Describe(e)),
+        RemovedFromConversation r => new EventView("removed", r.Conversation.DisplayName, Describe(e)),
+        DeliveryDropped => new EventView("dropped", null, Describe(e)),
+        _ => null,
+    };
+
+    public static string Size(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes} B",
+        < 1024 * 1024 => $"{bytes / 1024.0:0.#} KiB",
+        < 1024L * 1024 * 1024 => $"{bytes / 1024.0 / 1024:0.#} MiB",
+        _ => $"{bytes / 1024.0 / 1024 / 1024:0.##} GiB",
+    };
+
+    private static string Join(IReadOnlyList<string> names, string verb) => names.Count == 0 ? "" : $"{string.Join(", ", names)} {verb}";
+
+    public static void WriteJson<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+        => Console.Out.WriteLine(JsonSerializer.Serialize(value, type));
+
+    /// <summary>Whether to draw progress bars (a terminal, not JSON).</summary>
+    public static bool Interactive(bool json) => !json && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+
+    /// <summary>Runs <paramref name="work"/> with a Spectre progress bar when interactive.</summary>
+    public static async Task<T> WithProgressAsync<T>(bool show, string description, Func<IProgress<TransferProgress>?, Task<T>> work)
+    {
+        if (!show)
+        {
+            return await work(null);
+        }
+        T result = default!;
+        await AnsiConsole.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
+            .StartAsync(async context =>
+            {
+                var tasks = new Dictionary<TransferStage, ProgressTask>();
+                var progress = new Progress<TransferProgress>(p =>
+                {
+                    if (!tasks.TryGetValue(p.Stage, out var task))
+                    {
+                        task = tasks[p.Stage] = context.AddTask($"{p.Stage} {description}", maxValue: Math.Max(1, p.Total));
+                    }
+                    task.Value = p.Done;
+                });
+                result = await work(progress);
+                foreach (var task in tasks.Values)
+                {
+                    task.Value = task.MaxValue;
+                }
+            });
+        return result;
+    }
+}

@@ -1,0 +1,139 @@
+using System.CommandLine;
+using Parley.Client;
+using Parley.Client.Conversations;
+using Parley.Client.Sync;
+using Spectre.Console;
+
+namespace Parley.Cli.Commands;
+
+/// <summary><c>parley group create|add|remove|leave|rename|list</c>.</summary>
+internal static class GroupCommands
+{
+    public static Command Build()
+    {
+        var group = new Command("group", "Create and change groups, and list your conversations.");
+        group.Subcommands.Add(Create());
+        group.Subcommands.Add(Add());
+        group.Subcommands.Add(Remove());
+        group.Subcommands.Add(Leave());
+        group.Subcommands.Add(Rename());
+        group.Subcommands.Add(List());
+        return group;
+    }
+
+    private static Argument<string> Group() => new("GROUP") { Description = "The group's name or id." };
+
+    private static Argument<string[]> Users() => new("USERS") { Description = "User names.", Arity = ArgumentArity.OneOrMore };
+
+    private static Command Create()
+    {
+        var name = new Argument<string>("NAME") { Description = "The group's name." };
+        var members = new Option<string>("--members") { Description = "Comma-separated user names to add.", Required = true };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
+        var command = new Command("create", "Create a group with the given members (all their devices, and your other devices).") { name, members, json };
+        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        {
+            var users = parse.GetValue(members)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var conversation = await client.CreateGroupAsync(parse.GetValue(name)!, users, cancellationToken);
+            if (parse.GetValue(json))
+            {
+                CliOutput.WriteJson(new DoneView("created", conversation.DisplayName, conversation.Id.ToString(),
+                    string.Join(",", conversation.Members.Select(m => m.Username))), CliJsonContext.Default.DoneView);
+                return 0;
+            }
+            Console.WriteLine($"Created {conversation.DisplayName} ({conversation.Id}) with {string.Join(", ", conversation.Members.Select(m => m.Username))}.");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Add()
+    {
+        var group = Group();
+        var users = Users();
+        var command = new Command("add", "Add people (all their devices) to a group.") { group, users };
+        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        {
+            var conversation = client.GetConversation(parse.GetValue(group)!);
+            await client.AddMembersAsync(conversation.Id, parse.GetValue(users)!, cancellationToken);
+            Console.WriteLine($"Added {string.Join(", ", parse.GetValue(users)!)} to {conversation.DisplayName}.");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Remove()
+    {
+        var group = Group();
+        var users = Users();
+        var command = new Command("remove", "Remove people from a group; they cannot read what is sent after.") { group, users };
+        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        {
+            var conversation = client.GetConversation(parse.GetValue(group)!);
+            await client.RemoveMembersAsync(conversation.Id, parse.GetValue(users)!, cancellationToken);
+            Console.WriteLine($"Removed {string.Join(", ", parse.GetValue(users)!)} from {conversation.DisplayName}.");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Leave()
+    {
+        var group = Group();
+        var command = new Command("leave", "Leave a group (and delete it from this device).") { group };
+        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        {
+            var conversation = client.GetConversation(parse.GetValue(group)!);
+            await client.LeaveAsync(conversation.Id, cancellationToken);
+            Console.WriteLine($"Left {conversation.DisplayName}.");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Rename()
+    {
+        var group = Group();
+        var name = new Argument<string>("NAME") { Description = "The new name." };
+        var command = new Command("rename", "Rename a group for everyone.") { group, name };
+        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        {
+            var conversation = client.GetConversation(parse.GetValue(group)!);
+            await client.RenameAsync(conversation.Id, parse.GetValue(name)!, cancellationToken);
+            Console.WriteLine($"Renamed {conversation.DisplayName} to {parse.GetValue(name)}.");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command List()
+    {
+        var json = new Option<bool>("--json") { Description = "Print the list as JSON." };
+        var command = new Command("list", "List your conversations (1:1 chats and groups).") { json };
+        command.SetAction(CliSession.With((parse, client, _) =>
+        {
+            var views = client.Store.Conversations.Select(c => new ConversationView(c.Id.ToString(), c.DisplayName,
+                c.Kind == ConversationKind.Direct ? "direct" : "group", c.Members.Select(m => m.Username).ToList(),
+                c.DisappearingTimer is { } t ? Durations.Format(t) : null, c.UnreadCount, client.IsMember(c.Id))).ToList();
+            if (parse.GetValue(json))
+            {
+                CliOutput.WriteJson(views, CliJsonContext.Default.ListConversationView);
+                return Task.FromResult(0);
+            }
+            if (views.Count == 0)
+            {
+                Console.Error.WriteLine("No conversations yet: `parley send NAME TEXT` starts one.");
+                return Task.FromResult(0);
+            }
+            var table = new Table().AddColumns("Name", "Kind", "Members", "Disappear", "Unread", "Id");
+            foreach (var v in views)
+            {
+                table.AddRow(Markup.Escape(v.Name) + (v.Member ? "" : " (removed)"), v.Kind, Markup.Escape(string.Join(", ", v.Members)), v.DisappearAfter ?? "-",
+                    v.Unread.ToString(System.Globalization.CultureInfo.InvariantCulture), v.Id[..8]);
+            }
+            AnsiConsole.Write(table);
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Parley.Cli.Tests;
+
+/// <summary>What one run of the real <c>parley</c> binary did.</summary>
+public sealed record CliResult(int ExitCode, string Output, string Error)
+{
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Output}\n--- stderr\n{Error}";
+}
+
+/// <summary>Runs the real <c>parley</c> binary (<c>dotnet parley.dll ...</c>) from the test output folder.</summary>
+public static class Cli
+{
+    public const string Passphrase = "correct horse battery staple";
+
+    public static ProcessStartInfo StartInfo(IEnumerable<string> args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            StandardOutputEncoding = Encoding.UTF8,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "parley.dll"));
+        foreach (string arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        info.Environment["PARLEY_PASSPHRASE"] = Passphrase;
+        // Keep Argon2id cheap in tests (the store keeps the parameters it was created with).
+        info.Environment["PARLEY_INSECURE_FAST_KDF"] = "1";
+        info.Environment["NO_COLOR"] = "1";
+        return info;
+    }
+
+    public static async Task<CliResult> RunAsync(params string[] args) => await RunAsync(args, null);
+
+    public static async Task<CliResult> RunAsync(IEnumerable<string> args, string? stdin, TimeSpan? timeout = null,
+        Dictionary<string, string>? environment = null)
+    {
+        var info = StartInfo(args);
+        foreach (var (name, value) in environment ?? [])
+        {
+            info.Environment[name] = value;
+        }
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start.");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+        }
+        process.StandardInput.Close();
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"parley {string.Join(' ', args)} did not finish: {await output}{await error}");
+        }
+        return new CliResult(process.ExitCode, await output, await error);
+    }
+}

@@ -1,0 +1,316 @@
+using System.Security.Cryptography;
+using Parley.Client;
+using Parley.Client.Conversations;
+using Parley.Client.Envelope;
+using Parley.Client.Messages;
+using Parley.Client.Sync;
+
+namespace Parley.Cli.Tests;
+
+/// <summary>1:1 chats and groups between real devices (ParleyClient) through the real server process.</summary>
+public sealed class ConversationTests(ServerFixture fixture) : IClassFixture<ServerFixture>, IDisposable
+{
+    private readonly Devices _devices = new(fixture);
+
+    [Fact]
+    public async Task Two_users_exchange_messages_in_a_direct_chat()
+    {
+        var alice = await _devices.CreateAsync("alice");
+        var bob = await _devices.CreateAsync("bob");
+
+        var chat = await alice.OpenDirectAsync(bob.Username);
+        Assert.Equal(ConversationKind.Direct, chat.Kind);
+        var sent = await alice.SendTextAsync(chat.Id, "hello bob");
+        Assert.Equal(DeliveryStatus.Sent, sent.State.Status);
+
+        var report = await bob.SyncAsync();
+        Assert.Contains(report.Events, e => e is ConversationJoined);
+        var received = Assert.Single(report.Messages);
+        Assert.Equal("hello bob", received.Message.Text);
+        Assert.Equal(alice.Username, received.Message.SenderUsername);
+        var bobChat = bob.GetConversation(alice.Username);
+        Assert.Equal(ConversationKind.Direct, bobChat.Kind);
+        Assert.Equal(alice.Username, bobChat.DisplayName);
+
+        await bob.SendTextAsync(bobChat.Id, "hi alice");
+        var back = await alice.SyncAsync();
+        Assert.Equal("hi alice", Assert.Single(back.Messages).Message.Text);
+        Assert.Equal(["hello bob", "hi alice"], Devices.Texts(alice, chat.Id));
+        Assert.Equal(["hello bob", "hi alice"], Devices.Texts(bob, bobChat.Id));
+        Assert.Equal(chat.Id, (await alice.OpenDirectAsync(bob.Username)).Id);
+    }
+
+    [Fact]
+    public async Task Three_users_one_with_two_devices_get_every_group_message_once_and_in_order_on_every_device()
+    {
+        var alice = await _devices.CreateAsync("alice");
+        var alicePhone = await _devices.LinkAsync(alice, "phone");
+        var bob = await _devices.CreateAsync("bob");
+        var carol = await _devices.CreateAsync("carol");
+
+        var team = await alice.CreateGroupAsync("team", [bob.Username, carol.Username]);
+        Assert.Equal(4, team.Members.Sum(m => m.DeviceIds.Count));
+        var all = new[] { alice, alicePhone, bob, carol };
+        var expected = new List<string>();
+        for (int round = 0; round < 3; round++)
+        {
+            foreach (var device in all)
+            {
+                await device.SyncAsync();
+                var conversation = device.GetConversation("team");
+                string text = $"{device.Username[..^6]}/{device.DeviceId[..4]} #{round}";
+                await device.SendTextAsync(conversation.Id, text);
+                expected.Add(text);
+            }
+        }
+        foreach (var device in all)
+        {
+            await device.SyncAsync();
+        }
+        foreach (var device in all)
+        {
+            // Syncing again brings nothing new: nothing is delivered twice.
+            Assert.Empty((await device.SyncAsync()).Messages);
+            Assert.Equal(expected, Devices.Texts(device, "team"));
+            var history = device.History(device.GetConversation("team").Id, 1000);
+            Assert.Equal(history.Count, history.Select(m => m.MessageId).Distinct().Count());
+        }
+        // Alice's phone shows its own account's messages as outgoing.
+        Assert.All(alicePhone.History(alicePhone.GetConversation("team").Id, 1000).Where(m => m.SenderUsername == alice.Username),
+            m => Assert.True(m.IsOutgoing));
+    }
+
+    [Fact]
+    public async Task A_message_sent_while_the_receiver_is_offline_arrives_when_it_comes_back()
+    {
+        var alice = await _devices.CreateAsync("alice");
+        var bob = await _devices.CreateAsync("bob");
+        var chat = await alice.OpenDirectAsync(bob.Username);
+        string bobHome = _devices.Home(bob.Username);
+        _devices.Close(bob);
+
+        for (int i = 1; i <= 5; i++)
+        {
+            await alice.SendTextAsync(chat.Id, $"while you were away {i}");
+        }
+
+        bob = _devices.Reopen(bobHome);
+        var report = await bob.SyncAsync();
+        Assert.Equal(Enumerable.Range(1, 5).Select(i => $"while you were away {i}"), report.Messages.Select(m => m.Message.Text));
+        Assert.Empty((await bob.SyncAsync()).Messages);
+    }
+
+    [Fact]
+    public async Task A_removed_member_cannot_read_new_messages()
+    {
+        var alice = await _devices.CreateAsync("alice");
+        var bob = await _devices.CreateAsync("bob");
+        var carol = await _devices.CreateAsync("carol");
+        var group = await alice.CreateGroupAsync("club", [bob.Username, carol.Username]);
+        await alice.SendTextAsync(group.Id, "before");
+        await carol.SyncAsync();
+        Assert.Equal(["before"], Devices.Texts(carol, "club"));
+
+        await alice.RemoveMembersAsync(group.Id, [carol.Username]);
+        Assert.DoesNotContain(alice.Store.GetConversation(group.Id)!.Members, m => m.Username == carol.Username);
+        await alice.SendTextAsync(group.Id, "after");
+
+        var carolReport = await carol.SyncAsync();
+        Assert.Contains(carolReport.Events, e => e is RemovedFromConversation);
+        Assert.Empty(carolReport.Messages);
+        Assert.False(carol.IsMember(carol.GetConversation("club").Id));
+        Assert.Equal(["before"], Devices.Texts(carol, "club"));
+        Assert.Empty(await carol.ServerClient.GetMailboxAsync());
+
+        await bob.SyncAsync();
+        Assert.Equal(["before", "after"], Devices.Texts(bob, "club"));
+        await Assert.ThrowsAsync<ParleyClientException>(() => carol.SendTextAsync(carol.GetConversation("club").Id, "let me in"));
+    }
+
+    [Fact]
+    public async Task A_member_who_leaves_is_removed_by_the_next_member_online()
+    {
+        var alice = await _devices.CreateAsync("alice");
+        var bob = await _devices.CreateAsync("bob");
+        var carol = await _devices.CreateAsync("carol");
+        await alice.CreateGroupAsync("book club", [bob.Username, carol.Username]);
+        await bob.SyncAsync();
+        await carol.SyncAsync();
+
+        await carol.LeaveAsync(carol.GetConversation("book club").Id);
+        Assert.Null(carol.FindConversation("book club"));
+
+        await bob.SyncAsync();
+        var group = bob.GetConversation("book club");
+        Assert.DoesNotContain(group.Members, m => m.Username == carol.Username);
+        await bob.SendTextAsync(group.Id, "carol left");
+        await alice.SyncAsync();
+        Assert.Equal(["carol left"], Devices.Texts(alice, "book club"));
+        Assert.DoesNotContain(alice.GetConversation("book club").Members, m => m.Username == carol.Username);
+        Assert.Empty((await carol.SyncAsync()).Messages);
+    }
+
+    [Fact]
+    public async Task Concurrent_commits_are_retried_on_the_new_epoch()
+    {
+        var alice = await _devices.CreateAsync("alice");
+        var bob = await _devices.CreateAsync("bob");
+        var carol = await _devices.CreateAsync("carol");
+        var dave = await _devices.CreateAsync("dave");
+        var group = await alice.CreateGroupAsync("race", [bob.Username]);
+        await bob.SyncAsync();
+
+        await Task.WhenAll(
+            alice.AddMembersAsync(group.Id, [carol.Username]),
+            bob.AddMembersAsync(bob.GetConversation("race").Id, [dave.Username]));
+
+        foreach (var device in new[] { alice, bob, carol, dave })
+        {
+            await device.SyncAsync();
+            Assert.Equal(new[] { alice, bob, carol, dave }.Select(d => d.Username).Order(),
+                device.GetConversation("race").Members.Select(m => m.Username).Order());
+        }
+        await dave.SendTextAsync(dave.GetConversation("race").Id, "hello all");
+        foreach (var device in new[] { alice, bob, carol })
+        {
+            await device.SyncAsync();
+            Assert.Equal(["hello all"], Devices.Texts(device, "race"));
+        }
+    }
+
+    [Fact]
+    public async Task A_device_linked_later_joins_existing_conversations_and_a_revoked_one_is_removed()
+    {
+        var alice = await _devices.CreateAsync("alice");
+        var bob = await _devices.CreateAsync("bob");
+        var chat = await alice.OpenDirectAsync(bob.Username);
+        await alice.SendTextAsync(chat.Id, "before the laptop");
+
+        var laptop = await _devices.LinkAsync(alice, "laptop");
+        Assert.Equal(alice.Username, laptop.Username);
+        await alice.SyncAsync(); // adds the laptop to the chat
+        var joined = await laptop.SyncAsync();
+        Assert.Contains(joined.Events, e => e is ConversationJoined);
+        var laptopChat = laptop.GetConversation(bob.Username);
+        Assert.Equal(ConversationKind.Direct, laptopChat.Kind);
+
+        await bob.SyncAsync();
+        await bob.SendTextAsync(bob.GetConversation(alice.Username).Id, "hi both devices");
+        Assert.Equal("hi both devices", Assert.Single((await laptop.SyncAsync()).Messages).Message.Text);
+        await laptop.SendTextAsync(laptopChat.Id, "from the laptop");
+        Assert.Equal("from the laptop", Assert.Single((await bob.SyncAsync()).Messages).Message.Text);
+        var onPhone = (await alice.SyncAsync()).Messages.Select(m => m.Message).ToList();
+        Assert.Equal(["hi both devices", "from the laptop"], onPhone.Select(m => m.Text));
+        Assert.True(onPhone[1].IsOutgoing);
+
+        var devices = await alice.ListDevicesAsync();
+        Assert.Equal(2, devices.Count);
+        Assert.All(devices, d => Assert.True(d.CertificateValid));
+
+        await alice.RevokeDeviceAsync(laptop.DeviceId[..10]);
+        Assert.DoesNotContain(alice.GetConversation(bob.Username).Members.SelectMany(m => m.DeviceIds), id => id == laptop.DeviceId);
+        await Assert.ThrowsAsync<Parley.Client.Network.ServerProblemException>(() => laptop.SyncAsync());
+        await bob.SendTextAsync(bob.GetConversation(alice.Username).Id, "laptop is gone");
+        await bob.SyncAsync();
+        Assert.DoesNotContain(bob.GetConversation(alice.Username).Members.SelectMany(m => m.DeviceIds), id => id == laptop.DeviceId);
+    }
+
+    [Fact]
+    public async Task Edits_deletions_reactions_and_receipts_reach_the_other_side()
+    {
+        var alice = await _devices.CreateAsync("alice");
+        var bob = await _devices.CreateAsync("bob");
+        var chat = await alice.OpenDirectAsync(bob.Username);
+        var first = await alice.SendTextAsync(chat.Id, "helo");
+        var second = await alice.SendTextAsync(chat.Id, "oops");
+        await bob.SyncAsync();
+        var bobChat = bob.GetConversation(alice.Username);
+        await bob.MarkReadAsync(bobChat.Id);
+        await bob.ReactAsync(bobChat.Id, first.MessageId, "👍");
+        await bob.ReplyAsync(bobChat.Id, first.MessageId, "hello to you");
+
+        await alice.EditAsync(chat.Id, first.MessageId, "hello");
+        await alice.DeleteForEveryoneAsync(chat.Id, second.MessageId);
+        await alice.SyncAsync();
+        var mine = alice.Store.FindMessage(chat.Id, first.MessageId)!;
+        Assert.Contains(mine.State.Reactions, r => r.Reactor == bob.Username && r.Emoji == "👍");
+        Assert.Contains(mine.State.Receipts, r => r.Recipient == bob.Username && r.ReadAt is not null);
+        var reply = alice.History(chat.Id).Single(m => m.Content is ReplyContent);
+        Assert.Equal(first.MessageId, ((ReplyContent)reply.Content!).InReplyTo);
+
+        await bob.SyncAsync();
+        Assert.Equal("hello", bob.Store.FindMessage(bobChat.Id, first.MessageId)!.Text);
+        var deleted = bob.Store.FindMessage(bobChat.Id, second.MessageId)!;
+        Assert.True(deleted.State.Deleted);
+        Assert.Null(deleted.Content);
+        await Assert.ThrowsAsync<ParleyClientException>(() => bob.EditAsync(bobChat.Id, first.MessageId, "hijacked"));
+    }
+
+    [Fact]
+    public async Task Disappearing_messages_are_deleted_on_every_device_after_the_timer()
+    {
+        var alice = await _devices.CreateAsync("alice");
+        var bob = await _devices.CreateAsync("bob");
+        var chat = await alice.OpenDirectAsync(bob.Username);
+        await alice.SendTextAsync(chat.Id, "this stays");
+        await alice.SetDisappearingTimerAsync(chat.Id, TimeSpan.FromSeconds(2));
+        await alice.SendTextAsync(chat.Id, "this goes");
+        await bob.SyncAsync();
+        var bobChat = bob.GetConversation(alice.Username);
+        Assert.Equal(TimeSpan.FromSeconds(2), bobChat.DisappearingTimer);
+        Assert.Equal(["this stays", "this goes"], Devices.Texts(bob, bobChat.Id));
+        Assert.NotNull(bob.Store.FindMessage(bobChat.Id, bob.History(bobChat.Id).Last().MessageId)!.ExpiresAt);
+
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await bob.SyncAsync();
+        await alice.SyncAsync();
+        Assert.Equal(["this stays"], Devices.Texts(bob, bobChat.Id));
+        Assert.Equal(["this stays"], Devices.Texts(alice, chat.Id));
+        Assert.Empty(await bob.SearchAsync("goes"));
+    }
+
+    [Fact]
+    public async Task A_fifty_megabyte_file_arrives_intact()
+    {
+        var alice = await _devices.CreateAsync("alice");
+        var bob = await _devices.CreateAsync("bob");
+        var chat = await alice.OpenDirectAsync(bob.Username);
+        string source = Path.Combine(fixture.Root, "big-" + Guid.NewGuid().ToString("N") + ".bin");
+        await using (var file = File.Create(source))
+        {
+            var chunk = new byte[1 << 20];
+            for (int i = 0; i < 50; i++)
+            {
+                RandomNumberGenerator.Fill(chunk);
+                await file.WriteAsync(chunk);
+            }
+        }
+        var uploads = new List<TransferProgress>();
+        var sent = await alice.SendFileAsync(chat.Id, source, "the big one", null, new SyncProgress<TransferProgress>(uploads.Add));
+        Assert.Contains(uploads, p => p.Stage == TransferStage.Uploading && p.Done == p.Total);
+
+        var received = Assert.Single((await bob.SyncAsync()).Messages).Message;
+        var content = Assert.IsType<AttachmentContent>(received.Content);
+        Assert.Equal(50L << 20, content.Attachment.Size);
+        Assert.Equal("the big one", received.Text);
+        var attachment = Assert.Single(bob.AttachmentsOf(received));
+        string saved = await bob.DownloadAttachmentAsync(attachment, Path.Combine(fixture.Root, "downloads-" + bob.Username));
+        Assert.Equal(Path.GetFileName(source), Path.GetFileName(saved));
+        Assert.Equal(await HashAsync(source), await HashAsync(saved));
+        Assert.Equal(sent.MessageId, received.MessageId);
+    }
+
+    private static async Task<string> HashAsync(string path)
+    {
+        await using var stream = File.OpenRead(path);
+        return Convert.ToHexString(await SHA256.HashDataAsync(stream));
+    }
+
+    public void Dispose() => _devices.Dispose();
+}
+
+/// <summary>An IProgress that reports on the caller's thread.</summary>
+internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}
