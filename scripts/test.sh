@@ -9,6 +9,27 @@ results="${PARLEY_TEST_RESULTS:-$PWD/TestResults}"
 rm -rf "$results"
 mkdir -p "$results"
 
+# --- BEGIN scale-out services (tests/Parley.Server.Postgres.Tests) ---------------------------------
+# PostgreSQL and Redis for the multi-node tests, on 127.0.0.1 (scripts/postgres.sh, scripts/redis.sh
+# install them with apt-get when missing). Whatever this script starts it stops on exit. If one cannot
+# start, the tests that need it start it themselves and fail, so the totals show it.
+scale_out_stop=""
+for service in postgres redis; do
+    if ! "scripts/$service.sh" status >/dev/null 2>&1; then
+        scale_out_stop="$scale_out_stop $service"
+    fi
+    if address=$("scripts/$service.sh" start); then
+        case "$service" in
+            postgres) export PARLEY_TEST_POSTGRES="$address" ;;
+            redis) export PARLEY_TEST_REDIS="$address" ;;
+        esac
+    else
+        echo "test.sh: $service did not start; its tests will fail" >&2
+    fi
+done
+trap 'for service in $scale_out_stop; do "scripts/$service.sh" stop >/dev/null 2>&1 || true; done' EXIT
+# --- END scale-out services ------------------------------------------------------------------------
+
 # The ts-mls peer of the MLS interop tests (pinned in tests/interop-ts/package-lock.json).
 if [ ! -d tests/interop-ts/node_modules/ts-mls ]; then
     npm ci --prefix tests/interop-ts --no-audit --no-fund --loglevel=error

@@ -28,6 +28,9 @@ internal sealed record PendingFanout(
 /// <see cref="PostgresFanoutRecovery"/>.</summary>
 internal sealed class PostgresFanout(PostgresDatabase database)
 {
+    private readonly System.Collections.Concurrent.ConcurrentQueue<PendingFanout> _done = new();
+    private int _flushing;
+
     // The writer has locked the recipients' heads (sorted) before this runs, so numbering a
     // device's copies and committing them happen in the same order on every node.
     private const string Enqueue = """
@@ -65,28 +68,67 @@ internal sealed class PostgresFanout(PostgresDatabase database)
         return delivered;
     }
 
-    /// <summary>Marks the fan-out done in the background; if that fails, a recovery sweep runs the
+    /// <summary>Marks the fan-out done in the background, together with whatever other fan-outs
+    /// finished meanwhile (one statement for all). If that fails, a recovery sweep runs the
     /// (idempotent) fan-out again later and marks it then.</summary>
-    public async Task MarkDoneQuietlyAsync(PendingFanout fanout)
+    public void MarkDoneLater(PendingFanout fanout)
     {
-        try
+        _done.Enqueue(fanout);
+        if (Interlocked.CompareExchange(ref _flushing, 1, 0) == 0)
         {
-            await MarkDoneAsync(fanout, CancellationToken.None);
-        }
-        catch (Exception ex) when (ex is NpgsqlException or ObjectDisposedException or InvalidOperationException or TimeoutException)
-        {
-            // Left pending: PostgresFanoutRecovery finishes it.
+            _ = FlushDoneAsync();
         }
     }
 
     /// <summary>Marks the fan-out done on the group's rows (dropping the message kept for it).</summary>
     public Task MarkDoneAsync(PendingFanout fanout, CancellationToken cancellationToken)
-        => database.Writer.ExecuteAsync(WriteKeys.ForGroup(fanout.GroupId), (connection, ct) => connection.ExecuteAsync(
+        => MarkDoneAsync([fanout], cancellationToken);
+
+    private Task MarkDoneAsync(List<PendingFanout> fanouts, CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync((connection, ct) => connection.ExecuteAsync(
+            // Rows locked in key order, as the expiry sweep locks them.
             """
-            UPDATE group_sends SET message = NULL, recipients = NULL, welcome = NULL, welcome_recipients = NULL
-            WHERE group_id = $1 AND send_key = $2
+            WITH done AS MATERIALIZED (
+                SELECT s.group_id, s.send_key FROM group_sends s
+                JOIN unnest($1::text[], $2::bytea[]) AS d (group_id, send_key) ON s.group_id = d.group_id AND s.send_key = d.send_key
+                ORDER BY s.group_id, s.send_key FOR UPDATE OF s)
+            UPDATE group_sends s SET message = NULL, recipients = NULL, welcome = NULL, welcome_recipients = NULL
+            FROM done WHERE s.group_id = done.group_id AND s.send_key = done.send_key
             """,
-            [fanout.GroupId, fanout.SendKey], ct), cancellationToken);
+            [fanouts.Select(f => f.GroupId).ToArray(), fanouts.Select(f => f.SendKey).ToArray()], ct), cancellationToken);
+
+    private async Task FlushDoneAsync()
+    {
+        try
+        {
+            var batch = new List<PendingFanout>();
+            while (true)
+            {
+                batch.Clear();
+                while (batch.Count < 1000 && _done.TryDequeue(out PendingFanout? fanout))
+                {
+                    batch.Add(fanout);
+                }
+                if (batch.Count == 0)
+                {
+                    break;
+                }
+                await MarkDoneAsync(batch, CancellationToken.None);
+            }
+        }
+        catch (Exception ex) when (ex is NpgsqlException or ObjectDisposedException or InvalidOperationException or TimeoutException)
+        {
+            // Left pending: PostgresFanoutRecovery finishes them.
+        }
+        finally
+        {
+            Volatile.Write(ref _flushing, 0);
+            if (!_done.IsEmpty && Interlocked.CompareExchange(ref _flushing, 1, 0) == 0)
+            {
+                _ = FlushDoneAsync();
+            }
+        }
+    }
 
     private static async Task<List<DeviceId>> EnqueueAsync(NpgsqlConnection connection, string[] devices, string messageId,
         byte[] payload, long expiresAt, CancellationToken cancellationToken)

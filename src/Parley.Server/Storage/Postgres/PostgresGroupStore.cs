@@ -59,7 +59,7 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
             return decision.Outcome!;
         }
         IReadOnlyList<DeviceId> delivered = await fanout.RunAsync(pending, cancellationToken);
-        _ = fanout.MarkDoneQuietlyAsync(pending);
+        fanout.MarkDoneLater(pending);
         return new SubmissionOutcome.Accepted(pending.Epoch, delivered, decision.Repeated);
     }
 

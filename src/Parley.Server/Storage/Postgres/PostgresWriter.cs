@@ -19,11 +19,12 @@ internal readonly record struct WriteKeys(string? Group, IReadOnlyCollection<str
 }
 
 /// <summary>Group commit for PostgreSQL. Requests queue their work on a channel; a few loops (each
-/// with its own connection) take whatever is waiting, up to a batch limit, run each piece in its
-/// own savepoint inside one transaction, commit once and only then complete every request: "done"
-/// means committed, and concurrent writers share one WAL flush. Work that lost a deadlock (which
-/// the lock order makes rare, since other nodes' batches follow the same order) runs again in a
-/// later batch.</summary>
+/// with its own connection) take whatever is waiting, up to a batch limit, run it in one
+/// transaction, commit once and only then complete every request: "done" means committed, and
+/// concurrent writers share one WAL flush. Pieces report outcomes rather than throw; when one does
+/// throw, the batch is rolled back and each piece runs again in a transaction of its own (cheaper
+/// than a savepoint around every piece). Work that lost a deadlock (which the lock order makes
+/// rare, since every node's batches follow the same order) runs again in a later batch.</summary>
 public sealed class PostgresWriter : IAsyncDisposable
 {
     private const int MaxAttempts = 4;
@@ -110,13 +111,50 @@ public sealed class PostgresWriter : IAsyncDisposable
 
     private async Task RunBatchAsync(List<WriteOperation> batch)
     {
-        // Lock order: every device head first (one sorted statement), then work that locks no
-        // group, then group work sorted by group id.
-        List<WriteOperation> ordered = batch.Where(o => o.Keys.Group is null)
-            .Concat(batch.Where(o => o.Keys.Group is not null).OrderBy(o => o.Keys.Group, StringComparer.Ordinal))
-            .ToList();
-        string[] devices = batch.SelectMany(o => o.Keys.Devices ?? []).Distinct(StringComparer.Ordinal)
+        if (batch.Count > 1)
+        {
+            // Lock order: every device head first (one sorted statement), then work that locks no
+            // group, then group work sorted by group id. No savepoints: two round trips less per piece.
+            List<WriteOperation> ordered = batch.Where(o => o.Keys.Group is null)
+                .Concat(batch.Where(o => o.Keys.Group is not null).OrderBy(o => o.Keys.Group, StringComparer.Ordinal))
+                .ToList();
+            if (await RunAsync(ordered) != Ending.PieceFailed)
+            {
+                batch.ForEach(Finish);
+                return;
+            }
+        }
+        // Alone, or a piece of the batch threw and everything was rolled back: each piece in a
+        // transaction of its own, so a failure undoes only its own work. (Rare: pieces report
+        // outcomes rather than throw.)
+        foreach (WriteOperation operation in batch)
+        {
+            await RunAsync([operation]);
+            Finish(operation);
+        }
+    }
+
+    private enum Ending
+    {
+        /// <summary>Committed: every piece holds its result.</summary>
+        Committed,
+
+        /// <summary>A piece threw (it holds its exception); everything was rolled back.</summary>
+        PieceFailed,
+
+        /// <summary>The connection or the commit failed: every piece holds that exception.</summary>
+        Broken,
+    }
+
+    /// <summary>Runs <paramref name="operations"/> in one transaction, the device heads they name locked first.</summary>
+    private async Task<Ending> RunAsync(List<WriteOperation> operations)
+    {
+        string[] devices = operations.SelectMany(o => o.Keys.Devices ?? []).Distinct(StringComparer.Ordinal)
             .Order(StringComparer.Ordinal).ToArray();
+        foreach (WriteOperation operation in operations)
+        {
+            operation.Failed = null;
+        }
         try
         {
             await using NpgsqlConnection connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
@@ -125,72 +163,42 @@ public sealed class PostgresWriter : IAsyncDisposable
             {
                 await connection.QueryAsync(PreLock, [devices], static r => 0, CancellationToken.None).ConfigureAwait(false);
             }
-            if (ordered.Count == 1)
+            foreach (WriteOperation operation in operations)
             {
-                // Alone in its batch, the work needs no savepoint: if it fails, the whole transaction goes.
-                WriteOperation only = ordered[0];
-                only.Failed = null;
                 try
                 {
-                    await only.RunAsync(connection).ConfigureAwait(false);
+                    await operation.RunAsync(connection).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException && connection.FullState == System.Data.ConnectionState.Open)
                 {
-                    only.Failed = ex;
+                    operation.Failed = ex;
+                    await transaction.RollbackAsync().ConfigureAwait(false);
+                    return Ending.PieceFailed;
                 }
             }
-            else
-            {
-                foreach (WriteOperation operation in ordered)
-                {
-                    operation.Failed = null;
-                    await transaction.SaveAsync("op").ConfigureAwait(false);
-                    try
-                    {
-                        await operation.RunAsync(connection).ConfigureAwait(false);
-                        await transaction.ReleaseAsync("op").ConfigureAwait(false);
-                    }
-                    catch (Exception ex) when (ex is not OutOfMemoryException && connection.FullState == System.Data.ConnectionState.Open)
-                    {
-                        await transaction.RollbackAsync("op").ConfigureAwait(false);
-                        operation.Failed = ex;
-                    }
-                }
-            }
-            if (ordered.Count == 1 && ordered[0].Failed is not null)
-            {
-                await transaction.RollbackAsync().ConfigureAwait(false);
-            }
-            else
-            {
-                await transaction.CommitAsync().ConfigureAwait(false);
-            }
+            await transaction.CommitAsync().ConfigureAwait(false);
+            return Ending.Committed;
         }
         catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
         {
-            foreach (WriteOperation operation in batch)
+            foreach (WriteOperation operation in operations)
             {
-                if (Pg.IsRetryable(ex) && ++operation.Attempts < MaxAttempts)
-                {
-                    Enqueue(operation);
-                }
-                else
-                {
-                    operation.Fail(ex);
-                }
+                operation.Failed = ex;
             }
-            return;
+            return Ending.Broken;
         }
-        foreach (WriteOperation operation in batch)
+    }
+
+    /// <summary>Completes a piece with its result or exception, or queues it again after a deadlock.</summary>
+    private void Finish(WriteOperation operation)
+    {
+        if (operation.Failed is { } failure && Pg.IsRetryable(failure) && ++operation.Attempts < MaxAttempts)
         {
-            if (operation.Failed is { } failure && Pg.IsRetryable(failure) && ++operation.Attempts < MaxAttempts)
-            {
-                Enqueue(operation);
-            }
-            else
-            {
-                operation.Complete();
-            }
+            Enqueue(operation);
+        }
+        else
+        {
+            operation.Complete();
         }
     }
 
