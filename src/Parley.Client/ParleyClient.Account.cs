@@ -35,11 +35,11 @@ public sealed partial class ParleyClient
         }
         var accountKey = AccountIdentityKey.Generate();
         var identity = DeviceIdentity.Create(username, server, options.Time, DefaultCipherSuite, accountKey);
-        ClientStore? store = null;
+        byte[] certificate;
+        RegisterResponse registered;
         try
         {
-            byte[] certificate = accountKey.Sign(AccountStatements.DeviceCertificate(username, DefaultCipherSuite, identity.DeviceSignaturePublicKey));
-            RegisterResponse registered;
+            certificate = accountKey.Sign(AccountStatements.DeviceCertificate(username, DefaultCipherSuite, identity.DeviceSignaturePublicKey));
             using (var anonymous = new ParleyServerClient(server, null, options.HttpHandler))
             {
                 byte[] challenge = await anonymous.GetChallengeAsync(cancellationToken).ConfigureAwait(false);
@@ -55,14 +55,33 @@ public sealed partial class ParleyClient
                     throw new ParleyClientException($"The name {username} is taken on {server}; choose another.", e);
                 }
             }
+        }
+        catch
+        {
+            identity.Dispose();
+            throw;
+        }
+        return await SaveNewDeviceAsync(path, passphrase, identity, registered.Credential, certificate, server, options, cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>Saves a device the server has just registered in a new store at <paramref name="path"/> and publishes
+    /// its first key packages; on failure the identity is disposed and no store is left behind.</summary>
+    private static async Task<ParleyClient> SaveNewDeviceAsync(string path, string passphrase, DeviceIdentity identity, string credential,
+        byte[] certificate, Uri server, ParleyClientOptions options, CancellationToken cancellationToken)
+    {
+        ClientStore? store = null;
+        DeviceIdentity? unsaved = identity;
+        try
+        {
             store = ClientStore.Create(path, passphrase, StoreOptions(options));
             using (var transaction = store.BeginTransaction())
             {
                 transaction.SaveIdentity(identity);
-                transaction.SetDeviceRegistration(registered.Credential, certificate);
+                transaction.SetDeviceRegistration(credential, certificate);
                 transaction.Commit();
             }
-            identity = null;
+            unsaved = null;
             var client = new ParleyClient(store, server, options);
             store = null;
             try
@@ -78,7 +97,7 @@ public sealed partial class ParleyClient
         }
         catch
         {
-            identity?.Dispose();
+            unsaved?.Dispose();
             if (store is not null)
             {
                 store.Dispose();
@@ -118,12 +137,12 @@ public sealed partial class ParleyClient
         {
             CryptographicOperations.ZeroMemory(approval.IdentityPrivateKey);
         }
-        DeviceIdentity? identity = DeviceIdentity.Create(approval.Username, approval.Server, options.Time, DefaultCipherSuite, accountKey);
-        ClientStore? store = null;
+        var identity = DeviceIdentity.Create(approval.Username, approval.Server, options.Time, DefaultCipherSuite, accountKey);
+        byte[] certificate;
+        AddDeviceResponse added;
         try
         {
-            byte[] certificate = accountKey.Sign(AccountStatements.DeviceCertificate(approval.Username, DefaultCipherSuite, identity.DeviceSignaturePublicKey));
-            AddDeviceResponse added;
+            certificate = accountKey.Sign(AccountStatements.DeviceCertificate(approval.Username, DefaultCipherSuite, identity.DeviceSignaturePublicKey));
             using (var anonymous = new ParleyServerClient(approval.Server, null, options.HttpHandler))
             {
                 var account = await anonymous.GetChallengeAsync(cancellationToken).ConfigureAwait(false);
@@ -131,37 +150,14 @@ public sealed partial class ParleyClient
                 added = await anonymous.AddDeviceAsync(approval.Username, new AddDeviceRequest(account, proof,
                     new DeviceKey(DefaultCipherSuite, identity.DeviceSignaturePublicKey, certificate)), cancellationToken).ConfigureAwait(false);
             }
-            store = ClientStore.Create(path, passphrase, StoreOptions(options));
-            using (var transaction = store.BeginTransaction())
-            {
-                transaction.SaveIdentity(identity);
-                transaction.SetDeviceRegistration(added.Credential, certificate);
-                transaction.Commit();
-            }
-            identity = null;
-            var client = new ParleyClient(store, approval.Server, options);
-            store = null;
-            try
-            {
-                await client.ReplenishKeyPackagesAsync(cancellationToken).ConfigureAwait(false);
-                return client;
-            }
-            catch
-            {
-                client.Dispose();
-                throw;
-            }
         }
         catch
         {
-            identity?.Dispose();
-            if (store is not null)
-            {
-                store.Dispose();
-                DeleteStoreFiles(path);
-            }
+            identity.Dispose();
             throw;
         }
+        return await SaveNewDeviceAsync(path, passphrase, identity, added.Credential, certificate, approval.Server, options, cancellationToken)
+            .ConfigureAwait(false);
     }
 
     /// <summary>Approves a new device's link code: returns the approval code to type into the new device. It
