@@ -39,7 +39,7 @@ install() {
     fi
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2
-    apt-get install -y -qq postgresql >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >&2
     # The Debian package starts a cluster of its own through systemd when it can; ours is separate.
 }
 

@@ -26,7 +26,7 @@ install() {
     fi
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2
-    apt-get install -y -qq redis-server redis-tools >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools >&2
 }
 
 running() {
