@@ -133,7 +133,6 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         }
         Assert.All(members, m => Assert.DoesNotContain(m.Credential.Split('.')[1], restarted.Output, StringComparison.Ordinal));
         output.WriteLine($"Done in {clock.Elapsed.TotalSeconds:F1} s.");
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"The crash test took {clock.Elapsed.TotalSeconds:F0} s.");
     }
 
     /// <summary>Each sender runs workers that take ids from its queue and send them. A 200 marks the id
