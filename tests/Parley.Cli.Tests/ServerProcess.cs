@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Text.RegularExpressions;
+using Parley.Testing;
 
 namespace Parley.Cli.Tests;
 
@@ -39,38 +39,8 @@ public sealed partial class ServerProcess : IAsyncDisposable
             "--Parley:AnonymousRequestsPerMinute", "100000", "--Parley:RequestsPerMinute", "100000", .. extra]);
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start.");
-        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         var lines = new List<string>();
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                listening.TrySetException(new InvalidOperationException("The server exited: " + string.Join("\n", lines)));
-                return;
-            }
-            lock (lines)
-            {
-                lines.Add(e.Data);
-            }
-            Match match = ListeningLine().Match(e.Data);
-            if (match.Success)
-            {
-                listening.TrySetResult(new Uri(match.Groups[1].Value));
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (lines)
-                {
-                    lines.Add(e.Data);
-                }
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        Uri address = await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        Uri address = await ServerListening.WaitAsync(process, lines, TimeSpan.FromSeconds(60));
         return new ServerProcess(process, address, dataDirectory, lines);
     }
 
@@ -84,8 +54,6 @@ public sealed partial class ServerProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
-    private static partial Regex ListeningLine();
 }
 
 /// <summary>One server for a whole test class, in a fresh data folder.</summary>

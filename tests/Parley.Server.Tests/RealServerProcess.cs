@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Text.RegularExpressions;
+using Parley.Testing;
 
 namespace Parley.Server.Tests;
 
@@ -50,38 +50,8 @@ public sealed partial class RealServerProcess : ITestServer, IAsyncDisposable
         }
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start.");
-        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         var lines = new List<string>();
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                listening.TrySetException(new InvalidOperationException("The server exited: " + string.Join("\n", lines)));
-                return;
-            }
-            lock (lines)
-            {
-                lines.Add(e.Data);
-            }
-            Match match = ListeningLine().Match(e.Data);
-            if (match.Success)
-            {
-                listening.TrySetResult(new Uri(match.Groups[1].Value));
-            }
-        };
-        process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-            {
-                lock (lines)
-                {
-                    lines.Add(e.Data);
-                }
-            }
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        Uri address = await listening.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Uri address = await ServerListening.WaitAsync(process, lines, TimeSpan.FromSeconds(30));
         return new RealServerProcess(process, address, lines);
     }
 
@@ -134,6 +104,4 @@ public sealed partial class RealServerProcess : ITestServer, IAsyncDisposable
         _process.Dispose();
     }
 
-    [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
-    private static partial Regex ListeningLine();
 }
