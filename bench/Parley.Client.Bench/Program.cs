@@ -2,13 +2,13 @@
 // how long the background search index takes, and how fast search, paging and expiry are.
 //
 //   dotnet run -c Release --project bench/Parley.Client.Bench -- [--messages 100000] [--conversations 50] [--runs 5] [--dir PATH]
+using Parley.Content;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using NSec.Cryptography;
 using Parley.Client.Conversations;
-using Parley.Client.Envelope;
 using Parley.Client.Identity;
 using Parley.Client.Messages;
 using Parley.Client.Storage;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Parley.Content;
 using Parley.Client;
 using Parley.Client.Attachments;
 using Parley.Client.Identity;

@@ -1,10 +1,10 @@
+using Parley.Content;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Parley.Client;
 using Parley.Client.Attachments;
 using Parley.Client.Conversations;
-using Parley.Client.Envelope;
 using Parley.Client.Messages;
 using Parley.Client.Sync;
 using Spectre.Console;

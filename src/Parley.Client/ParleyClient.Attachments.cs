@@ -2,10 +2,10 @@
 // fresh key to a local ciphertext file, uploaded as a blob in resumable chunks, and its reference (blob id,
 // key, digest) travels inside the MLS message. Downloads resume, and decrypt only after the digest and
 // every chunk check out.
+using Parley.Content;
 using System.Security.Cryptography;
 using Parley.Client.Attachments;
 using Parley.Client.Conversations;
-using Parley.Client.Envelope;
 using Parley.Client.Messages;
 using Parley.Client.Network;
 

@@ -1,11 +1,11 @@
 // Conversations on MLS groups (RFC 9420 §11, §12): 1:1 chats and groups whose every member device is a
 // leaf, created and changed by commits that the server orders per group.
 using Parley.Client.Conversations;
-using Parley.Client.Envelope;
 using Parley.Client.Groups;
 using Parley.Client.Identity;
 using Parley.Client.Network;
 using Parley.Client.Sync;
+using Parley.Content;
 using Parley.Mls.Codec;
 using Parley.Mls.Messages;
 

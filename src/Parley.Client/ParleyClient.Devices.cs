@@ -3,6 +3,7 @@
 using Parley.Client.Groups;
 using Parley.Client.Network;
 using Parley.Client.Sync;
+using Parley.Content;
 using Parley.Mls.Messages;
 
 namespace Parley.Client;
@@ -61,11 +62,11 @@ public sealed partial class ParleyClient
                 }, cancellationToken).ConfigureAwait(false);
                 if (committed && claimed.Count > 0 && _store.GetConversation(conversation.Id) is { } current)
                 {
-                    await SendCoreAsync(current.Id, new Envelope.ConversationInfoContent(current.Kind,
-                        current.Kind == Conversations.ConversationKind.Group ? current.DisplayName : ""), cancellationToken).ConfigureAwait(false);
+                    await SendCoreAsync(current.Id, new ConversationInfoContent(current.Kind,
+                        current.Kind == ConversationKind.Group ? current.DisplayName : ""), cancellationToken).ConfigureAwait(false);
                     if (current.DisappearingTimer is { } timer)
                     {
-                        await SendCoreAsync(current.Id, new Envelope.DisappearingTimerContent(timer), cancellationToken).ConfigureAwait(false);
+                        await SendCoreAsync(current.Id, new DisappearingTimerContent(timer), cancellationToken).ConfigureAwait(false);
                     }
                 }
             }

@@ -1,12 +1,12 @@
 // Sending: each message is an MLS application message carrying a versioned envelope
 // (docs/client-envelope.md), encrypted, stored with the group state and queued in one transaction, then sent.
 using Parley.Client.Conversations;
-using Parley.Client.Envelope;
 using Parley.Client.Groups;
 using Parley.Client.Messages;
 using Parley.Client.Network;
 using Parley.Client.Search;
 using Parley.Client.Sync;
+using Parley.Content;
 using Parley.Mls.Codec;
 
 namespace Parley.Client;

@@ -5,6 +5,7 @@ using Parley.Client.Conversations;
 using Parley.Client.Groups;
 using Parley.Client.Messages;
 using Parley.Client.Network;
+using Parley.Content;
 using Parley.Mls.Codec;
 using Parley.Mls.Group;
 
@@ -155,7 +156,7 @@ public sealed partial class ParleyClient
                 var result = group.Commit(new CommitOptions { Proposals = decided.Proposals });
                 using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 transaction.SaveGroupState(id, group);
-                item = transaction.AddToOutbox(id, Envelope.ContentEnvelope.NewMessageId(), OutboxKind.Commit, result.Commit.ToBytes(),
+                item = transaction.AddToOutbox(id, ContentEnvelope.NewMessageId(), OutboxKind.Commit, result.Commit.ToBytes(),
                     result.Welcome?.ToBytes(), null, decided.Added);
                 transaction.Commit();
             }

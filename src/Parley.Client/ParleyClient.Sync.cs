@@ -1,9 +1,9 @@
 // Parley server protocol v1, "GET /v1/mailbox", "DELETE /v1/mailbox/{id}" and "GET /v1/ws": the device
 // fetches what arrived, in order, processes each delivery in one store transaction (group state, history,
 // "processed" mark), and acknowledges it only after that transaction committed: exactly once.
+using Parley.Content;
 using System.Security.Cryptography;
 using Parley.Client.Conversations;
-using Parley.Client.Envelope;
 using Parley.Client.Groups;
 using Parley.Client.Identity;
 using Parley.Client.Messages;

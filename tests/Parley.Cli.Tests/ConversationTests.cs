@@ -1,7 +1,7 @@
+using Parley.Content;
 using System.Security.Cryptography;
 using Parley.Client;
 using Parley.Client.Conversations;
-using Parley.Client.Envelope;
 using Parley.Client.Messages;
 using Parley.Client.Sync;
 

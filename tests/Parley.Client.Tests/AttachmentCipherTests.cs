@@ -1,3 +1,4 @@
+using Parley.Content;
 using System.Security.Cryptography;
 using Parley.Client.Attachments;
 using Xunit;

@@ -1,6 +1,6 @@
 using Parley.Client.Attachments;
 using Parley.Client.Conversations;
-using Parley.Client.Envelope;
+using Parley.Content;
 using Parley.Mls.Codec;
 using Xunit;
 

@@ -1,6 +1,6 @@
 using Parley.Client.Attachments;
-using Parley.Client.Envelope;
 using Parley.Client.Storage;
+using Parley.Content;
 using Xunit;
 
 namespace Parley.Client.Tests;

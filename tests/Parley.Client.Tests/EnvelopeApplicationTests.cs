@@ -1,7 +1,7 @@
+using Parley.Content;
 using System.Text;
 using Parley.Client.Attachments;
 using Parley.Client.Conversations;
-using Parley.Client.Envelope;
 using Parley.Client.Messages;
 using Parley.Client.Storage;
 using Xunit;

@@ -1,5 +1,5 @@
+using Parley.Content;
 using System.Text;
-using Parley.Client.Envelope;
 using Parley.Client.Messages;
 using Parley.Client.Storage;
 using Xunit;
@@ -79,7 +79,7 @@ public sealed class LocalSearchTests : IDisposable
         using var store = _temp.Create();
         var conversation = StoreData.NewConversation(store.Time);
         StoreData.Save(store, conversation);
-        var reference = new Attachments.AttachmentReference("b1", 10, "application/pdf", "quarterly-report.pdf", 65536, new byte[32], new byte[32]);
+        var reference = new AttachmentReference("b1", 10, "application/pdf", "quarterly-report.pdf", 65536, new byte[32], new byte[32]);
         StoreData.Receive(store, conversation.Id, new AttachmentContent(reference, "numbers inside"));
         Assert.Single(await store.SearchAsync("quarterly"));
         Assert.Single(await store.SearchAsync("numbers"));

@@ -1,6 +1,6 @@
+using Parley.Content;
 using System.Text;
 using Microsoft.Data.Sqlite;
-using Parley.Client.Envelope;
 using Parley.Client.Storage;
 using Xunit;
 
@@ -287,7 +287,7 @@ public sealed class StoreEncryptionTests : IDisposable
         }
         Assert.DoesNotContain("sekrit", store.Identity!.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain(Convert.ToHexString(identity.SignatureKey.PrivateKey), identity.ToString(), StringComparison.Ordinal);
-        var reference = new Attachments.AttachmentReference("blob", 1, "text/plain", "a.txt", 65536, new byte[32], new byte[32]);
+        var reference = new AttachmentReference("blob", 1, "text/plain", "a.txt", 65536, new byte[32], new byte[32]);
         Assert.DoesNotContain("Key", reference.ToString(), StringComparison.Ordinal);
     }
 

@@ -1,7 +1,7 @@
 using Parley.Client.Conversations;
-using Parley.Client.Envelope;
 using Parley.Client.Messages;
 using Parley.Client.Storage;
+using Parley.Content;
 using Parley.Mls.Codec;
 using Parley.Mls.Group;
 using Parley.Mls.Messages;
@@ -250,7 +250,7 @@ public sealed class StoreTransactionTests : IDisposable
         using var store = _temp.Create();
         var conversation = StoreData.NewConversation(store.Time);
         StoreData.Save(store, conversation);
-        var reference = new Attachments.AttachmentReference("blob-1", 10, "text/plain", "a.txt", 65536, new byte[32], new byte[32]);
+        var reference = new AttachmentReference("blob-1", 10, "text/plain", "a.txt", 65536, new byte[32], new byte[32]);
         var added = StoreData.Receive(store, conversation.Id, new AttachmentContent(reference, "see file")).Message!;
         string file = Path.Combine(_temp.Directory, "blob-1.enc");
         File.WriteAllBytes(file, [1, 2, 3]);

@@ -1,8 +1,8 @@
 using Parley.Client.Conversations;
-using Parley.Client.Envelope;
 using Parley.Client.Identity;
 using Parley.Client.Messages;
 using Parley.Client.Storage;
+using Parley.Content;
 using Xunit;
 
 namespace Parley.Client.Tests;

@@ -1,3 +1,4 @@
+using Parley.Content;
 using System.CommandLine;
 using Parley.Client;
 using Parley.Client.Conversations;

@@ -1,4 +1,5 @@
 // An attachment this device knows about: its reference and, once downloaded, its local encrypted copy.
+using Parley.Content;
 using System.Security.Cryptography;
 using Parley.Client.Messages;
 

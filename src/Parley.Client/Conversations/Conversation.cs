@@ -1,15 +1,7 @@
 // A conversation as this device knows it: a 1:1 chat or a group, each one MLS group.
+using Parley.Content;
+
 namespace Parley.Client.Conversations;
-
-/// <summary>Whether a conversation is a chat between two accounts or a group.</summary>
-public enum ConversationKind : byte
-{
-    /// <summary>A 1:1 chat (two accounts, any number of devices).</summary>
-    Direct = 1,
-
-    /// <summary>A group chat.</summary>
-    Group = 2,
-}
 
 /// <summary>An account in a conversation and the devices (MLS leaves) it has there.</summary>
 /// <param name="Username">The account's user name (lower case).</param>

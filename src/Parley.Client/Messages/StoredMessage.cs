@@ -1,6 +1,6 @@
 // A message in this device's history, decrypted.
 using Parley.Client.Conversations;
-using Parley.Client.Envelope;
+using Parley.Content;
 
 namespace Parley.Client.Messages;
 

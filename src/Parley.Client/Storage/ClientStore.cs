@@ -1,9 +1,9 @@
 // The encrypted local store of one device (docs/client-envelope.md, "Local store").
+using Parley.Content;
 using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 using Parley.Client.Attachments;
 using Parley.Client.Conversations;
-using Parley.Client.Envelope;
 using Parley.Client.Identity;
 using Parley.Client.Messages;
 using Parley.Client.Search;

@@ -1,7 +1,7 @@
 // What a content envelope does to the local history (docs/client-envelope.md, "Applying envelopes").
 using Parley.Client.Conversations;
-using Parley.Client.Envelope;
 using Parley.Client.Messages;
+using Parley.Content;
 
 namespace Parley.Client.Storage;
 

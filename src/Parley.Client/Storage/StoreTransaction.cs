@@ -4,10 +4,10 @@
 using Microsoft.Data.Sqlite;
 using Parley.Client.Attachments;
 using Parley.Client.Conversations;
-using Parley.Client.Envelope;
 using Parley.Client.Identity;
 using Parley.Client.Messages;
 using Parley.Client.Search;
+using Parley.Content;
 using Parley.Mls.Group;
 
 namespace Parley.Client.Storage;

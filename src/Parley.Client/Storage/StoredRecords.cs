@@ -1,5 +1,6 @@
 // The plaintext layouts of the store's encrypted cells (each starts with a version octet, then fields in
 // the TLS presentation language of RFC 9420 §2.1). See docs/client-envelope.md, "Local store".
+using Parley.Content;
 using System.Security.Cryptography;
 using Parley.Client.Attachments;
 using Parley.Client.Conversations;

@@ -1,9 +1,9 @@
 // What an application message's envelope does to the local history (docs/client-envelope.md): new
 // messages are added; edits, deletions, reactions and receipts change the message they name.
 using Parley.Client.Conversations;
-using Parley.Client.Envelope;
 using Parley.Client.Messages;
 using Parley.Client.Storage;
+using Parley.Content;
 
 namespace Parley.Client.Sync;
 

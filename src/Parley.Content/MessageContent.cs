@@ -1,8 +1,6 @@
 // The kinds of content a Parley envelope carries (docs/client-envelope.md).
-using Parley.Client.Attachments;
-using Parley.Client.Conversations;
 
-namespace Parley.Client.Envelope;
+namespace Parley.Content;
 
 /// <summary>The content_type code of an envelope.</summary>
 public enum ContentKind : ushort

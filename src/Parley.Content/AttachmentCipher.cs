@@ -14,7 +14,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 
-namespace Parley.Client.Attachments;
+namespace Parley.Content;
 
 /// <summary>Encrypts and decrypts attachments as streams of fixed-size AES-256-GCM chunks, never holding
 /// the whole file in memory.</summary>

@@ -11,12 +11,9 @@
 //
 // Vectors are MLS variable-length vectors (RFC 9420 §2.1.2). Every version keeps the first four fields.
 using System.Security.Cryptography;
-using Parley.Client.Attachments;
-using Parley.Client.Conversations;
-using Parley.Client.Storage;
 using Parley.Mls.Codec;
 
-namespace Parley.Client.Envelope;
+namespace Parley.Content;
 
 /// <summary>One message's content as sent inside an MLS application message: a version, the sender's
 /// message id (which replies, edits, reactions and receipts refer to), the sender's time, the content,

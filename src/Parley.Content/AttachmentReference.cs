@@ -1,5 +1,5 @@
 // What a message carries about an encrypted file (docs/client-envelope.md, "attachment").
-namespace Parley.Client.Attachments;
+namespace Parley.Content;
 
 /// <summary>Everything a recipient needs to fetch and decrypt an attachment: where the ciphertext is,
 /// its key and digest, and how it was chunked. The key is secret: it never prints.</summary>
