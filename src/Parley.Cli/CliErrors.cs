@@ -57,6 +57,7 @@ internal static class CliErrors
         ClientStoreException s => (s.Message, Failed),
         ServerProblemException { Code: "unauthenticated" } => ("The server no longer accepts this device (it was revoked, or the server was reset).", Failed),
         ServerProblemException { Code: "rate_limited" } => ("The server is rate-limiting this device; wait a minute and try again.", Failed),
+        ServerProblemException { Code: "account_suspended", Status: 403 } => ("The server's operator suspended this account; contact the operator of the server.", Failed),
         ServerProblemException p => ($"The server refused: {p.Message}", Failed),
         ServerUnavailableException u => (u.Message + " Is the server running?", Unavailable),
         AttachmentIntegrityException a => ("The downloaded file failed its integrity check and was discarded: " + a.Message, Failed),

@@ -24,10 +24,13 @@ internal static class ParleyCommand
         root.Subcommands.Add(MessageCommands.Listen());
         root.Subcommands.Add(ChatCommand.Build());
         root.Subcommands.Add(GroupCommands.Build());
+        root.Subcommands.Add(ChannelCommands.Build());
         root.Subcommands.Add(MessageCommands.History());
         root.Subcommands.Add(MessageCommands.Search());
         root.Subcommands.Add(VerifyCommand.Build());
         root.Subcommands.Add(MessageCommands.Disappear());
+        SafetyCommands.Build().ToList().ForEach(root.Subcommands.Add);
+        root.Subcommands.Add(AdminCommands.Build());
         return root;
     }
 

@@ -96,6 +96,28 @@ public sealed partial class ParleyClient
         ArgumentNullException.ThrowIfNull(attachment);
         ArgumentException.ThrowIfNullOrEmpty(directory);
         var reference = attachment.Reference;
+        string cipherPath = await LocalCiphertextAsync(attachment, progress, cancellationToken).ConfigureAwait(false);
+        Directory.CreateDirectory(directory);
+        string target = UniquePath(directory, SafeFileName(reference.FileName));
+        try
+        {
+            await AttachmentCipher.DecryptFileAsync(cipherPath, target, reference, new Progress(progress, TransferStage.Decrypting, reference.Size),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (AttachmentIntegrityException)
+        {
+            // A corrupt or substituted ciphertext: forget the local copy so a later try downloads again.
+            File.Delete(cipherPath);
+            throw;
+        }
+        return target;
+    }
+
+    /// <summary>The local ciphertext file of an attachment, downloaded first (resuming a partial download) when this
+    /// device has no complete copy.</summary>
+    private async Task<string> LocalCiphertextAsync(StoredAttachment attachment, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    {
+        var reference = attachment.Reference;
         Directory.CreateDirectory(_store.AttachmentsDirectory);
         string cipherPath = attachment.LocalPath ?? Path.Combine(_store.AttachmentsDirectory, attachment.Id + ".bin");
         if (!File.Exists(cipherPath) || new FileInfo(cipherPath).Length != reference.CiphertextLength)
@@ -115,20 +137,7 @@ public sealed partial class ParleyClient
             transaction.UpdateAttachment(attachment with { LocalPath = cipherPath });
             transaction.Commit();
         }
-        Directory.CreateDirectory(directory);
-        string target = UniquePath(directory, SafeFileName(reference.FileName));
-        try
-        {
-            await AttachmentCipher.DecryptFileAsync(cipherPath, target, reference, new Progress(progress, TransferStage.Decrypting, reference.Size),
-                cancellationToken).ConfigureAwait(false);
-        }
-        catch (AttachmentIntegrityException)
-        {
-            // A corrupt or substituted ciphertext: forget the local copy so a later try downloads again.
-            File.Delete(cipherPath);
-            throw;
-        }
-        return target;
+        return cipherPath;
     }
 
     /// <summary>A file name that cannot leave the folder or name a device.</summary>

@@ -120,6 +120,7 @@ public sealed partial class ParleyClient
         {
             await CatchUpAsync(cancellationToken).ConfigureAwait(false);
             var current = _store.GetConversation(conversation) ?? throw new ParleyClientException("The conversation no longer exists on this device.");
+            RequireNotChannel(current);
             if (current.Kind == ConversationKind.Direct)
             {
                 throw new ParleyClientException("A 1:1 chat cannot have more members; create a group.");
@@ -147,6 +148,7 @@ public sealed partial class ParleyClient
         {
             await CatchUpAsync(cancellationToken).ConfigureAwait(false);
             var current = _store.GetConversation(conversation) ?? throw new ParleyClientException("The conversation no longer exists on this device.");
+            RequireNotChannel(current);
             var unknown = names.Where(n => current.Members.All(m => m.Username != n)).ToList();
             if (unknown.Count > 0)
             {
@@ -192,6 +194,7 @@ public sealed partial class ParleyClient
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(title);
         var current = _store.GetConversation(conversation) ?? throw new ParleyClientException("The conversation no longer exists on this device.");
+        RequireNotChannel(current);
         if (current.Kind != ConversationKind.Group)
         {
             throw new ParleyClientException("Only groups have a name to change.");

@@ -1,5 +1,6 @@
 // Every device of every member is a leaf: each account adds its own new devices to its conversations and
 // removes its revoked ones (docs/device-linking.md).
+using Parley.Client.Channels;
 using Parley.Client.Groups;
 using Parley.Client.Network;
 using Parley.Client.Sync;
@@ -36,7 +37,7 @@ public sealed partial class ParleyClient
             bool missing, stale;
             using (var group = _store.LoadGroup(conversation.Id, _groupOptions))
             {
-                if (!group.IsActive || group.HasPendingCommit)
+                if (!group.IsActive || group.HasPendingCommit || ChannelRules.IsSubscriber(group))
                 {
                     continue;
                 }
@@ -56,7 +57,7 @@ public sealed partial class ParleyClient
                 {
                     var leaves = GroupRoster.Leaves(group);
                     var present = leaves.Select(l => l.DeviceId).ToHashSet(StringComparer.Ordinal);
-                    var adds = claimed.Where(c => !present.Contains(c.DeviceId)).Select(c => (Proposal)new Add(c.KeyPackage));
+                    var adds = claimed.Where(c => !present.Contains(c.DeviceId) && ChannelRules.Supports(group, c.KeyPackage)).Select(c => (Proposal)new Add(c.KeyPackage));
                     var removes = leaves.Where(l => revoked.Contains(l.DeviceId)).Select(l => (Proposal)new Remove(l.Leaf));
                     return new CommitPlan(adds.Concat(removes).ToList(), []);
                 }, cancellationToken).ConfigureAwait(false);

@@ -64,7 +64,7 @@ public sealed partial class ParleyClient
             marked = transaction.MarkConversationRead(conversation);
             transaction.Commit();
         }
-        var targets = marked.Where(m => m.Content is TextContent or ReplyContent or AttachmentContent).Select(m => m.MessageId).ToList();
+        var targets = marked.Where(m => m.Content is TextContent or ReplyContent or AttachmentContent && !IsBlocked(m.SenderUsername)).Select(m => m.MessageId).ToList();
         if (targets.Count > 0)
         {
             await SendAsync(conversation, new ReadReceiptContent(targets), cancellationToken).ConfigureAwait(false);
@@ -83,7 +83,7 @@ public sealed partial class ParleyClient
     }
 
     /// <summary>The newest messages of a conversation (up to <paramref name="limit"/>), oldest first.</summary>
-    public IReadOnlyList<StoredMessage> History(ConversationId conversation, int limit = 50) => _store.GetMessages(conversation, null, limit);
+    public IReadOnlyList<StoredMessage> History(ConversationId conversation, int limit = 50) => WithoutBlocked(_store.GetMessages(conversation, null, limit));
 
     /// <summary>Searches the local history (never the server).</summary>
     public Task<IReadOnlyList<SearchHit>> SearchAsync(string text, ConversationId? conversation = null, int limit = 50,
@@ -130,8 +130,7 @@ public sealed partial class ParleyClient
         // Earlier messages go first, and a pending commit must be settled before encrypting in its epoch.
         await FlushOutboxAsync(cancellationToken).ConfigureAwait(false);
         var conversation = _store.GetConversation(conversationId) ?? throw new ParleyClientException("The conversation no longer exists on this device.");
-        var envelope = new ContentEnvelope(ContentEnvelope.NewMessageId(), Now, content);
-        byte[] envelopeBytes = envelope.Encode();
+        var (envelope, envelopeBytes, frankingAad) = Frank(content);
         LocalMessageId? local = null;
         using (var group = _store.LoadGroup(conversationId, _groupOptions))
         {
@@ -143,7 +142,11 @@ public sealed partial class ParleyClient
             {
                 throw new ParleyClientException($"A change to {conversation.DisplayName} is still waiting for the server; try again when it is reachable.");
             }
-            byte[] message = group.EncryptApplicationMessage(envelopeBytes).ToBytes();
+            if (SuppressedInChannel(group, conversation, content))
+            {
+                return null;
+            }
+            byte[] message = group.EncryptApplicationMessage(envelopeBytes, frankingAad).ToBytes();
             using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             transaction.SaveGroupState(conversationId, group);
             ContentEffects.Apply(transaction, conversationId, envelope, envelopeBytes, DeviceId, Username, Username, sentByThisDevice: true);

@@ -3,6 +3,7 @@
 // "processed" mark), and acknowledges it only after that transaction committed: exactly once.
 using Parley.Content;
 using System.Security.Cryptography;
+using Parley.Client.Channels;
 using Parley.Client.Conversations;
 using Parley.Client.Groups;
 using Parley.Client.Identity;
@@ -137,6 +138,7 @@ public sealed partial class ParleyClient
         {
             await ReconcileOwnDevicesCoreAsync(events, cancellationToken).ConfigureAwait(false);
             await ReplenishKeyPackagesAsync(cancellationToken).ConfigureAwait(false);
+            await AfterChannelSyncAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -185,7 +187,7 @@ public sealed partial class ParleyClient
         {
             raised = message.WireFormat == WireFormat.MlsWelcome
                 ? await JoinAsync(entry.Id, message, cancellationToken).ConfigureAwait(false)
-                : await ProcessGroupMessageAsync(entry.Id, message, cancellationToken).ConfigureAwait(false);
+                : await ProcessGroupMessageAsync(entry.Id, message, entry.Stamp, cancellationToken).ConfigureAwait(false);
         }
         catch (DeliveryRejected rejected)
         {
@@ -196,7 +198,7 @@ public sealed partial class ParleyClient
             // Verifying a sender needed the directory and the server is away: try again later.
             return false;
         }
-        foreach (var e in raised)
+        foreach (var e in raised.Where(Shown))
         {
             events?.Add(e);
             Raise(e);
@@ -224,6 +226,10 @@ public sealed partial class ParleyClient
 
     private async Task<List<ClientEvent>> JoinAsync(string deliveryId, MlsMessage message, CancellationToken cancellationToken)
     {
+        if (await TryJoinChannelAsync(deliveryId, message, cancellationToken).ConfigureAwait(false) is { } joinedChannel)
+        {
+            return joinedChannel;
+        }
         var welcome = message.Welcome!;
         StoredKeyPackage? stored = null;
         using (var lookup = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
@@ -264,7 +270,7 @@ public sealed partial class ParleyClient
             var leaves = GroupRoster.Leaves(group);
             foreach (var leaf in leaves)
             {
-                if (await VerifyLeafAsync(leaf, group.Suite.Id, cancellationToken).ConfigureAwait(false) is { } problem)
+                if (await VerifyMemberLeafAsync(group, leaf, cancellationToken).ConfigureAwait(false) is { } problem)
                 {
                     throw new DeliveryRejected($"a Welcome to a group with an unverifiable member ({problem})");
                 }
@@ -295,7 +301,7 @@ public sealed partial class ParleyClient
 
     // ---- Group messages -----------------------------------------------------------------------
 
-    private async Task<List<ClientEvent>> ProcessGroupMessageAsync(string deliveryId, MlsMessage message, CancellationToken cancellationToken)
+    private async Task<List<ClientEvent>> ProcessGroupMessageAsync(string deliveryId, MlsMessage message, byte[]? stamp, CancellationToken cancellationToken)
     {
         byte[] groupId = message.Body switch
         {
@@ -327,7 +333,11 @@ public sealed partial class ParleyClient
             {
                 var sender = GroupRoster.At(group, application.Sender.LeafIndex)
                              ?? throw new DeliveryRejected("a message from a blank leaf");
-                if (await VerifyLeafAsync(sender, group.Suite.Id, cancellationToken).ConfigureAwait(false) is { } problem)
+                if (ChannelRules.SenderProblem(group, sender) is { } notAdmin)
+                {
+                    throw new DeliveryRejected(notAdmin);
+                }
+                if (await VerifyMemberLeafAsync(group, sender, cancellationToken).ConfigureAwait(false) is { } problem)
                 {
                     throw new DeliveryRejected($"a message from an unverifiable device ({problem})");
                 }
@@ -340,15 +350,17 @@ public sealed partial class ParleyClient
                 {
                     throw new DeliveryRejected("a message with an unreadable envelope: " + e.Message);
                 }
+                RequireFranked(application, envelope);
                 using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 transaction.SaveGroupState(conversation.Id, group);
                 events.AddRange(ContentEffects.Apply(transaction, conversation.Id, envelope, application.Data, sender.DeviceId, sender.Username!,
                     Username, sentByThisDevice: false));
+                AfterEnvelope(transaction, envelope, events, stamp);
                 transaction.MarkDeliveryProcessed(deliveryId);
                 transaction.Commit();
                 foreach (var received in events.OfType<MessageReceived>())
                 {
-                    if (!received.Message.IsOutgoing && received.Message.Content is TextContent or ReplyContent or AttachmentContent)
+                    if (!received.Message.IsOutgoing && received.Message.Content is TextContent or ReplyContent or AttachmentContent && Shown(received))
                     {
                         (_unreceipted.TryGetValue(conversation.Id, out var list) ? list : _unreceipted[conversation.Id] = []).Add(received.Message.MessageId);
                     }
@@ -370,7 +382,7 @@ public sealed partial class ParleyClient
                 transaction.SaveGroupState(conversation.Id, group);
                 transaction.MarkDeliveryProcessed(deliveryId);
                 transaction.Commit();
-                if (proposal.Proposal is Remove)
+                if (proposal.Proposal is Remove && !ChannelRules.IsSubscriber(group))
                 {
                     // A member left (proposed removing its own leaves): commit it on its behalf.
                     _proposalsToCommit.Add(conversation.Id);
@@ -392,7 +404,7 @@ public sealed partial class ParleyClient
                 foreach (var added in commit.AddedMembers)
                 {
                     if (GroupRoster.At(group, added) is { } leaf
-                        && await VerifyLeafAsync(leaf, group.Suite.Id, cancellationToken).ConfigureAwait(false) is { } problem)
+                        && await VerifyMemberLeafAsync(group, leaf, cancellationToken).ConfigureAwait(false) is { } problem)
                     {
                         events.Add(new DeliveryDropped(deliveryId, $"warning: {by ?? "a member"} added an unverifiable device ({problem}); its messages will be refused"));
                     }

@@ -7,6 +7,7 @@
 //   file       chunk 0 || chunk 1 || ... || chunk n-1; every chunk but the last holds chunk_size bytes of
 //              plaintext, the last 0..chunk_size (an empty file is one empty final chunk)
 //   digest     SHA-256 of the whole file
+//   plaintext digest   SHA-256 of the plaintext, committed to inside the franked message (abuse reports)
 //
 // The index in the nonce detects reordered or dropped chunks; the final flag detects truncation at a
 // chunk boundary and appended chunks; the digest names the exact ciphertext the server holds.
@@ -69,6 +70,7 @@ public static class AttachmentCipher
         {
             using var aes = new AesGcm(key, TagSize);
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            using var plainHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             long done = 0, written = 0;
             ulong index = 0;
             int length = await ReadFullAsync(plaintext, current.AsMemory(0, chunkSize), cancellationToken).ConfigureAwait(false);
@@ -78,6 +80,7 @@ public static class AttachmentCipher
                 int nextLength = 0;
                 bool final = length < chunkSize
                     || (nextLength = await ReadFullAsync(plaintext, next.AsMemory(0, chunkSize), cancellationToken).ConfigureAwait(false)) == 0;
+                plainHash.AppendData(current, 0, length);
                 int outLength = SealChunk(aes, index, chunkSize, final, current.AsSpan(0, length), output);
                 hash.AppendData(output, 0, outLength);
                 await ciphertext.WriteAsync(output.AsMemory(0, outLength), cancellationToken).ConfigureAwait(false);
@@ -93,7 +96,7 @@ public static class AttachmentCipher
                 index++;
             }
             await ciphertext.FlushAsync(cancellationToken).ConfigureAwait(false);
-            return new EncryptedAttachment(key, hash.GetHashAndReset(), done, written, chunkSize);
+            return new EncryptedAttachment(key, hash.GetHashAndReset(), done, written, chunkSize, plainHash.GetHashAndReset());
         }
         catch
         {
@@ -109,19 +112,25 @@ public static class AttachmentCipher
     }
 
     /// <summary>Decrypts an attachment described by <paramref name="reference"/>, checking every chunk, the
-    /// digest and the size. Throws <see cref="AttachmentIntegrityException"/> on any mismatch; by then part of
-    /// the plaintext may have been written, so discard <paramref name="plaintext"/> when it throws.</summary>
+    /// digest, the size and (when the reference has one) the plaintext digest. Throws
+    /// <see cref="AttachmentIntegrityException"/> on any mismatch; by then part of the plaintext may have been
+    /// written, so discard <paramref name="plaintext"/> when it throws.</summary>
     public static Task<long> DecryptAsync(Stream ciphertext, Stream plaintext, AttachmentReference reference,
         IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reference);
-        return DecryptAsync(ciphertext, plaintext, reference.Key, reference.Digest, reference.ChunkSize, reference.Size, progress, cancellationToken);
+        return DecryptCoreAsync(ciphertext, plaintext, reference.Key, reference.Digest, reference.ChunkSize, reference.Size, reference.PlaintextDigest,
+            progress, cancellationToken);
     }
 
     /// <summary>Decrypts with an explicit key, digest and chunk size; <paramref name="expectedSize"/>, when given,
     /// must match the plaintext length. Returns the plaintext length.</summary>
-    public static async Task<long> DecryptAsync(Stream ciphertext, Stream plaintext, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> digest,
+    public static Task<long> DecryptAsync(Stream ciphertext, Stream plaintext, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> digest,
         int chunkSize, long? expectedSize = null, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+        => DecryptCoreAsync(ciphertext, plaintext, key, digest, chunkSize, expectedSize, null, progress, cancellationToken);
+
+    private static async Task<long> DecryptCoreAsync(Stream ciphertext, Stream plaintext, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> digest,
+        int chunkSize, long? expectedSize, byte[]? plaintextDigest, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ciphertext);
         ArgumentNullException.ThrowIfNull(plaintext);
@@ -134,6 +143,10 @@ public static class AttachmentCipher
         {
             throw new ArgumentException($"An attachment digest is {DigestSize} bytes.", nameof(digest));
         }
+        if (plaintextDigest is { Length: not DigestSize })
+        {
+            throw new ArgumentException($"A plaintext digest is {DigestSize} bytes.", nameof(plaintextDigest));
+        }
         int block = chunkSize + TagSize;
         byte[] current = ArrayPool<byte>.Shared.Rent(block);
         byte[] next = ArrayPool<byte>.Shared.Rent(block);
@@ -142,6 +155,7 @@ public static class AttachmentCipher
         {
             using var aes = new AesGcm(key.Span, TagSize);
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            using var plainHash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             long done = 0;
             ulong index = 0;
             int length = await ReadFullAsync(ciphertext, current.AsMemory(0, block), cancellationToken).ConfigureAwait(false);
@@ -161,6 +175,7 @@ public static class AttachmentCipher
                     throw new AttachmentIntegrityException(
                         $"Chunk {index} of the attachment failed authentication: it was altered, reordered or the file was truncated.");
                 }
+                plainHash.AppendData(output, 0, plainLength);
                 await plaintext.WriteAsync(output.AsMemory(0, plainLength), cancellationToken).ConfigureAwait(false);
                 done += plainLength;
                 progress?.Report(done);
@@ -179,6 +194,10 @@ public static class AttachmentCipher
             if (expectedSize is { } size && size != done)
             {
                 throw new AttachmentIntegrityException($"The attachment holds {done} bytes, not the {size} the sender announced.");
+            }
+            if (plaintextDigest is not null && !CryptographicOperations.FixedTimeEquals(plainHash.GetHashAndReset(), plaintextDigest))
+            {
+                throw new AttachmentIntegrityException("The attachment's plaintext digest does not match: its key opens a different file than the sender committed to.");
             }
             await plaintext.FlushAsync(cancellationToken).ConfigureAwait(false);
             return done;
@@ -296,12 +315,12 @@ public static class AttachmentCipher
 }
 
 /// <summary>The result of encrypting an attachment: its fresh key (secret; never printed), the ciphertext
-/// digest and the sizes.</summary>
-public sealed record EncryptedAttachment(byte[] Key, byte[] Digest, long Size, long CiphertextLength, int ChunkSize)
+/// digest, the sizes and the plaintext digest.</summary>
+public sealed record EncryptedAttachment(byte[] Key, byte[] Digest, long Size, long CiphertextLength, int ChunkSize, byte[] PlaintextDigest)
 {
     /// <summary>The reference to send once the ciphertext is uploaded as <paramref name="blobId"/>.</summary>
     public AttachmentReference ToReference(string blobId, string contentType, string fileName)
-        => new(blobId, Size, contentType, fileName, ChunkSize, (byte[])Key.Clone(), (byte[])Digest.Clone());
+        => new(blobId, Size, contentType, fileName, ChunkSize, (byte[])Key.Clone(), (byte[])Digest.Clone(), (byte[])PlaintextDigest.Clone());
 
     public override string ToString() => $"EncryptedAttachment({Size} bytes in {CiphertextLength}, digest {Convert.ToHexString(Digest)})";
 }

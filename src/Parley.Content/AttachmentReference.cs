@@ -10,6 +10,8 @@ namespace Parley.Content;
 /// <param name="ChunkSize">Plaintext bytes per chunk.</param>
 /// <param name="Key">The 32-byte AES-256-GCM key.</param>
 /// <param name="Digest">SHA-256 of the whole ciphertext.</param>
+/// <param name="PlaintextDigest">SHA-256 of the plaintext, committed to by the franked message so a reported file
+/// can be checked; null in references from before it existed (such files are not reportable).</param>
 public sealed record AttachmentReference(
     string BlobId,
     long Size,
@@ -17,7 +19,8 @@ public sealed record AttachmentReference(
     string FileName,
     int ChunkSize,
     byte[] Key,
-    byte[] Digest)
+    byte[] Digest,
+    byte[]? PlaintextDigest = null)
 {
     /// <summary>The ciphertext length for this plaintext size and chunk size.</summary>
     public long CiphertextLength => AttachmentCipher.CiphertextLength(Size, ChunkSize);
@@ -25,7 +28,9 @@ public sealed record AttachmentReference(
     public bool Equals(AttachmentReference? other)
         => other is not null && BlobId == other.BlobId && Size == other.Size && ContentType == other.ContentType
            && FileName == other.FileName && ChunkSize == other.ChunkSize
-           && Key.AsSpan().SequenceEqual(other.Key) && Digest.AsSpan().SequenceEqual(other.Digest);
+           && Key.AsSpan().SequenceEqual(other.Key) && Digest.AsSpan().SequenceEqual(other.Digest)
+           && (PlaintextDigest is null ? other.PlaintextDigest is null
+               : other.PlaintextDigest is not null && PlaintextDigest.AsSpan().SequenceEqual(other.PlaintextDigest));
 
     public override int GetHashCode() => HashCode.Combine(BlobId, Size);
 

@@ -6,7 +6,7 @@
 //       opaque message_id<V>;                    // 1..64 of A-Z a-z 0-9 _ -
 //       uint64 sent_at;                          // sender's clock, ms since the Unix epoch
 //       opaque content<V>;                       // the kind's own struct
-//       optional<opaque franking_commitment<V>>; // reserved: opaque, absent today
+//       optional<opaque franking_key<V>>;        // 32 bytes; the last field of a franked envelope (Franking)
 //   } ContentEnvelope;                           // readers ignore bytes after the fields they know
 //
 // Vectors are MLS variable-length vectors (RFC 9420 §2.1.2). Every version keeps the first four fields.
@@ -17,9 +17,9 @@ namespace Parley.Content;
 
 /// <summary>One message's content as sent inside an MLS application message: a version, the sender's
 /// message id (which replies, edits, reactions and receipts refer to), the sender's time, the content,
-/// and a reserved franking commitment. Decoding never fails on a newer version or an unknown kind:
-/// those come back as <see cref="UnsupportedContent"/>.</summary>
-public sealed record ContentEnvelope(string MessageId, DateTimeOffset SentAt, MessageContent Content, byte[]? FrankingCommitment = null)
+/// and the one-time franking key (see <see cref="Franking"/>). Decoding never fails on a newer version or an
+/// unknown kind: those come back as <see cref="UnsupportedContent"/>.</summary>
+public sealed record ContentEnvelope(string MessageId, DateTimeOffset SentAt, MessageContent Content, byte[]? FrankingKey = null)
 {
     /// <summary>The version this code writes and fully reads.</summary>
     public const ushort CurrentVersion = 1;
@@ -65,7 +65,7 @@ public sealed record ContentEnvelope(string MessageId, DateTimeOffset SentAt, Me
         w.WriteString(MessageId);
         w.WriteTime(SentAt);
         w.WriteVector(x => EncodeContent(x, Content));
-        w.WriteOptionalBytes(FrankingCommitment);
+        w.WriteOptionalBytes(FrankingKey);
         return w.ToArray();
     }
 
@@ -109,7 +109,7 @@ public sealed record ContentEnvelope(string MessageId, DateTimeOffset SentAt, Me
         }
         catch (MlsDecodeException)
         {
-            // The reserved field is optional; a malformed one is dropped, not fatal to the message.
+            // The field is optional; a malformed one is dropped here (the receiver's franking check then refuses the message).
         }
         MessageContent body;
         try
@@ -129,8 +129,8 @@ public sealed record ContentEnvelope(string MessageId, DateTimeOffset SentAt, Me
 
     public bool Equals(ContentEnvelope? other)
         => other is not null && MessageId == other.MessageId && SentAt == other.SentAt && ContentEquals(Content, other.Content)
-           && (FrankingCommitment is null ? other.FrankingCommitment is null
-               : other.FrankingCommitment is not null && FrankingCommitment.AsSpan().SequenceEqual(other.FrankingCommitment));
+           && (FrankingKey is null ? other.FrankingKey is null
+               : other.FrankingKey is not null && FrankingKey.AsSpan().SequenceEqual(other.FrankingKey));
 
     public override int GetHashCode() => HashCode.Combine(MessageId, SentAt, Content.Kind);
 
@@ -181,6 +181,11 @@ public sealed record ContentEnvelope(string MessageId, DateTimeOffset SentAt, Me
                 w.WriteOpaque(a.Key);
                 w.WriteOpaque(a.Digest);
                 w.WriteString(c.Caption);
+                if (a.PlaintextDigest is { } plaintextDigest)
+                {
+                    // Appended later in version 1: older readers ignore it, newer ones accept its absence.
+                    w.WriteOpaque(plaintextDigest);
+                }
                 break;
             case DisappearingTimerContent c:
                 w.WriteUInt32(c.Timer is { } t ? checked((uint)t.TotalSeconds) : 0);
@@ -233,16 +238,19 @@ public sealed record ContentEnvelope(string MessageId, DateTimeOffset SentAt, Me
                 byte[] key = r.ReadOpaque();
                 byte[] digest = r.ReadOpaque();
                 string caption = r.ReadString();
+                byte[]? plaintextDigest = r.AtEnd ? null : r.ReadOpaque();
                 if (scheme != AttachmentCipher.SchemeId)
                 {
                     throw new MlsDecodeException($"Attachment encryption scheme {scheme} is unknown.");
                 }
                 if (size > long.MaxValue || chunkSize is < AttachmentCipher.MinChunkSize or > AttachmentCipher.MaxChunkSize
-                    || key.Length != AttachmentCipher.KeySize || digest.Length != AttachmentCipher.DigestSize)
+                    || key.Length != AttachmentCipher.KeySize || digest.Length != AttachmentCipher.DigestSize
+                    || plaintextDigest is { Length: not AttachmentCipher.DigestSize })
                 {
                     throw new MlsDecodeException("The attachment reference has an invalid size, chunk size, key or digest.");
                 }
-                return new AttachmentContent(new AttachmentReference(blobId, (long)size, contentType, fileName, (int)chunkSize, key, digest), caption);
+                return new AttachmentContent(new AttachmentReference(blobId, (long)size, contentType, fileName, (int)chunkSize, key, digest,
+                    plaintextDigest), caption);
             }
             case ContentKind.DisappearingTimer:
             {

@@ -37,6 +37,9 @@ public sealed class ParleyServerOptions
     /// <summary>Most members a group roster may hold.</summary>
     public int MaxGroupMembers { get; set; } = 1000;
 
+    /// <summary>Most members (admins' devices and subscribers) a private channel's roster may hold.</summary>
+    public int MaxChannelMembers { get; set; } = 20000;
+
     /// <summary>Requests per minute allowed per device (authenticated) or per IP address (anonymous).</summary>
     public int RequestsPerMinute { get; set; } = 600;
 
@@ -82,4 +85,12 @@ public sealed class ParleyServerOptions
     /// nodes tell each other over Redis pub/sub that a device connected elsewhere has mail; unset,
     /// delivery is notified in-process only (one node).</summary>
     public string? Redis { get; set; }
+
+    /// <summary>The operator's Ed25519 public key (base64) that signs moderation requests; unset, every
+    /// <c>/v1/admin</c> endpoint answers 403 <c>operator_disabled</c>.</summary>
+    public string? OperatorKey { get; set; }
+
+    /// <summary>The server franking key (base64 of 32 bytes) that seals delivery stamps; unset, it is kept in
+    /// <c>franking.key</c> in the data folder (SQLite) or in the database (PostgreSQL), created at first start.</summary>
+    public string? FrankingKey { get; set; }
 }

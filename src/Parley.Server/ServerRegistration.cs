@@ -3,14 +3,17 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Parley.Server.Accounts;
 using Parley.Server.Blobs;
+using Parley.Server.Channels;
 using Parley.Server.Delivery;
 using Parley.Server.Devices;
 using Parley.Server.Groups;
 using Parley.Server.Http;
 using Parley.Server.KeyPackages;
 using Parley.Server.Mailboxes;
+using Parley.Server.Moderation;
 using Parley.Server.Operations;
 using Parley.Server.Presence;
+using Parley.Server.PublicChannels;
 using Parley.Server.Storage;
 using Parley.Server.Storage.Postgres;
 using Parley.Server.Storage.Sqlite;
@@ -42,6 +45,9 @@ public static class ServerRegistration
             services.AddSingleton<IMailboxStore, SqliteMailboxStore>();
             services.AddSingleton<IBlobStore, SqliteBlobStore>();
             services.AddSingleton<IChallengeStore, MemoryChallengeStore>();
+            services.AddSingleton<IChannelStore, SqliteChannelStore>();
+            services.AddSingleton<IPublicChannelStore, SqlitePublicChannelStore>();
+            services.AddSqliteSafetyStores();
         }
         else
         {
@@ -55,10 +61,12 @@ public static class ServerRegistration
         services.AddSingleton<DeviceConnections>();
         services.AddHostedService<MailboxExpiry>();
         services.AddHostedService<BlobExpiry>();
+        services.AddHostedService<ChannelExpiry>();
 
         services.AddAuthentication(DeviceAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, DeviceAuthenticationHandler>(DeviceAuthenticationHandler.SchemeName, null);
         services.AddAuthorization();
+        services.AddParleySafety();
         services.AddParleyRateLimits();
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default));
@@ -86,6 +94,9 @@ public static class ServerRegistration
         app.MapDeliveryEndpoints();
         app.MapMailboxEndpoints();
         app.MapBlobEndpoints();
+        app.MapChannelEndpoints();
+        app.MapPublicChannelEndpoints();
+        app.MapParleySafety();
 
         // Open the database (and create the schema) at start-up, not on the first request.
         app.Services.GetRequiredService<IStorageEngine>();

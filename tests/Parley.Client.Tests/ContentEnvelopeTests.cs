@@ -41,11 +41,11 @@ public sealed class ContentEnvelopeTests
     }
 
     [Fact]
-    public void The_franking_commitment_round_trips_when_present()
+    public void The_franking_key_round_trips_when_present()
     {
         var envelope = new ContentEnvelope("m1", SentAt, new TextContent("hi"), [9, 8, 7]);
-        Assert.Equal(new byte[] { 9, 8, 7 }, ContentEnvelope.Decode(envelope.Encode()).FrankingCommitment);
-        Assert.Null(ContentEnvelope.Decode(new ContentEnvelope("m1", SentAt, new TextContent("hi")).Encode()).FrankingCommitment);
+        Assert.Equal(new byte[] { 9, 8, 7 }, ContentEnvelope.Decode(envelope.Encode()).FrankingKey);
+        Assert.Null(ContentEnvelope.Decode(new ContentEnvelope("m1", SentAt, new TextContent("hi")).Encode()).FrankingKey);
     }
 
     [Fact]

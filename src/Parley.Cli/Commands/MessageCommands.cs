@@ -14,6 +14,8 @@ internal static class MessageCommands
 
     private static Option<bool> Json() => new("--json") { Description = "Print the result as JSON." };
 
+    private static Option<bool> Ids() => new("--ids") { Description = "Show each message's id (to reply to, react to or report it)." };
+
     /// <summary>The conversation a name means; a user name without a chat yet opens a new 1:1 chat.</summary>
     public static async Task<Conversation> ResolveAsync(ParleyClient client, string name, CancellationToken cancellationToken)
     {
@@ -93,7 +95,8 @@ internal static class MessageCommands
         var json = Json();
         var wait = new Option<double>("--wait") { Description = "When nothing is waiting, wait up to this many seconds for a message.", DefaultValueFactory = _ => 0 };
         var downloads = new Option<string?>("--download-dir") { Description = "Download received files into this folder." };
-        var command = new Command("receive", "Fetch and show new messages (and send what waited in the outbox).") { json, wait, downloads };
+        var ids = Ids();
+        var command = new Command("receive", "Fetch and show new messages (and send what waited in the outbox).") { json, wait, downloads, ids };
         command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
         {
             bool asJson = parse.GetValue(json);
@@ -134,7 +137,7 @@ internal static class MessageCommands
             }
             foreach (var view in views)
             {
-                Console.WriteLine(CliOutput.Line(view, showConversation: true));
+                Console.WriteLine((parse.GetValue(ids) ? view.Id + "  " : "") + CliOutput.Line(view, showConversation: true));
             }
             if (views.Count == 0 && events.Count == 0)
             {
@@ -251,6 +254,11 @@ internal static class MessageCommands
                 Console.Error.WriteLine("parley: another connection of this device replaced this one.");
                 return CliErrors.Failed;
             }
+            if (stop == Parley.Client.Network.DeliveryStop.Suspended)
+            {
+                Console.Error.WriteLine("parley: the server's operator suspended this account; contact the operator of the server.");
+                return CliErrors.Failed;
+            }
             return 0;
         }));
         return command;
@@ -304,7 +312,8 @@ internal static class MessageCommands
         var target = Target();
         var limit = new Option<int>("--limit") { Description = "How many messages (newest).", DefaultValueFactory = _ => 50 };
         var json = Json();
-        var command = new Command("history", "Show a conversation's recent messages (from this device's store).") { target, limit, json };
+        var ids = Ids();
+        var command = new Command("history", "Show a conversation's recent messages (from this device's store).") { target, limit, json, ids };
         command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(target)!);
@@ -321,7 +330,7 @@ internal static class MessageCommands
             {
                 foreach (var view in views)
                 {
-                    Console.WriteLine(CliOutput.Line(view, showConversation: false));
+                    Console.WriteLine((parse.GetValue(ids) ? view.Id + "  " : "") + CliOutput.Line(view, showConversation: false));
                 }
             }
             return 0;

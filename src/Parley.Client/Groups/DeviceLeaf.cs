@@ -46,8 +46,8 @@ public sealed class DeviceLeaf
     /// <summary>The device's basic credential: the ASCII device id.</summary>
     public Credential Credential => Credential.Basic(Encoding.ASCII.GetBytes(DeviceId));
 
-    /// <summary>Parley's capabilities: MLS 1.0, this suite, the AccountBinding extension, basic credentials.</summary>
-    public Capabilities Capabilities => new([ProtocolVersion.Mls10], [Suite.Id], [AccountBinding.ExtensionType], [], [CredentialType.Basic]);
+    /// <summary>Parley's capabilities: MLS 1.0, this suite, the AccountBinding and channel extensions, basic credentials.</summary>
+    public Capabilities Capabilities => new([ProtocolVersion.Mls10], [Suite.Id], [AccountBinding.ExtensionType, Channels.ChannelExtension.ExtensionType], [], [CredentialType.Basic]);
 
     /// <summary>The leaf extensions: the account binding.</summary>
     public IReadOnlyList<Extension> LeafExtensions => [Binding.ToExtension()];

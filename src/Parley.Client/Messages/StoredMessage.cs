@@ -64,7 +64,7 @@ public sealed record MessageState(
 /// <param name="ReceivedAt">This device's clock when it stored the message.</param>
 /// <param name="ExpiresAt">When it disappears, if the conversation had a timer.</param>
 /// <param name="Content">What it says; null once deleted for everyone.</param>
-/// <param name="FrankingCommitment">The reserved franking commitment the envelope carried, if any.</param>
+/// <param name="FrankingKey">The one-time franking key the envelope carried (what a report reveals), if any.</param>
 /// <param name="State">Edits, deletion, reactions, receipts and delivery status.</param>
 public sealed record StoredMessage(
     LocalMessageId LocalId,
@@ -77,7 +77,7 @@ public sealed record StoredMessage(
     DateTimeOffset ReceivedAt,
     DateTimeOffset? ExpiresAt,
     MessageContent? Content,
-    byte[]? FrankingCommitment,
+    byte[]? FrankingKey,
     MessageState State)
 {
     // The stored cell this message was read from (with the raw envelope), for rewriting it.

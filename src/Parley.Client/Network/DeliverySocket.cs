@@ -16,6 +16,9 @@ public enum DeliveryStop
 
     /// <summary>Another connection of this device replaced this one (close code 4000).</summary>
     Replaced,
+
+    /// <summary>The server's operator suspended the account (close code 4003).</summary>
+    Suspended,
 }
 
 /// <summary>Keeps the device's delivery WebSocket open: reconnects with backoff after any failure,
@@ -108,6 +111,7 @@ public sealed class DeliverySocket
                     {
                         (WebSocketCloseStatus)4001 => DeliveryStop.Revoked,
                         (WebSocketCloseStatus)4000 => DeliveryStop.Replaced,
+                        (WebSocketCloseStatus)4003 => DeliveryStop.Suspended,
                         _ => null,
                     };
                 }

@@ -11,7 +11,7 @@ namespace Parley.Client.Network;
 /// <summary>Talks to one Parley server as one device (or anonymously, before the device has a credential).
 /// Every refusal becomes a <see cref="ServerProblemException"/> carrying the problem's stable code; an
 /// unreachable server becomes a <see cref="ServerUnavailableException"/>. Thread-safe.</summary>
-public sealed class ParleyServerClient : IDisposable
+public sealed partial class ParleyServerClient : IDisposable
 {
     private const int MaxRateLimitRetries = 3;
     private readonly HttpClient _http;
@@ -143,7 +143,12 @@ public sealed class ParleyServerClient : IDisposable
         {
             var status = socket.HttpStatusCode;
             socket.Dispose();
-            if (status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            if (status is HttpStatusCode.Forbidden)
+            {
+                // The credential is valid (else 401): the account is suspended (the upgrade carries no problem body to read).
+                throw new ServerProblemException((int)status, "account_suspended", "The server's operator suspended this account.");
+            }
+            if (status is HttpStatusCode.Unauthorized)
             {
                 throw new ServerProblemException((int)status, "unauthenticated", "The server no longer accepts this device's credential.");
             }
@@ -231,7 +236,7 @@ public sealed class ParleyServerClient : IDisposable
         }, cancellationToken);
     }
 
-    private static async Task<ServerProblemException> ReadProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    internal static async Task<ServerProblemException> ReadProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         int status = (int)response.StatusCode;
         TimeSpan? retryAfter = response.Headers.RetryAfter?.Delta;

@@ -61,8 +61,9 @@ public sealed record SendRequest(string Id, byte[] Message, byte[]? Welcome);
 /// <summary>The server accepted the message (durably) at <paramref name="Epoch"/>.</summary>
 public sealed record SendResponse(string Id, ulong Epoch, bool Repeated);
 
-/// <summary>One message waiting in the device's mailbox (also the WebSocket's push frame).</summary>
-public sealed record MailboxEntry(string Type, long Sequence, string Id, byte[] Message);
+/// <summary>One message waiting in the device's mailbox (also the WebSocket's push frame); <paramref name="Stamp"/> is
+/// the server's franking stamp of a franked application message (kept to report it), null otherwise.</summary>
+public sealed record MailboxEntry(string Type, long Sequence, string Id, byte[] Message, byte[]? Stamp = null);
 
 /// <summary>A page of the device's mailbox, oldest first.</summary>
 public sealed record MailboxResponse(IReadOnlyList<MailboxEntry> Messages);

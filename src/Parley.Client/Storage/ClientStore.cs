@@ -158,6 +158,7 @@ public sealed partial class ClientStore : IDisposable
             byte[] header = ReadMeta(writer, "kdf");
             byte[] wrapped = ReadMeta(writer, "wrapped_key");
             cipher = StoreCipher.Unwrap(passphrase, header, wrapped);
+            StoreSchema.Upgrade(writer);
             var store = new ClientStore(path, writer, lockFile, cipher, options);
             store.Load();
             return store;
@@ -519,7 +520,7 @@ public sealed partial class ClientStore : IDisposable
             {
                 var decoded = ContentEnvelope.Decode(envelope);
                 content = decoded.Content;
-                franking = decoded.FrankingCommitment;
+                franking = decoded.FrankingKey;
             }
             catch (EnvelopeFormatException e)
             {

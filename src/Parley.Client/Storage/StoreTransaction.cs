@@ -177,7 +177,7 @@ public sealed partial class StoreTransaction : IDisposable
             ("$rec", Cipher.Seal(StoreSchema.Messages, "record", rowId, StoredRecords.EncodeMessage(record))),
             ("$st", Cipher.Seal(StoreSchema.Messages, "state", rowId, StoredRecords.EncodeState(state))));
         var stored = new StoredMessage(new LocalMessageId(seq), message.Conversation, record.MessageId, record.SenderDeviceId, record.SenderUsername,
-            record.IsOutgoing, record.SentAt, record.ReceivedAt, record.ExpiresAt, message.Envelope.Content, message.Envelope.FrankingCommitment, state)
+            record.IsOutgoing, record.SentAt, record.ReceivedAt, record.ExpiresAt, message.Envelope.Content, message.Envelope.FrankingKey, state)
         {
             Record = record,
         };
@@ -211,7 +211,7 @@ public sealed partial class StoreTransaction : IDisposable
             // Delete for everyone: the text, edits, attachment reference and reactions go; the row stays as a tombstone.
             state = state with { EditedText = null, Reactions = [] };
             record = record with { Envelope = null };
-            updated = updated with { Content = null, FrankingCommitment = null, State = state, Record = record };
+            updated = updated with { Content = null, FrankingKey = null, State = state, Record = record };
             _changes.Shred = true;
             Execute("UPDATE messages SET record = $rec WHERE seq = $s;", ("$s", message.LocalId.Value),
                 ("$rec", Cipher.Seal(StoreSchema.Messages, "record", rowId, StoredRecords.EncodeMessage(record))));

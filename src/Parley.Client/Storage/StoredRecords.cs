@@ -261,6 +261,8 @@ internal static class StoredRecords
         w.WriteOpaque(reference.Digest);
         w.WriteOptionalString(a.LocalPath);
         w.WriteOptionalTime(a.ExpiresAt);
+        // Appended later: records written before it end here and read as "no plaintext digest".
+        w.WriteOptionalBytes(reference.PlaintextDigest);
         return Secret(w);
     }
 
@@ -269,7 +271,13 @@ internal static class StoredRecords
         r.ReadRecordVersion(V1, "attachment");
         var reference = new AttachmentReference(r.ReadString(), (long)r.ReadUInt64(), r.ReadString(), r.ReadString(), (int)r.ReadUInt32(),
             r.ReadOpaque(), r.ReadOpaque());
-        return new StoredAttachment(id, message, reference, r.ReadOptionalString(), r.ReadOptionalTime());
+        string? localPath = r.ReadOptionalString();
+        DateTimeOffset? expiresAt = r.ReadOptionalTime();
+        if (!r.AtEnd)
+        {
+            reference = reference with { PlaintextDigest = r.ReadOptionalBytes() };
+        }
+        return new StoredAttachment(id, message, reference, localPath, expiresAt);
     });
 
     // The writer's buffer held secrets: copy them out and wipe it.

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Parley.Server.Devices;
 using Parley.Server.Http;
+using Parley.Server.Moderation;
 
 namespace Parley.Server.Accounts;
 
@@ -73,7 +74,7 @@ public static class AccountEndpoints
     }
 
     private static async Task<Results<Ok<DirectoryEntry>, ProblemHttpResult>> Lookup(
-        string username, IAccountStore accounts, IDeviceStore devices, CancellationToken cancellationToken)
+        string username, IAccountStore accounts, IDeviceStore devices, SuspendedAccounts suspended, CancellationToken cancellationToken)
     {
         if (!Username.TryParse(username, out Username name))
         {
@@ -83,6 +84,10 @@ public static class AccountEndpoints
         if (account is null)
         {
             return Problem.NotFound(ProblemCodes.AccountNotFound, $"There is no user called {name}.");
+        }
+        if (suspended.IsSuspended(account.Id))
+        {
+            return Problem.NotFound(ProblemCodes.AccountSuspended, $"{name}'s account is suspended by the operator.");
         }
         IReadOnlyList<Device> list = await devices.ListAsync(account.Id, cancellationToken);
         return TypedResults.Ok(new DirectoryEntry(name.Value, account.IdentityKey,

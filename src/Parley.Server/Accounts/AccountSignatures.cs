@@ -44,13 +44,8 @@ public static class AccountSignatures
     /// <summary>Device certificate: the account vouches that this MLS signature key is one of its devices.
     /// Clients check it against the pinned identity key before trusting a device's key packages.</summary>
     public static byte[] DeviceCertificate(string username, ushort cipherSuite, ReadOnlySpan<byte> deviceSignatureKey)
-    {
-        var w = Start(DeviceCertificateLabel);
-        w.WriteOpaque(Encoding.UTF8.GetBytes(username));
-        w.WriteUInt16(cipherSuite);
-        w.WriteOpaque(deviceSignatureKey);
-        return w.ToArray();
-    }
+        // One builder shared with public channel posts, whose readers check the same statement (Parley.Content).
+        => Parley.Content.DeviceCertificateStatement.Create(username, cipherSuite, deviceSignatureKey);
 
     /// <summary>Add-device proof: the challenge, the username and the new device's key.</summary>
     public static byte[] AddDevice(ReadOnlySpan<byte> challenge, string username, ushort cipherSuite, ReadOnlySpan<byte> deviceSignatureKey)

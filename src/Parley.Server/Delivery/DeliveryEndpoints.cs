@@ -141,6 +141,8 @@ public static class DeliveryEndpoints
         RejectionReason.NotMember => Problem.Forbidden(ProblemCodes.NotMember, rejected.Detail),
         RejectionReason.UnknownDevice => Problem.Unprocessable(ProblemCodes.UnknownDevice, rejected.Detail),
         RejectionReason.GroupFull => Problem.Unprocessable(ProblemCodes.GroupFull, rejected.Detail),
+        RejectionReason.NotChannelAdmin => Problem.Forbidden(ProblemCodes.NotChannelAdmin, rejected.Detail),
+        RejectionReason.InvalidChannelExtension => Problem.Unprocessable(ProblemCodes.InvalidChannelExtension, rejected.Detail),
         _ => Problem.Unprocessable(ProblemCodes.InvalidCommit, rejected.Detail),
     };
 
@@ -150,6 +152,8 @@ public static class DeliveryEndpoints
         RejectionReason.NotMember => ProblemCodes.NotMember,
         RejectionReason.UnknownDevice => ProblemCodes.UnknownDevice,
         RejectionReason.GroupFull => ProblemCodes.GroupFull,
+        RejectionReason.NotChannelAdmin => ProblemCodes.NotChannelAdmin,
+        RejectionReason.InvalidChannelExtension => ProblemCodes.InvalidChannelExtension,
         _ => ProblemCodes.InvalidCommit,
     };
 

@@ -33,6 +33,9 @@ public sealed class DeviceConnection
 
         /// <summary>1000: the device closed the connection.</summary>
         ClientClosed,
+
+        /// <summary>4003: the operator suspended the device's account.</summary>
+        Suspended,
     }
 
     private const int PageSize = 100;
@@ -128,7 +131,7 @@ public sealed class DeviceConnection
                 foreach (MailboxMessage message in page)
                 {
                     byte[] frame = JsonSerializer.SerializeToUtf8Bytes(
-                        new MailboxEntry("message", message.Sequence, message.Id, message.Message), ServerJsonContext.Default.MailboxEntry);
+                        new MailboxEntry("message", message.Sequence, message.Id, message.Message, message.Stamp), ServerJsonContext.Default.MailboxEntry);
                     await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
                     after = message.Sequence;
                 }
@@ -190,6 +193,7 @@ public sealed class DeviceConnection
     {
         CloseReason.Replaced => ((WebSocketCloseStatus)4000, "replaced by a newer connection"),
         CloseReason.Revoked => ((WebSocketCloseStatus)4001, "device revoked"),
+        CloseReason.Suspended => ((WebSocketCloseStatus)4003, "account suspended"),
         CloseReason.ProtocolError => (WebSocketCloseStatus.PolicyViolation, "expected {\"type\":\"ack\",\"id\":...}"),
         CloseReason.FrameTooLarge => (WebSocketCloseStatus.MessageTooBig, "frame too large"),
         CloseReason.ClientClosed => (WebSocketCloseStatus.NormalClosure, "bye"),

@@ -73,6 +73,16 @@ public sealed class DeviceConnections(IDevicePresence presence)
         presence.Revoked(device);
     }
 
+    /// <summary>Closes the device's connection on this node, if it has one, with <paramref name="reason"/>
+    /// (other nodes learn of a suspension by themselves; see <see cref="Moderation.SuspendedAccounts"/>).</summary>
+    public void Close(DeviceId device, DeviceConnection.CloseReason reason)
+    {
+        if (_connections.TryRemove(device, out DeviceConnection? connection))
+        {
+            connection.Close(reason);
+        }
+    }
+
     /// <summary>Closes every connection (shutdown).</summary>
     public void CloseAll()
     {

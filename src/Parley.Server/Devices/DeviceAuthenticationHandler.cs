@@ -4,6 +4,8 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Parley.Server.Accounts;
+using Parley.Server.Http;
+using Parley.Server.Moderation;
 
 namespace Parley.Server.Devices;
 
@@ -13,7 +15,8 @@ public sealed class DeviceAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    IDeviceStore devices)
+    IDeviceStore devices,
+    SuspendedAccounts suspended)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     /// <summary>The scheme name.</summary>
@@ -24,6 +27,9 @@ public sealed class DeviceAuthenticationHandler(
 
     /// <summary>Claim type holding the account id.</summary>
     public const string AccountClaim = "parley:account";
+
+    // Marks a request whose credential was right but whose account is suspended, so the challenge says so.
+    private static readonly object SuspendedItem = new();
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -45,6 +51,11 @@ public sealed class DeviceAuthenticationHandler(
             {
                 return AuthenticateResult.Fail("Unknown, revoked or wrong device credential.");
             }
+            if (suspended.IsSuspended(record.AccountId))
+            {
+                Context.Items[SuspendedItem] = true;
+                return AuthenticateResult.Fail("The device's account is suspended.");
+            }
             var identity = new ClaimsIdentity(
                 [new Claim(DeviceClaim, record.Id.Value), new Claim(AccountClaim, record.AccountId.Value)], SchemeName);
             return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
@@ -54,6 +65,12 @@ public sealed class DeviceAuthenticationHandler(
             CryptographicOperations.ZeroMemory(token);
         }
     }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+        => Context.Items.ContainsKey(SuspendedItem)
+            ? Problem.Forbidden(ProblemCodes.AccountSuspended,
+                "The operator suspended this account; its devices can do nothing until it is restored.").ExecuteAsync(Context)
+            : base.HandleChallengeAsync(properties);
 }
 
 /// <summary>Reads the authenticated device from a request.</summary>

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Parley.Mls.Crypto;
+using Parley.Server.Channels;
 using Parley.Server.Devices;
 using Parley.Server.Http;
 
@@ -41,7 +42,7 @@ public static class GroupEndpoints
     }
 
     private static async Task<Results<Ok<GroupResponse>, ProblemHttpResult>> Get(
-        string groupId, ClaimsPrincipal user, IGroupStore groups, CancellationToken cancellationToken)
+        string groupId, ClaimsPrincipal user, IGroupStore groups, IChannelStore channels, CancellationToken cancellationToken)
     {
         var (deviceId, _) = DevicePrincipal.Of(user);
         GroupRoster? roster = GroupId.TryParse(groupId, out GroupId id) ? await groups.FindAsync(id, cancellationToken) : null;
@@ -49,6 +50,12 @@ public static class GroupEndpoints
         if (roster is null || !roster.Contains(deviceId))
         {
             return Problem.NotFound(ProblemCodes.GroupNotFound, "You are not a member of a group with this id.");
+        }
+        // In a private channel the roster shows admins' devices and the caller's own leaf, never other subscribers' devices.
+        if (await channels.AdminDevicesAsync(id, cancellationToken) is { } visible)
+        {
+            roster = roster with { Members = roster.Members.Where(m => visible.Contains(m.Value) || m.Value == deviceId)
+                .ToDictionary(m => m.Key, m => m.Value) };
         }
         return TypedResults.Ok(ToResponse(roster));
     }

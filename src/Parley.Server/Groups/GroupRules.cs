@@ -2,6 +2,8 @@
 // as far as the Delivery Service follows them: who occupies which leaf, and in which epoch.
 using Parley.Mls.Crypto;
 using Parley.Mls.Messages;
+using Parley.Server.Accounts;
+using Parley.Server.Channels;
 using Parley.Server.Devices;
 
 namespace Parley.Server.Groups;
@@ -17,6 +19,9 @@ public interface IGroupRuleContext
 
     /// <summary>Most members a roster may hold.</summary>
     int MaxMembers { get; }
+
+    /// <summary>When the group is a private channel, what its rules need to know (docs/channels.md); null for an ordinary group.</summary>
+    ChannelRuleFacts? Channel => null;
 }
 
 /// <summary>What an accepted submission does to the group.</summary>
@@ -30,7 +35,11 @@ public sealed record GroupDecision(
     IReadOnlyList<DeviceId> MessageRecipients,
     IReadOnlyList<DeviceId> WelcomeRecipients,
     byte[]? ProposalRef,
-    uint SenderLeaf);
+    uint SenderLeaf)
+{
+    /// <summary>For a commit to a private channel: the admin set it sets and the join requests it fulfils, else null.</summary>
+    public ChannelEffects? Channel { get; init; }
+}
 
 /// <summary>The Delivery Service's rules: only members send; handshake messages must be for the
 /// current epoch; a commit for epoch N moves the group to N+1 and updates the roster as the
@@ -47,13 +56,14 @@ public static class GroupRules
         ArgumentNullException.ThrowIfNull(context);
         return submission.Kind switch
         {
-            GroupMessageKind.Application => DecideApplication(roster, submission),
-            GroupMessageKind.Proposal => DecideProposal(roster, submission),
+            GroupMessageKind.Application => DecideApplication(roster, submission, context),
+            GroupMessageKind.Proposal => DecideProposal(roster, submission, context),
             _ => DecideCommit(roster, submission, context),
         };
     }
 
-    private static (GroupDecision?, SubmissionOutcome.Rejected?) DecideApplication(GroupRoster roster, GroupSubmission submission)
+    private static (GroupDecision?, SubmissionOutcome.Rejected?) DecideApplication(GroupRoster roster, GroupSubmission submission,
+        IGroupRuleContext context)
     {
         uint? leaf = roster.LeafOf(submission.Sender);
         if (leaf is null)
@@ -66,10 +76,15 @@ public static class GroupRules
         {
             return Reject(roster, RejectionReason.StaleEpoch, $"The group is at epoch {roster.Epoch}.");
         }
+        if (context.Channel is { } channel && ChannelRules.RefuseApplication(channel) is { } refusal)
+        {
+            return Reject(roster, RejectionReason.NotChannelAdmin, refusal);
+        }
         return (new GroupDecision(roster.Epoch, roster.Members, Others(roster.Members, submission.Sender), [], null, leaf.Value), null);
     }
 
-    private static (GroupDecision?, SubmissionOutcome.Rejected?) DecideProposal(GroupRoster roster, GroupSubmission submission)
+    private static (GroupDecision?, SubmissionOutcome.Rejected?) DecideProposal(GroupRoster roster, GroupSubmission submission,
+        IGroupRuleContext context)
     {
         PublicMessage message = submission.PublicMessage!;
         if (CheckMemberSender(roster, submission, message) is { } rejected)
@@ -79,6 +94,11 @@ public static class GroupRules
         if (message.Content.Epoch != roster.Epoch)
         {
             return Reject(roster, RejectionReason.StaleEpoch, $"The group is at epoch {roster.Epoch}.");
+        }
+        if (context.Channel is { } channel
+            && ChannelRules.RefuseProposal(channel, message.Content.Proposal!, message.Content.Sender.Index) is { } refusal)
+        {
+            return Reject(roster, RejectionReason.NotChannelAdmin, refusal);
         }
         byte[] proposalRef = message.ToAuthenticatedContent().MakeProposalRef(CipherSuite.Get(roster.CipherSuite));
         return (new GroupDecision(roster.Epoch, roster.Members, Others(roster.Members, submission.Sender), [], proposalRef,
@@ -122,13 +142,23 @@ public static class GroupRules
                 return Reject(roster, RejectionReason.InvalidCommit, "The commit refers to a proposal this group was not sent in this epoch.");
             }
         }
+        IReadOnlyList<AccountId>? channelAdmins = null;
+        if (context.Channel is { } channel)
+        {
+            var (admins, reason, detail) = ChannelRules.CheckCommit(channel, external, proposals);
+            if (reason is { } refused)
+            {
+                return Reject(roster, refused, detail!);
+            }
+            channelAdmins = admins;
+        }
 
         var members = new SortedDictionary<uint, DeviceId>((IDictionary<uint, DeviceId>)roster.Members.ToDictionary());
         // Updates keep the leaf's device; a member cannot take another identity.
         foreach (var (proposal, proposer) in proposals)
         {
             if (proposal is Update update && proposer is { } leaf
-                && (!members.TryGetValue(leaf, out DeviceId owner) || !IdentityIs(update.LeafNode, owner)))
+                && (!members.TryGetValue(leaf, out DeviceId owner) || !IdentityIs(update.LeafNode, owner, context)))
             {
                 return Reject(roster, RejectionReason.InvalidCommit, "An update must keep the member's device identity.");
             }
@@ -146,15 +176,29 @@ public static class GroupRules
             }
         }
         var added = new List<(DeviceId Device, byte[] KeyPackageRef)>();
+        var joined = new List<byte[]>();
         foreach (var (proposal, _) in proposals)
         {
             if (proposal is Add add)
             {
-                if (!TryDeviceOf(add.KeyPackage.LeafNode, out DeviceId device))
+                byte[] keyPackageRef = add.KeyPackage.Ref(CipherSuite.Get(roster.CipherSuite));
+                DeviceId device;
+                if (context.Channel is { } channelFacts && PseudonymousCredential.IsPseudonymous(add.KeyPackage.LeafNode))
+                {
+                    // A subscriber's pseudonymous leaf belongs to the (active) device that asked to join with this key package.
+                    if (!PseudonymousCredential.IsWellFormed(add.KeyPackage.LeafNode) || channelFacts.JoinRequester(keyPackageRef) is not { } requester)
+                    {
+                        return Reject(roster, RejectionReason.InvalidCommit,
+                            "A pseudonymous key package can be added only from a pending join request to this channel.");
+                    }
+                    device = requester;
+                    joined.Add(keyPackageRef);
+                }
+                else if (!TryDeviceOf(add.KeyPackage.LeafNode, out device))
                 {
                     return Reject(roster, RejectionReason.InvalidCommit, "An added key package must carry a basic credential naming a device id.");
                 }
-                if (!context.IsActiveDevice(device))
+                else if (!context.IsActiveDevice(device))
                 {
                     return Reject(roster, RejectionReason.UnknownDevice, $"Device {device} is unknown or revoked.");
                 }
@@ -163,7 +207,7 @@ public static class GroupRules
                     return Reject(roster, RejectionReason.InvalidCommit, $"Device {device} is already a member.");
                 }
                 members[GroupRoster.LeftmostBlankLeaf(members)] = device;
-                added.Add((device, add.KeyPackage.Ref(CipherSuite.Get(roster.CipherSuite))));
+                added.Add((device, keyPackageRef));
             }
         }
 
@@ -184,14 +228,15 @@ public static class GroupRules
             {
                 return Reject(roster, RejectionReason.InvalidCommit, "A commit cannot remove its own sender.");
             }
-            if (commit.Path is not null && !IdentityIs(commit.Path.LeafNode, submission.Sender))
+            if (commit.Path is not null && !IdentityIs(commit.Path.LeafNode, submission.Sender, context))
             {
                 return Reject(roster, RejectionReason.InvalidCommit, "The commit's path must keep the sender's device identity.");
             }
         }
-        if (members.Count > context.MaxMembers)
+        int maxMembers = context.Channel?.MaxMembers ?? context.MaxMembers;
+        if (members.Count > maxMembers)
         {
-            return Reject(roster, RejectionReason.GroupFull, $"A group has at most {context.MaxMembers} members.");
+            return Reject(roster, RejectionReason.GroupFull, $"A group has at most {maxMembers} members.");
         }
 
         var welcomeRecipients = new List<DeviceId>();
@@ -207,7 +252,10 @@ public static class GroupRules
         }
         // Removed members get the commit too, so they learn that they were removed.
         return (new GroupDecision(roster.Epoch + 1, members, Others(roster.Members, submission.Sender), welcomeRecipients, null,
-            senderLeaf), null);
+            senderLeaf)
+        {
+            Channel = channelAdmins is null && joined.Count == 0 ? null : new ChannelEffects(channelAdmins, joined),
+        }, null);
     }
 
     private static SubmissionOutcome.Rejected? CheckMemberSender(GroupRoster roster, GroupSubmission submission, PublicMessage message)
@@ -236,6 +284,10 @@ public static class GroupRules
     }
 
     private static bool IdentityIs(LeafNode leaf, DeviceId device) => TryDeviceOf(leaf, out DeviceId actual) && actual == device;
+
+    // In a private channel a leaf may also carry its holder's pseudonym (subscribers do), which names no device.
+    private static bool IdentityIs(LeafNode leaf, DeviceId device, IGroupRuleContext context)
+        => IdentityIs(leaf, device) || (context.Channel is not null && PseudonymousCredential.IsWellFormed(leaf));
 
     private static List<DeviceId> Others(IReadOnlyDictionary<uint, DeviceId> members, DeviceId sender)
         => members.Values.Where(d => d != sender).Distinct().ToList();

@@ -50,6 +50,12 @@ public enum RejectionReason
 
     /// <summary>The roster would exceed the member limit.</summary>
     GroupFull,
+
+    /// <summary>In a private channel, a device whose account is not an admin sent what only admins may send.</summary>
+    NotChannelAdmin,
+
+    /// <summary>A commit to a private channel would drop or garble its parley_channel extension.</summary>
+    InvalidChannelExtension,
 }
 
 /// <summary>The result of a submission.</summary>

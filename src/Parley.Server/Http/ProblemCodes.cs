@@ -52,4 +52,37 @@ public static class ProblemCodes
     public const string UploadInProgress = "upload_in_progress";
     public const string ChunkInterrupted = "chunk_interrupted";
     public const string BlobIncomplete = "blob_incomplete";
+    public const string InvalidReport = "invalid_report";
+    public const string ReportNotFound = "report_not_found";
+    public const string AttachmentNotFound = "attachment_not_found";
+    public const string AccountSuspended = "account_suspended";
+    public const string OperatorDisabled = "operator_disabled";
+    public const string OperatorUnauthenticated = "operator_unauthenticated";
+    // Private channels (docs/channels.md).
+    public const string NotChannelAdmin = "not_channel_admin";
+    public const string InvalidChannelExtension = "invalid_channel_extension";
+    public const string ChannelExists = "channel_exists";
+    public const string ChannelNotFound = "channel_not_found";
+    public const string GroupHasOtherMembers = "group_has_other_members";
+    public const string InvalidExpiry = "invalid_expiry";
+    public const string InviteNotFound = "invite_not_found";
+    public const string InviteExpired = "invite_expired";
+    public const string AlreadyMember = "already_member";
+    public const string TooManyJoinRequests = "too_many_join_requests";
+    public const string JoinRequestNotFound = "join_request_not_found";
+    public const string InvalidViewToken = "invalid_view_token";
+    // Public channels (docs/channels.md).
+    public const string InvalidChannelName = "invalid_channel_name";
+    public const string PublicChannelExists = "public_channel_exists";
+    public const string PublicChannelNotFound = "public_channel_not_found";
+    public const string ChannelTakenDown = "channel_taken_down";
+    public const string NotChannelOwner = "not_channel_owner";
+    public const string OwnerCannotBeRemoved = "owner_cannot_be_removed";
+    public const string MalformedPublicPost = "malformed_public_post";
+    public const string PostTooLarge = "post_too_large";
+    public const string InvalidPostSignature = "invalid_post_signature";
+    public const string NotPostAuthor = "not_post_author";
+    public const string PostNotFound = "post_not_found";
+    public const string PostExists = "post_exists";
+    public const string PostDeleted = "post_deleted";
 }

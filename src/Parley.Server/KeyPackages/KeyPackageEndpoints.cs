@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Parley.Server.Accounts;
 using Parley.Server.Devices;
 using Parley.Server.Http;
+using Parley.Server.Moderation;
 
 namespace Parley.Server.KeyPackages;
 
@@ -75,8 +76,8 @@ public static class KeyPackageEndpoints
     }
 
     private static async Task<Results<Ok<ClaimKeyPackagesResponse>, ProblemHttpResult>> Claim(
-        string username, ClaimsPrincipal user, IAccountStore accounts, IKeyPackageStore keyPackages, TimeProvider time,
-        CancellationToken cancellationToken)
+        string username, ClaimsPrincipal user, IAccountStore accounts, IKeyPackageStore keyPackages, SuspendedAccounts suspended,
+        TimeProvider time, CancellationToken cancellationToken)
     {
         var (deviceId, _) = DevicePrincipal.Of(user);
         if (!Username.TryParse(username, out Username name))
@@ -87,6 +88,10 @@ public static class KeyPackageEndpoints
         if (account is null)
         {
             return Problem.NotFound(ProblemCodes.AccountNotFound, $"There is no user called {name}.");
+        }
+        if (suspended.IsSuspended(account.Id))
+        {
+            return Problem.NotFound(ProblemCodes.AccountSuspended, $"{name}'s account is suspended by the operator.");
         }
         IReadOnlyList<ClaimedKeyPackage> claimed = await keyPackages.ClaimAsync(account.Id, deviceId, time.GetUtcNow(), cancellationToken);
         if (claimed.Count == 0)

@@ -3,8 +3,8 @@ using Parley.Server.Devices;
 namespace Parley.Server.Mailboxes;
 
 /// <summary>A message waiting in a device's mailbox: its order in the mailbox, the sender's id for
-/// it, and the MLSMessage bytes.</summary>
-public sealed record MailboxMessage(long Sequence, string Id, byte[] Message);
+/// it, the MLSMessage bytes, and for a franked application message the sealed delivery stamp.</summary>
+public sealed record MailboxMessage(long Sequence, string Id, byte[] Message, byte[]? Stamp = null);
 
 /// <summary>Persistence of per-device mailboxes. Copies are written by the group store when a
 /// submission is accepted; a device reads only its own mailbox and deletes by acknowledging.</summary>

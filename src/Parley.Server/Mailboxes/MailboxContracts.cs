@@ -2,7 +2,11 @@ namespace Parley.Server.Mailboxes;
 
 /// <summary>A message from the mailbox, as the HTTP API and the WebSocket deliver it.</summary>
 /// <param name="Type">"message" (the WebSocket frame type).</param>
-public sealed record MailboxEntry(string Type, long Sequence, string Id, byte[] Message);
+/// <param name="Stamp">The server's sealed franking stamp for this copy (franked application messages only), which
+/// a report of the message must present (docs/safety.md); null otherwise.</param>
+public sealed record MailboxEntry(string Type, long Sequence, string Id, byte[] Message,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)]
+    byte[]? Stamp = null);
 
 /// <summary>A page of the caller's mailbox.</summary>
 public sealed record MailboxResponse(IReadOnlyList<MailboxEntry> Messages);

@@ -32,7 +32,7 @@ public static class MailboxEndpoints
             return Problem.BadRequest(ProblemCodes.MalformedRequest, $"'after' must be at least 0 and 'limit' between 1 and {MaxPage}.");
         }
         IReadOnlyList<MailboxMessage> messages = await mailbox.ReadAsync(device, after, limit, time.GetUtcNow(), cancellationToken);
-        return TypedResults.Ok(new MailboxResponse(messages.Select(m => new MailboxEntry("message", m.Sequence, m.Id, m.Message)).ToList()));
+        return TypedResults.Ok(new MailboxResponse(messages.Select(m => new MailboxEntry("message", m.Sequence, m.Id, m.Message, m.Stamp)).ToList()));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Acknowledge(

@@ -24,6 +24,8 @@ public sealed class PostgresDatabase : IStorageEngine, IAsyncDisposable
         builder.ConnectionStringBuilder.ApplicationName ??= "parley-server";
         DataSource = builder.Build();
         PostgresSchema.Migrate(DataSource);
+        PostgresSafetySchema.Apply(DataSource);
+        PostgresChannelSchema.Create(DataSource);
         Writer = new PostgresWriter(DataSource, options.Value.MaxWriteBatch, options.Value.PostgresWriters, metrics, logger);
         Time = time;
     }

@@ -3,7 +3,8 @@ using Parley.Server.Devices;
 
 namespace Parley.Server.Storage.Postgres;
 
-/// <summary>An accepted send whose copies are still to be written into the recipients' mailboxes.</summary>
+/// <summary>An accepted send whose copies are still to be written into the recipients' mailboxes, with each
+/// recipient's franking stamp (same order as <see cref="Recipients"/>) when the message is franked.</summary>
 internal sealed record PendingFanout(
     string GroupId,
     byte[] SendKey,
@@ -13,7 +14,8 @@ internal sealed record PendingFanout(
     string[] Recipients,
     byte[]? Welcome,
     string[] WelcomeRecipients,
-    long ExpiresAt)
+    long ExpiresAt,
+    byte[][]? Stamps = null)
 {
     /// <summary>Every device that gets a copy, message or Welcome.</summary>
     public string[] Devices => Recipients.Concat(WelcomeRecipients).Distinct(StringComparer.Ordinal).ToArray();
@@ -40,8 +42,9 @@ internal sealed class PostgresFanout(PostgresDatabase database)
             WHERE h.device_id = ANY($1) AND d.device_id = h.device_id AND NOT d.revoked
               AND NOT EXISTS (SELECT 1 FROM mailbox m WHERE m.device_id = h.device_id AND m.message_id = $2)
             RETURNING h.device_id, h.last_seq)
-        INSERT INTO mailbox (device_id, seq, message_id, payload, expires_at)
-        SELECT device_id, last_seq, $2, $3, $4 FROM numbered
+        INSERT INTO mailbox (device_id, seq, message_id, payload, expires_at, stamp)
+        SELECT n.device_id, n.last_seq, $2, $3, $4, s.stamp FROM numbered n
+        LEFT JOIN unnest($1::text[], $5::bytea[]) AS s (device_id, stamp) ON s.device_id = n.device_id
         ON CONFLICT DO NOTHING
         RETURNING device_id
         """;
@@ -56,11 +59,12 @@ internal sealed class PostgresFanout(PostgresDatabase database)
             delivered = await database.Writer.ExecuteAsync(new WriteKeys(null, devices), async (connection, ct) =>
             {
                 var copies = new List<DeviceId>(devices.Length);
-                copies.AddRange(await EnqueueAsync(connection, fanout.Recipients, fanout.MessageId, fanout.Message, fanout.ExpiresAt, ct));
+                copies.AddRange(await EnqueueAsync(connection, fanout.Recipients, fanout.MessageId, fanout.Message, fanout.ExpiresAt,
+                    fanout.Stamps, ct));
                 if (fanout.Welcome is not null && fanout.WelcomeRecipients.Length > 0)
                 {
                     copies.AddRange(await EnqueueAsync(connection, fanout.WelcomeRecipients, fanout.MessageId, fanout.Welcome,
-                        fanout.ExpiresAt, ct));
+                        fanout.ExpiresAt, null, ct));
                 }
                 return copies;
             }, cancellationToken);
@@ -92,7 +96,7 @@ internal sealed class PostgresFanout(PostgresDatabase database)
                 SELECT s.group_id, s.send_key FROM group_sends s
                 JOIN unnest($1::text[], $2::bytea[]) AS d (group_id, send_key) ON s.group_id = d.group_id AND s.send_key = d.send_key
                 ORDER BY s.group_id, s.send_key FOR UPDATE OF s)
-            UPDATE group_sends s SET message = NULL, recipients = NULL, welcome = NULL, welcome_recipients = NULL
+            UPDATE group_sends s SET message = NULL, recipients = NULL, welcome = NULL, welcome_recipients = NULL, stamps = NULL
             FROM done WHERE s.group_id = done.group_id AND s.send_key = done.send_key
             """,
             [fanouts.Select(f => f.GroupId).ToArray(), fanouts.Select(f => f.SendKey).ToArray()], ct), cancellationToken);
@@ -131,9 +135,9 @@ internal sealed class PostgresFanout(PostgresDatabase database)
     }
 
     private static async Task<List<DeviceId>> EnqueueAsync(NpgsqlConnection connection, string[] devices, string messageId,
-        byte[] payload, long expiresAt, CancellationToken cancellationToken)
+        byte[] payload, long expiresAt, byte[][]? stamps, CancellationToken cancellationToken)
         => devices.Length == 0
             ? []
-            : await connection.QueryAsync(Enqueue, [devices, messageId, payload, expiresAt], static r => new DeviceId(r.GetString(0)),
-                cancellationToken);
+            : await connection.QueryAsync(Enqueue, [devices, messageId, payload, expiresAt, stamps],
+                static r => new DeviceId(r.GetString(0)), cancellationToken);
 }

@@ -28,13 +28,14 @@ internal sealed class PostgresFanoutRecovery(PostgresDatabase database, Postgres
             {
                 pending = await connection.QueryAsync(
                     """
-                    SELECT group_id, send_key, epoch, message_id, message, recipients, welcome, welcome_recipients, expires_at
+                    SELECT group_id, send_key, epoch, message_id, message, recipients, welcome, welcome_recipients, expires_at, stamps
                     FROM group_sends WHERE message IS NOT NULL AND accepted_at <= $1
                     ORDER BY accepted_at LIMIT 100
                     """,
                     [Pg.UnixSeconds(acceptedBefore)],
                     static r => new PendingFanout(r.GetString(0), (byte[])r[1], (ulong)r.GetInt64(2), r.GetString(3), (byte[])r[4],
-                        (string[])r[5], r.IsDBNull(6) ? null : (byte[])r[6], r.IsDBNull(7) ? [] : (string[])r[7], r.GetInt64(8)),
+                        (string[])r[5], r.IsDBNull(6) ? null : (byte[])r[6], r.IsDBNull(7) ? [] : (string[])r[7], r.GetInt64(8),
+                        r.IsDBNull(9) ? null : (byte[][])r[9]),
                     cancellationToken);
             }
             foreach (PendingFanout send in pending)

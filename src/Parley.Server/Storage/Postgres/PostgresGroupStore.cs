@@ -5,6 +5,7 @@ using Npgsql;
 using Parley.Mls.Codec;
 using Parley.Mls.Messages;
 using Parley.Server.Devices;
+using Parley.Server.Franking;
 using Parley.Server.Groups;
 
 namespace Parley.Server.Storage.Postgres;
@@ -15,7 +16,8 @@ namespace Parley.Server.Storage.Postgres;
 /// the second's update finds no row (it waits for the first's lock, then re-reads) and its commit is
 /// answered stale_epoch. A send is decided and recorded on the group's rows in one transaction,
 /// then copied into mailboxes by <see cref="PostgresFanout"/> before the sender is answered.</summary>
-internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFanout fanout, IOptions<ParleyServerOptions> options)
+internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFanout fanout, IOptions<ParleyServerOptions> options,
+    FrankingStamper stamper)
     : IGroupStore
 {
     public Task<CreateGroupOutcome> CreateAsync(GroupId id, ushort cipherSuite, DeviceId creator, CancellationToken cancellationToken)
@@ -78,6 +80,8 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
             return new Decision(new SubmissionOutcome.GroupNotFound(), null, false);
         }
         RuleContext context = await RuleContext.LoadAsync(connection, roster, submission, options.Value.MaxGroupMembers, cancellationToken);
+        context.Channel = await PostgresChannelStore.LoadRuleFactsAsync(connection, roster, submission, context.FindProposal,
+            database.Time.GetUtcNow(), options.Value.MaxChannelMembers, cancellationToken);
         var (decided, rejection) = GroupRules.Decide(roster, submission, context);
         if (rejection is not null)
         {
@@ -112,6 +116,10 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
             }
             // Proposals are valid for one epoch only (RFC 9420 §12.4).
             await connection.ExecuteAsync("DELETE FROM group_proposals WHERE group_id = $1", [group], cancellationToken);
+            if (d.Channel is { } channelEffects)
+            {
+                await PostgresChannelStore.ApplyCommitAsync(connection, submission.GroupId, channelEffects, cancellationToken);
+            }
         }
         else if (d.ProposalRef is not null)
         {
@@ -130,18 +138,24 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
                 cancellationToken);
         }
 
-        string[] recipients = d.MessageRecipients.Select(r => r.Value).ToArray();
-        string[] welcomeRecipients = submission.Welcome is null ? [] : d.WelcomeRecipients.Select(r => r.Value).ToArray();
+        // Blocking and franking stamps are decided here, in the transaction that accepts the send (docs/safety.md).
+        var (senderAccount, blockers) = await PostgresBlockStore.SenderAsync(connection, submission.Sender, cancellationToken);
+        var (messageRecipients, welcomeRecipientDevices) = await PostgresBlockStore.WithholdAsync(connection, roster, senderAccount, blockers,
+            d.MessageRecipients, d.WelcomeRecipients, cancellationToken);
+        var stamps = stamper.StampsFor(submission, senderAccount, messageRecipients, database.Time.GetUtcNow());
+        string[] recipients = messageRecipients.Select(r => r.Value).ToArray();
+        string[] welcomeRecipients = submission.Welcome is null ? [] : welcomeRecipientDevices.Select(r => r.Value).ToArray();
         var pending = new PendingFanout(group, sendKey, d.Epoch, submission.MessageId, submission.Message, recipients,
-            welcomeRecipients.Length > 0 ? submission.Welcome : null, welcomeRecipients, Pg.UnixSeconds(submission.ExpiresAt));
+            welcomeRecipients.Length > 0 ? submission.Welcome : null, welcomeRecipients, Pg.UnixSeconds(submission.ExpiresAt),
+            stamps is null ? null : messageRecipients.Select(r => stamps[r]).ToArray());
         int recorded = await connection.ExecuteAsync(
             """
             INSERT INTO group_sends (group_id, send_key, epoch, accepted_at, expires_at, message_id, message, recipients, welcome,
-                                     welcome_recipients)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING
+                                     welcome_recipients, stamps)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING
             """,
             [group, sendKey, (long)d.Epoch, Pg.UnixSeconds(database.Time.GetUtcNow()), pending.ExpiresAt, pending.MessageId,
-                pending.Message, pending.Recipients, pending.Welcome, pending.WelcomeRecipients],
+                pending.Message, pending.Recipients, pending.Welcome, pending.WelcomeRecipients, pending.Stamps],
             cancellationToken);
         if (recorded == 0)
         {
@@ -171,13 +185,14 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
     {
         var rows = await connection.QueryAsync(
             """
-            SELECT epoch, message_id, message, recipients, welcome, welcome_recipients, expires_at
+            SELECT epoch, message_id, message, recipients, welcome, welcome_recipients, expires_at, stamps
             FROM group_sends WHERE group_id = $1 AND send_key = $2
             """,
             [group, sendKey],
             r => (Epoch: (ulong)r.GetInt64(0),
                 Pending: r.IsDBNull(2) ? null : new PendingFanout(group, sendKey, (ulong)r.GetInt64(0), r.GetString(1), (byte[])r[2],
-                    (string[])r[3], r.IsDBNull(4) ? null : (byte[])r[4], r.IsDBNull(5) ? [] : (string[])r[5], r.GetInt64(6))),
+                    (string[])r[3], r.IsDBNull(4) ? null : (byte[])r[4], r.IsDBNull(5) ? [] : (string[])r[5], r.GetInt64(6),
+                    r.IsDBNull(7) ? null : (byte[][])r[7])),
             cancellationToken);
         if (rows.Count == 0)
         {
@@ -229,6 +244,8 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
         }
 
         public int MaxMembers { get; }
+
+        public Channels.ChannelRuleFacts? Channel { get; set; }
 
         public bool IsActiveDevice(DeviceId device) => _activeDevices.Contains(device.Value);
 

@@ -18,19 +18,20 @@ internal sealed class PostgresMailboxStore(PostgresDatabase database) : IMailbox
         await using NpgsqlConnection connection = await database.OpenReadAsync(cancellationToken);
         return await connection.QueryAsync(
             """
-            SELECT seq, message_id, payload FROM mailbox
+            SELECT seq, message_id, payload, stamp FROM mailbox
             WHERE device_id = $1 AND seq > $2 AND payload IS NOT NULL AND expires_at > $3
             ORDER BY seq LIMIT $4
             """,
             [device.Value, afterSequence, Pg.UnixSeconds(now), limit],
-            static r => new MailboxMessage(r.GetInt64(0), r.GetString(1), (byte[])r[2]), cancellationToken);
+            static r => new MailboxMessage(r.GetInt64(0), r.GetString(1), (byte[])r[2], r.IsDBNull(3) ? null : (byte[])r[3]),
+            cancellationToken);
     }
 
     public Task<bool> AcknowledgeAsync(DeviceId device, string messageId, CancellationToken cancellationToken)
         => database.Writer.ExecuteAsync(WriteKeys.Device(device.Value), async (connection, ct) =>
             await connection.ExecuteAsync(
                 """
-                UPDATE mailbox SET payload = NULL, expires_at = least(expires_at, $3)
+                UPDATE mailbox SET payload = NULL, stamp = NULL, expires_at = least(expires_at, $3)
                 WHERE device_id = $1 AND message_id = $2 AND payload IS NOT NULL
                 """,
                 [device.Value, messageId, Pg.UnixSeconds(database.Time.GetUtcNow() + TombstoneLifetime)], ct) > 0,

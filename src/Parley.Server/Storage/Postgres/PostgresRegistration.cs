@@ -23,6 +23,9 @@ public static class PostgresRegistration
         services.AddSingleton<IMailboxStore, PostgresMailboxStore>();
         services.AddSingleton<IBlobStore, PostgresBlobStore>();
         services.AddSingleton<IChallengeStore, PostgresChallengeStore>();
+        services.AddSingleton<Channels.IChannelStore, PostgresChannelStore>();
+        services.AddSingleton<PublicChannels.IPublicChannelStore, PostgresPublicChannelStore>();
+        services.AddPostgresSafetyStores();
         services.AddSingleton<PostgresFanoutRecovery>();
         services.AddHostedService(s => s.GetRequiredService<PostgresFanoutRecovery>());
         return services;

@@ -131,6 +131,12 @@ internal static class PostgresSchema
         CREATE INDEX blobs_by_device ON blobs (device_id, expires_at);
         CREATE INDEX blobs_by_expiry ON blobs (expires_at);
         """,
+        // 2: the sealed franking stamp of each mailbox copy, and a send's stamps (in recipient order) until its
+        // fan-out is done (docs/safety.md, "Franking"). Idempotent, like every migration after the first.
+        """
+        ALTER TABLE mailbox ADD COLUMN IF NOT EXISTS stamp bytea;
+        ALTER TABLE group_sends ADD COLUMN IF NOT EXISTS stamps bytea[];
+        """,
     ];
 
     /// <summary>The version this code expects.</summary>

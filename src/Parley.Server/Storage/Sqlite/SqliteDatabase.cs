@@ -33,6 +33,9 @@ public sealed class SqliteDatabase : IAsyncDisposable
         // the writer reports it, which is what "accepted" promises.
         Execute(writeConnection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
         Execute(writeConnection, SqliteSchema.Create);
+        SqliteMigrations.Apply(writeConnection);
+        Execute(writeConnection, SqliteSafetySchema.Create);
+        Execute(writeConnection, SqliteChannelSchema.Create);
         Writer = new SqliteWriter(writeConnection, options.Value.MaxWriteBatch, metrics);
         Time = time;
     }

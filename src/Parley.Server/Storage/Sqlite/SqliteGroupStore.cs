@@ -4,14 +4,16 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Parley.Mls.Codec;
 using Parley.Mls.Messages;
+using Parley.Server.Accounts;
 using Parley.Server.Devices;
+using Parley.Server.Franking;
 using Parley.Server.Groups;
 
 namespace Parley.Server.Storage.Sqlite;
 
 /// <summary>Group rosters and group delivery in SQLite. A submission's check, roster change and
 /// mailbox copies happen in one write, so the commit ordering rule holds under any concurrency.</summary>
-internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyServerOptions> options) : IGroupStore
+internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyServerOptions> options, FrankingStamper stamper) : IGroupStore
 {
     public Task<CreateGroupOutcome> CreateAsync(GroupId id, ushort cipherSuite, DeviceId creator, CancellationToken cancellationToken)
         => database.Writer.ExecuteAsync(connection =>
@@ -50,7 +52,10 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
         {
             return new SubmissionOutcome.GroupNotFound();
         }
-        var (decision, rejection) = GroupRules.Decide(roster, submission, new RuleContext(connection, roster, options.Value.MaxGroupMembers));
+        var context = new RuleContext(connection, roster, options.Value.MaxGroupMembers);
+        context.Channel = SqliteChannelStore.LoadRuleFacts(connection, roster, submission, context.FindProposal, database.Time.GetUtcNow(),
+            options.Value.MaxChannelMembers);
+        var (decision, rejection) = GroupRules.Decide(roster, submission, context);
         if (rejection is not null)
         {
             return rejection;
@@ -78,6 +83,10 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
             }
             // Proposals are valid for one epoch only (RFC 9420 §12.4).
             connection.Execute("DELETE FROM group_proposals WHERE group_id = $g", ("$g", group));
+            if (d.Channel is { } channelEffects)
+            {
+                SqliteChannelStore.ApplyCommit(connection, submission.GroupId, channelEffects);
+            }
         }
         else if (d.ProposalRef is not null)
         {
@@ -91,11 +100,17 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
         }
 
         long expiresAt = Sql.UnixSeconds(submission.ExpiresAt);
+        // Blocking and franking stamps are decided here, in the same write as the copies (docs/safety.md).
+        AccountId? senderAccount = SqliteBlockStore.AccountOf(connection, submission.Sender);
+        var (messageRecipients, welcomeRecipients) = SqliteBlockStore.Withhold(connection, roster, senderAccount, d.MessageRecipients,
+            d.WelcomeRecipients);
+        var stamps = stamper.StampsFor(submission, senderAccount, messageRecipients, database.Time.GetUtcNow());
         var recipients = new List<DeviceId>();
-        recipients.AddRange(SqliteMailboxStore.Enqueue(connection, d.MessageRecipients, submission.MessageId, submission.Message, expiresAt));
-        if (submission.Welcome is not null && d.WelcomeRecipients.Count > 0)
+        recipients.AddRange(SqliteMailboxStore.Enqueue(connection, messageRecipients, submission.MessageId, submission.Message, expiresAt,
+            stamps));
+        if (submission.Welcome is not null && welcomeRecipients.Count > 0)
         {
-            recipients.AddRange(SqliteMailboxStore.Enqueue(connection, d.WelcomeRecipients, submission.MessageId, submission.Welcome, expiresAt));
+            recipients.AddRange(SqliteMailboxStore.Enqueue(connection, welcomeRecipients, submission.MessageId, submission.Welcome, expiresAt));
         }
         connection.Execute("INSERT INTO accepted_sends (send_key, epoch, expires_at) VALUES ($k, $e, $x)",
             ("$k", sendKey), ("$e", (long)d.Epoch), ("$x", expiresAt));
@@ -123,6 +138,8 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
     private sealed class RuleContext(SqliteConnection connection, GroupRoster roster, int maxMembers) : IGroupRuleContext
     {
         public int MaxMembers => maxMembers;
+
+        public Channels.ChannelRuleFacts? Channel { get; set; }
 
         public bool IsActiveDevice(DeviceId device)
             => connection.Scalar("SELECT 1 FROM devices WHERE device_id = $d AND revoked = 0", ("$d", device.Value)) is not null;

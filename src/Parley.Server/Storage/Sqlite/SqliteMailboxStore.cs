@@ -14,11 +14,11 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
         using SqliteConnection connection = database.OpenRead();
         IReadOnlyList<MailboxMessage> messages = connection.Query(
             """
-            SELECT seq, message_id, payload FROM mailbox
+            SELECT seq, message_id, payload, stamp FROM mailbox
             WHERE device_id = $d AND seq > $after AND expires_at > $now
             ORDER BY seq LIMIT $limit
             """,
-            static r => new MailboxMessage(r.GetInt64(0), r.GetString(1), (byte[])r[2]),
+            static r => new MailboxMessage(r.GetInt64(0), r.GetString(1), (byte[])r[2], r.IsDBNull(3) ? null : (byte[])r[3]),
             ("$d", device.Value), ("$after", afterSequence), ("$now", Sql.UnixSeconds(now)), ("$limit", limit));
         return Task.FromResult(messages);
     }
@@ -38,20 +38,22 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
         }, cancellationToken);
 
     /// <summary>Writes one copy of a message into each active device's mailbox (a copy already
-    /// there under the same id is kept); returns the devices that got a new copy.</summary>
+    /// there under the same id is kept), with that device's franking stamp when there are stamps;
+    /// returns the devices that got a new copy.</summary>
     internal static List<DeviceId> Enqueue(SqliteConnection connection, IReadOnlyList<DeviceId> devices, string messageId,
-        byte[] payload, long expiresAt)
+        byte[] payload, long expiresAt, IReadOnlyDictionary<DeviceId, byte[]>? stamps = null)
     {
         var delivered = new List<DeviceId>(devices.Count);
         using var command = connection.Command(
             """
-            INSERT OR IGNORE INTO mailbox (device_id, message_id, payload, expires_at)
-            SELECT $d, $m, $p, $x WHERE EXISTS (SELECT 1 FROM devices WHERE device_id = $d AND revoked = 0)
+            INSERT OR IGNORE INTO mailbox (device_id, message_id, payload, expires_at, stamp)
+            SELECT $d, $m, $p, $x, $st WHERE EXISTS (SELECT 1 FROM devices WHERE device_id = $d AND revoked = 0)
             """,
-            ("$d", ""), ("$m", messageId), ("$p", payload), ("$x", expiresAt));
+            ("$d", ""), ("$m", messageId), ("$p", payload), ("$x", expiresAt), ("$st", null));
         foreach (DeviceId device in devices)
         {
             command.Parameters["$d"].Value = device.Value;
+            command.Parameters["$st"].Value = stamps is not null && stamps.TryGetValue(device, out byte[]? stamp) ? stamp : DBNull.Value;
             if (command.ExecuteNonQuery() > 0)
             {
                 delivered.Add(device);

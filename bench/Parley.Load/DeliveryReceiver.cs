@@ -1,0 +1,47 @@
+// Parley server protocol v1, "GET /v1/ws": the device side of the delivery WebSocket, reduced to what a load test
+// needs: read each pushed message, hand it over, acknowledge it.
+using System.Net.WebSockets;
+using System.Text.Json;
+using Parley.Client.Network;
+
+namespace Parley.Load;
+
+/// <summary>Reads a delivery WebSocket until it closes: every {"type":"message"} frame goes to the handler, then is
+/// acknowledged, so the server deletes it from the mailbox.</summary>
+internal static class DeliveryReceiver
+{
+    public static async Task RunAsync(WebSocket socket, Action<MailboxEntry> handle, bool acknowledge, CancellationToken cancellationToken)
+    {
+        byte[] buffer = new byte[8 * 1024];
+        using var frame = new MemoryStream();
+        while (socket.State == WebSocketState.Open)
+        {
+            frame.SetLength(0);
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(buffer.AsMemory(), cancellationToken);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+                frame.Write(buffer, 0, result.Count);
+            }
+            while (!result.EndOfMessage);
+            MailboxEntry? entry = JsonSerializer.Deserialize(frame.GetBuffer().AsSpan(0, (int)frame.Length), LoadJson.Default.MailboxEntry);
+            if (entry is not { Type: "message" })
+            {
+                continue;
+            }
+            handle(entry);
+            if (acknowledge)
+            {
+                byte[] ack = JsonSerializer.SerializeToUtf8Bytes(new ClientFrame("ack", entry.Id), LoadJson.Default.ClientFrame);
+                await socket.SendAsync(ack, WebSocketMessageType.Text, true, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>The delivery WebSocket address of a node.</summary>
+    public static Uri WebSocketUri(Uri node) => new UriBuilder(new Uri(node, "v1/ws")) { Scheme = "ws" }.Uri;
+}

@@ -1,0 +1,99 @@
+// The Parley server as a relay target: devices registered over the real protocol, each pair's group registered and
+// its Add commit sent, messages sent with POST /v1/groups/{id}/messages and received on the delivery WebSocket.
+using System.Net.WebSockets;
+using Parley.Client.Groups;
+using Parley.Client.Network;
+
+namespace Parley.Load;
+
+/// <summary>Parley (one node or several) under the 1:1 relay workload.</summary>
+internal sealed class ParleyTarget : IRelayTarget
+{
+    private readonly ParleyCluster _cluster;
+    private readonly SocketsHttpHandler _handler = ProtocolDevice.SharedHandler();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _receivers = [];
+    private readonly List<WebSocket> _sockets = [];
+    private ProtocolDevice[] _devices = [];
+
+    private readonly bool _ownsCluster;
+
+    private ParleyTarget(ParleyCluster cluster, bool ownsCluster)
+    {
+        _cluster = cluster;
+        _ownsCluster = ownsCluster;
+    }
+
+    public string Name => "parley";
+
+    public string Description => "Parley, " + _cluster.Description;
+
+    public IReadOnlyList<int> ServerPids => _cluster.Pids.ToList();
+
+    public static async Task<ParleyTarget> StartAsync(StorageEngine engine, int nodes, CancellationToken cancellationToken)
+        => new(await ParleyCluster.StartAsync(engine, nodes, [], cancellationToken), ownsCluster: true);
+
+    /// <summary>A target on servers that are already running (and stay running when it is disposed).</summary>
+    public static ParleyTarget Over(ParleyCluster cluster) => new(cluster, ownsCluster: false);
+
+    public async Task<IReadOnlyList<DeviceLeaf>> SetUpDevicesAsync(int count, CancellationToken cancellationToken)
+    {
+        string prefix = "lr" + Guid.NewGuid().ToString("N")[..6];
+        _devices = await ProtocolDevice.RegisterManyAsync(count, prefix, _cluster.NodeFor, _handler, keepKeys: true, parallel: 16, cancellationToken);
+        return _devices.Select(d => d.Leaf!).ToList();
+    }
+
+    public async Task RegisterGroupAsync(int creator, byte[] groupId, byte[] commit, byte[] welcome, CancellationToken cancellationToken)
+    {
+        ParleyServerClient server = _devices[creator].Server!;
+        await server.CreateGroupAsync(groupId, 1, cancellationToken);
+        await server.SendMessageAsync(groupId, new SendRequest(Parley.Content.ContentEnvelope.NewMessageId(), commit, welcome), cancellationToken);
+    }
+
+    public async Task ConnectAsync(Action<int, ReadOnlyMemory<byte>> onMessage, CancellationToken cancellationToken)
+    {
+        foreach (var device in _devices)
+        {
+            WebSocket socket = await LoopbackWebSocket.ConnectAsync(DeliveryReceiver.WebSocketUri(device.Node), null, "Bearer " + device.Credential,
+                cancellationToken);
+            _sockets.Add(socket);
+            int index = device.Index;
+            _receivers.Add(Task.Run(() => DeliveryReceiver.RunAsync(socket, entry => onMessage(index, entry.Message), acknowledge: true, _stop.Token),
+                CancellationToken.None));
+        }
+    }
+
+    public Task SendAsync(int from, int to, byte[] groupId, string id, byte[] message, CancellationToken cancellationToken)
+        => _devices[from].Server!.SendMessageAsync(groupId, new SendRequest(id, message, null), cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        foreach (var socket in _sockets)
+        {
+            socket.Abort();
+            socket.Dispose();
+        }
+        await Task.WhenAll(_receivers.Select(async t =>
+        {
+            try
+            {
+                await t;
+            }
+            catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException or IOException)
+            {
+                // Stopped.
+            }
+        }));
+        foreach (var device in _devices)
+        {
+            device.Dispose();
+        }
+        _handler.Dispose();
+        _stop.Dispose();
+        if (_ownsCluster)
+        {
+            await _cluster.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,113 @@
+// The "relay" mode (one target: Parley, ejabberd or echo; one rate, a closed loop, or a search for the highest rate
+// with p99 under a bound) and the "compare" mode (the same on all three, back to back, with the ratios).
+using System.Globalization;
+using System.Text.Json;
+
+namespace Parley.Load;
+
+/// <summary>The "relay" and "compare" modes.</summary>
+internal static class RelayRun
+{
+    public static async Task<IRelayTarget> StartTargetAsync(string name, LoadArgs a, CancellationToken cancellationToken) => name switch
+    {
+        "parley" => await ParleyTarget.StartAsync(Enum.Parse<StorageEngine>(a.String("--engine") ?? "sqlite", ignoreCase: true), a.Int("--nodes", 1),
+            cancellationToken),
+        "ejabberd" => await XmppTarget.StartAsync(cancellationToken),
+        "echo" => await EchoTarget.StartAsync(cancellationToken),
+        _ => throw new ArgumentException($"Unknown target {name}; use parley, ejabberd or echo."),
+    };
+
+    /// <summary>relay --target parley|ejabberd|echo [--devices 100] [--seconds 10] [--rate R | --search] [--p99 100]
+    /// [--start-rate 200] [--max-steps 10] [--engine sqlite|postgres] [--nodes 1] [--json]</summary>
+    public static async Task<int> RunAsync(LoadArgs a, CancellationToken cancellationToken)
+    {
+        OpenFiles.Raise(65536);
+        var steps = await MeasureAsync(a.String("--target") ?? "parley", a, cancellationToken);
+        if (a.Flag("--json"))
+        {
+            Console.WriteLine(JsonSerializer.Serialize(steps.All, LoadJson.Default.ListRelayStep));
+        }
+        return steps.All.All(s => s.Lost == 0 && s.Duplicated == 0) ? 0 : 1;
+    }
+
+    /// <summary>Sets up one target, warms it up, runs the closed-loop step, then the fixed rate or the search.</summary>
+    public static async Task<(List<RelayStep> All, RelayStep Max, RelayStep? Best)> MeasureAsync(string name, LoadArgs a, CancellationToken cancellationToken)
+    {
+        int devices = a.Int("--devices", 100);
+        double seconds = a.Double("--seconds", 10);
+        double p99 = a.Double("--p99", 100);
+        await using var bench = await RelayBench.CreateAsync(await StartTargetAsync(name, a, cancellationToken), devices, cancellationToken);
+        Console.Error.WriteLine($"{bench.Target.Description}; {devices} devices in {devices / 2} pairs; {Machine.Describe()}");
+        // Warm-up (JIT, connection pools, database caches): not reported.
+        await bench.RunStepAsync(a.Double("--start-rate", 200), 3, int.MaxValue, cancellationToken);
+        var all = new List<RelayStep>();
+        var max = await bench.RunStepAsync(0, seconds, int.MaxValue, cancellationToken);
+        all.Add(max);
+        Console.Error.WriteLine("max   " + max.Line());
+        RelayStep? best = null;
+        if (a.Flag("--search"))
+        {
+            var (steps, found) = await bench.SearchAsync(a.Double("--start-rate", 200), seconds, p99, a.Int("--max-steps", 10), cancellationToken);
+            all.AddRange(steps);
+            best = found;
+        }
+        else if (a.Double("--rate", 0) is var rate and > 0)
+        {
+            best = await bench.RunStepAsync(rate, seconds, int.MaxValue, cancellationToken);
+            all.Add(best);
+            Console.Error.WriteLine("rate  " + best.Line());
+        }
+        Console.WriteLine($"{bench.Target.Description}, {devices} devices");
+        Console.WriteLine("  closed loop   " + max.Line());
+        if (best is not null)
+        {
+            Console.WriteLine((a.Flag("--search") ? $"  best p99<{p99:F0}ms " : "  at rate      ") + best.Line());
+        }
+        else if (a.Flag("--search"))
+        {
+            Console.WriteLine($"  no rate held p99 under {p99:F0} ms");
+        }
+        return (all, max, best);
+    }
+
+    /// <summary>compare [--targets parley,ejabberd,echo] and the relay options: each target in turn, same parameters,
+    /// then Parley's figures as a fraction of each other target's.</summary>
+    public static async Task<int> CompareAsync(LoadArgs a, CancellationToken cancellationToken)
+    {
+        OpenFiles.Raise(65536);
+        string[] names = (a.String("--targets") ?? "parley,ejabberd,echo").Split(',');
+        var results = new List<(string Name, RelayStep Max, RelayStep? Best)>();
+        var every = new List<RelayStep>();
+        foreach (string name in names)
+        {
+            var (all, max, best) = await MeasureAsync(name, a, cancellationToken);
+            results.Add((name, max, best));
+            every.AddRange(all);
+        }
+        var c = CultureInfo.InvariantCulture;
+        double p99 = a.Double("--p99", 100);
+        Console.WriteLine();
+        Console.WriteLine($"| target | closed loop delivered/s | p50 / p99 ms | highest rate with p99 < {p99:F0} ms | p50 / p99 ms at it | server CPU | server RSS |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var (name, max, best) in results)
+        {
+            Console.WriteLine(string.Create(c,
+                $"| {max.Description} | {max.DeliveredPerSecond:N0} | {max.P50Ms:F1} / {max.P99Ms:F1} | {(best is null ? "none" : best.TargetRate.ToString("N0", c))} | {(best is null ? "" : $"{best.P50Ms:F1} / {best.P99Ms:F1}")} | {max.ServerCpuPercent:F0} % | {max.ServerRssMiB:F0} MiB |"));
+        }
+        var parley = results.FirstOrDefault(r => r.Name == "parley");
+        if (parley.Name is not null)
+        {
+            foreach (var (name, max, best) in results.Where(r => r.Name != "parley"))
+            {
+                string sustained = parley.Best is not null && best is not null ? (parley.Best.TargetRate / best.TargetRate).ToString("P0", c) : "n/a";
+                Console.WriteLine(string.Create(c,
+                    $"Parley ÷ {name}: closed-loop delivered/s {parley.Max.DeliveredPerSecond / max.DeliveredPerSecond:P0}, sustained rate at p99 < {p99:F0} ms {sustained}"));
+            }
+        }
+        if (a.Flag("--json"))
+        {
+            Console.WriteLine(JsonSerializer.Serialize(every, LoadJson.Default.ListRelayStep));
+        }
+        return every.All(s => s.Lost == 0 && s.Duplicated == 0) ? 0 : 1;
+    }
+}

@@ -1,0 +1,147 @@
+// What a device keeps about channels in its encrypted store (docs/channels.md, "Client"): per private channel
+// its view key and how far it has counted views; per pending join the pseudonymous keys that will open the
+// Welcome; per public channel the owner's pinned identity key. Each record is one sealed cell of the
+// channel_records table, a version octet then fields in the TLS presentation language (RFC 9420 §2.1).
+using System.Security.Cryptography;
+using Parley.Client.Conversations;
+using Parley.Content;
+using Parley.Mls.Codec;
+
+namespace Parley.Client.Channels;
+
+/// <summary>A private channel this device is in.</summary>
+/// <param name="Conversation">The conversation (MLS group) of the channel.</param>
+/// <param name="Name">The channel's name when this device joined or created it.</param>
+/// <param name="Pseudonymous">This device is a subscriber with a pseudonymous leaf (not an admin).</param>
+/// <param name="ViewKey">The device's secret per-channel view key (32 bytes).</param>
+/// <param name="ViewedThrough">The local message sequence up to which views were counted.</param>
+public sealed record PrivateChannelRecord(ConversationId Conversation, string Name, bool Pseudonymous, byte[] ViewKey, long ViewedThrough)
+{
+    public override string ToString() => $"PrivateChannelRecord({Name})";
+}
+
+/// <summary>A join request this device sent, with the pseudonymous keys of its key package. Dispose wipes them.</summary>
+/// <param name="Id">The local id of the request.</param>
+/// <param name="Server">The server the invite is on.</param>
+/// <param name="RequestId">The server's request id, once it answered.</param>
+/// <param name="Status">pending, approved, denied (as last seen).</param>
+/// <param name="KeyPackageRef">The KeyPackageRef the Welcome will name.</param>
+/// <param name="KeyPackage">The key package (MLSMessage).</param>
+/// <param name="InitPrivateKey">Its HPKE init private key.</param>
+/// <param name="EncryptionPrivateKey">Its leaf HPKE private key.</param>
+/// <param name="SignaturePrivateKey">The fresh per-channel signature private key.</param>
+/// <param name="RequestedAt">When it was sent.</param>
+public sealed record PendingChannelJoin(string Id, Uri Server, string? RequestId, string Status, byte[] KeyPackageRef, byte[] KeyPackage,
+    byte[] InitPrivateKey, byte[] EncryptionPrivateKey, byte[] SignaturePrivateKey, DateTimeOffset RequestedAt) : IDisposable
+{
+    public void Dispose()
+    {
+        CryptographicOperations.ZeroMemory(InitPrivateKey);
+        CryptographicOperations.ZeroMemory(EncryptionPrivateKey);
+        CryptographicOperations.ZeroMemory(SignaturePrivateKey);
+    }
+
+    public override string ToString() => $"PendingChannelJoin({RequestId ?? Id}, {Status})";
+}
+
+/// <summary>A public channel this device has read, created or subscribed to, with its owner's identity key pinned
+/// on first read (trust on first use).</summary>
+/// <param name="Server">The server the channel is on.</param>
+/// <param name="Name">The channel's name.</param>
+/// <param name="Owner">The owner's user name.</param>
+/// <param name="OwnerIdentityKey">The owner's account identity key as first seen.</param>
+/// <param name="Subscribed">This account asked to be counted as a subscriber.</param>
+/// <param name="ViewedThrough">The post sequence up to which this device counted views.</param>
+/// <param name="PinnedAt">When the owner's key was pinned.</param>
+public sealed record PublicChannelRecord(Uri Server, string Name, string Owner, byte[] OwnerIdentityKey, bool Subscribed, long ViewedThrough,
+    DateTimeOffset PinnedAt)
+{
+    public override string ToString() => $"PublicChannelRecord({Name} on {Server})";
+}
+
+/// <summary>Encodes and decodes channel records; the key names a record in the store's blind index.</summary>
+internal static class ChannelRecordCodec
+{
+    private const byte V1 = 1;
+    private const byte PrivateKind = 1;
+    private const byte JoinKind = 2;
+    private const byte PublicKind = 3;
+
+    public static string KeyOf(PrivateChannelRecord r) => "private/" + r.Conversation;
+
+    public static string KeyOf(PendingChannelJoin j) => "join/" + j.Id;
+
+    public static string KeyOf(PublicChannelRecord p) => PublicKey(p.Server, p.Name);
+
+    public static string PublicKey(Uri server, string name)
+        => "public/" + server.GetLeftPart(UriPartial.Authority).ToLowerInvariant() + server.AbsolutePath.TrimEnd('/') + "/" + name.ToLowerInvariant();
+
+    public static byte[] Encode(object record)
+    {
+        var w = new TlsWriter(256);
+        w.WriteUInt8(V1);
+        switch (record)
+        {
+            case PrivateChannelRecord p:
+                w.WriteUInt8(PrivateKind);
+                w.WriteOpaque(p.Conversation.ToBytes());
+                w.WriteString(p.Name);
+                w.WriteBool(p.Pseudonymous);
+                w.WriteOpaque(p.ViewKey);
+                w.WriteUInt64((ulong)p.ViewedThrough);
+                break;
+            case PendingChannelJoin j:
+                w.WriteUInt8(JoinKind);
+                w.WriteString(j.Id);
+                w.WriteString(j.Server.OriginalString);
+                w.WriteBool(j.RequestId is not null);
+                if (j.RequestId is not null)
+                {
+                    w.WriteString(j.RequestId);
+                }
+                w.WriteString(j.Status);
+                w.WriteOpaque(j.KeyPackageRef);
+                w.WriteOpaque(j.KeyPackage);
+                w.WriteOpaque(j.InitPrivateKey);
+                w.WriteOpaque(j.EncryptionPrivateKey);
+                w.WriteOpaque(j.SignaturePrivateKey);
+                w.WriteTime(j.RequestedAt);
+                break;
+            case PublicChannelRecord c:
+                w.WriteUInt8(PublicKind);
+                w.WriteString(c.Server.OriginalString);
+                w.WriteString(c.Name);
+                w.WriteString(c.Owner);
+                w.WriteOpaque(c.OwnerIdentityKey);
+                w.WriteBool(c.Subscribed);
+                w.WriteUInt64((ulong)c.ViewedThrough);
+                w.WriteTime(c.PinnedAt);
+                break;
+            default:
+                throw new ArgumentException($"{record.GetType().Name} is not a channel record.", nameof(record));
+        }
+        byte[] result = w.ToArray();
+        w.Clear();
+        return result;
+    }
+
+    public static object Decode(byte[] data) => TlsReader.Decode(data, r =>
+    {
+        byte version = r.ReadUInt8();
+        if (version != V1)
+        {
+            throw new Storage.StoreFormatException($"A channel record has version {version}; this Parley reads version {V1}. Update Parley.");
+        }
+        byte kind = r.ReadUInt8();
+        return kind switch
+        {
+            PrivateKind => new PrivateChannelRecord(ConversationId.FromBytes(r.ReadOpaque()), r.ReadString(), r.ReadBool(), r.ReadOpaque(),
+                (long)r.ReadUInt64()),
+            JoinKind => (object)new PendingChannelJoin(r.ReadString(), new Uri(r.ReadString(), UriKind.Absolute), r.ReadBool() ? r.ReadString() : null,
+                r.ReadString(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadTime()),
+            PublicKind => new PublicChannelRecord(new Uri(r.ReadString(), UriKind.Absolute), r.ReadString(), r.ReadString(), r.ReadOpaque(), r.ReadBool(),
+                (long)r.ReadUInt64(), r.ReadTime()),
+            _ => throw new Storage.StoreFormatException($"A channel record has kind {kind}, which this Parley does not know. Update Parley."),
+        };
+    });
+}

@@ -1,0 +1,42 @@
+namespace Parley.Server.Channels;
+
+/// <summary>Registers an existing group (created with POST /v1/groups) as a private channel.</summary>
+/// <param name="GroupId">The MLS group_id in unpadded base64url.</param>
+public sealed record RegisterChannelRequest(string GroupId);
+
+/// <summary>A private channel as its members see it: its admins by name and how many subscribers it has.</summary>
+/// <param name="Subscribers">Leaves held by devices of accounts that are not admins.</param>
+public sealed record ChannelResponse(string GroupId, IReadOnlyList<string> Admins, int Subscribers);
+
+/// <summary>Creates an invite link.</summary>
+/// <param name="ExpiresAt">When the link stops working; null for never.</param>
+/// <param name="Approval">Whether an admin must approve each request by hand.</param>
+public sealed record CreateInviteRequest(DateTimeOffset? ExpiresAt, bool Approval);
+
+/// <summary>A new invite. <paramref name="Token"/> is shown only now: the server keeps only its SHA-256.</summary>
+public sealed record InviteCreatedResponse(string InviteId, string Token, DateTimeOffset? ExpiresAt, bool Approval);
+
+/// <summary>An invite in the admins' list (without its token).</summary>
+public sealed record InviteEntry(string InviteId, DateTimeOffset? ExpiresAt, bool Approval, DateTimeOffset CreatedAt, bool Expired);
+
+/// <summary>A channel's invites, oldest first.</summary>
+public sealed record InviteListResponse(IReadOnlyList<InviteEntry> Invites);
+
+/// <summary>Asks to join through an invite with a pseudonymous key package (MLSMessage bytes).</summary>
+public sealed record CreateJoinRequest(byte[]? KeyPackage);
+
+/// <summary>A join request's state as the requesting device sees it.</summary>
+/// <param name="Status">"pending", "approved" or "denied".</param>
+public sealed record JoinRequestResponse(string RequestId, string Status, string GroupId);
+
+/// <summary>A pending join request as admins see it: the key package to add (it names no one).</summary>
+public sealed record PendingJoinRequestEntry(string RequestId, byte[] KeyPackage, bool Approval, DateTimeOffset CreatedAt);
+
+/// <summary>A channel's pending join requests, oldest first.</summary>
+public sealed record JoinRequestListResponse(IReadOnlyList<PendingJoinRequestEntry> Requests);
+
+/// <summary>A post view: HMAC-SHA256(device-local per-channel view key, message id), 32 bytes.</summary>
+public sealed record ViewRequest(byte[]? Token);
+
+/// <summary>How many distinct view tokens a post has.</summary>
+public sealed record ViewCountResponse(long Views);

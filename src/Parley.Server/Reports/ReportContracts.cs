@@ -1,0 +1,22 @@
+namespace Parley.Server.Reports;
+
+/// <summary>One attachment of the reported message, with the blob the reporter uploaded its ciphertext to.</summary>
+/// <param name="Index">The attachment's position in the message (0 for an attachment message).</param>
+/// <param name="EvidenceBlobId">A blob the reporting device uploaded holding the attachment ciphertext it received.</param>
+public sealed record ReportAttachmentRequest(int Index, string? EvidenceBlobId);
+
+/// <summary>A report of one received message: the decrypted envelope (with its franking key) and the delivery
+/// stamp that came with it.</summary>
+/// <param name="Reason">"spam", "harassment", "illegal" or "other".</param>
+public sealed record ReportRequest(
+    string? GroupId,
+    string? MessageId,
+    byte[]? Envelope,
+    byte[]? Stamp,
+    string? Reason,
+    string? Comment,
+    IReadOnlyList<ReportAttachmentRequest>? Attachments);
+
+/// <summary>A stored, verified report.</summary>
+/// <param name="Sender">The username of the account that sent the message (null if it no longer exists).</param>
+public sealed record ReportResponse(string ReportId, bool Verified, string? Sender);

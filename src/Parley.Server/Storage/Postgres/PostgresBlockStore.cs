@@ -1,0 +1,69 @@
+using Npgsql;
+using Parley.Server.Accounts;
+using Parley.Server.Blocking;
+using Parley.Server.Devices;
+using Parley.Server.Groups;
+
+namespace Parley.Server.Storage.Postgres;
+
+/// <summary>Blocks in PostgreSQL (keyed by the blocking account), and the lookups the group store makes inside
+/// a submission's transaction to apply <see cref="BlockRule"/>.</summary>
+internal sealed class PostgresBlockStore(PostgresDatabase database) : IBlockStore
+{
+    public Task BlockAsync(AccountId blocker, AccountId blocked, CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync((connection, ct) => connection.ExecuteAsync(
+            "INSERT INTO blocks (blocker_account, blocked_account) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            [blocker.Value, blocked.Value], ct), cancellationToken);
+
+    public Task<bool> UnblockAsync(AccountId blocker, AccountId blocked, CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync(async (connection, ct) => await connection.ExecuteAsync(
+            "DELETE FROM blocks WHERE blocker_account = $1 AND blocked_account = $2", [blocker.Value, blocked.Value], ct) > 0,
+            cancellationToken);
+
+    public async Task<IReadOnlyList<string>> ListAsync(AccountId blocker, CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await database.OpenReadAsync(cancellationToken);
+        return await connection.QueryAsync(
+            """
+            SELECT a.username FROM blocks b JOIN accounts a ON a.account_id = b.blocked_account
+            WHERE b.blocker_account = $1 ORDER BY a.username
+            """,
+            [blocker.Value], static r => r.GetString(0), cancellationToken);
+    }
+
+    /// <summary>The account of <paramref name="device"/> and the accounts that block it, in one read inside the
+    /// caller's transaction.</summary>
+    internal static async Task<(AccountId? Account, List<AccountId> Blockers)> SenderAsync(NpgsqlConnection connection, DeviceId device,
+        CancellationToken cancellationToken)
+    {
+        var rows = await connection.QueryAsync(
+            """
+            SELECT d.account_id, b.blocker_account FROM devices d
+            LEFT JOIN blocks b ON b.blocked_account = d.account_id
+            WHERE d.device_id = $1
+            """,
+            [device.Value], static r => (r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1)), cancellationToken);
+        if (rows.Count == 0)
+        {
+            return (null, []);
+        }
+        return (new AccountId(rows[0].Item1), rows.Where(r => r.Item2 is not null).Select(r => new AccountId(r.Item2!)).ToList());
+    }
+
+    /// <summary>Applies <see cref="BlockRule"/> to a decided submission. Reads more than the sender's row only when
+    /// someone blocks the sender, which is rare.</summary>
+    internal static async Task<(IReadOnlyList<DeviceId> Messages, IReadOnlyList<DeviceId> Welcomes)> WithholdAsync(
+        NpgsqlConnection connection, GroupRoster roster, AccountId? sender, List<AccountId> blockers,
+        IReadOnlyList<DeviceId> messageRecipients, IReadOnlyList<DeviceId> welcomeRecipients, CancellationToken cancellationToken)
+    {
+        if (sender is not { } senderAccount || blockers.Count == 0)
+        {
+            return (messageRecipients, welcomeRecipients);
+        }
+        string[] devices = roster.Members.Values.Concat(welcomeRecipients).Select(d => d.Value).Distinct().ToArray();
+        var accountOf = (await connection.QueryAsync("SELECT device_id, account_id FROM devices WHERE device_id = ANY($1)",
+                [devices], static r => (new DeviceId(r.GetString(0)), new AccountId(r.GetString(1))), cancellationToken))
+            .ToDictionary(p => p.Item1, p => p.Item2);
+        return BlockRule.Apply(roster, senderAccount, blockers, messageRecipients, welcomeRecipients, accountOf);
+    }
+}

@@ -1,0 +1,49 @@
+using Microsoft.Data.Sqlite;
+
+namespace Parley.Server.Storage.Sqlite;
+
+/// <summary>Upgrades a database created by an earlier version of <see cref="SqliteSchema"/>; <c>schema_version</c>
+/// holds the version reached. Each step is idempotent (it checks before it alters), so a crash between a step
+/// and the version update is harmless, and all steps run in one transaction.</summary>
+internal static class SqliteMigrations
+{
+    /// <summary>Step N takes the schema from version N+1 to N+2 (version 1 is <see cref="SqliteSchema.Create"/>).</summary>
+    private static readonly Action<SqliteConnection>[] Steps =
+    [
+        // 2: the sealed franking stamp of each mailbox copy (docs/safety.md, "Franking").
+        connection => AddColumn(connection, "mailbox", "stamp", "BLOB"),
+    ];
+
+    /// <summary>The version this code expects.</summary>
+    public static int Version => Steps.Length + 1;
+
+    /// <summary>Runs the steps the database has not had yet; refuses a database newer than this code.</summary>
+    public static void Apply(SqliteConnection connection)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        using var transaction = connection.BeginTransaction();
+        long current = connection.Scalar("SELECT max(version) FROM schema_version") as long? ?? 1;
+        if (current > Version)
+        {
+            throw new InvalidOperationException(
+                $"The database schema is at version {current}, newer than this server's {Version}; upgrade the server.");
+        }
+        for (long version = current + 1; version <= Version; version++)
+        {
+            Steps[version - 2](connection);
+        }
+        if (current < Version)
+        {
+            connection.Execute("UPDATE schema_version SET version = $v", ("$v", (long)Version));
+        }
+        transaction.Commit();
+    }
+
+    private static void AddColumn(SqliteConnection connection, string table, string column, string type)
+    {
+        if (connection.Scalar($"SELECT 1 FROM pragma_table_info('{table}') WHERE name = $c", ("$c", column)) is null)
+        {
+            connection.Execute($"ALTER TABLE {table} ADD COLUMN {column} {type}");
+        }
+    }
+}

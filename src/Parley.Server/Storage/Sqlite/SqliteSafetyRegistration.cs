@@ -1,0 +1,21 @@
+using Parley.Server.Blocking;
+using Parley.Server.Franking;
+using Parley.Server.Moderation;
+using Parley.Server.Reports;
+
+namespace Parley.Server.Storage.Sqlite;
+
+/// <summary>Registers the SQLite stores of blocking, reports, suspensions, the audit log and server secrets.</summary>
+public static class SqliteSafetyRegistration
+{
+    /// <summary>Adds the SQLite safety stores (called from the SQLite branch of the server's registration).</summary>
+    public static IServiceCollection AddSqliteSafetyStores(this IServiceCollection services)
+    {
+        services.AddSingleton<IServerSecrets, SqliteServerSecrets>();
+        services.AddSingleton<IBlockStore, SqliteBlockStore>();
+        services.AddSingleton<IReportStore, SqliteReportStore>();
+        services.AddSingleton<ISuspensionStore, SqliteSuspensionStore>();
+        services.AddSingleton<IAuditLog, SqliteAuditLog>();
+        return services;
+    }
+}

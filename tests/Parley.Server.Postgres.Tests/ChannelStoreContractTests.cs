@@ -1,0 +1,298 @@
+using System.Security.Cryptography;
+using System.Text;
+using Parley.Content;
+using Parley.Mls.Codec;
+using Parley.Mls.Messages;
+using Parley.Server.Accounts;
+using Parley.Server.Channels;
+using Parley.Server.Devices;
+using Parley.Server.Groups;
+using Parley.Server.PublicChannels;
+using Parley.Server.Tests;
+
+namespace Parley.Server.Postgres.Tests;
+
+/// <summary>The contract of the private and public channel stores, and of the channel rules as the group stores apply
+/// them, written against the store interfaces only and run once per engine.</summary>
+public abstract class ChannelStoreContractTests : IAsyncLifetime
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    private StoreEngine? _engine;
+
+    protected StoreEngine Engine => _engine!;
+
+    private IChannelStore Channels => Engine.Get<IChannelStore>();
+
+    private IPublicChannelStore PublicChannels => Engine.Get<IPublicChannelStore>();
+
+    private DateTimeOffset Now => Engine.Clock.GetUtcNow();
+
+    protected abstract Task<StoreEngine> OpenAsync();
+
+    public async Task InitializeAsync() => _engine = await OpenAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_engine is not null)
+        {
+            await _engine.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Only_a_member_registers_a_group_of_its_own_accounts_devices_as_a_channel_once()
+    {
+        StoreDevice alice = await Engine.RegisterAsync(), bob = await Engine.RegisterAsync();
+        StoreDevice alicePhone = await Engine.AddDeviceAsync(alice.Account);
+        GroupId own = await Engine.CreateGroupAsync(alice);
+        StoreFixtures.Accepted(await Engine.AddMembersAsync(own, alice, 0, 0, alicePhone));
+        GroupId shared = await Engine.CreateGroupAsync(alice);
+        StoreFixtures.Accepted(await Engine.AddMembersAsync(shared, alice, 0, 0, bob));
+
+        Assert.Equal(RegisterChannelOutcome.NotMember, await Channels.RegisterAsync(own, bob.Id, bob.Account, None));
+        Assert.Equal(RegisterChannelOutcome.OtherMembers, await Channels.RegisterAsync(shared, alice.Id, alice.Account, None));
+        Assert.Equal(RegisterChannelOutcome.Registered, await Channels.RegisterAsync(own, alice.Id, alice.Account, None));
+        Assert.Equal(RegisterChannelOutcome.AlreadyChannel, await Channels.RegisterAsync(own, alicePhone.Id, alice.Account, None));
+
+        ChannelInfo info = (await Channels.FindAsync(own, None))!;
+        Assert.Equal([alice.Account], info.AdminAccounts);
+        Assert.Equal(0, info.Subscribers);
+        Assert.Equal([alice.Account], await Channels.AdminsAsync(own, None));
+        Assert.Equal(new HashSet<DeviceId> { alice.Id, alicePhone.Id }, (await Channels.AdminDevicesAsync(own, None))!.ToHashSet());
+        Assert.Null(await Channels.FindAsync(shared, None));
+        Assert.Null(await Channels.AdminsAsync(shared, None));
+        Assert.Null(await Channels.AdminDevicesAsync(shared, None));
+    }
+
+    [Fact]
+    public async Task A_channel_refuses_non_admin_posts_and_takes_its_admin_set_from_accepted_commits()
+    {
+        var (alice, channel) = await ChannelAsync("alice");
+        StoreDevice bob = await Engine.RegisterAsync("bob");
+        StoreFixtures.Accepted(await Engine.AddMembersAsync(channel, alice, 0, 0, bob));
+        Assert.Equal(1, (await Channels.FindAsync(channel, None))!.Subscribers);
+
+        var refused = Assert.IsType<SubmissionOutcome.Rejected>(await Engine.Groups.SubmitAsync(Engine.Application(channel, bob, 1), None));
+        Assert.Equal(RejectionReason.NotChannelAdmin, refused.Reason);
+        var unknown = Assert.IsType<SubmissionOutcome.Rejected>(await Engine.Groups.SubmitAsync(
+            Engine.Commit(channel, alice, AdminsCommit(channel, 1, "alice", "nobody")), None));
+        Assert.Equal(RejectionReason.InvalidChannelExtension, unknown.Reason);
+
+        StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(Engine.Commit(channel, alice, AdminsCommit(channel, 1, "bob", "alice")), None));
+
+        ChannelInfo info = (await Channels.FindAsync(channel, None))!;
+        Assert.Equal(["bob", "alice"], info.Admins);
+        Assert.Equal(0, info.Subscribers);
+        var posted = StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(Engine.Application(channel, bob, 2), None));
+        Assert.Equal([alice.Id], posted.Recipients);
+    }
+
+    [Fact]
+    public async Task A_join_request_maps_the_added_pseudonymous_leaf_to_its_device_and_is_approved_by_that_commit()
+    {
+        var (alice, channel) = await ChannelAsync();
+        StoreDevice carol = await Engine.RegisterAsync();
+        byte[] token = await InviteAsync(channel, approval: true);
+        var (package, request) = JoinRequestFor(channel, carol);
+
+        var (outcome, stored) = await Channels.CreateJoinRequestAsync(request, token, Now, 10, None);
+        Assert.Equal(JoinRequestOutcome.Created, outcome);
+        Assert.True(stored!.Approval);
+        JoinRequest pending = Assert.Single(await Channels.ListPendingRequestsAsync(channel, Now, 10, None));
+        Assert.Equal((request.RequestId, JoinRequestStatus.Pending), (pending.RequestId, pending.Status));
+        Assert.Equal(request.KeyPackage, pending.KeyPackage);
+
+        byte[] commit = TestMls.Commit(StoreFixtures.Bytes(channel), 0, 0, new Add(package));
+        var added = StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(
+            Engine.Commit(channel, alice, commit, TestMls.Welcome(package)), None));
+
+        Assert.Equal([carol.Id], added.Recipients);
+        Assert.Equal(carol.Id, (await Engine.Groups.FindAsync(channel, None))!.Members[1]);
+        Assert.True(await Channels.IsMemberAsync(channel, carol.Id, None));
+        JoinRequest approved = (await Channels.FindRequestAsync(request.RequestId, Now, None))!;
+        Assert.Equal((JoinRequestStatus.Approved, carol.Id), (approved.Status, approved.Device));
+        Assert.Null(approved.KeyPackage);
+        Assert.Empty(await Channels.ListPendingRequestsAsync(channel, Now, 10, None));
+        Assert.Equal(1, (await Channels.FindAsync(channel, None))!.Subscribers);
+        // The same key package cannot be added twice, and one without a request not at all.
+        var (stray, _) = JoinRequestFor(channel, await Engine.RegisterAsync());
+        var rejected = Assert.IsType<SubmissionOutcome.Rejected>(await Engine.Groups.SubmitAsync(
+            Engine.Commit(channel, alice, TestMls.Commit(StoreFixtures.Bytes(channel), 1, 0, new Add(stray))), None));
+        Assert.Equal(RejectionReason.InvalidCommit, rejected.Reason);
+    }
+
+    [Fact]
+    public async Task Join_requests_are_refused_through_gone_or_expired_invites_for_members_and_over_the_limit()
+    {
+        var (alice, channel) = await ChannelAsync();
+        StoreDevice carol = await Engine.RegisterAsync(), dave = await Engine.RegisterAsync();
+        byte[] token = await InviteAsync(channel, expiresAt: Now + TimeSpan.FromHours(1));
+        var (_, request) = JoinRequestFor(channel, carol);
+
+        Assert.Equal(JoinRequestOutcome.Created, (await Channels.CreateJoinRequestAsync(request, token, Now, 1, None)).Outcome);
+        var (repeated, earlier) = await Channels.CreateJoinRequestAsync(request with { RequestId = InviteToken.NewId() }, token, Now, 1, None);
+        Assert.Equal((JoinRequestOutcome.Repeated, request.RequestId), (repeated, earlier!.RequestId));
+        Assert.Equal(JoinRequestOutcome.KeyPackageTaken,
+            (await Channels.CreateJoinRequestAsync(request with { RequestId = InviteToken.NewId(), Device = dave.Id }, token, Now, 1, None)).Outcome);
+        Assert.Equal(JoinRequestOutcome.TooManyPending,
+            (await Channels.CreateJoinRequestAsync(JoinRequestFor(channel, dave).Request, token, Now, 1, None)).Outcome);
+        Assert.Equal(JoinRequestOutcome.AlreadyMember,
+            (await Channels.CreateJoinRequestAsync(JoinRequestFor(channel, alice).Request, token, Now, 10, None)).Outcome);
+        Assert.Equal(JoinRequestOutcome.InviteExpired,
+            (await Channels.CreateJoinRequestAsync(JoinRequestFor(channel, dave).Request, token, Now + TimeSpan.FromHours(2), 10, None)).Outcome);
+        Assert.Equal(JoinRequestOutcome.InviteNotFound,
+            (await Channels.CreateJoinRequestAsync(JoinRequestFor(channel, dave).Request, SHA256.HashData([1]), Now, 10, None)).Outcome);
+    }
+
+    [Fact]
+    public async Task Revoking_an_invite_denies_its_pending_requests_and_expired_rows_are_swept()
+    {
+        var (_, channel) = await ChannelAsync();
+        StoreDevice carol = await Engine.RegisterAsync(), dave = await Engine.RegisterAsync();
+        byte[] revocable = await InviteAsync(channel);
+        byte[] expiring = await InviteAsync(channel, expiresAt: Now + TimeSpan.FromHours(1));
+        var (_, carolRequest) = JoinRequestFor(channel, carol);
+        var (_, daveRequest) = JoinRequestFor(channel, dave);
+        await Channels.CreateJoinRequestAsync(carolRequest, revocable, Now, 10, None);
+        await Channels.CreateJoinRequestAsync(daveRequest, expiring, Now, 10, None);
+        ChannelInvite invite = (await Channels.FindInviteAsync(revocable, None))!;
+        Assert.Equal((channel, (ushort)1), (invite.Group, invite.CipherSuite));
+        Assert.Equal(2, (await Channels.ListInvitesAsync(channel, None)).Count);
+
+        Assert.False(await Channels.RevokeInviteAsync(channel, InviteToken.NewId(), None));
+        Assert.True(await Channels.RevokeInviteAsync(channel, invite.InviteId, None));
+
+        Assert.Null(await Channels.FindInviteAsync(revocable, None));
+        Assert.Equal(JoinRequestStatus.Denied, (await Channels.FindRequestAsync(carolRequest.RequestId, Now, None))!.Status);
+        Assert.True(await Channels.DenyRequestAsync(channel, daveRequest.RequestId, None));
+        Assert.False(await Channels.DenyRequestAsync(channel, daveRequest.RequestId, None));
+        Assert.Equal(0, await Channels.DeleteExpiredAsync(Now, TimeSpan.FromDays(1), None));
+        DateTimeOffset later = Now + TimeSpan.FromDays(40);
+        Assert.Equal(3, await Channels.DeleteExpiredAsync(later, TimeSpan.FromDays(1), None));
+        Assert.Null(await Channels.FindRequestAsync(daveRequest.RequestId, Now, None));
+        Assert.Empty(await Channels.ListInvitesAsync(channel, None));
+    }
+
+    [Fact]
+    public async Task A_view_token_counts_once_per_post()
+    {
+        var (_, channel) = await ChannelAsync();
+        byte[] first = RandomNumberGenerator.GetBytes(32), second = RandomNumberGenerator.GetBytes(32);
+
+        Assert.True(await Channels.AddViewAsync(channel, "post-1", first, None));
+        Assert.False(await Channels.AddViewAsync(channel, "post-1", first, None));
+        Assert.True(await Channels.AddViewAsync(channel, "post-1", second, None));
+        Assert.True(await Channels.AddViewAsync(channel, "post-2", first, None));
+
+        Assert.Equal(2, await Channels.CountViewsAsync(channel, "post-1", None));
+        Assert.Equal(1, await Channels.CountViewsAsync(channel, "post-2", None));
+        Assert.Equal(0, await Channels.CountViewsAsync(channel, "post-3", None));
+    }
+
+    [Fact]
+    public async Task A_public_channel_keeps_its_owner_admins_subscriptions_and_takedown()
+    {
+        StoreDevice alice = await Engine.RegisterAsync("alice"), bob = await Engine.RegisterAsync("bob");
+        Assert.Equal(CreatePublicChannelOutcome.Created, await PublicChannels.CreateAsync("news", "News", "Daily", alice.Account, Now, None));
+        Assert.Equal(CreatePublicChannelOutcome.NameTaken, await PublicChannels.CreateAsync("news", "Other", "", bob.Account, Now, None));
+
+        Assert.True(await PublicChannels.AddAdminAsync("news", bob.Account, None));
+        Assert.True(await PublicChannels.AddAdminAsync("news", bob.Account, None));
+        Assert.False(await PublicChannels.AddAdminAsync("absent", bob.Account, None));
+        Assert.False(await PublicChannels.RemoveAdminAsync("news", alice.Account, None));
+        Assert.True(await PublicChannels.SetSubscriptionAsync("news", [1], subscribed: true, None));
+        Assert.True(await PublicChannels.SetSubscriptionAsync("news", [1], subscribed: true, None));
+        Assert.True(await PublicChannels.SetSubscriptionAsync("news", [2], subscribed: true, None));
+        Assert.True(await PublicChannels.SetSubscriptionAsync("news", [2], subscribed: false, None));
+        Assert.False(await PublicChannels.SetSubscriptionAsync("absent", [1], subscribed: true, None));
+
+        PublicChannel channel = (await PublicChannels.FindAsync("news", None))!;
+        Assert.Equal(("News", "Daily", alice.Account, false, 1L), (channel.Title, channel.Description, channel.Owner, channel.TakenDown, channel.Subscribers));
+        Assert.Equal(["alice", "bob"], channel.Admins.Select(a => a.Username));
+        Assert.Equal(alice.Key.PublicKey, channel.Admins[0].IdentityKey);
+        Assert.True(await PublicChannels.RemoveAdminAsync("news", bob.Account, None));
+        Assert.Equal(["alice"], (await PublicChannels.FindAsync("news", None))!.Admins.Select(a => a.Username));
+
+        Assert.True(await PublicChannels.SetTakenDownAsync("news", takenDown: true, None));
+        Assert.False(await PublicChannels.SetTakenDownAsync("news", takenDown: true, None));
+        Assert.True((await PublicChannels.FindAsync("news", None))!.TakenDown);
+        Assert.Equal(AppendPostOutcome.TakenDown, (await PublicChannels.AppendAsync("news", "p1", PublicPostOperation.Post, [1], None)).Outcome);
+        Assert.True(await PublicChannels.SetTakenDownAsync("news", takenDown: false, None));
+        Assert.Null(await PublicChannels.FindAsync("absent", None));
+    }
+
+    [Fact]
+    public async Task Public_posts_are_numbered_in_order_edited_deleted_counted_and_taken_down()
+    {
+        StoreDevice alice = await Engine.RegisterAsync();
+        await PublicChannels.CreateAsync("news", "News", "", alice.Account, Now, None);
+
+        Assert.Equal((AppendPostOutcome.Appended, 1L), await PublicChannels.AppendAsync("news", "a", PublicPostOperation.Post, [1], None));
+        Assert.Equal((AppendPostOutcome.Appended, 2L), await PublicChannels.AppendAsync("news", "b", PublicPostOperation.Post, [2], None));
+        Assert.Equal((AppendPostOutcome.Repeated, 1L), await PublicChannels.AppendAsync("news", "a", PublicPostOperation.Post, [1], None));
+        Assert.Equal(AppendPostOutcome.PostExists, (await PublicChannels.AppendAsync("news", "a", PublicPostOperation.Post, [9], None)).Outcome);
+        Assert.Equal((AppendPostOutcome.Appended, 1L), await PublicChannels.AppendAsync("news", "a", PublicPostOperation.Edit, [3], None));
+        Assert.Equal(AppendPostOutcome.PostNotFound, (await PublicChannels.AppendAsync("news", "c", PublicPostOperation.Edit, [4], None)).Outcome);
+        Assert.Equal((AppendPostOutcome.Appended, 2L), await PublicChannels.AppendAsync("news", "b", PublicPostOperation.Delete, [5], None));
+        Assert.Equal(AppendPostOutcome.Repeated, (await PublicChannels.AppendAsync("news", "b", PublicPostOperation.Delete, [6], None)).Outcome);
+        Assert.Equal(AppendPostOutcome.PostDeleted, (await PublicChannels.AppendAsync("news", "b", PublicPostOperation.Edit, [7], None)).Outcome);
+        Assert.Equal(AppendPostOutcome.ChannelNotFound, (await PublicChannels.AppendAsync("absent", "a", PublicPostOperation.Post, [1], None)).Outcome);
+        Assert.True(await PublicChannels.CountViewAsync("news", "a", None));
+        Assert.True(await PublicChannels.CountViewAsync("news", "a", None));
+        Assert.False(await PublicChannels.CountViewAsync("news", "zzz", None));
+
+        var posts = await PublicChannels.ReadPostsAsync("news", 0, 10, None);
+        Assert.Equal([(1L, "a", false, 2L), (2L, "b", true, 0L)], posts.Select(p => (p.Sequence, p.PostId, p.Deleted, p.Views)));
+        Assert.Equal([3], posts[0].Post);
+        Assert.Equal(["b"], (await PublicChannels.ReadPostsAsync("news", 1, 10, None)).Select(p => p.PostId));
+
+        Assert.Equal(PostTakedownOutcome.TakenDown, await PublicChannels.TakeDownPostAsync("news", "a", None));
+        Assert.Equal(PostTakedownOutcome.AlreadyTakenDown, await PublicChannels.TakeDownPostAsync("news", "a", None));
+        Assert.Equal(PostTakedownOutcome.PostNotFound, await PublicChannels.TakeDownPostAsync("news", "zzz", None));
+        Assert.Equal(["b"], (await PublicChannels.ReadPostsAsync("news", 0, 10, None)).Select(p => p.PostId));
+        Assert.False(await PublicChannels.CountViewAsync("news", "a", None));
+        Assert.Equal(AppendPostOutcome.PostNotFound, (await PublicChannels.AppendAsync("news", "a", PublicPostOperation.Edit, [8], None)).Outcome);
+        Assert.Equal((AppendPostOutcome.Appended, 3L), await PublicChannels.AppendAsync("news", "c", PublicPostOperation.Post, [9], None));
+    }
+
+    private async Task<(StoreDevice Admin, GroupId Channel)> ChannelAsync(string? username = null)
+    {
+        StoreDevice admin = await Engine.RegisterAsync(username);
+        GroupId group = await Engine.CreateGroupAsync(admin);
+        Assert.Equal(RegisterChannelOutcome.Registered, await Channels.RegisterAsync(group, admin.Id, admin.Account, None));
+        return (admin, group);
+    }
+
+    private async Task<byte[]> InviteAsync(GroupId channel, bool approval = false, DateTimeOffset? expiresAt = null)
+    {
+        string token = InviteToken.New();
+        Assert.True(InviteToken.TryHash(token, out byte[] hash));
+        await Channels.CreateInviteAsync(new ChannelInvite(InviteToken.NewId(), channel, hash, approval, expiresAt, Now), None);
+        return hash;
+    }
+
+    /// <summary>A pseudonymous key package of a fresh key, and a pending request of <paramref name="device"/> carrying it.</summary>
+    private (KeyPackage Package, JoinRequest Request) JoinRequestFor(GroupId channel, StoreDevice device)
+    {
+        var key = TestMls.Suite.GenerateSignatureKeyPair();
+        KeyPackage package = TestMls.KeyPackageRecord(Encoding.ASCII.GetString(PseudonymousCredential.IdentityFor(key.PublicKey)), key);
+        var request = new JoinRequest(InviteToken.NewId(), channel, "", device.Id, package.Ref(TestMls.Suite), new MlsMessage(package).ToBytes(),
+            false, JoinRequestStatus.Pending, Now, Now + TimeSpan.FromDays(30));
+        return (package, request);
+    }
+
+    private static byte[] AdminsCommit(GroupId channel, ulong epoch, params string[] admins)
+        => TestMls.Commit(StoreFixtures.Bytes(channel), epoch, 0,
+            new GroupContextExtensions([new Extension(ChannelExtension.Type, new ChannelExtension("news", admins).Encode())]));
+}
+
+public sealed class SqliteChannelStoreContractTests : ChannelStoreContractTests
+{
+    protected override Task<StoreEngine> OpenAsync() => StoreEngine.SqliteAsync();
+}
+
+public sealed class PostgresChannelStoreContractTests : ChannelStoreContractTests
+{
+    protected override Task<StoreEngine> OpenAsync() => StoreEngine.PostgresAsync();
+}

@@ -1,0 +1,311 @@
+using System.Security.Cryptography;
+using Npgsql;
+using Parley.Content;
+using Parley.Mls.Codec;
+using Parley.Mls.Messages;
+using Parley.Server.Accounts;
+using Parley.Server.Blobs;
+using Parley.Server.Blocking;
+using Parley.Server.Devices;
+using Parley.Server.Franking;
+using Parley.Server.Groups;
+using Parley.Server.Mailboxes;
+using Parley.Server.Moderation;
+using Parley.Server.Reports;
+using ContentFranking = Parley.Content.Franking;
+
+namespace Parley.Server.Postgres.Tests;
+
+/// <summary>The contract of the safety stores (blocks, reports, suspensions, the audit log, server secrets) and of
+/// stamping and blocking inside a submission, run once per engine.</summary>
+public abstract class SafetyStoreContractTests : IAsyncLifetime
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    private StoreEngine? _engine;
+
+    protected StoreEngine Engine => _engine!;
+
+    protected abstract Task<StoreEngine> OpenAsync();
+
+    public async Task InitializeAsync() => _engine = await OpenAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_engine is not null)
+        {
+            await _engine.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Blocks_are_kept_per_account_listed_by_username_and_lifted()
+    {
+        StoreDevice bob = await Engine.RegisterAsync("bob"), alice = await Engine.RegisterAsync("alice"), carol = await Engine.RegisterAsync("carol");
+        var blocks = Engine.Get<IBlockStore>();
+
+        await blocks.BlockAsync(bob.Account, carol.Account, None);
+        await blocks.BlockAsync(bob.Account, alice.Account, None);
+        await blocks.BlockAsync(bob.Account, alice.Account, None);
+
+        Assert.Equal(["alice", "carol"], await blocks.ListAsync(bob.Account, None));
+        Assert.Empty(await blocks.ListAsync(alice.Account, None));
+        Assert.True(await blocks.UnblockAsync(bob.Account, carol.Account, None));
+        Assert.False(await blocks.UnblockAsync(bob.Account, carol.Account, None));
+        Assert.Equal(["alice"], await blocks.ListAsync(bob.Account, None));
+    }
+
+    [Fact]
+    public async Task A_submission_withholds_a_blocked_senders_one_to_one_messages_and_welcomes_but_not_group_messages()
+    {
+        StoreDevice alice = await Engine.RegisterAsync(), bob = await Engine.RegisterAsync(), carol = await Engine.RegisterAsync();
+        await Engine.Get<IBlockStore>().BlockAsync(bob.Account, alice.Account, None);
+
+        GroupId direct = await Engine.CreateGroupAsync(alice);
+        var added = StoreFixtures.Accepted(await Engine.AddMembersAsync(direct, alice, 0, 0, bob));
+        Assert.Empty(added.Recipients);
+        var message = StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(Franked(direct, alice, 1, "hi", out _), None));
+        Assert.Empty(message.Recipients);
+        Assert.Empty(await ReadAsync(bob));
+
+        GroupId larger = await Engine.CreateGroupAsync(carol);
+        StoreFixtures.Accepted(await Engine.AddMembersAsync(larger, carol, 0, 0, alice, bob));
+        await DrainAsync(alice, bob);
+        var groupMessage = StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(Franked(larger, alice, 1, "hi-all", out _), None));
+        Assert.Equal([bob.Id, carol.Id], groupMessage.Recipients.OrderBy(d => d.Value == carol.Id.Value));
+    }
+
+    [Fact]
+    public async Task A_franked_application_message_gets_a_stamp_per_recipient_and_other_messages_none()
+    {
+        StoreDevice alice = await Engine.RegisterAsync(), bob = await Engine.RegisterAsync();
+        StoreDevice bobLaptop = await Engine.AddDeviceAsync(bob.Account);
+        GroupId group = await Engine.CreateGroupAsync(alice);
+        StoreFixtures.Accepted(await Engine.AddMembersAsync(group, alice, 0, 0, bob, bobLaptop));
+        await DrainAsync(bob, bobLaptop);
+
+        StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(Franked(group, alice, 1, "stamped", out byte[] envelope), None));
+        StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(Engine.Application(group, alice, 1, "plain"), None));
+
+        var stamper = Engine.Get<FrankingStamper>();
+        foreach (StoreDevice device in new[] { bob, bobLaptop })
+        {
+            IReadOnlyList<MailboxMessage> mail = await ReadAsync(device);
+            MailboxMessage stamped = Assert.Single(mail, m => m.Id == "stamped");
+            Assert.True(stamper.TryOpen(stamped.Stamp, out FrankingStamp? stamp));
+            Assert.Equal((alice.Account, alice.Id, device.Id, group), (stamp!.SenderAccount, stamp.SenderDevice, stamp.RecipientDevice, stamp.GroupId));
+            Assert.True(ContentFranking.Verify(envelope, stamp.Commitment));
+            Assert.Null(Assert.Single(mail, m => m.Id == "plain").Stamp);
+        }
+    }
+
+    [Fact]
+    public async Task A_report_is_stored_with_its_evidence_retained_listed_newest_first_and_closed_once()
+    {
+        StoreDevice alice = await Engine.RegisterAsync("alice"), bob = await Engine.RegisterAsync("bob");
+        BlobId evidence = await CompleteBlobAsync(bob);
+        var reports = Engine.Get<IReportStore>();
+        Report first = NewReport(bob, alice, [new ReportAttachment(0, evidence, true)]);
+
+        Assert.Equal(CreateReportOutcome.Created, await reports.CreateAsync(first, None));
+        Engine.Clock.Advance(TimeSpan.FromSeconds(1));
+        Report second = NewReport(bob, alice, []) with { ReportedAt = Engine.Clock.GetUtcNow() };
+        Assert.Equal(CreateReportOutcome.Created, await reports.CreateAsync(second, None));
+
+        Assert.Equal([second.Id, first.Id], (await reports.ListAsync(true, 10, None)).Select(r => r.Report.Id));
+        ReportView found = (await reports.FindAsync(first.Id, None))!;
+        Assert.Equal(("bob", "alice"), (found.ReporterUsername, found.SenderUsername));
+        Assert.Equal(first.Envelope, found.Report.Envelope);
+        Assert.Equal(first.Stamp, found.Report.Stamp);
+        Assert.Equal(first.AcceptedAt.ToUnixTimeMilliseconds(), found.Report.AcceptedAt.ToUnixTimeMilliseconds());
+        Assert.Equal(new ReportAttachment(0, evidence, true), Assert.Single(found.Report.Attachments));
+        Assert.True(found.Report.Open);
+
+        // Retained: far beyond any retention, and no longer the reporter's to delete or count against its quota.
+        BlobRecord blob = (await Engine.Blobs.FindAsync(evidence.Key, Engine.Clock.GetUtcNow() + TimeSpan.FromDays(36500), None))!;
+        Assert.NotEqual(bob.Id, blob.Uploader);
+        Assert.DoesNotContain(evidence.Key, await Engine.Blobs.ListExpiredAsync(Engine.Clock.GetUtcNow() + TimeSpan.FromDays(36500), 100, None));
+
+        Assert.True(await reports.CloseAsync(first.Id, "warned", None));
+        Assert.False(await reports.CloseAsync(first.Id, "again", None));
+        Assert.False(await reports.CloseAsync("no-such-report", "x", None));
+        Assert.Equal([second.Id], (await reports.ListAsync(true, 10, None)).Select(r => r.Report.Id));
+        ReportView closed = (await reports.FindAsync(first.Id, None))!;
+        Assert.Equal((false, "warned"), (closed.Report.Open, closed.Report.Resolution));
+        Assert.Null(await reports.FindAsync("no-such-report", None));
+    }
+
+    [Fact]
+    public async Task A_report_whose_evidence_expired_stores_nothing()
+    {
+        StoreDevice alice = await Engine.RegisterAsync(), bob = await Engine.RegisterAsync();
+        BlobId kept = await CompleteBlobAsync(bob);
+        BlobId expiring = await CompleteBlobAsync(bob);
+        var reports = Engine.Get<IReportStore>();
+        Assert.Equal(CreateReportOutcome.Created, await reports.CreateAsync(NewReport(bob, alice, [new ReportAttachment(0, kept, true)]), None));
+        Engine.Clock.Advance(TimeSpan.FromDays(2));
+
+        // Retained evidence may be named again; an expired blob cannot be retained, and then nothing is.
+        Assert.Equal(CreateReportOutcome.Created, await reports.CreateAsync(NewReport(bob, alice, [new ReportAttachment(0, kept, true)]), None));
+        Report report = NewReport(bob, alice, [new ReportAttachment(0, kept, true), new ReportAttachment(1, expiring, true)]);
+        Assert.Equal(CreateReportOutcome.EvidenceGone, await reports.CreateAsync(report, None));
+        Assert.Null(await reports.FindAsync(report.Id, None));
+        Assert.Equal(2, (await reports.ListAsync(false, 10, None)).Count);
+        Assert.Contains(expiring.Key, await Engine.Blobs.ListExpiredAsync(Engine.Clock.GetUtcNow(), 100, None));
+    }
+
+    [Fact]
+    public async Task Suspensions_are_recorded_once_listed_and_lifted()
+    {
+        StoreDevice alice = await Engine.RegisterAsync(), bob = await Engine.RegisterAsync();
+        var suspensions = Engine.Get<ISuspensionStore>();
+
+        Assert.True(await suspensions.SuspendAsync(bob.Account, "spam", Engine.Clock.GetUtcNow(), None));
+        Assert.False(await suspensions.SuspendAsync(bob.Account, "again", Engine.Clock.GetUtcNow(), None));
+        Assert.Equal([bob.Account], await suspensions.ListAsync(None));
+        Assert.False(await suspensions.RestoreAsync(alice.Account, None));
+        Assert.True(await suspensions.RestoreAsync(bob.Account, None));
+        Assert.Empty(await suspensions.ListAsync(None));
+    }
+
+    [Fact]
+    public async Task The_audit_log_chains_every_append_even_when_they_race()
+    {
+        var audit = Engine.Get<IAuditLog>();
+        AuditEntry first = await audit.AppendAsync("account.suspend", "bob", "spam", None);
+        Assert.Equal(1, first.Sequence);
+        Assert.Equal(AuditChain.Next(AuditChain.Genesis, first), first.Hash);
+
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(i => audit.AppendAsync("report.close", $"r{i}", "done", None)));
+
+        IReadOnlyList<AuditEntry> all = await audit.ReadAsync(0, 100, None);
+        Assert.Equal(Enumerable.Range(1, 21).Select(i => (long)i), all.Select(e => e.Sequence));
+        Assert.Equal(first, all[0] with { Hash = first.Hash });
+        Assert.Null(AuditChain.FirstBroken(all, AuditChain.Genesis));
+        IReadOnlyList<AuditEntry> page = await audit.ReadAsync(10, 5, None);
+        Assert.Equal([11L, 12, 13, 14, 15], page.Select(e => e.Sequence));
+        Assert.Null(AuditChain.FirstBroken(page, all[9].Hash));
+    }
+
+    [Fact]
+    public async Task A_server_secret_is_created_once()
+    {
+        var secrets = Engine.Get<IServerSecrets>();
+        byte[] first = secrets.GetOrCreate("test.key", () => RandomNumberGenerator.GetBytes(32));
+        byte[] second = secrets.GetOrCreate("test.key", () => RandomNumberGenerator.GetBytes(32));
+        Assert.Equal(first, second);
+        Assert.Equal(32, first.Length);
+    }
+
+    protected Task<IReadOnlyList<MailboxMessage>> ReadAsync(StoreDevice device)
+        => Engine.Mailboxes.ReadAsync(device.Id, 0, 500, Engine.Clock.GetUtcNow(), None);
+
+    private async Task DrainAsync(params StoreDevice[] devices)
+    {
+        foreach (StoreDevice device in devices)
+        {
+            foreach (MailboxMessage message in await ReadAsync(device))
+            {
+                await Engine.Mailboxes.AcknowledgeAsync(device.Id, message.Id, None);
+            }
+        }
+    }
+
+    /// <summary>A franked PrivateMessage submission whose authenticated_data commits to a text envelope.</summary>
+    protected GroupSubmission Franked(GroupId group, StoreDevice sender, ulong epoch, string id, out byte[] envelope)
+    {
+        envelope = new ContentEnvelope(id, DateTimeOffset.UtcNow, new TextContent("text of " + id), ContentFranking.NewKey()).Encode();
+        byte[] message = new MlsMessage(new PrivateMessage(StoreFixtures.Bytes(group), epoch, ContentType.Application,
+            ContentFranking.AadFor(envelope), RandomNumberGenerator.GetBytes(40), RandomNumberGenerator.GetBytes(100))).ToBytes();
+        return new GroupSubmission(group, sender.Id, id, GroupMessageKind.Application, epoch, message, null, null, null,
+            Engine.Clock.GetUtcNow() + TimeSpan.FromDays(30));
+    }
+
+    private async Task<BlobId> CompleteBlobAsync(StoreDevice uploader)
+    {
+        BlobId id = BlobId.New();
+        DateTimeOffset now = Engine.Clock.GetUtcNow();
+        Assert.Equal(CreateBlobOutcome.Created,
+            await Engine.Blobs.CreateAsync(new BlobRecord(id.Key, uploader.Id, 10, 0, now + TimeSpan.FromDays(1)), 1 << 20, now, None));
+        Assert.True(await Engine.Blobs.RecordReceivedAsync(id.Key, 10, now + TimeSpan.FromDays(1), None));
+        return id;
+    }
+
+    private Report NewReport(StoreDevice reporter, StoreDevice sender, IReadOnlyList<ReportAttachment> attachments)
+        => new(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16)), reporter.Account, sender.Account, sender.Id,
+            GroupId.FromBytes([1, 2, 3]), "message-1", DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_123), Engine.Clock.GetUtcNow(),
+            "spam", "a comment", RandomNumberGenerator.GetBytes(80), RandomNumberGenerator.GetBytes(120), attachments);
+}
+
+public sealed class SqliteSafetyStoreContractTests : SafetyStoreContractTests
+{
+    protected override Task<StoreEngine> OpenAsync() => StoreEngine.SqliteAsync();
+}
+
+public sealed class PostgresSafetyStoreContractTests : SafetyStoreContractTests
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    protected override Task<StoreEngine> OpenAsync() => StoreEngine.PostgresAsync();
+
+    [Fact]
+    public async Task Every_node_shares_the_franking_key_and_audit_chain()
+    {
+        await using StoreEngine other = Engine.OpenAnotherNode();
+        StoreDevice alice = await Engine.RegisterAsync(), bob = await Engine.RegisterAsync();
+        GroupId group = await Engine.CreateGroupAsync(alice);
+        StoreFixtures.Accepted(await Engine.AddMembersAsync(group, alice, 0, 0, bob));
+        StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(Franked(group, alice, 1, "shared", out _), None));
+        MailboxMessage stamped = Assert.Single(await ReadAsync(bob), m => m.Id == "shared");
+        Assert.True(other.Get<FrankingStamper>().TryOpen(stamped.Stamp, out _));
+
+        await Task.WhenAll(Enumerable.Range(0, 10).Select(i =>
+            (i % 2 == 0 ? Engine : other).Get<IAuditLog>().AppendAsync("report.close", $"r{i}", "", None)));
+        IReadOnlyList<AuditEntry> all = await other.Get<IAuditLog>().ReadAsync(0, 100, None);
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => (long)i), all.Select(e => e.Sequence));
+        Assert.Null(AuditChain.FirstBroken(all, AuditChain.Genesis));
+    }
+
+    [Fact]
+    public async Task A_version_1_database_is_migrated_to_stamped_mailboxes_and_a_pending_fan_out_keeps_its_stamps()
+    {
+        StoreDevice alice = await Engine.RegisterAsync(), bob = await Engine.RegisterAsync();
+        GroupId group = await Engine.CreateGroupAsync(alice);
+        StoreFixtures.Accepted(await Engine.AddMembersAsync(group, alice, 0, 0, bob));
+        // As a version-1 database looked: no stamp columns.
+        await ExecuteAsync("ALTER TABLE mailbox DROP COLUMN stamp; ALTER TABLE group_sends DROP COLUMN stamps; UPDATE schema_version SET version = 1");
+
+        await using StoreEngine upgraded = Engine.OpenAnotherNode();
+        await using StoreEngine again = Engine.OpenAnotherNode();
+
+        Assert.Equal(2, (int)(await ScalarAsync("SELECT max(version) FROM schema_version"))!);
+        Assert.Single(await upgraded.Mailboxes.ReadAsync(bob.Id, 0, 10, upgraded.Clock.GetUtcNow(), None));
+        StoreFixtures.Accepted(await upgraded.Groups.SubmitAsync(Franked(group, alice, 1, "after-upgrade", out _), None));
+        MailboxMessage message = Assert.Single(await upgraded.Mailboxes.ReadAsync(bob.Id, 0, 10, upgraded.Clock.GetUtcNow(), None),
+            m => m.Id == "after-upgrade");
+        Assert.NotNull(message.Stamp);
+
+        // A fan-out finished by recovery writes the stamps recorded with the send.
+        await ExecuteAsync("DELETE FROM mailbox WHERE message_id = 'after-upgrade'");
+        await ExecuteAsync("UPDATE group_sends SET accepted_at = 0, message = $1, recipients = ARRAY[$2], stamps = ARRAY[$3::bytea] " +
+            "WHERE message_id = 'after-upgrade'", message.Message, bob.Id.Value, message.Stamp!);
+        Assert.Equal(1, await upgraded.Get<Parley.Server.Storage.Postgres.PostgresFanoutRecovery>().RecoverAsync(upgraded.Clock.GetUtcNow(), None));
+        Assert.Equal(message.Stamp, Assert.Single(await upgraded.Mailboxes.ReadAsync(bob.Id, 0, 10, upgraded.Clock.GetUtcNow(), None),
+            m => m.Id == "after-upgrade").Stamp);
+    }
+
+    private async Task ExecuteAsync(string sql, params object[] arguments) => await ScalarAsync(sql, arguments);
+
+    private async Task<object?> ScalarAsync(string sql, params object[] arguments)
+    {
+        await using var connection = new NpgsqlConnection(Engine.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (object argument in arguments)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = argument });
+        }
+        object? value = await command.ExecuteScalarAsync();
+        return value is DBNull ? null : value;
+    }
+}

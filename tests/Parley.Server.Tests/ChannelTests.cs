@@ -1,0 +1,415 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using Parley.Mls.Codec;
+using Parley.Mls.Messages;
+using Parley.Mls.Tree;
+using Parley.Server.Channels;
+using Parley.Server.Groups;
+
+namespace Parley.Server.Tests;
+
+/// <summary>Private channels: MLS groups in which only admins post, subscribers join through invites with pseudonymous
+/// leaves, and the server counts subscribers and views.</summary>
+public sealed class ChannelTests : IAsyncLifetime
+{
+    private readonly ServerFactory _server = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task A_non_admins_post_to_a_private_channel_is_refused_and_not_delivered()
+    {
+        var (alice, channel) = await ChannelAsync();
+        TestDevice subscriber = await SubscribeAsync(alice.Device, channel);
+        await DrainAsync(alice.Device, subscriber);
+
+        using var refused = await channel.SendAsync(subscriber, TestMls.Application(channel.Id, channel.Epoch), id: "not-allowed");
+        using var posted = await channel.SendAsync(alice.Device, TestMls.Application(channel.Id, channel.Epoch), id: "announcement");
+
+        Assert.Equal((403, "not_channel_admin"), Short(await TestHttp.ProblemAsync(refused)));
+        await TestHttp.EnsureAsync(posted);
+        Assert.Empty(await TestMailbox.ReadAsync(alice.Device));
+        Assert.Equal("announcement", Assert.Single(await TestMailbox.ReadAsync(subscriber)).Id);
+    }
+
+    [Fact]
+    public async Task A_non_admins_add_commit_is_refused()
+    {
+        var (alice, channel) = await ChannelAsync();
+        TestDevice subscriber = await SubscribeAsync(alice.Device, channel);
+        TestUser mallory = await TestUser.RegisterAsync(_server);
+        KeyPackage package = TestMls.DecodeKeyPackage(mallory.Device.NewKeyPackage());
+
+        using var add = await channel.SendAsync(subscriber,
+            TestMls.Commit(channel.Id, channel.Epoch, channel.Leaves[subscriber.Id], new Add(package)), TestMls.Welcome(package));
+        using var remove = await channel.SendAsync(subscriber,
+            TestMls.Commit(channel.Id, channel.Epoch, channel.Leaves[subscriber.Id], new Remove(new LeafIndex(0))));
+        using var proposal = await channel.SendAsync(subscriber, new MlsMessage(
+            TestMls.ProposalMessage(channel.Id, channel.Epoch, channel.Leaves[subscriber.Id], new Remove(new LeafIndex(0)))).ToBytes());
+
+        Assert.Equal((403, "not_channel_admin"), Short(await TestHttp.ProblemAsync(add)));
+        Assert.Equal((403, "not_channel_admin"), Short(await TestHttp.ProblemAsync(remove)));
+        Assert.Equal((403, "not_channel_admin"), Short(await TestHttp.ProblemAsync(proposal)));
+        Assert.Empty(await TestMailbox.ReadAsync(mallory.Device));
+        Assert.Equal(channel.Epoch, (await channel.GetAsync(alice.Device)).Epoch);
+    }
+
+    [Fact]
+    public async Task A_subscriber_may_commit_an_update_and_propose_to_leave()
+    {
+        var (alice, channel) = await ChannelAsync();
+        TestDevice subscriber = await SubscribeAsync(alice.Device, channel);
+        uint leaf = channel.Leaves[subscriber.Id];
+
+        using var empty = await channel.SendAsync(subscriber, TestMls.Commit(channel.Id, channel.Epoch, leaf));
+        await TestHttp.EnsureAsync(empty);
+        channel.Epoch++;
+        PublicMessage leave = TestMls.ProposalMessage(channel.Id, channel.Epoch, leaf, new Remove(new LeafIndex(leaf)));
+        using var proposed = await channel.SendAsync(subscriber, new MlsMessage(leave).ToBytes());
+        await TestHttp.EnsureAsync(proposed);
+        byte[] commit = new MlsMessage(TestMls.CommitMessage(channel.Id, channel.Epoch, Sender.Member(new LeafIndex(0)),
+            new Commit([new ProposalOrRef(leave.ToAuthenticatedContent().MakeProposalRef(TestMls.Suite))], null))).ToBytes();
+        using var committed = await channel.SendAsync(alice.Device, commit);
+        await TestHttp.EnsureAsync(committed);
+
+        Assert.Equal(0, (await InfoAsync(alice.Device, channel)).Subscribers);
+    }
+
+    [Fact]
+    public async Task An_admin_added_by_a_group_context_extensions_commit_may_then_post()
+    {
+        var (alice, channel) = await ChannelAsync();
+        TestUser bob = await TestUser.RegisterAsync(_server);
+        await bob.Device.UploadKeyPackagesAsync(1);
+        await channel.AddAsync(alice.Device, bob);
+        using var before = await channel.SendAsync(bob.Device, TestMls.Application(channel.Id, channel.Epoch));
+        Assert.Equal((403, "not_channel_admin"), Short(await TestHttp.ProblemAsync(before)));
+        Assert.Equal(1, (await InfoAsync(alice.Device, channel)).Subscribers);
+
+        using var promoted = await channel.SendAsync(alice.Device, AdminsCommit(channel, 0, alice.Username, bob.Username));
+        await TestHttp.EnsureAsync(promoted);
+        channel.Epoch++;
+        using var after = await channel.SendAsync(bob.Device, TestMls.Application(channel.Id, channel.Epoch), id: "from-bob");
+
+        await TestHttp.EnsureAsync(after);
+        Assert.Contains(await TestMailbox.ReadAsync(alice.Device), m => m.Id == "from-bob");
+        ChannelResponse info = await InfoAsync(bob.Device, channel);
+        Assert.Equal([alice.Username, bob.Username], info.Admins);
+        Assert.Equal(0, info.Subscribers);
+    }
+
+    [Fact]
+    public async Task A_channel_extension_that_is_dropped_or_names_an_unknown_account_is_refused()
+    {
+        var (alice, channel) = await ChannelAsync();
+
+        using var dropped = await channel.SendAsync(alice.Device,
+            TestMls.Commit(channel.Id, channel.Epoch, 0, new GroupContextExtensions([])));
+        using var unknown = await channel.SendAsync(alice.Device, AdminsCommit(channel, 0, alice.Username, "nobody-here"));
+        using var garbled = await channel.SendAsync(alice.Device,
+            TestMls.Commit(channel.Id, channel.Epoch, 0, new GroupContextExtensions([new Extension(ChannelExtension.Type, [9, 9])])));
+
+        Assert.Equal((422, "invalid_channel_extension"), Short(await TestHttp.ProblemAsync(dropped)));
+        Assert.Equal((422, "invalid_channel_extension"), Short(await TestHttp.ProblemAsync(unknown)));
+        Assert.Equal((422, "invalid_channel_extension"), Short(await TestHttp.ProblemAsync(garbled)));
+        Assert.Equal([alice.Username], (await InfoAsync(alice.Device, channel)).Admins);
+    }
+
+    [Fact]
+    public async Task A_subscriber_joining_through_an_invite_gets_the_welcome_and_its_leaf_maps_to_its_device_under_a_pseudonym()
+    {
+        var (alice, channel) = await ChannelAsync();
+        TestUser carol = await TestUser.RegisterAsync(_server);
+        string token = await InviteAsync(alice.Device, channel);
+        var (package, packageBytes) = AnonymousKeyPackage();
+
+        using var joined = await RequestJoinAsync(carol.Device, token, packageBytes);
+        Assert.Equal(HttpStatusCode.Accepted, joined.StatusCode);
+        var request = (await joined.Content.ReadFromJsonAsync<JoinRequestResponse>(TestHttp.Json))!;
+        Assert.Equal(("pending", channel.IdText), (request.Status, request.GroupId));
+
+        // The admin sees only the key package, whose credential is a pseudonym of a fresh key.
+        PendingJoinRequestEntry pending = Assert.Single((await RequestsAsync(alice.Device, channel)).Requests);
+        KeyPackage listed = TestMls.DecodeKeyPackage(pending.KeyPackage);
+        string identity = Encoding.ASCII.GetString(listed.LeafNode.Credential.Identity!);
+        Assert.StartsWith("anon:", identity, StringComparison.Ordinal);
+        Assert.DoesNotContain(carol.Device.Id, identity, StringComparison.Ordinal);
+        Assert.DoesNotContain(carol.Username, identity, StringComparison.Ordinal);
+        Assert.NotEqual(carol.Device.SignatureKey.PublicKey, listed.LeafNode.SignatureKey);
+
+        await AddRequestedAsync(alice.Device, channel, listed);
+
+        var welcome = Assert.Single(await TestMailbox.ReadAsync(carol.Device));
+        Assert.Equal(WireFormat.MlsWelcome, TestMailbox.WireFormatOf(welcome));
+        Assert.Equal("approved", (await StatusAsync(carol.Device, request.RequestId)).Status);
+        // The server maps the pseudonymous leaf to Carol's device: she is a member, and posts reach her.
+        GroupResponse own = await channel.GetAsync(carol.Device);
+        Assert.Contains(own.Members, m => m.DeviceId == carol.Device.Id && m.Leaf == 1);
+        using var post = await channel.SendAsync(alice.Device, TestMls.Application(channel.Id, channel.Epoch), id: "hello-subscribers");
+        await TestHttp.EnsureAsync(post);
+        Assert.Contains(await TestMailbox.ReadAsync(carol.Device), m => m.Id == "hello-subscribers");
+        // Members never see a subscriber's device in the roster.
+        Assert.DoesNotContain((await channel.GetAsync(alice.Device)).Members, m => m.DeviceId == carol.Device.Id);
+        Assert.Equal(1, (await InfoAsync(alice.Device, channel)).Subscribers);
+        Assert.Equal(package.Ref(TestMls.Suite), listed.Ref(TestMls.Suite));
+    }
+
+    [Fact]
+    public async Task Subscribers_do_not_see_each_others_devices()
+    {
+        var (alice, channel) = await ChannelAsync();
+        TestDevice first = await SubscribeAsync(alice.Device, channel);
+        TestDevice second = await SubscribeAsync(alice.Device, channel);
+
+        GroupResponse seenByFirst = await channel.GetAsync(first);
+
+        Assert.Equal(new[] { alice.Device.Id, first.Id }.Order(StringComparer.Ordinal),
+            seenByFirst.Members.Select(m => m.DeviceId).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(seenByFirst.Members, m => m.DeviceId == second.Id);
+        Assert.Equal(2, (await InfoAsync(first, channel)).Subscribers);
+    }
+
+    [Fact]
+    public async Task A_pseudonymous_key_package_without_a_join_request_cannot_be_added()
+    {
+        var (alice, channel) = await ChannelAsync();
+        var (package, _) = AnonymousKeyPackage();
+
+        using var response = await channel.SendAsync(alice.Device, TestMls.Commit(channel.Id, channel.Epoch, 0, new Add(package)),
+            TestMls.Welcome(package));
+
+        Assert.Equal((422, "invalid_commit"), Short(await TestHttp.ProblemAsync(response)));
+    }
+
+    [Fact]
+    public async Task A_join_request_must_carry_a_pseudonymous_key_package_of_a_fresh_key()
+    {
+        var (alice, channel) = await ChannelAsync();
+        TestUser carol = await TestUser.RegisterAsync(_server);
+        string token = await InviteAsync(alice.Device, channel);
+        string deviceAnonymous = "anon:" + Convert.ToHexStringLower(SHA256.HashData(carol.Device.SignatureKey.PublicKey)[..16]);
+
+        using var named = await RequestJoinAsync(carol.Device, token, carol.Device.NewKeyPackage());
+        using var ownKey = await RequestJoinAsync(carol.Device, token,
+            new MlsMessage(TestMls.KeyPackageRecord(deviceAnonymous, carol.Device.SignatureKey)).ToBytes());
+        using var garbage = await RequestJoinAsync(carol.Device, token, [1, 2, 3]);
+
+        Assert.Equal((422, "invalid_key_package"), Short(await TestHttp.ProblemAsync(named)));
+        Assert.Equal((422, "invalid_key_package"), Short(await TestHttp.ProblemAsync(ownKey)));
+        Assert.Equal((422, "invalid_key_package"), Short(await TestHttp.ProblemAsync(garbage)));
+        Assert.Empty((await RequestsAsync(alice.Device, channel)).Requests);
+    }
+
+    [Fact]
+    public async Task A_revoked_invite_is_not_found_and_an_expired_one_is_gone()
+    {
+        var (alice, channel) = await ChannelAsync();
+        TestUser carol = await TestUser.RegisterAsync(_server);
+        using var created = await alice.Device.Client.PostAsJsonAsync($"/v1/channels/{channel.IdText}/invites",
+            new { expiresAt = (DateTimeOffset?)null, approval = false });
+        var revocable = (await created.Content.ReadFromJsonAsync<InviteCreatedResponse>(TestHttp.Json))!;
+        string expiring = await InviteAsync(alice.Device, channel, expiresAt: _server.Time.GetUtcNow() + TimeSpan.FromHours(1));
+
+        using var revoked = await alice.Device.Client.DeleteAsync($"/v1/channels/{channel.IdText}/invites/{revocable.InviteId}");
+        Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+        _server.Time.Advance(TimeSpan.FromHours(2));
+
+        using var throughRevoked = await RequestJoinAsync(carol.Device, revocable.Token, AnonymousKeyPackage().Message);
+        using var throughExpired = await RequestJoinAsync(carol.Device, expiring, AnonymousKeyPackage().Message);
+        using var unknown = await RequestJoinAsync(carol.Device, InviteToken.New(), AnonymousKeyPackage().Message);
+        Assert.Equal((404, "invite_not_found"), Short(await TestHttp.ProblemAsync(throughRevoked)));
+        Assert.Equal((410, "invite_expired"), Short(await TestHttp.ProblemAsync(throughExpired)));
+        Assert.Equal((404, "invite_not_found"), Short(await TestHttp.ProblemAsync(unknown)));
+        var invites = await alice.Device.Client.GetFromJsonAsync<InviteListResponse>($"/v1/channels/{channel.IdText}/invites", TestHttp.Json);
+        Assert.True(Assert.Single(invites!.Invites).Expired);
+        Assert.Empty((await RequestsAsync(alice.Device, channel)).Requests);
+    }
+
+    [Fact]
+    public async Task Only_admins_manage_invites_and_requests_and_an_invite_cannot_expire_in_the_past()
+    {
+        var (alice, channel) = await ChannelAsync();
+        TestDevice subscriber = await SubscribeAsync(alice.Device, channel);
+        TestUser stranger = await TestUser.RegisterAsync(_server);
+
+        using var bySubscriber = await subscriber.Client.PostAsJsonAsync($"/v1/channels/{channel.IdText}/invites", new { approval = false });
+        using var byStranger = await stranger.Device.Client.GetAsync($"/v1/channels/{channel.IdText}/requests");
+        using var past = await alice.Device.Client.PostAsJsonAsync($"/v1/channels/{channel.IdText}/invites",
+            new { expiresAt = _server.Time.GetUtcNow() - TimeSpan.FromMinutes(1), approval = false });
+
+        Assert.Equal((403, "not_channel_admin"), Short(await TestHttp.ProblemAsync(bySubscriber)));
+        Assert.Equal((404, "channel_not_found"), Short(await TestHttp.ProblemAsync(byStranger)));
+        Assert.Equal((400, "invalid_expiry"), Short(await TestHttp.ProblemAsync(past)));
+    }
+
+    [Fact]
+    public async Task An_approval_invite_stays_pending_until_an_admin_commits_and_a_denied_request_is_denied()
+    {
+        var (alice, channel) = await ChannelAsync();
+        TestUser carol = await TestUser.RegisterAsync(_server), dave = await TestUser.RegisterAsync(_server);
+        string token = await InviteAsync(alice.Device, channel, approval: true);
+        var (carolPackage, carolBytes) = AnonymousKeyPackage();
+        using var carolJoin = await RequestJoinAsync(carol.Device, token, carolBytes);
+        using var daveJoin = await RequestJoinAsync(dave.Device, token, AnonymousKeyPackage().Message);
+        string carolRequest = (await carolJoin.Content.ReadFromJsonAsync<JoinRequestResponse>(TestHttp.Json))!.RequestId;
+        string daveRequest = (await daveJoin.Content.ReadFromJsonAsync<JoinRequestResponse>(TestHttp.Json))!.RequestId;
+
+        var pending = (await RequestsAsync(alice.Device, channel)).Requests;
+        Assert.Equal(2, pending.Count);
+        Assert.All(pending, r => Assert.True(r.Approval));
+        Assert.Equal("pending", (await StatusAsync(carol.Device, carolRequest)).Status);
+        Assert.Empty(await TestMailbox.ReadAsync(carol.Device));
+        // Only the requesting device can see its request.
+        using var peek = await dave.Device.Client.GetAsync($"/v1/join-requests/{carolRequest}");
+        Assert.Equal((404, "join_request_not_found"), Short(await TestHttp.ProblemAsync(peek)));
+
+        await AddRequestedAsync(alice.Device, channel, carolPackage);
+        using var denied = await alice.Device.Client.DeleteAsync($"/v1/channels/{channel.IdText}/requests/{daveRequest}");
+        Assert.Equal(HttpStatusCode.NoContent, denied.StatusCode);
+
+        Assert.Equal("approved", (await StatusAsync(carol.Device, carolRequest)).Status);
+        Assert.Equal("denied", (await StatusAsync(dave.Device, daveRequest)).Status);
+        Assert.Empty((await RequestsAsync(alice.Device, channel)).Requests);
+        using var again = await alice.Device.Client.DeleteAsync($"/v1/channels/{channel.IdText}/requests/{daveRequest}");
+        Assert.Equal((404, "join_request_not_found"), Short(await TestHttp.ProblemAsync(again)));
+    }
+
+    [Fact]
+    public async Task A_members_view_tokens_count_once_per_token_and_strangers_cannot_count()
+    {
+        var (alice, channel) = await ChannelAsync();
+        TestDevice first = await SubscribeAsync(alice.Device, channel);
+        TestDevice second = await SubscribeAsync(alice.Device, channel);
+        TestUser stranger = await TestUser.RegisterAsync(_server);
+        string url = $"/v1/channels/{channel.IdText}/posts/post-1/views";
+        byte[] firstToken = RandomNumberGenerator.GetBytes(32), secondToken = RandomNumberGenerator.GetBytes(32);
+
+        foreach (var (device, token) in new[] { (first, firstToken), (first, firstToken), (second, secondToken) })
+        {
+            using var viewed = await device.Client.PostAsJsonAsync(url, new { token });
+            Assert.Equal(HttpStatusCode.NoContent, viewed.StatusCode);
+        }
+        using var fromStranger = await stranger.Device.Client.PostAsJsonAsync(url, new { token = RandomNumberGenerator.GetBytes(32) });
+        using var shortToken = await first.Client.PostAsJsonAsync(url, new { token = new byte[5] });
+
+        Assert.Equal((404, "channel_not_found"), Short(await TestHttp.ProblemAsync(fromStranger)));
+        Assert.Equal((400, "invalid_view_token"), Short(await TestHttp.ProblemAsync(shortToken)));
+        Assert.Equal(2, (await alice.Device.Client.GetFromJsonAsync<ViewCountResponse>(url, TestHttp.Json))!.Views);
+        Assert.Equal(0, (await alice.Device.Client.GetFromJsonAsync<ViewCountResponse>(
+            $"/v1/channels/{channel.IdText}/posts/post-2/views", TestHttp.Json))!.Views);
+    }
+
+    [Fact]
+    public async Task Only_a_group_of_the_callers_own_devices_becomes_a_channel_and_only_once()
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server), bob = await TestUser.RegisterAsync(_server);
+        await bob.Device.UploadKeyPackagesAsync(1);
+        TestGroup conversation = await TestGroup.CreateAsync(alice.Device);
+        await conversation.AddAsync(alice.Device, bob);
+        var (_, channel) = await ChannelAsync(alice);
+
+        using var shared = await alice.Device.Client.PostAsJsonAsync("/v1/channels", new { groupId = conversation.IdText });
+        using var twice = await alice.Device.Client.PostAsJsonAsync("/v1/channels", new { groupId = channel.IdText });
+        using var foreign = await bob.Device.Client.PostAsJsonAsync("/v1/channels", new { groupId = channel.IdText });
+        using var malformed = await bob.Device.Client.PostAsJsonAsync("/v1/channels", new { groupId = "!" });
+
+        Assert.Equal((409, "group_has_other_members"), Short(await TestHttp.ProblemAsync(shared)));
+        Assert.Equal((409, "channel_exists"), Short(await TestHttp.ProblemAsync(twice)));
+        Assert.Equal((404, "group_not_found"), Short(await TestHttp.ProblemAsync(foreign)));
+        Assert.Equal((400, "invalid_group_id"), Short(await TestHttp.ProblemAsync(malformed)));
+        // The conversation is still an ordinary group: Bob may post in it.
+        using var post = await conversation.SendAsync(bob.Device, TestMls.Application(conversation.Id, conversation.Epoch));
+        await TestHttp.EnsureAsync(post);
+    }
+
+    private async Task<(TestUser Admin, TestGroup Channel)> ChannelAsync(TestUser? admin = null)
+    {
+        admin ??= await TestUser.RegisterAsync(_server);
+        TestGroup group = await TestGroup.CreateAsync(admin.Device);
+        using var response = await admin.Device.Client.PostAsJsonAsync("/v1/channels", new { groupId = group.IdText });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var created = (await response.Content.ReadFromJsonAsync<ChannelResponse>(TestHttp.Json))!;
+        Assert.Equal([admin.Username], created.Admins);
+        Assert.Equal(0, created.Subscribers);
+        return (admin, group);
+    }
+
+    /// <summary>A new account subscribes through a fresh invite; the admin's device commits its Add with a Welcome.</summary>
+    private async Task<TestDevice> SubscribeAsync(TestDevice admin, TestGroup channel)
+    {
+        TestUser subscriber = await TestUser.RegisterAsync(_server);
+        string token = await InviteAsync(admin, channel);
+        var (package, bytes) = AnonymousKeyPackage();
+        using var joined = await RequestJoinAsync(subscriber.Device, token, bytes);
+        Assert.Equal(HttpStatusCode.Accepted, joined.StatusCode);
+        uint leaf = await AddRequestedAsync(admin, channel, package);
+        channel.Leaves[subscriber.Device.Id] = leaf;
+        return subscriber.Device;
+    }
+
+    /// <summary>The admin's commit adding a requested key package (with its Welcome); returns the leaf it took.</summary>
+    private static async Task<uint> AddRequestedAsync(TestDevice admin, TestGroup channel, KeyPackage package)
+    {
+        using var response = await channel.SendAsync(admin, TestMls.Commit(channel.Id, channel.Epoch, channel.Leaves[admin.Id], new Add(package)),
+            TestMls.Welcome(package));
+        await TestHttp.EnsureAsync(response);
+        channel.Epoch++;
+        uint leaf = 0;
+        while (channel.Leaves.ContainsValue(leaf))
+        {
+            leaf++;
+        }
+        return leaf;
+    }
+
+    private static async Task<string> InviteAsync(TestDevice admin, TestGroup channel, bool approval = false, DateTimeOffset? expiresAt = null)
+    {
+        using var response = await admin.Client.PostAsJsonAsync($"/v1/channels/{channel.IdText}/invites", new { expiresAt, approval });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var invite = (await response.Content.ReadFromJsonAsync<InviteCreatedResponse>(TestHttp.Json))!;
+        Assert.Equal(approval, invite.Approval);
+        return invite.Token;
+    }
+
+    private static Task<HttpResponseMessage> RequestJoinAsync(TestDevice device, string token, byte[] keyPackage)
+        => device.Client.PostAsJsonAsync($"/v1/invites/{token}/requests", new { keyPackage });
+
+    private static async Task<JoinRequestListResponse> RequestsAsync(TestDevice admin, TestGroup channel)
+        => (await admin.Client.GetFromJsonAsync<JoinRequestListResponse>($"/v1/channels/{channel.IdText}/requests", TestHttp.Json))!;
+
+    private static async Task<JoinRequestResponse> StatusAsync(TestDevice device, string requestId)
+        => (await device.Client.GetFromJsonAsync<JoinRequestResponse>($"/v1/join-requests/{requestId}", TestHttp.Json))!;
+
+    private static async Task<ChannelResponse> InfoAsync(TestDevice member, TestGroup channel)
+        => (await member.Client.GetFromJsonAsync<ChannelResponse>($"/v1/channels/{channel.IdText}", TestHttp.Json))!;
+
+    /// <summary>A subscriber's key package: a fresh signature key and the "anon:" pseudonym of it.</summary>
+    private static (KeyPackage Package, byte[] Message) AnonymousKeyPackage()
+    {
+        var key = TestMls.Suite.GenerateSignatureKeyPair();
+        KeyPackage package = TestMls.KeyPackageRecord(Encoding.ASCII.GetString(PseudonymousCredential.IdentityFor(key.PublicKey)), key);
+        return (package, new MlsMessage(package).ToBytes());
+    }
+
+    /// <summary>A commit setting the channel's admins through its parley_channel extension.</summary>
+    private static byte[] AdminsCommit(TestGroup channel, uint committer, params string[] admins)
+        => TestMls.Commit(channel.Id, channel.Epoch, committer,
+            new GroupContextExtensions([new Extension(ChannelExtension.Type, new ChannelExtension("news", admins).Encode())]));
+
+    private static async Task DrainAsync(params TestDevice[] devices)
+    {
+        foreach (TestDevice device in devices)
+        {
+            foreach (var entry in await TestMailbox.ReadAsync(device))
+            {
+                await TestMailbox.AckAsync(device, entry.Id);
+            }
+        }
+    }
+
+    private static (int, string) Short((int Status, string Code, System.Text.Json.JsonElement Body) problem) => (problem.Status, problem.Code);
+}

@@ -1,0 +1,44 @@
+namespace Parley.Server.Tests;
+
+/// <summary>A group of freshly registered users, the first of whom created it and added the others; every
+/// mailbox starts empty.</summary>
+public static class TestConversation
+{
+    /// <summary>Registers <paramref name="users"/> users (each with <paramref name="devicesPerUser"/> devices), creates a
+    /// group from the first user's first device, adds the rest, and drains every mailbox.</summary>
+    public static async Task<(TestUser[] Users, TestGroup Group)> CreateAsync(ITestServer server, int users, int devicesPerUser = 1)
+    {
+        var all = new TestUser[users];
+        for (int i = 0; i < users; i++)
+        {
+            all[i] = await TestUser.RegisterAsync(server);
+            for (int d = 1; d < devicesPerUser; d++)
+            {
+                await all[i].AddDeviceAsync(server);
+            }
+            foreach (TestDevice device in all[i].Devices)
+            {
+                await device.UploadKeyPackagesAsync(2);
+            }
+        }
+        TestGroup group = await TestGroup.CreateAsync(all[0].Device);
+        foreach (TestUser user in all.Skip(1))
+        {
+            await group.AddAsync(all[0].Device, user);
+        }
+        await DrainAsync(all);
+        return (all, group);
+    }
+
+    /// <summary>Acknowledges everything waiting for every device of <paramref name="users"/>.</summary>
+    public static async Task DrainAsync(params TestUser[] users)
+    {
+        foreach (TestDevice device in users.SelectMany(u => u.Devices))
+        {
+            foreach (var entry in await TestMailbox.ReadAsync(device))
+            {
+                await TestMailbox.AckAsync(device, entry.Id);
+            }
+        }
+    }
+}
