@@ -53,7 +53,7 @@ internal sealed class PostgresBlockStore(PostgresDatabase database) : IBlockStor
     /// <summary>Applies <see cref="BlockRule"/> to a decided submission. Reads more than the sender's row only when
     /// someone blocks the sender, which is rare.</summary>
     internal static async Task<(IReadOnlyList<DeviceId> Messages, IReadOnlyList<DeviceId> Welcomes)> WithholdAsync(
-        NpgsqlConnection connection, GroupRoster roster, AccountId? sender, List<AccountId> blockers,
+        NpgsqlConnection connection, GroupRoster roster, GroupMessageKind kind, AccountId? sender, List<AccountId> blockers,
         IReadOnlyList<DeviceId> messageRecipients, IReadOnlyList<DeviceId> welcomeRecipients, CancellationToken cancellationToken)
     {
         if (sender is not { } senderAccount || blockers.Count == 0)
@@ -64,6 +64,6 @@ internal sealed class PostgresBlockStore(PostgresDatabase database) : IBlockStor
         var accountOf = (await connection.QueryAsync("SELECT device_id, account_id FROM devices WHERE device_id = ANY($1)",
                 [devices], static r => (new DeviceId(r.GetString(0)), new AccountId(r.GetString(1))), cancellationToken))
             .ToDictionary(p => p.Item1, p => p.Item2);
-        return BlockRule.Apply(roster, senderAccount, blockers, messageRecipients, welcomeRecipients, accountOf);
+        return BlockRule.Apply(roster, kind, senderAccount, blockers, messageRecipients, welcomeRecipients, accountOf);
     }
 }

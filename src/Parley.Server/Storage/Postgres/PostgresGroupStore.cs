@@ -140,7 +140,7 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
 
         // Blocking and franking stamps are decided here, in the transaction that accepts the send (docs/safety.md).
         var (senderAccount, blockers) = await PostgresBlockStore.SenderAsync(connection, submission.Sender, cancellationToken);
-        var (messageRecipients, welcomeRecipientDevices) = await PostgresBlockStore.WithholdAsync(connection, roster, senderAccount, blockers,
+        var (messageRecipients, welcomeRecipientDevices) = await PostgresBlockStore.WithholdAsync(connection, roster, submission.Kind, senderAccount, blockers,
             d.MessageRecipients, d.WelcomeRecipients, cancellationToken);
         var stamps = stamper.StampsFor(submission, senderAccount, messageRecipients, database.Time.GetUtcNow());
         string[] recipients = messageRecipients.Select(r => r.Value).ToArray();

@@ -41,7 +41,8 @@ internal sealed class SqliteBlockStore(SqliteDatabase database) : IBlockStore
     /// <summary>Applies <see cref="BlockRule"/> to a decided submission inside its write. Costs one indexed
     /// lookup when nobody blocks the sender, which is almost always.</summary>
     internal static (IReadOnlyList<DeviceId> Messages, IReadOnlyList<DeviceId> Welcomes) Withhold(SqliteConnection connection,
-        GroupRoster roster, AccountId? sender, IReadOnlyList<DeviceId> messageRecipients, IReadOnlyList<DeviceId> welcomeRecipients)
+        GroupRoster roster, GroupMessageKind kind, AccountId? sender, IReadOnlyList<DeviceId> messageRecipients,
+        IReadOnlyList<DeviceId> welcomeRecipients)
     {
         if (sender is not { } senderAccount)
         {
@@ -61,6 +62,6 @@ internal sealed class SqliteBlockStore(SqliteDatabase database) : IBlockStore
                 accountOf[device] = account;
             }
         }
-        return BlockRule.Apply(roster, senderAccount, blockers, messageRecipients, welcomeRecipients, accountOf);
+        return BlockRule.Apply(roster, kind, senderAccount, blockers, messageRecipients, welcomeRecipients, accountOf);
     }
 }

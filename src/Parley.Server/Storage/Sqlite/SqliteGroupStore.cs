@@ -102,7 +102,7 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
         long expiresAt = Sql.UnixSeconds(submission.ExpiresAt);
         // Blocking and franking stamps are decided here, in the same write as the copies (docs/safety.md).
         AccountId? senderAccount = SqliteBlockStore.AccountOf(connection, submission.Sender);
-        var (messageRecipients, welcomeRecipients) = SqliteBlockStore.Withhold(connection, roster, senderAccount, d.MessageRecipients,
+        var (messageRecipients, welcomeRecipients) = SqliteBlockStore.Withhold(connection, roster, submission.Kind, senderAccount, d.MessageRecipients,
             d.WelcomeRecipients);
         var stamps = stamper.StampsFor(submission, senderAccount, messageRecipients, database.Time.GetUtcNow());
         var recipients = new List<DeviceId>();
