@@ -23,6 +23,9 @@ public sealed partial class ParleyClient
     // (an admin added by another admin joins through an ordinary Welcome).
     private readonly HashSet<string> _channelGroupsSeen = new(StringComparer.Ordinal);
 
+    /// <summary>The most join requests one commit adds.</summary>
+    private const int MaxAddsPerCommit = 50;
+
     /// <summary>How long a pseudonymous join key package stays valid.</summary>
     private static readonly TimeSpan JoinKeyPackageLifetime = TimeSpan.FromDays(30);
 
@@ -190,7 +193,7 @@ public sealed partial class ParleyClient
         if (countViews && channel.IsActive && record is not null)
         {
             long through = record.ViewedThrough;
-            foreach (var post in posts.Where(p => !p.IsOutgoing && p.LocalId.Value > record.ViewedThrough))
+            foreach (var post in posts.Where(p => !p.IsOutgoing && !p.State.Deleted && p.LocalId.Value > record.ViewedThrough))
             {
                 try
                 {
@@ -475,14 +478,21 @@ public sealed partial class ParleyClient
         {
             return 0;
         }
+        // Several commits of a bounded number of Adds: each Welcome carries one encrypted secret per new member, and
+        // the server refuses a Welcome larger than its message limit.
         int added = 0;
-        await CommitAsync(channel.Conversation, group =>
+        foreach (var batch in acceptable.Chunk(MaxAddsPerCommit))
         {
-            var present = GroupRoster.Leaves(group).Select(l => Convert.ToHexString(l.Node.SignatureKey)).ToHashSet(StringComparer.Ordinal);
-            var adds = acceptable.Where(k => !present.Contains(Convert.ToHexString(k.LeafNode.SignatureKey))).ToList();
-            added = adds.Count;
-            return new CommitPlan(adds.Select(k => (Proposal)new Add(k)).ToList(), []);
-        }, cancellationToken).ConfigureAwait(false);
+            int batchAdded = 0;
+            await CommitAsync(channel.Conversation, group =>
+            {
+                var present = GroupRoster.Leaves(group).Select(l => Convert.ToHexString(l.Node.SignatureKey)).ToHashSet(StringComparer.Ordinal);
+                var adds = batch.Where(k => !present.Contains(Convert.ToHexString(k.LeafNode.SignatureKey))).ToList();
+                batchAdded = adds.Count;
+                return new CommitPlan(adds.Select(k => (Proposal)new Add(k)).ToList(), []);
+            }, cancellationToken).ConfigureAwait(false);
+            added += batchAdded;
+        }
         return added;
     }
 

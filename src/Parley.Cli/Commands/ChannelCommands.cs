@@ -234,7 +234,7 @@ internal static class ChannelCommands
                 await client.AcceptPublicChannelOwnerAsync(channelName, server, cancellationToken);
             }
             var reading = client is not null
-                ? await client.ReadPublicChannelAsync(channelName, server, max, countViews: true, cancellationToken)
+                ? await WhenNoPrivateChannel(channelName, () => client.ReadPublicChannelAsync(channelName, server, max, countViews: true, cancellationToken))
                 : await ParleyClient.ReadPublicChannelAnonymouslyAsync(server ?? throw new ParleyClientException(
                         $"There is no Parley home in {GlobalOptions.HomeOf(parse)}; to read a public channel without an account, give --server URL."),
                     channelName, max, countViews: true, null, cancellationToken);
@@ -339,7 +339,7 @@ internal static class ChannelCommands
             OwnerKeyStatus status = OwnerKeyStatus.NotPinned;
             if (client is not null)
             {
-                (info, status) = await client.GetPublicChannelAsync(channelName, server, cancellationToken);
+                (info, status) = await WhenNoPrivateChannel(channelName, () => client.GetPublicChannelAsync(channelName, server, cancellationToken));
             }
             else
             {
@@ -646,6 +646,20 @@ internal static class ChannelCommands
     {
         string home = GlobalOptions.HomeOf(parse);
         return ParleyClient.Exists(home) ? ParleyClient.Open(home, CliSession.Passphrase(confirm: false), null, CliSession.Options) : null;
+    }
+
+    // A person with a home who names no private channel may have mistyped one: say both.
+    private static async Task<T> WhenNoPrivateChannel<T>(string name, Func<Task<T>> readPublic)
+    {
+        try
+        {
+            return await readPublic();
+        }
+        catch (ParleyClientException e) when (e.Message.StartsWith("There is no public channel", StringComparison.Ordinal)
+                                              || e.Message.Contains("is not a valid public channel name", StringComparison.Ordinal))
+        {
+            throw new ParleyClientException($"You are in no private channel named {name}, and {char.ToLowerInvariant(e.Message[0])}{e.Message[1..].TrimEnd('.')} (see `parley channel list`).", e);
+        }
     }
 
     private static int Done(bool json, string status, string channel, string? id, string sentence, bool isPublic = true)
