@@ -22,6 +22,13 @@ public sealed class ParleyServerOptions
     /// <summary>Largest MLS message accepted for delivery, in bytes (before base64).</summary>
     public int MaxMessageBytes { get; set; } = 256 * 1024;
 
+    /// <summary>Largest Welcome accepted with a commit, in bytes (before base64). A Welcome carries the whole
+    /// ratchet tree, about 210 bytes per member, so the default admits groups and channels of about 20,000.</summary>
+    public int MaxWelcomeBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>The request body a send may have: both MLS messages in base64, and room for the JSON around them.</summary>
+    public long MaxSendRequestBytes => (MaxMessageBytes + (long)MaxWelcomeBytes) / 3 * 4 + 16 * 1024;
+
     /// <summary>Largest WebSocket frame a device may send (frames are acknowledgements).</summary>
     public int MaxWebSocketFrameBytes { get; set; } = 4096;
 

@@ -90,6 +90,27 @@ public sealed class ProtectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_welcome_may_be_larger_than_other_messages_up_to_its_own_limit()
+    {
+        await using var server = new ServerFactory(settings: new Dictionary<string, string?>
+        {
+            ["Parley:MaxMessageBytes"] = "1000",
+            ["Parley:MaxWelcomeBytes"] = "1500000",
+        });
+        TestUser alice = await TestUser.RegisterAsync(server);
+        TestGroup group = await TestGroup.CreateAsync(alice.Device);
+        HttpClient client = alice.Device.Client;
+        string url = $"/v1/groups/{group.IdText}/messages";
+
+        // Over the general 1 MiB request limit, but within the send endpoint's own: the Welcome is read and judged.
+        using var large = await client.PostAsJsonAsync(url, new { id = "w1", message = new byte[10], welcome = new byte[1_200_000] });
+        using var tooLarge = await client.PostAsJsonAsync(url, new { id = "w2", message = new byte[10], welcome = new byte[1_510_000] });
+
+        Assert.Equal((400, "malformed_mls_message"), Short(await TestHttp.ProblemAsync(large)));
+        Assert.Equal((413, "message_too_large"), Short(await TestHttp.ProblemAsync(tooLarge)));
+    }
+
+    [Fact]
     public async Task Unknown_endpoints_and_methods_get_problems()
     {
         using HttpClient client = _server.CreateClient();

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Options;
 using Parley.Mls.Codec;
 using Parley.Mls.Messages;
@@ -16,7 +17,9 @@ public static class DeliveryEndpoints
 {
     public static IEndpointRouteBuilder MapDeliveryEndpoints(this IEndpointRouteBuilder app)
     {
+        var options = app.ServiceProvider.GetRequiredService<IOptions<ParleyServerOptions>>().Value;
         app.MapPost("/v1/groups/{groupId}/messages", Send).RequireAuthorization()
+            .WithMetadata(new SendSizeLimit(options.MaxSendRequestBytes))
             .WithSummary("Sends an MLS message (commit, proposal or application message) to every other member.");
         app.Map("/v1/ws", Connect).RequireAuthorization()
             .WithSummary("Opens the device's delivery WebSocket.");
@@ -42,10 +45,15 @@ public static class DeliveryEndpoints
             return Problem.BadRequest(ProblemCodes.MalformedRequest, "The message is required.");
         }
         int limit = options.Value.MaxMessageBytes;
-        if (request.Message.Length > limit || request.Welcome?.Length > limit)
+        if (request.Message.Length > limit)
         {
             return Problem.Create(StatusCodes.Status413PayloadTooLarge, ProblemCodes.MessageTooLarge,
                 $"An MLS message may have at most {limit} bytes.");
+        }
+        if (request.Welcome?.Length > options.Value.MaxWelcomeBytes)
+        {
+            return Problem.Create(StatusCodes.Status413PayloadTooLarge, ProblemCodes.MessageTooLarge,
+                $"A Welcome may have at most {options.Value.MaxWelcomeBytes} bytes; add fewer members to a group this large at a time.");
         }
         var (submission, problem) = Classify(id, sender, request, time.GetUtcNow() + options.Value.MessageRetention);
         if (problem is not null)
@@ -182,3 +190,7 @@ public static class DeliveryEndpoints
         return Results.Empty;
     }
 }
+
+/// <summary>The send endpoint's own body limit: a commit's Welcome carries the ratchet tree and may be far larger
+/// than other requests.</summary>
+internal sealed record SendSizeLimit(long? MaxRequestBodySize) : IRequestSizeLimitMetadata;
