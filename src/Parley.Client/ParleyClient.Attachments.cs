@@ -149,7 +149,9 @@ public sealed partial class ParleyClient
         return safe.Length == 0 ? "attachment" : safe.Length > 120 ? safe[..120] : safe;
     }
 
-    private static string UniquePath(string directory, string name)
+    /// <summary>A path for <paramref name="name"/> in <paramref name="directory"/> that no file holds yet: the name
+    /// itself, else "name (1).ext", "name (2).ext", …</summary>
+    public static string UniquePath(string directory, string name)
     {
         string path = Path.Combine(directory, name);
         string stem = Path.GetFileNameWithoutExtension(name);

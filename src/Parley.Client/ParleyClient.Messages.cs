@@ -85,7 +85,7 @@ public sealed partial class ParleyClient
     /// <summary>The newest messages of a conversation (up to <paramref name="limit"/>), oldest first.</summary>
     public IReadOnlyList<StoredMessage> History(ConversationId conversation, int limit = 50) => WithoutBlocked(_store.GetMessages(conversation, null, limit));
 
-    /// <summary>Searches the local history (never the server).</summary>
+    /// <summary>Searches the local history (never the server); messages of blocked accounts are never found.</summary>
     public Task<IReadOnlyList<SearchHit>> SearchAsync(string text, ConversationId? conversation = null, int limit = 50,
         CancellationToken cancellationToken = default)
         => _store.SearchAsync(text, conversation, limit, cancellationToken);

@@ -217,6 +217,28 @@ public sealed partial class ParleyClient
     /// (blocks made on the account's other devices).</summary>
     public async Task<IReadOnlyList<string>> BlocksAsync(CancellationToken cancellationToken = default)
     {
+        var onServer = await FetchBlocksAsync(cancellationToken).ConfigureAwait(false);
+        return onServer.Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>At the start of a sync: brings this device's block list in line with the account's (blocks made
+    /// on its other devices) with one request. The block list must never stop messages from arriving, so when the
+    /// server cannot answer the local list stays as it is until the next sync.</summary>
+    private async Task RefreshBlocksAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await FetchBlocksAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ServerUnavailableException or ServerProblemException)
+        {
+            // Keep the local list; the mailbox request that follows reports a server that is really away.
+        }
+    }
+
+    // GET /v1/blocks, saved as this device's list; returns it.
+    private async Task<HashSet<string>> FetchBlocksAsync(CancellationToken cancellationToken)
+    {
         var onServer = (await _server.GetBlocksAsync(cancellationToken).ConfigureAwait(false)).Select(BlockName).ToHashSet(StringComparer.Ordinal);
         var local = BlockedSet();
         if (!onServer.SetEquals(local))
@@ -233,7 +255,7 @@ public sealed partial class ParleyClient
             transaction.Commit();
             _blocked = onServer;
         }
-        return onServer.Order(StringComparer.Ordinal).ToList();
+        return onServer;
     }
 
     /// <summary>True when this device hides <paramref name="username"/>'s messages.</summary>

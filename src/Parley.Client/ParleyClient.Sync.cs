@@ -33,14 +33,16 @@ public sealed partial class ParleyClient
     private readonly Dictionary<ConversationId, List<string>> _unreceipted = [];
     private readonly HashSet<ConversationId> _proposalsToCommit = [];
 
-    /// <summary>Sends what waits in the outbox, fetches and processes everything in the mailbox (in order,
-    /// acknowledging each delivery after it is stored), commits proposals members left pending, adds this account's
-    /// new devices to conversations, tops up key packages, deletes expired messages and sends delivery receipts.</summary>
+    /// <summary>Refreshes the block list from the server, sends what waits in the outbox, fetches and processes
+    /// everything in the mailbox (in order, acknowledging each delivery after it is stored), commits proposals members
+    /// left pending, adds this account's new devices to conversations, tops up key packages, deletes expired messages
+    /// and sends delivery receipts.</summary>
     public async Task<SyncReport> SyncAsync(CancellationToken cancellationToken = default)
     {
         var events = new List<ClientEvent>();
         using (await LockAsync(cancellationToken).ConfigureAwait(false))
         {
+            await RefreshBlocksAsync(cancellationToken).ConfigureAwait(false);
             await FlushOutboxAsync(cancellationToken).ConfigureAwait(false);
             await ReceivePendingAsync(events, cancellationToken).ConfigureAwait(false);
             await AfterReceiveAsync(events, cancellationToken).ConfigureAwait(false);
@@ -48,8 +50,9 @@ public sealed partial class ParleyClient
         return new SyncReport(events, _store.GetOutbox().Count);
     }
 
-    /// <summary>Keeps the delivery WebSocket open until cancelled (reconnecting with backoff), processing each message
-    /// as it arrives and raising <see cref="EventRaised"/>. Returns why it stopped.</summary>
+    /// <summary>Keeps the delivery WebSocket open until cancelled (reconnecting with backoff; each connection first
+    /// refreshes the block list), processing each message as it arrives and raising <see cref="EventRaised"/>.
+    /// Returns why it stopped.</summary>
     public async Task<DeliveryStop> ListenAsync(CancellationToken cancellationToken = default, Action<bool>? connectionChanged = null)
     {
         var socket = new DeliverySocket(_server);
@@ -94,6 +97,7 @@ public sealed partial class ParleyClient
             {
                 using (await LockAsync(ct).ConfigureAwait(false))
                 {
+                    await RefreshBlocksAsync(ct).ConfigureAwait(false);
                     await FlushOutboxAsync(ct).ConfigureAwait(false);
                     await AfterReceiveAsync(null, ct).ConfigureAwait(false);
                 }

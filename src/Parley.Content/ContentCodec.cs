@@ -39,7 +39,8 @@ public static class ContentCodec
         return DateTimeOffset.FromUnixTimeMilliseconds(ms);
     }
 
-    private static string DecodeUtf8(ReadOnlySpan<byte> bytes)
+    /// <summary>Strict UTF-8: invalid bytes throw <see cref="MlsDecodeException"/> rather than becoming U+FFFD.</summary>
+    public static string DecodeUtf8(ReadOnlySpan<byte> bytes)
     {
         try
         {

@@ -230,6 +230,49 @@ public sealed class ChannelTests(ServerFixture fixture) : IClassFixture<ServerFi
     // ---- The command line ---------------------------------------------------------------------------
 
     [Fact]
+    public async Task Group_list_shows_a_private_channel_as_a_channel_with_its_admins_and_unread_posts()
+    {
+        string alice = Unique("alice"), bob = Unique("bob"), carol = Unique("carol");
+        foreach (string user in new[] { alice, bob, carol })
+        {
+            Succeeded(await Run(user, "account", "create", user));
+        }
+        string name = "notes-" + alice[^6..];
+        Succeeded(await Run(alice, "channel", "create", name));
+        string link = Json(await Run(alice, "channel", "invite", name, "--json")).GetProperty("link").GetString()!;
+        Succeeded(await Run(bob, "channel", "join", link));
+        Succeeded(await Run(carol, "channel", "join", link));
+        Succeeded(await Run(alice, "receive"));
+        Succeeded(await Run(bob, "receive"));
+        Succeeded(await Run(carol, "receive"));
+        Succeeded(await Run(bob, "group", "create", "friends", "--members", carol));
+        Succeeded(await Run(alice, "channel", "post", name, "first post"));
+        using (var device = ParleyClient.Open(Home(bob), Cli.Passphrase, fixture.Server.Address, Devices.Options))
+        {
+            // A sync that shows nothing (`parley receive` would mark the post read).
+            await device.SyncAsync();
+        }
+
+        var listed = Json(await Run(bob, "group", "list", "--json")).EnumerateArray().ToList();
+        var channel = Assert.Single(listed, c => c.GetProperty("kind").GetString() == "channel");
+        Assert.Equal(name, channel.GetProperty("name").GetString());
+        // Its members are its admins: the other subscribers are pseudonyms, never listed.
+        Assert.Equal([alice], channel.GetProperty("members").EnumerateArray().Select(m => m.GetString()));
+        Assert.Equal(1, channel.GetProperty("unread").GetInt32());
+        Assert.Contains(listed, c => c.GetProperty("name").GetString() == "friends" && c.GetProperty("kind").GetString() == "group");
+
+        var human = await Run(bob, "group", "list");
+        Succeeded(human);
+        Assert.Contains(human.Output.Split('\n'), line => line.Contains(name) && line.Contains("channel") && line.Contains("admins: " + alice));
+        Assert.DoesNotContain("anon:", human.Output);
+        Assert.Contains("parley channel read", human.Error);
+
+        Succeeded(await Run(bob, "channel", "read", name));
+        Assert.Equal(0, Json(await Run(bob, "group", "list", "--json")).EnumerateArray()
+            .Single(c => c.GetProperty("kind").GetString() == "channel").GetProperty("unread").GetInt32());
+    }
+
+    [Fact]
     public async Task A_private_channel_on_the_command_line_with_invites_approval_posts_views_edits_and_anonymity()
     {
         string alice = Unique("alice"), bob = Unique("bob"), carol = Unique("carol"), dave = Unique("dave");

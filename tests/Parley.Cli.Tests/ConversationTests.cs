@@ -1,9 +1,13 @@
 using Parley.Content;
 using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
 using Parley.Client;
 using Parley.Client.Conversations;
 using Parley.Client.Messages;
 using Parley.Client.Sync;
+using Parley.Mls.Codec;
+using Parley.Mls.Messages;
 
 namespace Parley.Cli.Tests;
 
@@ -300,6 +304,35 @@ public sealed class ConversationTests(ServerFixture fixture) : IClassFixture<Ser
         Assert.Equal(sent.MessageId, received.MessageId);
     }
 
+    [Fact]
+    public async Task A_listening_device_reads_a_Welcome_frame_larger_than_four_mebibytes()
+    {
+        // 3.5 MiB of Welcome (the server takes up to 4 MiB) is a WebSocket frame of about 4.7 MiB.
+        using var padding = new WelcomePaddingHandler(3_500_000);
+        var alice = await _devices.CreateAsync("alice", Devices.Options with { HttpHandler = padding });
+        var bob = await _devices.CreateAsync("bob");
+        var handled = new TaskCompletionSource<ClientEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bob.EventRaised += e =>
+        {
+            if (e is DeliveryDropped or ConversationJoined)
+            {
+                handled.TrySetResult(e);
+            }
+        };
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var listening = bob.ListenAsync(stop.Token);
+
+        await alice.CreateGroupAsync("padded", [bob.Username]);
+
+        // The padding breaks the Welcome's encryption, so Bob's device drops it. What matters is that it read the frame:
+        // refusing it meant reconnecting and being sent the same frame again, forever.
+        var dropped = Assert.IsType<DeliveryDropped>(await handled.Task.WaitAsync(stop.Token));
+        Assert.Contains("Welcome", dropped.Reason);
+        Assert.True(padding.Padded);
+        await stop.CancelAsync();
+        await listening;
+    }
+
     private static async Task<string> HashAsync(string path)
     {
         await using var stream = File.OpenRead(path);
@@ -307,6 +340,30 @@ public sealed class ConversationTests(ServerFixture fixture) : IClassFixture<Ser
     }
 
     public void Dispose() => _devices.Dispose();
+}
+
+/// <summary>Pads the encrypted GroupInfo of every Welcome the device sends to <paramref name="size"/> bytes.</summary>
+internal sealed class WelcomePaddingHandler(int size) : DelegatingHandler(new SocketsHttpHandler())
+{
+    public bool Padded { get; private set; }
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (request.Method == HttpMethod.Post && request.RequestUri!.AbsolutePath.EndsWith("/messages", StringComparison.Ordinal)
+            && request.Content is not null
+            && JsonNode.Parse(await request.Content.ReadAsStringAsync(cancellationToken)) is JsonObject body
+            && body["welcome"]?.GetValue<string>() is { } encoded)
+        {
+            var welcome = MlsMessage.Decode(Convert.FromBase64String(encoded)).Welcome!;
+            byte[] padded = new byte[size];
+            welcome.EncryptedGroupInfo.CopyTo(padded, 0);
+            body["welcome"] = Convert.ToBase64String(new MlsMessage(welcome with { EncryptedGroupInfo = padded }).ToBytes());
+            var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+            request.Content = content;
+            Padded = true;
+        }
+        return await base.SendAsync(request, cancellationToken);
+    }
 }
 
 /// <summary>An IProgress that reports on the caller's thread.</summary>

@@ -34,6 +34,39 @@ public sealed class SafetyTests(OperatorServerFixture fixture) : IClassFixture<O
         return (alice, bob);
     }
 
+    private static string Tablet(string account) => account + "-tablet";
+
+    // Alice's group "book club" with Bob and Carol, joined on their devices (and on a second device of Bob's, linked
+    // before the group was made, when asked).
+    private async Task<(string Alice, string Bob, string Carol)> BookClubAsync(bool withTablet = false)
+    {
+        var (alice, bob) = await TwoAccountsAsync();
+        string carol = Unique("carol");
+        Assert.Equal(0, (await Run(carol, "account", "create", carol)).ExitCode);
+        if (withTablet)
+        {
+            using var phone = OpenDevice(bob);
+            using var request = ParleyClient.BeginLink();
+            using var linked = await ParleyClient.CompleteLinkAsync(Home(Tablet(bob)), Cli.Passphrase, request, phone.ApproveDevice(request.Code),
+                Devices.Options);
+        }
+        var created = await Run(alice, "group", "create", "book club", "--members", $"{bob},{carol}");
+        Assert.True(created.ExitCode == 0, created.ToString());
+        foreach (string device in withTablet ? [bob, carol, Tablet(bob)] : new[] { bob, carol })
+        {
+            Assert.Equal(0, (await Run(device, "receive")).ExitCode);
+        }
+        return (alice, bob, carol);
+    }
+
+    // In the book club Alice says "bob is boring", then Carol "chapter three tonight".
+    private async Task AliceThenCarolAsync(string alice, string carol)
+    {
+        Assert.Equal(0, (await Run(alice, "send", "book club", "bob is boring")).ExitCode);
+        Assert.Equal(0, (await Run(carol, "receive")).ExitCode);
+        Assert.Equal(0, (await Run(carol, "send", "book club", "chapter three tonight")).ExitCode);
+    }
+
     private ParleyClient OpenDevice(string name) => ParleyClient.Open(Home(name), Cli.Passphrase, fixture.Server.Address, Devices.Options);
 
     private static void AssertOneSentence(CliResult result, string expected)
@@ -240,13 +273,7 @@ public sealed class SafetyTests(OperatorServerFixture fixture) : IClassFixture<O
     [Fact]
     public async Task A_blocked_user_s_group_messages_are_hidden_by_the_client()
     {
-        var (alice, bob) = await TwoAccountsAsync();
-        string carol = Unique("carol");
-        Assert.Equal(0, (await Run(carol, "account", "create", carol)).ExitCode);
-        var created = await Run(alice, "group", "create", "book club", "--members", $"{bob},{carol}");
-        Assert.True(created.ExitCode == 0, created.ToString());
-        Assert.Equal(0, (await Run(bob, "receive")).ExitCode);
-        Assert.Equal(0, (await Run(carol, "receive")).ExitCode);
+        var (alice, bob, carol) = await BookClubAsync();
 
         Assert.Equal(0, (await Run(bob, "block", alice)).ExitCode);
         // In a group the server still delivers (others must read it), so bob's device hides it, unread count included.
@@ -266,6 +293,56 @@ public sealed class SafetyTests(OperatorServerFixture fixture) : IClassFixture<O
         Assert.Equal(0, (await Run(bob, "unblock", alice)).ExitCode);
         Assert.Equal(0, (await Run(alice, "send", "book club", "sorry bob")).ExitCode);
         Assert.Equal(["sorry bob"], Json(await Run(bob, "receive", "--json")).EnumerateArray().Select(m => m.GetProperty("text").GetString()));
+    }
+
+    [Fact]
+    public async Task A_block_made_on_one_device_hides_messages_on_the_account_s_other_devices_at_their_next_sync()
+    {
+        var (alice, bob, carol) = await BookClubAsync(withTablet: true);
+        string tablet = Tablet(bob);
+
+        // Bob blocks Alice on his phone; the tablet never ran `parley blocks`.
+        Assert.Equal(0, (await Run(bob, "block", alice)).ExitCode);
+        await AliceThenCarolAsync(alice, carol);
+
+        Assert.Equal(["chapter three tonight"],
+            Json(await Run(tablet, "receive", "--json")).EnumerateArray().Select(m => m.GetProperty("text").GetString()));
+        Assert.Equal(["chapter three tonight"], Json(await Run(tablet, "history", "book club", "--json")).EnumerateArray()
+            .Where(m => m.GetProperty("kind").GetString() == "text").Select(m => m.GetProperty("text").GetString()));
+        // Nor does local search find it.
+        Assert.Empty(Json(await Run(tablet, "search", "boring", "--json")).EnumerateArray());
+        Assert.Single(Json(await Run(tablet, "search", "chapter", "--json")).EnumerateArray());
+        using (var device = OpenDevice(tablet))
+        {
+            Assert.True(device.IsBlocked(alice));
+        }
+
+        // An unblock travels the same way.
+        Assert.Equal(0, (await Run(bob, "unblock", alice)).ExitCode);
+        Assert.Equal(0, (await Run(alice, "send", "book club", "sorry bob")).ExitCode);
+        Assert.Equal(["sorry bob"], Json(await Run(tablet, "receive", "--json")).EnumerateArray().Select(m => m.GetProperty("text").GetString()));
+    }
+
+    [Fact]
+    public async Task A_sync_still_receives_when_the_block_list_cannot_be_fetched_and_keeps_the_local_list()
+    {
+        var (alice, bob, carol) = await BookClubAsync();
+        Assert.Equal(0, (await Run(bob, "block", alice)).ExitCode);
+        using (var other = OpenDevice(bob))
+        {
+            // As if another of Bob's devices unblocked her: only the server's list changes.
+            await other.ServerClient.UnblockAsync(alice);
+        }
+        await AliceThenCarolAsync(alice, carol);
+
+        using var failing = new FailingBlocksHandler();
+        using var device = ParleyClient.Open(Home(bob), Cli.Passphrase, fixture.Server.Address, Devices.Options with { HttpHandler = failing });
+        var report = await device.SyncAsync();
+
+        // The sync went on with the list this device had.
+        Assert.Equal(1, failing.Refused);
+        Assert.Equal(["chapter three tonight"], report.Messages.Select(m => m.Message.Text));
+        Assert.True(device.IsBlocked(alice));
     }
 
     [Fact]
@@ -335,5 +412,21 @@ public sealed class SafetyTests(OperatorServerFixture fixture) : IClassFixture<O
         AssertOneSentence(await Cli.RunAsync("admin", "keygen", "--out", stranger), "already exists");
         AssertOneSentence(await Admin("report", "show", "no-such-report"), "report");
         AssertOneSentence(await Admin("suspend", "nobody" + Guid.NewGuid().ToString("N")[..6], "--reason", "x"), "nobody");
+    }
+
+    /// <summary>Answers every block list request with a server error, as an overloaded server might.</summary>
+    private sealed class FailingBlocksHandler() : DelegatingHandler(new SocketsHttpHandler())
+    {
+        public int Refused { get; private set; }
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.Method == HttpMethod.Get && request.RequestUri!.AbsolutePath == "/v1/blocks")
+            {
+                Refused++;
+                return Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.ServiceUnavailable));
+            }
+            return base.SendAsync(request, cancellationToken);
+        }
     }
 }

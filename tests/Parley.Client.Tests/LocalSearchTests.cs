@@ -132,6 +132,42 @@ public sealed class LocalSearchTests : IDisposable
     }
 
     [Fact]
+    public async Task Search_never_returns_messages_of_blocked_accounts_and_still_fills_the_limit()
+    {
+        var conversation = StoreData.NewConversation(_temp.Clock);
+        using (var store = _temp.Create())
+        {
+            StoreData.Save(store, conversation);
+            var fromCarol = StoreData.Receive(store, conversation.Id, new TextContent("picnic on sunday"), sender: "carol").Message!;
+            for (int i = 0; i < 5; i++)
+            {
+                StoreData.Receive(store, conversation.Id, new TextContent($"picnic spam {i}"), sender: "mallory");
+            }
+            var mine = StoreData.Send(store, conversation.Id, new TextContent("picnic sounds good")).Message!;
+            using (var transaction = store.BeginTransaction())
+            {
+                transaction.SetBlocked("mallory", true);
+                transaction.Commit();
+            }
+
+            Assert.Equal([mine.LocalId, fromCarol.LocalId], (await store.SearchAsync("picnic", limit: 2)).Select(h => h.Message));
+            Assert.Empty(await store.SearchAsync("spam"));
+            Assert.Empty(await store.SearchAsync("spam", conversation.Id));
+        }
+        using (var store = _temp.Open())
+        {
+            // The index rebuilt at start-up keeps the senders too.
+            Assert.Empty(await store.SearchAsync("spam"));
+            using (var transaction = store.BeginTransaction())
+            {
+                transaction.SetBlocked("mallory", false);
+                transaction.Commit();
+            }
+            Assert.Equal(5, (await store.SearchAsync("spam")).Count);
+        }
+    }
+
+    [Fact]
     public async Task Searching_writes_nothing_to_disk()
     {
         using var store = _temp.Create();

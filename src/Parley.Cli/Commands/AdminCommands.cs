@@ -217,7 +217,7 @@ internal static class AdminCommands
         }
         Directory.CreateDirectory(directory);
         string cipher = Path.Combine(directory, ".evidence-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(6)));
-        string target = UniquePath(directory, ParleyClient.SafeFileName(reference.FileName));
+        string target = ParleyClient.UniquePath(directory, ParleyClient.SafeFileName(reference.FileName));
         try
         {
             await using (var file = new FileStream(cipher, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.Asynchronous))
@@ -414,16 +414,4 @@ internal static class AdminCommands
     };
 
     private static string Time(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-
-    private static string UniquePath(string directory, string name)
-    {
-        string path = Path.Combine(directory, name);
-        string stem = Path.GetFileNameWithoutExtension(name);
-        string extension = Path.GetExtension(name);
-        for (int i = 1; File.Exists(path); i++)
-        {
-            path = Path.Combine(directory, $"{stem} ({i}){extension}");
-        }
-        return path;
-    }
 }

@@ -110,12 +110,17 @@ internal static class GroupCommands
     private static Command List()
     {
         var json = new Option<bool>("--json") { Description = "Print the list as JSON." };
-        var command = new Command("list", "List your conversations (1:1 chats and groups).") { json };
+        var command = new Command("list", "List your conversations (1:1 chats, groups and private channels).") { json };
         command.SetAction(CliSession.With((parse, client, _) =>
         {
-            var views = client.Store.Conversations.Select(c => new ConversationView(c.Id.ToString(), c.DisplayName,
-                c.Kind == ConversationKind.Direct ? "direct" : "group", c.Members.Select(m => m.Username).ToList(),
-                c.DisappearingTimer is { } t ? Durations.Format(t) : null, c.UnreadCount, client.IsMember(c.Id))).ToList();
+            // A private channel is a conversation too (its posts are unread until `parley channel read`), but not a
+            // group: the group commands refuse it, and its other members are pseudonyms. It is listed as a channel,
+            // with its admins as its members.
+            var channels = client.ListChannels().ToDictionary(c => c.Conversation);
+            var views = client.Store.Conversations.Select(c => channels.TryGetValue(c.Id, out var channel)
+                ? new ConversationView(c.Id.ToString(), channel.Name, "channel", channel.Admins, Disappear(c), c.UnreadCount, client.IsMember(c.Id))
+                : new ConversationView(c.Id.ToString(), c.DisplayName, c.Kind == ConversationKind.Direct ? "direct" : "group",
+                    c.Members.Select(m => m.Username).ToList(), Disappear(c), c.UnreadCount, client.IsMember(c.Id))).ToList();
             if (parse.GetValue(json))
             {
                 CliOutput.WriteJson(views, CliJsonContext.Default.ListConversationView);
@@ -129,12 +134,20 @@ internal static class GroupCommands
             var table = new Table().AddColumns("Name", "Kind", "Members", "Disappear", "Unread", "Id");
             foreach (var v in views)
             {
-                table.AddRow(Markup.Escape(v.Name) + (v.Member ? "" : " (removed)"), v.Kind, Markup.Escape(string.Join(", ", v.Members)), v.DisappearAfter ?? "-",
+                bool isChannel = v.Kind == "channel";
+                table.AddRow(Markup.Escape(v.Name) + (v.Member ? "" : " (removed)"), v.Kind,
+                    Markup.Escape((isChannel ? "admins: " : "") + string.Join(", ", v.Members)), v.DisappearAfter ?? "-",
                     v.Unread.ToString(System.Globalization.CultureInfo.InvariantCulture), v.Id[..8]);
             }
             AnsiConsole.Write(table);
+            if (channels.Count > 0)
+            {
+                Console.Error.WriteLine("The channels above are private; read one with `parley channel read NAME`. `parley channel list` also shows public ones.");
+            }
             return Task.FromResult(0);
         }));
         return command;
     }
+
+    private static string? Disappear(Conversation conversation) => conversation.DisappearingTimer is { } t ? Durations.Format(t) : null;
 }

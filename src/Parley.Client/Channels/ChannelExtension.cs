@@ -7,8 +7,9 @@
 //       opaque name<V>;      // the channel's name (UTF-8)
 //       opaque admins<V>;    // a vector of opaque username<V>, lower case
 //   } ParleyChannel;
+// The layout is Parley.Content's ChannelExtensionFormat, shared with the server.
 using System.Text;
-using Parley.Mls.Codec;
+using Parley.Content;
 using Parley.Mls.Messages;
 
 namespace Parley.Client.Channels;
@@ -17,10 +18,10 @@ namespace Parley.Client.Channels;
 public sealed record ChannelExtension
 {
     /// <summary>The extension type (private use range of RFC 9420 §17.3).</summary>
-    public const ushort ExtensionType = 0xF0C1;
+    public const ushort ExtensionType = ChannelExtensionFormat.Type;
 
     /// <summary>The encoding version this code reads and writes.</summary>
-    public const byte Version = 1;
+    public const byte Version = ChannelExtensionFormat.Version;
 
     public ChannelExtension(string name, IReadOnlyList<string> admins)
     {
@@ -43,14 +44,7 @@ public sealed record ChannelExtension
     public ChannelExtension WithAdmins(IEnumerable<string> admins) => new(Name, admins.ToArray());
 
     /// <summary>The GroupContext extension.</summary>
-    public Extension ToExtension()
-    {
-        var w = new TlsWriter(64 + 16 * Admins.Count);
-        w.WriteUInt8(Version);
-        w.WriteOpaque(Encoding.UTF8.GetBytes(Name));
-        w.WriteVector(Admins, (x, admin) => x.WriteOpaque(Encoding.UTF8.GetBytes(admin)));
-        return new Extension(ExtensionType, w.ToArray());
-    }
+    public Extension ToExtension() => new(ExtensionType, ChannelExtensionFormat.Encode(Name, Admins));
 
     /// <summary>The channel a group's context extensions describe, or null when the group is not a channel or
     /// the extension is malformed (a malformed one makes nobody an admin).</summary>
@@ -74,21 +68,11 @@ public sealed record ChannelExtension
     /// <summary>Decodes the extension data, or null when it is malformed or of another version.</summary>
     public static ChannelExtension? TryDecode(ReadOnlyMemory<byte> data)
     {
-        try
-        {
-            var r = new TlsReader(data);
-            if (r.ReadUInt8() != Version)
-            {
-                return null;
-            }
-            string name = Encoding.UTF8.GetString(r.ReadOpaque());
-            var admins = r.ReadList(v => Encoding.UTF8.GetString(v.ReadOpaque()));
-            r.EnsureEnd();
-            return string.IsNullOrWhiteSpace(name) ? null : new ChannelExtension(name, admins);
-        }
-        catch (MlsDecodeException)
+        if (!ChannelExtensionFormat.TryRead(data, out byte version, out byte[] nameBytes, out IReadOnlyList<byte[]> adminBytes) || version != Version)
         {
             return null;
         }
+        string name = Encoding.UTF8.GetString(nameBytes);
+        return string.IsNullOrWhiteSpace(name) ? null : new ChannelExtension(name, adminBytes.Select(a => Encoding.UTF8.GetString(a)).ToList());
     }
 }

@@ -2,9 +2,9 @@
 // for this one channel and a basic credential that names only that key, "anon:" followed by 32 hex digits
 // of SHA-256(signature key)[0..16]. It carries no AccountBinding, so the other members learn nothing about
 // the account behind it, and no two channels' leaves of one device can be linked.
-using System.Security.Cryptography;
 using System.Text;
 using Parley.Client.Groups;
+using Parley.Content;
 using Parley.Mls.Codec;
 using Parley.Mls.Crypto;
 using Parley.Mls.Messages;
@@ -15,11 +15,11 @@ namespace Parley.Client.Channels;
 public static class PseudonymousLeaf
 {
     /// <summary>The prefix of a pseudonymous credential's identity.</summary>
-    public const string Prefix = "anon:";
+    public const string Prefix = ChannelPseudonym.Prefix;
 
     /// <summary>The credential identity for <paramref name="signatureKey"/>: "anon:" + 32 lowercase hex digits.</summary>
     public static string IdentityOf(ReadOnlySpan<byte> signatureKey)
-        => Prefix + Convert.ToHexStringLower(SHA256.HashData(signatureKey).AsSpan(0, 16));
+        => ChannelPseudonym.IdentityOf(signatureKey);
 
     /// <summary>True when the leaf is a well-formed pseudonymous leaf: a basic credential naming exactly its own
     /// signature key, and no account binding.</summary>

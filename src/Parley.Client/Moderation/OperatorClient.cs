@@ -1,17 +1,17 @@
 // Parley server protocol v1, "/v1/admin/..." (docs/server-protocol.md, "Operator"): the server operator's side.
 // Every request carries
 //   Authorization: Operator {unixSeconds}.{nonce}.{signature}
-// where nonce is 16 random bytes and signature is the operator key's Ed25519 signature over
-//   "Parley operator v1" || 0x00 || METHOD || 0x00 || path-and-query || 0x00 || unixSeconds || 0x00 || nonce || 0x00 || SHA-256(body)
+// where nonce is 16 random bytes and signature is the operator key's Ed25519 signature over the request's
+// OperatorRequestStatement (Parley.Content), the same bytes the server checks.
 using System.Buffers.Text;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Parley.Client.Network;
+using Parley.Content;
 
 namespace Parley.Client.Moderation;
 
@@ -20,7 +20,6 @@ namespace Parley.Client.Moderation;
 /// unreachable server a <see cref="ServerUnavailableException"/>.</summary>
 public sealed class OperatorClient : IDisposable
 {
-    private const int NonceSize = 16;
     private readonly HttpClient _http;
     private readonly OperatorSigningKey _key;
     private readonly TimeProvider _time;
@@ -112,24 +111,6 @@ public sealed class OperatorClient : IDisposable
 
     // ---- Signing and plumbing -------------------------------------------------------------------
 
-    /// <summary>The statement an operator request is signed over.</summary>
-    public static byte[] SignedStatement(string method, string pathAndQuery, long unixSeconds, string nonce, ReadOnlySpan<byte> body)
-    {
-        var statement = new List<byte>(128 + pathAndQuery.Length);
-        void Field(string text, Encoding encoding)
-        {
-            statement.AddRange(encoding.GetBytes(text));
-            statement.Add(0);
-        }
-        Field("Parley operator v1", Encoding.ASCII);
-        Field(method.ToUpperInvariant(), Encoding.ASCII);
-        Field(pathAndQuery, Encoding.UTF8);
-        Field(unixSeconds.ToString(CultureInfo.InvariantCulture), Encoding.ASCII);
-        Field(nonce, Encoding.ASCII);
-        statement.AddRange(SHA256.HashData(body));
-        return [.. statement];
-    }
-
     private static string Escape(string segment)
     {
         ArgumentException.ThrowIfNullOrEmpty(segment);
@@ -175,8 +156,8 @@ public sealed class OperatorClient : IDisposable
         // The path as the server sees it: the base address's path included, query as sent.
         string pathAndQuery = new Uri(Server, path).PathAndQuery;
         long now = _time.GetUtcNow().ToUnixTimeSeconds();
-        string nonce = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(NonceSize));
-        byte[] signature = _key.Sign(SignedStatement(method.Method, pathAndQuery, now, nonce, body));
+        string nonce = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(OperatorRequestStatement.NonceSize));
+        byte[] signature = _key.Sign(OperatorRequestStatement.Create(method.Method, pathAndQuery, now, nonce, body));
         request.Headers.TryAddWithoutValidation("Authorization",
             $"Operator {now.ToString(CultureInfo.InvariantCulture)}.{nonce}.{Base64Url.EncodeToString(signature)}");
         HttpResponseMessage response;

@@ -1,6 +1,7 @@
 // Parley server protocol v1, "Account identity signatures" (docs/server-protocol.md): the statements an
 // account identity key (Ed25519) signs, each UTF-8(label) || 0x00 || TLS-encoded fields.
 using System.Text;
+using Parley.Content;
 using Parley.Mls.Codec;
 
 namespace Parley.Client.Network;
@@ -24,13 +25,8 @@ public static class AccountStatements
 
     /// <summary>Device certificate: the account vouches that this MLS signature key is one of its devices.</summary>
     public static byte[] DeviceCertificate(string username, ushort cipherSuite, ReadOnlySpan<byte> deviceSignatureKey)
-    {
-        var w = Start("Parley device v1");
-        w.WriteOpaque(Encoding.UTF8.GetBytes(username));
-        w.WriteUInt16(cipherSuite);
-        w.WriteOpaque(deviceSignatureKey);
-        return w.ToArray();
-    }
+        // The one builder the server and public channel readers use too (Parley.Content), so they cannot drift apart.
+        => DeviceCertificateStatement.Create(username, cipherSuite, deviceSignatureKey);
 
     /// <summary>Add-device proof: the challenge, the username and the new device's key.</summary>
     public static byte[] AddDevice(ReadOnlySpan<byte> challenge, string username, ushort cipherSuite, ReadOnlySpan<byte> deviceSignatureKey)

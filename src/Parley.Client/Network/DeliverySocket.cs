@@ -27,7 +27,11 @@ public enum DeliveryStop
 /// reopened, so the message comes again before anything newer.</summary>
 public sealed class DeliverySocket
 {
-    private const int MaxFrameBytes = 4 << 20;
+    // The largest frame taken from the server, which bounds what a hostile server can make the device buffer. A frame
+    // is a mailbox entry in JSON with the message in base64, and the largest message is a Welcome: 4 MiB by default
+    // (Parley:MaxWelcomeBytes, about 5.4 MiB as a frame). This leaves room for servers that raise that limit to
+    // about 12 MiB; a larger Welcome still arrives through GET /v1/mailbox (`parley receive`).
+    private const int MaxFrameBytes = 16 << 20;
     private readonly ParleyServerClient _server;
 
     public DeliverySocket(ParleyServerClient server) => _server = server ?? throw new ArgumentNullException(nameof(server));

@@ -1,13 +1,15 @@
 // The in-memory index of the decrypted history: an SQLite FTS5 full-text table and the disappearing-message
 // schedule. Built in the background when a store opens, kept current as writes commit, never written to disk.
+using System.Text;
 using Microsoft.Data.Sqlite;
 using Parley.Client.Conversations;
 using Parley.Client.Messages;
 
 namespace Parley.Client.Search;
 
-/// <summary>One message as the index sees it: searchable text (null for none) and expiry.</summary>
-internal readonly record struct IndexEntry(long Seq, ConversationId Conversation, string? Text, DateTimeOffset? ExpiresAt);
+/// <summary>One message as the index sees it: the account that sent it (null for this account's own), searchable
+/// text (null for none) and expiry.</summary>
+internal readonly record struct IndexEntry(long Seq, ConversationId Conversation, string? Sender, string? Text, DateTimeOffset? ExpiresAt);
 
 /// <summary>An index change, produced by a committed write: upsert an entry or remove a message.</summary>
 internal readonly record struct IndexChange(long Seq, IndexEntry? Entry)
@@ -41,7 +43,7 @@ internal sealed class HistoryIndex : IDisposable
         _db = new SqliteConnection("Data Source=:memory:");
         _db.Open();
         Execute("PRAGMA temp_store = MEMORY;");
-        Execute("CREATE VIRTUAL TABLE history USING fts5(body, conversation UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');");
+        Execute("CREATE VIRTUAL TABLE history USING fts5(body, conversation UNINDEXED, sender UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');");
     }
 
     /// <summary>Completes once the initial build has finished (faults if it failed).</summary>
@@ -77,10 +79,13 @@ internal sealed class HistoryIndex : IDisposable
         }
     }
 
-    /// <summary>Messages matching every term of <paramref name="text"/> (as word prefixes), newest first.</summary>
-    public async Task<IReadOnlyList<SearchHit>> SearchAsync(string text, ConversationId? conversation, int limit, CancellationToken cancellationToken)
+    /// <summary>Messages matching every term of <paramref name="text"/> (as word prefixes), newest first, leaving
+    /// out those that <paramref name="hiddenSenders"/> sent (filtered before the limit, so it still fills).</summary>
+    public async Task<IReadOnlyList<SearchHit>> SearchAsync(string text, ConversationId? conversation, IReadOnlyCollection<string> hiddenSenders, int limit,
+        CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(hiddenSenders);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
         string? query = ToMatchQuery(text);
         if (query is null)
@@ -92,15 +97,25 @@ internal sealed class HistoryIndex : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             using var command = _db.CreateCommand();
-            command.CommandText = conversation is null
-                ? "SELECT rowid, conversation, snippet(history, 0, '[', ']', '…', 12) FROM history WHERE history MATCH $q ORDER BY rowid DESC LIMIT $n;"
-                : "SELECT rowid, conversation, snippet(history, 0, '[', ']', '…', 12) FROM history WHERE history MATCH $q AND conversation = $c ORDER BY rowid DESC LIMIT $n;";
+            var sql = new StringBuilder(
+                "SELECT rowid, conversation, snippet(history, 0, '[', ']', '…', 12) FROM history WHERE history MATCH $q");
             command.Parameters.AddWithValue("$q", query);
             command.Parameters.AddWithValue("$n", limit);
             if (conversation is { } c)
             {
+                sql.Append(" AND conversation = $c");
                 command.Parameters.AddWithValue("$c", c.ToString());
             }
+            if (hiddenSenders.Count > 0)
+            {
+                var names = hiddenSenders.Select((name, i) => (Name: name, Parameter: "$h" + i)).ToList();
+                sql.Append(" AND (sender IS NULL OR sender NOT IN (").Append(string.Join(", ", names.Select(n => n.Parameter))).Append("))");
+                foreach (var (name, parameter) in names)
+                {
+                    command.Parameters.AddWithValue(parameter, name);
+                }
+            }
+            command.CommandText = sql.Append(" ORDER BY rowid DESC LIMIT $n;").ToString();
             var hits = new List<SearchHit>();
             using var reader = command.ExecuteReader();
             while (reader.Read())
@@ -237,10 +252,12 @@ internal sealed class HistoryIndex : IDisposable
         }
         if (!string.IsNullOrEmpty(entry.Text))
         {
-            _insert ??= Prepare("INSERT INTO history (rowid, body, conversation) VALUES ($id, $body, $conversation);", "$id", "$body", "$conversation");
+            _insert ??= Prepare("INSERT INTO history (rowid, body, conversation, sender) VALUES ($id, $body, $conversation, $sender);",
+                "$id", "$body", "$conversation", "$sender");
             _insert.Parameters[0].Value = entry.Seq;
             _insert.Parameters[1].Value = entry.Text;
             _insert.Parameters[2].Value = entry.Conversation.ToString();
+            _insert.Parameters[3].Value = (object?)entry.Sender ?? DBNull.Value;
             _insert.ExecuteNonQuery();
             Count++;
         }

@@ -372,11 +372,12 @@ public sealed partial class ClientStore : IDisposable
         return (long)command.ExecuteScalar()!;
     }
 
-    /// <summary>Full-text search over the decrypted history (every term as a word prefix), newest first;
-    /// waits for the background index on first use. Nothing of the query or the index touches the disk.</summary>
+    /// <summary>Full-text search over the decrypted history (every term as a word prefix), newest first, without
+    /// the messages of blocked accounts (<see cref="BlockedUsernames"/>); waits for the background index on first
+    /// use. Nothing of the query or the index touches the disk.</summary>
     public Task<IReadOnlyList<SearchHit>> SearchAsync(string text, ConversationId? conversation = null, int limit = 50,
         CancellationToken cancellationToken = default)
-        => _index.SearchAsync(text, conversation, limit, cancellationToken);
+        => _index.SearchAsync(text, conversation, BlockedUsernames, limit, cancellationToken);
 
     // ---- Deliveries, outbox, key packages, attachments ----------------------------------------
 

@@ -1,11 +1,6 @@
 // docs/channels.md, "The parley_channel extension": the GroupContext extension (type 0xF0C1) that makes an MLS
-// group a private channel.
-//
-//   struct {
-//       uint8  version = 1;
-//       opaque name<V>;       // UTF-8
-//       opaque admins<V>;     // a vector of opaque username<V> (lower case)
-//   } ParleyChannel;
+// group a private channel. Its layout is Parley.Content's ChannelExtensionFormat (shared with the clients); this
+// is what the server requires of it.
 using System.Text;
 using Parley.Content;
 using Parley.Mls.Codec;
@@ -18,10 +13,10 @@ namespace Parley.Server.Channels;
 public sealed record ChannelExtension(string Name, IReadOnlyList<string> Admins)
 {
     /// <summary>The extension type ("parley_channel"), in the private-use range of RFC 9420 §17.3.</summary>
-    public const ushort Type = 0xF0C1;
+    public const ushort Type = ChannelExtensionFormat.Type;
 
     /// <summary>The version this code writes and reads.</summary>
-    public const byte CurrentVersion = 1;
+    public const byte CurrentVersion = ChannelExtensionFormat.Version;
 
     /// <summary>Most admins a channel may have.</summary>
     public const int MaxAdmins = 64;
@@ -30,34 +25,29 @@ public sealed record ChannelExtension(string Name, IReadOnlyList<string> Admins)
     public const int MaxNameBytes = 256;
 
     /// <summary>Encodes the extension data.</summary>
-    public byte[] Encode()
-    {
-        var w = new TlsWriter(64);
-        w.WriteUInt8(CurrentVersion);
-        w.WriteString(Name);
-        w.WriteVector(Admins, static (x, admin) => x.WriteString(admin));
-        return w.ToArray();
-    }
+    public byte[] Encode() => ChannelExtensionFormat.Encode(Name, Admins);
 
     /// <summary>Decodes and checks extension data: version 1, a name of at most <see cref="MaxNameBytes"/> bytes, and 1 to
     /// <see cref="MaxAdmins"/> distinct lower-case usernames. On failure <paramref name="error"/> says why.</summary>
     public static bool TryDecode(ReadOnlyMemory<byte> data, out ChannelExtension? extension, out string? error)
     {
         extension = null;
+        if (!ChannelExtensionFormat.TryRead(data, out byte version, out byte[] nameBytes, out IReadOnlyList<byte[]> adminBytes))
+        {
+            error = "The parley_channel extension does not decode.";
+            return false;
+        }
+        if (version != CurrentVersion)
+        {
+            error = $"The parley_channel extension has version {version}; this server reads version {CurrentVersion}.";
+            return false;
+        }
         string name;
         List<string> admins;
         try
         {
-            var r = new TlsReader(data);
-            byte version = r.ReadUInt8();
-            if (version != CurrentVersion)
-            {
-                error = $"The parley_channel extension has version {version}; this server reads version {CurrentVersion}.";
-                return false;
-            }
-            name = r.ReadString();
-            admins = r.ReadList(static x => x.ReadString());
-            r.EnsureEnd();
+            name = ContentCodec.DecodeUtf8(nameBytes);
+            admins = adminBytes.Select(static a => ContentCodec.DecodeUtf8(a)).ToList();
         }
         catch (MlsDecodeException)
         {

@@ -1,7 +1,8 @@
 // docs/channels.md, "Subscriber anonymity": a subscriber's leaf in a private channel carries a basic credential whose
-// identity is ASCII "anon:" || 32 hex digits of SHA-256(leaf signature key)[0..16], with a fresh per-channel key.
-using System.Security.Cryptography;
+// identity is ASCII "anon:" || 32 hex digits of SHA-256(leaf signature key)[0..16], with a fresh per-channel key
+// (derived by Parley.Content's ChannelPseudonym, shared with the clients).
 using System.Text;
+using Parley.Content;
 using Parley.Mls.Messages;
 
 namespace Parley.Server.Channels;
@@ -11,13 +12,13 @@ namespace Parley.Server.Channels;
 public static class PseudonymousCredential
 {
     /// <summary>The identity prefix.</summary>
-    public const string Prefix = "anon:";
+    public const string Prefix = ChannelPseudonym.Prefix;
 
     private static readonly byte[] PrefixBytes = Encoding.ASCII.GetBytes(Prefix);
 
     /// <summary>The identity for a leaf with <paramref name="signatureKey"/>.</summary>
     public static byte[] IdentityFor(ReadOnlySpan<byte> signatureKey)
-        => Encoding.ASCII.GetBytes(Prefix + Convert.ToHexStringLower(SHA256.HashData(signatureKey).AsSpan(0, 16)));
+        => Encoding.ASCII.GetBytes(ChannelPseudonym.IdentityOf(signatureKey));
 
     /// <summary>Whether the leaf claims to be pseudonymous (a basic credential starting with "anon:").</summary>
     public static bool IsPseudonymous(LeafNode leaf)

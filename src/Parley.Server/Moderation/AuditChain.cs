@@ -1,9 +1,6 @@
-// Parley audit log (docs/safety.md, "Audit chain"):
-//   hash_n = SHA-256(hash_{n-1} || uint64 seq || uint64 at_ms || opaque action<V> || opaque target<V> || opaque reason<V>)
-//   hash_0 = 32 zero bytes
-using System.Security.Cryptography;
-using System.Text;
-using Parley.Mls.Codec;
+// Parley audit log (docs/safety.md, "Audit chain"): the chain itself is Parley.Content's AuditHashChain, shared
+// with the operator's client that re-checks it; this is its view over the server's AuditEntry.
+using Parley.Content;
 
 namespace Parley.Server.Moderation;
 
@@ -12,32 +9,20 @@ namespace Parley.Server.Moderation;
 public static class AuditChain
 {
     /// <summary>Bytes of a chain hash.</summary>
-    public const int HashSize = 32;
+    public const int HashSize = AuditHashChain.HashSize;
 
     /// <summary>The hash before the first entry: 32 zero bytes.</summary>
-    public static byte[] Genesis => new byte[HashSize];
+    public static byte[] Genesis => AuditHashChain.Genesis;
 
     /// <summary>The hash of the entry with these fields that follows <paramref name="previous"/>.</summary>
     public static byte[] Next(ReadOnlySpan<byte> previous, long sequence, DateTimeOffset at, string action, string target, string reason)
-    {
-        ArgumentNullException.ThrowIfNull(action);
-        ArgumentNullException.ThrowIfNull(target);
-        ArgumentNullException.ThrowIfNull(reason);
-        var w = new TlsWriter(96 + reason.Length);
-        w.WriteBytes(previous);
-        w.WriteUInt64((ulong)sequence);
-        w.WriteUInt64((ulong)at.ToUnixTimeMilliseconds());
-        w.WriteOpaque(Encoding.UTF8.GetBytes(action));
-        w.WriteOpaque(Encoding.UTF8.GetBytes(target));
-        w.WriteOpaque(Encoding.UTF8.GetBytes(reason));
-        return SHA256.HashData(w.WrittenSpan);
-    }
+        => AuditHashChain.Next(previous, sequence, at, action, target, reason);
 
     /// <summary>The hash of <paramref name="entry"/> recomputed from <paramref name="previous"/>.</summary>
     public static byte[] Next(ReadOnlySpan<byte> previous, AuditEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return Next(previous, entry.Sequence, entry.At, entry.Action, entry.Target, entry.Reason);
+        return AuditHashChain.Next(previous, entry.Sequence, entry.At, entry.Action, entry.Target, entry.Reason);
     }
 
     /// <summary>Checks <paramref name="entries"/> (consecutive, oldest first) against the chain, starting from
@@ -46,23 +31,6 @@ public static class AuditChain
     public static long? FirstBroken(IReadOnlyList<AuditEntry> entries, ReadOnlySpan<byte> previous)
     {
         ArgumentNullException.ThrowIfNull(entries);
-        byte[] hash = previous.ToArray();
-        long? expectedSequence = null;
-        foreach (AuditEntry entry in entries)
-        {
-            // Sequences are consecutive: a gap means an entry was removed.
-            if (expectedSequence is { } expected && entry.Sequence != expected)
-            {
-                return entry.Sequence;
-            }
-            byte[] recomputed = Next(hash, entry);
-            if (!CryptographicOperations.FixedTimeEquals(recomputed, entry.Hash))
-            {
-                return entry.Sequence;
-            }
-            hash = recomputed;
-            expectedSequence = entry.Sequence + 1;
-        }
-        return null;
+        return AuditHashChain.FirstBroken(entries.Select(e => new AuditLink(e.Sequence, e.At, e.Action, e.Target, e.Reason, e.Hash)), previous);
     }
 }

@@ -6,6 +6,7 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.Extensions.Options;
+using Parley.Content;
 using Parley.Server.Http;
 
 namespace Parley.Server.Moderation;
@@ -65,7 +66,7 @@ public sealed class OperatorAuthentication(
         await Request.Body.CopyToAsync(body, Context.RequestAborted);
         Request.Body.Position = 0;
 
-        byte[] message = OperatorSignature.Message(Request.Method, UriHelper.GetEncodedPathAndQuery(Request), unixSeconds,
+        byte[] message = OperatorRequestStatement.Create(Request.Method, UriHelper.GetEncodedPathAndQuery(Request), unixSeconds,
             parts[1], body.GetBuffer().AsSpan(0, (int)body.Length));
         if (!OperatorSignature.Verify(key, message, signature))
         {
