@@ -41,8 +41,17 @@ install() {
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ejabberd curl >&2
 }
 
+# As root, run ejabberdctl as the ejabberd user through setpriv rather than letting it su: su's PAM session would
+# reset the open-file limit to the login default (often 1024), and Erlang keeps the limit it is started with.
 ctl() {
-    /usr/sbin/ejabberdctl --config-dir "$root/etc" --ctl-config "$root/etc/ejabberdctl.cfg" --spool "$root/spool" \
+    local as=() home
+    home="$(getent passwd ejabberd | cut -d: -f6)"
+    if [ "$(id -u)" -eq 0 ]; then
+        as=(setpriv --reuid=ejabberd --regid=ejabberd --init-groups env HOME="$home")
+    elif [ "$(id -un)" != ejabberd ]; then
+        as=(sudo -u ejabberd env HOME="$home")
+    fi
+    "${as[@]}" /usr/sbin/ejabberdctl --config-dir "$root/etc" --ctl-config "$root/etc/ejabberdctl.cfg" --spool "$root/spool" \
         --logs "$root/logs" --node "$node" "$@"
 }
 
@@ -124,8 +133,8 @@ shaper_rules:
 modules:
   mod_offline: {}
 EOF
-    if [ "$(id -u)" -eq 0 ]; then
-        chown -R ejabberd:ejabberd "$root"
+    if [ "$(id -un)" != ejabberd ]; then
+        as_root chown -R ejabberd:ejabberd "$root"
     fi
 }
 
@@ -137,9 +146,10 @@ start() {
         return
     fi
     # A fresh spool every start: users are registered by each benchmark run.
-    rm -rf "$root"
+    if [ -d "$root" ]; then as_root rm -rf "$root"; fi
     configure
     say "starting ejabberd $(version) as $node"
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     (cd "$root" && ctl start)
     if ! (cd "$root" && ctl started) >/dev/null 2>&1; then
         say "ejabberd did not start; see $root/logs"

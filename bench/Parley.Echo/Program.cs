@@ -6,6 +6,7 @@
 //                      is forwarded (payload only) to device {recipient}'s connection, or dropped if it has none
 //
 //   dotnet bench/Parley.Echo/bin/Release/net10.0/Parley.Echo.dll --urls http://127.0.0.1:0
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
@@ -25,16 +26,32 @@ app.Map("/echo", async context =>
         return;
     }
     using WebSocket socket = await context.WebSockets.AcceptWebSocketAsync();
-    byte[] buffer = new byte[64 * 1024];
-    while (true)
+    try
     {
-        ValueWebSocketReceiveResult result = await socket.ReceiveAsync(buffer.AsMemory(), context.RequestAborted);
-        if (result.MessageType == WebSocketMessageType.Close)
+        while (true)
         {
-            await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
-            return;
+            // Wait for a frame without holding a buffer, so an idle connection costs only what Kestrel keeps for it.
+            ValueWebSocketReceiveResult peek = await socket.ReceiveAsync(Memory<byte>.Empty, context.RequestAborted);
+            if (peek.MessageType == WebSocketMessageType.Close)
+            {
+                await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+                return;
+            }
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+            try
+            {
+                ValueWebSocketReceiveResult result = await socket.ReceiveAsync(buffer.AsMemory(), context.RequestAborted);
+                await socket.SendAsync(buffer.AsMemory(0, result.Count), result.MessageType, result.EndOfMessage, context.RequestAborted);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
-        await socket.SendAsync(buffer.AsMemory(0, result.Count), result.MessageType, result.EndOfMessage, context.RequestAborted);
+    }
+    catch (Exception e) when (e is WebSocketException or OperationCanceledException or IOException)
+    {
+        // The client went away.
     }
 });
 
@@ -50,7 +67,7 @@ app.Map("/relay/{id:int}", async (HttpContext context, int id) =>
     try
     {
         using var frame = new MemoryStream();
-        byte[] buffer = new byte[64 * 1024];
+        byte[] buffer = new byte[16 * 1024];
         while (true)
         {
             frame.SetLength(0);

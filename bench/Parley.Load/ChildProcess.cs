@@ -22,10 +22,19 @@ internal sealed partial class ChildProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
-    /// <summary>Starts <c>dotnet {dll} {args}</c> and waits until it listens.</summary>
-    public static async Task<ChildProcess> StartAsync(string name, string dll, IEnumerable<string> arguments, CancellationToken cancellationToken)
+    /// <summary>Starts <c>dotnet {dll} {args}</c> in <paramref name="workingDirectory"/> and waits until it listens. The
+    /// working directory becomes the host's content root, which ASP.NET Core watches for configuration changes: it must
+    /// be a quiet folder of the server's own (a watcher on a busy /tmp costs CPU on every file anyone writes there).</summary>
+    public static async Task<ChildProcess> StartAsync(string name, string dll, IEnumerable<string> arguments, string workingDirectory,
+        CancellationToken cancellationToken)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory,
+        };
         info.ArgumentList.Add(dll);
         foreach (string arg in arguments)
         {

@@ -27,6 +27,7 @@ internal static class ClientRun
 {
     public static async Task<int> RunAsync(LoadArgs a, CancellationToken cancellationToken)
     {
+        string loadAtStart = MachineCpu.LoadAverage();
         int devices = a.Int("--devices", 20);
         int groupSize = a.Int("--group-size", 2);
         int messages = a.Int("--messages", 100);
@@ -225,7 +226,7 @@ internal static class ClientRun
             Math.Round(sendSeconds, 2), Math.Round(latency.Ms(50), 2), Math.Round(latency.Ms(95), 2), Math.Round(latency.Ms(99), 2),
             Math.Round(latency.MaxMs, 2), heldConnections, Interlocked.Read(ref maxConnected),
             cluster is null ? null : Math.Round(memory.RssMiB, 1), cluster is null ? null : Math.Round(peakRss / 1048576.0, 1),
-            sendRequests, counter.RateLimited, File.ReadAllText("/proc/loadavg").Split(' ')[0], Machine.Describe());
+            sendRequests, counter.RateLimited, loadAtStart + "→" + MachineCpu.LoadAverage(), Machine.Describe());
 
         var c = CultureInfo.InvariantCulture;
         Console.WriteLine(string.Create(c, $"""

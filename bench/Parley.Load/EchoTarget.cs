@@ -14,13 +14,22 @@ internal sealed class EchoTarget : IRelayTarget
     private readonly List<Task> _receivers = [];
     private WebSocket[] _sockets = [];
 
-    private EchoTarget(ChildProcess server) => _server = server;
+    private readonly string _folder;
+
+    private EchoTarget(ChildProcess server, string folder)
+    {
+        _server = server;
+        _folder = folder;
+    }
 
     public string Name => "echo";
 
     public string Description => "Kestrel WebSocket relay (bench/Parley.Echo), in memory";
 
     public IReadOnlyList<int> ServerPids => [_server.Pid];
+
+    /// <summary>The relay's HTTP address.</summary>
+    public Uri Address => _server.Address;
 
     public static async Task<EchoTarget> StartAsync(CancellationToken cancellationToken)
     {
@@ -29,7 +38,8 @@ internal sealed class EchoTarget : IRelayTarget
         {
             throw new FileNotFoundException("Build it first: dotnet build -c Release bench/Parley.Echo", dll);
         }
-        return new EchoTarget(await ChildProcess.StartAsync("echo", dll, ["--urls", "http://127.0.0.1:0"], cancellationToken));
+        string folder = Directory.CreateTempSubdirectory("parley-echo-").FullName;
+        return new EchoTarget(await ChildProcess.StartAsync("echo", dll, ["--urls", "http://127.0.0.1:0"], folder, cancellationToken), folder);
     }
 
     public Task<IReadOnlyList<DeviceLeaf>> SetUpDevicesAsync(int count, CancellationToken cancellationToken)
@@ -100,5 +110,6 @@ internal sealed class EchoTarget : IRelayTarget
         }
         _stop.Dispose();
         await _server.DisposeAsync();
+        Directory.Delete(_folder, recursive: true);
     }
 }

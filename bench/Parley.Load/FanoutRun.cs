@@ -32,6 +32,7 @@ internal static class FanoutRun
 {
     public static async Task<int> RunAsync(LoadArgs a, CancellationToken cancellationToken)
     {
+        string loadAtStart = MachineCpu.LoadAverage();
         int members = a.Int("--members", 1000);
         int posts = a.Int("--posts", 5);
         int perAddress = a.Int("--per-address", 20000);
@@ -125,7 +126,7 @@ internal static class FanoutRun
 
         var report = new FanoutReport(cluster.Description, members, sockets.Count, Math.Round(registerSeconds, 1), Math.Round(groupSeconds, 1), commitBytes.Length,
             Math.Round(commitMs), results, Math.Round(cpuAfter.RssMiB, 1), Math.Round((cpuAfter.CpuSeconds - cpuBefore.CpuSeconds) / posts, 2),
-            File.ReadAllText("/proc/loadavg").Split(' ')[0], Machine.Describe());
+            loadAtStart + "→" + MachineCpu.LoadAverage(), Machine.Describe());
         var ordered = results.Select(r => r.AcceptedMs).Order().ToList();
         var pushed = results.Select(r => r.AllPushedMs).Order().ToList();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""

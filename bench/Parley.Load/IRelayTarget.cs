@@ -16,6 +16,9 @@ internal interface IRelayTarget : IAsyncDisposable
     /// <summary>The server processes, for memory and CPU.</summary>
     IReadOnlyList<int> ServerPids { get; }
 
+    /// <summary>Database processes the server relies on (PostgreSQL, Redis), for CPU; empty for most targets.</summary>
+    IReadOnlyList<int> DatabasePids => [];
+
     /// <summary>Creates <paramref name="count"/> accounts and returns each device's MLS leaf.</summary>
     Task<IReadOnlyList<DeviceLeaf>> SetUpDevicesAsync(int count, CancellationToken cancellationToken);
 

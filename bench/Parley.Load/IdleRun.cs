@@ -1,9 +1,10 @@
-// Idle authenticated delivery WebSockets on one Parley node: register N devices over the real protocol, open one
-// delivery WebSocket per device (from 127.0.0.1, 127.0.0.2, ... so the source ports do not run out), hold them,
-// and divide the server's resident-memory growth by the number of connections.
-using System.Collections.Concurrent;
+// Idle authenticated connections on one server: register N devices (users), open one connection per device (from
+// 127.0.0.1, 127.0.0.2, ... so the source ports do not run out), hold them, and divide the server's resident-memory
+// growth by the number of connections. Parley: the delivery WebSocket, authenticated. ejabberd: a c2s session,
+// authenticated and bound. echo: a bare Kestrel WebSocket (no authentication, nothing per connection but Kestrel's).
 using System.Diagnostics;
 using System.Globalization;
+using System.Net;
 using System.Net.WebSockets;
 using System.Text.Json;
 
@@ -15,53 +16,49 @@ internal sealed record IdleReport(
     double ServerRssBeforeMiB, double ServerRssAfterMiB, double ServerPeakRssMiB, double BytesPerConnection, double HarnessRssMiB,
     double? PushWhileHeldMs, string LoadAverage, string Machine);
 
-/// <summary>The "idle" mode.</summary>
+/// <summary>The "idle" mode: idle [--target parley|ejabberd|echo] [--connections 1000] [--per-address 5000] [--hold 10].</summary>
 internal static class IdleRun
 {
     public static async Task<int> RunAsync(LoadArgs a, CancellationToken cancellationToken)
     {
+        string loadAtStart = MachineCpu.LoadAverage();
+        string target = a.String("--target") ?? "parley";
         int count = a.Int("--connections", 1000);
-        int perAddress = a.Int("--per-address", 20000);
+        int perAddress = a.Int("--per-address", 5000);
         int hold = a.Int("--hold", 10);
         ulong files = OpenFiles.Raise((ulong)count * 2 + 20000);
-        Console.Error.WriteLine($"open-file limit {files}");
-        await using var cluster = await ParleyCluster.StartAsync(Enum.Parse<StorageEngine>(a.String("--engine") ?? "sqlite", ignoreCase: true), 1, [],
-            cancellationToken);
-        int pid = cluster.Pids.Single();
-        using var handler = ProtocolDevice.SharedHandler();
+        Console.Error.WriteLine($"open-file limit {files} (this process and the servers it starts)");
+        if ((ulong)count + 200 > files)
+        {
+            Console.Error.WriteLine($"{count:N0} connections need more open files than the limit allows in one process; raise ulimit -Hn.");
+            return 2;
+        }
+
+        await using var idle = await IdleTarget.StartAsync(target, a, cancellationToken);
         var clock = Stopwatch.StartNew();
-        string prefix = "li" + Guid.NewGuid().ToString("N")[..6];
-        // Two extra devices (not counted) check at the end that a message still reaches a device promptly.
-        var devices = await ProtocolDevice.RegisterManyAsync(count, prefix, cluster.NodeFor, handler, keepKeys: false, a.Int("--parallel", 32),
-            cancellationToken);
+        await idle.RegisterAsync(count, a.Int("--parallel", 32), cancellationToken);
         double registerSeconds = clock.Elapsed.TotalSeconds;
-        Console.Error.WriteLine($"{count:N0} devices registered in {registerSeconds:F1} s");
+        Console.Error.WriteLine($"{count:N0} accounts registered in {registerSeconds:F1} s");
 
         await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken);
-        var before = ProcessStats.Of(pid);
+        var before = ProcessStats.Of(idle.Pid);
         Console.Error.WriteLine($"server RSS before connecting: {before.RssMiB:F1} MiB");
 
-        var sockets = new WebSocket?[count];
-        var receivers = new ConcurrentBag<Task>();
         int failed = 0, connected = 0;
-        using var stop = new CancellationTokenSource();
-        Uri ws = DeliveryReceiver.WebSocketUri(cluster.NodeFor(0));
         clock.Restart();
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = a.Int("--connect-parallel", 64), CancellationToken = cancellationToken },
             async (i, ct) =>
             {
                 try
                 {
-                    WebSocket socket = await LoopbackWebSocket.ConnectAsync(ws, LoopbackWebSocket.SourceFor(i, perAddress), "Bearer " + devices[i].Credential, ct);
-                    sockets[i] = socket;
-                    receivers.Add(DeliveryReceiver.RunAsync(socket, _ => { }, acknowledge: true, stop.Token));
+                    await idle.ConnectAsync(i, LoopbackWebSocket.SourceFor(i, perAddress), ct);
                     int n = Interlocked.Increment(ref connected);
                     if (count >= 1000 && n % (count / 10) == 0)
                     {
                         Console.Error.WriteLine($"  connected {n:N0}");
                     }
                 }
-                catch (Exception e) when (e is WebSocketException or IOException or System.Net.Sockets.SocketException)
+                catch (Exception e) when (e is WebSocketException or IOException or System.Net.Sockets.SocketException or InvalidOperationException)
                 {
                     if (Interlocked.Increment(ref failed) <= 5)
                     {
@@ -72,18 +69,16 @@ internal static class IdleRun
         double connectSeconds = clock.Elapsed.TotalSeconds;
         Console.Error.WriteLine($"{connected:N0} connected ({failed} failed) in {connectSeconds:F1} s; holding {hold} s");
         await Task.Delay(TimeSpan.FromSeconds(hold), cancellationToken);
-        var after = ProcessStats.Of(pid);
-        int open = sockets.Count(s => s?.State == WebSocketState.Open);
+        var after = ProcessStats.Of(idle.Pid);
+        int open = idle.OpenCount;
         double perConnection = connected == 0 ? 0 : (after.RssBytes - before.RssBytes) / (double)connected;
         var self = ProcessStats.Self();
+        double? pushMs = await idle.ProbePushAsync(cancellationToken);
 
-        // With everything held: how long does one message take to reach one of the idle devices?
-        double? pushMs = await ProbePushAsync(cluster, cancellationToken);
-
-        var report = new IdleReport(cluster.Description, count, connected, failed, open, Math.Round(registerSeconds, 1), Math.Round(connectSeconds, 1),
+        var report = new IdleReport(idle.Description, count, connected, failed, open, Math.Round(registerSeconds, 1), Math.Round(connectSeconds, 1),
             Math.Round(connected / connectSeconds), Math.Round(before.RssMiB, 1), Math.Round(after.RssMiB, 1), Math.Round(after.PeakRssMiB, 1),
             Math.Round(perConnection), Math.Round(self.RssMiB, 1), pushMs is null ? null : Math.Round(pushMs.Value, 2),
-            File.ReadAllText("/proc/loadavg").Split(' ')[0], Machine.Describe());
+            loadAtStart + "→" + MachineCpu.LoadAverage(), Machine.Describe());
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
             idle connections  {report.Connected:N0} of {report.Requested:N0} ({report.Failed} failed), {report.OpenAtEnd:N0} open after {hold} s, {report.Server}
             connect rate      {report.ConnectionsPerSecond:N0} /s ({report.ConnectSeconds} s); registration {report.RegisterSeconds} s
@@ -97,30 +92,98 @@ internal static class IdleRun
         {
             Console.WriteLine(JsonSerializer.Serialize(report, LoadJson.Default.IdleReport));
         }
-        await stop.CancelAsync();
-        foreach (var socket in sockets)
-        {
-            socket?.Abort();
-            socket?.Dispose();
-        }
-        foreach (var receiver in receivers)
-        {
-            try
-            {
-                await receiver;
-            }
-            catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException or IOException)
-            {
-                // Stopped.
-            }
-        }
         return failed == 0 && open == connected ? 0 : 1;
     }
+}
 
-    // Two more devices in a pair group: one sends, the other (connected) receives; returns the latency of one message.
-    private static async Task<double?> ProbePushAsync(ParleyCluster cluster, CancellationToken cancellationToken)
+/// <summary>The server whose idle connections are counted, and how one connection is opened and held.</summary>
+internal sealed class IdleTarget : IAsyncDisposable
+{
+    private readonly ParleyCluster? _cluster;
+    private readonly EchoTarget? _echo;
+    private readonly XmppTarget? _xmpp;
+    private readonly HttpMessageHandler _handler = ProtocolDevice.SharedHandler();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _receivers = [];
+    private readonly List<WebSocket> _sockets = [];
+    private readonly List<XmppConnection> _sessions = [];
+    private ProtocolDevice[] _devices = [];
+
+    private IdleTarget(ParleyCluster? cluster, EchoTarget? echo, XmppTarget? xmpp)
     {
-        await using var target = ParleyTarget.Over(cluster);
+        _cluster = cluster;
+        _echo = echo;
+        _xmpp = xmpp;
+    }
+
+    public string Description => _cluster is not null ? "Parley, " + _cluster.Description : _echo is not null ? _echo.Description : _xmpp!.Description;
+
+    public int Pid => _cluster?.Pids.Single() ?? _echo?.ServerPids[0] ?? _xmpp!.ServerPids[0];
+
+    public int OpenCount
+    {
+        get
+        {
+            lock (_sockets)
+            {
+                return _sockets.Count(s => s.State == WebSocketState.Open) + _receivers.Count(r => !r.IsCompleted && _xmpp is not null);
+            }
+        }
+    }
+
+    public static async Task<IdleTarget> StartAsync(string name, LoadArgs a, CancellationToken cancellationToken) => name switch
+    {
+        "parley" => new IdleTarget(await ParleyCluster.StartAsync(Enum.Parse<StorageEngine>(a.String("--engine") ?? "sqlite", ignoreCase: true), 1, [],
+            cancellationToken), null, null),
+        "echo" => new IdleTarget(null, await EchoTarget.StartAsync(cancellationToken), null),
+        "ejabberd" => new IdleTarget(null, null, await XmppTarget.StartAsync(cancellationToken)),
+        _ => throw new ArgumentException($"Unknown target {name}; use parley, ejabberd or echo."),
+    };
+
+    public async Task RegisterAsync(int count, int parallel, CancellationToken cancellationToken)
+    {
+        string prefix = "li" + Guid.NewGuid().ToString("N")[..6];
+        if (_cluster is not null)
+        {
+            _devices = await ProtocolDevice.RegisterManyAsync(count, prefix, _cluster.NodeFor, _handler, keepKeys: false, parallel, cancellationToken);
+        }
+        else if (_xmpp is not null)
+        {
+            await _xmpp.RegisterAsync(count, prefix, cancellationToken);
+        }
+    }
+
+    public async Task ConnectAsync(int index, IPAddress source, CancellationToken cancellationToken)
+    {
+        if (_xmpp is not null)
+        {
+            XmppConnection session = await _xmpp.LogInAsync(index, source, cancellationToken);
+            lock (_sockets)
+            {
+                _sessions.Add(session);
+                _receivers.Add(session.ReceiveAsync(_ => { }, _stop.Token));
+            }
+            return;
+        }
+        WebSocket socket = _cluster is not null
+            ? await LoopbackWebSocket.ConnectAsync(DeliveryReceiver.WebSocketUri(_cluster.NodeFor(0)), source, "Bearer " + _devices[index].Credential,
+                cancellationToken)
+            : await LoopbackWebSocket.ConnectAsync(new UriBuilder(_echo!.Address) { Scheme = "ws", Path = "/echo" }.Uri, source, null, cancellationToken);
+        lock (_sockets)
+        {
+            _sockets.Add(socket);
+            _receivers.Add(DeliveryReceiver.RunAsync(socket, _ => { }, acknowledge: true, _stop.Token));
+        }
+    }
+
+    /// <summary>Parley only: with every connection held, the time one message takes to reach one more device.</summary>
+    public async Task<double?> ProbePushAsync(CancellationToken cancellationToken)
+    {
+        if (_cluster is null)
+        {
+            return null;
+        }
+        await using var target = ParleyTarget.Over(_cluster);
         var leaves = await target.SetUpDevicesAsync(2, cancellationToken);
         using var groups = await PairGroups.CreateAsync(leaves, target.RegisterGroupAsync, cancellationToken);
         var arrived = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -142,6 +205,49 @@ internal static class IdleRun
         catch (TimeoutException)
         {
             return null;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        foreach (var socket in _sockets)
+        {
+            socket.Abort();
+            socket.Dispose();
+        }
+        foreach (var session in _sessions)
+        {
+            await session.DisposeAsync();
+        }
+        foreach (var receiver in _receivers)
+        {
+            try
+            {
+                await receiver;
+            }
+            catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException or IOException)
+            {
+                // Stopped.
+            }
+        }
+        foreach (var device in _devices)
+        {
+            device.Dispose();
+        }
+        _handler.Dispose();
+        _stop.Dispose();
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
+        if (_echo is not null)
+        {
+            await _echo.DisposeAsync();
+        }
+        if (_xmpp is not null)
+        {
+            await _xmpp.DisposeAsync();
         }
     }
 }

@@ -29,8 +29,11 @@ internal sealed class ParleyCluster : IAsyncDisposable
     private readonly string? _adminConnection;
     private readonly string _root;
 
-    private ParleyCluster(List<ChildProcess> nodes, string root, string? adminConnection, string? database, string description)
+    private readonly bool _redis;
+
+    private ParleyCluster(List<ChildProcess> nodes, string root, string? adminConnection, string? database, string description, bool redis)
     {
+        _redis = redis;
         _nodes = nodes;
         _root = root;
         _adminConnection = adminConnection;
@@ -43,6 +46,10 @@ internal sealed class ParleyCluster : IAsyncDisposable
     public IEnumerable<int> Pids => _nodes.Select(n => n.Pid);
 
     public string Description { get; }
+
+    /// <summary>The PostgreSQL and Redis processes serving this cluster now (none on SQLite). PostgreSQL may serve other
+    /// databases at the same time; its CPU is counted as this cluster's.</summary>
+    public IReadOnlyList<int> DatabasePids => DatabaseProcesses.Find(_database is not null, _redis);
 
     /// <summary>The node device <paramref name="index"/> talks to.</summary>
     public Uri NodeFor(int index) => _nodes[index % _nodes.Count].Address;
@@ -85,7 +92,7 @@ internal sealed class ParleyCluster : IAsyncDisposable
                 string data = Path.Combine(root, "node" + i.ToString(CultureInfo.InvariantCulture));
                 Directory.CreateDirectory(data);
                 started.Add(await ChildProcess.StartAsync(nodes == 1 ? "server" : "node" + i, dll,
-                    ["serve", "--data", data, "--urls", "http://127.0.0.1:0", .. common], cancellationToken));
+                    ["serve", "--data", data, "--urls", "http://127.0.0.1:0", .. common], data, cancellationToken));
             }
         }
         catch
@@ -99,7 +106,7 @@ internal sealed class ParleyCluster : IAsyncDisposable
         string description = engine == StorageEngine.Sqlite
             ? "1 node, SQLite"
             : $"{nodes} node{(nodes == 1 ? "" : "s")}, PostgreSQL{(redis is null ? "" : " + Redis")}";
-        return new ParleyCluster(started, root, admin, database, description);
+        return new ParleyCluster(started, root, admin, database, description, redis is not null);
     }
 
     public async ValueTask DisposeAsync()

@@ -30,6 +30,8 @@ internal sealed class ParleyTarget : IRelayTarget
 
     public IReadOnlyList<int> ServerPids => _cluster.Pids.ToList();
 
+    public IReadOnlyList<int> DatabasePids => _cluster.DatabasePids;
+
     public static async Task<ParleyTarget> StartAsync(StorageEngine engine, int nodes, CancellationToken cancellationToken)
         => new(await ParleyCluster.StartAsync(engine, nodes, [], cancellationToken), ownsCluster: true);
 

@@ -13,16 +13,24 @@ namespace Parley.Load;
 internal sealed record RelayStep(
     string Target, string Description, int Devices, double TargetRate, double Seconds, long Accepted, long Failed, long Delivered,
     long Lost, long Duplicated, long Undecryptable, double AcceptedPerSecond, double DeliveredPerSecond, double P50Ms, double P95Ms, double P99Ms,
-    double MaxMs, double ServerCpuPercent, double HarnessCpuPercent, double ServerRssMiB, string LoadAverage)
+    double MaxMs, double ServerCpuPercent, double DatabaseCpuPercent, double HarnessCpuPercent, double OtherCpuPercent, double ServerRssMiB,
+    string LoadAverage)
 {
     /// <summary>True when the step kept up with its rate, lost nothing and kept p99 under the bound.</summary>
     public bool Sustained(double p99BoundMs) => Lost == 0 && Failed == 0 && Duplicated == 0 && Undecryptable == 0 && P99Ms < p99BoundMs
                                                && (TargetRate <= 0 || AcceptedPerSecond >= 0.95 * TargetRate);
 
+    /// <summary>Server CPU time (with its database's) per delivered message, in milliseconds: what the relay costs,
+    /// whatever else runs.</summary>
+    public double ServerCpuMsPerMessage => Delivered == 0 ? 0 : Math.Round((ServerCpuPercent + DatabaseCpuPercent) / 100 * Seconds * 1000 / Delivered, 3);
+
+    /// <summary>The load generator's CPU time per delivered message (MLS on both ends, its side of the transport).</summary>
+    public double HarnessCpuMsPerMessage => Delivered == 0 ? 0 : Math.Round(HarnessCpuPercent / 100 * Seconds * 1000 / Delivered, 3);
+
     public string Line() => string.Create(CultureInfo.InvariantCulture,
         $"{Target,-9} rate {(TargetRate <= 0 ? "max" : TargetRate.ToString("N0", CultureInfo.InvariantCulture)),7}  accepted {AcceptedPerSecond,8:N1}/s  delivered {DeliveredPerSecond,8:N1}/s  " +
         $"p50 {P50Ms,7:F1}  p95 {P95Ms,7:F1}  p99 {P99Ms,8:F1}  max {MaxMs,8:F1} ms  lost {Lost}  dup {Duplicated}  failed {Failed}  " +
-        $"server cpu {ServerCpuPercent,4:F0}%  harness cpu {HarnessCpuPercent,4:F0}%  rss {ServerRssMiB:F0} MiB  load {LoadAverage}");
+        $"cpu: server {ServerCpuPercent,3:F0}%{(DatabaseCpuPercent > 0 ? $" + db {DatabaseCpuPercent:F0}%" : "")} ({ServerCpuMsPerMessage:F2} ms/msg)  harness {HarnessCpuPercent,3:F0}%  others {OtherCpuPercent,3:F0}%  rss {ServerRssMiB:F0} MiB  load {LoadAverage}");
 }
 
 /// <summary>Pairs of devices on one relay target, set up once and then run at one rate after another.</summary>
@@ -116,7 +124,11 @@ internal sealed class RelayBench : IAsyncDisposable
         var accepted = new ConcurrentBag<long>();
         long failed = 0;
         var serverBefore = ProcessStats.Of(_target.ServerPids);
+        var databasePids = _target.DatabasePids;
+        var databaseBefore = ProcessStats.Of(databasePids);
         var selfBefore = ProcessStats.Self();
+        double machineBefore = MachineCpu.BusySeconds();
+        string loadBefore = MachineCpu.LoadAverage();
         long start = Stopwatch.GetTimestamp();
         long end = start + (long)(seconds * Stopwatch.Frequency);
         double interval = rate > 0 ? devices / rate * Stopwatch.Frequency : 0;
@@ -128,6 +140,10 @@ internal sealed class RelayBench : IAsyncDisposable
             {
                 if (rate > 0)
                 {
+                    if ((long)due >= end)
+                    {
+                        break;
+                    }
                     long wait = (long)due - Stopwatch.GetTimestamp();
                     if (wait > 0)
                     {
@@ -173,7 +189,12 @@ internal sealed class RelayBench : IAsyncDisposable
         }, cancellationToken)));
         double sendSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         var serverAfterSend = ProcessStats.Of(_target.ServerPids);
+        var databaseAfter = ProcessStats.Of(databasePids);
         var selfAfterSend = ProcessStats.Self();
+        double machineAfter = MachineCpu.BusySeconds();
+        double serverCpu = serverAfterSend.CpuSeconds - serverBefore.CpuSeconds, selfCpu = selfAfterSend.CpuSeconds - selfBefore.CpuSeconds;
+        double databaseCpu = Math.Max(0, databaseAfter.CpuSeconds - databaseBefore.CpuSeconds);
+        double otherCpu = Math.Max(0, machineAfter - machineBefore - serverCpu - selfCpu - databaseCpu);
         var drain = Stopwatch.StartNew();
         while (accepted.Any(k => !_delivered.ContainsKey(k)) && drain.Elapsed < TimeSpan.FromSeconds(10))
         {
@@ -183,60 +204,29 @@ internal sealed class RelayBench : IAsyncDisposable
         long delivered = accepted.Count - lost;
         long last = Interlocked.Read(ref _lastDelivery);
         double deliverSeconds = last > start ? Stopwatch.GetElapsedTime(start, last).TotalSeconds : sendSeconds;
-        string load = File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        string load = loadBefore + "→" + MachineCpu.LoadAverage();
         return new RelayStep(_target.Name, _target.Description, devices, rate, Math.Round(sendSeconds, 2), accepted.Count, failed, delivered, lost,
             Interlocked.Read(ref _duplicated) - duplicatedBefore, Interlocked.Read(ref _undecryptable) - undecryptableBefore,
-            Math.Round(accepted.Count / sendSeconds, 1), Math.Round(delivered / Math.Max(deliverSeconds, sendSeconds), 1),
+            // Paced steps: the rate achieved over the step's nominal length (the last sends may finish a little after it).
+            Math.Round(accepted.Count / (rate > 0 ? seconds : sendSeconds), 1),
+            Math.Round(delivered / (rate > 0 ? seconds : Math.Max(deliverSeconds, sendSeconds)), 1),
             Math.Round(latency.Ms(50), 2), Math.Round(latency.Ms(95), 2), Math.Round(latency.Ms(99), 2), Math.Round(latency.MaxMs, 2),
-            Math.Round(100 * (serverAfterSend.CpuSeconds - serverBefore.CpuSeconds) / sendSeconds),
-            Math.Round(100 * (selfAfterSend.CpuSeconds - selfBefore.CpuSeconds) / sendSeconds),
+            Math.Round(100 * serverCpu / sendSeconds), Math.Round(100 * databaseCpu / sendSeconds), Math.Round(100 * selfCpu / sendSeconds),
+            Math.Round(100 * otherCpu / sendSeconds),
             Math.Round(serverAfterSend.RssMiB, 1), load);
     }
 
-    /// <summary>Finds the highest rate that holds p99 under <paramref name="p99BoundMs"/> with nothing lost: doubles from
-    /// <paramref name="startRate"/> until a step fails, then halves the interval between the best pass and the first
-    /// failure until they are within 10 % (at most <paramref name="maxSteps"/> steps). Returns every step and the best.</summary>
-    public async Task<(List<RelayStep> Steps, RelayStep? Best)> SearchAsync(double startRate, double seconds, double p99BoundMs, int maxSteps,
-        CancellationToken cancellationToken)
+    /// <summary>Runs a step and runs it again (at most <paramref name="retries"/> times) while other processes took more
+    /// than <paramref name="noisyCpuPercent"/> % of a CPU during it: on a shared machine that step measured them, not us.</summary>
+    public async Task<RelayStep> RunQuietStepAsync(double rate, double seconds, double noisyCpuPercent, int retries, CancellationToken cancellationToken)
     {
-        var steps = new List<RelayStep>();
-        RelayStep? best = null;
-        double? good = null, bad = null;
-        double rate = startRate;
-        for (int i = 0; i < maxSteps; i++)
+        RelayStep step = await RunStepAsync(rate, seconds, int.MaxValue, cancellationToken);
+        for (int i = 0; i < retries && step.OtherCpuPercent > noisyCpuPercent; i++)
         {
-            var step = await RunStepAsync(Math.Round(rate), seconds, int.MaxValue, cancellationToken);
-            steps.Add(step);
-            Console.Error.WriteLine((step.Sustained(p99BoundMs) ? "pass  " : "fail  ") + step.Line());
-            if (step.Sustained(p99BoundMs))
-            {
-                good = rate;
-                if (best is null || step.TargetRate > best.TargetRate)
-                {
-                    best = step;
-                }
-            }
-            else
-            {
-                bad = rate;
-            }
-            if (good is { } g && bad is { } b && (b - g) / g < 0.1)
-            {
-                break;
-            }
-            rate = (good, bad) switch
-            {
-                ({ } g2, { } b2) => (g2 + b2) / 2,
-                ({ } g2, null) => g2 * 2,
-                (null, { } b2) => b2 / 2,
-                _ => rate,
-            };
-            if (rate < 1)
-            {
-                break;
-            }
+            Console.Error.WriteLine($"noisy {step.Line()}");
+            step = await RunStepAsync(rate, seconds, int.MaxValue, cancellationToken);
         }
-        return (steps, best);
+        return step;
     }
 
     public async ValueTask DisposeAsync()

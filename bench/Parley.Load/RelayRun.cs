@@ -41,15 +41,19 @@ internal static class RelayRun
         // Warm-up (JIT, connection pools, database caches): not reported.
         await bench.RunStepAsync(a.Double("--start-rate", 200), 3, int.MaxValue, cancellationToken);
         var all = new List<RelayStep>();
-        var max = await bench.RunStepAsync(0, seconds, int.MaxValue, cancellationToken);
+        var max = await bench.RunQuietStepAsync(0, seconds, a.Double("--noisy", 25), a.Int("--retries", 2), cancellationToken);
         all.Add(max);
         Console.Error.WriteLine("max   " + max.Line());
         RelayStep? best = null;
         if (a.Flag("--search"))
         {
-            var (steps, found) = await bench.SearchAsync(a.Double("--start-rate", 200), seconds, p99, a.Int("--max-steps", 10), cancellationToken);
-            all.AddRange(steps);
-            best = found;
+            var search = new RateSearch(a.Double("--start-rate", 200), p99, a.Int("--max-steps", 10));
+            while (!search.Done)
+            {
+                search.Record(await bench.RunQuietStepAsync(search.Next, seconds, a.Double("--noisy", 25), a.Int("--retries", 2), cancellationToken));
+            }
+            all.AddRange(search.Steps);
+            best = search.Best;
         }
         else if (a.Double("--rate", 0) is var rate and > 0)
         {
@@ -70,30 +74,74 @@ internal static class RelayRun
         return (all, max, best);
     }
 
-    /// <summary>compare [--targets parley,ejabberd,echo] and the relay options: each target in turn, same parameters,
-    /// then Parley's figures as a fraction of each other target's.</summary>
+    /// <summary>compare [--targets parley,ejabberd,echo] [--noisy 25] [--retries 2] and the relay options: every target
+    /// with the same parameters, step by step in turns, then Parley's figures as a fraction of each other target's.</summary>
     public static async Task<int> CompareAsync(LoadArgs a, CancellationToken cancellationToken)
     {
         OpenFiles.Raise(65536);
         string[] names = (a.String("--targets") ?? "parley,ejabberd,echo").Split(',');
+        int devices = a.Int("--devices", 100);
+        double seconds = a.Double("--seconds", 10), noisy = a.Double("--noisy", 25);
+        int retries = a.Int("--retries", 2);
         var results = new List<(string Name, RelayStep Max, RelayStep? Best)>();
         var every = new List<RelayStep>();
-        foreach (string name in names)
+        // Every target is set up first and then measured in turns, step by step, so that whatever else the machine
+        // does at the time falls on all of them alike; a step during which other processes were busy is run again.
+        var benches = new List<RelayBench>();
+        try
         {
-            var (all, max, best) = await MeasureAsync(name, a, cancellationToken);
-            results.Add((name, max, best));
-            every.AddRange(all);
+            foreach (string name in names)
+            {
+                var bench = await RelayBench.CreateAsync(await StartTargetAsync(name, a, cancellationToken), devices, cancellationToken);
+                benches.Add(bench);
+                Console.Error.WriteLine($"{bench.Target.Description}; {devices} devices in {devices / 2} pairs");
+                await bench.RunStepAsync(a.Double("--start-rate", 200), 3, int.MaxValue, cancellationToken);
+            }
+            Console.Error.WriteLine(Machine.Describe());
+            var maxima = new List<RelayStep>();
+            foreach (var bench in benches)
+            {
+                var max = await bench.RunQuietStepAsync(0, seconds, noisy, retries, cancellationToken);
+                Console.Error.WriteLine("max   " + max.Line());
+                maxima.Add(max);
+            }
+            var searches = benches.Select(_ => new RateSearch(a.Double("--start-rate", 200), a.Double("--p99", 100), a.Int("--max-steps", 10))).ToList();
+            while (searches.Any(s => !s.Done))
+            {
+                for (int i = 0; i < benches.Count; i++)
+                {
+                    if (!searches[i].Done)
+                    {
+                        searches[i].Record(await benches[i].RunQuietStepAsync(searches[i].Next, seconds, noisy, retries, cancellationToken));
+                    }
+                }
+            }
+            for (int i = 0; i < benches.Count; i++)
+            {
+                results.Add((names[i], maxima[i], searches[i].Best));
+                every.Add(maxima[i]);
+                every.AddRange(searches[i].Steps);
+            }
+        }
+        finally
+        {
+            foreach (var bench in benches)
+            {
+                await bench.DisposeAsync();
+            }
         }
         var c = CultureInfo.InvariantCulture;
         double p99 = a.Double("--p99", 100);
         Console.WriteLine();
-        Console.WriteLine($"| target | closed loop delivered/s | p50 / p99 ms | highest rate with p99 < {p99:F0} ms | p50 / p99 ms at it | server CPU | server RSS |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine($"| target | closed loop delivered/s | p50 / p99 ms | CPU server / harness / others | CPU ms per message, server / harness | highest rate with p99 < {p99:F0} ms | p50 / p99 ms at it | CPU server / harness / others | server RSS | load |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var (name, max, best) in results)
         {
             Console.WriteLine(string.Create(c,
-                $"| {max.Description} | {max.DeliveredPerSecond:N0} | {max.P50Ms:F1} / {max.P99Ms:F1} | {(best is null ? "none" : best.TargetRate.ToString("N0", c))} | {(best is null ? "" : $"{best.P50Ms:F1} / {best.P99Ms:F1}")} | {max.ServerCpuPercent:F0} % | {max.ServerRssMiB:F0} MiB |"));
+                $"| {max.Description} | {max.DeliveredPerSecond:N0} | {max.P50Ms:F1} / {max.P99Ms:F1} | {Cpu(max)} | {PerMessage(max)} | {(best is null ? "none" : best.TargetRate.ToString("N0", c))} | {(best is null ? "" : $"{best.P50Ms:F1} / {best.P99Ms:F1}")} | {(best is null ? "" : Cpu(best))} | {max.ServerRssMiB:F0} MiB | {max.LoadAverage}, {best?.LoadAverage} |"));
         }
+        string Cpu(RelayStep s) => string.Create(c, $"{s.ServerCpuPercent + s.DatabaseCpuPercent:F0} / {s.HarnessCpuPercent:F0} / {s.OtherCpuPercent:F0} %");
+        string PerMessage(RelayStep s) => string.Create(c, $"{s.ServerCpuMsPerMessage:F2} / {s.HarnessCpuMsPerMessage:F2}");
         var parley = results.FirstOrDefault(r => r.Name == "parley");
         if (parley.Name is not null)
         {
@@ -101,7 +149,7 @@ internal static class RelayRun
             {
                 string sustained = parley.Best is not null && best is not null ? (parley.Best.TargetRate / best.TargetRate).ToString("P0", c) : "n/a";
                 Console.WriteLine(string.Create(c,
-                    $"Parley ÷ {name}: closed-loop delivered/s {parley.Max.DeliveredPerSecond / max.DeliveredPerSecond:P0}, sustained rate at p99 < {p99:F0} ms {sustained}"));
+                    $"Parley ÷ {name}: closed-loop delivered/s {parley.Max.DeliveredPerSecond / max.DeliveredPerSecond:P0}, sustained rate at p99 < {p99:F0} ms {sustained}; server CPU per message {parley.Max.ServerCpuMsPerMessage / max.ServerCpuMsPerMessage:F1}×"));
             }
         }
         if (a.Flag("--json"))

@@ -29,11 +29,16 @@ internal sealed class XmppConnection : IAsyncDisposable
     public string Jid { get; private set; } = "";
 
     /// <summary>Connects, authenticates as <paramref name="user"/> and binds resource "load".</summary>
-    public static async Task<XmppConnection> ConnectAsync(IPEndPoint server, string domain, string user, string password, CancellationToken cancellationToken)
+    public static async Task<XmppConnection> ConnectAsync(IPEndPoint server, string domain, string user, string password, CancellationToken cancellationToken,
+        IPAddress? source = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
+            if (source is not null)
+            {
+                socket.Bind(new IPEndPoint(source, 0));
+            }
             await socket.ConnectAsync(server, cancellationToken);
         }
         catch

@@ -62,6 +62,14 @@ internal sealed class XmppTarget : IRelayTarget
     public async Task<IReadOnlyList<DeviceLeaf>> SetUpDevicesAsync(int count, CancellationToken cancellationToken)
     {
         string prefix = "lx" + Guid.NewGuid().ToString("N")[..6];
+        await RegisterAsync(count, prefix, cancellationToken);
+        _connections = new XmppConnection[count];
+        return LocalLeaves.Create(count, prefix);
+    }
+
+    /// <summary>Registers users {prefix}-0 … through ejabberd's HTTP API.</summary>
+    public async Task RegisterAsync(int count, string prefix, CancellationToken cancellationToken)
+    {
         _users = Enumerable.Range(0, count).Select(i => $"{prefix}-{i}").ToArray();
         using var http = new HttpClient { BaseAddress = _api };
         await Parallel.ForEachAsync(_users, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (user, ct) =>
@@ -75,9 +83,11 @@ internal sealed class XmppTarget : IRelayTarget
                 throw new InvalidOperationException($"ejabberd did not register {user}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
             }
         });
-        _connections = new XmppConnection[count];
-        return LocalLeaves.Create(count, prefix);
     }
+
+    /// <summary>Opens an authenticated session for registered user <paramref name="index"/> (idle connections).</summary>
+    public Task<XmppConnection> LogInAsync(int index, IPAddress? source, CancellationToken cancellationToken)
+        => XmppConnection.ConnectAsync(_c2s, Domain, _users[index], Password, cancellationToken, source);
 
     public Task RegisterGroupAsync(int creator, byte[] groupId, byte[] commit, byte[] welcome, CancellationToken cancellationToken) => Task.CompletedTask;
 
