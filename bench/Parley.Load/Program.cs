@@ -5,10 +5,12 @@
 //   relay    1:1 pairs over the raw protocol with real MLS, on one target, at a rate or searching for the highest
 //            rate with p99 under a bound: --target parley|ejabberd|echo [--devices 100] [--seconds 10] [--rate R | --search]
 //            [--p99 100] [--start-rate 200] [--max-steps 10] [--engine sqlite|postgres] [--nodes 1]
-//   compare  relay on parley, ejabberd and echo back to back with the same options, and the ratios [--targets ...]
-//   idle     N idle authenticated delivery WebSockets on one node and the server memory per connection
-//            [--connections 1000] [--per-address 20000] [--hold 10] [--parallel 32] [--connect-parallel 64]
+//   compare  relay on parley, ejabberd and echo with the same options, step by step in turns, and the ratios
+//            [--targets parley,ejabberd,echo] [--noisy 25] [--retries 2]
+//   idle     N idle authenticated connections on one server and its memory per connection [--target parley|ejabberd|echo]
+//            [--connections 1000] [--per-address 5000] [--hold 10] [--parallel 32] [--connect-parallel 64]
 //   fanout   one poster, a group of N members, time until every copy is stored and pushed [--members 1000] [--posts 5]
+//   clients  also takes --default-limits (keep the server's rate limits, to see them bite)
 //
 // Every mode takes --json for a machine-readable report. The server is started here (src/Parley.Cli's Release build,
 // or $PARLEY_SERVER_DLL) with its rate limits lifted; PostgreSQL and Redis come from scripts/postgres.sh and
