@@ -100,9 +100,16 @@ public sealed partial class ParleyClient
         }
     }
 
-    // Process what arrived before encrypting, so the message is for the epoch the other members are in.
+    // Process what arrived before encrypting, so the message is for the epoch the other members are in. While the
+    // delivery WebSocket is open, what arrived is already on its way through it (and handled under this same lock,
+    // in order), so fetching it again over HTTP would only spend requests: the server relays application messages
+    // of an earlier epoch, and members keep recent epochs' secrets to read them.
     private async Task CatchUpAsync(CancellationToken cancellationToken)
     {
+        if (_deliveriesPushed)
+        {
+            return;
+        }
         try
         {
             await ReceivePendingAsync(null, cancellationToken).ConfigureAwait(false);

@@ -33,6 +33,10 @@ public sealed partial class ParleyClient
     private readonly Dictionary<ConversationId, List<string>> _unreceipted = [];
     private readonly HashSet<ConversationId> _proposalsToCommit = [];
 
+    // True while the delivery WebSocket is open: the server then pushes the whole mailbox through it in order,
+    // so a send need not fetch the mailbox over HTTP first.
+    private volatile bool _deliveriesPushed;
+
     /// <summary>Refreshes the block list from the server, sends what waits in the outbox, fetches and processes
     /// everything in the mailbox (in order, acknowledging each delivery after it is stored), commits proposals members
     /// left pending, adds this account's new devices to conversations, tops up key packages, deletes expired messages
@@ -56,6 +60,7 @@ public sealed partial class ParleyClient
     public async Task<DeliveryStop> ListenAsync(CancellationToken cancellationToken = default, Action<bool>? connectionChanged = null)
     {
         var socket = new DeliverySocket(_server);
+        socket.ConnectionChanged += open => _deliveriesPushed = open;
         if (connectionChanged is not null)
         {
             socket.ConnectionChanged += connectionChanged;

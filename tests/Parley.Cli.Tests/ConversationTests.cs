@@ -333,6 +333,54 @@ public sealed class ConversationTests(ServerFixture fixture) : IClassFixture<Ser
         await listening;
     }
 
+    [Fact]
+    public async Task A_listening_device_sends_with_one_request_each_and_its_messages_reach_members_across_a_new_epoch()
+    {
+        using var log = new RequestLogHandler();
+        var alice = await _devices.CreateAsync("alice", Devices.Options with { HttpHandler = log });
+        var bob = await _devices.CreateAsync("bob");
+        var carol = await _devices.CreateAsync("carol");
+        var group = await alice.CreateGroupAsync("live", [bob.Username]);
+        await bob.SyncAsync();
+
+        var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var listening = alice.ListenAsync(stop.Token, open =>
+        {
+            if (open)
+            {
+                connected.TrySetResult();
+            }
+        });
+        await connected.Task.WaitAsync(stop.Token);
+
+        // Bob adds Carol (a commit, so a new epoch) while Alice, who has not processed it yet, keeps sending.
+        var expected = new List<string>();
+        log.Clear();
+        var adding = bob.AddMembersAsync(bob.GetConversation("live").Id, [carol.Username], stop.Token);
+        for (int i = 0; i < 10; i++)
+        {
+            string text = $"live {i}";
+            await alice.SendTextAsync(group.Id, text, cancellationToken: stop.Token);
+            expected.Add(text);
+        }
+        await adding;
+        await alice.SendTextAsync(group.Id, "after the add", cancellationToken: stop.Token);
+        expected.Add("after the add");
+
+        // Each send was one POST: with the delivery socket open, nothing fetched the mailbox over HTTP.
+        Assert.DoesNotContain(log.Requests, r => r.StartsWith("GET /v1/mailbox", StringComparison.Ordinal));
+        Assert.Equal(expected.Count, log.Requests.Count(r => r.StartsWith("POST /v1/groups/", StringComparison.Ordinal)));
+
+        await bob.SyncAsync();
+        Assert.Equal(expected, Devices.Texts(bob, "live"));
+        await carol.SyncAsync();
+        Assert.Contains("after the add", Devices.Texts(carol, "live"));
+        Assert.All(alice.History(group.Id, 100).Where(m => m.IsOutgoing), m => Assert.Equal(DeliveryStatus.Sent, m.State.Status));
+        await stop.CancelAsync();
+        await listening;
+    }
+
     private static async Task<string> HashAsync(string path)
     {
         await using var stream = File.OpenRead(path);
@@ -370,4 +418,38 @@ internal sealed class WelcomePaddingHandler(int size) : DelegatingHandler(new So
 internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
 {
     public void Report(T value) => report(value);
+}
+
+/// <summary>Records the method and path of every request a device makes.</summary>
+internal sealed class RequestLogHandler() : DelegatingHandler(new SocketsHttpHandler())
+{
+    private readonly List<string> _requests = [];
+
+    public IReadOnlyList<string> Requests
+    {
+        get
+        {
+            lock (_requests)
+            {
+                return [.. _requests];
+            }
+        }
+    }
+
+    public void Clear()
+    {
+        lock (_requests)
+        {
+            _requests.Clear();
+        }
+    }
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        lock (_requests)
+        {
+            _requests.Add($"{request.Method} {request.RequestUri!.AbsolutePath}");
+        }
+        return base.SendAsync(request, cancellationToken);
+    }
 }
