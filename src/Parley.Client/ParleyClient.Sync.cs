@@ -3,6 +3,7 @@
 // "processed" mark), and acknowledges it only after that transaction committed: exactly once.
 using Parley.Content;
 using System.Security.Cryptography;
+using System.Threading.Channels;
 using Parley.Client.Channels;
 using Parley.Client.Conversations;
 using Parley.Client.Groups;
@@ -66,6 +67,25 @@ public sealed partial class ParleyClient
             socket.ConnectionChanged += connectionChanged;
         }
         using var housekeeping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var receiptsDue = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+        var receipts = Task.Run(async () =>
+        {
+            while (await receiptsDue.Reader.ReadAsync(housekeeping.Token).ConfigureAwait(false))
+            {
+                await Task.Delay(_options.ReceiptDelay, _options.Time, housekeeping.Token).ConfigureAwait(false);
+                try
+                {
+                    using (await LockAsync(housekeeping.Token).ConfigureAwait(false))
+                    {
+                        await SendReceiptsAsync(housekeeping.Token).ConfigureAwait(false);
+                    }
+                }
+                catch (Exception e) when (e is ServerUnavailableException or ServerProblemException or ParleyClientException)
+                {
+                    // The housekeeping tick tries again.
+                }
+            }
+        }, housekeeping.Token);
         var periodic = Task.Run(async () =>
         {
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(15));
@@ -95,6 +115,10 @@ public sealed partial class ParleyClient
                     if (done)
                     {
                         await AfterReceiveAsync(null, ct, light: true).ConfigureAwait(false);
+                        if (_unreceipted.Count > 0)
+                        {
+                            receiptsDue.Writer.TryWrite(true);
+                        }
                     }
                     return done;
                 }
@@ -111,13 +135,16 @@ public sealed partial class ParleyClient
         finally
         {
             await housekeeping.CancelAsync().ConfigureAwait(false);
-            try
+            foreach (var loop in new[] { periodic, receipts })
             {
-                await periodic.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                // Stopped.
+                try
+                {
+                    await loop.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Stopped.
+                }
             }
         }
     }
@@ -141,10 +168,11 @@ public sealed partial class ParleyClient
                 }
             }
         }
-        await SendReceiptsAsync(cancellationToken).ConfigureAwait(false);
         await _store.ExpireMessagesAsync(cancellationToken).ConfigureAwait(false);
         if (!light)
         {
+            // After each pushed message ("light"), receipts wait for the listener's next batch (ReceiptDelay).
+            await SendReceiptsAsync(cancellationToken).ConfigureAwait(false);
             await ReconcileOwnDevicesCoreAsync(events, cancellationToken).ConfigureAwait(false);
             await ReplenishKeyPackagesAsync(cancellationToken).ConfigureAwait(false);
             await AfterChannelSyncAsync(cancellationToken).ConfigureAwait(false);

@@ -20,6 +20,10 @@ public sealed record ParleyClientOptions
     /// <summary>Send delivery receipts for received messages.</summary>
     public bool SendDeliveryReceipts { get; init; } = true;
 
+    /// <summary>While listening, how long delivery receipts wait to be sent together: a busy conversation then costs
+    /// one receipt per device per interval rather than one per message (in a group, each goes to every member).</summary>
+    public TimeSpan ReceiptDelay { get; init; } = TimeSpan.FromSeconds(1);
+
     /// <summary>How often a commit is rebuilt after losing a race (stale epoch) before giving up.</summary>
     public int CommitAttempts { get; init; } = 6;
 

@@ -381,6 +381,50 @@ public sealed class ConversationTests(ServerFixture fixture) : IClassFixture<Ser
         await listening;
     }
 
+    [Fact]
+    public async Task A_listening_device_acknowledges_a_burst_of_messages_with_one_delivery_receipt()
+    {
+        using var log = new RequestLogHandler();
+        var alice = await _devices.CreateAsync("alice");
+        var bob = await _devices.CreateAsync("bob", Devices.Options with { HttpHandler = log, ReceiptDelay = TimeSpan.FromSeconds(2) });
+        var chat = await alice.OpenDirectAsync(bob.Username);
+        await bob.SyncAsync();
+        for (int i = 0; i < 5; i++)
+        {
+            await alice.SendTextAsync(chat.Id, $"burst {i}");
+        }
+
+        // The five arrive through the socket one after another; their receipt waits ReceiptDelay and covers all five.
+        int received = 0;
+        var allReceived = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        bob.EventRaised += e =>
+        {
+            if (e is MessageReceived && Interlocked.Increment(ref received) == 5)
+            {
+                allReceived.TrySetResult();
+            }
+        };
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        log.Clear();
+        var listening = bob.ListenAsync(stop.Token);
+        await allReceived.Task.WaitAsync(stop.Token);
+        List<StoredMessage> burst;
+        while (true)
+        {
+            await alice.SyncAsync(stop.Token);
+            burst = alice.History(chat.Id, 10).Where(m => m.IsOutgoing).ToList();
+            if (burst.All(m => m.State.Receipts.Any(r => r.Recipient == bob.Username && r.DeliveredAt is not null)))
+            {
+                break;
+            }
+            await Task.Delay(100, stop.Token);
+        }
+        Assert.Equal(5, burst.Count);
+        Assert.Single(log.Requests, r => r.StartsWith("POST /v1/groups/", StringComparison.Ordinal));
+        await stop.CancelAsync();
+        await listening;
+    }
+
     private static async Task<string> HashAsync(string path)
     {
         await using var stream = File.OpenRead(path);
