@@ -425,6 +425,30 @@ public sealed class ConversationTests(ServerFixture fixture) : IClassFixture<Ser
         await listening;
     }
 
+    [Fact]
+    public async Task A_long_rate_limit_pause_leaves_the_message_queued_instead_of_holding_the_device_and_a_short_one_is_waited_out()
+    {
+        using var limiter = new RateLimitingHandler();
+        var alice = await _devices.CreateAsync("alice", Devices.Options with { HttpHandler = limiter });
+        var bob = await _devices.CreateAsync("bob");
+        var chat = await alice.OpenDirectAsync(bob.Username);
+
+        limiter.Refuse(times: 1, retryAfterSeconds: 1);
+        var waited = await alice.SendTextAsync(chat.Id, "after a short pause");
+        Assert.Equal(DeliveryStatus.Sent, waited.State.Status);
+
+        limiter.Refuse(times: 1, retryAfterSeconds: 60);
+        var started = DateTime.UtcNow;
+        var queued = await alice.SendTextAsync(chat.Id, "after a long pause");
+        Assert.Equal(DeliveryStatus.Pending, queued.State.Status);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(30), "the device waited out a minute-long pause");
+
+        var sync = await alice.SyncAsync();
+        Assert.Equal(0, sync.Pending);
+        await bob.SyncAsync();
+        Assert.Equal(["after a short pause", "after a long pause"], Devices.Texts(bob, bob.GetConversation(alice.Username).Id));
+    }
+
     private static async Task<string> HashAsync(string path)
     {
         await using var stream = File.OpenRead(path);
@@ -493,6 +517,31 @@ internal sealed class RequestLogHandler() : DelegatingHandler(new SocketsHttpHan
         lock (_requests)
         {
             _requests.Add($"{request.Method} {request.RequestUri!.AbsolutePath}");
+        }
+        return base.SendAsync(request, cancellationToken);
+    }
+}
+
+/// <summary>Answers the next sends of a message with 429 and a Retry-After, as a server at its rate limit does.</summary>
+internal sealed class RateLimitingHandler() : DelegatingHandler(new SocketsHttpHandler())
+{
+    private int _refusals;
+    private int _retryAfterSeconds;
+
+    public void Refuse(int times, int retryAfterSeconds)
+    {
+        _retryAfterSeconds = retryAfterSeconds;
+        Volatile.Write(ref _refusals, times);
+    }
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        if (request.Method == HttpMethod.Post && request.RequestUri!.AbsolutePath.EndsWith("/messages", StringComparison.Ordinal)
+            && Interlocked.Decrement(ref _refusals) >= 0)
+        {
+            var refused = new HttpResponseMessage(System.Net.HttpStatusCode.TooManyRequests);
+            refused.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(_retryAfterSeconds));
+            return Task.FromResult(refused);
         }
         return base.SendAsync(request, cancellationToken);
     }

@@ -76,7 +76,7 @@ internal static class MessageCommands
         }
         else if (message.State.Status == DeliveryStatus.Pending)
         {
-            Console.WriteLine($"Queued {view.Id} for {view.Conversation}: the server is unreachable; it goes out with the next `parley receive`.");
+            Console.WriteLine($"Queued {view.Id} for {view.Conversation}: the server is unreachable or asked to wait; it goes out with the next `parley receive`.");
         }
         else if (message.State.Status == DeliveryStatus.Failed)
         {

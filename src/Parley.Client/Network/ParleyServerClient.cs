@@ -14,6 +14,11 @@ namespace Parley.Client.Network;
 public sealed partial class ParleyServerClient : IDisposable
 {
     private const int MaxRateLimitRetries = 3;
+
+    // A 429 is waited out in place only when the server asks for a short pause: callers hold the device lock, and a
+    // minute-long wait would hold back every delivery too. A longer one is the caller's to handle (the outbox keeps
+    // the message and sends it on the next sync or housekeeping tick).
+    private static readonly TimeSpan MaxInlineRetryWait = TimeSpan.FromSeconds(5);
     private readonly HttpClient _http;
     private readonly string? _credential;
 
@@ -188,9 +193,10 @@ public sealed partial class ParleyServerClient : IDisposable
             using (response)
             {
                 var problem = await ReadProblemAsync(response, cancellationToken);
-                if (problem.Code == "rate_limited" && attempt < MaxRateLimitRetries)
+                TimeSpan wait = problem.RetryAfter ?? TimeSpan.FromSeconds(1);
+                if (problem.Code == "rate_limited" && attempt < MaxRateLimitRetries && wait <= MaxInlineRetryWait)
                 {
-                    await Task.Delay(problem.RetryAfter ?? TimeSpan.FromSeconds(1), cancellationToken);
+                    await Task.Delay(wait, cancellationToken);
                     continue;
                 }
                 throw problem;
