@@ -9,6 +9,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly List<string> _output;
+    private int _disposed;
 
     private ServerProcess(Process process, Uri address, string dataDirectory, List<string> output)
     {
@@ -33,9 +34,15 @@ public sealed partial class ServerProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, params string[] extra)
+    public static Task<ServerProcess> StartAsync(string dataDirectory, params string[] extra)
+        => StartOnAsync(dataDirectory, "http://127.0.0.1:0", extra);
+
+    /// <summary>A new server process on this one's data folder and port, after <see cref="DisposeAsync"/> killed this one.</summary>
+    public Task<ServerProcess> StartAgainAsync(params string[] extra) => StartOnAsync(DataDirectory, $"http://127.0.0.1:{Address.Port}", extra);
+
+    private static async Task<ServerProcess> StartOnAsync(string dataDirectory, string urls, string[] extra)
     {
-        var info = Cli.StartInfo(["serve", "--data", dataDirectory, "--urls", "http://127.0.0.1:0",
+        var info = Cli.StartInfo(["serve", "--data", dataDirectory, "--urls", urls,
             "--Parley:AnonymousRequestsPerMinute", "100000", "--Parley:RequestsPerMinute", "100000", .. extra]);
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start.");
@@ -46,6 +53,10 @@ public sealed partial class ServerProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
