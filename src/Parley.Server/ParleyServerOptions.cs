@@ -29,6 +29,11 @@ public sealed class ParleyServerOptions
     /// <summary>The request body a send may have: both MLS messages in base64, and room for the JSON around them.</summary>
     public long MaxSendRequestBytes => (MaxMessageBytes + (long)MaxWelcomeBytes) / 3 * 4 + 16 * 1024;
 
+    /// <summary>Most device WebSockets this node holds at once; one more is refused with 503 <c>server_full</c>. Unset, it
+    /// follows from the process's open-file limit (see <see cref="Operations.ConnectionBudget"/>), so the node refuses
+    /// connections instead of running out of file descriptors.</summary>
+    public int? MaxConnections { get; set; }
+
     /// <summary>Largest WebSocket frame a device may send (frames are acknowledgements).</summary>
     public int MaxWebSocketFrameBytes { get; set; } = 4096;
 

@@ -59,6 +59,7 @@ public static class ServerRegistration
 
         services.AddSingleton<ChallengeIssuer>();
         services.AddSingleton<DeviceConnections>();
+        services.AddParleyConnectionBudget();
         services.AddHostedService<MailboxExpiry>();
         services.AddHostedService<BlobExpiry>();
         services.AddHostedService<ChannelExpiry>();

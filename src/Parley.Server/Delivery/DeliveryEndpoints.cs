@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Metadata;
@@ -166,26 +167,43 @@ public static class DeliveryEndpoints
     };
 
     private static async Task<IResult> Connect(HttpContext context, DeviceConnections connections, IMailboxStore mailbox,
-        TimeProvider time, ServerMetrics metrics, IOptions<ParleyServerOptions> options, ILoggerFactory loggers)
+        TimeProvider time, ServerMetrics metrics, ConnectionBudget budget, IOptions<ParleyServerOptions> options, ILoggerFactory loggers)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
             return Problem.BadRequest(ProblemCodes.WebSocketRequired, "This endpoint only accepts WebSocket upgrades.");
         }
-        var (device, _) = DevicePrincipal.Of(context.User);
-        using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        var connection = new DeviceConnection(device);
-        connections.Add(connection);
-        metrics.ConnectionOpened();
+        // Refused before the upgrade, so the client gets a status it can act on (DeliverySocket backs off on any 5xx).
+        if (!budget.TryOpenWebSocket())
+        {
+            int seconds = ConnectionBudget.RetryAfterSeconds();
+            context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            // Close the connection after the answer: a client told to come back later should not hold a socket meanwhile.
+            context.Response.Headers.Connection = "close";
+            return Problem.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.ServerFull,
+                $"This server holds as many connections as it can; retry in {seconds} seconds.");
+        }
         try
         {
-            await connection.RunAsync(socket, mailbox, time, metrics, options.Value.MaxWebSocketFrameBytes,
-                loggers.CreateLogger(typeof(DeviceConnection)), context.RequestAborted);
+            var (device, _) = DevicePrincipal.Of(context.User);
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            var connection = new DeviceConnection(device);
+            connections.Add(connection);
+            metrics.ConnectionOpened();
+            try
+            {
+                await connection.RunAsync(socket, mailbox, time, metrics, options.Value.MaxWebSocketFrameBytes,
+                    loggers.CreateLogger(typeof(DeviceConnection)), context.RequestAborted);
+            }
+            finally
+            {
+                connections.Remove(connection);
+                metrics.ConnectionClosed();
+            }
         }
         finally
         {
-            connections.Remove(connection);
-            metrics.ConnectionClosed();
+            budget.CloseWebSocket();
         }
         return Results.Empty;
     }

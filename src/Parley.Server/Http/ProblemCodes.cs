@@ -43,6 +43,7 @@ public static class ProblemCodes
     public const string GroupFull = "group_full";
     public const string MessageNotFound = "message_not_found";
     public const string WebSocketRequired = "websocket_required";
+    public const string ServerFull = "server_full";
     public const string InvalidBlobSize = "invalid_blob_size";
     public const string BlobTooLarge = "blob_too_large";
     public const string BlobQuotaExceeded = "blob_quota_exceeded";

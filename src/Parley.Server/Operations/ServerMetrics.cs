@@ -13,6 +13,7 @@ public sealed class ServerMetrics
     private readonly Counter<long> _delivered;
     private readonly Counter<long> _rejected;
     private readonly UpDownCounter<long> _connections;
+    private readonly Counter<long> _refused;
     private long _writeQueueDepth;
 
     public ServerMetrics(IMeterFactory meterFactory)
@@ -23,6 +24,8 @@ public sealed class ServerMetrics
         _delivered = meter.CreateCounter<long>("parley.messages.delivered", "{message}", "Mailbox copies acknowledged by their device.");
         _rejected = meter.CreateCounter<long>("parley.messages.rejected", "{message}", "Group submissions refused (stale epoch, not a member, malformed).");
         _connections = meter.CreateUpDownCounter<long>("parley.websocket.connections", "{connection}", "Open device WebSockets.");
+        _refused = meter.CreateCounter<long>("parley.connections.refused", "{connection}",
+            "Connections refused because the node's connection budget was reached (tag kind: websocket or tcp).");
         meter.CreateObservableGauge("parley.storage.write_queue_depth", () => Interlocked.Read(ref _writeQueueDepth), "{operation}",
             "Writes waiting for the storage writer.");
     }
@@ -36,6 +39,8 @@ public sealed class ServerMetrics
     public void ConnectionOpened() => _connections.Add(1);
 
     public void ConnectionClosed() => _connections.Add(-1);
+
+    public void ConnectionRefused(string kind) => _refused.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
     public void WriteQueued() => Interlocked.Increment(ref _writeQueueDepth);
 
