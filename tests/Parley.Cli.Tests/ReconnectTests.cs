@@ -63,6 +63,33 @@ public sealed class ReconnectTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task A_device_refused_by_a_full_server_is_told_when_to_come_back()
+    {
+        await using var server = await ServerProcess.StartAsync(_root.Sub("full"), "--Parley:MaxConnections", "1");
+        using var alice = await ParleyClient.CreateAccountAsync(_root.Sub("alice-full"), Cli.Passphrase, server.Address, "alice", Devices.Options);
+        using var bob = await ParleyClient.CreateAccountAsync(_root.Sub("bob-full"), Cli.Passphrase, server.Address, "bob", Devices.Options);
+        var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var listening = alice.ListenAsync(stop.Token, open =>
+        {
+            if (open)
+            {
+                connected.TrySetResult();
+            }
+        });
+        await connected.Task.WaitAsync(stop.Token);
+
+        var refused = await Assert.ThrowsAsync<ServerProblemException>(() => bob.ServerClient.ConnectWebSocketAsync(stop.Token));
+        Assert.Equal((503, "server_full"), (refused.Status, refused.Code));
+        Assert.InRange(refused.RetryAfter.GetValueOrDefault(), TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(1));
+
+        // Plain requests still work while the node holds all the delivery connections it can.
+        await bob.SyncAsync(stop.Token);
+        await stop.CancelAsync();
+        await listening;
+    }
+
     // Kills the server (SIGKILL); the message sent while it is down stays queued on Alice's device; then the server
     // comes back on the same port and data.
     private static async Task<ServerProcess> KillAndSendAsync(ServerProcess server, ParleyClient alice, Parley.Client.Conversations.ConversationId chat)

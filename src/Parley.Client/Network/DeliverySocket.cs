@@ -51,6 +51,7 @@ public sealed class DeliverySocket
         while (!cancellationToken.IsCancellationRequested)
         {
             ClientWebSocket? socket = null;
+            TimeSpan? retryAfter = null;
             try
             {
                 socket = await _server.ConnectWebSocketAsync(cancellationToken);
@@ -73,7 +74,8 @@ public sealed class DeliverySocket
             catch (Exception e) when (e is WebSocketException or ServerUnavailableException or IOException or ServerProblemException
                                           { Status: >= 500 or 429 })
             {
-                // Reconnect below.
+                // Reconnect below, not before the server said to (a full node or a rate limit answers with Retry-After).
+                retryAfter = (e as ServerProblemException)?.RetryAfter;
             }
             finally
             {
@@ -86,7 +88,8 @@ public sealed class DeliverySocket
             }
             try
             {
-                await Task.Delay(Backoff.Next(), cancellationToken);
+                TimeSpan wait = Backoff.Next();
+                await Task.Delay(retryAfter > wait ? retryAfter.Value : wait, cancellationToken);
             }
             catch (OperationCanceledException)
             {

@@ -1,4 +1,5 @@
 // Parley server protocol v1 (docs/server-protocol.md): the device's side of every HTTP endpoint.
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -147,6 +148,7 @@ public sealed partial class ParleyServerClient : IDisposable
         catch (WebSocketException e)
         {
             var status = socket.HttpStatusCode;
+            var headers = socket.HttpResponseHeaders;
             socket.Dispose();
             if (status is HttpStatusCode.Forbidden)
             {
@@ -156,6 +158,12 @@ public sealed partial class ParleyServerClient : IDisposable
             if (status is HttpStatusCode.Unauthorized)
             {
                 throw new ServerProblemException((int)status, "unauthenticated", "The server no longer accepts this device's credential.");
+            }
+            if (status is HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests)
+            {
+                // A full node (server_full) or a rate limit: the server says when to come back.
+                throw new ServerProblemException((int)status, status is HttpStatusCode.TooManyRequests ? "rate_limited" : "server_full",
+                    $"The server at {Server} cannot take the delivery connection now.", retryAfter: RetryAfterOf(headers));
             }
             throw new ServerUnavailableException($"Could not open the delivery connection to {Server}: {e.Message}", e);
         }
@@ -167,6 +175,24 @@ public sealed partial class ParleyServerClient : IDisposable
     }
 
     // ---- Plumbing ------------------------------------------------------------------------------
+
+    // Retry-After in seconds, from the headers of a refused WebSocket upgrade.
+    private static TimeSpan? RetryAfterOf(IReadOnlyDictionary<string, IEnumerable<string>>? headers)
+    {
+        if (headers is null)
+        {
+            return null;
+        }
+        foreach (var (name, values) in headers)
+        {
+            if (string.Equals(name, "Retry-After", StringComparison.OrdinalIgnoreCase)
+                && int.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out int seconds))
+            {
+                return TimeSpan.FromSeconds(seconds);
+            }
+        }
+        return null;
+    }
 
     /// <summary>Sends a request built by <paramref name="build"/> (called again on a rate-limit retry) and
     /// returns the response when it is a success; otherwise throws the server's problem.</summary>
