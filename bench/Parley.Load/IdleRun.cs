@@ -12,11 +12,12 @@ namespace Parley.Load;
 
 /// <summary>What the idle-connection run measured.</summary>
 internal sealed record IdleReport(
-    string Server, int Requested, int Connected, int Failed, int OpenAtEnd, double RegisterSeconds, double ConnectSeconds, double ConnectionsPerSecond,
+    string Server, int Requested, int Connected, int Failed, int Refused, int OpenAtEnd, double RegisterSeconds, double ConnectSeconds, double ConnectionsPerSecond,
     double ServerRssBeforeMiB, double ServerRssAfterMiB, double ServerPeakRssMiB, double BytesPerConnection, double HarnessRssMiB,
     double? PushWhileHeldMs, string LoadAverage, string Machine);
 
-/// <summary>The "idle" mode: idle [--target parley|ejabberd|echo] [--connections 1000] [--per-address 5000] [--hold 10].</summary>
+/// <summary>The "idle" mode: idle [--target parley|ejabberd|echo] [--connections 1000] [--per-address 5000] [--hold 10]
+/// [--warm 0] [--inspect CMD].</summary>
 internal static class IdleRun
 {
     public static async Task<int> RunAsync(LoadArgs a, CancellationToken cancellationToken)
@@ -40,50 +41,88 @@ internal static class IdleRun
         double registerSeconds = clock.Elapsed.TotalSeconds;
         Console.Error.WriteLine($"{count:N0} accounts registered in {registerSeconds:F1} s");
 
+        int failed = 0, connected = 0, refused = 0;
+        async Task ConnectRangeAsync(int from, int to)
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(from, to - from),
+                new ParallelOptions { MaxDegreeOfParallelism = a.Int("--connect-parallel", 64), CancellationToken = cancellationToken },
+                async (i, ct) =>
+                {
+                    try
+                    {
+                        await idle.ConnectAsync(i, LoopbackWebSocket.SourceFor(i, perAddress), ct);
+                        int n = Interlocked.Increment(ref connected);
+                        if (count >= 1000 && n % (count / 10) == 0)
+                        {
+                            Console.Error.WriteLine($"  connected {n:N0}");
+                        }
+                    }
+                    catch (WebSocketException e) when (e.Message.Contains(" 503 ", StringComparison.Ordinal)
+                                                       || e.Message.Contains("closed the connection during the handshake", StringComparison.Ordinal))
+                    {
+                        // The server's connection budget is spent: 503 server_full, or, past its TCP budget, the socket closed
+                        // as soon as it was accepted. Refused as designed, not failed.
+                        if (Interlocked.Increment(ref refused) <= 2)
+                        {
+                            Console.Error.WriteLine($"  connection {i} refused: {e.Message}");
+                        }
+                    }
+                    catch (Exception e) when (e is WebSocketException or IOException or System.Net.Sockets.SocketException or InvalidOperationException)
+                    {
+                        if (Interlocked.Increment(ref failed) <= 5)
+                        {
+                            Console.Error.WriteLine($"  connection {i} failed: {e.Message}");
+                        }
+                    }
+                });
+        }
+
+        // --warm W opens W connections before the "before" reading, so the one-time costs of the first connections (code
+        // compiled on first use, thread-pool threads, pools filling) stay out of the per-connection figure: it is then the
+        // marginal cost of the other N - W.
+        int warm = Math.Clamp(a.Int("--warm", 0), 0, count);
+        if (warm > 0)
+        {
+            await ConnectRangeAsync(0, warm);
+            Console.Error.WriteLine($"{connected:N0} warm-up connections open ({failed} failed)");
+        }
         await Task.Delay(TimeSpan.FromSeconds(5), cancellationToken);
         var before = ProcessStats.Of(idle.Pid);
+        int connectedBefore = connected;
         Console.Error.WriteLine($"server RSS before connecting: {before.RssMiB:F1} MiB");
+        await InspectAsync(a.String("--inspect"), idle.Pid, "before", cancellationToken);
 
-        int failed = 0, connected = 0;
         clock.Restart();
-        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = a.Int("--connect-parallel", 64), CancellationToken = cancellationToken },
-            async (i, ct) =>
-            {
-                try
-                {
-                    await idle.ConnectAsync(i, LoopbackWebSocket.SourceFor(i, perAddress), ct);
-                    int n = Interlocked.Increment(ref connected);
-                    if (count >= 1000 && n % (count / 10) == 0)
-                    {
-                        Console.Error.WriteLine($"  connected {n:N0}");
-                    }
-                }
-                catch (Exception e) when (e is WebSocketException or IOException or System.Net.Sockets.SocketException or InvalidOperationException)
-                {
-                    if (Interlocked.Increment(ref failed) <= 5)
-                    {
-                        Console.Error.WriteLine($"  connection {i} failed: {e.Message}");
-                    }
-                }
-            });
+        await ConnectRangeAsync(warm, count);
         double connectSeconds = clock.Elapsed.TotalSeconds;
-        Console.Error.WriteLine($"{connected:N0} connected ({failed} failed) in {connectSeconds:F1} s; holding {hold} s");
+        Console.Error.WriteLine($"{connected:N0} connected ({failed} failed, {refused} refused) in {connectSeconds:F1} s; holding {hold} s");
         await Task.Delay(TimeSpan.FromSeconds(hold), cancellationToken);
         var after = ProcessStats.Of(idle.Pid);
+        await InspectAsync(a.String("--inspect"), idle.Pid, "after", cancellationToken);
         int open = idle.OpenCount;
-        double perConnection = connected == 0 ? 0 : (after.RssBytes - before.RssBytes) / (double)connected;
+        int measured = connected - connectedBefore;
+        double perConnection = measured == 0 ? 0 : (after.RssBytes - before.RssBytes) / (double)measured;
         var self = ProcessStats.Self();
-        double? pushMs = await idle.ProbePushAsync(cancellationToken);
+        double? pushMs = null;
+        try
+        {
+            pushMs = await idle.ProbePushAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is WebSocketException or Parley.Client.Network.ServerUnavailableException)
+        {
+            // With the server's budget spent, the probe's devices are refused too.
+            Console.Error.WriteLine($"push probe: {e.Message}");
+        }
 
-        var report = new IdleReport(idle.Description, count, connected, failed, open, Math.Round(registerSeconds, 1), Math.Round(connectSeconds, 1),
-            Math.Round(connected / connectSeconds), Math.Round(before.RssMiB, 1), Math.Round(after.RssMiB, 1), Math.Round(after.PeakRssMiB, 1),
+        var report = new IdleReport(idle.Description, count, connected, failed, refused, open, Math.Round(registerSeconds, 1), Math.Round(connectSeconds, 1),
+            Math.Round(measured / connectSeconds), Math.Round(before.RssMiB, 1), Math.Round(after.RssMiB, 1), Math.Round(after.PeakRssMiB, 1),
             Math.Round(perConnection), Math.Round(self.RssMiB, 1), pushMs is null ? null : Math.Round(pushMs.Value, 2),
             loadAtStart + "→" + MachineCpu.LoadAverage(), Machine.Describe());
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
-            idle connections  {report.Connected:N0} of {report.Requested:N0} ({report.Failed} failed), {report.OpenAtEnd:N0} open after {hold} s, {report.Server}
+            idle connections  {report.Connected:N0} of {report.Requested:N0} ({report.Failed} failed, {report.Refused:N0} refused), {report.OpenAtEnd:N0} open after {hold} s, {report.Server}
             connect rate      {report.ConnectionsPerSecond:N0} /s ({report.ConnectSeconds} s); registration {report.RegisterSeconds} s
             server RSS        {report.ServerRssBeforeMiB:F1} MiB before, {report.ServerRssAfterMiB:F1} MiB after (peak {report.ServerPeakRssMiB:F1} MiB)
-            per connection    {report.BytesPerConnection:N0} bytes ({report.BytesPerConnection / 1024:F2} KiB)
+            per connection    {report.BytesPerConnection:N0} bytes ({report.BytesPerConnection / 1024:F2} KiB){(warm > 0 ? $", the last {measured:N0} after {warm:N0} warm-up connections" : "")}
             push while held   {(report.PushWhileHeldMs is { } p ? $"{p:F2} ms" : "n/a")} (one message to one more device, with every connection open)
             harness RSS       {report.HarnessRssMiB:F1} MiB
             load average      {report.LoadAverage}   {report.Machine}
@@ -93,6 +132,21 @@ internal static class IdleRun
             Console.WriteLine(JsonSerializer.Serialize(report, LoadJson.Default.IdleReport));
         }
         return failed == 0 && open == connected ? 0 : 1;
+    }
+
+    /// <summary>Runs <c>{command} {pid} before|after</c> (--inspect) and waits for it: a heap snapshot or a look at
+    /// /proc while nothing else moves, taken right after the RSS reading it belongs to.</summary>
+    private static async Task InspectAsync(string? command, int pid, string phase, CancellationToken cancellationToken)
+    {
+        if (command is null)
+        {
+            return;
+        }
+        var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add(string.Create(CultureInfo.InvariantCulture, $"{command} {pid} {phase}"));
+        using Process inspect = Process.Start(info) ?? throw new InvalidOperationException("--inspect did not start.");
+        await inspect.WaitForExitAsync(cancellationToken);
     }
 }
 

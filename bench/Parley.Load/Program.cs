@@ -8,6 +8,8 @@
 //   compare  relay on parley, ejabberd and echo with the same options, step by step in turns, and the ratios
 //            [--targets parley,ejabberd,echo] [--noisy 25] [--retries 2]
 //   idle     N idle authenticated connections on one server and its memory per connection [--target parley|ejabberd|echo]
+//            [--warm W: open W connections first, so the figure leaves out first-connection costs]
+//            [--inspect CMD: runs "CMD <server pid> before|after" at each memory reading, e.g. a heap dump]
 //            [--connections 1000] [--per-address 5000] [--hold 10] [--parallel 32] [--connect-parallel 64]
 //   fanout   one poster, a group of N members, time until every copy is stored and pushed [--members 1000] [--posts 5]
 //   clients  also takes --default-limits (keep the server's rate limits, to see them bite)

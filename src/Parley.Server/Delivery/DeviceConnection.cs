@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
-using System.Threading.Channels;
 using Parley.Server.Devices;
 using Parley.Server.Http;
 using Parley.Server.Mailboxes;
@@ -12,6 +11,10 @@ namespace Parley.Server.Delivery;
 /// <summary>One device's delivery WebSocket. It pushes the device's mailbox in order (from the
 /// start on every connection, so nothing unacknowledged is lost) and deletes each message when
 /// the device sends <c>{"type":"ack","id":…}</c>.</summary>
+/// <remarks>Most connections are idle most of the time, so an idle one holds as little as possible: one pending
+/// zero-byte read and this object. Pushing runs only while there is mail (a drain started by <see cref="Wake"/>), and a
+/// close requested from elsewhere sends its close frame from a task of its own, so no send loop, wake channel or
+/// cancellation source waits beside every socket (docs/benchmarks.md, idle connections).</remarks>
 public sealed class DeviceConnection
 {
     /// <summary>Why the server closes a connection; each maps to a WebSocket close code.</summary>
@@ -42,35 +45,69 @@ public sealed class DeviceConnection
     private const int PageSize = 100;
     private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
-    {
-        FullMode = BoundedChannelFullMode.DropWrite,
-    });
-    private readonly CancellationTokenSource _closing = new();
+    // Wakes, closes and the socket's own loop come from different threads; everything below is read and written under it.
+    private readonly Lock _gate = new();
+    private WebSocket? _socket;
+    private IMailboxStore? _mailbox;
+    private TimeProvider? _time;
+    private ILogger? _logger;
+    private CancellationToken _aborted;
+    private bool _finished;
+    private bool _draining;
+    private bool _drainAgain;
+    private TaskCompletionSource? _drained;
     private CloseReason? _reason;
+    private Task? _closing;
+    private CancellationTokenSource? _closeDeadline;
+
+    // The sequence of the last message pushed on this connection; only the running drain touches it.
+    private long _pushed;
+    private IDisposable? _presence;
 
     public DeviceConnection(DeviceId device) => Device = device;
 
     /// <summary>The connected device.</summary>
     public DeviceId Device { get; }
 
+    /// <summary>Keeps the presence subscription that carries other nodes' signals to this connection (kept here rather than
+    /// in a map beside the registry: one entry less per connected device).</summary>
+    internal void AttachPresence(IDisposable subscription) => Volatile.Write(ref _presence, subscription);
+
+    /// <summary>Ends the presence subscription, once.</summary>
+    internal void DetachPresence() => Interlocked.Exchange(ref _presence, null)?.Dispose();
+
     /// <summary>Signals that the mailbox may have new messages.</summary>
-    public void Wake() => _wake.Writer.TryWrite(true);
+    public void Wake()
+    {
+        lock (_gate)
+        {
+            // Before the socket runs there is nothing to do: RunAsync pushes the whole mailbox when it starts.
+            if (_socket is null || _finished)
+            {
+                return;
+            }
+            if (_draining)
+            {
+                _drainAgain = true;
+                return;
+            }
+            _draining = true;
+        }
+        _ = DrainAsync();
+    }
 
     /// <summary>Asks the connection to close with <paramref name="reason"/>.</summary>
     public void Close(CloseReason reason)
     {
-        lock (_closing)
+        lock (_gate)
         {
             _reason ??= reason;
-        }
-        try
-        {
-            _closing.Cancel();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Already finished.
+            // Not running yet: RunAsync closes at once when it starts. Already closing or finished: the first reason stands.
+            if (_socket is null || _closing is not null || _finished)
+            {
+                return;
+            }
+            _closing = SendCloseAsync(_socket, _reason.Value);
         }
     }
 
@@ -80,127 +117,253 @@ public sealed class DeviceConnection
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(mailbox);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token, requestAborted);
-        Wake();
-        Task sending = SendLoopAsync(socket, mailbox, time, linked.Token);
-        Task receiving = ReceiveLoopAsync(socket, mailbox, metrics, maxFrameBytes, requestAborted);
-        Task first = await Task.WhenAny(sending, receiving);
-        Close(CloseReason.ShuttingDown);
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(logger);
+        bool closeNow;
+        lock (_gate)
+        {
+            _socket = socket;
+            _mailbox = mailbox;
+            _time = time;
+            _logger = logger;
+            _aborted = requestAborted;
+            closeNow = _reason is not null;
+        }
+        if (closeNow)
+        {
+            // Replaced, revoked or suspended between the upgrade and now: close with the reason already given.
+            Close(CloseReason.ShuttingDown);
+        }
+        else
+        {
+            Wake();
+        }
+
+        CloseReason ended = CloseReason.ShuttingDown;
         try
         {
-            await first;
+            while (socket.State == WebSocketState.Open)
+            {
+                // Wait for the next frame here, without a buffer and without a cancellation registration, so an idle
+                // connection holds neither, nor a second async state (docs/benchmarks.md, idle connections). Nothing needs
+                // to cancel this read: the device going away ends it, and a close from this side either gets the device's
+                // answer or aborts the socket after CloseHandshakeTimeout.
+                ValueWebSocketReceiveResult peek = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+                CloseReason? stop = peek.MessageType == WebSocketMessageType.Close
+                    ? CloseReason.ClientClosed
+                    : await ReceiveFrameAsync(socket, mailbox, metrics, maxFrameBytes, requestAborted);
+                if (stop is not null)
+                {
+                    ended = stop.Value;
+                    break;
+                }
+            }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
         {
-            // The peer went away; nothing more to deliver on this socket.
+            // The peer went away, or a close we sent was not answered in time.
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             logger.LogWarning(ex, "Delivery connection of device {DeviceId} failed", Device.Value);
         }
+
+        Task? closing;
+        CloseReason reason;
+        lock (_gate)
+        {
+            reason = _reason ??= ended;
+            closing = _closing;
+            _closing ??= Task.CompletedTask;
+        }
+        // A close asked for elsewhere has sent, or is sending, its frame; otherwise answer or end the handshake here.
+        await Quietly(closing ?? CloseOutputAsync(socket, reason));
+        socket.Abort();
+
+        TaskCompletionSource? drained = null;
+        lock (_gate)
+        {
+            _finished = true;
+            _closeDeadline?.Dispose();
+            if (_draining)
+            {
+                drained = _drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+        }
+        // A push that was under way fails on the aborted socket; wait for it so nothing touches the socket after this returns.
+        if (drained is not null)
+        {
+            await drained.Task;
+        }
+    }
+
+    /// <summary>Reads the frame that has begun to arrive and acts on it: an acknowledgement deletes its message. Returns
+    /// why the connection must close, or null to wait for the next frame.</summary>
+    private async ValueTask<CloseReason?> ReceiveFrameAsync(WebSocket socket, IMailboxStore mailbox, ServerMetrics metrics, int maxFrameBytes,
+        CancellationToken cancellationToken)
+    {
+        // The buffer is rented only while a frame is read: about 4.5 KiB less per idle connection.
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(maxFrameBytes);
+        try
+        {
+            int length = 0;
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                if (length == maxFrameBytes)
+                {
+                    return CloseReason.FrameTooLarge;
+                }
+                result = await socket.ReceiveAsync(buffer.AsMemory(length, maxFrameBytes - length), cancellationToken);
+                length += result.Count;
+            }
+            while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return CloseReason.ClientClosed;
+            }
+            ClientFrame? frame = null;
+            try
+            {
+                frame = JsonSerializer.Deserialize(buffer.AsSpan(0, length), ServerJsonContext.Default.ClientFrame);
+            }
+            catch (JsonException)
+            {
+                // Handled below as a protocol error.
+            }
+            if (frame is not { Type: "ack", Id: { } id } || !MessageIdRules.IsValid(id))
+            {
+                return CloseReason.ProtocolError;
+            }
+            if (await mailbox.AcknowledgeAsync(Device, id, cancellationToken))
+            {
+                metrics.MessageDelivered();
+            }
+            return null;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Pushes everything in the mailbox after the last pushed message, again as long as wakes keep arriving.</summary>
+    private async Task DrainAsync()
+    {
+        // Off the waker's thread: one send wakes every recipient's connection from within that request.
+        await Task.Yield();
+        WebSocket socket;
+        IMailboxStore mailbox;
+        TimeProvider time;
+        CancellationToken cancellationToken;
+        lock (_gate)
+        {
+            if (_finished)
+            {
+                ContinueDraining(failed: true);
+                return;
+            }
+            socket = _socket!;
+            mailbox = _mailbox!;
+            time = _time!;
+            cancellationToken = _aborted;
+        }
+        try
+        {
+            do
+            {
+                while (true)
+                {
+                    IReadOnlyList<MailboxMessage> page = await mailbox.ReadAsync(Device, _pushed, PageSize, time.GetUtcNow(), cancellationToken);
+                    foreach (MailboxMessage message in page)
+                    {
+                        byte[] frame = JsonSerializer.SerializeToUtf8Bytes(
+                            new MailboxEntry("message", message.Sequence, message.Id, message.Message, message.Stamp), ServerJsonContext.Default.MailboxEntry);
+                        await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                        _pushed = message.Sequence;
+                    }
+                    if (page.Count < PageSize)
+                    {
+                        break;
+                    }
+                }
+            }
+            while (ContinueDraining(failed: false));
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The socket is closing or gone; whatever was not acknowledged is pushed again on the next connection.
+            ContinueDraining(failed: true);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            ILogger? logger;
+            lock (_gate)
+            {
+                logger = _logger;
+            }
+            logger?.LogWarning(ex, "Delivery connection of device {DeviceId} failed", Device.Value);
+            ContinueDraining(failed: true);
+            Close(CloseReason.ShuttingDown);
+        }
+    }
+
+    /// <summary>Whether a wake arrived while draining (then the drain reads the mailbox once more); otherwise the drain ends.</summary>
+    private bool ContinueDraining(bool failed)
+    {
+        TaskCompletionSource? drained;
+        lock (_gate)
+        {
+            if (_drainAgain && !failed && !_finished)
+            {
+                _drainAgain = false;
+                return true;
+            }
+            _draining = false;
+            _drainAgain = false;
+            drained = _drained;
+        }
+        drained?.TrySetResult();
+        return false;
+    }
+
+    /// <summary>Starts the close handshake for a close asked for elsewhere (a newer connection, revocation, suspension,
+    /// shutdown). The device's answering close frame ends the receive loop; a device that does not answer in time is cut
+    /// off.</summary>
+    private async Task SendCloseAsync(WebSocket socket, CloseReason reason)
+    {
+        // Called under the lock and from other requests: leave both before touching the socket.
+        await Task.Yield();
+        var deadline = new CancellationTokenSource(CloseHandshakeTimeout);
+        lock (_gate)
+        {
+            if (_finished)
+            {
+                deadline.Dispose();
+                return;
+            }
+            _closeDeadline = deadline;
+        }
+        deadline.Token.UnsafeRegister(static state => ((WebSocket)state!).Abort(), socket);
+        await CloseOutputAsync(socket, reason);
+    }
+
+    /// <summary>Sends the close frame for <paramref name="reason"/> if the socket can still send one.</summary>
+    private static async Task CloseOutputAsync(WebSocket socket, CloseReason reason)
+    {
         try
         {
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
-                var (status, description) = CloseStatusOf(_reason ?? CloseReason.ShuttingDown);
+                var (status, description) = CloseStatusOf(reason);
                 using var timeout = new CancellationTokenSource(CloseHandshakeTimeout);
                 await socket.CloseOutputAsync(status, description, timeout.Token);
             }
-            await Task.WhenAny(receiving, Task.Delay(CloseHandshakeTimeout, CancellationToken.None));
         }
-        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
         {
-            // Closing a broken socket; abort below.
-        }
-        finally
-        {
-            socket.Abort();
-            _closing.Dispose();
-        }
-        await Task.WhenAll(Quietly(sending), Quietly(receiving));
-    }
-
-    private async Task SendLoopAsync(WebSocket socket, IMailboxStore mailbox, TimeProvider time, CancellationToken cancellationToken)
-    {
-        long after = 0;
-        while (await _wake.Reader.WaitToReadAsync(cancellationToken))
-        {
-            _wake.Reader.TryRead(out _);
-            while (true)
-            {
-                IReadOnlyList<MailboxMessage> page = await mailbox.ReadAsync(Device, after, PageSize, time.GetUtcNow(), cancellationToken);
-                foreach (MailboxMessage message in page)
-                {
-                    byte[] frame = JsonSerializer.SerializeToUtf8Bytes(
-                        new MailboxEntry("message", message.Sequence, message.Id, message.Message, message.Stamp), ServerJsonContext.Default.MailboxEntry);
-                    await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
-                    after = message.Sequence;
-                }
-                if (page.Count < PageSize)
-                {
-                    break;
-                }
-            }
-        }
-    }
-
-    private async Task ReceiveLoopAsync(WebSocket socket, IMailboxStore mailbox, ServerMetrics metrics, int maxFrameBytes,
-        CancellationToken cancellationToken)
-    {
-        while (socket.State == WebSocketState.Open)
-        {
-            // Wait for the next frame without a buffer, so an idle connection holds none: about 4.5 KiB less per
-            // connected device (docs/benchmarks.md, idle connections).
-            ValueWebSocketReceiveResult peek = await socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
-            if (peek.MessageType == WebSocketMessageType.Close)
-            {
-                Close(CloseReason.ClientClosed);
-                return;
-            }
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(maxFrameBytes);
-            try
-            {
-                int length = 0;
-                ValueWebSocketReceiveResult result;
-                do
-                {
-                    if (length == maxFrameBytes)
-                    {
-                        Close(CloseReason.FrameTooLarge);
-                        return;
-                    }
-                    result = await socket.ReceiveAsync(buffer.AsMemory(length, maxFrameBytes - length), cancellationToken);
-                    length += result.Count;
-                }
-                while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    Close(CloseReason.ClientClosed);
-                    return;
-                }
-                ClientFrame? frame = null;
-                try
-                {
-                    frame = JsonSerializer.Deserialize(buffer.AsSpan(0, length), ServerJsonContext.Default.ClientFrame);
-                }
-                catch (JsonException)
-                {
-                    // Handled below as a protocol error.
-                }
-                if (frame is not { Type: "ack", Id: { } id } || !MessageIdRules.IsValid(id))
-                {
-                    Close(CloseReason.ProtocolError);
-                    return;
-                }
-                if (await mailbox.AcknowledgeAsync(Device, id, cancellationToken))
-                {
-                    metrics.MessageDelivered();
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
+            // Closing a broken socket; it is aborted next.
         }
     }
 

@@ -11,7 +11,6 @@ namespace Parley.Server.Delivery;
 public sealed class DeviceConnections(IDevicePresence presence)
 {
     private readonly ConcurrentDictionary<DeviceId, DeviceConnection> _connections = new();
-    private readonly ConcurrentDictionary<DeviceConnection, IDisposable> _listening = new();
 
     /// <summary>How many devices are connected.</summary>
     public int Count => _connections.Count;
@@ -27,7 +26,7 @@ public sealed class DeviceConnections(IDevicePresence presence)
             return connection;
         });
         previous?.Close(DeviceConnection.CloseReason.Replaced);
-        _listening[connection] = presence.Listen(connection.Device, signal => OnSignal(connection, signal));
+        connection.AttachPresence(presence.Listen(connection.Device, signal => OnSignal(connection, signal)));
     }
 
     /// <summary>Forgets <paramref name="connection"/> if it is still the device's current one.</summary>
@@ -35,10 +34,7 @@ public sealed class DeviceConnections(IDevicePresence presence)
     {
         ArgumentNullException.ThrowIfNull(connection);
         _connections.TryRemove(new KeyValuePair<DeviceId, DeviceConnection>(connection.Device, connection));
-        if (_listening.TryRemove(connection, out IDisposable? listening))
-        {
-            listening.Dispose();
-        }
+        connection.DetachPresence();
     }
 
     /// <summary>Tells the connected ones among <paramref name="devices"/> that mail arrived.</summary>

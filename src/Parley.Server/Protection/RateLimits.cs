@@ -17,28 +17,38 @@ public static class RateLimits
     /// <summary>Policy name for the anonymous endpoints.</summary>
     public const string Anonymous = "anonymous";
 
+    private static readonly Partition Unlimited = new(Scope.None, string.Empty);
+
     public static IServiceCollection AddParleyRateLimits(this IServiceCollection services)
     {
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<ParleyServerOptions>>((limiter, parley) =>
         {
             ParleyServerOptions o = parley.Value;
+            // Partitions are keyed by a small struct over the claim value or the connection's address, which the request
+            // holds anyway, and each policy's options are built once: no key string is made per request, and a partition
+            // (kept until it has been idle for 10 s after its window, so not by an idle WebSocket) holds no copy of an id.
+            Func<Partition, FixedWindowRateLimiterOptions> perDevice = PerMinute(o.RequestsPerMinute);
+            Func<Partition, FixedWindowRateLimiterOptions> perAccount = PerMinute(o.RequestsPerMinutePerAccount);
+            Func<Partition, FixedWindowRateLimiterOptions> perAddress = PerMinute(o.RequestsPerMinutePerAddress);
+            Func<Partition, FixedWindowRateLimiterOptions> perAnonymous = PerMinute(o.AnonymousRequestsPerMinute);
             limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(
-                PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                PartitionedRateLimiter.Create<HttpContext, Partition>(context =>
                 {
                     string? device = context.User.FindFirst(DeviceAuthenticationHandler.DeviceClaim)?.Value;
-                    return PerMinute(device is not null ? "device:" + device : "ip:" + IpOf(context), o.RequestsPerMinute);
+                    return RateLimitPartition.GetFixedWindowLimiter(
+                        device is not null ? new Partition(Scope.Device, device) : new Partition(Scope.Ip, IpOf(context)), perDevice);
                 }),
-                PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                PartitionedRateLimiter.Create<HttpContext, Partition>(context =>
                 {
                     string? account = context.User.FindFirst(DeviceAuthenticationHandler.AccountClaim)?.Value;
                     return account is null
-                        ? RateLimitPartition.GetNoLimiter("none")
-                        : PerMinute("account:" + account, o.RequestsPerMinutePerAccount);
+                        ? RateLimitPartition.GetNoLimiter(Unlimited)
+                        : RateLimitPartition.GetFixedWindowLimiter(new Partition(Scope.Account, account), perAccount);
                 }),
-                PartitionedRateLimiter.Create<HttpContext, string>(
-                    context => PerMinute("address:" + IpOf(context), o.RequestsPerMinutePerAddress)));
-            limiter.AddPolicy(Anonymous, context => PerMinute("anon:" + IpOf(context), o.AnonymousRequestsPerMinute));
+                PartitionedRateLimiter.Create<HttpContext, Partition>(
+                    context => RateLimitPartition.GetFixedWindowLimiter(new Partition(Scope.Address, IpOf(context)), perAddress)));
+            limiter.AddPolicy(Anonymous, context => RateLimitPartition.GetFixedWindowLimiter(new Partition(Scope.Anonymous, IpOf(context)), perAnonymous));
             limiter.OnRejected = async (rejected, cancellationToken) =>
             {
                 HttpContext http = rejected.HttpContext;
@@ -52,14 +62,32 @@ public static class RateLimits
         return services;
     }
 
-    private static RateLimitPartition<string> PerMinute(string key, int permits)
-        => RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
+    private static Func<Partition, FixedWindowRateLimiterOptions> PerMinute(int permits)
+    {
+        var options = new FixedWindowRateLimiterOptions
         {
             PermitLimit = Math.Max(1, permits),
             Window = TimeSpan.FromMinutes(1),
             QueueLimit = 0,
             AutoReplenishment = true,
-        });
+        };
+        return _ => options;
+    }
 
-    private static string IpOf(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    /// <summary>The remote address as the connection holds it (an <see cref="System.Net.IPAddress"/>, equal by value), so no
+    /// string is made for it on every request.</summary>
+    private static object IpOf(HttpContext context) => (object?)context.Connection.RemoteIpAddress ?? "unknown";
+
+    private enum Scope : byte
+    {
+        None,
+        Device,
+        Ip,
+        Account,
+        Address,
+        Anonymous,
+    }
+
+    /// <summary>A partition: what is counted (a device, an account, an address) and its id or address.</summary>
+    private readonly record struct Partition(Scope Scope, object Value);
 }
