@@ -79,9 +79,11 @@ public static class ServerRegistration
     public static WebApplication UseParleyServer(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        // First, so an open delivery socket keeps no middleware's state, authentication or request scope for its life; the
+        // WebSocket middleware is in the gate's branch, as no other endpoint upgrades.
+        app.UseDeviceSocketGate(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.UseParleyErrorHandling();
         app.UseParleyRequestLimits();
-        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseAuthorization();

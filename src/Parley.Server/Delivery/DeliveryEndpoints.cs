@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Metadata;
@@ -22,7 +21,10 @@ public static class DeliveryEndpoints
         app.MapPost("/v1/groups/{groupId}/messages", Send).RequireAuthorization()
             .WithMetadata(new SendSizeLimit(options.MaxSendRequestBytes))
             .WithSummary("Sends an MLS message (commit, proposal or application message) to every other member.");
-        app.Map("/v1/ws", Connect).RequireAuthorization()
+        // Requests routed here are served by DeviceSocketGate before the pipeline (authentication included) runs; the endpoint
+        // is what routing matches and what the OpenAPI document lists.
+        app.Map("/v1/ws", NotServedHere).RequireAuthorization()
+            .WithMetadata(DeviceSocketGate.Marker.Instance)
             .WithSummary("Opens the device's delivery WebSocket.");
         return app;
     }
@@ -166,47 +168,9 @@ public static class DeliveryEndpoints
         _ => ProblemCodes.InvalidCommit,
     };
 
-    private static async Task<IResult> Connect(HttpContext context, DeviceConnections connections, IMailboxStore mailbox,
-        TimeProvider time, ServerMetrics metrics, ConnectionBudget budget, IOptions<ParleyServerOptions> options, ILoggerFactory loggers)
-    {
-        if (!context.WebSockets.IsWebSocketRequest)
-        {
-            return Problem.BadRequest(ProblemCodes.WebSocketRequired, "This endpoint only accepts WebSocket upgrades.");
-        }
-        // Refused before the upgrade, so the client gets a status it can act on (DeliverySocket backs off on any 5xx).
-        if (!budget.TryOpenWebSocket())
-        {
-            int seconds = ConnectionBudget.RetryAfterSeconds();
-            context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            // Close the connection after the answer: a client told to come back later should not hold a socket meanwhile.
-            context.Response.Headers.Connection = "close";
-            return Problem.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.ServerFull,
-                $"This server holds as many connections as it can; retry in {seconds} seconds.");
-        }
-        try
-        {
-            var (device, _) = DevicePrincipal.Of(context.User);
-            using var socket = await context.WebSockets.AcceptWebSocketAsync();
-            var connection = new DeviceConnection(device);
-            connections.Add(connection);
-            metrics.ConnectionOpened();
-            try
-            {
-                await connection.RunAsync(socket, mailbox, time, metrics, options.Value.MaxWebSocketFrameBytes,
-                    loggers.CreateLogger(typeof(DeviceConnection)), context.RequestAborted);
-            }
-            finally
-            {
-                connections.Remove(connection);
-                metrics.ConnectionClosed();
-            }
-        }
-        finally
-        {
-            budget.CloseWebSocket();
-        }
-        return Results.Empty;
-    }
+    /// <summary>Reached only if the gate was left out of the pipeline: the connect is refused rather than served twice.</summary>
+    private static ProblemHttpResult NotServedHere()
+        => Problem.Create(StatusCodes.Status503ServiceUnavailable, ProblemCodes.InternalError, "The delivery WebSocket is not served by this pipeline.");
 }
 
 /// <summary>The send endpoint's own body limit: a commit's Welcome carries the ratchet tree and may be far larger

@@ -31,34 +31,72 @@ public sealed class DeviceAuthenticationHandler(
     // Marks a request whose credential was right but whose account is suspended, so the challenge says so.
     private static readonly object SuspendedItem = new();
 
+    /// <summary>What a request's <c>Authorization</c> header proves.</summary>
+    public enum CredentialStatus
+    {
+        /// <summary>No credential was sent.</summary>
+        Missing,
+
+        /// <summary>The header is not <c>Bearer {deviceId}.{token}</c>.</summary>
+        Malformed,
+
+        /// <summary>No active device has this id and token (unknown, revoked or wrong).</summary>
+        Invalid,
+
+        /// <summary>The credential is right but the device's account is suspended.</summary>
+        Suspended,
+
+        /// <summary>The credential is an active device's.</summary>
+        Valid,
+    }
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        string? header = Request.Headers.Authorization;
+        var (status, record) = await CheckAsync(Request.Headers.Authorization, devices, suspended, Context.RequestAborted);
+        switch (status)
+        {
+            case CredentialStatus.Missing:
+                return AuthenticateResult.NoResult();
+            case CredentialStatus.Malformed:
+                return AuthenticateResult.Fail("Malformed device credential.");
+            case CredentialStatus.Invalid:
+                return AuthenticateResult.Fail("Unknown, revoked or wrong device credential.");
+            case CredentialStatus.Suspended:
+                Context.Items[SuspendedItem] = true;
+                return AuthenticateResult.Fail("The device's account is suspended.");
+            default:
+                var identity = new ClaimsIdentity(
+                    [new Claim(DeviceClaim, record!.Id.Value), new Claim(AccountClaim, record.AccountId.Value)], SchemeName);
+                return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+        }
+    }
+
+    /// <summary>Checks <c>Authorization: Bearer {deviceId}.{token}</c> against the stored hash of an active device and the
+    /// suspended accounts; the record is returned only when the credential is valid. Shared with the delivery WebSocket,
+    /// which authenticates ahead of the pipeline.</summary>
+    public static async Task<(CredentialStatus Status, DeviceCredentialRecord? Record)> CheckAsync(string? header, IDeviceStore devices,
+        SuspendedAccounts suspended, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(devices);
+        ArgumentNullException.ThrowIfNull(suspended);
         if (string.IsNullOrEmpty(header))
         {
-            return AuthenticateResult.NoResult();
+            return (CredentialStatus.Missing, null);
         }
         const string prefix = "Bearer ";
         if (!header.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)
             || !DeviceCredential.TryParse(header.AsSpan(prefix.Length).Trim(), out DeviceId deviceId, out byte[] token))
         {
-            return AuthenticateResult.Fail("Malformed device credential.");
+            return (CredentialStatus.Malformed, null);
         }
         try
         {
-            DeviceCredentialRecord? record = await devices.FindCredentialAsync(deviceId, Context.RequestAborted);
+            DeviceCredentialRecord? record = await devices.FindCredentialAsync(deviceId, cancellationToken);
             if (record is null || !DeviceCredential.Matches(token, record.CredentialHash))
             {
-                return AuthenticateResult.Fail("Unknown, revoked or wrong device credential.");
+                return (CredentialStatus.Invalid, null);
             }
-            if (suspended.IsSuspended(record.AccountId))
-            {
-                Context.Items[SuspendedItem] = true;
-                return AuthenticateResult.Fail("The device's account is suspended.");
-            }
-            var identity = new ClaimsIdentity(
-                [new Claim(DeviceClaim, record.Id.Value), new Claim(AccountClaim, record.AccountId.Value)], SchemeName);
-            return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+            return suspended.IsSuspended(record.AccountId) ? (CredentialStatus.Suspended, null) : (CredentialStatus.Valid, record);
         }
         finally
         {
@@ -66,10 +104,13 @@ public sealed class DeviceAuthenticationHandler(
         }
     }
 
+    /// <summary>The answer to a right credential of a suspended account.</summary>
+    public static IResult SuspendedProblem() => Problem.Forbidden(ProblemCodes.AccountSuspended,
+        "The operator suspended this account; its devices can do nothing until it is restored.");
+
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
         => Context.Items.ContainsKey(SuspendedItem)
-            ? Problem.Forbidden(ProblemCodes.AccountSuspended,
-                "The operator suspended this account; its devices can do nothing until it is restored.").ExecuteAsync(Context)
+            ? SuspendedProblem().ExecuteAsync(Context)
             : base.HandleChallengeAsync(properties);
 }
 

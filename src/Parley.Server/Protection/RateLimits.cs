@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using Parley.Server.Accounts;
 using Parley.Server.Devices;
 using Parley.Server.Http;
 
@@ -22,44 +24,75 @@ public static class RateLimits
     public static IServiceCollection AddParleyRateLimits(this IServiceCollection services)
     {
         services.AddRateLimiter(_ => { });
-        services.AddOptions<RateLimiterOptions>().Configure<IOptions<ParleyServerOptions>>((limiter, parley) =>
+        services.AddSingleton<RequestLimiter>();
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<ParleyServerOptions>, RequestLimiter>((limiter, parley, requests) =>
         {
+            limiter.GlobalLimiter = requests.ForRequests;
+            Func<Partition, FixedWindowRateLimiterOptions> perAnonymous = PerMinute(parley.Value.AnonymousRequestsPerMinute);
+            limiter.AddPolicy(Anonymous, context => RateLimitPartition.GetFixedWindowLimiter(new Partition(Scope.Anonymous, IpOf(context)), perAnonymous));
+            limiter.OnRejected = (rejected, _) => new ValueTask(RejectAsync(rejected.HttpContext, rejected.Lease));
+        });
+        return services;
+    }
+
+    /// <summary>Answers a refused request: 429 "rate_limited" with Retry-After, the rest of the spent window.</summary>
+    public static Task RejectAsync(HttpContext context, RateLimitLease lease)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(lease);
+        TimeSpan retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out TimeSpan after) ? after : TimeSpan.FromSeconds(60);
+        int seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return Problem.Create(StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited,
+            $"Too many requests; retry in {seconds} seconds.").ExecuteAsync(context);
+    }
+
+    /// <summary>The per-device (or, unauthenticated, per-address), per-account and per-address fixed windows every request
+    /// counts against: the same limiters for requests through the middleware and for the delivery WebSocket, which is
+    /// served ahead of the pipeline and names its device directly.</summary>
+    public sealed class RequestLimiter : IDisposable
+    {
+        private readonly PartitionedRateLimiter<Subject> _chain;
+
+        public RequestLimiter(IOptions<ParleyServerOptions> parley)
+        {
+            ArgumentNullException.ThrowIfNull(parley);
             ParleyServerOptions o = parley.Value;
-            // Partitions are keyed by a small struct over the claim value or the connection's address, which the request
-            // holds anyway, and each policy's options are built once: no key string is made per request, and a partition
-            // (kept until it has been idle for 10 s after its window, so not by an idle WebSocket) holds no copy of an id.
+            // Partitions are keyed by a small struct over the device or account id or the connection's address, which the
+            // request holds anyway, and each policy's options are built once: no key string is made per request, and a
+            // partition (kept until it has been idle for 10 s after its window, so not by an idle WebSocket) holds no copy of
+            // an id.
             Func<Partition, FixedWindowRateLimiterOptions> perDevice = PerMinute(o.RequestsPerMinute);
             Func<Partition, FixedWindowRateLimiterOptions> perAccount = PerMinute(o.RequestsPerMinutePerAccount);
             Func<Partition, FixedWindowRateLimiterOptions> perAddress = PerMinute(o.RequestsPerMinutePerAddress);
-            Func<Partition, FixedWindowRateLimiterOptions> perAnonymous = PerMinute(o.AnonymousRequestsPerMinute);
-            limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(
-                PartitionedRateLimiter.Create<HttpContext, Partition>(context =>
-                {
-                    string? device = context.User.FindFirst(DeviceAuthenticationHandler.DeviceClaim)?.Value;
-                    return RateLimitPartition.GetFixedWindowLimiter(
-                        device is not null ? new Partition(Scope.Device, device) : new Partition(Scope.Ip, IpOf(context)), perDevice);
-                }),
-                PartitionedRateLimiter.Create<HttpContext, Partition>(context =>
-                {
-                    string? account = context.User.FindFirst(DeviceAuthenticationHandler.AccountClaim)?.Value;
-                    return account is null
-                        ? RateLimitPartition.GetNoLimiter(Unlimited)
-                        : RateLimitPartition.GetFixedWindowLimiter(new Partition(Scope.Account, account), perAccount);
-                }),
-                PartitionedRateLimiter.Create<HttpContext, Partition>(
-                    context => RateLimitPartition.GetFixedWindowLimiter(new Partition(Scope.Address, IpOf(context)), perAddress)));
-            limiter.AddPolicy(Anonymous, context => RateLimitPartition.GetFixedWindowLimiter(new Partition(Scope.Anonymous, IpOf(context)), perAnonymous));
-            limiter.OnRejected = async (rejected, cancellationToken) =>
-            {
-                HttpContext http = rejected.HttpContext;
-                TimeSpan retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out TimeSpan after) ? after : TimeSpan.FromSeconds(60);
-                int seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
-                http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-                await Problem.Create(StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited,
-                    $"Too many requests; retry in {seconds} seconds.").ExecuteAsync(http);
-            };
-        });
-        return services;
+            _chain = PartitionedRateLimiter.CreateChained(
+                PartitionedRateLimiter.Create<Subject, Partition>(subject => RateLimitPartition.GetFixedWindowLimiter(
+                    subject.Device is not null ? new Partition(Scope.Device, subject.Device) : new Partition(Scope.Ip, IpOf(subject.Context)),
+                    perDevice)),
+                PartitionedRateLimiter.Create<Subject, Partition>(subject => subject.Account is null
+                    ? RateLimitPartition.GetNoLimiter(Unlimited)
+                    : RateLimitPartition.GetFixedWindowLimiter(new Partition(Scope.Account, subject.Account), perAccount)),
+                PartitionedRateLimiter.Create<Subject, Partition>(
+                    subject => RateLimitPartition.GetFixedWindowLimiter(new Partition(Scope.Address, IpOf(subject.Context)), perAddress)));
+            ForRequests = _chain.WithTranslatedKey<HttpContext>(
+                context => new Subject(context, context.User.FindFirst(DeviceAuthenticationHandler.DeviceClaim)?.Value,
+                    context.User.FindFirst(DeviceAuthenticationHandler.AccountClaim)?.Value),
+                leaveOpen: true);
+        }
+
+        /// <summary>The limiter of the rate-limiting middleware: the ids come from the authenticated user's claims.</summary>
+        public PartitionedRateLimiter<HttpContext> ForRequests { get; }
+
+        /// <summary>Counts a request against its device's, account's and address's windows, or, with no device, against its
+        /// address's twice, as an unauthenticated request is. A fixed window's lease need not be held: dispose it at once.</summary>
+        public RateLimitLease AttemptAcquire(HttpContext context, DeviceId? device, AccountId? account)
+            => _chain.AttemptAcquire(new Subject(context, device?.Value, account?.Value));
+
+        public void Dispose()
+        {
+            ForRequests.Dispose();
+            _chain.Dispose();
+        }
     }
 
     private static Func<Partition, FixedWindowRateLimiterOptions> PerMinute(int permits)
@@ -75,8 +108,12 @@ public static class RateLimits
     }
 
     /// <summary>The remote address as the connection holds it (an <see cref="System.Net.IPAddress"/>, equal by value), so no
-    /// string is made for it on every request.</summary>
-    private static object IpOf(HttpContext context) => (object?)context.Connection.RemoteIpAddress ?? "unknown";
+    /// string is made for it on every request. Read from the connection feature: <c>HttpContext.Connection</c> would add an
+    /// object to every request, and to every open WebSocket for its life.</summary>
+    private static object IpOf(HttpContext context) => (object?)context.Features.Get<IHttpConnectionFeature>()?.RemoteIpAddress ?? "unknown";
+
+    /// <summary>What one request is counted as: its connection's address, and its device and account if it has one.</summary>
+    private readonly record struct Subject(HttpContext Context, string? Device, string? Account);
 
     private enum Scope : byte
     {
