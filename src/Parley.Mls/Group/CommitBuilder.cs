@@ -73,7 +73,7 @@ internal static class CommitBuilder
             }
             MlsMessage? externalGroupInfo = commitOptions.CreateGroupInfo
                 ? new MlsMessage(SignGroupInfo(suite, newContext, newTree, newSecrets, tag, state.OwnLeaf, state.SignaturePrivateKey,
-                    commitOptions.RatchetTreeInGroupInfo, includeExternalPub: true))
+                    commitOptions.RatchetTreeInGroupInfo, commitOptions.ExternalPubInGroupInfo))
                 : null;
             newSecrets.DeleteTransitionSecrets();
 

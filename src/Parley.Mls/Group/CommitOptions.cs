@@ -25,6 +25,10 @@ public sealed record CommitOptions
     /// <summary>Put the ratchet tree in that GroupInfo too.</summary>
     public bool RatchetTreeInGroupInfo { get; init; } = true;
 
+    /// <summary>Put the external_pub extension in that GroupInfo (default true). Without it the GroupInfo
+    /// lets its holder check the new epoch's GroupContext and the committer's signature, but not join.</summary>
+    public bool ExternalPubInGroupInfo { get; init; } = true;
+
     /// <summary>The commit message's authenticated_data.</summary>
     public byte[] AuthenticatedData { get; init; } = [];
 }

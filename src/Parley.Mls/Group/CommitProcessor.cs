@@ -63,11 +63,25 @@ internal static class CommitProcessor
 
         var newTree = applied.Tree;
         Credential? senderCredential = external ? commit.Path!.LeafNode.Credential : state.Tree.GetLeaf(sender.LeafIndex)?.Credential;
-        // Removed, possibly with the leaf refilled by an Add of the same Commit.
+        // Removed, possibly with the leaf refilled by an Add of the same Commit. Decided here, acted on only
+        // after every check that needs no secret of the new epoch has passed (RFC 9420 §12.4.2): a removed
+        // member cannot derive that epoch, so these checks are all that stands between it and a forgery.
         var ownLeafAfter = newTree.GetLeaf(state.OwnLeaf);
         bool removed = ownLeafAfter is null || (applied.OwnUpdateRef is null && !ownLeafAfter.Equals(state.Tree.GetLeaf(state.OwnLeaf)));
+
+        // The committer's new leaf and the path's public keys, parent hashes and leaf signature.
+        LeafIndex? pathLeaf = null;
+        if (commit.Path is { } updatePath)
+        {
+            pathLeaf = committerLeaf ?? newTree.ReserveLeaf();
+            CheckPathLeaf(state, applied, updatePath.LeafNode, pathLeaf.Value, external, options);
+            newTree = TreeKem.MergeUpdatePath(newTree, pathLeaf.Value, updatePath, state.GroupId);
+        }
+        // An external Commit's kem_output must decapsulate under the group's external key.
+        byte[]? externalInitSecret = external ? ExternalInitSecret(state, applied.ExternalInit!) : null;
         if (removed)
         {
+            Wipe(externalInitSecret);
             var gone = new CommitMessage(sender, senderCredential, framed.AuthenticatedData, state.Epoch, state.Epoch + 1, proposals,
                 applied.AddedLeaves, applied.Removed, true, applied.ReInit);
             return (null, gone);
@@ -75,7 +89,7 @@ internal static class CommitProcessor
 
         var addedLeaves = applied.AddedLeaves;
         byte[]? commitSecret = null;
-        byte[]? initSecret = null;
+        byte[]? initSecret = externalInitSecret;
         byte[]? pskSecret = null;
         TreePrivateKeys? keys = state.PrivateKeys.Clone();
         EpochSecrets? secrets = null;
@@ -88,28 +102,24 @@ internal static class CommitProcessor
                     ?? throw new MlsProtocolException("The Commit applies an Update of this member whose private key is not held.");
                 keys.SetPrivateKey(state.OwnLeaf.Node, updateKey);
             }
-            keys.Prune(newTree);
+            // Forget the keys of nodes the proposals blanked (the path's new keys come next).
+            keys.Prune(applied.Tree);
 
-            GroupContext provisional;
+            var provisional = state.Context with { Epoch = state.Epoch + 1, TreeHash = newTree.TreeHash(), Extensions = applied.Extensions };
             if (commit.Path is { } path)
             {
-                var pathLeaf = committerLeaf ?? newTree.ReserveLeaf();
-                CheckPathLeaf(state, applied, path.LeafNode, pathLeaf, external, options);
-                newTree = TreeKem.MergeUpdatePath(newTree, pathLeaf, path, state.GroupId);
-                provisional = state.Context with { Epoch = state.Epoch + 1, TreeHash = newTree.TreeHash(), Extensions = applied.Extensions };
-                commitSecret = TreeKem.DecryptUpdatePath(newTree, pathLeaf, path, keys, provisional.ToBytes(), addedLeaves);
+                commitSecret = TreeKem.DecryptUpdatePath(newTree, pathLeaf!.Value, path, keys, provisional.ToBytes(), addedLeaves);
                 if (external)
                 {
-                    addedLeaves = [.. addedLeaves, pathLeaf];
+                    addedLeaves = [.. addedLeaves, pathLeaf.Value];
                 }
             }
             else
             {
                 commitSecret = EpochKeySchedule.ZeroSecret(suite);
-                provisional = state.Context with { Epoch = state.Epoch + 1, TreeHash = newTree.TreeHash(), Extensions = applied.Extensions };
             }
 
-            initSecret = external ? ExternalInitSecret(state, applied.ExternalInit!) : state.Secrets.InitSecret.ToArray();
+            initSecret ??= state.Secrets.InitSecret.ToArray();
             pskSecret = PskResolution.ComputePskSecret(suite, applied.Psks, state, options);
 
             byte[] confirmed = TranscriptHash.Confirmed(suite, state.InterimTranscriptHash, content);

@@ -231,52 +231,5 @@ internal static class ProposalList
 
     // The rules on which proposals may appear together (RFC 9420 §12.2).
     private static void CheckComposition(IReadOnlyList<CommittedProposal> proposals, bool external)
-    {
-        int gce = 0, reInit = 0, externalInit = 0, removes = 0;
-        foreach (var p in proposals)
-        {
-            switch (p.Proposal.Type)
-            {
-                case ProposalType.GroupContextExtensions: gce++; break;
-                case ProposalType.ReInit: reInit++; break;
-                case ProposalType.ExternalInit: externalInit++; break;
-                case ProposalType.Remove: removes++; break;
-            }
-        }
-        if (external)
-        {
-            if (externalInit != 1)
-            {
-                throw new MlsProtocolException("An external Commit must contain exactly one ExternalInit proposal.");
-            }
-            if (removes > 1)
-            {
-                throw new MlsProtocolException("An external Commit may contain at most one Remove proposal.");
-            }
-            foreach (var p in proposals)
-            {
-                if (p.Proposal.Type is not (ProposalType.ExternalInit or ProposalType.Remove or ProposalType.Psk))
-                {
-                    throw new MlsProtocolException($"An external Commit cannot contain a proposal of type {p.Proposal.Type}.");
-                }
-                if (p.Ref is not null)
-                {
-                    throw new MlsProtocolException("An external Commit cannot include proposals by reference.");
-                }
-            }
-            return;
-        }
-        if (externalInit > 0)
-        {
-            throw new MlsProtocolException("Only an external Commit may contain an ExternalInit proposal.");
-        }
-        if (gce > 1)
-        {
-            throw new MlsProtocolException("A Commit may contain at most one GroupContextExtensions proposal.");
-        }
-        if (reInit > 0 && proposals.Count > 1)
-        {
-            throw new MlsProtocolException("A ReInit proposal must be the only proposal in its Commit.");
-        }
-    }
+        => CommitComposition.Check(proposals.Select(p => (p.Proposal.Type, p.Ref is not null)).ToList(), external);
 }
