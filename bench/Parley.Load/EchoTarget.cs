@@ -48,7 +48,7 @@ internal sealed class EchoTarget : IRelayTarget
         return Task.FromResult(LocalLeaves.Create(count, "echo"));
     }
 
-    public Task RegisterGroupAsync(int creator, byte[] groupId, byte[] commit, byte[] welcome, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task RegisterGroupAsync(int creator, NewGroup group, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async Task ConnectAsync(Action<int, ReadOnlyMemory<byte>> onMessage, CancellationToken cancellationToken)
     {

@@ -55,14 +55,19 @@ internal static class FanoutRun
         using MlsGroup group = devices[0].Leaf!.CreateGroup(groupId, MlsGroupOptions.Default);
         var adds = new Proposal[members - 1];
         Parallel.For(1, members, i => adds[i - 1] = new Add(MlsMessage.Decode(devices[i].Leaf!.NewKeyPackage(DateTimeOffset.UtcNow).Message).KeyPackage!));
-        CommitResult commit = group.Commit(new CommitOptions { Proposals = adds, RatchetTreeInWelcome = false });
+        byte[] genesis = new MlsMessage(group.CreateGroupInfo(includeRatchetTree: false, includeExternalPub: false)).ToBytes();
+        CommitResult commit = group.Commit(new CommitOptions
+        {
+            Proposals = adds, RatchetTreeInWelcome = false, CreateGroupInfo = true, RatchetTreeInGroupInfo = false, ExternalPubInGroupInfo = false,
+        });
         byte[] commitBytes = commit.Commit.ToBytes();
         double groupSeconds = clock.Elapsed.TotalSeconds;
         Console.Error.WriteLine($"MLS group of {members:N0} built in {groupSeconds:F1} s; Add commit {commitBytes.Length:N0} bytes");
         ParleyServerClient poster = devices[0].Server!;
-        await poster.CreateGroupAsync(groupId, 1, cancellationToken);
+        await poster.CreateGroupAsync(groupId, 1, genesis, cancellationToken);
         clock.Restart();
-        await poster.SendMessageAsync(groupId, new SendRequest(ContentEnvelope.NewMessageId(), commitBytes, null), cancellationToken);
+        await poster.SendMessageAsync(groupId, new SendRequest(ContentEnvelope.NewMessageId(), commitBytes, null, commit.GroupInfo!.ToBytes()),
+            cancellationToken);
         double commitMs = clock.Elapsed.TotalMilliseconds;
         group.MergePendingCommit();
         Console.Error.WriteLine($"commit accepted in {commitMs:F0} ms");

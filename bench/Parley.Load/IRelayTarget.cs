@@ -23,7 +23,7 @@ internal interface IRelayTarget : IAsyncDisposable
     Task<IReadOnlyList<DeviceLeaf>> SetUpDevicesAsync(int count, CancellationToken cancellationToken);
 
     /// <summary>Tells the server about a pair's new group (Parley registers it and takes the Add commit and Welcome).</summary>
-    Task RegisterGroupAsync(int creator, byte[] groupId, byte[] commit, byte[] welcome, CancellationToken cancellationToken);
+    Task RegisterGroupAsync(int creator, NewGroup group, CancellationToken cancellationToken);
 
     /// <summary>Opens every device's receiving connection; <paramref name="onMessage"/>(device, MLSMessage bytes) runs for
     /// each message that arrives, in order per device.</summary>
@@ -49,3 +49,7 @@ internal static class LocalLeaves
         }).ToList();
     }
 }
+
+/// <summary>A two-member group as its creator registers it: the epoch 0 GroupInfo, the commit adding the peer with its Welcome,
+/// and the GroupInfo of the epoch that commit starts (all MLSMessages).</summary>
+public sealed record NewGroup(byte[] GroupId, byte[] Genesis, byte[] Commit, byte[] Welcome, byte[] GroupInfo);

@@ -27,7 +27,7 @@ internal sealed class PairGroups : IDisposable
     /// <summary>Builds the groups; <paramref name="register"/>(creator, groupId, commit, welcome) hands each group's
     /// creation and Add commit to the server under test (Parley) or does nothing (other relays).</summary>
     public static async Task<PairGroups> CreateAsync(IReadOnlyList<DeviceLeaf> leaves,
-        Func<int, byte[], byte[], byte[], CancellationToken, Task> register, CancellationToken cancellationToken)
+        Func<int, NewGroup, CancellationToken, Task> register, CancellationToken cancellationToken)
     {
         var groups = new MlsGroup[leaves.Count];
         var ids = new byte[leaves.Count / 2][];
@@ -38,8 +38,15 @@ internal sealed class PairGroups : IDisposable
                 byte[] groupId = System.Security.Cryptography.RandomNumberGenerator.GetBytes(16);
                 var creator = leaves[a].CreateGroup(groupId, MlsGroupOptions.Default);
                 GeneratedKeyPackage keyPackage = leaves[b].NewKeyPackage(DateTimeOffset.UtcNow);
-                CommitResult result = creator.Commit(new CommitOptions { Proposals = [new Add(MlsMessage.Decode(keyPackage.Message).KeyPackage!)] });
-                await register(a, groupId, result.Commit.ToBytes(), result.Welcome!.ToBytes(), ct);
+                byte[] genesis = new MlsMessage(creator.CreateGroupInfo(includeRatchetTree: false, includeExternalPub: false)).ToBytes();
+                CommitResult result = creator.Commit(new CommitOptions
+                {
+                    Proposals = [new Add(MlsMessage.Decode(keyPackage.Message).KeyPackage!)],
+                    CreateGroupInfo = true,
+                    RatchetTreeInGroupInfo = false,
+                    ExternalPubInGroupInfo = false,
+                });
+                await register(a, new NewGroup(groupId, genesis, result.Commit.ToBytes(), result.Welcome!.ToBytes(), result.GroupInfo!.ToBytes()), ct);
                 creator.MergePendingCommit();
                 using var bundle = leaves[b].Bundle(keyPackage);
                 groups[a] = creator;

@@ -45,11 +45,12 @@ internal sealed class ParleyTarget : IRelayTarget
         return _devices.Select(d => d.Leaf!).ToList();
     }
 
-    public async Task RegisterGroupAsync(int creator, byte[] groupId, byte[] commit, byte[] welcome, CancellationToken cancellationToken)
+    public async Task RegisterGroupAsync(int creator, NewGroup group, CancellationToken cancellationToken)
     {
         ParleyServerClient server = _devices[creator].Server!;
-        await server.CreateGroupAsync(groupId, 1, cancellationToken);
-        await server.SendMessageAsync(groupId, new SendRequest(Parley.Content.ContentEnvelope.NewMessageId(), commit, welcome), cancellationToken);
+        await server.CreateGroupAsync(group.GroupId, 1, group.Genesis, cancellationToken);
+        await server.SendMessageAsync(group.GroupId,
+            new SendRequest(Parley.Content.ContentEnvelope.NewMessageId(), group.Commit, group.Welcome, group.GroupInfo), cancellationToken);
     }
 
     public async Task ConnectAsync(Action<int, ReadOnlyMemory<byte>> onMessage, CancellationToken cancellationToken)

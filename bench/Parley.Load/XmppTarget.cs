@@ -89,7 +89,7 @@ internal sealed class XmppTarget : IRelayTarget
     public Task<XmppConnection> LogInAsync(int index, IPAddress? source, CancellationToken cancellationToken)
         => XmppConnection.ConnectAsync(_c2s, Domain, _users[index], Password, cancellationToken, source);
 
-    public Task RegisterGroupAsync(int creator, byte[] groupId, byte[] commit, byte[] welcome, CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task RegisterGroupAsync(int creator, NewGroup group, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public async Task ConnectAsync(Action<int, ReadOnlyMemory<byte>> onMessage, CancellationToken cancellationToken)
     {

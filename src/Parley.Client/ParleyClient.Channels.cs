@@ -130,7 +130,7 @@ public sealed partial class ParleyClient
             using (var group = MlsGroup.Create(_leaf.Suite, groupId, _leaf.Credential, _leaf.SignatureKey, [extension.ToExtension()], _groupOptions,
                        _leaf.Capabilities, _leaf.LeafExtensions))
             {
-                await _server.CreateGroupAsync(groupId, group.Suite.Id, cancellationToken).ConfigureAwait(false);
+                await _server.CreateGroupAsync(groupId, group.Suite.Id, GenesisGroupInfo(group), cancellationToken).ConfigureAwait(false);
                 await _server.RegisterChannelAsync(groupId, cancellationToken).ConfigureAwait(false);
                 var now = Now;
                 var conversation = new Conversation(ConversationId.New(), ConversationKind.Group, name, groupId, null, GroupRoster.Members(group), now, now, 0);

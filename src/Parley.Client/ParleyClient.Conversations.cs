@@ -7,6 +7,7 @@ using Parley.Client.Network;
 using Parley.Client.Sync;
 using Parley.Content;
 using Parley.Mls.Codec;
+using Parley.Mls.Group;
 using Parley.Mls.Messages;
 
 namespace Parley.Client;
@@ -97,7 +98,7 @@ public sealed partial class ParleyClient
         byte[] groupId = System.Security.Cryptography.RandomNumberGenerator.GetBytes(16);
         using (var group = _leaf.CreateGroup(groupId, _groupOptions))
         {
-            await _server.CreateGroupAsync(groupId, group.Suite.Id, cancellationToken).ConfigureAwait(false);
+            await _server.CreateGroupAsync(groupId, group.Suite.Id, GenesisGroupInfo(group), cancellationToken).ConfigureAwait(false);
             var now = Now;
             var conversation = new Conversation(ConversationId.New(), kind, kind == ConversationKind.Direct ? members[0] : title, groupId, null,
                 GroupRoster.Members(group), now, now, 0);
@@ -360,4 +361,9 @@ public sealed partial class ParleyClient
             }
         }
     }
+
+    // The new group's epoch 0 GroupInfo, which the server checks every later handshake message against (without the tree or
+    // external_pub: it lets nobody join).
+    private static byte[] GenesisGroupInfo(MlsGroup group)
+        => new MlsMessage(group.CreateGroupInfo(includeRatchetTree: false, includeExternalPub: false)).ToBytes();
 }

@@ -56,7 +56,7 @@ public sealed partial class ParleyClient
         }
         try
         {
-            await _server.SendMessageAsync(conversation.GroupId, new SendRequest(item.DeliveryId, item.Message, item.Welcome), cancellationToken)
+            await _server.SendMessageAsync(conversation.GroupId, new SendRequest(item.DeliveryId, item.Message, item.Welcome, item.GroupInfo), cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (ServerUnavailableException)
@@ -153,11 +153,19 @@ public sealed partial class ParleyClient
                 {
                     return false;
                 }
-                var result = group.Commit(new CommitOptions { Proposals = decided.Proposals });
+                // The GroupInfo of the new epoch lets the server verify this commit and the next epoch's messages; it carries
+                // neither the tree nor external_pub, so it lets nobody join.
+                var result = group.Commit(new CommitOptions
+                {
+                    Proposals = decided.Proposals,
+                    CreateGroupInfo = true,
+                    RatchetTreeInGroupInfo = false,
+                    ExternalPubInGroupInfo = false,
+                });
                 using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 transaction.SaveGroupState(id, group);
                 item = transaction.AddToOutbox(id, ContentEnvelope.NewMessageId(), OutboxKind.Commit, result.Commit.ToBytes(),
-                    result.Welcome?.ToBytes(), null, decided.Added);
+                    result.Welcome?.ToBytes(), null, decided.Added, result.GroupInfo!.ToBytes());
                 transaction.Commit();
             }
             var (outcome, problem) = await SendOutboxItemAsync(item, cancellationToken).ConfigureAwait(false);

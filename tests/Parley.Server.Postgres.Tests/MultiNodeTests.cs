@@ -45,14 +45,14 @@ public sealed class MultiNodeTests(Xunit.Abstractions.ITestOutputHelper output)
             // Alice (node0) creates the conversation and adds the others, who are connected to node1 and node2.
             byte[] groupBytes = TestMls.NewGroupId();
             string group = GroupId.FromBytes(groupBytes).Value;
-            await alice.CreateGroupAsync(group);
+            GroupSigner signer = await alice.CreateGroupAsync(group);
             var packages = new List<KeyPackage>();
             foreach (NodeDevice joiner in new[] { bob, carol, dave })
             {
                 packages.Add(TestMls.DecodeKeyPackage(Assert.Single(await alice.ClaimAsync(joiner.Username)).KeyPackage));
             }
             var (added, _) = await alice.PostMessageAsync(group, "add",
-                TestMls.Commit(groupBytes, 0, 0, packages.Select(p => (Proposal)new Add(p)).ToArray()), TestMls.Welcome([.. packages]));
+                TestMls.Commit(groupBytes, 0, 0, packages.Select(p => (Proposal)new Add(p)).ToArray()), TestMls.Welcome([.. packages]), signer);
             Assert.Equal(HttpStatusCode.OK, added);
             (NodeDevice Device, uint Leaf)[] members = [(alice, 0), (bob, 1), (carol, 2), (dave, 3)];
             var accepted = new ConcurrentQueue<(string Sender, string Id)>();
@@ -80,14 +80,14 @@ public sealed class MultiNodeTests(Xunit.Abstractions.ITestOutputHelper output)
                 }
             })));
 
-            foreach (var winner in await RaceCommitsAsync(group, groupBytes, (bob, 1), (carol, 2), rounds: 3))
+            foreach (var winner in await RaceCommitsAsync(group, groupBytes, signer, (bob, 1), (carol, 2), rounds: 3))
             {
                 accepted.Enqueue(winner);
             }
             await halfway.Task.WaitAsync(TimeSpan.FromSeconds(60));
             await nodes[2].KillAsync();
             output.WriteLine($"{clock.Elapsed}: node2 killed after {Volatile.Read(ref sent)} of {members.Length * MessagesPerMember} messages");
-            foreach (var winner in await RaceCommitsAsync(group, groupBytes, (alice, 0), (bob, 1), rounds: 3))
+            foreach (var winner in await RaceCommitsAsync(group, groupBytes, signer, (alice, 0), (bob, 1), rounds: 3))
             {
                 accepted.Enqueue(winner);
             }
@@ -145,7 +145,8 @@ public sealed class MultiNodeTests(Xunit.Abstractions.ITestOutputHelper output)
     /// <summary>Each round, both devices commit for the current epoch through their own nodes at
     /// once: exactly one is accepted and the other told stale_epoch with the new epoch. Returns the
     /// winners' (device id, message id).</summary>
-    private static async Task<List<(string Sender, string Id)>> RaceCommitsAsync(string group, byte[] groupBytes, (NodeDevice Device, uint Leaf) first,
+    private static async Task<List<(string Sender, string Id)>> RaceCommitsAsync(string group, byte[] groupBytes, GroupSigner signer,
+        (NodeDevice Device, uint Leaf) first,
         (NodeDevice Device, uint Leaf) second, int rounds)
     {
         var winners = new List<(string Sender, string Id)>();
@@ -155,7 +156,7 @@ public sealed class MultiNodeTests(Xunit.Abstractions.ITestOutputHelper output)
             (NodeDevice Device, uint Leaf)[] racers = [first, second];
             string[] ids = racers.Select(_ => "c" + Guid.NewGuid().ToString("N")).ToArray();
             var results = await Task.WhenAll(racers.Select((r, i) => Task.Run(() =>
-                r.Device.PostMessageAsync(group, ids[i], TestMls.Commit(groupBytes, epoch, r.Leaf)))));
+                r.Device.PostMessageAsync(group, ids[i], TestMls.Commit(groupBytes, epoch, r.Leaf), signer: signer))));
             int won = Array.FindIndex(results, r => r.Status == HttpStatusCode.OK);
             Assert.True(won >= 0, $"no commit won epoch {epoch}: {string.Join(" | ", results.Select(r => r.Body))}");
             var (lostStatus, lostBody) = results[1 - won];

@@ -111,11 +111,13 @@ public sealed class NodeDevice : IAsyncDisposable
         return (await response.Content.ReadFromJsonAsync<ClaimKeyPackagesResponse>(Json))!.KeyPackages;
     }
 
-    /// <summary>Creates a group with this device at leaf 0.</summary>
-    public async Task CreateGroupAsync(string groupId)
+    /// <summary>Creates a group with this device at leaf 0; the signer signs its members' handshake messages from then on.</summary>
+    public async Task<GroupSigner> CreateGroupAsync(string groupId)
     {
-        using var response = await SendAsync(client => client.PostAsJsonAsync("/v1/groups", new { groupId, cipherSuite = 1 }));
+        var (signer, genesis) = GroupSigner.Create(new Parley.Server.Groups.GroupId(groupId).ToBytes(), Key);
+        using var response = await SendAsync(client => client.PostAsJsonAsync("/v1/groups", new { groupId, cipherSuite = 1, groupInfo = genesis }));
         await EnsureAsync(response);
+        return signer;
     }
 
     /// <summary>The group's current epoch.</summary>
@@ -128,9 +130,17 @@ public sealed class NodeDevice : IAsyncDisposable
 
     /// <summary>Sends a message to the group, moving to another node and retrying with the same id
     /// while nodes fail; returns the final status and body.</summary>
-    public async Task<(HttpStatusCode Status, JsonElement Body)> PostMessageAsync(string groupId, string id, byte[] message, byte[]? welcome = null)
+    public async Task<(HttpStatusCode Status, JsonElement Body)> PostMessageAsync(string groupId, string id, byte[] message, byte[]? welcome = null,
+        GroupSigner? signer = null)
     {
-        using var response = await SendAsync(client => client.PostAsJsonAsync($"/v1/groups/{groupId}/messages", new { id, message, welcome }));
+        // A commit or proposal is signed as this device's client signs it.
+        SignedHandshake? signed = signer?.TrySign(Id, Key, false, message);
+        using var response = await SendAsync(client => client.PostAsJsonAsync($"/v1/groups/{groupId}/messages",
+            new { id, message = signed?.Message ?? message, welcome, groupInfo = signed?.GroupInfo }));
+        if (response.IsSuccessStatusCode && signed is not null)
+        {
+            signer!.Accepted(signed);
+        }
         return (response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>(Json));
     }
 

@@ -53,10 +53,10 @@ public sealed class PresenceTests(TwoNodes cluster) : IClassFixture<TwoNodes>
 
         byte[] groupBytes = TestMls.NewGroupId();
         string group = GroupId.FromBytes(groupBytes).Value;
-        await alice.CreateGroupAsync(group);
+        GroupSigner signer = await alice.CreateGroupAsync(group);
         KeyPackage package = TestMls.DecodeKeyPackage(Assert.Single(await alice.ClaimAsync(bob.Username)).KeyPackage);
         Assert.Equal(HttpStatusCode.OK, (await alice.PostMessageAsync(group, "join", TestMls.Commit(groupBytes, 0, 0, new Add(package)),
-            TestMls.Welcome(package))).Status);
+            TestMls.Welcome(package), signer)).Status);
         Assert.Equal("join", (await ReceiveAsync(socket)).Id);
 
         for (int i = 0; i < 5; i++)

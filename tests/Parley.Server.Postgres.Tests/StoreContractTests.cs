@@ -178,7 +178,7 @@ public abstract class StoreContractTests : IAsyncLifetime
     {
         StoreDevice alice = await Engine.RegisterAsync();
         GroupId group = await Engine.CreateGroupAsync(alice);
-        Assert.Equal(CreateGroupOutcome.AlreadyExists, await Engine.Groups.CreateAsync(group, 1, alice.Id, None));
+        Assert.Equal(CreateGroupOutcome.AlreadyExists, await Engine.Groups.CreateAsync(group, 1, alice.Id, null, None));
         GroupRoster roster = (await Engine.Groups.FindAsync(group, None))!;
         Assert.Equal((ushort)1, roster.CipherSuite);
         Assert.Equal(0UL, roster.Epoch);

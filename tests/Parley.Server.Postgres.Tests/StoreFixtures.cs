@@ -50,7 +50,7 @@ public static class StoreFixtures
     public static async Task<GroupId> CreateGroupAsync(this StoreEngine engine, StoreDevice creator)
     {
         GroupId id = GroupId.FromBytes(TestMls.NewGroupId());
-        Assert.Equal(CreateGroupOutcome.Created, await engine.Groups.CreateAsync(id, 1, creator.Id, CancellationToken.None));
+        Assert.Equal(CreateGroupOutcome.Created, await engine.Groups.CreateAsync(id, 1, creator.Id, null, CancellationToken.None));
         return id;
     }
 

@@ -60,8 +60,10 @@ public sealed class ChannelRulesTests
         var context = new Context(senderIsAdmin: false,
             (Ref(leave), (leave.Content.Proposal!, 2u)), (Ref(kick), (kick.Content.Proposal!, 0u)));
 
-        var (accepted, _) = GroupRules.Decide(Roster, CommitBy(Subscriber, 1, new Commit([new ProposalOrRef(Ref(leave))], null)), context);
-        var (_, refused) = GroupRules.Decide(Roster, CommitBy(Subscriber, 1, new Commit([new ProposalOrRef(Ref(kick))], null)), context);
+        var (accepted, _) = GroupRules.Decide(Roster, CommitBy(Subscriber, 1, new Commit([new ProposalOrRef(Ref(leave))], PseudonymousPath(1))),
+            context);
+        var (_, refused) = GroupRules.Decide(Roster, CommitBy(Subscriber, 1, new Commit([new ProposalOrRef(Ref(kick))], PseudonymousPath(1))),
+            context);
 
         Assert.Equal([0u, 1u], accepted!.Members.Keys);
         Assert.Equal(RejectionReason.NotChannelAdmin, refused!.Reason);
@@ -72,13 +74,14 @@ public sealed class ChannelRulesTests
     {
         var key = TestMls.Suite.GenerateSignatureKeyPair();
         DeviceId joiner = DeviceId.FromSignatureKey(key.PublicKey);
-        LeafNode leaf = TestMls.KeyPackageRecord(joiner.Value, key).LeafNode with { Source = LeafNodeSource.Commit, Lifetime = null, ParentHash = [] };
+        LeafNode leaf = (TestMls.KeyPackageRecord(joiner.Value, key).LeafNode with { Source = LeafNodeSource.Commit, Lifetime = null, ParentHash = [] })
+            .Sign(TestMls.Suite, key.PrivateKey, Group, new LeafIndex(3));
         var commit = new Commit([new ProposalOrRef(new ExternalInit(RandomNumberGenerator.GetBytes(32)))], new UpdatePath(leaf, []));
         PublicMessage message = TestMls.CommitMessage(Group, 4, Sender.NewMemberCommit, commit);
         var submission = new GroupSubmission(Roster.Id, joiner, "id", GroupMessageKind.Commit, 4, [1], message, null, null, DateTimeOffset.MaxValue);
 
-        var (_, refused) = GroupRules.Decide(Roster, submission, new Context(senderIsAdmin: false));
-        var (accepted, _) = GroupRules.Decide(Roster, submission, new Context(senderIsAdmin: true));
+        var (_, refused) = GroupRules.Decide(Roster, submission, new Context(senderIsAdmin: false) { Keys = { [joiner] = key.PublicKey } });
+        var (accepted, _) = GroupRules.Decide(Roster, submission, new Context(senderIsAdmin: true) { Keys = { [joiner] = key.PublicKey } });
 
         Assert.Equal(RejectionReason.NotChannelAdmin, refused!.Reason);
         Assert.Equal(joiner, accepted!.Members[3]);
@@ -91,13 +94,22 @@ public sealed class ChannelRulesTests
         var gce = new GroupContextExtensions([new Extension(ChannelExtension.Type, new ChannelExtension("news", ["bob", "alice"]).Encode())]);
         var context = new Context(senderIsAdmin: true) { Usernames = { ["alice"] = AdminAccount, ["bob"] = bob } };
 
-        var (decision, _) = GroupRules.Decide(Roster, CommitBy(Admin, 0, new Commit([new ProposalOrRef(gce)], null)), context);
+        var (decision, _) = GroupRules.Decide(Roster, CommitBy(Admin, 0, new Commit([new ProposalOrRef(gce)], PseudonymousPath(0))), context);
 
         Assert.Equal([bob, AdminAccount], decision!.Channel!.Admins);
         Assert.Empty(decision.Channel.JoinedKeyPackageRefs);
     }
 
     private static byte[] Ref(PublicMessage proposal) => proposal.ToAuthenticatedContent().MakeProposalRef(TestMls.Suite);
+
+    // A commit's path whose new leaf carries a pseudonym (a channel leaf the server holds no registered key for).
+    private static UpdatePath PseudonymousPath(uint leaf)
+    {
+        var key = TestMls.Suite.GenerateSignatureKeyPair();
+        return new UpdatePath(new LeafNode(TestMls.Suite.Hpke.GenerateKeyPair().PublicKey, key.PublicKey,
+            Credential.Basic(PseudonymousCredential.IdentityFor(key.PublicKey)), new Capabilities([1], [1], [], [], [CredentialType.Basic]),
+            LeafNodeSource.Commit, null, [], [], []).Sign(TestMls.Suite, key.PrivateKey, Group, new LeafIndex(leaf)), []);
+    }
 
     private static GroupSubmission CommitBy(DeviceId sender, uint leaf, Commit commit)
         => new(Roster.Id, sender, "id", GroupMessageKind.Commit, 4, [1], TestMls.CommitMessage(Group, 4, Sender.Member(new LeafIndex(leaf)), commit),
@@ -112,7 +124,10 @@ public sealed class ChannelRulesTests
         public ChannelRuleFacts? Channel => new(new HashSet<AccountId> { AdminAccount }, senderIsAdmin, Usernames,
             new Dictionary<string, DeviceId>(), 100);
 
-        public bool IsActiveDevice(DeviceId device) => true;
+        // Every device is the admin account's, so the external-join policy (an account already in the group) holds.
+        public Dictionary<DeviceId, byte[]> Keys { get; } = [];
+
+        public Device? FindDevice(DeviceId device) => new(device, AdminAccount, 1, Keys.GetValueOrDefault(device, []), [], false);
 
         public (Proposal Proposal, uint SenderLeaf)? FindProposal(byte[] proposalRef)
             => proposals.FirstOrDefault(p => p.Ref.AsSpan().SequenceEqual(proposalRef)) is { Ref: not null } found ? found.Proposal : null;

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using Parley.Mls.Codec;
+using Parley.Mls.Crypto;
 using Parley.Mls.Messages;
 using Parley.Mls.Tree;
 using Parley.Server.Channels;
@@ -72,7 +73,7 @@ public sealed class ChannelTests : IAsyncLifetime
         using var proposed = await channel.SendAsync(subscriber, new MlsMessage(leave).ToBytes());
         await TestHttp.EnsureAsync(proposed);
         byte[] commit = new MlsMessage(TestMls.CommitMessage(channel.Id, channel.Epoch, Sender.Member(new LeafIndex(0)),
-            new Commit([new ProposalOrRef(leave.ToAuthenticatedContent().MakeProposalRef(TestMls.Suite))], null))).ToBytes();
+            new Commit([new ProposalOrRef(channel.LastSentRef())], null))).ToBytes();
         using var committed = await channel.SendAsync(alice.Device, commit);
         await TestHttp.EnsureAsync(committed);
 
@@ -343,11 +344,14 @@ public sealed class ChannelTests : IAsyncLifetime
     {
         TestUser subscriber = await TestUser.RegisterAsync(_server);
         string token = await InviteAsync(admin, channel);
-        var (package, bytes) = AnonymousKeyPackage();
+        var pseudonym = TestMls.Suite.GenerateSignatureKeyPair();
+        var (package, bytes) = AnonymousKeyPackage(pseudonym);
         using var joined = await RequestJoinAsync(subscriber.Device, token, bytes);
         Assert.Equal(HttpStatusCode.Accepted, joined.StatusCode);
         uint leaf = await AddRequestedAsync(admin, channel, package);
         channel.Leaves[subscriber.Device.Id] = leaf;
+        // The subscriber's leaf signs with its pseudonym's key, as its client does.
+        channel.Pseudonyms[subscriber.Device.Id] = pseudonym;
         return subscriber.Device;
     }
 
@@ -388,9 +392,10 @@ public sealed class ChannelTests : IAsyncLifetime
         => (await member.Client.GetFromJsonAsync<ChannelResponse>($"/v1/channels/{channel.IdText}", TestHttp.Json))!;
 
     /// <summary>A subscriber's key package: a fresh signature key and the "anon:" pseudonym of it.</summary>
-    private static (KeyPackage Package, byte[] Message) AnonymousKeyPackage()
+    private static (KeyPackage Package, byte[] Message) AnonymousKeyPackage() => AnonymousKeyPackage(TestMls.Suite.GenerateSignatureKeyPair());
+
+    private static (KeyPackage Package, byte[] Message) AnonymousKeyPackage(SignatureKeyPair key)
     {
-        var key = TestMls.Suite.GenerateSignatureKeyPair();
         KeyPackage package = TestMls.KeyPackageRecord(Encoding.ASCII.GetString(PseudonymousCredential.IdentityFor(key.PublicKey)), key);
         return (package, new MlsMessage(package).ToBytes());
     }

@@ -85,8 +85,9 @@ public sealed class GroupDeliveryTests : IAsyncLifetime
         using var application = await group.SendAsync(mallory.Device, TestMls.Application(group.Id, 1));
         using var commit = await group.SendAsync(mallory.Device, TestMls.Commit(group.Id, 1, 0));
 
-        Assert.Equal((403, "not_member"), Short(await TestHttp.ProblemAsync(application)));
-        Assert.Equal((403, "not_member"), Short(await TestHttp.ProblemAsync(commit)));
+        // A non-member is answered exactly as for a group that does not exist (docs/security.md).
+        Assert.Equal((404, "group_not_found"), Short(await TestHttp.ProblemAsync(application)));
+        Assert.Equal((404, "group_not_found"), Short(await TestHttp.ProblemAsync(commit)));
         using var roster = await mallory.Device.Client.GetAsync($"/v1/groups/{group.IdText}");
         Assert.Equal((404, "group_not_found"), Short(await TestHttp.ProblemAsync(roster)));
     }
@@ -98,7 +99,7 @@ public sealed class GroupDeliveryTests : IAsyncLifetime
 
         using var response = await group.SendAsync(bob.Device, TestMls.Commit(group.Id, 1, senderLeaf: 0));
 
-        Assert.Equal((403, "not_member"), Short(await TestHttp.ProblemAsync(response)));
+        Assert.Equal((422, "invalid_commit"), Short(await TestHttp.ProblemAsync(response)));
     }
 
     [Fact]
@@ -114,7 +115,7 @@ public sealed class GroupDeliveryTests : IAsyncLifetime
         Assert.Equal([alice.Device.Id], roster.Members.Select(m => m.DeviceId));
         Assert.Equal(WireFormat.MlsPublicMessage, TestMailbox.WireFormatOf(Assert.Single(await TestMailbox.ReadAsync(bob.Device))));
         using var after = await group.SendAsync(bob.Device, TestMls.Application(group.Id, 2));
-        Assert.Equal("not_member", (await TestHttp.ProblemAsync(after)).Code);
+        Assert.Equal("group_not_found", (await TestHttp.ProblemAsync(after)).Code);
     }
 
     [Fact]
@@ -141,7 +142,7 @@ public sealed class GroupDeliveryTests : IAsyncLifetime
         PublicMessage proposal = TestMls.ProposalMessage(group.Id, 1, 1, new Remove(new LeafIndex(1)));
         using var proposed = await group.SendAsync(bob.Device, new MlsMessage(proposal).ToBytesPublic());
         await TestHttp.EnsureAsync(proposed);
-        byte[] reference = proposal.ToAuthenticatedContent().MakeProposalRef(TestMls.Suite);
+        byte[] reference = group.LastSentRef();
 
         byte[] commit = new MlsMessage(TestMls.CommitMessage(group.Id, 1, Sender.Member(new LeafIndex(0)),
             new Commit([new ProposalOrRef(reference)], null))).ToBytesPublic();
@@ -253,7 +254,8 @@ public sealed class GroupDeliveryTests : IAsyncLifetime
     {
         var (alice, bob, group) = await AliceAndBobAsync();
 
-        using var response = await bob.Device.Client.PostAsJsonAsync("/v1/groups", new { groupId = group.IdText, cipherSuite = 1 });
+        using var response = await bob.Device.Client.PostAsJsonAsync("/v1/groups",
+            new { groupId = group.IdText, cipherSuite = 1, groupInfo = TestGroup.Genesis(bob.Device, group.Id).Message });
 
         Assert.Equal((409, "group_exists"), Short(await TestHttp.ProblemAsync(response)));
         Assert.Equal(alice.Device.Id, (await group.GetAsync(alice.Device)).Members[0].DeviceId);

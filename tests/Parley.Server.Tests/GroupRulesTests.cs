@@ -1,6 +1,8 @@
 using System.Text;
+using Parley.Mls.Crypto;
 using Parley.Mls.Messages;
 using Parley.Mls.Tree;
+using Parley.Server.Accounts;
 using Parley.Server.Devices;
 using Parley.Server.Groups;
 
@@ -8,7 +10,8 @@ namespace Parley.Server.Tests;
 
 public sealed class GroupRulesTests
 {
-    private static readonly DeviceId A = new("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    private static readonly SignatureKeyPair AKey = TestUser.Suite.GenerateSignatureKeyPair();
+    private static readonly DeviceId A = DeviceId.FromSignatureKey(AKey.PublicKey);
     private static readonly DeviceId B = new("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
     private static readonly DeviceId C = new("cccccccccccccccccccccccccccccccc");
     private static readonly byte[] Group = Encoding.ASCII.GetBytes("group");
@@ -28,9 +31,11 @@ public sealed class GroupRulesTests
         var key = TestUser.Suite.GenerateSignatureKeyPair();
         string cId = DeviceId.FromSignatureKey(key.PublicKey).Value;
         var add = new Add(TestMls.KeyPackageRecord(cId, key));
-        var commit = new Commit([new ProposalOrRef(add), new ProposalOrRef(new Remove(new LeafIndex(1)))], null);
+        var commit = new Commit([new ProposalOrRef(add), new ProposalOrRef(new Remove(new LeafIndex(1)))], Path(AKey, A, 0));
+        var context = new Context();
+        context.Register(key);
 
-        var (decision, rejection) = GroupRules.Decide(roster, Submission(A, commit, epoch: 5), new Context());
+        var (decision, rejection) = GroupRules.Decide(roster, Submission(A, commit, epoch: 5), context);
 
         Assert.Null(rejection);
         Assert.Equal(6UL, decision!.Epoch);
@@ -42,7 +47,7 @@ public sealed class GroupRulesTests
     public void Removing_a_blank_leaf_is_an_invalid_commit()
     {
         var roster = new GroupRoster(GroupId.FromBytes(Group), 1, 0, new Dictionary<uint, DeviceId> { [0] = A });
-        var commit = new Commit([new ProposalOrRef(new Remove(new LeafIndex(3)))], null);
+        var commit = new Commit([new ProposalOrRef(new Remove(new LeafIndex(3)))], Path(AKey, A, 0));
 
         var (_, rejection) = GroupRules.Decide(roster, Submission(A, commit, epoch: 0), new Context());
 
@@ -56,8 +61,10 @@ public sealed class GroupRulesTests
         var key = TestUser.Suite.GenerateSignatureKeyPair();
         var add = new Add(TestMls.KeyPackageRecord(DeviceId.FromSignatureKey(key.PublicKey).Value, key));
 
-        var (_, rejection) = GroupRules.Decide(roster, Submission(A, new Commit([new ProposalOrRef(add)], null), epoch: 0),
-            new Context { MaxMembers = 2 });
+        var context = new Context { MaxMembers = 2 };
+        context.Register(key);
+
+        var (_, rejection) = GroupRules.Decide(roster, Submission(A, new Commit([new ProposalOrRef(add)], null), epoch: 0), context);
 
         Assert.Equal(RejectionReason.GroupFull, rejection!.Reason);
     }
@@ -80,11 +87,22 @@ public sealed class GroupRulesTests
             DateTimeOffset.MaxValue);
     }
 
+    // A commit's path as the server sees it: the committer's new leaf, signed with its device key.
+    internal static UpdatePath Path(SignatureKeyPair key, DeviceId device, uint leaf)
+        => new(new LeafNode(TestMls.Suite.Hpke.GenerateKeyPair().PublicKey, key.PublicKey, Credential.Basic(Encoding.ASCII.GetBytes(device.Value)),
+            new Capabilities([1], [1], [], [], [CredentialType.Basic]), LeafNodeSource.Commit, null, [], [], [])
+            .Sign(TestMls.Suite, key.PrivateKey, Group, new LeafIndex(leaf)), []);
+
     private sealed class Context : IGroupRuleContext
     {
+        private readonly Dictionary<DeviceId, byte[]> _keys = new() { [A] = AKey.PublicKey };
+
         public int MaxMembers { get; init; } = 100;
 
-        public bool IsActiveDevice(DeviceId device) => true;
+        public void Register(SignatureKeyPair key) => _keys[DeviceId.FromSignatureKey(key.PublicKey)] = key.PublicKey;
+
+        public Device? FindDevice(DeviceId device)
+            => _keys.TryGetValue(device, out byte[]? key) ? new Device(device, new AccountId("account-" + device.Value), 1, key, [], false) : null;
 
         public (Proposal Proposal, uint SenderLeaf)? FindProposal(byte[] proposalRef) => null;
     }

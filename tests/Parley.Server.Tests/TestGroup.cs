@@ -1,6 +1,13 @@
 using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
+using Parley.Mls.Codec;
+using Parley.Mls.Framing;
 using Parley.Mls.Messages;
+using Parley.Mls.Crypto;
+using Parley.Mls.Tree;
+using Parley.Server.Channels;
 using Parley.Server.Groups;
 using Parley.Server.KeyPackages;
 using Parley.Server.Mailboxes;
@@ -21,14 +28,20 @@ public sealed class TestGroup
     /// <summary>Device id → leaf, as the clients track it.</summary>
     public Dictionary<string, uint> Leaves { get; } = [];
 
-    public static async Task<TestGroup> CreateAsync(TestDevice creator)
+    public static async Task<TestGroup> CreateAsync(TestDevice creator, IReadOnlyList<Extension>? extensions = null)
     {
         var group = new TestGroup(TestMls.NewGroupId());
-        using var response = await creator.Client.PostAsJsonAsync("/v1/groups", new { groupId = group.IdText, cipherSuite = 1 });
+        var (signer, genesis) = GroupSigner.Create(group.Id, creator.SignatureKey, extensions);
+        using var response = await creator.Client.PostAsJsonAsync("/v1/groups",
+            new { groupId = group.IdText, cipherSuite = 1, groupInfo = genesis });
         await TestHttp.EnsureAsync(response);
         group.Leaves[creator.Id] = 0;
+        group._signer = signer;
         return group;
     }
+
+    /// <summary>A group's epoch 0 GroupInfo as its creator signs it.</summary>
+    public static (GroupInfo Info, byte[] Message) Genesis(TestDevice creator, byte[] groupId) => GroupSigner.Genesis(creator.SignatureKey, groupId);
 
     /// <summary>Claims key packages of <paramref name="user"/>'s devices and commits their Adds with a Welcome.</summary>
     public async Task AddAsync(TestDevice committer, TestUser user)
@@ -52,9 +65,40 @@ public sealed class TestGroup
         Epoch++;
     }
 
-    public Task<HttpResponseMessage> SendAsync(TestDevice sender, byte[] message, byte[]? welcome = null, string? id = null)
-        => sender.Client.PostAsJsonAsync($"/v1/groups/{IdText}/messages",
-            new { id = id ?? Guid.NewGuid().ToString("N"), message, welcome });
+    /// <summary>Sends <paramref name="message"/> as <paramref name="sender"/>. A member's commit or proposal is signed first, as a
+    /// client signs it, with the sender's key over the group's context at its epoch (a commit that needs a path gets one, and
+    /// carries the new epoch's GroupInfo), unless <paramref name="asIs"/>; an accepted commit's context is kept.</summary>
+    public async Task<HttpResponseMessage> SendAsync(TestDevice sender, byte[] message, byte[]? welcome = null, string? id = null,
+        bool asIs = false)
+    {
+        SignedHandshake? signed = asIs ? null : _signer.TrySign(sender.Id, Pseudonyms.GetValueOrDefault(sender.Id) ?? sender.SignatureKey,
+            Pseudonyms.ContainsKey(sender.Id), message);
+        message = signed?.Message ?? message;
+        LastSent = message;
+        var response = await sender.Client.PostAsJsonAsync($"/v1/groups/{IdText}/messages",
+            new { id = id ?? Guid.NewGuid().ToString("N"), message, welcome, groupInfo = signed?.GroupInfo });
+        if (response.IsSuccessStatusCode && signed is not null)
+        {
+            _signer.Accepted(signed);
+        }
+        return response;
+    }
+
+    private GroupSigner _signer = null!;
+
+    /// <summary>Channel subscribers' pseudonym keys by device id: their leaves sign with these.</summary>
+    public Dictionary<string, SignatureKeyPair> Pseudonyms { get; } = [];
+
+    /// <summary>The last message sent, as sent (signed).</summary>
+    public byte[]? LastSent { get; private set; }
+
+    /// <summary>The ProposalRef of the last message sent, a proposal.</summary>
+    public byte[] LastSentRef()
+        => MlsMessage.Decode(LastSent!).PublicMessage!.ToAuthenticatedContent().MakeProposalRef(TestMls.Suite);
+
+    /// <summary><paramref name="message"/>, a member's commit or proposal of the current epoch, signed with
+    /// <paramref name="signer"/>'s key (for tests of what the server refuses).</summary>
+    public byte[] SignAs(TestDevice signer, byte[] message) => _signer.TrySign(signer.Id, signer.SignatureKey, false, message)!.Message;
 
     public async Task<GroupResponse> GetAsync(TestDevice device)
     {

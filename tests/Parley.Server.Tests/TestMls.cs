@@ -1,9 +1,12 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Parley.Mls.Codec;
 using Parley.Mls.Crypto;
 using Parley.Mls.Messages;
+using Parley.Mls.Framing;
 using Parley.Mls.Tree;
+using Parley.Server.Channels;
 
 namespace Parley.Server.Tests;
 
@@ -61,4 +64,98 @@ public static class TestMls
             RandomNumberGenerator.GetBytes(200))).ToBytes();
 
     public static KeyPackage DecodeKeyPackage(byte[] message) => MlsMessage.Decode(message).KeyPackage!;
+}
+
+/// <summary>A member's handshake message signed by <see cref="GroupSigner"/>, with the GroupInfo and state of the epoch a commit starts.</summary>
+public sealed record SignedHandshake(byte[] Message, byte[]? GroupInfo, GroupContext? NextContext, byte[]? NextInterim);
+
+/// <summary>Tracks a group's epochs as the server does (each commit's GroupInfo gives the next context; the tree hash is random,
+/// the server cannot check it) and signs members' commits and proposals as their clients do.</summary>
+public sealed class GroupSigner
+{
+    private readonly ConcurrentDictionary<ulong, (GroupContext Context, byte[] Interim)> _states = new();
+
+    /// <summary>A signer for a new group, and the epoch 0 GroupInfo its creator registers it with.</summary>
+    public static (GroupSigner Signer, byte[] Genesis) Create(byte[] groupId, SignatureKeyPair creatorKey, IReadOnlyList<Extension>? extensions = null)
+    {
+        var (info, message) = Genesis(creatorKey, groupId, extensions);
+        var signer = new GroupSigner();
+        signer._states[0] = (info.GroupContext, TranscriptHash.Interim(TestMls.Suite, [], info.ConfirmationTag));
+        return (signer, message);
+    }
+
+    /// <summary>A group's epoch 0 GroupInfo as its creator signs it.</summary>
+    public static (GroupInfo Info, byte[] Message) Genesis(SignatureKeyPair creatorKey, byte[] groupId, IReadOnlyList<Extension>? extensions = null)
+    {
+        var context = new GroupContext(1, groupId, 0, RandomNumberGenerator.GetBytes(32), [], extensions ?? []);
+        var info = new GroupInfo(context, [], RandomNumberGenerator.GetBytes(32), new LeafIndex(0), []).Sign(TestMls.Suite, creatorKey.PrivateKey);
+        return (info, new MlsMessage(info).ToBytes());
+    }
+
+    /// <summary>Records the epoch an accepted commit started.</summary>
+    public void Accepted(SignedHandshake signed)
+    {
+        ArgumentNullException.ThrowIfNull(signed);
+        if (signed.NextContext is { } next)
+        {
+            _states[next.Epoch] = (next, signed.NextInterim!);
+        }
+    }
+
+    private static PublicMessage? TryDecodePublic(byte[] message)
+    {
+        try
+        {
+            return MlsMessage.Decode(message).PublicMessage;
+        }
+        catch (MlsDecodeException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>A member's commit or proposal in <paramref name="message"/> signed with <paramref name="key"/> over the context of
+    /// its epoch (a commit that needs a path gets one, and the new epoch's GroupInfo); null when it is not a member's
+    /// PublicMessage of a known epoch. A pseudonymous signer's path leaf carries its pseudonym.</summary>
+    public SignedHandshake? TrySign(string deviceId, SignatureKeyPair key, bool pseudonymous, byte[] message)
+    {
+        if (TryDecodePublic(message) is not { Content.Sender.Type: SenderType.Member } pm || !_states.TryGetValue(pm.Content.Epoch, out var state))
+        {
+            return null;
+        }
+        var (context, interim) = state;
+        var suite = TestMls.Suite;
+        byte[] identity = pseudonymous ? PseudonymousCredential.IdentityFor(key.PublicKey) : Encoding.ASCII.GetBytes(deviceId);
+        FramedContent content = pm.Content;
+        if (content.Commit is { } commit && commit.Path is null && NeedsPath(commit))
+        {
+            var leaf = new LeafNode(suite.Hpke.GenerateKeyPair().PublicKey, key.PublicKey,
+                Credential.Basic(identity), new Capabilities([1], [1], [], [], [CredentialType.Basic]),
+                LeafNodeSource.Commit, null, [], [], []).Sign(suite, key.PrivateKey, context.GroupId, content.Sender.LeafIndex);
+            content = FramedContent.ForCommit(content.GroupId, content.Epoch, content.Sender, content.AuthenticatedData,
+                commit with { Path = new UpdatePath(leaf, []) });
+        }
+        var signed = AuthenticatedContent.Sign(suite, WireFormat.MlsPublicMessage, content, key.PrivateKey, context);
+        if (content.Commit is null)
+        {
+            return new SignedHandshake(new MlsMessage(new PublicMessage(content, signed.Auth, pm.MembershipTag)).ToBytes(), null, null, null);
+        }
+        byte[] tag = pm.Auth.ConfirmationTag ?? RandomNumberGenerator.GetBytes(32);
+        signed = signed.WithConfirmationTag(tag);
+        byte[] confirmed = TranscriptHash.Confirmed(suite, interim, signed);
+        var extensions = content.Commit.Proposals.Select(p => p.Proposal).OfType<GroupContextExtensions>().FirstOrDefault()?.Extensions
+                         ?? context.Extensions;
+        var nextContext = context with
+        {
+            Epoch = context.Epoch + 1, TreeHash = RandomNumberGenerator.GetBytes(32), ConfirmedTranscriptHash = confirmed, Extensions = extensions,
+        };
+        var info = new GroupInfo(nextContext, [], tag, content.Sender.LeafIndex, []).Sign(suite, key.PrivateKey);
+        return new SignedHandshake(new MlsMessage(new PublicMessage(content, signed.Auth, pm.MembershipTag)).ToBytes(),
+            new MlsMessage(info).ToBytes(), nextContext, TranscriptHash.Interim(suite, confirmed, tag));
+    }
+
+    // RFC 9420 §12.4: every proposal type but add, psk and reinit needs a path, as does an empty commit.
+    private static bool NeedsPath(Commit commit)
+        => commit.Proposals.Count == 0 || commit.Proposals.Any(p => p.Proposal is null or not (Add or PreSharedKey or ReInit));
+
 }

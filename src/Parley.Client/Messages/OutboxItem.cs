@@ -39,4 +39,9 @@ public sealed record OutboxItem(
     byte[] Message,
     byte[]? Welcome,
     LocalMessageId? LocalMessage,
-    IReadOnlyList<ConversationMember> AddedMembers);
+    IReadOnlyList<ConversationMember> AddedMembers)
+{
+    /// <summary>For a Commit: the GroupInfo of the epoch it starts (an MLSMessage), which the server verifies and keeps the
+    /// new GroupContext from.</summary>
+    public byte[]? GroupInfo { get; init; }
+}

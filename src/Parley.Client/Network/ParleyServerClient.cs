@@ -94,9 +94,9 @@ public sealed partial class ParleyServerClient : IDisposable
 
     // ---- Groups and delivery -------------------------------------------------------------------
 
-    /// <summary>POST /v1/groups: registers a group whose creator is leaf 0 at epoch 0.</summary>
-    public Task<GroupResponse> CreateGroupAsync(byte[] groupId, ushort cipherSuite, CancellationToken cancellationToken = default)
-        => SendAsync(HttpMethod.Post, "v1/groups", JsonContent.Create(new CreateGroupRequest(GroupIds.ToUrl(groupId), cipherSuite),
+    /// <summary>POST /v1/groups: registers a group whose creator is leaf 0 at epoch 0, with its epoch 0 GroupInfo.</summary>
+    public Task<GroupResponse> CreateGroupAsync(byte[] groupId, ushort cipherSuite, byte[] groupInfo, CancellationToken cancellationToken = default)
+        => SendAsync(HttpMethod.Post, "v1/groups", JsonContent.Create(new CreateGroupRequest(GroupIds.ToUrl(groupId), cipherSuite, groupInfo),
             ClientJsonContext.Default.CreateGroupRequest), ClientJsonContext.Default.GroupResponse, cancellationToken);
 
     /// <summary>GET /v1/groups/{groupId}: the roster as the server keeps it.</summary>

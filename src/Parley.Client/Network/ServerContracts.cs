@@ -47,7 +47,7 @@ public sealed record ClaimedKeyPackageEntry(string DeviceId, byte[] KeyPackage, 
 public sealed record ClaimKeyPackagesResponse(string Username, IReadOnlyList<ClaimedKeyPackageEntry> KeyPackages);
 
 /// <summary>Registers a group whose creator is leaf 0 at epoch 0.</summary>
-public sealed record CreateGroupRequest(string GroupId, ushort CipherSuite);
+public sealed record CreateGroupRequest(string GroupId, ushort CipherSuite, byte[] GroupInfo);
 
 /// <summary>One leaf of a group's roster.</summary>
 public sealed record GroupMemberEntry(uint Leaf, string DeviceId);
@@ -56,7 +56,7 @@ public sealed record GroupMemberEntry(uint Leaf, string DeviceId);
 public sealed record GroupResponse(string GroupId, ushort CipherSuite, ulong Epoch, IReadOnlyList<GroupMemberEntry> Members);
 
 /// <summary>Sends an MLS message (and the Welcome of a commit) under a sender-chosen id.</summary>
-public sealed record SendRequest(string Id, byte[] Message, byte[]? Welcome);
+public sealed record SendRequest(string Id, byte[] Message, byte[]? Welcome, byte[]? GroupInfo = null);
 
 /// <summary>The server accepted the message (durably) at <paramref name="Epoch"/>.</summary>
 public sealed record SendResponse(string Id, ulong Epoch, bool Repeated);

@@ -306,12 +306,15 @@ public sealed partial class StoreTransaction : IDisposable
 
     /// <summary>Queues an MLS message for sending; commit it with the group state that produced it.</summary>
     public OutboxItem AddToOutbox(ConversationId conversation, string deliveryId, OutboxKind kind, byte[] message, byte[]? welcome = null,
-        LocalMessageId? localMessage = null, IReadOnlyList<ConversationMember>? addedMembers = null)
+        LocalMessageId? localMessage = null, IReadOnlyList<ConversationMember>? addedMembers = null, byte[]? groupInfo = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(deliveryId);
         ArgumentNullException.ThrowIfNull(message);
         long seq = _store.NextOutboxSeq();
-        var item = new OutboxItem(new OutboxId(seq), conversation, deliveryId, kind, message, welcome, localMessage, addedMembers ?? []);
+        var item = new OutboxItem(new OutboxId(seq), conversation, deliveryId, kind, message, welcome, localMessage, addedMembers ?? [])
+        {
+            GroupInfo = groupInfo,
+        };
         Execute("INSERT INTO outbox (seq, conversation, record) VALUES ($s, $c, $r);", ("$s", seq), ("$c", conversation.ToBytes()),
             ("$r", Cipher.Seal(StoreSchema.Outbox, "record", RowId.Of(seq, conversation), StoredRecords.EncodeOutbox(item))));
         return item;

@@ -230,6 +230,8 @@ internal static class StoredRecords
             x.WriteString(m.Username);
             x.WriteStrings(m.DeviceIds);
         });
+        // Appended later: records written before it end here and read as "no GroupInfo".
+        w.WriteOptionalBytes(o.GroupInfo);
         return w.ToArray();
     }
 
@@ -242,7 +244,8 @@ internal static class StoredRecords
         byte[]? welcome = r.ReadOptionalBytes();
         LocalMessageId? local = r.ReadBool() ? new LocalMessageId((long)r.ReadUInt64()) : null;
         var members = r.ReadList(x => new ConversationMember(x.ReadString(), x.ReadStrings()));
-        return new OutboxItem(id, conversation, deliveryId, kind, message, welcome, local, members);
+        byte[]? groupInfo = r.AtEnd ? null : r.ReadOptionalBytes();
+        return new OutboxItem(id, conversation, deliveryId, kind, message, welcome, local, members) { GroupInfo = groupInfo };
     });
 
     // ---- attachments --------------------------------------------------------------------------

@@ -76,15 +76,19 @@ public static class DeliveryEndpoints
                 metrics.SubmissionRejected(CodeOf(rejected.Reason));
                 return ProblemOf(rejected);
             default:
-                return Problem.NotFound(ProblemCodes.GroupNotFound, "There is no group with this id; create it first.");
+                return GroupNotFound();
         }
     }
+
+    private static ProblemHttpResult GroupNotFound()
+        => Problem.NotFound(ProblemCodes.GroupNotFound, "There is no group with this id that you are a member of.");
 
     /// <summary>Decodes and classifies the message; the server reads only the public framing.</summary>
     private static (GroupSubmission?, ProblemHttpResult?) Classify(GroupId id, DeviceId sender, SendRequest request, DateTimeOffset expiresAt)
     {
         MlsMessage message;
         Welcome? welcome = null;
+        GroupInfo? groupInfo = null;
         try
         {
             message = MlsMessage.Decode(request.Message);
@@ -92,6 +96,11 @@ public static class DeliveryEndpoints
             {
                 welcome = MlsMessage.Decode(request.Welcome).Welcome
                           ?? throw new MlsDecodeException("The welcome field does not carry a Welcome.");
+            }
+            if (request.GroupInfo is not null)
+            {
+                groupInfo = MlsMessage.Decode(request.GroupInfo).GroupInfo
+                            ?? throw new MlsDecodeException("The groupInfo field does not carry a GroupInfo.");
             }
         }
         catch (MlsDecodeException)
@@ -141,15 +150,23 @@ public static class DeliveryEndpoints
         {
             return (null, Problem.BadRequest(ProblemCodes.UnexpectedWelcome, "Only a commit may carry a Welcome."));
         }
+        if (groupInfo is not null && kind != GroupMessageKind.Commit)
+        {
+            return (null, Problem.BadRequest(ProblemCodes.InvalidGroupInfo, "Only a commit carries a GroupInfo."));
+        }
         return (new GroupSubmission(id, sender, request.Id, kind, epoch, request.Message, message.PublicMessage,
-            request.Welcome, welcome, expiresAt), null);
+            request.Welcome, welcome, expiresAt) { GroupInfo = groupInfo }, null);
     }
 
     private static ProblemHttpResult ProblemOf(SubmissionOutcome.Rejected rejected) => rejected.Reason switch
     {
         RejectionReason.StaleEpoch => Problem.Create(StatusCodes.Status409Conflict, ProblemCodes.StaleEpoch, rejected.Detail,
             new Dictionary<string, object?> { ["epoch"] = rejected.CurrentEpoch }),
-        RejectionReason.NotMember => Problem.Forbidden(ProblemCodes.NotMember, rejected.Detail),
+        // A device that is not a member is answered exactly as for a group that does not exist.
+        RejectionReason.NotMember => GroupNotFound(),
+        RejectionReason.InvalidSignature => Problem.Unprocessable(ProblemCodes.InvalidSignature, rejected.Detail),
+        RejectionReason.InvalidGroupInfo => Problem.Unprocessable(ProblemCodes.InvalidGroupInfo, rejected.Detail),
+        RejectionReason.InvalidProposal => Problem.Unprocessable(ProblemCodes.InvalidProposal, rejected.Detail),
         RejectionReason.UnknownDevice => Problem.Unprocessable(ProblemCodes.UnknownDevice, rejected.Detail),
         RejectionReason.GroupFull => Problem.Unprocessable(ProblemCodes.GroupFull, rejected.Detail),
         RejectionReason.NotChannelAdmin => Problem.Forbidden(ProblemCodes.NotChannelAdmin, rejected.Detail),
@@ -161,6 +178,9 @@ public static class DeliveryEndpoints
     {
         RejectionReason.StaleEpoch => ProblemCodes.StaleEpoch,
         RejectionReason.NotMember => ProblemCodes.NotMember,
+        RejectionReason.InvalidSignature => ProblemCodes.InvalidSignature,
+        RejectionReason.InvalidGroupInfo => ProblemCodes.InvalidGroupInfo,
+        RejectionReason.InvalidProposal => ProblemCodes.InvalidProposal,
         RejectionReason.UnknownDevice => ProblemCodes.UnknownDevice,
         RejectionReason.GroupFull => ProblemCodes.GroupFull,
         RejectionReason.NotChannelAdmin => ProblemCodes.NotChannelAdmin,

@@ -2,7 +2,9 @@ namespace Parley.Server.Groups;
 
 /// <summary>Registers a new MLS group (epoch 0) whose only member is the calling device.</summary>
 /// <param name="GroupId">The MLS group_id in unpadded base64url.</param>
-public sealed record CreateGroupRequest(string GroupId, ushort CipherSuite);
+/// <param name="GroupInfo">The group's GroupInfo at epoch 0 as an MLSMessage, signed by the creator's leaf 0 with the device's
+/// registered key: the server checks every later handshake message against the context it starts.</param>
+public sealed record CreateGroupRequest(string GroupId, ushort CipherSuite, byte[]? GroupInfo);
 
 /// <summary>A roster entry.</summary>
 public sealed record GroupMemberEntry(uint Leaf, string DeviceId);

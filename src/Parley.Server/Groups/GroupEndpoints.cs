@@ -1,6 +1,10 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Parley.Mls;
+using Parley.Mls.Codec;
 using Parley.Mls.Crypto;
+using Parley.Mls.Framing;
+using Parley.Mls.Messages;
 using Parley.Server.Channels;
 using Parley.Server.Devices;
 using Parley.Server.Http;
@@ -33,7 +37,13 @@ public static class GroupEndpoints
             return Problem.BadRequest(ProblemCodes.UnsupportedCipherSuite,
                 $"The group must use a supported cipher suite matching the device's ({device.CipherSuite}).");
         }
-        if (await groups.CreateAsync(id, request.CipherSuite, deviceId, cancellationToken) == CreateGroupOutcome.AlreadyExists)
+        if (CheckGenesis(id, request, device) is not { } genesis)
+        {
+            return Problem.BadRequest(ProblemCodes.InvalidGroupInfo,
+                "A new group needs its GroupInfo at epoch 0 (an MLSMessage) for this group id and cipher suite, with an empty transcript, "
+                + "signed by leaf 0 with the creating device's registered key.");
+        }
+        if (await groups.CreateAsync(id, request.CipherSuite, deviceId, genesis, cancellationToken) == CreateGroupOutcome.AlreadyExists)
         {
             return Problem.Conflict(ProblemCodes.GroupExists, "A group with this id exists; choose a fresh random group id.");
         }
@@ -58,6 +68,39 @@ public static class GroupEndpoints
                 .ToDictionary(m => m.Key, m => m.Value) };
         }
         return TypedResults.Ok(ToResponse(roster));
+    }
+
+    // RFC 9420 §11: a new group's context is at epoch 0 with an empty confirmed transcript hash; its interim transcript hash
+    // follows from the creator's confirmation tag.
+    private static GroupGenesis? CheckGenesis(GroupId id, CreateGroupRequest request, Device device)
+    {
+        GroupInfo? groupInfo;
+        try
+        {
+            groupInfo = request.GroupInfo is { Length: > 0 } bytes ? MlsMessage.Decode(bytes).GroupInfo : null;
+        }
+        catch (MlsDecodeException)
+        {
+            return null;
+        }
+        CipherSuite suite = CipherSuite.Get(request.CipherSuite);
+        if (groupInfo is not { GroupContext: { Epoch: 0, ConfirmedTranscriptHash.Length: 0 } context, Signer.Value: 0 }
+            || context.CipherSuite != request.CipherSuite || GroupId.FromBytes(context.GroupId) != id)
+        {
+            return null;
+        }
+        bool signed;
+        try
+        {
+            signed = groupInfo.Verify(suite, device.SignatureKey);
+        }
+        catch (Exception e) when (e is MlsException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            signed = false;
+        }
+        return signed
+            ? new GroupGenesis(device.SignatureKey, new GroupEpochState(context, TranscriptHash.Interim(suite, [], groupInfo.ConfirmationTag)))
+            : null;
     }
 
     internal static GroupResponse ToResponse(GroupRoster roster)

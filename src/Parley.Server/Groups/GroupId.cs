@@ -27,5 +27,8 @@ public readonly record struct GroupId(string Value)
         return id.Value == text;
     }
 
+    /// <summary>The group id's bytes, as MLS carries them.</summary>
+    public byte[] ToBytes() => Base64Url.DecodeFromChars(Value);
+
     public override string ToString() => Value;
 }

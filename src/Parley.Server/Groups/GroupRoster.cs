@@ -7,6 +7,14 @@ namespace Parley.Server.Groups;
 /// occupies each non-blank leaf of the ratchet tree. It is kept from the commits the server relays.</summary>
 public sealed record GroupRoster(GroupId Id, ushort CipherSuite, ulong Epoch, IReadOnlyDictionary<uint, DeviceId> Members)
 {
+    /// <summary>The signature key of each leaf whose key the server holds (every leaf added, updated or committed since the
+    /// server began keeping them); the key a member signs its handshake messages with.</summary>
+    public IReadOnlyDictionary<uint, byte[]> LeafKeys { get; init; } = new Dictionary<uint, byte[]>();
+
+    /// <summary>The current epoch's GroupContext and interim transcript hash; null for a group created before the server
+    /// kept them, until its next commit.</summary>
+    public GroupEpochState? State { get; init; }
+
     /// <summary>The leaf <paramref name="device"/> occupies, or null if it is not a member.</summary>
     public uint? LeafOf(DeviceId device)
     {

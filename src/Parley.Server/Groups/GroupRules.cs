@@ -1,6 +1,8 @@
 // RFC 9420 §12.3–§12.4 (applying a commit's proposals to the tree), §12.4.3.1 (Welcome), §12.4.3.2 (external commits),
 // as far as the Delivery Service follows them: who occupies which leaf, and in which epoch.
+using Parley.Mls;
 using Parley.Mls.Crypto;
+using Parley.Mls.Group;
 using Parley.Mls.Messages;
 using Parley.Server.Accounts;
 using Parley.Server.Channels;
@@ -11,8 +13,8 @@ namespace Parley.Server.Groups;
 /// <summary>Facts the rules look up while deciding (inside the store's transaction).</summary>
 public interface IGroupRuleContext
 {
-    /// <summary>Whether the device exists and is not revoked.</summary>
-    bool IsActiveDevice(DeviceId device);
+    /// <summary>The device with its account and registered signature key (revoked ones too), or null.</summary>
+    Device? FindDevice(DeviceId device);
 
     /// <summary>A proposal relayed earlier in the current epoch, by its ProposalRef, with its sender's leaf.</summary>
     (Proposal Proposal, uint SenderLeaf)? FindProposal(byte[] proposalRef);
@@ -39,11 +41,19 @@ public sealed record GroupDecision(
 {
     /// <summary>For a commit to a private channel: the admin set it sets and the join requests it fulfils, else null.</summary>
     public ChannelEffects? Channel { get; init; }
+
+    /// <summary>The signature key of each leaf after the message (unchanged unless it is a commit).</summary>
+    public IReadOnlyDictionary<uint, byte[]> LeafKeys { get; init; } = new Dictionary<uint, byte[]>();
+
+    /// <summary>For a commit: the new epoch's context and transcript hash, from its verified GroupInfo; null when the group
+    /// has none yet and the commit brought none.</summary>
+    public GroupEpochState? NextState { get; init; }
 }
 
-/// <summary>The Delivery Service's rules: only members send; handshake messages must be for the
-/// current epoch; a commit for epoch N moves the group to N+1 and updates the roster as the
-/// members' trees will be updated; application messages go to every other member.</summary>
+/// <summary>The Delivery Service's rules: only members send; handshake messages must be for the current epoch, signed
+/// by the sender's leaf over the group's current context, and legal for their sender (RFC 9420 §12.1–§12.4); a commit for
+/// epoch N moves the group to N+1 and updates the roster as the members' trees will be updated; application messages go
+/// to every other member. Membership is checked first, so a device that is not a member learns nothing of the group.</summary>
 public static class GroupRules
 {
     /// <summary>Decides on <paramref name="submission"/> against <paramref name="roster"/>; returns
@@ -60,6 +70,41 @@ public static class GroupRules
             GroupMessageKind.Proposal => DecideProposal(roster, submission, context),
             _ => DecideCommit(roster, submission, context),
         };
+    }
+
+    /// <summary>The devices whose registration <see cref="Decide"/> may look up for <paramref name="submission"/>: the
+    /// sender, every device a commit adds, and the devices at the leaves a commit removes (an engine that reads facts
+    /// ahead of deciding reads these).</summary>
+    public static IReadOnlyList<DeviceId> DevicesToLookUp(GroupRoster roster, GroupSubmission submission,
+        Func<byte[], (Proposal Proposal, uint SenderLeaf)?> findProposal)
+    {
+        ArgumentNullException.ThrowIfNull(roster);
+        ArgumentNullException.ThrowIfNull(submission);
+        ArgumentNullException.ThrowIfNull(findProposal);
+        var devices = new HashSet<DeviceId> { submission.Sender };
+        if (submission.PublicMessage?.Content.Sender.Type == SenderType.NewMemberCommit)
+        {
+            // The external-join policy asks whose account each member device belongs to.
+            devices.UnionWith(roster.Members.Values);
+        }
+        IEnumerable<Proposal> proposals = submission.PublicMessage?.Content switch
+        {
+            { Commit: { } commit } => commit.Proposals.Select(p => p.Proposal ?? findProposal(p.Reference!)?.Proposal).OfType<Proposal>(),
+            { Proposal: { } proposal } => [proposal],
+            _ => [],
+        };
+        foreach (Proposal proposal in proposals)
+        {
+            if (proposal is Add add && TryDeviceOf(add.KeyPackage.LeafNode, out DeviceId added))
+            {
+                devices.Add(added);
+            }
+            else if (proposal is Remove remove && roster.Members.TryGetValue(remove.Removed.Value, out DeviceId removed))
+            {
+                devices.Add(removed);
+            }
+        }
+        return devices.ToList();
     }
 
     private static (GroupDecision?, SubmissionOutcome.Rejected?) DecideApplication(GroupRoster roster, GroupSubmission submission,
@@ -80,7 +125,10 @@ public static class GroupRules
         {
             return Reject(roster, RejectionReason.NotChannelAdmin, refusal);
         }
-        return (new GroupDecision(roster.Epoch, roster.Members, Others(roster.Members, submission.Sender), [], null, leaf.Value), null);
+        return (new GroupDecision(roster.Epoch, roster.Members, Others(roster.Members, submission.Sender), [], null, leaf.Value)
+        {
+            LeafKeys = roster.LeafKeys,
+        }, null);
     }
 
     private static (GroupDecision?, SubmissionOutcome.Rejected?) DecideProposal(GroupRoster roster, GroupSubmission submission,
@@ -95,14 +143,26 @@ public static class GroupRules
         {
             return Reject(roster, RejectionReason.StaleEpoch, $"The group is at epoch {roster.Epoch}.");
         }
-        if (context.Channel is { } channel
-            && ChannelRules.RefuseProposal(channel, message.Content.Proposal!, message.Content.Sender.Index) is { } refusal)
+        CipherSuite suite = CipherSuite.Get(roster.CipherSuite);
+        uint senderLeaf = message.Content.Sender.Index;
+        if (CheckSignature(suite, roster, message, senderLeaf) is { } badSignature)
+        {
+            return (null, badSignature);
+        }
+        Proposal proposal = message.Content.Proposal!;
+        if (CheckProposalBySender(suite, roster, proposal, senderLeaf, submission.Sender, context) is { } illegal)
+        {
+            return (null, illegal);
+        }
+        if (context.Channel is { } channel && ChannelRules.RefuseProposal(channel, proposal, senderLeaf) is { } refusal)
         {
             return Reject(roster, RejectionReason.NotChannelAdmin, refusal);
         }
-        byte[] proposalRef = message.ToAuthenticatedContent().MakeProposalRef(CipherSuite.Get(roster.CipherSuite));
-        return (new GroupDecision(roster.Epoch, roster.Members, Others(roster.Members, submission.Sender), [], proposalRef,
-            message.Content.Sender.Index), null);
+        byte[] proposalRef = message.ToAuthenticatedContent().MakeProposalRef(suite);
+        return (new GroupDecision(roster.Epoch, roster.Members, Others(roster.Members, submission.Sender), [], proposalRef, senderLeaf)
+        {
+            LeafKeys = roster.LeafKeys,
+        }, null);
     }
 
     private static (GroupDecision?, SubmissionOutcome.Rejected?) DecideCommit(GroupRoster roster, GroupSubmission submission,
@@ -112,18 +172,37 @@ public static class GroupRules
         Commit commit = message.Content.Commit!;
         Sender sender = message.Content.Sender;
         bool external = sender.Type == SenderType.NewMemberCommit;
+        Device? submitter = context.FindDevice(submission.Sender);
         if (!external && CheckMemberSender(roster, submission, message) is { } rejected)
         {
             return (null, rejected);
         }
-        if (external && roster.Contains(submission.Sender))
+        if (external)
         {
-            return Reject(roster, RejectionReason.InvalidCommit, "A member cannot join again by external commit; remove the old leaf first.");
+            // docs/protocol.md, "External joins": only a device of an account already in the group may join by external
+            // commit (its own resync or new device). Anyone else is answered as for a group that does not exist.
+            if (roster.Contains(submission.Sender))
+            {
+                return Reject(roster, RejectionReason.InvalidCommit, "A member cannot join again by external commit; remove the old leaf first.");
+            }
+            if (submitter is null || !roster.Members.Values.Any(d => context.FindDevice(d)?.AccountId == submitter.AccountId))
+            {
+                return Reject(roster, RejectionReason.NotMember, "Only members may send to this group.");
+            }
         }
         if (message.Content.Epoch != roster.Epoch)
         {
             return Reject(roster, RejectionReason.StaleEpoch,
                 $"The commit is for epoch {message.Content.Epoch} but the group is at epoch {roster.Epoch}; process the newer commits and retry.");
+        }
+        CipherSuite suite = CipherSuite.Get(roster.CipherSuite);
+        if (!external && CheckSignature(suite, roster, message, sender.Index) is { } badSignature)
+        {
+            return (null, badSignature);
+        }
+        if (message.Auth.ConfirmationTag is null)
+        {
+            return Reject(roster, RejectionReason.InvalidCommit, "A commit must carry a confirmation tag.");
         }
 
         var proposals = new List<(Proposal Proposal, uint? SenderLeaf)>();
@@ -142,6 +221,37 @@ public static class GroupRules
                 return Reject(roster, RejectionReason.InvalidCommit, "The commit refers to a proposal this group was not sent in this epoch.");
             }
         }
+        try
+        {
+            CommitComposition.Check(commit.Proposals.Zip(proposals, (item, resolved) => (resolved.Proposal.Type, item.Proposal is null)).ToList(),
+                external);
+        }
+        catch (MlsProtocolException e)
+        {
+            return Reject(roster, RejectionReason.InvalidCommit, e.Message);
+        }
+        if (external && commit.Path is null)
+        {
+            return Reject(roster, RejectionReason.InvalidCommit, "An external commit must carry a path.");
+        }
+        if (!external)
+        {
+            // RFC 9420 §12.2: by value, a committer may not include an Update of its own leaf or a Remove of itself.
+            foreach (ProposalOrRef item in commit.Proposals)
+            {
+                if (item.Proposal is Update)
+                {
+                    return Reject(roster, RejectionReason.InvalidCommit, "A commit cannot include an Update of its own sender; send a path instead.");
+                }
+            }
+            if (proposals.Count == 0 || proposals.Any(p => p.Proposal.Type is not (ProposalType.Add or ProposalType.Psk or ProposalType.ReInit)))
+            {
+                if (commit.Path is null)
+                {
+                    return Reject(roster, RejectionReason.InvalidCommit, "The commit's proposals require a path, but it has none.");
+                }
+            }
+        }
         IReadOnlyList<AccountId>? channelAdmins = null;
         if (context.Channel is { } channel)
         {
@@ -154,13 +264,17 @@ public static class GroupRules
         }
 
         var members = new SortedDictionary<uint, DeviceId>((IDictionary<uint, DeviceId>)roster.Members.ToDictionary());
+        var keys = roster.LeafKeys.ToDictionary();
         // Updates keep the leaf's device; a member cannot take another identity.
         foreach (var (proposal, proposer) in proposals)
         {
-            if (proposal is Update update && proposer is { } leaf
-                && (!members.TryGetValue(leaf, out DeviceId owner) || !IdentityIs(update.LeafNode, owner, context)))
+            if (proposal is Update update && proposer is { } leaf)
             {
-                return Reject(roster, RejectionReason.InvalidCommit, "An update must keep the member's device identity.");
+                if (!members.TryGetValue(leaf, out DeviceId owner) || !IdentityIs(update.LeafNode, owner, context))
+                {
+                    return Reject(roster, RejectionReason.InvalidCommit, "An update must keep the member's device identity.");
+                }
+                keys[leaf] = update.LeafNode.SignatureKey;
             }
         }
         var removed = new List<DeviceId>();
@@ -172,6 +286,12 @@ public static class GroupRules
                 {
                     return Reject(roster, RejectionReason.InvalidCommit, $"Leaf {remove.Removed.Value} is already blank.");
                 }
+                // RFC 9420 §12.4.3.2: an external commit may remove only an earlier appearance of the joiner (here: of its account).
+                if (external && context.FindDevice(gone)?.AccountId != submitter!.AccountId)
+                {
+                    return Reject(roster, RejectionReason.InvalidCommit, "An external commit may remove only a leaf of the joiner's own account.");
+                }
+                keys.Remove(remove.Removed.Value);
                 removed.Add(gone);
             }
         }
@@ -181,7 +301,7 @@ public static class GroupRules
         {
             if (proposal is Add add)
             {
-                byte[] keyPackageRef = add.KeyPackage.Ref(CipherSuite.Get(roster.CipherSuite));
+                byte[] keyPackageRef = add.KeyPackage.Ref(suite);
                 DeviceId device;
                 if (context.Channel is { } channelFacts && PseudonymousCredential.IsPseudonymous(add.KeyPackage.LeafNode))
                 {
@@ -198,15 +318,21 @@ public static class GroupRules
                 {
                     return Reject(roster, RejectionReason.InvalidCommit, "An added key package must carry a basic credential naming a device id.");
                 }
-                else if (!context.IsActiveDevice(device))
+                else if (context.FindDevice(device) is not { Revoked: false } registered)
                 {
                     return Reject(roster, RejectionReason.UnknownDevice, $"Device {device} is unknown or revoked.");
+                }
+                else if (HandshakeChecks.CheckKeyPackage(suite, add.KeyPackage, registered) is { } badPackage)
+                {
+                    return Reject(roster, RejectionReason.InvalidSignature, badPackage);
                 }
                 if (members.ContainsValue(device))
                 {
                     return Reject(roster, RejectionReason.InvalidCommit, $"Device {device} is already a member.");
                 }
-                members[GroupRoster.LeftmostBlankLeaf(members)] = device;
+                uint newLeaf = GroupRoster.LeftmostBlankLeaf(members);
+                members[newLeaf] = device;
+                keys[newLeaf] = add.KeyPackage.LeafNode.SignatureKey;
                 added.Add((device, keyPackageRef));
             }
         }
@@ -214,12 +340,22 @@ public static class GroupRules
         uint senderLeaf;
         if (external)
         {
-            if (commit.Path is null || !TryDeviceOf(commit.Path.LeafNode, out DeviceId joiner) || joiner != submission.Sender)
+            if (!TryDeviceOf(commit.Path!.LeafNode, out DeviceId joiner) || joiner != submission.Sender)
             {
                 return Reject(roster, RejectionReason.InvalidCommit, "An external commit must carry a path whose leaf names the sending device.");
             }
             senderLeaf = GroupRoster.LeftmostBlankLeaf(members);
             members[senderLeaf] = joiner;
+            // The joiner signs with its new leaf's key, which must be its registered one.
+            if (HandshakeChecks.CheckOwnLeaf(suite, commit.Path.LeafNode, submitter!.SignatureKey, roster.Id.ToBytes(), senderLeaf,
+                    LeafNodeSource.Commit) is { } badLeaf)
+            {
+                return Reject(roster, RejectionReason.InvalidSignature, badLeaf);
+            }
+            if (roster.State is { } state && HandshakeChecks.VerifySignature(suite, message, state, submitter.SignatureKey) is { } badExternal)
+            {
+                return Reject(roster, RejectionReason.InvalidSignature, badExternal);
+            }
         }
         else
         {
@@ -228,15 +364,48 @@ public static class GroupRules
             {
                 return Reject(roster, RejectionReason.InvalidCommit, "A commit cannot remove its own sender.");
             }
-            if (commit.Path is not null && !IdentityIs(commit.Path.LeafNode, submission.Sender, context))
+            if (commit.Path is not null)
             {
-                return Reject(roster, RejectionReason.InvalidCommit, "The commit's path must keep the sender's device identity.");
+                if (!IdentityIs(commit.Path.LeafNode, submission.Sender, context))
+                {
+                    return Reject(roster, RejectionReason.InvalidCommit, "The commit's path must keep the sender's device identity.");
+                }
+                if (HandshakeChecks.CheckOwnLeaf(suite, commit.Path.LeafNode, RegisteredKeyFor(commit.Path.LeafNode, submitter),
+                        roster.Id.ToBytes(), senderLeaf, LeafNodeSource.Commit) is { } badLeaf)
+                {
+                    return Reject(roster, RejectionReason.InvalidSignature, badLeaf);
+                }
             }
+        }
+        if (commit.Path is not null)
+        {
+            keys[senderLeaf] = commit.Path.LeafNode.SignatureKey;
         }
         int maxMembers = context.Channel?.MaxMembers ?? context.MaxMembers;
         if (members.Count > maxMembers)
         {
             return Reject(roster, RejectionReason.GroupFull, $"A group has at most {maxMembers} members.");
+        }
+
+        // The new epoch's context, from the GroupInfo the committer signed with the key its leaf now has.
+        GroupEpochState? nextState = null;
+        if (submission.GroupInfo is { } groupInfo)
+        {
+            var gce = proposals.Select(p => p.Proposal).OfType<GroupContextExtensions>().FirstOrDefault();
+            // The key the committer's leaf has now; in a group the server kept no keys for, its device's registered key.
+            byte[]? committerKey = keys.GetValueOrDefault(senderLeaf) ?? submitter?.SignatureKey;
+            var (next, badInfo) = HandshakeChecks.CheckGroupInfo(suite, roster, message, groupInfo, senderLeaf, committerKey,
+                gce?.Extensions ?? roster.State?.Context.Extensions);
+            if (badInfo is not null)
+            {
+                return Reject(roster, RejectionReason.InvalidGroupInfo, badInfo);
+            }
+            nextState = next;
+        }
+        else if (roster.State is not null)
+        {
+            return Reject(roster, RejectionReason.InvalidGroupInfo,
+                "A commit must carry the GroupInfo of the epoch it starts, signed by the committer (docs/server-protocol.md).");
         }
 
         var welcomeRecipients = new List<DeviceId>();
@@ -255,24 +424,76 @@ public static class GroupRules
             senderLeaf)
         {
             Channel = channelAdmins is null && joined.Count == 0 ? null : new ChannelEffects(channelAdmins, joined),
+            LeafKeys = keys,
+            NextState = nextState,
         }, null);
     }
 
     private static SubmissionOutcome.Rejected? CheckMemberSender(GroupRoster roster, GroupSubmission submission, PublicMessage message)
     {
         Sender sender = message.Content.Sender;
-        if (sender.Type != SenderType.Member)
+        // A device that is not a member gets the same answer whatever it sent, so it learns nothing of the group.
+        if (sender.Type != SenderType.Member || !roster.Contains(submission.Sender))
         {
-            return new SubmissionOutcome.Rejected(RejectionReason.NotMember,
-                "Only members (and external commits) may send handshake messages.", roster.Epoch);
+            return new SubmissionOutcome.Rejected(RejectionReason.NotMember, "Only members may send to this group.", roster.Epoch);
         }
         if (!roster.Members.TryGetValue(sender.Index, out DeviceId device) || device != submission.Sender)
         {
-            return new SubmissionOutcome.Rejected(RejectionReason.NotMember,
+            return new SubmissionOutcome.Rejected(RejectionReason.InvalidCommit,
                 "The message's sender leaf is not held by the sending device.", roster.Epoch);
         }
         return null;
     }
+
+    // RFC 9420 §6.1: a member's handshake message is signed with its leaf's key over the current GroupContext. The server
+    // checks it when it holds both (every group since it began keeping them; docs/security.md says what it cannot check).
+    private static SubmissionOutcome.Rejected? CheckSignature(CipherSuite suite, GroupRoster roster, PublicMessage message, uint senderLeaf)
+    {
+        if (roster.State is not { } state || !roster.LeafKeys.TryGetValue(senderLeaf, out byte[]? key))
+        {
+            return null;
+        }
+        return HandshakeChecks.VerifySignature(suite, message, state, key) is { } problem
+            ? new SubmissionOutcome.Rejected(RejectionReason.InvalidSignature, problem, roster.Epoch)
+            : null;
+    }
+
+    // RFC 9420 §12.1: what a member may propose on its own.
+    private static SubmissionOutcome.Rejected? CheckProposalBySender(CipherSuite suite, GroupRoster roster, Proposal proposal, uint senderLeaf,
+        DeviceId sender, IGroupRuleContext context)
+    {
+        switch (proposal)
+        {
+            case ExternalInit:
+                return new(RejectionReason.InvalidProposal, "An ExternalInit proposal cannot be sent on its own.", roster.Epoch);
+            case Remove remove when !roster.Members.ContainsKey(remove.Removed.Value):
+                return new(RejectionReason.InvalidProposal, $"Leaf {remove.Removed.Value} is already blank.", roster.Epoch);
+            case Update update:
+                if (!IdentityIs(update.LeafNode, sender, context))
+                {
+                    return new(RejectionReason.InvalidProposal, "An update must keep the member's device identity.", roster.Epoch);
+                }
+                return HandshakeChecks.CheckOwnLeaf(suite, update.LeafNode, RegisteredKeyFor(update.LeafNode, context.FindDevice(sender)),
+                    roster.Id.ToBytes(), senderLeaf, LeafNodeSource.Update) is { } badLeaf
+                    ? new(RejectionReason.InvalidSignature, badLeaf, roster.Epoch)
+                    : null;
+            case Add add when !PseudonymousCredential.IsPseudonymous(add.KeyPackage.LeafNode):
+                if (!TryDeviceOf(add.KeyPackage.LeafNode, out DeviceId device) || context.FindDevice(device) is not { Revoked: false } registered)
+                {
+                    return new(RejectionReason.UnknownDevice, "An added key package must name an active device.", roster.Epoch);
+                }
+                return HandshakeChecks.CheckKeyPackage(suite, add.KeyPackage, registered) is { } badPackage
+                    ? new(RejectionReason.InvalidSignature, badPackage, roster.Epoch)
+                    : null;
+            default:
+                return null;
+        }
+    }
+
+    // A leaf naming its device must carry the device's registered key; a channel subscriber's pseudonymous leaf has a key of
+    // its own (checked by the pseudonym's form).
+    private static byte[]? RegisteredKeyFor(LeafNode leaf, Device? device)
+        => PseudonymousCredential.IsPseudonymous(leaf) ? null : device?.SignatureKey ?? [];
 
     /// <summary>Reads the device id from a leaf node's basic credential.</summary>
     public static bool TryDeviceOf(LeafNode leaf, out DeviceId device)

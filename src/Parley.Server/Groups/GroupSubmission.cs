@@ -31,7 +31,12 @@ public sealed record GroupSubmission(
     PublicMessage? PublicMessage,
     byte[]? Welcome,
     Welcome? DecodedWelcome,
-    DateTimeOffset ExpiresAt);
+    DateTimeOffset ExpiresAt)
+{
+    /// <summary>With a commit: the GroupInfo of the epoch it starts, signed by the committer (RFC 9420 §12.4.3), from which
+    /// the server learns the new GroupContext.</summary>
+    public GroupInfo? GroupInfo { get; init; }
+}
 
 /// <summary>Why a submission was refused.</summary>
 public enum RejectionReason
@@ -56,6 +61,16 @@ public enum RejectionReason
 
     /// <summary>A commit to a private channel would drop or garble its parley_channel extension.</summary>
     InvalidChannelExtension,
+
+    /// <summary>A handshake message's signature, or a leaf node's or key package's, does not verify with the key the
+    /// server holds for it.</summary>
+    InvalidSignature,
+
+    /// <summary>A commit's GroupInfo is missing or does not describe the epoch the commit starts.</summary>
+    InvalidGroupInfo,
+
+    /// <summary>A proposal a member may not send (RFC 9420 §12.1).</summary>
+    InvalidProposal,
 }
 
 /// <summary>The result of a submission.</summary>

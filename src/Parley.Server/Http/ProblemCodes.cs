@@ -39,6 +39,8 @@ public static class ProblemCodes
     public const string StaleEpoch = "stale_epoch";
     public const string NotMember = "not_member";
     public const string InvalidCommit = "invalid_commit";
+    public const string InvalidProposal = "invalid_proposal";
+    public const string InvalidGroupInfo = "invalid_group_info";
     public const string UnknownDevice = "unknown_device";
     public const string GroupFull = "group_full";
     public const string MessageNotFound = "message_not_found";

@@ -53,6 +53,14 @@ internal sealed class PostgresDeviceStore(PostgresDatabase database) : IDeviceSt
             cancellationToken)).FirstOrDefault();
     }
 
+    /// <summary>The devices among <paramref name="ids"/> that exist (revoked ones too), on an open connection.</summary>
+    internal static async Task<IReadOnlyList<Device>> FindManyAsync(NpgsqlConnection connection, IReadOnlyList<DeviceId> ids,
+        CancellationToken cancellationToken)
+        => ids.Count == 0
+            ? []
+            : await connection.QueryAsync($"SELECT {DeviceColumns} FROM devices WHERE device_id = ANY($1)", [ids.Select(d => d.Value).ToArray()],
+                MapDevice, cancellationToken);
+
     public async Task<DeviceCredentialRecord?> FindCredentialAsync(DeviceId id, CancellationToken cancellationToken)
     {
         await using NpgsqlConnection connection = await database.OpenReadAsync(cancellationToken);

@@ -20,18 +20,22 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
     FrankingStamper stamper)
     : IGroupStore
 {
-    public Task<CreateGroupOutcome> CreateAsync(GroupId id, ushort cipherSuite, DeviceId creator, CancellationToken cancellationToken)
+    public Task<CreateGroupOutcome> CreateAsync(GroupId id, ushort cipherSuite, DeviceId creator, GroupGenesis? genesis,
+        CancellationToken cancellationToken)
         => database.Writer.ExecuteAsync(WriteKeys.ForGroup(id.Value), async (connection, ct) =>
         {
             int inserted = await connection.ExecuteAsync(
-                "INSERT INTO groups (group_id, cipher_suite, epoch) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING",
-                [id.Value, (int)cipherSuite], ct);
+                """
+                INSERT INTO groups (group_id, cipher_suite, epoch, group_context, interim_hash) VALUES ($1, $2, 0, $3, $4)
+                ON CONFLICT DO NOTHING
+                """,
+                [id.Value, (int)cipherSuite, genesis?.State.ContextBytes(), genesis?.State.InterimTranscriptHash], ct);
             if (inserted == 0)
             {
                 return CreateGroupOutcome.AlreadyExists;
             }
-            await connection.ExecuteAsync("INSERT INTO group_members (group_id, leaf_index, device_id) VALUES ($1, 0, $2)",
-                [id.Value, creator.Value], ct);
+            await connection.ExecuteAsync("INSERT INTO group_members (group_id, leaf_index, device_id, signature_key) VALUES ($1, 0, $2, $3)",
+                [id.Value, creator.Value, genesis?.CreatorKey], ct);
             return CreateGroupOutcome.Created;
         }, cancellationToken);
 
@@ -92,27 +96,29 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
         if (submission.Kind == GroupMessageKind.Commit)
         {
             // The decision in the database: only one commit per epoch finds the row.
-            int advanced = await connection.ExecuteAsync("UPDATE groups SET epoch = epoch + 1 WHERE group_id = $1 AND epoch = $2",
-                [group, (long)roster.Epoch], cancellationToken);
+            int advanced = await connection.ExecuteAsync(
+                "UPDATE groups SET epoch = epoch + 1, group_context = $3, interim_hash = $4 WHERE group_id = $1 AND epoch = $2",
+                [group, (long)roster.Epoch, d.NextState?.ContextBytes(), d.NextState?.InterimTranscriptHash], cancellationToken);
             if (advanced == 0)
             {
                 return await StaleAsync(connection, group, sendKey, roster.Epoch, cancellationToken);
             }
-            foreach (var (leaf, device) in roster.Members)
+            var change = RosterChange.Between(roster, d);
+            foreach (uint leaf in change.Vacated)
             {
-                if (!d.Members.TryGetValue(leaf, out DeviceId now) || now != device)
-                {
-                    await connection.ExecuteAsync("DELETE FROM group_members WHERE group_id = $1 AND leaf_index = $2",
-                        [group, (long)leaf], cancellationToken);
-                }
+                await connection.ExecuteAsync("DELETE FROM group_members WHERE group_id = $1 AND leaf_index = $2",
+                    [group, (long)leaf], cancellationToken);
             }
-            foreach (var (leaf, device) in d.Members)
+            foreach (var (leaf, device, key) in change.Occupied)
             {
-                if (!roster.Members.TryGetValue(leaf, out DeviceId before) || before != device)
-                {
-                    await connection.ExecuteAsync("INSERT INTO group_members (group_id, leaf_index, device_id) VALUES ($1, $2, $3)",
-                        [group, (long)leaf, device.Value], cancellationToken);
-                }
+                await connection.ExecuteAsync(
+                    "INSERT INTO group_members (group_id, leaf_index, device_id, signature_key) VALUES ($1, $2, $3, $4)",
+                    [group, (long)leaf, device.Value, key], cancellationToken);
+            }
+            foreach (var (leaf, key) in change.Rekeyed)
+            {
+                await connection.ExecuteAsync("UPDATE group_members SET signature_key = $3 WHERE group_id = $1 AND leaf_index = $2",
+                    [group, (long)leaf, key], cancellationToken);
             }
             // Proposals are valid for one epoch only (RFC 9420 §12.4).
             await connection.ExecuteAsync("DELETE FROM group_proposals WHERE group_id = $1", [group], cancellationToken);
@@ -206,20 +212,25 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
     {
         var rows = await connection.QueryAsync(
             """
-            SELECT g.cipher_suite, g.epoch, m.leaf_index, m.device_id
+            SELECT g.cipher_suite, g.epoch, m.leaf_index, m.device_id, m.signature_key, g.group_context, g.interim_hash
             FROM groups g LEFT JOIN group_members m ON m.group_id = g.group_id
             WHERE g.group_id = $1
             """,
             [id.Value],
             static r => ((ushort)r.GetInt32(0), (ulong)r.GetInt64(1), r.IsDBNull(2) ? (uint?)null : (uint)r.GetInt64(2),
-                r.IsDBNull(3) ? null : r.GetString(3)),
+                r.IsDBNull(3) ? null : r.GetString(3), r.IsDBNull(4) ? null : (byte[])r[4], r.IsDBNull(5) ? null : (byte[])r[5],
+                r.IsDBNull(6) ? null : (byte[])r[6]),
             cancellationToken);
         if (rows.Count == 0)
         {
             return null;
         }
         var members = rows.Where(r => r.Item3 is not null).ToDictionary(r => r.Item3!.Value, r => new DeviceId(r.Item4!));
-        return new GroupRoster(id, rows[0].Item1, rows[0].Item2, members);
+        return new GroupRoster(id, rows[0].Item1, rows[0].Item2, members)
+        {
+            LeafKeys = rows.Where(r => r.Item3 is not null && r.Item5 is not null).ToDictionary(r => r.Item3!.Value, r => r.Item5!),
+            State = GroupEpochState.FromStored(rows[0].Item6, rows[0].Item7),
+        };
     }
 
     // The idempotency key hides who sent what: without the client's random message id, the hash
@@ -234,36 +245,32 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
     private sealed class RuleContext : IGroupRuleContext
     {
         private readonly Dictionary<string, (Proposal Proposal, uint SenderLeaf)> _proposals;
-        private readonly HashSet<string> _activeDevices;
+        private readonly Dictionary<string, Device> _devices;
 
-        private RuleContext(int maxMembers, Dictionary<string, (Proposal, uint)> proposals, HashSet<string> activeDevices)
+        private RuleContext(int maxMembers, Dictionary<string, (Proposal, uint)> proposals, Dictionary<string, Device> devices)
         {
             MaxMembers = maxMembers;
             _proposals = proposals;
-            _activeDevices = activeDevices;
+            _devices = devices;
         }
 
         public int MaxMembers { get; }
 
         public Channels.ChannelRuleFacts? Channel { get; set; }
 
-        public bool IsActiveDevice(DeviceId device) => _activeDevices.Contains(device.Value);
+        public Device? FindDevice(DeviceId device) => _devices.GetValueOrDefault(device.Value);
 
         public (Proposal Proposal, uint SenderLeaf)? FindProposal(byte[] proposalRef)
             => _proposals.TryGetValue(Convert.ToHexString(proposalRef), out var found) ? found : null;
 
-        /// <summary>Reads the group's proposals of this epoch (for commits by reference) and which of
-        /// the devices the commit adds are active.</summary>
+        /// <summary>Reads the group's proposals of this epoch (for commits by reference) and the devices the rules may
+        /// look up (<see cref="GroupRules.DevicesToLookUp"/>).</summary>
         public static async Task<RuleContext> LoadAsync(NpgsqlConnection connection, GroupRoster roster, GroupSubmission submission,
             int maxMembers, CancellationToken cancellationToken)
         {
             var proposals = new Dictionary<string, (Proposal, uint)>(StringComparer.Ordinal);
-            var active = new HashSet<string>(StringComparer.Ordinal);
-            if (submission.Kind != GroupMessageKind.Commit || submission.PublicMessage?.Content.Commit is not { } commit)
-            {
-                return new RuleContext(maxMembers, proposals, active);
-            }
-            if (commit.Proposals.Any(p => p.Proposal is null))
+            if (submission.Kind == GroupMessageKind.Commit && submission.PublicMessage?.Content.Commit is { } commit
+                && commit.Proposals.Any(p => p.Proposal is null))
             {
                 var stored = await connection.QueryAsync(
                     "SELECT proposal_ref, proposal, sender_leaf FROM group_proposals WHERE group_id = $1 AND epoch = $2",
@@ -274,23 +281,10 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
                     proposals[reference] = (TlsReader.Decode(bytes, Proposal.Decode), senderLeaf);
                 }
             }
-            var added = new List<string>();
-            foreach (ProposalOrRef item in commit.Proposals)
-            {
-                Proposal? proposal = item.Proposal
-                    ?? (proposals.TryGetValue(Convert.ToHexString(item.Reference!), out var found) ? found.Item1 : null);
-                if (proposal is Add add && GroupRules.TryDeviceOf(add.KeyPackage.LeafNode, out DeviceId device))
-                {
-                    added.Add(device.Value);
-                }
-            }
-            if (added.Count > 0)
-            {
-                // The only read off the group's rows: the added devices' own rows.
-                active.UnionWith(await connection.QueryAsync("SELECT device_id FROM devices WHERE device_id = ANY($1) AND NOT revoked",
-                    [added.ToArray()], static r => r.GetString(0), cancellationToken));
-            }
-            return new RuleContext(maxMembers, proposals, active);
+            var lookUp = GroupRules.DevicesToLookUp(roster, submission,
+                reference => proposals.TryGetValue(Convert.ToHexString(reference), out var found) ? found : null);
+            var devices = (await PostgresDeviceStore.FindManyAsync(connection, lookUp, cancellationToken)).ToDictionary(d => d.Id.Value);
+            return new RuleContext(maxMembers, proposals, devices);
         }
     }
 }

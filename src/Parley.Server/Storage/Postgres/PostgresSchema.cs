@@ -137,6 +137,14 @@ internal static class PostgresSchema
         ALTER TABLE mailbox ADD COLUMN IF NOT EXISTS stamp bytea;
         ALTER TABLE group_sends ADD COLUMN IF NOT EXISTS stamps bytea[];
         """,
+        // 3: the current epoch's GroupContext and interim transcript hash, and each leaf's signature key, so commits and
+        // proposals are verified (docs/security.md, "What the server checks"); null for a group created before, until
+        // its next commit (and for a leaf, until it is updated).
+        """
+        ALTER TABLE groups ADD COLUMN IF NOT EXISTS group_context bytea;
+        ALTER TABLE groups ADD COLUMN IF NOT EXISTS interim_hash bytea;
+        ALTER TABLE group_members ADD COLUMN IF NOT EXISTS signature_key bytea;
+        """,
     ];
 
     /// <summary>The version this code expects.</summary>

@@ -35,10 +35,14 @@ internal sealed class SqliteDeviceStore(SqliteDatabase database) : IDeviceStore
     public Task<Device?> FindAsync(DeviceId id, CancellationToken cancellationToken)
     {
         using SqliteConnection connection = database.OpenRead();
-        return Task.FromResult(connection.Query(
-            "SELECT device_id, account_id, cipher_suite, signature_key, certificate, revoked FROM devices WHERE device_id = $d",
-            MapDevice, ("$d", id.Value)).FirstOrDefault());
+        return Task.FromResult(Find(connection, id));
     }
+
+    /// <summary>The device (revoked ones too), or null, on an open connection.</summary>
+    internal static Device? Find(SqliteConnection connection, DeviceId id)
+        => connection.Query(
+            "SELECT device_id, account_id, cipher_suite, signature_key, certificate, revoked FROM devices WHERE device_id = $d",
+            MapDevice, ("$d", id.Value)).FirstOrDefault();
 
     public Task<DeviceCredentialRecord?> FindCredentialAsync(DeviceId id, CancellationToken cancellationToken)
     {

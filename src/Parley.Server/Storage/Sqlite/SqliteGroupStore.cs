@@ -15,18 +15,19 @@ namespace Parley.Server.Storage.Sqlite;
 /// mailbox copies happen in one write, so the commit ordering rule holds under any concurrency.</summary>
 internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyServerOptions> options, FrankingStamper stamper) : IGroupStore
 {
-    public Task<CreateGroupOutcome> CreateAsync(GroupId id, ushort cipherSuite, DeviceId creator, CancellationToken cancellationToken)
+    public Task<CreateGroupOutcome> CreateAsync(GroupId id, ushort cipherSuite, DeviceId creator, GroupGenesis? genesis,
+        CancellationToken cancellationToken)
         => database.Writer.ExecuteAsync(connection =>
         {
             int inserted = connection.Execute(
-                "INSERT OR IGNORE INTO groups (group_id, cipher_suite, epoch) VALUES ($g, $s, 0)",
-                ("$g", id.Value), ("$s", (int)cipherSuite));
+                "INSERT OR IGNORE INTO groups (group_id, cipher_suite, epoch, group_context, interim_hash) VALUES ($g, $s, 0, $c, $i)",
+                ("$g", id.Value), ("$s", (int)cipherSuite), ("$c", genesis?.State.ContextBytes()), ("$i", genesis?.State.InterimTranscriptHash));
             if (inserted == 0)
             {
                 return CreateGroupOutcome.AlreadyExists;
             }
-            connection.Execute("INSERT INTO group_members (group_id, leaf_index, device_id) VALUES ($g, 0, $d)",
-                ("$g", id.Value), ("$d", creator.Value));
+            connection.Execute("INSERT INTO group_members (group_id, leaf_index, device_id, signature_key) VALUES ($g, 0, $d, $k)",
+                ("$g", id.Value), ("$d", creator.Value), ("$k", genesis?.CreatorKey));
             return CreateGroupOutcome.Created;
         }, cancellationToken);
 
@@ -65,21 +66,23 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
 
         if (submission.Kind == GroupMessageKind.Commit)
         {
-            connection.Execute("UPDATE groups SET epoch = $e WHERE group_id = $g", ("$e", (long)d.Epoch), ("$g", group));
-            foreach (var (leaf, device) in roster.Members)
+            // A commit without a GroupInfo to a group the server holds no context for leaves it without one.
+            connection.Execute("UPDATE groups SET epoch = $e, group_context = $c, interim_hash = $i WHERE group_id = $g",
+                ("$e", (long)d.Epoch), ("$c", d.NextState?.ContextBytes()), ("$i", d.NextState?.InterimTranscriptHash), ("$g", group));
+            var change = RosterChange.Between(roster, d);
+            foreach (uint leaf in change.Vacated)
             {
-                if (!d.Members.TryGetValue(leaf, out DeviceId now) || now != device)
-                {
-                    connection.Execute("DELETE FROM group_members WHERE group_id = $g AND leaf_index = $l", ("$g", group), ("$l", (long)leaf));
-                }
+                connection.Execute("DELETE FROM group_members WHERE group_id = $g AND leaf_index = $l", ("$g", group), ("$l", (long)leaf));
             }
-            foreach (var (leaf, device) in d.Members)
+            foreach (var (leaf, device, key) in change.Occupied)
             {
-                if (!roster.Members.TryGetValue(leaf, out DeviceId before) || before != device)
-                {
-                    connection.Execute("INSERT INTO group_members (group_id, leaf_index, device_id) VALUES ($g, $l, $d)",
-                        ("$g", group), ("$l", (long)leaf), ("$d", device.Value));
-                }
+                connection.Execute("INSERT INTO group_members (group_id, leaf_index, device_id, signature_key) VALUES ($g, $l, $d, $k)",
+                    ("$g", group), ("$l", (long)leaf), ("$d", device.Value), ("$k", key));
+            }
+            foreach (var (leaf, key) in change.Rekeyed)
+            {
+                connection.Execute("UPDATE group_members SET signature_key = $k WHERE group_id = $g AND leaf_index = $l",
+                    ("$g", group), ("$l", (long)leaf), ("$k", key));
             }
             // Proposals are valid for one epoch only (RFC 9420 §12.4).
             connection.Execute("DELETE FROM group_proposals WHERE group_id = $g", ("$g", group));
@@ -119,15 +122,21 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
 
     private static GroupRoster? Load(SqliteConnection connection, GroupId id)
     {
-        var header = connection.Query("SELECT cipher_suite, epoch FROM groups WHERE group_id = $g",
-            static r => ((ushort)r.GetInt32(0), (ulong)r.GetInt64(1)), ("$g", id.Value));
+        var header = connection.Query("SELECT cipher_suite, epoch, group_context, interim_hash FROM groups WHERE group_id = $g",
+            static r => ((ushort)r.GetInt32(0), (ulong)r.GetInt64(1), r.IsDBNull(2) ? null : (byte[])r[2], r.IsDBNull(3) ? null : (byte[])r[3]),
+            ("$g", id.Value));
         if (header.Count == 0)
         {
             return null;
         }
-        var members = connection.Query("SELECT leaf_index, device_id FROM group_members WHERE group_id = $g ORDER BY leaf_index",
-            static r => ((uint)r.GetInt64(0), new DeviceId(r.GetString(1))), ("$g", id.Value));
-        return new GroupRoster(id, header[0].Item1, header[0].Item2, members.ToDictionary(m => m.Item1, m => m.Item2));
+        var members = connection.Query(
+            "SELECT leaf_index, device_id, signature_key FROM group_members WHERE group_id = $g ORDER BY leaf_index",
+            static r => ((uint)r.GetInt64(0), new DeviceId(r.GetString(1)), r.IsDBNull(2) ? null : (byte[])r[2]), ("$g", id.Value));
+        return new GroupRoster(id, header[0].Item1, header[0].Item2, members.ToDictionary(m => m.Item1, m => m.Item2))
+        {
+            LeafKeys = members.Where(m => m.Item3 is not null).ToDictionary(m => m.Item1, m => m.Item3!),
+            State = GroupEpochState.FromStored(header[0].Item3, header[0].Item4),
+        };
     }
 
     // The idempotency key hides who sent what: without the client's random message id, the hash
@@ -141,8 +150,8 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
 
         public Channels.ChannelRuleFacts? Channel { get; set; }
 
-        public bool IsActiveDevice(DeviceId device)
-            => connection.Scalar("SELECT 1 FROM devices WHERE device_id = $d AND revoked = 0", ("$d", device.Value)) is not null;
+        public Device? FindDevice(DeviceId device)
+            => SqliteDeviceStore.Find(connection, device);
 
         public (Proposal Proposal, uint SenderLeaf)? FindProposal(byte[] proposalRef)
         {

@@ -12,6 +12,15 @@ internal static class SqliteMigrations
     [
         // 2: the sealed franking stamp of each mailbox copy (docs/safety.md, "Franking").
         connection => AddColumn(connection, "mailbox", "stamp", "BLOB"),
+        // 3: the current epoch's GroupContext and interim transcript hash, and each leaf's signature key, so commits and
+        // proposals are verified (docs/security.md, "What the server checks"); null for a group created before, until
+        // its next commit (and for a leaf, until it is updated).
+        connection =>
+        {
+            AddColumn(connection, "groups", "group_context", "BLOB");
+            AddColumn(connection, "groups", "interim_hash", "BLOB");
+            AddColumn(connection, "group_members", "signature_key", "BLOB");
+        },
     ];
 
     /// <summary>The version this code expects.</summary>

@@ -1,0 +1,154 @@
+// RFC 9420 §6.1, §10.1, §12.2, §12.4.3 and §12.4.3.2, as the server enforces them before it orders a handshake message
+// (docs/security.md, "What the server checks before it orders a handshake message").
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using Parley.Mls.Codec;
+using Parley.Mls.Messages;
+using Parley.Mls.Tree;
+
+namespace Parley.Server.Tests;
+
+public sealed class HandshakeVerificationTests : IAsyncLifetime
+{
+    private readonly ServerFactory _server = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task A_non_member_external_commit_removing_every_member_is_answered_as_a_missing_group_and_changes_nothing()
+    {
+        var (alice, bob, group) = await PairAsync();
+        TestUser mallory = await TestUser.RegisterAsync(_server);
+        // The attack as found: new_member_commit, ExternalInit, Removes of the real members, an all-zero signature.
+        var leaf = new LeafNode(TestMls.Suite.Hpke.GenerateKeyPair().PublicKey, mallory.Device.SignatureKey.PublicKey,
+            Credential.Basic(Encoding.ASCII.GetBytes(mallory.Device.Id)), new Capabilities([1], [1], [], [], [CredentialType.Basic]),
+            LeafNodeSource.Commit, null, [], [], new byte[64]);
+        var commit = new Commit([new ProposalOrRef(new ExternalInit(RandomNumberGenerator.GetBytes(32))),
+            new ProposalOrRef(new Remove(new LeafIndex(0))), new ProposalOrRef(new Remove(new LeafIndex(1)))], new UpdatePath(leaf, []));
+        PublicMessage Forged(byte[] groupId) => new(FramedContent.ForCommit(groupId, 1, Sender.NewMemberCommit, [], commit),
+            new FramedContentAuthData(new byte[64], new byte[32]), null);
+        var forged = Forged(group.Id);
+
+        using var response = await group.SendAsync(mallory.Device, new MlsMessage(forged).ToBytes(), asIs: true);
+        using var missing = await mallory.Device.Client.PostAsJsonAsync($"/v1/groups/{TestGroupIds.Unknown}/messages",
+            new { id = "x", message = new MlsMessage(Forged(Convert.FromBase64String("AAAA"))).ToBytes() });
+
+        var refused = await TestHttp.ProblemAsync(response);
+        var unknown = await TestHttp.ProblemAsync(missing);
+        Assert.Equal((404, "group_not_found"), (refused.Status, refused.Code));
+        Assert.Equal((unknown.Status, unknown.Code, unknown.Body.GetProperty("detail").GetString()),
+            (refused.Status, refused.Code, refused.Body.GetProperty("detail").GetString()));
+        var roster = await group.GetAsync(alice.Device);
+        Assert.Equal(1ul, roster.Epoch);
+        Assert.Equal([alice.Device.Id, bob.Device.Id], roster.Members.Select(m => m.DeviceId));
+        using var next = await group.SendAsync(alice.Device, TestMls.Commit(group.Id, 1, 0));
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_members_commit_with_a_bad_signature_is_refused_and_changes_nothing()
+    {
+        var (alice, bob, group) = await PairAsync();
+
+        // Unsigned (random signature bytes), and signed by another key than the sender leaf's.
+        using var random = await group.SendAsync(bob.Device, TestMls.Commit(group.Id, 1, 1, new Remove(new LeafIndex(0))), asIs: true);
+        using var wrongKey = await group.SendAsync(bob.Device, Resigned(group, alice.Device, TestMls.Commit(group.Id, 1, 1)), asIs: true);
+
+        Assert.Equal((422, "invalid_signature"), Short(await TestHttp.ProblemAsync(random)));
+        Assert.Equal((422, "invalid_signature"), Short(await TestHttp.ProblemAsync(wrongKey)));
+        Assert.Equal(1ul, (await group.GetAsync(alice.Device)).Epoch);
+        Assert.Empty(await TestMailbox.ReadAsync(alice.Device));
+    }
+
+    [Fact]
+    public async Task A_proposal_with_a_bad_signature_is_refused()
+    {
+        var (_, bob, group) = await PairAsync();
+
+        using var response = await group.SendAsync(bob.Device,
+            new MlsMessage(TestMls.ProposalMessage(group.Id, 1, 1, new Remove(new LeafIndex(0)))).ToBytes(), asIs: true);
+
+        Assert.Equal((422, "invalid_signature"), Short(await TestHttp.ProblemAsync(response)));
+    }
+
+    [Fact]
+    public async Task A_commit_must_carry_the_groupinfo_of_its_new_epoch()
+    {
+        var (alice, _, group) = await PairAsync();
+        byte[] signed = Resigned(group, alice.Device, TestMls.Commit(group.Id, 1, 0));
+
+        using var without = await alice.Device.Client.PostAsJsonAsync($"/v1/groups/{group.IdText}/messages", new { id = "no-info", message = signed });
+
+        Assert.Equal((422, "invalid_group_info"), Short(await TestHttp.ProblemAsync(without)));
+        Assert.Equal(1ul, (await group.GetAsync(alice.Device)).Epoch);
+    }
+
+    [Fact]
+    public async Task A_group_is_registered_only_with_its_creators_signed_epoch_0_groupinfo()
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server);
+        TestUser mallory = await TestUser.RegisterAsync(_server);
+        byte[] id = TestMls.NewGroupId();
+
+        using var none = await alice.Device.Client.PostAsJsonAsync("/v1/groups", new { groupId = GroupIdText(id), cipherSuite = 1 });
+        using var othersKey = await alice.Device.Client.PostAsJsonAsync("/v1/groups",
+            new { groupId = GroupIdText(id), cipherSuite = 1, groupInfo = TestGroup.Genesis(mallory.Device, id).Message });
+
+        Assert.Equal((400, "invalid_group_info"), Short(await TestHttp.ProblemAsync(none)));
+        Assert.Equal((400, "invalid_group_info"), Short(await TestHttp.ProblemAsync(othersKey)));
+    }
+
+    [Fact]
+    public async Task A_member_cannot_add_a_device_with_a_key_package_not_signed_by_its_registered_key()
+    {
+        var (alice, _, group) = await PairAsync();
+        TestUser carol = await TestUser.RegisterAsync(_server);
+        // A key package naming carol's active device, but made with a key alice controls.
+        var forgedKey = TestMls.Suite.GenerateSignatureKeyPair();
+        KeyPackage forged = TestMls.KeyPackageRecord(carol.Device.Id, forgedKey);
+
+        using var response = await group.SendAsync(alice.Device, TestMls.Commit(group.Id, 1, 0, new Add(forged)), TestMls.Welcome(forged));
+
+        Assert.Equal((422, "invalid_signature"), Short(await TestHttp.ProblemAsync(response)));
+        Assert.Equal(2, (await group.GetAsync(alice.Device)).Members.Count);
+        Assert.Empty(await TestMailbox.ReadAsync(carol.Device));
+    }
+
+    [Fact]
+    public async Task A_commits_path_leaf_must_carry_the_committers_registered_key()
+    {
+        var (alice, _, group) = await PairAsync();
+        var other = TestMls.Suite.GenerateSignatureKeyPair();
+        var leaf = new LeafNode(TestMls.Suite.Hpke.GenerateKeyPair().PublicKey, other.PublicKey,
+            Credential.Basic(Encoding.ASCII.GetBytes(alice.Device.Id)), new Capabilities([1], [1], [], [], [CredentialType.Basic]),
+            LeafNodeSource.Commit, null, [], [], []).Sign(TestMls.Suite, other.PrivateKey, group.Id, new LeafIndex(0));
+        byte[] commit = new MlsMessage(TestMls.CommitMessage(group.Id, 1, Sender.Member(new LeafIndex(0)),
+            new Commit([], new UpdatePath(leaf, [])))).ToBytes();
+
+        using var response = await group.SendAsync(alice.Device, commit);
+
+        Assert.Equal((422, "invalid_signature"), Short(await TestHttp.ProblemAsync(response)));
+    }
+
+    private async Task<(TestUser Alice, TestUser Bob, TestGroup Group)> PairAsync()
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server);
+        TestUser bob = await TestUser.RegisterAsync(_server);
+        await bob.Device.UploadKeyPackagesAsync(1);
+        TestGroup group = await TestGroup.CreateAsync(alice.Device);
+        await group.AddAsync(alice.Device, bob);
+        await TestMailbox.ReadAsync(alice.Device);
+        return (alice, bob, group);
+    }
+
+    // The message signed as TestGroup signs it, but with another device's key.
+    private static byte[] Resigned(TestGroup group, TestDevice signer, byte[] message) => group.SignAs(signer, message);
+
+    private static string GroupIdText(byte[] id) => Parley.Server.Groups.GroupId.FromBytes(id).Value;
+
+    private static (int, string) Short((int Status, string Code, System.Text.Json.JsonElement _) problem) => (problem.Status, problem.Code);
+}
