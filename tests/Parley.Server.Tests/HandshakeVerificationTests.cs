@@ -134,6 +134,38 @@ public sealed class HandshakeVerificationTests : IAsyncLifetime
         Assert.Equal((422, "invalid_signature"), Short(await TestHttp.ProblemAsync(response)));
     }
 
+    [Fact]
+    public async Task A_device_of_an_account_in_the_group_may_join_by_a_well_formed_external_commit()
+    {
+        var (alice, bob, group) = await PairAsync();
+        TestDevice laptop = await bob.AddDeviceAsync(_server);
+
+        using var response = await group.SendExternalAsync(laptop);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var roster = await group.GetAsync(alice.Device);
+        Assert.Equal(2ul, roster.Epoch);
+        Assert.Equal(laptop.Id, roster.Members.Single(m => m.Leaf == 2).DeviceId);
+    }
+
+    [Fact]
+    public async Task An_external_commit_may_remove_only_a_leaf_of_the_joiners_own_account()
+    {
+        var (alice, bob, group) = await PairAsync();
+        TestDevice laptop = await bob.AddDeviceAsync(_server);
+
+        using var removesAlice = await group.SendExternalAsync(laptop, new Remove(new LeafIndex(0)));
+        using var removesTwo = await group.SendExternalAsync(laptop, new Remove(new LeafIndex(1)), new Remove(new LeafIndex(0)));
+
+        Assert.Equal((422, "invalid_commit"), Short(await TestHttp.ProblemAsync(removesAlice)));
+        Assert.Equal((422, "invalid_commit"), Short(await TestHttp.ProblemAsync(removesTwo)));
+        Assert.Equal(1ul, (await group.GetAsync(alice.Device)).Epoch);
+        // Replacing its own account's leaf (a resync) is allowed.
+        using var resync = await group.SendExternalAsync(laptop, new Remove(new LeafIndex(1)));
+        Assert.Equal(HttpStatusCode.OK, resync.StatusCode);
+        Assert.Equal([alice.Device.Id, laptop.Id], (await group.GetAsync(alice.Device)).Members.Select(m => m.DeviceId));
+    }
+
     private async Task<(TestUser Alice, TestUser Bob, TestGroup Group)> PairAsync()
     {
         TestUser alice = await TestUser.RegisterAsync(_server);

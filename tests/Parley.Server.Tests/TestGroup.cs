@@ -100,6 +100,28 @@ public sealed class TestGroup
     /// <paramref name="signer"/>'s key (for tests of what the server refuses).</summary>
     public byte[] SignAs(TestDevice signer, byte[] message) => _signer.TrySign(signer.Id, signer.SignatureKey, false, message)!.Message;
 
+    /// <summary>Sends an external commit by <paramref name="joiner"/>, whose new leaf is <paramref name="joinerLeaf"/>, signed as its client would.</summary>
+    public async Task<HttpResponseMessage> SendExternalAsync(TestDevice joiner, params Proposal[] proposals)
+    {
+        uint joinerLeaf = 0;
+        var removed = proposals.OfType<Remove>().Select(r => r.Removed.Value).ToHashSet();
+        while (Leaves.ContainsValue(joinerLeaf) && !removed.Contains(joinerLeaf))
+        {
+            joinerLeaf++;
+        }
+        var commit = new Commit([new ProposalOrRef(new ExternalInit(RandomNumberGenerator.GetBytes(32))), .. proposals.Select(p => new ProposalOrRef(p))],
+            null);
+        byte[] message = new MlsMessage(TestMls.CommitMessage(Id, Epoch, Sender.NewMemberCommit, commit)).ToBytes();
+        SignedHandshake signed = _signer.SignExternal(joiner.Id, joiner.SignatureKey, message, joinerLeaf);
+        var response = await joiner.Client.PostAsJsonAsync($"/v1/groups/{IdText}/messages",
+            new { id = Guid.NewGuid().ToString("N"), message = signed.Message, groupInfo = signed.GroupInfo });
+        if (response.IsSuccessStatusCode)
+        {
+            _signer.Accepted(signed);
+        }
+        return response;
+    }
+
     public async Task<GroupResponse> GetAsync(TestDevice device)
     {
         using var response = await device.Client.GetAsync($"/v1/groups/{IdText}");

@@ -117,12 +117,21 @@ public sealed class GroupSigner
     /// <summary>A member's commit or proposal in <paramref name="message"/> signed with <paramref name="key"/> over the context of
     /// its epoch (a commit that needs a path gets one, and the new epoch's GroupInfo); null when it is not a member's
     /// PublicMessage of a known epoch. A pseudonymous signer's path leaf carries its pseudonym.</summary>
-    public SignedHandshake? TrySign(string deviceId, SignatureKeyPair key, bool pseudonymous, byte[] message)
+    public SignedHandshake? TrySign(string deviceId, SignatureKeyPair key, bool pseudonymous, byte[] message) => TrySign(deviceId, key, pseudonymous, message, null);
+
+    /// <summary>An external commit (new_member_commit) in <paramref name="message"/> signed by the joiner, whose new leaf is
+    /// <paramref name="joinerLeaf"/>, with a path leaf of its own.</summary>
+    public SignedHandshake SignExternal(string deviceId, SignatureKeyPair key, byte[] message, uint joinerLeaf)
+        => TrySign(deviceId, key, false, message, joinerLeaf)!;
+
+    private SignedHandshake? TrySign(string deviceId, SignatureKeyPair key, bool pseudonymous, byte[] message, uint? joinerLeaf)
     {
-        if (TryDecodePublic(message) is not { Content.Sender.Type: SenderType.Member } pm || !_states.TryGetValue(pm.Content.Epoch, out var state))
+        if (TryDecodePublic(message) is not { } pm || !_states.TryGetValue(pm.Content.Epoch, out var state)
+            || pm.Content.Sender.Type != (joinerLeaf is null ? SenderType.Member : SenderType.NewMemberCommit))
         {
             return null;
         }
+        var ownLeaf = joinerLeaf is { } joiner ? new LeafIndex(joiner) : pm.Content.Sender.LeafIndex;
         var (context, interim) = state;
         var suite = TestMls.Suite;
         byte[] identity = pseudonymous ? PseudonymousCredential.IdentityFor(key.PublicKey) : Encoding.ASCII.GetBytes(deviceId);
@@ -131,7 +140,7 @@ public sealed class GroupSigner
         {
             var leaf = new LeafNode(suite.Hpke.GenerateKeyPair().PublicKey, key.PublicKey,
                 Credential.Basic(identity), new Capabilities([1], [1], [], [], [CredentialType.Basic]),
-                LeafNodeSource.Commit, null, [], [], []).Sign(suite, key.PrivateKey, context.GroupId, content.Sender.LeafIndex);
+                LeafNodeSource.Commit, null, [], [], []).Sign(suite, key.PrivateKey, context.GroupId, ownLeaf);
             content = FramedContent.ForCommit(content.GroupId, content.Epoch, content.Sender, content.AuthenticatedData,
                 commit with { Path = new UpdatePath(leaf, []) });
         }
@@ -149,7 +158,7 @@ public sealed class GroupSigner
         {
             Epoch = context.Epoch + 1, TreeHash = RandomNumberGenerator.GetBytes(32), ConfirmedTranscriptHash = confirmed, Extensions = extensions,
         };
-        var info = new GroupInfo(nextContext, [], tag, content.Sender.LeafIndex, []).Sign(suite, key.PrivateKey);
+        var info = new GroupInfo(nextContext, [], tag, ownLeaf, []).Sign(suite, key.PrivateKey);
         return new SignedHandshake(new MlsMessage(new PublicMessage(content, signed.Auth, pm.MembershipTag)).ToBytes(),
             new MlsMessage(info).ToBytes(), nextContext, TranscriptHash.Interim(suite, confirmed, tag));
     }
