@@ -387,11 +387,19 @@ public sealed class AuthorizationWorld : IAsyncLifetime
 
 /// <summary>One cell of the matrix: a principal about to send one row's request. It sends as that principal would: with the
 /// device's bearer credential, with none, or signed with the operator key.</summary>
-public sealed partial class AuthorizationCell(AuthorizationWorld world, Principal principal)
+public sealed partial class AuthorizationCell(AuthorizationWorld world, Principal principal, bool missingGroups = false)
 {
+    private readonly TestGroup _missingGroup = TestGroup.Unregistered(), _missingChannel = TestGroup.Unregistered();
+
     public AuthorizationWorld World { get; } = world;
 
     public Principal Principal { get; } = principal;
+
+    /// <summary>The conversation the row acts on: the world's, or with <c>missingGroups</c> a group id the server never saw.</summary>
+    public TestGroup Group => missingGroups ? _missingGroup : World.Group;
+
+    /// <summary>Alice's private channel, or with <c>missingGroups</c> a group id the server never saw.</summary>
+    public TestGroup Channel => missingGroups ? _missingChannel : World.Channel;
 
     /// <summary>The device the principal sends with, if any.</summary>
     public TestDevice? Device => World.DeviceOf(Principal);

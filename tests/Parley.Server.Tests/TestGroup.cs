@@ -21,6 +21,9 @@ public sealed class TestGroup
     /// <summary>Device id → leaf, as the clients track it.</summary>
     public Dictionary<string, uint> Leaves { get; } = [];
 
+    /// <summary>A fresh group id the server has never seen, for requests about a missing group.</summary>
+    public static TestGroup Unregistered() => new(TestMls.NewGroupId());
+
     public static async Task<TestGroup> CreateAsync(TestDevice creator)
     {
         var group = new TestGroup(TestMls.NewGroupId());
