@@ -238,11 +238,12 @@ public sealed class AuthorizationMatrixTests(AuthorizationWorld world, ITestOutp
         Row("POST", "/v1/public-channels", Devices(other: Created, nonMember: Created, member: Created, blocked: Created),
             c => c.JsonAsync(HttpMethod.Post, "/v1/public-channels", new { name = "pub-" + Guid.NewGuid().ToString("N")[..12], title = "t" })),
         Row("GET", "/v1/public-channels/{name}", Everyone(Ok), c => c.SendAsync(HttpMethod.Get, $"/v1/public-channels/{c.World.PublicChannel}")),
-        // A post signed by the principal's own device key as its own account: only Alice's devices are admins' devices.
+        // A post signed by the principal's own device key as its own account: only Alice's devices are admins' devices. The
+        // anonymous caller and the operator send a post Alice's phone signed: a valid signature is not a credential.
         Row("POST", "/v1/public-channels/{name}/posts",
             Devices(other: Status(403, "not_channel_admin"), nonMember: Created, member: Created, blocked: Status(403, "not_channel_admin")),
             c => c.JsonAsync(HttpMethod.Post, $"/v1/public-channels/{c.World.PublicChannel}/posts",
-                new { post = AuthorizationWorld.SignPost(c.Device ?? c.World.Mallory.Device, c.World.PublicChannel, Guid.NewGuid().ToString("N")) })),
+                new { post = AuthorizationWorld.SignPost(c.Device ?? c.World.Phone, c.World.PublicChannel, Guid.NewGuid().ToString("N")) })),
         Row("GET", "/v1/public-channels/{name}/posts", Everyone(Ok),
             c => c.SendAsync(HttpMethod.Get, $"/v1/public-channels/{c.World.PublicChannel}/posts")),
         Row("POST", "/v1/public-channels/{name}/posts/{postId}/views", Everyone(NoContent),
