@@ -114,4 +114,33 @@ public sealed class DeviceTests : IAsyncLifetime
 
         Assert.Equal("invalid_signature", (await TestHttp.ProblemAsync(response)).Code);
     }
+
+    [Fact]
+    public async Task A_suspended_account_cannot_add_a_device_and_nothing_changes()
+    {
+        var operatorKey = new TestOperator();
+        await using var server = new ServerFactory(settings: operatorKey.Settings);
+        TestUser sam = await TestUser.RegisterAsync(server);
+        using (var suspend = await operatorKey.PostAsync(server, $"/v1/admin/accounts/{sam.Username}/suspend", new { reason = "spam" }))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, suspend.StatusCode);
+        }
+        using HttpClient anonymous = server.CreateClient();
+        byte[] challenge = await TestHttp.ChallengeAsync(anonymous);
+        object body = sam.AddDeviceBody(challenge, TestUser.Suite.GenerateSignatureKeyPair());
+
+        using var refused = await anonymous.PostAsJsonAsync($"/v1/accounts/{sam.Username}/devices", body);
+
+        Assert.Equal((403, "account_suspended"), Short(await TestHttp.ProblemAsync(refused)));
+        using (var restore = await operatorKey.PostAsync(server, $"/v1/admin/accounts/{sam.Username}/restore"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, restore.StatusCode);
+        }
+        Assert.Single((await sam.Device.Client.GetFromJsonAsync<DeviceListResponse>("/v1/devices", TestHttp.Json))!.Devices);
+        // The refusal spent nothing: once restored, the same signed request with the same challenge adds the device.
+        using var added = await anonymous.PostAsJsonAsync($"/v1/accounts/{sam.Username}/devices", body);
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+    }
+
+    private static (int, string) Short((int Status, string Code, System.Text.Json.JsonElement _) problem) => (problem.Status, problem.Code);
 }

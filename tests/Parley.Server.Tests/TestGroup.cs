@@ -28,6 +28,9 @@ public sealed class TestGroup
     /// <summary>Device id → leaf, as the clients track it.</summary>
     public Dictionary<string, uint> Leaves { get; } = [];
 
+    /// <summary>A fresh group id the server has never seen, for requests about a missing group.</summary>
+    public static TestGroup Unregistered() => new(TestMls.NewGroupId());
+
     public static async Task<TestGroup> CreateAsync(TestDevice creator, IReadOnlyList<Extension>? extensions = null)
     {
         var group = new TestGroup(TestMls.NewGroupId());
@@ -71,7 +74,7 @@ public sealed class TestGroup
     public async Task<HttpResponseMessage> SendAsync(TestDevice sender, byte[] message, byte[]? welcome = null, string? id = null,
         bool asIs = false)
     {
-        SignedHandshake? signed = asIs ? null : _signer.TrySign(sender.Id, Pseudonyms.GetValueOrDefault(sender.Id) ?? sender.SignatureKey,
+        SignedHandshake? signed = asIs ? null : _signer?.TrySign(sender.Id, Pseudonyms.GetValueOrDefault(sender.Id) ?? sender.SignatureKey,
             Pseudonyms.ContainsKey(sender.Id), message);
         message = signed?.Message ?? message;
         LastSent = message;
@@ -79,12 +82,12 @@ public sealed class TestGroup
             new { id = id ?? Guid.NewGuid().ToString("N"), message, welcome, groupInfo = signed?.GroupInfo });
         if (response.IsSuccessStatusCode && signed is not null)
         {
-            _signer.Accepted(signed);
+            _signer!.Accepted(signed);
         }
         return response;
     }
 
-    private GroupSigner _signer = null!;
+    private GroupSigner? _signer;
 
     /// <summary>Channel subscribers' pseudonym keys by device id: their leaves sign with these.</summary>
     public Dictionary<string, SignatureKeyPair> Pseudonyms { get; } = [];
@@ -98,7 +101,7 @@ public sealed class TestGroup
 
     /// <summary><paramref name="message"/>, a member's commit or proposal of the current epoch, signed with
     /// <paramref name="signer"/>'s key (for tests of what the server refuses).</summary>
-    public byte[] SignAs(TestDevice signer, byte[] message) => _signer.TrySign(signer.Id, signer.SignatureKey, false, message)!.Message;
+    public byte[] SignAs(TestDevice signer, byte[] message) => _signer!.TrySign(signer.Id, signer.SignatureKey, false, message)!.Message;
 
     /// <summary>Sends an external commit by <paramref name="joiner"/>, whose new leaf is <paramref name="joinerLeaf"/>, signed as its client would.</summary>
     public async Task<HttpResponseMessage> SendExternalAsync(TestDevice joiner, params Proposal[] proposals)
@@ -112,7 +115,7 @@ public sealed class TestGroup
         var commit = new Commit([new ProposalOrRef(new ExternalInit(RandomNumberGenerator.GetBytes(32))), .. proposals.Select(p => new ProposalOrRef(p))],
             null);
         byte[] message = new MlsMessage(TestMls.CommitMessage(Id, Epoch, Sender.NewMemberCommit, commit)).ToBytes();
-        SignedHandshake signed = _signer.SignExternal(joiner.Id, joiner.SignatureKey, message, joinerLeaf);
+        SignedHandshake signed = _signer!.SignExternal(joiner.Id, joiner.SignatureKey, message, joinerLeaf);
         var response = await joiner.Client.PostAsJsonAsync($"/v1/groups/{IdText}/messages",
             new { id = Guid.NewGuid().ToString("N"), message = signed.Message, groupInfo = signed.GroupInfo });
         if (response.IsSuccessStatusCode)

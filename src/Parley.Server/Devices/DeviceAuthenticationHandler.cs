@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Parley.Server.Accounts;
 using Parley.Server.Http;
@@ -105,7 +106,7 @@ public sealed class DeviceAuthenticationHandler(
     }
 
     /// <summary>The answer to a right credential of a suspended account.</summary>
-    public static IResult SuspendedProblem() => Problem.Forbidden(ProblemCodes.AccountSuspended,
+    public static ProblemHttpResult SuspendedProblem() => Problem.Forbidden(ProblemCodes.AccountSuspended,
         "The operator suspended this account; its devices can do nothing until it is restored.");
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Parley.Server.Accounts;
 using Parley.Server.Delivery;
 using Parley.Server.Http;
+using Parley.Server.Moderation;
 
 namespace Parley.Server.Devices;
 
@@ -22,7 +23,7 @@ public static class DeviceEndpoints
 
     private static async Task<Results<Created<AddDeviceResponse>, ProblemHttpResult>> Add(
         string username, AddDeviceRequest request, IAccountStore accounts, IDeviceStore devices, ChallengeIssuer challenges,
-        Microsoft.Extensions.Options.IOptions<ParleyServerOptions> options, CancellationToken cancellationToken)
+        SuspendedAccounts suspended, Microsoft.Extensions.Options.IOptions<ParleyServerOptions> options, CancellationToken cancellationToken)
     {
         if (!Username.TryParse(username, out Username name))
         {
@@ -45,6 +46,12 @@ public static class DeviceEndpoints
         if (!AccountSignatures.Verify(account.IdentityKey, proof, request.Signature))
         {
             return Problem.BadRequest(ProblemCodes.InvalidSignature, "Adding this device is not signed by the account identity key.");
+        }
+        // A suspended account may do nothing, adding devices included. Checked after the signature, so that only the holder of
+        // the identity key learns of the suspension here, and before the challenge is spent, so that nothing changes.
+        if (suspended.IsSuspended(account.Id))
+        {
+            return DeviceAuthenticationHandler.SuspendedProblem();
         }
         if (!await challenges.TryRedeemAsync(request.Challenge, cancellationToken))
         {
