@@ -278,7 +278,7 @@ public sealed class PostgresSafetyStoreContractTests : SafetyStoreContractTests
         await using StoreEngine upgraded = Engine.OpenAnotherNode();
         await using StoreEngine again = Engine.OpenAnotherNode();
 
-        Assert.Equal(2, (int)(await ScalarAsync("SELECT max(version) FROM schema_version"))!);
+        Assert.Equal(3, (int)(await ScalarAsync("SELECT max(version) FROM schema_version"))!);
         Assert.Single(await upgraded.Mailboxes.ReadAsync(bob.Id, 0, 10, upgraded.Clock.GetUtcNow(), None));
         StoreFixtures.Accepted(await upgraded.Groups.SubmitAsync(Franked(group, alice, 1, "after-upgrade", out _), None));
         MailboxMessage message = Assert.Single(await upgraded.Mailboxes.ReadAsync(bob.Id, 0, 10, upgraded.Clock.GetUtcNow(), None),

@@ -1,3 +1,4 @@
+using System.Text;
 using Parley.Mls.Codec;
 using Parley.Mls.Crypto;
 using Parley.Mls.Messages;
@@ -68,11 +69,13 @@ public static class StoreFixtures
         => new(group, sender.Id, id ?? Guid.NewGuid().ToString("N"), GroupMessageKind.Application, epoch,
             TestMls.Application(Bytes(group), epoch), null, null, null, engine.Clock.GetUtcNow() + TimeSpan.FromDays(30));
 
-    /// <summary>A commit submission from its MLSMessage bytes.</summary>
+    /// <summary>A commit submission from its MLSMessage bytes; a commit that needs a path gets the sender's (these groups have
+    /// no context on the server, so their signatures are not checked, but leaf nodes are).</summary>
     public static GroupSubmission Commit(this StoreEngine engine, GroupId group, StoreDevice sender, byte[] commit, byte[]? welcome = null,
         string? id = null)
     {
-        PublicMessage message = MlsMessage.Decode(commit).PublicMessage!;
+        PublicMessage message = TestMls.WithPath(MlsMessage.Decode(commit).PublicMessage!, Encoding.ASCII.GetBytes(sender.Id.Value), sender.Key);
+        commit = new MlsMessage(message).ToBytes();
         return new GroupSubmission(group, sender.Id, id ?? Guid.NewGuid().ToString("N"), GroupMessageKind.Commit, message.Content.Epoch,
             commit, message, welcome, welcome is null ? null : MlsMessage.Decode(welcome).Welcome, engine.Clock.GetUtcNow() + TimeSpan.FromDays(30));
     }

@@ -64,6 +64,27 @@ public static class TestMls
             RandomNumberGenerator.GetBytes(200))).ToBytes();
 
     public static KeyPackage DecodeKeyPackage(byte[] message) => MlsMessage.Decode(message).KeyPackage!;
+
+    /// <summary>A member's commit that needs a path (RFC 9420 §12.4: any proposal but add, psk and reinit, or none) and has none,
+    /// given one whose leaf carries <paramref name="identity"/> and is signed by <paramref name="key"/> at the sender's leaf; any
+    /// other message unchanged. The path has no parent nodes: the server does not see the tree.</summary>
+    public static PublicMessage WithPath(PublicMessage message, byte[] identity, SignatureKeyPair key, LeafIndex? leafIndex = null)
+    {
+        FramedContent content = message.Content;
+        if (content.Commit is not { Path: null } commit
+            || !(commit.Proposals.Count == 0 || commit.Proposals.Any(p => p.Proposal is null or not (Add or PreSharedKey or ReInit))))
+        {
+            return message;
+        }
+        var leaf = new LeafNode(Suite.Hpke.GenerateKeyPair().PublicKey, key.PublicKey, Credential.Basic(identity),
+            new Capabilities([1], [1], [], [], [CredentialType.Basic]), LeafNodeSource.Commit, null, [], [], [])
+            .Sign(Suite, key.PrivateKey, content.GroupId, leafIndex ?? content.Sender.LeafIndex);
+        return message with
+        {
+            Content = FramedContent.ForCommit(content.GroupId, content.Epoch, content.Sender, content.AuthenticatedData,
+                commit with { Path = new UpdatePath(leaf, []) }),
+        };
+    }
 }
 
 /// <summary>A member's handshake message signed by <see cref="GroupSigner"/>, with the GroupInfo and state of the epoch a commit starts.</summary>
@@ -135,15 +156,7 @@ public sealed class GroupSigner
         var (context, interim) = state;
         var suite = TestMls.Suite;
         byte[] identity = pseudonymous ? PseudonymousCredential.IdentityFor(key.PublicKey) : Encoding.ASCII.GetBytes(deviceId);
-        FramedContent content = pm.Content;
-        if (content.Commit is { } commit && commit.Path is null && NeedsPath(commit))
-        {
-            var leaf = new LeafNode(suite.Hpke.GenerateKeyPair().PublicKey, key.PublicKey,
-                Credential.Basic(identity), new Capabilities([1], [1], [], [], [CredentialType.Basic]),
-                LeafNodeSource.Commit, null, [], [], []).Sign(suite, key.PrivateKey, context.GroupId, ownLeaf);
-            content = FramedContent.ForCommit(content.GroupId, content.Epoch, content.Sender, content.AuthenticatedData,
-                commit with { Path = new UpdatePath(leaf, []) });
-        }
+        FramedContent content = TestMls.WithPath(pm, identity, key, ownLeaf).Content;
         var signed = AuthenticatedContent.Sign(suite, WireFormat.MlsPublicMessage, content, key.PrivateKey, context);
         if (content.Commit is null)
         {
@@ -163,8 +176,5 @@ public sealed class GroupSigner
             new MlsMessage(info).ToBytes(), nextContext, TranscriptHash.Interim(suite, confirmed, tag));
     }
 
-    // RFC 9420 §12.4: every proposal type but add, psk and reinit needs a path, as does an empty commit.
-    private static bool NeedsPath(Commit commit)
-        => commit.Proposals.Count == 0 || commit.Proposals.Any(p => p.Proposal is null or not (Add or PreSharedKey or ReInit));
 
 }
