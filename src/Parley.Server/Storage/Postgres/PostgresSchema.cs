@@ -137,6 +137,20 @@ internal static class PostgresSchema
         ALTER TABLE mailbox ADD COLUMN IF NOT EXISTS stamp bytea;
         ALTER TABLE group_sends ADD COLUMN IF NOT EXISTS stamps bytea[];
         """,
+        // 3: the operator's spent nonces until their replay window ends (shared, so no node accepts a replay), and each
+        // account's current window of key-package claims by other accounts (docs/server-protocol.md, "Key packages").
+        """
+        CREATE TABLE IF NOT EXISTS operator_nonces (
+            nonce      text PRIMARY KEY,
+            expires_at bigint NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS operator_nonces_by_expiry ON operator_nonces (expires_at);
+        CREATE TABLE IF NOT EXISTS key_package_claims (
+            account_id  text PRIMARY KEY,
+            window_ends bigint NOT NULL,
+            claims      integer NOT NULL
+        );
+        """,
     ];
 
     /// <summary>The version this code expects.</summary>
