@@ -68,6 +68,9 @@ public abstract class SafetyStoreContractTests : IAsyncLifetime
         Assert.True(await blocks.UnblockAsync(bob.Account, carol.Account, None));
         Assert.False(await blocks.UnblockAsync(bob.Account, carol.Account, None));
         Assert.Equal(["alice"], await blocks.ListAsync(bob.Account, None));
+        Assert.True(await blocks.BlocksAsync(bob.Account, alice.Account, None));
+        Assert.False(await blocks.BlocksAsync(bob.Account, carol.Account, None));
+        Assert.False(await blocks.BlocksAsync(alice.Account, bob.Account, None));
     }
 
     [Fact]
