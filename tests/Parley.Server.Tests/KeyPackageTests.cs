@@ -139,14 +139,9 @@ public sealed class KeyPackageTests : IAsyncLifetime
     [Fact]
     public async Task Two_concurrent_claims_never_get_the_same_package()
     {
-        await using var server = new ServerFactory(settings: new Dictionary<string, string?>
-        {
-            ["Parley:KeyPackageClaimsPerTargetPerHour"] = "20",
-            ["Parley:OneTimeKeyPackageClaimsPerHour"] = "40",
-        });
-        TestUser alice = await TestUser.RegisterAsync(server);
-        TestUser bob = await TestUser.RegisterAsync(server);
-        TestUser carol = await TestUser.RegisterAsync(server);
+        TestUser alice = await TestUser.RegisterAsync(_server);
+        TestUser bob = await TestUser.RegisterAsync(_server);
+        TestUser carol = await TestUser.RegisterAsync(_server);
         await alice.Device.UploadKeyPackagesAsync(40);
 
         var claims = Enumerable.Range(0, 40)
