@@ -227,7 +227,7 @@ public sealed partial class ParleyClient
         }
         int wanted = Math.Max(0, _options.KeyPackageTarget - count.Count);
         var packages = Enumerable.Range(0, wanted).Select(_ => _leaf.NewKeyPackage(Now)).ToList();
-        var lastResort = count.LastResort ? null : _leaf.NewKeyPackage(Now);
+        var lastResort = count.LastResort ? null : _leaf.NewKeyPackage(Now, lastResort: true);
         // Keep the private keys before publishing, so a Welcome for any published package can be opened.
         using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
         {

@@ -43,6 +43,14 @@ public sealed class ParleyServerOptions
     /// <summary>Most one-time key packages a device may keep stored.</summary>
     public int MaxKeyPackagesPerDevice { get; set; } = 500;
 
+    /// <summary>How many times an hour one account may claim a given other account's key packages; one more is refused
+    /// with 429 <c>rate_limited</c> (docs/server-protocol.md, "Key packages").</summary>
+    public int KeyPackageClaimsPerTargetPerHour { get; set; } = 10;
+
+    /// <summary>How many claims by other accounts an hour may take an account's one-time key packages, whoever makes
+    /// them; later claims in the hour get the last-resort packages, so nobody can drain the one-time ones.</summary>
+    public int OneTimeKeyPackageClaimsPerHour { get; set; } = 30;
+
     /// <summary>Most devices (revoked ones included) an account may have.</summary>
     public int MaxDevicesPerAccount { get; set; } = 16;
 

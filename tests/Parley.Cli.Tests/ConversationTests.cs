@@ -45,6 +45,32 @@ public sealed class ConversationTests(ServerFixture fixture) : IClassFixture<Ser
     }
 
     [Fact]
+    public async Task A_device_whose_one_time_packages_ran_out_joins_through_its_last_resort_package_twice_and_tops_up()
+    {
+        var alice = await _devices.CreateAsync("alice");
+        var bob = await _devices.CreateAsync("bob");
+
+        // Bob published KeyPackageTarget (6) one-time packages and a last-resort one; the 7th and 8th groups get the latter.
+        var groups = new List<Conversation>();
+        for (int i = 0; i < Devices.Options.KeyPackageTarget + 2; i++)
+        {
+            groups.Add(await alice.CreateGroupAsync($"group {i}", [bob.Username]));
+        }
+
+        // Below the low-water mark, the device tops its one-time packages back up (and keeps its last-resort package).
+        Assert.Equal(Devices.Options.KeyPackageTarget, await bob.ReplenishKeyPackagesAsync());
+        Assert.Equal(0, await bob.ReplenishKeyPackagesAsync());
+        var report = await bob.SyncAsync();
+        Assert.Equal(groups.Count, report.Events.OfType<ConversationJoined>().Count());
+        foreach (var group in groups)
+        {
+            await alice.SendTextAsync(group.Id, "hello " + group.DisplayName);
+        }
+        var messages = (await bob.SyncAsync()).Messages.Select(m => m.Message.Text).Order().ToList();
+        Assert.Equal(groups.Select(g => "hello " + g.DisplayName).Order(), messages);
+    }
+
+    [Fact]
     public async Task Three_users_one_with_two_devices_get_every_group_message_once_and_in_order_on_every_device()
     {
         var alice = await _devices.CreateAsync("alice");

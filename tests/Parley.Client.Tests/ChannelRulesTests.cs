@@ -39,7 +39,7 @@ public sealed class ChannelRulesTests
     [Fact]
     public void A_pseudonymous_key_package_names_only_its_own_key()
     {
-        var leaf = NewDevice("alice");
+        var leaf = TestMls.NewDevice("alice");
         var (package, signature) = PseudonymousLeaf.NewKeyPackage(TestMls.Suite, leaf.Capabilities, Now, TimeSpan.FromDays(1));
         var keyPackage = MlsMessage.Decode(package.Message).KeyPackage!;
         Assert.True(keyPackage.Verify(TestMls.Suite));
@@ -60,13 +60,13 @@ public sealed class ChannelRulesTests
     [Fact]
     public void In_a_channel_only_admin_devices_may_send_and_anonymous_leaves_are_accepted_only_there()
     {
-        var alice = NewDevice("alice");
+        var alice = TestMls.NewDevice("alice");
         var extension = new ChannelExtension("news", ["alice"]);
         using var channel = MlsGroup.Create(alice.Suite, RandomNumberGenerator.GetBytes(16), alice.Credential, alice.SignatureKey, [extension.ToExtension()],
             null, alice.Capabilities, alice.LeafExtensions);
         var (package, signature) = PseudonymousLeaf.NewKeyPackage(TestMls.Suite, alice.Capabilities, Now, TimeSpan.FromDays(1));
         var subscriberPackage = MlsMessage.Decode(package.Message).KeyPackage!;
-        var bobDevice = NewDevice("bob");
+        var bobDevice = TestMls.NewDevice("bob");
         var bobPackage = MlsMessage.Decode(bobDevice.NewKeyPackage(Now).Message).KeyPackage!;
         Assert.True(ChannelRules.Supports(channel, subscriberPackage));
         channel.Commit(new CommitOptions { Proposals = [new Add(subscriberPackage), new Add(bobPackage)] });
@@ -98,7 +98,7 @@ public sealed class ChannelRulesTests
     [Fact]
     public void A_key_package_without_the_channel_capability_cannot_join_a_channel()
     {
-        var alice = NewDevice("alice");
+        var alice = TestMls.NewDevice("alice");
         using var channel = MlsGroup.Create(alice.Suite, RandomNumberGenerator.GetBytes(16), alice.Credential, alice.SignatureKey,
             [new ChannelExtension("news", ["alice"]).ToExtension()], null, alice.Capabilities, alice.LeafExtensions);
         var (old, _, _) = TestMls.NewKeyPackage("0123", TestMls.Suite.GenerateSignatureKeyPair());
@@ -200,13 +200,5 @@ public sealed class ChannelRulesTests
         Assert.Contains("not an admin", notAdmin.Problem);
 
         Assert.Contains("malformed", PublicChannelReader.Verify(channel, new PublicPostEntry(1, "p1", [1, 2, 3], false, 0)).Problem);
-    }
-
-    private static DeviceLeaf NewDevice(string username)
-    {
-        using var account = AccountIdentityKey.Generate();
-        var signature = TestMls.Suite.GenerateSignatureKeyPair();
-        byte[] certificate = account.Sign(AccountStatements.DeviceCertificate(username, 1, signature.PublicKey));
-        return new DeviceLeaf(TestMls.Suite, DeviceIdentity.DeriveDeviceId(signature.PublicKey), signature, new AccountBinding(username, certificate));
     }
 }

@@ -1,5 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
+using Parley.Client.Groups;
+using Parley.Client.Identity;
+using Parley.Client.Network;
 using Parley.Mls.Crypto;
 using Parley.Mls.Group;
 using Parley.Mls.Messages;
@@ -22,6 +25,15 @@ public static class TestMls
             .Sign(Suite, signature.PrivateKey);
         var keyPackage = new KeyPackage(ProtocolVersion.Mls10, Suite.Id, init.PublicKey, leaf, [], []).Sign(Suite, signature.PrivateKey);
         return (keyPackage, init.PrivateKey, leafKey.PrivateKey);
+    }
+
+    /// <summary>A Parley device of <paramref name="username"/>: a fresh signature key certified by a fresh account key.</summary>
+    public static DeviceLeaf NewDevice(string username)
+    {
+        using var account = AccountIdentityKey.Generate();
+        var signature = Suite.GenerateSignatureKeyPair();
+        byte[] certificate = account.Sign(AccountStatements.DeviceCertificate(username, 1, signature.PublicKey));
+        return new DeviceLeaf(Suite, DeviceIdentity.DeriveDeviceId(signature.PublicKey), signature, new AccountBinding(username, certificate));
     }
 
     /// <summary>Alice creates a group and adds Bob; returns both members' groups.</summary>

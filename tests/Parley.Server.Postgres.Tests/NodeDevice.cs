@@ -97,7 +97,7 @@ public sealed class NodeDevice : IAsyncDisposable
         var request = new
         {
             keyPackages = Enumerable.Range(0, count).Select(_ => TestMls.KeyPackage(Id, Key)).ToArray(),
-            lastResort = TestMls.KeyPackage(Id, Key),
+            lastResort = TestMls.KeyPackage(Id, Key, lastResort: true),
         };
         using var response = await SendAsync(client => client.PostAsJsonAsync("/v1/keypackages", request));
         await EnsureAsync(response);

@@ -74,7 +74,7 @@ public sealed class PostgresNodeTests : IAsyncLifetime
                 device.KeyPackage(Later), 100, None));
         }
         var claims = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() =>
-            (i % 2 == 0 ? _first : _second).KeyPackages.ClaimAsync(bob.Account, null, _first.Clock.GetUtcNow(), None))));
+            (i % 2 == 0 ? _first : _second).KeyPackages.ClaimAsync(bob.Account, null, _first.Clock.GetUtcNow(), takeOneTime: true, None))));
         foreach (StoreDevice device in new[] { bob, laptop })
         {
             var taken = claims.Select(c => Assert.Single(c, k => k.DeviceId == device.Id)).ToList();
@@ -83,6 +83,17 @@ public sealed class PostgresNodeTests : IAsyncLifetime
             Assert.Equal(15, oneTime.Distinct().Count());
             Assert.Equal(5, taken.Count(k => k.LastResort));
         }
+    }
+
+    [Fact]
+    public async Task Two_nodes_counting_claims_of_one_account_share_its_window()
+    {
+        StoreDevice bob = await _first.RegisterAsync();
+        DateTimeOffset now = _first.Clock.GetUtcNow();
+        ClaimWindow[] windows = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() =>
+            (i % 2 == 0 ? _first : _second).KeyPackages.CountClaimAsync(bob.Account, now, TimeSpan.FromHours(1), None))));
+        Assert.Equal(Enumerable.Range(1, 20), windows.Select(w => w.Claims).Order());
+        Assert.Single(windows.Select(w => w.Ends).Distinct());
     }
 
     [Fact]
@@ -167,7 +178,7 @@ public sealed class PostgresNodeTests : IAsyncLifetime
         await ScalarAsync($"UPDATE schema_version SET version = {PostgresSchemaVersion}");
     }
 
-    private static int PostgresSchemaVersion => 3;
+    private static int PostgresSchemaVersion => PostgresSchema.Version;
 
     private DateTimeOffset Later => _first.Clock.GetUtcNow() + TimeSpan.FromDays(90);
 

@@ -39,6 +39,21 @@ public abstract class SafetyStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_operator_nonce_is_spent_once_and_forgotten_when_its_window_has_passed()
+    {
+        var nonces = Engine.Get<OperatorNonces>();
+        DateTimeOffset now = Engine.Clock.GetUtcNow();
+
+        Assert.True(await nonces.TryUseAsync("nonce-a", now, None));
+        Assert.False(await nonces.TryUseAsync("nonce-a", now + TimeSpan.FromSeconds(1), None));
+        Assert.False(await nonces.TryUseAsync("nonce-a", now + OperatorNonces.Window - TimeSpan.FromSeconds(1), None));
+        Assert.True(await nonces.TryUseAsync("nonce-b", now, None));
+
+        // Past the window the row is pruned, so the table holds only nonces a replay could still use.
+        Assert.True(await nonces.TryUseAsync("nonce-a", now + OperatorNonces.Window, None));
+    }
+
+    [Fact]
     public async Task Blocks_are_kept_per_account_listed_by_username_and_lifted()
     {
         StoreDevice bob = await Engine.RegisterAsync("bob"), alice = await Engine.RegisterAsync("alice"), carol = await Engine.RegisterAsync("carol");
@@ -53,6 +68,9 @@ public abstract class SafetyStoreContractTests : IAsyncLifetime
         Assert.True(await blocks.UnblockAsync(bob.Account, carol.Account, None));
         Assert.False(await blocks.UnblockAsync(bob.Account, carol.Account, None));
         Assert.Equal(["alice"], await blocks.ListAsync(bob.Account, None));
+        Assert.True(await blocks.BlocksAsync(bob.Account, alice.Account, None));
+        Assert.False(await blocks.BlocksAsync(bob.Account, carol.Account, None));
+        Assert.False(await blocks.BlocksAsync(alice.Account, bob.Account, None));
     }
 
     [Fact]
@@ -249,6 +267,22 @@ public sealed class PostgresSafetyStoreContractTests : SafetyStoreContractTests
     protected override Task<StoreEngine> OpenAsync() => StoreEngine.PostgresAsync();
 
     [Fact]
+    public async Task An_operator_nonce_spent_on_one_node_is_refused_on_another()
+    {
+        await using StoreEngine other = Engine.OpenAnotherNode();
+        DateTimeOffset now = Engine.Clock.GetUtcNow();
+
+        Assert.True(await Engine.Get<OperatorNonces>().TryUseAsync("spent-here", now, None));
+
+        Assert.False(await other.Get<OperatorNonces>().TryUseAsync("spent-here", now, None));
+        // Two nodes racing on one fresh nonce: exactly one accepts it.
+        bool[] raced = await Task.WhenAll(
+            Task.Run(() => Engine.Get<OperatorNonces>().TryUseAsync("raced", now, None)),
+            Task.Run(() => other.Get<OperatorNonces>().TryUseAsync("raced", now, None)));
+        Assert.Single(raced, r => r);
+    }
+
+    [Fact]
     public async Task Every_node_shares_the_franking_key_and_audit_chain()
     {
         await using StoreEngine other = Engine.OpenAnotherNode();
@@ -278,7 +312,7 @@ public sealed class PostgresSafetyStoreContractTests : SafetyStoreContractTests
         await using StoreEngine upgraded = Engine.OpenAnotherNode();
         await using StoreEngine again = Engine.OpenAnotherNode();
 
-        Assert.Equal(3, (int)(await ScalarAsync("SELECT max(version) FROM schema_version"))!);
+        Assert.Equal(Parley.Server.Storage.Postgres.PostgresSchema.Version, (int)(await ScalarAsync("SELECT max(version) FROM schema_version"))!);
         Assert.Single(await upgraded.Mailboxes.ReadAsync(bob.Id, 0, 10, upgraded.Clock.GetUtcNow(), None));
         StoreFixtures.Accepted(await upgraded.Groups.SubmitAsync(Franked(group, alice, 1, "after-upgrade", out _), None));
         MailboxMessage message = Assert.Single(await upgraded.Mailboxes.ReadAsync(bob.Id, 0, 10, upgraded.Clock.GetUtcNow(), None),

@@ -119,7 +119,7 @@ public abstract class StoreContractTests : IAsyncLifetime
         var claims = new List<IReadOnlyList<ClaimedKeyPackage>>();
         for (int i = 0; i < 4; i++)
         {
-            claims.Add(await Engine.KeyPackages.ClaimAsync(bob.Account, null, Now, None));
+            claims.Add(await Engine.KeyPackages.ClaimAsync(bob.Account, null, Now, takeOneTime: true, None));
         }
         // The laptop has no packages at all, so it is absent from every answer.
         Assert.All(claims, c => Assert.Equal([bob.Id], c.Select(k => k.DeviceId)));
@@ -128,7 +128,7 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.Equal(new KeyPackageCount(0, true), await Engine.KeyPackages.CountAsync(bob.Id, Now, None));
 
         Assert.True(await Engine.KeyPackages.AddAsync(laptop.Id, [laptop.KeyPackage(Later)], null, 10, None));
-        Assert.Equal([laptop.Id], (await Engine.KeyPackages.ClaimAsync(bob.Account, bob.Id, Now, None)).Select(k => k.DeviceId));
+        Assert.Equal([laptop.Id], (await Engine.KeyPackages.ClaimAsync(bob.Account, bob.Id, Now, takeOneTime: true, None)).Select(k => k.DeviceId));
     }
 
     [Fact]
@@ -152,12 +152,52 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.True(await Engine.KeyPackages.AddAsync(bob.Id, packages, lastResort, 100, None));
 
         var claims = await Task.WhenAll(Enumerable.Range(0, 20)
-            .Select(_ => Task.Run(() => Engine.KeyPackages.ClaimAsync(bob.Account, null, Now, None))));
+            .Select(_ => Task.Run(() => Engine.KeyPackages.ClaimAsync(bob.Account, null, Now, takeOneTime: true, None))));
 
         var oneTime = claims.Select(c => Assert.Single(c)).Where(c => !c.LastResort).Select(c => Convert.ToHexString(c.Data)).ToList();
         Assert.Equal(12, oneTime.Count);
         Assert.Equal(12, oneTime.Distinct().Count());
         Assert.Equal(8, claims.Count(c => c[0].LastResort && c[0].Data.AsSpan().SequenceEqual(lastResort.Data)));
+    }
+
+    [Fact]
+    public async Task A_claim_that_may_not_take_one_time_packages_gets_the_last_resort_and_takes_nothing()
+    {
+        StoreDevice bob = await Engine.RegisterAsync();
+        StoreDevice laptop = await Engine.AddDeviceAsync(bob.Account);
+        StoredKeyPackage oneTime = bob.KeyPackage(Later), lastResort = bob.KeyPackage(Later);
+        Assert.True(await Engine.KeyPackages.AddAsync(bob.Id, [oneTime], lastResort, 10, None));
+        Assert.True(await Engine.KeyPackages.AddAsync(laptop.Id, [laptop.KeyPackage(Later)], null, 10, None));
+
+        var capped = await Engine.KeyPackages.ClaimAsync(bob.Account, null, Now, takeOneTime: false, None);
+
+        // The laptop has no last-resort package, so it is absent; nothing one-time was taken from either device.
+        ClaimedKeyPackage only = Assert.Single(capped);
+        Assert.Equal((bob.Id, true), (only.DeviceId, only.LastResort));
+        Assert.Equal(lastResort.Data, only.Data);
+        Assert.Equal(new KeyPackageCount(1, true), await Engine.KeyPackages.CountAsync(bob.Id, Now, None));
+        Assert.Equal(1, (await Engine.KeyPackages.CountAsync(laptop.Id, Now, None)).OneTime);
+    }
+
+    [Fact]
+    public async Task Claims_are_counted_per_account_in_windows_that_restart_when_they_end_and_are_swept()
+    {
+        StoreDevice bob = await Engine.RegisterAsync(), carol = await Engine.RegisterAsync();
+        TimeSpan hour = TimeSpan.FromHours(1);
+        DateTimeOffset start = DateTimeOffset.FromUnixTimeSeconds(Now.ToUnixTimeSeconds());
+
+        Assert.Equal(new ClaimWindow(1, start + hour), await Engine.KeyPackages.CountClaimAsync(bob.Account, start, hour, None));
+        Assert.Equal(new ClaimWindow(2, start + hour), await Engine.KeyPackages.CountClaimAsync(bob.Account, start + TimeSpan.FromMinutes(59), hour, None));
+        Assert.Equal(new ClaimWindow(1, start + TimeSpan.FromMinutes(70)),
+            await Engine.KeyPackages.CountClaimAsync(carol.Account, start + TimeSpan.FromMinutes(10), hour, None));
+        DateTimeOffset next = start + hour;
+        Assert.Equal(new ClaimWindow(1, next + hour), await Engine.KeyPackages.CountClaimAsync(bob.Account, next, hour, None));
+
+        // Once carol's window has ended the sweep deletes it; a claim afterwards starts a new one.
+        await Engine.KeyPackages.DeleteExpiredAsync(start + TimeSpan.FromMinutes(71), None);
+        DateTimeOffset late = start + TimeSpan.FromMinutes(72);
+        Assert.Equal(new ClaimWindow(1, late + hour), await Engine.KeyPackages.CountClaimAsync(carol.Account, late, hour, None));
+        Assert.Equal(new ClaimWindow(2, next + hour), await Engine.KeyPackages.CountClaimAsync(bob.Account, late, hour, None));
     }
 
     [Fact]
@@ -168,7 +208,7 @@ public abstract class StoreContractTests : IAsyncLifetime
             bob.KeyPackage(Now + TimeSpan.FromMinutes(1)), 10, None));
         DateTimeOffset later = Now + TimeSpan.FromMinutes(2);
         Assert.Equal(new KeyPackageCount(0, false), await Engine.KeyPackages.CountAsync(bob.Id, later, None));
-        Assert.Empty(await Engine.KeyPackages.ClaimAsync(bob.Account, null, later, None));
+        Assert.Empty(await Engine.KeyPackages.ClaimAsync(bob.Account, null, later, takeOneTime: true, None));
         Assert.Equal(2, await Engine.KeyPackages.DeleteExpiredAsync(later, None));
         Assert.Equal(new KeyPackageCount(0, false), await Engine.KeyPackages.CountAsync(bob.Id, Now, None));
     }

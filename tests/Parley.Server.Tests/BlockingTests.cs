@@ -51,11 +51,13 @@ public sealed class BlockingTests : IAsyncLifetime
         TestUser alice = await TestUser.RegisterAsync(_server);
         TestUser bob = await TestUser.RegisterAsync(_server);
         await bob.Device.UploadKeyPackagesAsync(1);
-        await BlockAsync(bob.Device, alice.Username);
         TestGroup group = await TestGroup.CreateAsync(alice.Device);
+        // Alice claimed Bob's key package before he blocked her (once blocked, her claims find none).
+        var claimed = await TestGroup.ClaimAsync(alice.Device, bob);
+        await BlockAsync(bob.Device, alice.Username);
 
         // The commit and Welcome are accepted (the roster now holds Bob's device) but the invitation never arrives.
-        await group.AddAsync(alice.Device, bob);
+        await group.AddClaimedAsync(alice.Device, claimed);
 
         Assert.Empty(await TestMailbox.ReadAsync(bob.Device));
         Assert.Equal(2, (await group.GetAsync(alice.Device)).Members.Count);

@@ -158,7 +158,7 @@ public sealed class FrankingTests : IAsyncLifetime
         using (var upgraded = new SqliteConnection($"Data Source={path};Pooling=False"))
         {
             upgraded.Open();
-            Assert.Equal(3L, upgraded.Scalar("SELECT version FROM schema_version"));
+            Assert.Equal((long)SqliteMigrations.Version, upgraded.Scalar("SELECT version FROM schema_version"));
             Assert.Equal(1L, upgraded.Scalar("SELECT count(*) FROM schema_version"));
             Assert.Equal(1L, upgraded.Scalar("SELECT count(*) FROM pragma_table_info('mailbox') WHERE name = 'stamp'"));
             Assert.Equal("old", upgraded.Scalar("SELECT message_id FROM mailbox WHERE stamp IS NULL"));

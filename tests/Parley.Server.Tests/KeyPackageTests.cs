@@ -167,6 +167,132 @@ public sealed class KeyPackageTests : IAsyncLifetime
         Assert.Equal((409, "too_many_key_packages"), Short(await TestHttp.ProblemAsync(response)));
     }
 
+    [Fact]
+    public async Task One_account_may_claim_another_accounts_key_packages_only_a_few_times_an_hour()
+    {
+        await using var server = new ServerFactory(settings: new Dictionary<string, string?> { ["Parley:KeyPackageClaimsPerTargetPerHour"] = "3" });
+        TestUser alice = await TestUser.RegisterAsync(server);
+        TestDevice laptop = await alice.AddDeviceAsync(server);
+        TestUser bob = await TestUser.RegisterAsync(server);
+        TestUser carol = await TestUser.RegisterAsync(server);
+        await alice.Device.UploadKeyPackagesAsync(20, lastResort: true);
+        await laptop.UploadKeyPackagesAsync(20, lastResort: true);
+
+        for (int i = 0; i < 3; i++)
+        {
+            await ClaimAsync(bob.Device, alice.Username);
+        }
+        using var refused = await bob.Device.Client.PostAsync($"/v1/accounts/{alice.Username}/keypackages/claim", null);
+
+        Assert.Equal((429, "rate_limited"), Short(await TestHttp.ProblemAsync(refused)));
+        int retryAfter = int.Parse(Assert.Single(refused.Headers.GetValues("Retry-After")), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(retryAfter, 1, 3600);
+        Assert.Equal(17, (await CountAsync(alice.Device)).Count);
+        // Another claimer, and alice's own devices adding each other, have limits of their own.
+        await ClaimAsync(carol.Device, alice.Username);
+        for (int i = 0; i < 4; i++)
+        {
+            await ClaimAsync(laptop, alice.Username);
+        }
+    }
+
+    [Fact]
+    public async Task Many_accounts_together_cannot_drain_an_accounts_one_time_packages_within_an_hour()
+    {
+        await using var server = new ServerFactory(settings: new Dictionary<string, string?> { ["Parley:OneTimeKeyPackageClaimsPerHour"] = "5" });
+        TestUser alice = await TestUser.RegisterAsync(server);
+        await alice.Device.UploadKeyPackagesAsync(20, lastResort: true);
+        var claimers = new List<TestUser>();
+        for (int i = 0; i < 8; i++)
+        {
+            claimers.Add(await TestUser.RegisterAsync(server));
+        }
+
+        var answers = new List<ClaimKeyPackagesResponse>();
+        foreach (TestUser claimer in claimers)
+        {
+            answers.Add(await ClaimAsync(claimer.Device, alice.Username));
+        }
+
+        Assert.Equal([false, false, false, false, false, true, true, true], answers.Select(a => a.KeyPackages.Single().LastResort));
+        Assert.Equal(new KeyPackageCountResponse(15, true), await CountAsync(alice.Device));
+        // A new hour, a new allowance.
+        server.Time.Advance(TimeSpan.FromHours(1));
+        Assert.False((await ClaimAsync(claimers[0].Device, alice.Username)).KeyPackages.Single().LastResort);
+    }
+
+    [Fact]
+    public async Task When_the_hours_one_time_claims_are_spent_an_account_without_a_last_resort_package_answers_429()
+    {
+        await using var server = new ServerFactory(settings: new Dictionary<string, string?> { ["Parley:OneTimeKeyPackageClaimsPerHour"] = "1" });
+        TestUser alice = await TestUser.RegisterAsync(server);
+        TestUser bob = await TestUser.RegisterAsync(server);
+        TestUser carol = await TestUser.RegisterAsync(server);
+        await alice.Device.UploadKeyPackagesAsync(5);
+        await ClaimAsync(bob.Device, alice.Username);
+        server.Time.Advance(TimeSpan.FromMinutes(30));
+
+        using var refused = await carol.Device.Client.PostAsync($"/v1/accounts/{alice.Username}/keypackages/claim", null);
+
+        Assert.Equal((429, "rate_limited"), Short(await TestHttp.ProblemAsync(refused)));
+        Assert.Equal("1800", Assert.Single(refused.Headers.GetValues("Retry-After")));
+        Assert.Equal(4, (await CountAsync(alice.Device)).Count);
+    }
+
+    [Fact]
+    public async Task A_claimer_the_target_blocks_gets_exactly_the_answer_for_an_account_without_key_packages()
+    {
+        await using var server = new ServerFactory(settings: new Dictionary<string, string?> { ["Parley:KeyPackageClaimsPerTargetPerHour"] = "2" });
+        TestUser alice = await TestUser.RegisterAsync(server);
+        TestUser carol = await TestUser.RegisterAsync(server);
+        TestUser mallory = await TestUser.RegisterAsync(server);
+        using var empty = await carol.Device.Client.PostAsync($"/v1/accounts/{alice.Username}/keypackages/claim", null);
+        string emptyBody = await empty.Content.ReadAsStringAsync();
+        await alice.Device.UploadKeyPackagesAsync(5, lastResort: true);
+        using (var block = await alice.Device.Client.PutAsync($"/v1/blocks/{mallory.Username}", null))
+        {
+            await TestHttp.EnsureAsync(block);
+        }
+
+        using var blocked = await mallory.Device.Client.PostAsync($"/v1/accounts/{alice.Username}/keypackages/claim", null);
+
+        Assert.Equal(empty.StatusCode, blocked.StatusCode);
+        Assert.Equal(empty.Content.Headers.ContentType, blocked.Content.Headers.ContentType);
+        Assert.Equal(WithoutTraceId(emptyBody), WithoutTraceId(await blocked.Content.ReadAsStringAsync()));
+        Assert.Equal(new KeyPackageCountResponse(5, true), await CountAsync(alice.Device));
+        // The per-pair limit counts a blocked claimer's claims as it counts everyone's, so it cannot tell that way either.
+        using var second = await mallory.Device.Client.PostAsync($"/v1/accounts/{alice.Username}/keypackages/claim", null);
+        Assert.Equal((404, "no_key_packages"), Short(await TestHttp.ProblemAsync(second)));
+        using var third = await mallory.Device.Client.PostAsync($"/v1/accounts/{alice.Username}/keypackages/claim", null);
+        Assert.Equal((429, "rate_limited"), Short(await TestHttp.ProblemAsync(third)));
+    }
+
+    [Fact]
+    public async Task A_last_resort_package_must_say_so_and_a_one_time_package_must_not()
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server);
+
+        using var unmarked = await alice.Device.Client.PostAsJsonAsync("/v1/keypackages",
+            new { keyPackages = Array.Empty<byte[]>(), lastResort = alice.Device.NewKeyPackage() });
+        using var marked = await alice.Device.Client.PostAsJsonAsync("/v1/keypackages",
+            new { keyPackages = new[] { alice.Device.NewKeyPackage(lastResort: true) } });
+
+        Assert.Equal((422, "invalid_key_package"), Short(await TestHttp.ProblemAsync(unmarked)));
+        Assert.Equal((422, "invalid_key_package"), Short(await TestHttp.ProblemAsync(marked)));
+        Assert.Equal(new KeyPackageCountResponse(0, false), await CountAsync(alice.Device));
+    }
+
+    /// <summary>A problem body without its per-request trace id, the one member that differs between any two answers.</summary>
+    private static string WithoutTraceId(string problem)
+    {
+        var body = System.Text.Json.Nodes.JsonNode.Parse(problem)!.AsObject();
+        Assert.True(body.Remove("traceId"));
+        return body.ToJsonString();
+    }
+
+    private static async Task<KeyPackageCountResponse> CountAsync(TestDevice device)
+        => (await device.Client.GetFromJsonAsync<KeyPackageCountResponse>("/v1/keypackages/count", TestHttp.Json))!;
+
     private static async Task<ClaimKeyPackagesResponse> ClaimAsync(TestDevice claimer, string username)
     {
         using var response = await claimer.Client.PostAsync($"/v1/accounts/{username}/keypackages/claim", null);

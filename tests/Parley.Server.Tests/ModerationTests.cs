@@ -39,6 +39,28 @@ public sealed class ModerationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_signed_request_accepted_once_is_refused_after_a_restart()
+    {
+        string nonce = TestOperator.NewNonce();
+        string directory;
+        long time;
+        await using (var first = new ServerFactory(settings: _operator.Settings) { KeepData = true })
+        {
+            directory = first.DataDirectory;
+            time = first.Time.GetUtcNow().ToUnixTimeSeconds();
+            using var accepted = await _operator.SendAsync(first, HttpMethod.Get, "/v1/admin/audit", unixSeconds: time, nonce: nonce);
+            Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+        }
+
+        // The same bytes, well inside the clock-skew window, to a fresh process over the same data folder.
+        await using var second = new ServerFactory(directory, _operator.Settings);
+        using var replay = await _operator.SendAsync(second, HttpMethod.Get, "/v1/admin/audit", unixSeconds: time, nonce: nonce);
+        Assert.Equal((401, "operator_unauthenticated"), Short(await TestHttp.ProblemAsync(replay)));
+        using var fresh = await _operator.SendAsync(second, HttpMethod.Get, "/v1/admin/audit", unixSeconds: time);
+        Assert.Equal(HttpStatusCode.OK, fresh.StatusCode);
+    }
+
+    [Fact]
     public async Task Requests_with_a_wrong_key_a_replayed_nonce_or_a_stale_time_are_refused()
     {
         var stranger = new TestOperator();

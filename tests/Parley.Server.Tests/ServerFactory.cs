@@ -21,6 +21,8 @@ public sealed class ServerFactory : WebApplicationFactory<Program>, ITestServer
             ["Parley:RequestsPerMinutePerAccount"] = "100000",
             ["Parley:RequestsPerMinutePerAddress"] = "100000",
             ["Parley:AnonymousRequestsPerMinute"] = "100000",
+            ["Parley:KeyPackageClaimsPerTargetPerHour"] = "100000",
+            ["Parley:OneTimeKeyPackageClaimsPerHour"] = "100000",
             ["Parley:ExpirySweepInterval"] = "01:00:00",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

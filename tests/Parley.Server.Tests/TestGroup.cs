@@ -47,11 +47,19 @@ public sealed class TestGroup
     public static (GroupInfo Info, byte[] Message) Genesis(TestDevice creator, byte[] groupId) => GroupSigner.Genesis(creator.SignatureKey, groupId);
 
     /// <summary>Claims key packages of <paramref name="user"/>'s devices and commits their Adds with a Welcome.</summary>
-    public async Task AddAsync(TestDevice committer, TestUser user)
+    public async Task AddAsync(TestDevice committer, TestUser user) => await AddClaimedAsync(committer, await ClaimAsync(committer, user));
+
+    /// <summary>Claims one key package of each of <paramref name="user"/>'s devices, as <paramref name="committer"/>.</summary>
+    public static async Task<ClaimKeyPackagesResponse> ClaimAsync(TestDevice committer, TestUser user)
     {
         using var claim = await committer.Client.PostAsync($"/v1/accounts/{user.Username}/keypackages/claim", null);
         await TestHttp.EnsureAsync(claim);
-        var claimed = (await claim.Content.ReadFromJsonAsync<ClaimKeyPackagesResponse>(TestHttp.Json))!;
+        return (await claim.Content.ReadFromJsonAsync<ClaimKeyPackagesResponse>(TestHttp.Json))!;
+    }
+
+    /// <summary>Commits Adds of key packages claimed earlier, with a Welcome.</summary>
+    public async Task AddClaimedAsync(TestDevice committer, ClaimKeyPackagesResponse claimed)
+    {
         KeyPackage[] packages = claimed.KeyPackages.Select(k => TestMls.DecodeKeyPackage(k.KeyPackage)).ToArray();
         byte[] commit = TestMls.Commit(Id, Epoch, Leaves[committer.Id], packages.Select(p => (Proposal)new Add(p)).ToArray());
         using var response = await SendAsync(committer, commit, TestMls.Welcome(packages));

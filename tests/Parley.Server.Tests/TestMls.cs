@@ -18,23 +18,28 @@ public static class TestMls
 {
     public static readonly CipherSuite Suite = CipherSuite.Get(1);
 
-    public static KeyPackage KeyPackageRecord(string deviceId, SignatureKeyPair key, ulong notBefore = 0, ulong notAfter = ulong.MaxValue)
+    /// <summary>A signed key package; <paramref name="lastResort"/> marks it with the last_resort extension (listed in its
+    /// leaf's capabilities), as a device marks the package it uploads as its last resort.</summary>
+    public static KeyPackage KeyPackageRecord(string deviceId, SignatureKeyPair key, ulong notBefore = 0, ulong notAfter = ulong.MaxValue,
+        bool lastResort = false)
     {
         var leaf = new LeafNode(
             Suite.Hpke.GenerateKeyPair().PublicKey,
             key.PublicKey,
             Credential.Basic(Encoding.ASCII.GetBytes(deviceId)),
-            new Capabilities([1], [1], [], [], [CredentialType.Basic]),
+            new Capabilities([1], [1], lastResort ? [ExtensionType.LastResort] : [], [], [CredentialType.Basic]),
             LeafNodeSource.KeyPackage,
             new Lifetime(notBefore, notAfter),
             null,
             [],
             []).Sign(Suite, key.PrivateKey);
-        return new KeyPackage(1, 1, Suite.Hpke.GenerateKeyPair().PublicKey, leaf, [], []).Sign(Suite, key.PrivateKey);
+        return new KeyPackage(1, 1, Suite.Hpke.GenerateKeyPair().PublicKey, leaf, lastResort ? [new Extension(ExtensionType.LastResort, [])] : [], [])
+            .Sign(Suite, key.PrivateKey);
     }
 
-    public static byte[] KeyPackage(string deviceId, SignatureKeyPair key, ulong notBefore = 0, ulong notAfter = ulong.MaxValue)
-        => new MlsMessage(KeyPackageRecord(deviceId, key, notBefore, notAfter)).ToBytes();
+    public static byte[] KeyPackage(string deviceId, SignatureKeyPair key, ulong notBefore = 0, ulong notAfter = ulong.MaxValue,
+        bool lastResort = false)
+        => new MlsMessage(KeyPackageRecord(deviceId, key, notBefore, notAfter, lastResort)).ToBytes();
 
     public static byte[] NewGroupId() => RandomNumberGenerator.GetBytes(16);
 

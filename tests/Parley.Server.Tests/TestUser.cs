@@ -23,15 +23,15 @@ public sealed class TestDevice(TestUser user, SignatureKeyPair signatureKey, str
     public HttpClient Client { get; } = client;
 
     /// <summary>A fresh signed key package for this device (MLSMessage bytes).</summary>
-    public byte[] NewKeyPackage(ulong notBefore = 0, ulong notAfter = ulong.MaxValue)
-        => TestMls.KeyPackage(Id, SignatureKey, notBefore, notAfter);
+    public byte[] NewKeyPackage(ulong notBefore = 0, ulong notAfter = ulong.MaxValue, bool lastResort = false)
+        => TestMls.KeyPackage(Id, SignatureKey, notBefore, notAfter, lastResort);
 
     public async Task UploadKeyPackagesAsync(int count, bool lastResort = false)
     {
         var request = new
         {
             keyPackages = Enumerable.Range(0, count).Select(_ => NewKeyPackage()).ToArray(),
-            lastResort = lastResort ? NewKeyPackage() : null,
+            lastResort = lastResort ? NewKeyPackage(lastResort: true) : null,
         };
         using var response = await Client.PostAsJsonAsync("/v1/keypackages", request);
         await TestHttp.EnsureAsync(response);

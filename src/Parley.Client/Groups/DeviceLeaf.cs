@@ -52,15 +52,20 @@ public sealed class DeviceLeaf
     /// <summary>The leaf extensions: the account binding.</summary>
     public IReadOnlyList<Extension> LeafExtensions => [Binding.ToExtension()];
 
-    /// <summary>A fresh key package valid from an hour ago (clock skew) for <see cref="KeyPackageLifetime"/>.</summary>
-    public GeneratedKeyPackage NewKeyPackage(DateTimeOffset now)
+    /// <summary>A fresh key package valid from an hour ago (clock skew) for <see cref="KeyPackageLifetime"/>. A
+    /// <paramref name="lastResort"/> package carries the last_resort extension (listed in its leaf's capabilities, as
+    /// RFC 9420 §10.1 has adders check): the server hands it out, and this device accepts Welcomes for it, any number
+    /// of times, until the device uploads the next one (RFC 9420 §16.8).</summary>
+    public GeneratedKeyPackage NewKeyPackage(DateTimeOffset now, bool lastResort = false)
     {
         var lifetime = new Lifetime((ulong)now.AddHours(-1).ToUnixTimeSeconds(), (ulong)(now + KeyPackageLifetime).ToUnixTimeSeconds());
         HpkeKeyPair init = Suite.Hpke.GenerateKeyPair();
         HpkeKeyPair leafKey = Suite.Hpke.GenerateKeyPair();
-        var leaf = new LeafNode(leafKey.PublicKey, SignatureKey.PublicKey, Credential, Capabilities, LeafNodeSource.KeyPackage,
+        Capabilities capabilities = lastResort ? Capabilities with { Extensions = [.. Capabilities.Extensions, ExtensionType.LastResort] } : Capabilities;
+        var leaf = new LeafNode(leafKey.PublicKey, SignatureKey.PublicKey, Credential, capabilities, LeafNodeSource.KeyPackage,
             lifetime, null, LeafExtensions, []).Sign(Suite, SignatureKey.PrivateKey);
-        var keyPackage = new KeyPackage(ProtocolVersion.Mls10, Suite.Id, init.PublicKey, leaf, [], []).Sign(Suite, SignatureKey.PrivateKey);
+        IReadOnlyList<Extension> extensions = lastResort ? [new Extension(ExtensionType.LastResort, [])] : [];
+        var keyPackage = new KeyPackage(ProtocolVersion.Mls10, Suite.Id, init.PublicKey, leaf, extensions, []).Sign(Suite, SignatureKey.PrivateKey);
         return new GeneratedKeyPackage(keyPackage.Ref(Suite), new MlsMessage(keyPackage).ToBytes(), init.PrivateKey, leafKey.PrivateKey);
     }
 

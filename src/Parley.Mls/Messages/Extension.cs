@@ -1,4 +1,4 @@
-// RFC 9420 §13.4 (extensions) and §17.3 (extension types).
+// RFC 9420 §13.4 (extensions) and §17.3 (extension types); last_resort from draft-ietf-mls-extensions.
 using Parley.Mls.Codec;
 
 namespace Parley.Mls.Messages;
@@ -11,6 +11,11 @@ public static class ExtensionType
     public const ushort RequiredCapabilities = 0x0003;
     public const ushort ExternalPub = 0x0004;
     public const ushort ExternalSenders = 0x0005;
+
+    /// <summary>last_resort (draft-ietf-mls-extensions, "Last Resort KeyPackages"; the code point OpenMLS, mls-rs and
+    /// ts-mls use): in a KeyPackage's extensions, with empty data, it says that its owner lets the package be used more
+    /// than once, when no one-time package is left (RFC 9420 §16.8). Not a default type: the leaf must list it.</summary>
+    public const ushort LastResort = 0x000A;
 
     /// <summary>Whether the type is one every MLS implementation must understand (no capability needed).</summary>
     public static bool IsDefault(ushort type) => type is >= 1 and <= 5;

@@ -57,6 +57,10 @@ public sealed record KeyPackage(
         return suite.VerifyWithLabel(LeafNode.SignatureKey, SignatureLabel, EncodeTbs(), Signature);
     }
 
+    /// <summary>Whether the package carries the last_resort extension: its owner lets it be used more than once
+    /// (RFC 9420 §16.8), so a client that receives it again has not been sent a replay.</summary>
+    public bool IsLastResort => Extensions.Any(e => e.Type == ExtensionType.LastResort);
+
     /// <summary>KeyPackageRef: RefHash("MLS 1.0 KeyPackage Reference", KeyPackage).</summary>
     public byte[] Ref(CipherSuite suite)
     {

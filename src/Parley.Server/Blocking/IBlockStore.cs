@@ -12,6 +12,9 @@ public interface IBlockStore
     /// <summary>Lifts the block; false when there was none.</summary>
     Task<bool> UnblockAsync(AccountId blocker, AccountId blocked, CancellationToken cancellationToken);
 
+    /// <summary>Whether <paramref name="blocker"/> blocks <paramref name="blocked"/>.</summary>
+    Task<bool> BlocksAsync(AccountId blocker, AccountId blocked, CancellationToken cancellationToken);
+
     /// <summary>Usernames of the accounts <paramref name="blocker"/> blocks, sorted.</summary>
     Task<IReadOnlyList<string>> ListAsync(AccountId blocker, CancellationToken cancellationToken);
 }

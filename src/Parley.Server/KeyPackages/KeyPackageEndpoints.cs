@@ -1,7 +1,9 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using System.Threading.RateLimiting;
 using Parley.Server.Accounts;
+using Parley.Server.Blocking;
 using Parley.Server.Devices;
 using Parley.Server.Http;
 using Parley.Server.Moderation;
@@ -42,7 +44,7 @@ public static class KeyPackageEndpoints
         var valid = new List<StoredKeyPackage>(batch.Count);
         for (int i = 0; i < batch.Count; i++)
         {
-            var (package, error) = KeyPackageRules.Validate(batch[i], device, now);
+            var (package, error) = KeyPackageRules.Validate(batch[i], device, now, lastResort: false);
             if (package is null)
             {
                 return Problem.Unprocessable(ProblemCodes.InvalidKeyPackage, $"Key package {i}: {error}");
@@ -52,7 +54,7 @@ public static class KeyPackageEndpoints
         StoredKeyPackage? lastResort = null;
         if (request.LastResort is not null)
         {
-            (lastResort, string? error) = KeyPackageRules.Validate(request.LastResort, device, now);
+            (lastResort, string? error) = KeyPackageRules.Validate(request.LastResort, device, now, lastResort: true);
             if (lastResort is null)
             {
                 return Problem.Unprocessable(ProblemCodes.InvalidKeyPackage, $"Last-resort key package: {error}");
@@ -76,10 +78,11 @@ public static class KeyPackageEndpoints
     }
 
     private static async Task<Results<Ok<ClaimKeyPackagesResponse>, ProblemHttpResult>> Claim(
-        string username, ClaimsPrincipal user, IAccountStore accounts, IKeyPackageStore keyPackages, SuspendedAccounts suspended,
-        TimeProvider time, CancellationToken cancellationToken)
+        string username, ClaimsPrincipal user, HttpContext context, IAccountStore accounts, IKeyPackageStore keyPackages,
+        IBlockStore blocks, RateLimits.KeyPackageClaimLimiter limiter, SuspendedAccounts suspended, TimeProvider time,
+        IOptions<ParleyServerOptions> options, CancellationToken cancellationToken)
     {
-        var (deviceId, _) = DevicePrincipal.Of(user);
+        var (deviceId, claimer) = DevicePrincipal.Of(user);
         if (!Username.TryParse(username, out Username name))
         {
             return Problem.BadRequest(ProblemCodes.InvalidUsername, "That is not a valid username.");
@@ -93,13 +96,47 @@ public static class KeyPackageEndpoints
         {
             return Problem.NotFound(ProblemCodes.AccountSuspended, $"{name}'s account is suspended by the operator.");
         }
-        IReadOnlyList<ClaimedKeyPackage> claimed = await keyPackages.ClaimAsync(account.Id, deviceId, time.GetUtcNow(), cancellationToken);
+        DateTimeOffset now = time.GetUtcNow();
+        // A device claiming its own account's packages (to add its other devices) drains nothing of anyone else's.
+        bool takeOneTime = true;
+        ClaimWindow window = default;
+        if (claimer != account.Id)
+        {
+            // The per-pair limit comes first and counts a blocked claimer's claims like anyone's, so that neither the
+            // answer nor when the limit starts refusing tells a blocked claimer that it is blocked.
+            using (RateLimitLease lease = limiter.AttemptAcquire(claimer, account.Id))
+            {
+                if (!lease.IsAcquired)
+                {
+                    int seconds = RateLimits.SetRetryAfter(context, RateLimits.RetryAfterOf(lease));
+                    return Problem.Create(StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited,
+                        $"You have claimed {name}'s key packages {options.Value.KeyPackageClaimsPerTargetPerHour} times this hour; retry in {seconds} seconds.");
+                }
+            }
+            if (await blocks.BlocksAsync(account.Id, claimer, cancellationToken))
+            {
+                return NoKeyPackages(name);
+            }
+            window = await keyPackages.CountClaimAsync(account.Id, now, KeyPackageRules.ClaimPeriod, cancellationToken);
+            takeOneTime = window.Claims <= options.Value.OneTimeKeyPackageClaimsPerHour;
+        }
+        IReadOnlyList<ClaimedKeyPackage> claimed = await keyPackages.ClaimAsync(account.Id, deviceId, now, takeOneTime, cancellationToken);
+        if (claimed.Count == 0 && !takeOneTime)
+        {
+            int seconds = RateLimits.SetRetryAfter(context, window.Ends - now);
+            return Problem.Create(StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited,
+                $"{name}'s one-time key packages have been claimed as often as an hour allows and {name} has no last-resort package; retry in {seconds} seconds.");
+        }
         if (claimed.Count == 0)
         {
-            return Problem.NotFound(ProblemCodes.NoKeyPackages,
-                $"{name} has no devices with key packages left; ask {name} to open Parley once.");
+            return NoKeyPackages(name);
         }
         return TypedResults.Ok(new ClaimKeyPackagesResponse(name.Value,
             claimed.Select(c => new ClaimedKeyPackageEntry(c.DeviceId.Value, c.Data, c.LastResort)).ToList()));
     }
+
+    /// <summary>The answer when no device of <paramref name="name"/> has a package to hand out, and, word for word, the
+    /// answer to an account that <paramref name="name"/> blocks.</summary>
+    private static ProblemHttpResult NoKeyPackages(Username name)
+        => Problem.NotFound(ProblemCodes.NoKeyPackages, $"{name} has no devices with key packages left; ask {name} to open Parley once.");
 }

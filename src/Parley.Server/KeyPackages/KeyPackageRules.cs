@@ -12,8 +12,13 @@ namespace Parley.Server.KeyPackages;
 /// credential naming the device, with valid leaf and key package signatures and a current lifetime.</summary>
 public static class KeyPackageRules
 {
-    /// <summary>Returns the package to store, or the reason it is refused (a sentence).</summary>
-    public static (StoredKeyPackage? Package, string? Error) Validate(byte[]? data, Device device, DateTimeOffset now)
+    /// <summary>The period of the per-target and per-pair claim limits (docs/server-protocol.md, "Key packages").</summary>
+    public static readonly TimeSpan ClaimPeriod = TimeSpan.FromHours(1);
+
+    /// <summary>Returns the package to store, or the reason it is refused (a sentence). A last-resort package must carry
+    /// the last_resort extension (and list it in its leaf's capabilities, as RFC 9420 §10.1 has adders check); a
+    /// one-time package must not, so that what the package says of itself and what the server does with it agree.</summary>
+    public static (StoredKeyPackage? Package, string? Error) Validate(byte[]? data, Device device, DateTimeOffset now, bool lastResort)
     {
         ArgumentNullException.ThrowIfNull(device);
         if (data is null || data.Length == 0)
@@ -54,6 +59,17 @@ public static class KeyPackageRules
         if (keyPackage.InitKey.AsSpan().SequenceEqual(leaf.EncryptionKey))
         {
             return (null, "A key package's init key must differ from its leaf encryption key.");
+        }
+        if (keyPackage.IsLastResort != lastResort)
+        {
+            return (null, lastResort
+                ? "A last-resort key package must carry the last_resort extension (0x000A)."
+                : "A one-time key package must not carry the last_resort extension; upload it as the last-resort package.");
+        }
+        if (lastResort && (!leaf.Capabilities.Extensions.Contains(ExtensionType.LastResort)
+                           || keyPackage.Extensions.Any(e => e.Type == ExtensionType.LastResort && e.Data.Length != 0)))
+        {
+            return (null, "A last-resort key package's last_resort extension must be empty and listed in its leaf's capabilities.");
         }
         ulong seconds = (ulong)now.ToUnixTimeSeconds();
         if (leaf.Lifetime.NotBefore > seconds + 3600 || leaf.Lifetime.NotAfter <= seconds)

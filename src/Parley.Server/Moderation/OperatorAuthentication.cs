@@ -73,7 +73,7 @@ public sealed class OperatorAuthentication(
             return AuthenticateResult.Fail("Wrong operator signature.");
         }
         // Only a correctly signed request spends its nonce, so forgeries cannot burn the operator's nonces.
-        if (!nonces.TryUse(parts[1], now))
+        if (!await nonces.TryUseAsync(parts[1], now, Context.RequestAborted))
         {
             return AuthenticateResult.Fail("Replayed operator nonce.");
         }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Parley.Server.Accounts;
 using Parley.Server.Devices;
 using Parley.Server.Http;
+using Parley.Server.KeyPackages;
 
 namespace Parley.Server;
 
@@ -25,6 +26,7 @@ public static class RateLimits
     {
         services.AddRateLimiter(_ => { });
         services.AddSingleton<RequestLimiter>();
+        services.AddSingleton<KeyPackageClaimLimiter>();
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<ParleyServerOptions>, RequestLimiter>((limiter, parley, requests) =>
         {
             limiter.GlobalLimiter = requests.ForRequests;
@@ -40,11 +42,57 @@ public static class RateLimits
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(lease);
-        TimeSpan retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out TimeSpan after) ? after : TimeSpan.FromSeconds(60);
-        int seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
-        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        int seconds = SetRetryAfter(context, RetryAfterOf(lease));
         return Problem.Create(StatusCodes.Status429TooManyRequests, ProblemCodes.RateLimited,
             $"Too many requests; retry in {seconds} seconds.").ExecuteAsync(context);
+    }
+
+    /// <summary>How long a refused lease says to wait (a minute if it does not say).</summary>
+    public static TimeSpan RetryAfterOf(RateLimitLease lease)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        return lease.TryGetMetadata(MetadataName.RetryAfter, out TimeSpan after) ? after : TimeSpan.FromSeconds(60);
+    }
+
+    /// <summary>Sets the Retry-After header of a 429 answer to <paramref name="retryAfter"/>, rounded up to whole seconds
+    /// (at least one), and returns those seconds for the problem's detail.</summary>
+    public static int SetRetryAfter(HttpContext context, TimeSpan retryAfter)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        int seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+        context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return seconds;
+    }
+
+    /// <summary>How often one account may claim a given other account's key packages (RFC 9420 §16.8: the key package
+    /// directory "SHOULD rate-limit KeyPackage requests"): a fixed window of an hour per (claimer, target) pair. The
+    /// pairs live only in this node's memory, for at most an hour after their last claim, so no copy of the database
+    /// says who looked up whose key packages; with several nodes each keeps its own count, and the per-target cap
+    /// kept in the database (<see cref="ParleyServerOptions.OneTimeKeyPackageClaimsPerHour"/>) bounds the total.</summary>
+    public sealed class KeyPackageClaimLimiter : IDisposable
+    {
+        private readonly PartitionedRateLimiter<ClaimPair> _limiter;
+
+        public KeyPackageClaimLimiter(IOptions<ParleyServerOptions> parley)
+        {
+            ArgumentNullException.ThrowIfNull(parley);
+            var options = new FixedWindowRateLimiterOptions
+            {
+                PermitLimit = Math.Max(1, parley.Value.KeyPackageClaimsPerTargetPerHour),
+                Window = KeyPackageRules.ClaimPeriod,
+                QueueLimit = 0,
+                AutoReplenishment = true,
+            };
+            _limiter = PartitionedRateLimiter.Create<ClaimPair, ClaimPair>(pair => RateLimitPartition.GetFixedWindowLimiter(pair, _ => options));
+        }
+
+        /// <summary>Counts one claim of <paramref name="target"/>'s key packages by <paramref name="claimer"/>; the lease
+        /// is not acquired when the pair has used up its hour. Dispose the lease at once.</summary>
+        public RateLimitLease AttemptAcquire(AccountId claimer, AccountId target) => _limiter.AttemptAcquire(new ClaimPair(claimer.Value, target.Value));
+
+        public void Dispose() => _limiter.Dispose();
+
+        private readonly record struct ClaimPair(string Claimer, string Target);
     }
 
     /// <summary>The per-device (or, unauthenticated, per-address), per-account and per-address fixed windows every request

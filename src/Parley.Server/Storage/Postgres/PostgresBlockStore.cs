@@ -20,6 +20,13 @@ internal sealed class PostgresBlockStore(PostgresDatabase database) : IBlockStor
             "DELETE FROM blocks WHERE blocker_account = $1 AND blocked_account = $2", [blocker.Value, blocked.Value], ct) > 0,
             cancellationToken);
 
+    public async Task<bool> BlocksAsync(AccountId blocker, AccountId blocked, CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await database.OpenReadAsync(cancellationToken);
+        return await connection.ScalarAsync("SELECT 1 FROM blocks WHERE blocker_account = $1 AND blocked_account = $2",
+            [blocker.Value, blocked.Value], cancellationToken) is not null;
+    }
+
     public async Task<IReadOnlyList<string>> ListAsync(AccountId blocker, CancellationToken cancellationToken)
     {
         await using NpgsqlConnection connection = await database.OpenReadAsync(cancellationToken);

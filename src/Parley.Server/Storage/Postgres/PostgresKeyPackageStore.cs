@@ -58,7 +58,7 @@ internal sealed class PostgresKeyPackageStore(PostgresDatabase database) : IKeyP
         return counts[0];
     }
 
-    public Task<IReadOnlyList<ClaimedKeyPackage>> ClaimAsync(AccountId account, DeviceId? except, DateTimeOffset now,
+    public Task<IReadOnlyList<ClaimedKeyPackage>> ClaimAsync(AccountId account, DeviceId? except, DateTimeOffset now, bool takeOneTime,
         CancellationToken cancellationToken)
         => database.Writer.ExecuteAsync<IReadOnlyList<ClaimedKeyPackage>>(async (connection, ct) =>
         {
@@ -80,7 +80,7 @@ internal sealed class PostgresKeyPackageStore(PostgresDatabase database) : IKeyP
                     WITH one_time AS (
                         DELETE FROM key_packages WHERE device_id = $1 AND package_ref = (
                             SELECT package_ref FROM key_packages
-                            WHERE device_id = $1 AND NOT last_resort AND not_after > $2
+                            WHERE device_id = $1 AND NOT last_resort AND not_after > $2 AND $3
                             ORDER BY added LIMIT 1 FOR UPDATE SKIP LOCKED)
                         RETURNING data, false AS last_resort)
                     SELECT data, last_resort FROM one_time
@@ -88,7 +88,7 @@ internal sealed class PostgresKeyPackageStore(PostgresDatabase database) : IKeyP
                     SELECT data, true FROM key_packages
                     WHERE device_id = $1 AND last_resort AND not_after > $2 AND NOT EXISTS (SELECT 1 FROM one_time)
                     """,
-                    [device, nowSeconds], static r => ((byte[])r[0], r.GetBoolean(1)), ct);
+                    [device, nowSeconds, takeOneTime], static r => ((byte[])r[0], r.GetBoolean(1)), ct);
                 if (taken.Count > 0)
                 {
                     claimed.Add(new ClaimedKeyPackage(new DeviceId(device), taken[0].Item1, taken[0].Item2));
@@ -97,9 +97,29 @@ internal sealed class PostgresKeyPackageStore(PostgresDatabase database) : IKeyP
             return claimed;
         }, cancellationToken);
 
+    public Task<ClaimWindow> CountClaimAsync(AccountId account, DateTimeOffset now, TimeSpan window, CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync(async (connection, ct) => (await connection.QueryAsync(
+            // SET reads the row as it was, so a window that has ended restarts at one claim; the row lock orders
+            // claims racing on several nodes.
+            """
+            INSERT INTO key_package_claims AS c (account_id, window_ends, claims) VALUES ($1, $3, 1)
+            ON CONFLICT (account_id) DO UPDATE SET
+                claims = CASE WHEN c.window_ends <= $2 THEN 1 ELSE c.claims + 1 END,
+                window_ends = CASE WHEN c.window_ends <= $2 THEN $3 ELSE c.window_ends END
+            RETURNING claims, window_ends
+            """,
+            [account.Value, Pg.UnixSeconds(now), Pg.UnixSeconds(now + window)],
+            static r => new ClaimWindow(r.GetInt32(0), DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(1))), ct))[0], cancellationToken);
+
     public async Task<int> DeleteExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using NpgsqlConnection connection = await database.OpenReadAsync(cancellationToken);
+        await PostgresSweeps.DeleteInSlicesAsync(connection,
+            """
+            DELETE FROM key_package_claims WHERE account_id IN (
+                SELECT account_id FROM key_package_claims WHERE window_ends <= $1 LIMIT 1000 FOR UPDATE SKIP LOCKED)
+            """,
+            Pg.UnixSeconds(now), cancellationToken);
         return await PostgresSweeps.DeleteInSlicesAsync(connection,
             """
             DELETE FROM key_packages WHERE (device_id, package_ref) IN (

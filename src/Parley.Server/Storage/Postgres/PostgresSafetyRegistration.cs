@@ -5,7 +5,7 @@ using Parley.Server.Reports;
 
 namespace Parley.Server.Storage.Postgres;
 
-/// <summary>Registers the PostgreSQL stores of blocking, reports, suspensions, the audit log and server secrets.</summary>
+/// <summary>Registers the PostgreSQL stores of blocking, reports, suspensions, the audit log, the operator's nonces and server secrets.</summary>
 public static class PostgresSafetyRegistration
 {
     /// <summary>Adds the PostgreSQL safety stores (called from <see cref="PostgresRegistration"/>).</summary>
@@ -16,6 +16,7 @@ public static class PostgresSafetyRegistration
         services.AddSingleton<IReportStore, PostgresReportStore>();
         services.AddSingleton<ISuspensionStore, PostgresSuspensionStore>();
         services.AddSingleton<IAuditLog, PostgresAuditLog>();
+        services.AddSingleton<IOperatorNonceStore, PostgresOperatorNonceStore>();
         return services;
     }
 }

@@ -137,7 +137,21 @@ internal static class PostgresSchema
         ALTER TABLE mailbox ADD COLUMN IF NOT EXISTS stamp bytea;
         ALTER TABLE group_sends ADD COLUMN IF NOT EXISTS stamps bytea[];
         """,
-        // 3: the current epoch's GroupContext and interim transcript hash, and each leaf's signature key, so commits and
+        // 3: the operator's spent nonces until their replay window ends (shared, so no node accepts a replay), and each
+        // account's current window of key-package claims by other accounts (docs/server-protocol.md, "Key packages").
+        """
+        CREATE TABLE IF NOT EXISTS operator_nonces (
+            nonce      text PRIMARY KEY,
+            expires_at bigint NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS operator_nonces_by_expiry ON operator_nonces (expires_at);
+        CREATE TABLE IF NOT EXISTS key_package_claims (
+            account_id  text PRIMARY KEY,
+            window_ends bigint NOT NULL,
+            claims      integer NOT NULL
+        );
+        """,
+        // 4: the current epoch's GroupContext and interim transcript hash, and each leaf's signature key, so commits and
         // proposals are verified (docs/security.md, "What the server checks"); null for a group created before, until
         // its next commit (and for a leaf, until it is updated).
         """

@@ -20,6 +20,13 @@ internal sealed class SqliteBlockStore(SqliteDatabase database) : IBlockStore
             "DELETE FROM blocks WHERE blocker_account = $a AND blocked_account = $b",
             ("$a", blocker.Value), ("$b", blocked.Value)) > 0, cancellationToken);
 
+    public Task<bool> BlocksAsync(AccountId blocker, AccountId blocked, CancellationToken cancellationToken)
+    {
+        using SqliteConnection connection = database.OpenRead();
+        return Task.FromResult(connection.Scalar("SELECT 1 FROM blocks WHERE blocker_account = $a AND blocked_account = $b",
+            ("$a", blocker.Value), ("$b", blocked.Value)) is not null);
+    }
+
     public Task<IReadOnlyList<string>> ListAsync(AccountId blocker, CancellationToken cancellationToken)
     {
         using SqliteConnection connection = database.OpenRead();

@@ -44,7 +44,7 @@ internal sealed class SqliteKeyPackageStore(SqliteDatabase database) : IKeyPacka
         return Task.FromResult(counts[0]);
     }
 
-    public Task<IReadOnlyList<ClaimedKeyPackage>> ClaimAsync(AccountId account, DeviceId? except, DateTimeOffset now,
+    public Task<IReadOnlyList<ClaimedKeyPackage>> ClaimAsync(AccountId account, DeviceId? except, DateTimeOffset now, bool takeOneTime,
         CancellationToken cancellationToken)
         => database.Writer.ExecuteAsync<IReadOnlyList<ClaimedKeyPackage>>(connection =>
         {
@@ -59,7 +59,7 @@ internal sealed class SqliteKeyPackageStore(SqliteDatabase database) : IKeyPacka
                 {
                     continue;
                 }
-                var oneTime = connection.Query(
+                List<byte[]> oneTime = !takeOneTime ? [] : connection.Query(
                     """
                     DELETE FROM key_packages WHERE rowid = (
                         SELECT rowid FROM key_packages
@@ -84,10 +84,25 @@ internal sealed class SqliteKeyPackageStore(SqliteDatabase database) : IKeyPacka
             return claimed;
         }, cancellationToken);
 
+    public Task<ClaimWindow> CountClaimAsync(AccountId account, DateTimeOffset now, TimeSpan window, CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync(connection => connection.Query(
+            // SET reads the row as it was, so a window that has ended restarts at one claim.
+            """
+            INSERT INTO key_package_claims (account_id, window_ends, claims) VALUES ($a, $ends, 1)
+            ON CONFLICT (account_id) DO UPDATE SET
+                claims = CASE WHEN window_ends <= $now THEN 1 ELSE claims + 1 END,
+                window_ends = CASE WHEN window_ends <= $now THEN $ends ELSE window_ends END
+            RETURNING claims, window_ends
+            """,
+            static r => new ClaimWindow((int)r.GetInt64(0), DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(1))),
+            ("$a", account.Value), ("$now", Sql.UnixSeconds(now)), ("$ends", Sql.UnixSeconds(now + window)))[0], cancellationToken);
+
     public Task<int> DeleteExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken)
-        => database.Writer.ExecuteAsync(
-            connection => connection.Execute("DELETE FROM key_packages WHERE not_after <= $now", ("$now", Sql.UnixSeconds(now))),
-            cancellationToken);
+        => database.Writer.ExecuteAsync(connection =>
+        {
+            connection.Execute("DELETE FROM key_package_claims WHERE window_ends <= $now", ("$now", Sql.UnixSeconds(now)));
+            return connection.Execute("DELETE FROM key_packages WHERE not_after <= $now", ("$now", Sql.UnixSeconds(now)));
+        }, cancellationToken);
 
     private static void Insert(SqliteConnection connection, DeviceId device, StoredKeyPackage package, bool lastResort)
         => connection.Execute(

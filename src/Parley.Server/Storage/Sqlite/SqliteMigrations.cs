@@ -12,7 +12,21 @@ internal static class SqliteMigrations
     [
         // 2: the sealed franking stamp of each mailbox copy (docs/safety.md, "Franking").
         connection => AddColumn(connection, "mailbox", "stamp", "BLOB"),
-        // 3: the current epoch's GroupContext and interim transcript hash, and each leaf's signature key, so commits and
+        // 3: the operator's spent nonces until their replay window ends, and each account's current window of key-package
+        // claims by other accounts (docs/server-protocol.md, "Key packages"); both rows are deleted once their time is up.
+        connection => connection.Execute("""
+            CREATE TABLE IF NOT EXISTS operator_nonces (
+                nonce      TEXT PRIMARY KEY,
+                expires_at INTEGER NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS operator_nonces_by_expiry ON operator_nonces (expires_at);
+            CREATE TABLE IF NOT EXISTS key_package_claims (
+                account_id  TEXT PRIMARY KEY,
+                window_ends INTEGER NOT NULL,
+                claims      INTEGER NOT NULL
+            );
+            """),
+        // 4: the current epoch's GroupContext and interim transcript hash, and each leaf's signature key, so commits and
         // proposals are verified (docs/security.md, "What the server checks"); null for a group created before, until
         // its next commit (and for a leaf, until it is updated).
         connection =>

@@ -5,7 +5,7 @@ using Parley.Server.Reports;
 
 namespace Parley.Server.Storage.Sqlite;
 
-/// <summary>Registers the SQLite stores of blocking, reports, suspensions, the audit log and server secrets.</summary>
+/// <summary>Registers the SQLite stores of blocking, reports, suspensions, the audit log, the operator's nonces and server secrets.</summary>
 public static class SqliteSafetyRegistration
 {
     /// <summary>Adds the SQLite safety stores (called from the SQLite branch of the server's registration).</summary>
@@ -16,6 +16,7 @@ public static class SqliteSafetyRegistration
         services.AddSingleton<IReportStore, SqliteReportStore>();
         services.AddSingleton<ISuspensionStore, SqliteSuspensionStore>();
         services.AddSingleton<IAuditLog, SqliteAuditLog>();
+        services.AddSingleton<IOperatorNonceStore, SqliteOperatorNonceStore>();
         return services;
     }
 }
