@@ -167,7 +167,7 @@ public sealed class PostgresNodeTests : IAsyncLifetime
         await ScalarAsync($"UPDATE schema_version SET version = {PostgresSchemaVersion}");
     }
 
-    private static int PostgresSchemaVersion => 2;
+    private static int PostgresSchemaVersion => Parley.Server.Storage.Postgres.PostgresSchema.Version;
 
     private DateTimeOffset Later => _first.Clock.GetUtcNow() + TimeSpan.FromDays(90);
 

@@ -139,15 +139,8 @@ public sealed class FrankingTests : IAsyncLifetime
     [Fact]
     public async Task A_version_1_database_gains_the_stamp_column_once_and_keeps_its_messages()
     {
-        string directory = Path.Combine(Path.GetTempPath(), "parley-server-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(directory);
-        string path = Path.Combine(directory, SqliteDatabase.FileName);
-        using (var old = new SqliteConnection($"Data Source={path};Pooling=False"))
-        {
-            old.Open();
-            old.Execute(SqliteSchema.Create);
-            old.Execute("INSERT INTO mailbox (device_id, message_id, payload, expires_at) VALUES ('d', 'old', x'01', 9999999999)");
-        }
+        var (directory, path) = ServerFactory.Version1Database(
+            "INSERT INTO mailbox (device_id, message_id, payload, expires_at) VALUES ('d', 'old', x'01', 9999999999)");
 
         for (int start = 0; start < 2; start++)
         {
@@ -158,7 +151,7 @@ public sealed class FrankingTests : IAsyncLifetime
         using (var upgraded = new SqliteConnection($"Data Source={path};Pooling=False"))
         {
             upgraded.Open();
-            Assert.Equal(2L, upgraded.Scalar("SELECT version FROM schema_version"));
+            Assert.Equal((long)SqliteMigrations.Version, upgraded.Scalar("SELECT version FROM schema_version"));
             Assert.Equal(1L, upgraded.Scalar("SELECT count(*) FROM schema_version"));
             Assert.Equal(1L, upgraded.Scalar("SELECT count(*) FROM pragma_table_info('mailbox') WHERE name = 'stamp'"));
             Assert.Equal("old", upgraded.Scalar("SELECT message_id FROM mailbox WHERE stamp IS NULL"));
