@@ -100,6 +100,20 @@ public sealed class UsernameTests : IAsyncLifetime
         }
     }
 
+    [Theory]
+    [InlineData("bob")]
+    [InlineData("b0b")]
+    [InlineData("m0m1")]
+    [InlineData("mm00m11m")]
+    [InlineData("a_1.0-m")]
+    public void The_skeleton_the_migration_computes_in_sql_is_the_username_profiles(string name)
+    {
+        using var connection = new SqliteConnection("Data Source=:memory:");
+        connection.Open();
+
+        Assert.Equal(Parley.Content.UsernameProfile.Skeleton(name), connection.Scalar($"SELECT {Username.SkeletonSql("$u")}", ("$u", name)));
+    }
+
     [Fact]
     public async Task Accounts_from_before_the_skeleton_rule_keep_their_names_and_hold_their_skeleton()
     {
