@@ -55,6 +55,11 @@ public sealed partial class ParleyClient
                 {
                     throw new ParleyClientException($"The name {username} is taken on {server}; choose another.", e);
                 }
+                catch (ServerProblemException e) when (e.Code == "username_confusable")
+                {
+                    throw new ParleyClientException(
+                        $"The name {username} looks like a name already taken on {server} ('0' reads as 'o', '1' as 'l', 'm' as \"rn\"); choose another.", e);
+                }
             }
         }
         catch
