@@ -6,6 +6,9 @@
 // names that remain is the skeleton of UTS #39 §4 restricted to this alphabet: its confusables data maps
 // exactly three of its characters, '0' -> 'O', '1' -> 'l' and 'm' -> "rn"; the skeleton is then folded to
 // lower case like the name itself. The client and the server both use this file, so they always agree.
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+
 namespace Parley.Content;
 
 /// <summary>The rules for usernames (and public channel names, which share their syntax): what a name may
@@ -34,7 +37,7 @@ public static class UsernameProfile
     /// <summary>The canonical form of <paramref name="text"/>: the text with ASCII upper case folded to
     /// lower case. False (and null) when it is not a valid name: a length outside
     /// <see cref="MinLength"/>..<see cref="MaxLength"/>, or any character outside the alphabet.</summary>
-    public static bool TryCanonicalize(string? text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? canonical)
+    public static bool TryCanonicalize(string? text, [NotNullWhen(true)] out string? canonical)
     {
         canonical = null;
         if (text is null || text.Length is < MinLength or > MaxLength)
@@ -62,34 +65,21 @@ public static class UsernameProfile
         return true;
     }
 
-    /// <summary>Whether <paramref name="text"/> is already canonical (a valid name in lower case).</summary>
-    public static bool IsCanonical(string? text) => TryCanonicalize(text, out string? canonical) && canonical == text;
-
     /// <summary>The skeleton of a canonical name: each character with a <see cref="Confusables"/> entry
     /// replaced by its prototype. Two names with the same skeleton look alike ("b0b" and "bob",
     /// "rnallory" and "mallory"), and a server registers at most one name per skeleton.</summary>
     public static string Skeleton(string canonical)
     {
         ArgumentNullException.ThrowIfNull(canonical);
-        var skeleton = new System.Text.StringBuilder(canonical.Length + 8);
+        var skeleton = new StringBuilder(canonical.Length + 8);
         foreach (char c in canonical)
         {
             string? prototype = null;
             foreach (var (character, to) in Confusables)
             {
-                if (character == c)
-                {
-                    prototype = to;
-                }
+                prototype ??= character == c ? to : null;
             }
-            if (prototype is null)
-            {
-                skeleton.Append(c);
-            }
-            else
-            {
-                skeleton.Append(prototype);
-            }
+            skeleton.Append(prototype ?? c.ToString());
         }
         return skeleton.ToString();
     }
