@@ -5,6 +5,7 @@ using Parley.Client.Accounts;
 using Parley.Client.Identity;
 using Parley.Client.Network;
 using Parley.Client.Storage;
+using Parley.Content;
 using Parley.Mls.Crypto;
 
 namespace Parley.Client;
@@ -53,6 +54,11 @@ public sealed partial class ParleyClient
                 catch (ServerProblemException e) when (e.Code == "username_taken")
                 {
                     throw new ParleyClientException($"The name {username} is taken on {server}; choose another.", e);
+                }
+                catch (ServerProblemException e) when (e.Code == "username_confusable")
+                {
+                    throw new ParleyClientException(
+                        $"The name {username} looks like a name already taken on {server} ('0' reads as 'o', '1' as 'l', 'm' as \"rn\"); choose another.", e);
                 }
             }
         }
@@ -254,14 +260,14 @@ public sealed partial class ParleyClient
         return packages.Count + (lastResort is null ? 0 : 1);
     }
 
-    /// <summary>Lower-cases and checks a user name (3-32 of a-z 0-9 _ . -).</summary>
+    /// <summary>Checks a user name as the server does (<see cref="UsernameProfile"/>: 3-32 of a-z 0-9 _ . -, ASCII
+    /// upper case folded to lower, nothing else) and returns its canonical form; surrounding white space is ignored.</summary>
     public static string CheckUsername(string username)
     {
         ArgumentNullException.ThrowIfNull(username);
-        string name = username.Trim().ToLowerInvariant();
-        if (name.Length is < 3 or > 32 || !name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '.' or '-'))
+        if (!UsernameProfile.TryCanonicalize(username.Trim(), out string? name))
         {
-            throw new ParleyClientException($"'{username}' is not a valid user name: use 3 to 32 letters, digits, '_', '.' or '-'.");
+            throw new ParleyClientException($"'{username}' is not a valid user name: use {UsernameProfile.Rule}.");
         }
         return name;
     }

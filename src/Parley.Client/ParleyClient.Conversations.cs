@@ -35,7 +35,10 @@ public sealed partial class ParleyClient
         {
             return groups[0];
         }
-        string user = text.ToLowerInvariant();
+        if (!UsernameProfile.TryCanonicalize(text, out string? user))
+        {
+            return null;
+        }
         // The 1:1 chat with that account; if two were started at once, the one with the latest activity.
         return all.Where(c => c.Kind == ConversationKind.Direct && c.Members.Any(m => m.Username == user)
                               && c.Members.All(m => m.Username == user || m.Username == Username))

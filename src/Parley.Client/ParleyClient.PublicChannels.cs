@@ -250,14 +250,13 @@ public sealed partial class ParleyClient
         return info;
     }
 
-    /// <summary>Checks a public channel name: the same syntax as user names (3-32 of a-z 0-9 _ . -), lower-cased.</summary>
+    /// <summary>Checks a public channel name: the same syntax as user names (<see cref="UsernameProfile"/>), lower-cased.</summary>
     public static string CheckPublicChannelName(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        string lower = name.Trim().ToLowerInvariant();
-        if (lower.Length is < 3 or > 32 || !lower.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '.' or '-'))
+        if (!UsernameProfile.TryCanonicalize(name.Trim(), out string? lower))
         {
-            throw new ParleyClientException($"'{name}' is not a valid public channel name: use 3 to 32 letters, digits, '_', '.' or '-'.");
+            throw new ParleyClientException($"'{name}' is not a valid public channel name: use {UsernameProfile.Rule}.");
         }
         return lower;
     }

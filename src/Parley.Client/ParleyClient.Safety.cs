@@ -300,6 +300,6 @@ public sealed partial class ParleyClient
     private static string BlockName(string username)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(username);
-        return username.Trim().ToLowerInvariant();
+        return CheckUsername(username);
     }
 }

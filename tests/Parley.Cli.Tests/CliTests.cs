@@ -86,6 +86,12 @@ public sealed class CliTests(ServerFixture fixture) : IClassFixture<ServerFixtur
         var taken = await Run(Unique("other"), "account", "create", carol);
         AssertOneSentence(taken, "is taken");
 
+        var lookalike = await Run(Unique("other"), "account", "create", carol.Replace('o', '0'));
+        AssertOneSentence(lookalike, "looks like a name already taken");
+
+        var kelvin = await Run(Unique("other"), "account", "create", "\u212Aelvin");
+        AssertOneSentence(kelvin, "is not a valid user name");
+
         var wrongPassphrase = await Cli.RunAsync(["--home", Home(carol), "receive"], null, null, new() { ["PARLEY_PASSPHRASE"] = "wrong" });
         AssertOneSentence(wrongPassphrase, "passphrase");
 

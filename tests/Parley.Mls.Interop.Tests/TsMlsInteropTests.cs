@@ -16,12 +16,14 @@ public sealed class TsMlsInteropTests(InteropServerFixture server, TsMlsPeerFixt
     private readonly TsMlsPeer _peer = peer.Peer;
 
     /// <summary>Suites 1-3 (ts-mls runs the others, X448 and P-521 especially, in slow pure JavaScript),
-    /// with handshake messages public and, for suite 1 and 3, encrypted.</summary>
+    /// with handshake messages public and, for suites 1-3, encrypted. In suite 2 ts-mls's members sign with
+    /// compressed P-256 keys, which Parley accepts (RFC 9420 §5.1.1 writes them uncompressed).</summary>
     public static TheoryData<ushort, bool> Suites() => new()
     {
         { 1, false },
         { 1, true },
         { 2, false },
+        { 2, true },
         { 3, true },
     };
 
@@ -36,7 +38,8 @@ public sealed class TsMlsInteropTests(InteropServerFixture server, TsMlsPeerFixt
     public async Task Parley_joins_a_group_that_ts_mls_created(ushort suite, bool encrypt)
     {
         var d = new InteropDriver(server.Client, suite, encrypt);
-        await _peer.CallAsync("createGroup", new JsonObject { ["member"] = "alice", ["suite"] = suite, ["groupId"] = Text("ts-mls group"), ["identity"] = Text("alice") });
+        var created = await _peer.CallAsync("createGroup", new JsonObject { ["member"] = "alice", ["suite"] = suite, ["groupId"] = Text("ts-mls group"), ["identity"] = Text("alice") });
+        AssertSignatureKeyForm(suite, created);
 
         // ts-mls adds Parley's key package; Parley joins from the Welcome, with the tree given apart.
         var bobKeyPackage = await d.KeyPackageAsync("bob");
@@ -89,6 +92,7 @@ public sealed class TsMlsInteropTests(InteropServerFixture server, TsMlsPeerFixt
 
         // Parley adds ts-mls's key package; ts-mls joins from the Welcome and the tree given apart.
         var bobKeyPackage = await _peer.CallAsync("createKeyPackage", new JsonObject { ["member"] = "bob", ["suite"] = suite, ["identity"] = Text("bob") });
+        AssertSignatureKeyForm(suite, bobKeyPackage);
         var commit = await d.CommitAsync(alice, byValue: [AddDescription(Bytes(bobKeyPackage["keyPackage"]))], externalTree: true);
         await d.ApplyCommitAsync(alice, commit, []);
         await _peer.CallAsync("joinWithWelcome", new JsonObject { ["member"] = "bob", ["welcome"] = Hex(commit.Welcome), ["ratchetTree"] = Hex(commit.RatchetTree) });
@@ -154,6 +158,22 @@ public sealed class TsMlsInteropTests(InteropServerFixture server, TsMlsPeerFixt
         await ProcessAsync("bob", dave.Commit);
         await ProcessAsync("carol", dave.Commit);
         await VerifyAsync(["bob", "carol"], [alice, new Member("dave", dave.StateId)]);
+    }
+
+    /// <summary>ts-mls's signature key as the peer answered it: for P-256 (suite 2) the compressed point
+    /// 0x02/0x03 || X that Parley must accept, else (Ed25519) 32 bytes.</summary>
+    private static void AssertSignatureKeyForm(ushort suite, JsonNode answer)
+    {
+        byte[] key = Bytes(answer["signatureKey"]).ToByteArray();
+        if (suite == 2)
+        {
+            Assert.Equal(33, key.Length);
+            Assert.True(key[0] is 0x02 or 0x03, $"prefix {key[0]:x2}");
+        }
+        else
+        {
+            Assert.Equal(32, key.Length);
+        }
     }
 
     private async Task HandleAsync(Member member, JsonNode? commit) => await HandleAsync(member, Bytes(commit));

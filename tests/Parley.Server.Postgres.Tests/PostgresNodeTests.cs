@@ -1,4 +1,6 @@
 using Npgsql;
+using Parley.Content;
+using Parley.Server.Accounts;
 using Parley.Server.Devices;
 using Parley.Server.Groups;
 using Parley.Server.KeyPackages;
@@ -177,6 +179,18 @@ public sealed class PostgresNodeTests : IAsyncLifetime
         Assert.Contains("newer", failure.ToString(), StringComparison.Ordinal);
         await ScalarAsync($"UPDATE schema_version SET version = {PostgresSchemaVersion}");
     }
+
+    [Fact]
+    public async Task The_skeleton_the_migration_computes_in_sql_is_the_username_profiles()
+    {
+        foreach (string name in SkeletonSamples)
+        {
+            Assert.Equal(UsernameProfile.Skeleton(name), await ScalarAsync($"SELECT {Username.SkeletonSql("$1")}", name));
+        }
+    }
+
+    /// <summary>Names with every confusable character of the profile, alone, repeated and side by side.</summary>
+    private static readonly string[] SkeletonSamples = ["bob", "b0b", "paypa1", "mallory", "rnallory", "m0m1", "mm00m11m", "a_1.0-m"];
 
     private static int PostgresSchemaVersion => PostgresSchema.Version;
 

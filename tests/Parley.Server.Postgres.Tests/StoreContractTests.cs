@@ -65,6 +65,20 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_username_with_the_skeleton_of_a_registered_one_is_refused_as_confusable_and_leaves_nothing_behind()
+    {
+        await Engine.RegisterAsync("paypal");
+        var key = TestMls.Suite.GenerateSignatureKeyPair();
+        Assert.Equal(RegistrationOutcome.UsernameConfusable, await Engine.Accounts.CreateAsync(
+            new Account(AccountId.New(), Name("paypa1"), key.PublicKey), StoreFixtures.NewDevice(key), None));
+
+        // Neither the name nor the device was kept.
+        Assert.Null(await Engine.Accounts.FindByUsernameAsync(Name("paypa1"), None));
+        Assert.Equal(RegistrationOutcome.Created, await Engine.Accounts.CreateAsync(
+            new Account(AccountId.New(), Name("paypa1.shop"), key.PublicKey), StoreFixtures.NewDevice(key), None));
+    }
+
+    [Fact]
     public async Task Devices_are_listed_in_the_order_added_and_limited_per_account_revoked_ones_included()
     {
         StoreDevice first = await Engine.RegisterAsync();

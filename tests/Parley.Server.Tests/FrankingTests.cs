@@ -139,15 +139,8 @@ public sealed class FrankingTests : IAsyncLifetime
     [Fact]
     public async Task A_version_1_database_gains_the_stamp_column_once_and_keeps_its_messages()
     {
-        string directory = Path.Combine(Path.GetTempPath(), "parley-server-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(directory);
-        string path = Path.Combine(directory, SqliteDatabase.FileName);
-        using (var old = new SqliteConnection($"Data Source={path};Pooling=False"))
-        {
-            old.Open();
-            old.Execute(SqliteSchema.Create);
-            old.Execute("INSERT INTO mailbox (device_id, message_id, payload, expires_at) VALUES ('d', 'old', x'01', 9999999999)");
-        }
+        var (directory, path) = ServerFactory.Version1Database(
+            "INSERT INTO mailbox (device_id, message_id, payload, expires_at) VALUES ('d', 'old', x'01', 9999999999)");
 
         for (int start = 0; start < 2; start++)
         {

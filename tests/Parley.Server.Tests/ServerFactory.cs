@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Parley.Server.Storage.Sqlite;
 
 namespace Parley.Server.Tests;
 
@@ -79,6 +81,20 @@ public sealed class ServerFactory : WebApplicationFactory<Program>, ITestServer
         {
             DeleteQuietly(DataDirectory);
         }
+    }
+
+    /// <summary>A fresh data folder whose SQLite database is at schema version 1 (as the first release left it),
+    /// with <paramref name="rows"/> (SQL) run in it, for the tests of migrations. Returns the folder and the file.</summary>
+    internal static (string Directory, string Path) Version1Database(string rows)
+    {
+        string directory = Path.Combine(Path.GetTempPath(), "parley-server-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        string path = Path.Combine(directory, SqliteDatabase.FileName);
+        using var old = new SqliteConnection($"Data Source={path};Pooling=False");
+        old.Open();
+        old.Execute(SqliteSchema.Create);
+        old.Execute(rows);
+        return (directory, path);
     }
 
     internal static void DeleteQuietly(string directory)

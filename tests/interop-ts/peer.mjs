@@ -10,8 +10,8 @@
 //
 // Commands:
 //   hello                                              -> {name, version}
-//   createKeyPackage {suite, identity}                 -> {keyPackage}
-//   createGroup {suite, groupId, identity}             -> {epoch, epochAuthenticator}
+//   createKeyPackage {suite, identity}                 -> {keyPackage, signatureKey}
+//   createGroup {suite, groupId, identity}             -> {epoch, epochAuthenticator, signatureKey}
 //   addMembers {keyPackages[], ratchetTreeExtension?, publicMessage?}
 //                                                      -> {commit, welcome, ratchetTree, epoch}
 //   commit {publicMessage?}                            -> {commit, epoch}   (empty Commit with a path)
@@ -29,9 +29,12 @@
 //   free                                               -> {}
 //   reset                                              -> {}   (forgets every member)
 //
-// Two shims keep ts-mls 1.6.4 on RFC 9420's wire format where it strays (both only in this peer):
-// - ECDSA suites (2, 5, 7): ts-mls encodes signature public keys as compressed points; RFC 9420 §5.1.1
-//   asks for the uncompressed point, so the peer makes its signature key pairs itself.
+// ECDSA suites (2, 5, 7): ts-mls encodes its signature public keys as compressed points (SEC 1 §2.3.3),
+// where RFC 9420 §5.1.1 writes the uncompressed point. The peer leaves them as ts-mls makes them, so the
+// interop tests show that Parley accepts compressed keys (createKeyPackage and createGroup answer the
+// key, for the tests to check that it is compressed).
+//
+// One shim keeps ts-mls 1.6.4 on RFC 9420's wire format where it strays (only in this peer):
 // - external_pub: ts-mls writes the bare HPKE key as the extension data; RFC 9420 §12.4.3.2 wraps it in
 //   `struct { HPKEPublicKey external_pub; }`, i.e. with a length prefix. The peer signs GroupInfos with
 //   the RFC encoding and, when joining externally, strips the prefix before ts-mls reads the key.
@@ -48,7 +51,6 @@ import {
   emptyPskIndex,
   encodeMlsMessage,
   generateKeyPackage,
-  generateKeyPackageWithKey,
   getCiphersuiteFromName,
   getCiphersuiteImpl,
   joinGroup,
@@ -120,15 +122,8 @@ function decodeTree(text) {
   return decoded[0];
 }
 
-// RFC 9420 §5.1.1: ECDSA signature public keys are uncompressed points.
-async function newKeyPackage(identity, suite, impl) {
-  const credential = { credentialType: "basic", identity };
-  const curve = { 2: "p256", 5: "p521", 7: "p384" }[suite];
-  if (curve === undefined) return generateKeyPackage(credential, defaultCapabilities(), defaultLifetime, [], impl);
-  const nist = await import("@noble/curves/nist.js");
-  const signKey = nist[curve].utils.randomSecretKey();
-  const keys = { signKey, publicKey: nist[curve].getPublicKey(signKey, false) };
-  return generateKeyPackageWithKey(credential, defaultCapabilities(), defaultLifetime, [], keys, impl);
+function newKeyPackage(identity, impl) {
+  return generateKeyPackage({ credentialType: "basic", identity }, defaultCapabilities(), defaultLifetime, [], impl);
 }
 
 // QUIC/MLS variable-length integer (RFC 9420 §2.1.2), as the length prefix of opaque<V>.
@@ -191,18 +186,23 @@ const commands = {
   async createKeyPackage(req) {
     const m = member(req);
     m.impl = await suiteImpl(req.suite);
-    m.keyPackage = await newKeyPackage(unhex(req.identity, "identity"), req.suite, m.impl);
+    m.keyPackage = await newKeyPackage(unhex(req.identity, "identity"), m.impl);
     return {
       keyPackage: hex(encodeMlsMessage({ version: "mls10", wireformat: "mls_key_package", keyPackage: m.keyPackage.publicPackage })),
+      signatureKey: hex(m.keyPackage.publicPackage.leafNode.signaturePublicKey),
     };
   },
 
   async createGroup(req) {
     const m = member(req);
     m.impl = await suiteImpl(req.suite);
-    const kp = await newKeyPackage(unhex(req.identity, "identity"), req.suite, m.impl);
+    const kp = await newKeyPackage(unhex(req.identity, "identity"), m.impl);
     m.state = await createGroup(unhex(req.groupId, "groupId"), kp.publicPackage, kp.privatePackage, [], m.impl);
-    return { epoch: epochOf(m.state), epochAuthenticator: hex(m.state.keySchedule.epochAuthenticator) };
+    return {
+      epoch: epochOf(m.state),
+      epochAuthenticator: hex(m.state.keySchedule.epochAuthenticator),
+      signatureKey: hex(kp.publicPackage.leafNode.signaturePublicKey),
+    };
   },
 
   async addMembers(req) {
@@ -303,7 +303,7 @@ const commands = {
     const m = member(req);
     m.impl = await suiteImpl(req.suite);
     const info = decodeMessage(unhex(req.groupInfo, "groupInfo"), "mls_group_info").groupInfo;
-    const kp = await newKeyPackage(unhex(req.identity, "identity"), req.suite, m.impl);
+    const kp = await newKeyPackage(unhex(req.identity, "identity"), m.impl);
     // ts-mls 1.6.4 takes external_pub's data for the bare key: hand it the key inside the RFC encoding,
     // for exactly those bytes, and leave every other key alone.
     const externalPub = info.extensions.find((e) => e.extensionType === "external_pub")?.extensionData;

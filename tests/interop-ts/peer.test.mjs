@@ -51,7 +51,13 @@ for (const [suite, publicMessage] of [[1, true], [1, false], [2, true], [3, fals
     try {
       assert.equal((await call("hello")).name, "ts-mls");
       await call("createGroup", { member: "alice", suite, groupId: hex("group"), identity: hex("alice") });
-      const { keyPackage } = await call("createKeyPackage", { member: "bob", suite, identity: hex("bob") });
+      const { keyPackage, signatureKey } = await call("createKeyPackage", { member: "bob", suite, identity: hex("bob") });
+      // ts-mls's own ECDSA keys are compressed points: 0x02 or 0x03, then X.
+      const fieldLength = { 2: 32, 7: 48 }[suite];
+      if (fieldLength !== undefined) {
+        assert.equal(signatureKey.length, 2 * (1 + fieldLength));
+        assert.match(signatureKey, /^0[23]/);
+      }
       const added = await call("addMembers", { member: "alice", keyPackages: [keyPackage], publicMessage });
       await call("joinWithWelcome", { member: "bob", welcome: added.welcome, ratchetTree: added.ratchetTree });
       await verifyGroupState(call, ["alice", "bob"]);

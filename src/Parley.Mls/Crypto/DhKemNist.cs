@@ -1,6 +1,9 @@
 // RFC 9180 §7.1 DHKEM(P-256, HKDF-SHA256), DHKEM(P-384, HKDF-SHA384), DHKEM(P-521, HKDF-SHA512);
 // §7.1.3 DeriveKeyPair by rejection sampling; §7.1.4 public-key validation (SP 800-56A partial validation).
 // The DH output is the X coordinate of the shared point, Ndh = field length (32, 48, 66).
+// HPKE public keys are read uncompressed only (unlike signature keys, see EcdsaSignature): RFC 9180 fixes
+// Npk = Nenc = 1 + 2 * field length and binds those bytes into kem_context, and ts-mls, which sends
+// compressed signature keys, serializes its HPKE keys uncompressed.
 using System.Security.Cryptography;
 
 namespace Parley.Mls.Crypto;

@@ -1,5 +1,7 @@
 // RFC 9420 §5.1.2 with ecdsa_secp256r1_sha256, ecdsa_secp384r1_sha384, ecdsa_secp521r1_sha512 (FIPS 186-5).
-// Signatures are DER-encoded Ecdsa-Sig-Value (RFC 3279); keys use the encodings of NistCurve.
+// Signatures are DER-encoded Ecdsa-Sig-Value (RFC 3279); keys use the encodings of NistCurve: Parley
+// writes uncompressed points (RFC 9420 §5.1.1) and reads compressed ones too (SEC 1 §2.3.4), as ts-mls
+// sends them.
 using System.Security.Cryptography;
 
 namespace Parley.Mls.Crypto;
@@ -73,21 +75,25 @@ internal sealed class EcdsaSignature : SignatureScheme
 
     public override bool Verify(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
     {
-        if (!_curve.TryPublicParameters(publicKey, out ECParameters parameters))
-        {
-            return false;
-        }
-
         var lease = _publicKeys.Take(publicKey);
         ECDsa? ecdsa = lease.Item;
-        try
+        if (ecdsa is null)
         {
-            // Import rejects points that are not on the curve; such a key is never cached.
-            ecdsa ??= ECDsa.Create(parameters);
-        }
-        catch (CryptographicException)
-        {
-            return false;
+            // Only on a miss: decompressing a compressed key costs a modular exponentiation.
+            if (!_curve.TryPublicParametersAnyForm(publicKey, out ECParameters parameters))
+            {
+                return false;
+            }
+
+            try
+            {
+                // Import rejects points that are not on the curve; such a key is never cached.
+                ecdsa = ECDsa.Create(parameters);
+            }
+            catch (CryptographicException)
+            {
+                return false;
+            }
         }
 
         Span<byte> hash = stackalloc byte[HashLength];

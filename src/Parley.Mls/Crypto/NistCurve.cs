@@ -1,5 +1,8 @@
 // RFC 9180 §7.1.1 (SerializePublicKey: uncompressed SEC1 point) and §7.1.2 (SerializePrivateKey:
-// fixed-length big-endian scalar) for the NIST curves P-256, P-384 and P-521 (SEC 1, FIPS 186-5).
+// fixed-length big-endian scalar) for the NIST curves P-256, P-384 and P-521 (SEC 1, FIPS 186-5);
+// SEC 1 v2 §2.3.4 (Octet-String-to-Elliptic-Curve-Point) for signature keys sent compressed.
+using System.Diagnostics;
+using System.Numerics;
 using System.Security.Cryptography;
 
 namespace Parley.Mls.Crypto;
@@ -13,15 +16,26 @@ internal sealed class NistCurve
     public static readonly NistCurve P521 = new(ECCurve.NamedCurves.nistP521, 66);
 
     private readonly byte[] _order;
+    // y^2 = x^3 + a x + b over GF(p), for decompressing points; public values, so BigInteger's
+    // variable-time arithmetic is fine.
+    private readonly BigInteger _prime;
+    private readonly BigInteger _a;
+    private readonly BigInteger _b;
 
     private NistCurve(ECCurve curve, int fieldLength)
     {
         Curve = curve;
         FieldLength = fieldLength;
         using var ec = ECDiffieHellman.Create(curve);
-        byte[] order = ec.ExportExplicitParameters(false).Curve.Order!;
+        ECCurve explicitCurve = ec.ExportExplicitParameters(false).Curve;
+        byte[] order = explicitCurve.Order!;
         _order = new byte[fieldLength];
         order.CopyTo(_order.AsSpan(fieldLength - order.Length));
+        _prime = Unsigned(explicitCurve.Prime);
+        _a = Unsigned(explicitCurve.A);
+        _b = Unsigned(explicitCurve.B);
+        // The square root below is the one for p = 3 (mod 4), true of all three NIST primes.
+        Debug.Assert((_prime & 3) == 3);
     }
 
     public ECCurve Curve { get; }
@@ -101,6 +115,55 @@ internal sealed class NistCurve
         return true;
     }
 
+    /// <summary>Parses a signature public key in either SEC 1 form: uncompressed (0x04 || X || Y) or
+    /// compressed (0x02 or 0x03 || X, the prefix giving Y's parity). RFC 9420 §5.1.1 asks for the
+    /// uncompressed form, which Parley always writes, but other implementations (ts-mls) send
+    /// compressed keys that OpenMLS accepts too. False when the prefix or length is wrong, X is not a
+    /// field element, or no point on the curve has that X; an uncompressed point's curve membership is
+    /// checked when the parameters are imported.</summary>
+    public bool TryPublicParametersAnyForm(ReadOnlySpan<byte> publicKey, out ECParameters parameters)
+    {
+        if (publicKey.Length != 1 + FieldLength || publicKey[0] is not (0x02 or 0x03))
+        {
+            return TryPublicParameters(publicKey, out parameters);
+        }
+
+        parameters = default;
+        BigInteger x = new(publicKey[1..], isUnsigned: true, isBigEndian: true);
+        if (x >= _prime)
+        {
+            return false;
+        }
+
+        // SEC 1 §2.3.4 step 2.4: alpha = x^3 + a x + b, beta = a square root of alpha, which for
+        // p = 3 (mod 4) is alpha^((p + 1) / 4) when alpha is a square at all.
+        BigInteger alpha = ((x * x + _a) * x + _b) % _prime;
+        BigInteger beta = BigInteger.ModPow(alpha, (_prime + 1) >> 2, _prime);
+        if (beta * beta % _prime != alpha)
+        {
+            return false;
+        }
+
+        int parity = publicKey[0] & 1;
+        if ((int)(beta & 1) != parity)
+        {
+            // y = 0 has no point of the other parity (and no NIST curve has a point with y = 0).
+            if (beta.IsZero)
+            {
+                return false;
+            }
+
+            beta = _prime - beta;
+        }
+
+        parameters = new ECParameters
+        {
+            Curve = Curve,
+            Q = new ECPoint { X = publicKey[1..].ToArray(), Y = FieldElement(beta) },
+        };
+        return true;
+    }
+
     /// <summary>0x04 || X || Y, each coordinate left-padded to the field length.</summary>
     public byte[] SerializePublicKey(ECPoint q)
     {
@@ -116,6 +179,15 @@ internal sealed class NistCurve
     {
         byte[] output = new byte[FieldLength];
         WritePadded(d, output);
+        return output;
+    }
+
+    private static BigInteger Unsigned(byte[]? bigEndian) => new(bigEndian, isUnsigned: true, isBigEndian: true);
+
+    private byte[] FieldElement(BigInteger value)
+    {
+        byte[] output = new byte[FieldLength];
+        value.TryWriteBytes(output.AsSpan(FieldLength - value.GetByteCount(isUnsigned: true)), out _, isUnsigned: true, isBigEndian: true);
         return output;
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Parley.Content;
 using Parley.Server.Devices;
 using Parley.Server.Http;
 using Parley.Server.Moderation;
@@ -31,8 +32,7 @@ public static class AccountEndpoints
     {
         if (!Username.TryParse(request.Username, out Username username))
         {
-            return Problem.BadRequest(ProblemCodes.InvalidUsername,
-                "A username has 3 to 32 characters: letters a-z, digits, '_', '.' or '-'.");
+            return Problem.BadRequest(ProblemCodes.InvalidUsername, $"A username has {UsernameProfile.Rule}.");
         }
         if (request.IdentityKey is not { Length: AccountSignatures.IdentityKeyLength })
         {
@@ -65,6 +65,9 @@ public static class AccountEndpoints
         {
             case RegistrationOutcome.UsernameTaken:
                 return Problem.Conflict(ProblemCodes.UsernameTaken, $"The username {username} is taken; choose another.");
+            case RegistrationOutcome.UsernameConfusable:
+                return Problem.Conflict(ProblemCodes.UsernameConfusable,
+                    $"The username {username} looks like one already registered ('0' reads as 'o', '1' as 'l', 'm' as \"rn\"); choose another.");
             case RegistrationOutcome.DeviceExists:
                 return Problem.Conflict(ProblemCodes.DeviceExists, "A device with this signature key is already registered.");
         }

@@ -10,13 +10,16 @@ public enum RegistrationOutcome
 {
     Created,
     UsernameTaken,
+    /// <summary>Another account's username has the same confusable skeleton (<see cref="Username.Skeleton"/>).</summary>
+    UsernameConfusable,
     DeviceExists,
 }
 
 /// <summary>Persistence of accounts (the directory).</summary>
 public interface IAccountStore
 {
-    /// <summary>Creates the account together with its first device, atomically.</summary>
+    /// <summary>Creates the account together with its first device, atomically, unless its username or another
+    /// with the same skeleton is registered, or the device is.</summary>
     Task<RegistrationOutcome> CreateAsync(Account account, NewDevice firstDevice, CancellationToken cancellationToken);
 
     /// <summary>The account called <paramref name="username"/>, or null.</summary>

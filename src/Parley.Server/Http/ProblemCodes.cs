@@ -14,6 +14,7 @@ public static class ProblemCodes
     public const string InternalError = "internal_error";
     public const string InvalidUsername = "invalid_username";
     public const string UsernameTaken = "username_taken";
+    public const string UsernameConfusable = "username_confusable";
     public const string InvalidKey = "invalid_key";
     public const string InvalidSignature = "invalid_signature";
     public const string InvalidChallenge = "invalid_challenge";

@@ -5,7 +5,8 @@ using Parley.Server.Devices;
 namespace Parley.Server.Storage.Postgres;
 
 /// <summary>Accounts in PostgreSQL. The username's uniqueness lives in its own table keyed by
-/// username, so the directory can be distributed by username and accounts by account id.</summary>
+/// username, so the directory can be distributed by username and accounts by account id; so does the
+/// uniqueness of its confusable skeleton, keyed by skeleton.</summary>
 internal sealed class PostgresAccountStore(PostgresDatabase database) : IAccountStore
 {
     public async Task<RegistrationOutcome> CreateAsync(Account account, NewDevice firstDevice, CancellationToken cancellationToken)
@@ -22,6 +23,12 @@ internal sealed class PostgresAccountStore(PostgresDatabase database) : IAccount
                         [account.Username.Value, account.Id.Value], ct) == 0)
                 {
                     return RegistrationOutcome.UsernameTaken;
+                }
+                if (await connection.ExecuteAsync("INSERT INTO username_skeletons (skeleton, account_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                        [account.Username.Skeleton, account.Id.Value], ct) == 0)
+                {
+                    // A look-alike name holds the skeleton: undo the username.
+                    throw new PostgresRollback<RegistrationOutcome>(RegistrationOutcome.UsernameConfusable);
                 }
                 await connection.ExecuteAsync("INSERT INTO accounts (account_id, username, identity_key) VALUES ($1, $2, $3)",
                     [account.Id.Value, account.Username.Value, account.IdentityKey], ct);

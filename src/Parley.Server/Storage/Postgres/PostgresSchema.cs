@@ -1,4 +1,5 @@
 using Npgsql;
+using Parley.Server.Accounts;
 
 namespace Parley.Server.Storage.Postgres;
 
@@ -158,6 +159,18 @@ internal static class PostgresSchema
         ALTER TABLE groups ADD COLUMN IF NOT EXISTS group_context bytea;
         ALTER TABLE groups ADD COLUMN IF NOT EXISTS interim_hash bytea;
         ALTER TABLE group_members ADD COLUMN IF NOT EXISTS signature_key bytea;
+        """,
+        // 5: one username per confusable skeleton (docs/server-protocol.md, "Usernames"), keyed (and
+        // distributable) by skeleton like usernames by username. Existing accounts keep their names; where two
+        // of them already share a skeleton, one holds it.
+        $"""
+        CREATE TABLE IF NOT EXISTS username_skeletons (
+            skeleton   text PRIMARY KEY,
+            account_id text NOT NULL
+        );
+        INSERT INTO username_skeletons (skeleton, account_id)
+            SELECT {Username.SkeletonSql("username")}, account_id FROM usernames ORDER BY username
+            ON CONFLICT DO NOTHING;
         """,
     ];
 

@@ -14,12 +14,18 @@ internal sealed class SqliteAccountStore(SqliteDatabase database) : IAccountStor
             {
                 return RegistrationOutcome.UsernameTaken;
             }
+            if (connection.Scalar("SELECT 1 FROM username_skeletons WHERE skeleton = $s", ("$s", account.Username.Skeleton)) is not null)
+            {
+                return RegistrationOutcome.UsernameConfusable;
+            }
             if (connection.Scalar("SELECT 1 FROM devices WHERE device_id = $d", ("$d", firstDevice.Id.Value)) is not null)
             {
                 return RegistrationOutcome.DeviceExists;
             }
             connection.Execute("INSERT INTO accounts (account_id, username, identity_key) VALUES ($a, $u, $k)",
                 ("$a", account.Id.Value), ("$u", account.Username.Value), ("$k", account.IdentityKey));
+            connection.Execute("INSERT INTO username_skeletons (skeleton, account_id) VALUES ($s, $a)",
+                ("$s", account.Username.Skeleton), ("$a", account.Id.Value));
             SqliteDeviceStore.Insert(connection, account.Id, firstDevice);
             return RegistrationOutcome.Created;
         }, cancellationToken);

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Parley.Server.Accounts;
 
 namespace Parley.Server.Storage.Sqlite;
 
@@ -34,6 +35,14 @@ internal static class SqliteMigrations
             AddColumn(connection, "groups", "group_context", "BLOB");
             AddColumn(connection, "groups", "interim_hash", "BLOB");
             AddColumn(connection, "group_members", "signature_key", "BLOB");
+        },
+        // 5: one username per confusable skeleton (docs/server-protocol.md, "Usernames"). Existing accounts keep
+        // their names; where two of them already share a skeleton, the first holds it.
+        connection =>
+        {
+            connection.Execute("CREATE TABLE IF NOT EXISTS username_skeletons (skeleton TEXT PRIMARY KEY, account_id TEXT NOT NULL)");
+            connection.Execute(
+                $"INSERT OR IGNORE INTO username_skeletons (skeleton, account_id) SELECT {Username.SkeletonSql("username")}, account_id FROM accounts ORDER BY rowid");
         },
     ];
 
