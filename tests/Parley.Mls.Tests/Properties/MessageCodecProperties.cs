@@ -77,4 +77,25 @@ public sealed class MessageCodecProperties
     public Property An_mls_message_carrying_a_public_message_or_key_package_round_trips()
         => RoundTrips(Gen.OneOf(MlsGen.PublicMessage.Select(m => new MlsMessage(m)), MlsGen.KeyPackage.Select(k => new MlsMessage(k))),
             MlsMessage.Decode);
+
+    [Property(MaxTest = 200)]
+    public Property A_private_message_round_trips() => RoundTrips(MlsGen.PrivateMessage, MlsMessage.Decode);
+
+    [Property(MaxTest = 200)]
+    public Property A_welcome_round_trips() => RoundTrips(MlsGen.Welcome, Welcome.Decode);
+
+    [Property(MaxTest = 200)]
+    public Property A_group_info_round_trips() => RoundTrips(MlsGen.GroupInfo, GroupInfo.Decode);
+
+    [Property(MaxTest = 200)]
+    public Property Group_secrets_round_trip() => RoundTrips(MlsGen.GroupSecrets, GroupSecrets.Decode);
+
+    [Property(MaxTest = 200)]
+    public Property Required_capabilities_round_trip() => RoundTrips(MlsGen.RequiredCapabilities, RequiredCapabilities.Decode);
+
+    [Property(MaxTest = 200)]
+    public Property An_external_sender_round_trips() => RoundTrips(MlsGen.ExternalSender, ExternalSender.Decode);
+
+    [Property(MaxTest = 200)]
+    public Property A_ratchet_tree_node_round_trips() => RoundTrips(MlsGen.Node, Node.Decode);
 }

@@ -157,4 +157,49 @@ internal static class MlsGen
         select new PublicMessage(content,
             new FramedContentAuthData(signature, content.ContentType == ContentType.Commit ? confirmationTag : null),
             content.Sender.Type == SenderType.Member ? membershipTag : null);
+
+    public static readonly Gen<MlsMessage> PrivateMessage =
+        from groupId in ShortBytes
+        from epoch in UInt64
+        from contentType in Gen.Elements(ContentType.Application, ContentType.Proposal, ContentType.Commit)
+        from aad in ShortBytes
+        from senderData in ShortBytes
+        from ciphertext in Bytes
+        select new MlsMessage(new PrivateMessage(groupId, epoch, contentType, aad, senderData, ciphertext));
+
+    public static readonly Gen<Welcome> Welcome =
+        from suite in UInt16
+        from secrets in ShortList(Gen.Zip(ShortBytes, HpkeCiphertext, (member, c) => new EncryptedGroupSecrets(member, c)))
+        from groupInfo in Bytes
+        select new Welcome(suite, secrets, groupInfo);
+
+    public static readonly Gen<GroupInfo> GroupInfo =
+        from context in GroupContext
+        from extensions in Extensions
+        from tag in ShortBytes
+        from signer in UInt32
+        from signature in ShortBytes
+        select new GroupInfo(context, extensions, tag, new LeafIndex(signer), signature);
+
+    public static readonly Gen<GroupSecrets> GroupSecrets =
+        from joiner in ShortBytes
+        from pathSecret in Gen.OneOf(Gen.Constant<PathSecret?>(null), ShortBytes.Select(p => (PathSecret?)new PathSecret(p)))
+        from psks in ShortList(PreSharedKeyId)
+        select new GroupSecrets(joiner, pathSecret, psks);
+
+    public static readonly Gen<RequiredCapabilities> RequiredCapabilities =
+        from extensions in ShortList(UInt16)
+        from proposals in ShortList(UInt16)
+        from credentials in ShortList(UInt16)
+        select new RequiredCapabilities(extensions, proposals, credentials);
+
+    public static readonly Gen<ExternalSender> ExternalSender = Gen.Zip(ShortBytes, Credential, (key, c) => new ExternalSender(key, c));
+
+    public static readonly Gen<Node> Node =
+        Gen.OneOf(
+            LeafNode.Select(l => new Node(l)),
+            from key in ShortBytes
+            from parentHash in ShortBytes
+            from unmerged in ShortList(UInt32.Select(i => new LeafIndex(i)))
+            select new Node(new ParentNode(key, parentHash, unmerged)));
 }
