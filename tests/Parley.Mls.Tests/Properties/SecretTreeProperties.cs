@@ -17,134 +17,150 @@ namespace Parley.Mls.Tests.Properties;
 
 public sealed class SecretTreeProperties
 {
-    private const int MaxGeneration = 24;
-
     public enum Step { Get, OpenAndAccept, OpenAndReject, Persist }
 
     public sealed record Operation(Step Step, uint Leaf, RatchetType Type, uint Generation);
 
     public sealed record Scenario(ushort Suite, byte[] EncryptionSecret, uint LeafCount, IReadOnlyList<Operation> Operations);
 
-    private static readonly Gen<Scenario> Scenarios =
-        from suite in Gen.Elements((ushort)1, (ushort)2, (ushort)4)
+    // Operations on up to maxLeaves senders' ratchets, asking for generations up to maxGeneration.
+    private static Gen<Scenario> Scenarios(ushort[] suites, int maxLeaves, int maxGeneration, int maxOperations) =>
+        from suite in Gen.Elements(suites)
         from secret in Gen.ArrayOf(MlsGen.Byte, CipherSuite.Get(suite).HashLength)
-        from leafCount in Gen.Choose(1, 6)
+        from leafCount in Gen.Choose(1, maxLeaves)
         from operations in Gen.ListOf(
             from step in Gen.Frequency((4, Gen.Constant(Step.Get)), (4, Gen.Constant(Step.OpenAndAccept)),
                 (3, Gen.Constant(Step.OpenAndReject)), (1, Gen.Constant(Step.Persist)))
             from leaf in Gen.Choose(0, leafCount - 1)
             from type in Gen.Elements(RatchetType.Handshake, RatchetType.Application)
-            from generation in Gen.Choose(0, MaxGeneration)
-            select new Operation(step, (uint)leaf, type, (uint)generation)).ScaleSize(s => Math.Min(s, 40))
+            from generation in Gen.Choose(0, maxGeneration)
+            select new Operation(step, (uint)leaf, type, (uint)generation)).ScaleSize(s => Math.Min(s, maxOperations))
         select new Scenario(suite, secret, (uint)leafCount, operations.ToList());
 
-    /// <summary>The model of one ratchet: generations below <see cref="Next"/> are usable only while retained.</summary>
+    /// <summary>The model of one ratchet: generations below <see cref="Next"/> are usable only while retained; at most
+    /// <see cref="SecretTree.MaxSkippedKeys"/> are retained, the oldest dropped first; at most
+    /// <see cref="SecretTree.MaxForwardDistance"/> generations may be skipped at once.</summary>
     private sealed class RatchetModel
     {
-        public uint Next { get; set; }
+        public uint Next { get; private set; }
 
-        public SortedSet<uint> Retained { get; } = [];
+        private readonly SortedSet<uint> _retained = [];
 
-        public bool CanTake(uint generation) => generation >= Next || Retained.Contains(generation);
+        public bool CanTake(uint generation)
+            => generation >= Next ? generation - Next <= SecretTree.MaxForwardDistance : _retained.Contains(generation);
 
         public void Take(uint generation)
         {
-            if (generation >= Next)
+            if (generation < Next)
             {
-                for (uint g = Next; g < generation; g++)
-                {
-                    Retained.Add(g);
-                }
-                Next = generation + 1;
+                _retained.Remove(generation);
+                return;
             }
-            else
+            for (uint g = Next; g < generation; g++)
             {
-                Retained.Remove(generation);
+                _retained.Add(g);
             }
+            while (_retained.Count > SecretTree.MaxSkippedKeys)
+            {
+                _retained.Remove(_retained.Min);
+            }
+            Next = generation + 1;
         }
     }
 
-    // The sender's keys, in order, as (key, nonce) hex pairs.
-    private static Dictionary<(uint, RatchetType), List<(string Key, string Nonce)>> SenderKeys(Scenario s)
+    /// <summary>The sender's keys as (key, nonce) hex pairs, derived in order as far as they are asked for.</summary>
+    private sealed class SenderKeys(Scenario scenario) : IDisposable
     {
-        using var sender = new SecretTree(CipherSuite.Get(s.Suite), s.EncryptionSecret, s.LeafCount);
-        var keys = new Dictionary<(uint, RatchetType), List<(string, string)>>();
-        foreach (var (leaf, type) in s.Operations.Select(o => (o.Leaf, o.Type)).Distinct())
+        private readonly SecretTree _sender = new(CipherSuite.Get(scenario.Suite), scenario.EncryptionSecret, scenario.LeafCount);
+        private readonly Dictionary<(uint, RatchetType), List<(string, string)>> _keys = [];
+
+        public (string Key, string Nonce) Get(uint leaf, RatchetType type, uint generation)
         {
-            var list = new List<(string, string)>();
-            for (int g = 0; g <= MaxGeneration; g++)
+            if (!_keys.TryGetValue((leaf, type), out var list))
             {
-                using var key = sender.NextForSending(new LeafIndex(leaf), type);
+                _keys[(leaf, type)] = list = [];
+            }
+            while (list.Count <= generation)
+            {
+                using var key = _sender.NextForSending(new LeafIndex(leaf), type);
                 list.Add((Convert.ToHexString(key.Key), Convert.ToHexString(key.Nonce)));
             }
-            keys[(leaf, type)] = list;
+            return list[(int)generation];
         }
-        return keys;
+
+        public void Dispose() => _sender.Dispose();
     }
 
     [Property(MaxTest = 150)]
     public Property A_receiver_gets_each_sender_key_once_in_any_order_and_failed_openings_change_nothing()
-        => Prop.ForAll(Scenarios.ToArbitrary(), s =>
+        => Prop.ForAll(Scenarios([1, 2, 4], maxLeaves: 6, maxGeneration: 24, maxOperations: 40).ToArbitrary(), Check);
+
+    [Property(MaxTest = 20)]
+    public Property Far_ahead_generations_keep_only_the_newest_skipped_keys_and_stay_within_the_forward_window()
+        => Prop.ForAll(Scenarios([1], maxLeaves: 1, maxGeneration: (int)SecretTree.MaxForwardDistance + 100, maxOperations: 10).ToArbitrary(), Check);
+
+    private static void Check(Scenario s)
+    {
+        var suite = CipherSuite.Get(s.Suite);
+        using var expected = new SenderKeys(s);
+        var models = new Dictionary<(uint, RatchetType), RatchetModel>();
+        var tree = new SecretTree(suite, s.EncryptionSecret, s.LeafCount);
+        try
         {
-            var suite = CipherSuite.Get(s.Suite);
-            var expected = SenderKeys(s);
-            var models = new Dictionary<(uint, RatchetType), RatchetModel>();
-            var tree = new SecretTree(suite, s.EncryptionSecret, s.LeafCount);
-            try
+            foreach (var op in s.Operations)
             {
-                foreach (var op in s.Operations)
+                var leaf = new LeafIndex(op.Leaf);
+                if (op.Step == Step.Persist)
                 {
-                    var leaf = new LeafIndex(op.Leaf);
-                    if (op.Step == Step.Persist)
-                    {
-                        var w = new TlsWriter();
-                        tree.Encode(w);
-                        byte[] stored = w.ToArray();
-                        w.Clear();
-                        tree.Dispose();
-                        tree = TlsReader.Decode(stored, r => SecretTree.Decode(r, suite));
-                        continue;
-                    }
-                    var model = models.TryGetValue((op.Leaf, op.Type), out var m) ? m : models[(op.Leaf, op.Type)] = new RatchetModel();
-                    (string Key, string Nonce)? seen = null;
-                    Action attempt = op.Step switch
-                    {
-                        Step.Get => () =>
-                        {
-                            using var key = tree.GetForReceiving(leaf, op.Type, op.Generation);
-                            Assert.Equal(op.Generation, key.Generation);
-                            seen = (Convert.ToHexString(key.Key), Convert.ToHexString(key.Nonce));
-                        },
-                        _ => () =>
-                        {
-                            bool accept = op.Step == Step.OpenAndAccept;
-                            bool opened = tree.TryOpen(leaf, op.Type, op.Generation, key =>
-                            {
-                                seen = (Convert.ToHexString(key.Key), Convert.ToHexString(key.Nonce));
-                                return accept;
-                            });
-                            Assert.Equal(accept, opened);
-                        },
-                    };
-                    if (!model.CanTake(op.Generation))
-                    {
-                        Assert.Throws<MlsProtocolException>(attempt);
-                        Assert.Null(seen);
-                        continue;
-                    }
-                    attempt();
-                    Assert.Equal(expected[(op.Leaf, op.Type)][(int)op.Generation], seen);
-                    if (op.Step != Step.OpenAndReject)
-                    {
-                        model.Take(op.Generation);
-                    }
+                    var w = new TlsWriter();
+                    tree.Encode(w);
+                    byte[] stored = w.ToArray();
+                    w.Clear();
+                    tree.Dispose();
+                    tree = TlsReader.Decode(stored, r => SecretTree.Decode(r, suite));
+                    continue;
                 }
+                var model = models.TryGetValue((op.Leaf, op.Type), out var m) ? m : models[(op.Leaf, op.Type)] = new RatchetModel();
+                (string Key, string Nonce)? seen = null;
+                Action attempt = op.Step switch
+                {
+                    Step.Get => () =>
+                    {
+                        using var key = tree.GetForReceiving(leaf, op.Type, op.Generation);
+                        Assert.Equal(op.Generation, key.Generation);
+                        seen = (Convert.ToHexString(key.Key), Convert.ToHexString(key.Nonce));
+                    },
+                    _ => () =>
+                    {
+                        bool accept = op.Step == Step.OpenAndAccept;
+                        bool opened = tree.TryOpen(leaf, op.Type, op.Generation, key =>
+                        {
+                            seen = (Convert.ToHexString(key.Key), Convert.ToHexString(key.Nonce));
+                            return accept;
+                        });
+                        Assert.Equal(accept, opened);
+                    },
+                };
+                if (!model.CanTake(op.Generation))
+                {
+                    Assert.Throws<MlsProtocolException>(attempt);
+                    Assert.Null(seen);
+                    continue;
+                }
+                attempt();
+                Assert.Equal(expected.Get(op.Leaf, op.Type, op.Generation), seen);
+                if (op.Step != Step.OpenAndReject)
+                {
+                    model.Take(op.Generation);
+                }
+                Assert.Equal(model.Next, tree.NextGeneration(leaf, op.Type));
             }
-            finally
-            {
-                tree.Dispose();
-            }
-        });
+        }
+        finally
+        {
+            tree.Dispose();
+        }
+    }
 
     [Property(MaxTest = 100)]
     public Property Keys_and_nonces_of_distinct_leaves_types_and_generations_all_differ()
