@@ -32,8 +32,9 @@ internal static class WireLaws
         AcceptsOnlyCanonical(bytes, encode, decode, mutation);
     }
 
-    /// <summary>Changes one byte; the decoder may refuse the result (only with <see cref="MlsDecodeException"/>)
-    /// or accept it, and then the value it read must encode back to exactly those bytes.</summary>
+    /// <summary>Changes, removes or inserts one byte; the decoder may refuse the result (only with
+    /// <see cref="MlsDecodeException"/>) or accept it, and then the value it read must encode back to exactly
+    /// those bytes.</summary>
     public static void AcceptsOnlyCanonical<T>(byte[] bytes, Func<T, byte[]> encode, Func<TlsReader, T> decode, Mutation mutation)
         where T : class
     {
@@ -41,18 +42,24 @@ internal static class WireLaws
         {
             return;
         }
-        byte[] altered = (byte[])bytes.Clone();
-        altered[mutation.Position % altered.Length] = mutation.Value;
-        T reread;
-        try
+        int at = mutation.Position % bytes.Length;
+        byte[] changed = (byte[])bytes.Clone();
+        changed[at] = mutation.Value;
+        byte[] removed = [.. bytes[..at], .. bytes[(at + 1)..]];
+        byte[] inserted = [.. bytes[..at], mutation.Value, .. bytes[at..]];
+        foreach (byte[] altered in new[] { changed, removed, inserted })
         {
-            reread = TlsReader.Decode(altered, decode);
+            T reread;
+            try
+            {
+                reread = TlsReader.Decode(altered, decode);
+            }
+            catch (MlsDecodeException)
+            {
+                continue;
+            }
+            Assert.Equal(altered, encode(reread));
         }
-        catch (MlsDecodeException)
-        {
-            return;
-        }
-        Assert.Equal(altered, encode(reread));
     }
 
     // All cut points of short encodings, and a spread of them (always including the last) of long ones.
