@@ -27,6 +27,9 @@ public sealed record ContentEnvelope(string MessageId, DateTimeOffset SentAt, Me
     /// <summary>Longest message id, in characters.</summary>
     public const int MaxMessageIdLength = 64;
 
+    /// <summary>Longest reaction, in UTF-16 code units.</summary>
+    public const int MaxEmojiLength = 64;
+
     /// <summary>A new random message id: 16 random bytes in unpadded base64url (22 characters).</summary>
     public static string NewMessageId()
         => Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
@@ -160,6 +163,11 @@ public sealed record ContentEnvelope(string MessageId, DateTimeOffset SentAt, Me
                 WriteTarget(w, c.Target);
                 break;
             case ReactionContent c:
+                // What the decoder accepts; anything else would reach every receiver as an unsupported message.
+                if (c.Emoji.Length is 0 or > MaxEmojiLength)
+                {
+                    throw new ArgumentException($"A reaction is 1-{MaxEmojiLength} characters.", nameof(content));
+                }
                 WriteTarget(w, c.Target);
                 w.WriteString(c.Emoji);
                 w.WriteUInt8(c.Remove ? (byte)2 : (byte)1);
@@ -188,9 +196,18 @@ public sealed record ContentEnvelope(string MessageId, DateTimeOffset SentAt, Me
                 }
                 break;
             case DisappearingTimerContent c:
-                w.WriteUInt32(c.Timer is { } t ? checked((uint)t.TotalSeconds) : 0);
+                // Whole seconds from 1 to 2^32 - 1: 0 means "off", and a fraction would be cut off on the wire.
+                if (c.Timer is { } t && (t.Ticks <= 0 || t.Ticks % TimeSpan.TicksPerSecond != 0 || t.TotalSeconds > uint.MaxValue))
+                {
+                    throw new ArgumentException("A disappearing-message timer is a whole number of seconds from 1 to 2^32 - 1.", nameof(content));
+                }
+                w.WriteUInt32(c.Timer is { } timer ? (uint)timer.TotalSeconds : 0);
                 break;
             case ConversationInfoContent c:
+                if (c.ConversationKind is not (ConversationKind.Direct or ConversationKind.Group))
+                {
+                    throw new ArgumentException($"Conversation kind {(byte)c.ConversationKind} is unknown.", nameof(content));
+                }
                 w.WriteUInt8((byte)c.ConversationKind);
                 w.WriteString(c.Title);
                 break;
@@ -217,7 +234,7 @@ public sealed record ContentEnvelope(string MessageId, DateTimeOffset SentAt, Me
                 string target = ReadTarget(r);
                 string emoji = r.ReadString();
                 byte action = r.ReadUInt8();
-                if (action is not (1 or 2) || emoji.Length is 0 or > 64)
+                if (action is not (1 or 2) || emoji.Length is 0 or > MaxEmojiLength)
                 {
                     throw new MlsDecodeException("A reaction needs an emoji of 1-64 characters and action 1 (add) or 2 (remove).");
                 }

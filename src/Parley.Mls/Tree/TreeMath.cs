@@ -109,24 +109,28 @@ public static class TreeMath
     /// <summary>Whether <paramref name="ancestor"/> is an ancestor of (or equal to) <paramref name="x"/>.</summary>
     public static bool IsInSubtree(NodeIndex ancestor, NodeIndex x)
     {
+        // The nodes sharing the ancestor's bits above its level are its subtree plus one node above it
+        // (its parent or an uncle), which the level comparison leaves out. Shift as 64-bit values: below the
+        // root of a 2^31-leaf tree k + 1 is 32, which a 32-bit shift would take modulo 32 (as a shift by 0).
         int k = Level(ancestor);
-        return (x.Value >> (k + 1)) == (ancestor.Value >> (k + 1));
+        return Level(x) <= k && ((ulong)x.Value >> (k + 1)) == ((ulong)ancestor.Value >> (k + 1));
     }
 
     /// <summary>The lowest common ancestor of two nodes.</summary>
     public static NodeIndex CommonAncestor(NodeIndex x, NodeIndex y)
     {
         // One node may be an ancestor of the other (RFC 9420 Appendix C, common_ancestor_direct).
+        // 64-bit shifts, as in IsInSubtree: a shift can reach 32 in a 2^31-leaf tree.
         int lx = Level(x) + 1, ly = Level(y) + 1;
-        if (lx <= ly && (x.Value >> ly) == (y.Value >> ly))
+        ulong xv = x.Value, yv = y.Value;
+        if (lx <= ly && (xv >> ly) == (yv >> ly))
         {
             return y;
         }
-        if (ly <= lx && (x.Value >> lx) == (y.Value >> lx))
+        if (ly <= lx && (xv >> lx) == (yv >> lx))
         {
             return x;
         }
-        uint xv = x.Value, yv = y.Value;
         int k = 0;
         while (xv != yv)
         {
@@ -134,7 +138,7 @@ public static class TreeMath
             yv >>= 1;
             k++;
         }
-        return new((xv << k) + (1u << (k - 1)) - 1);
+        return new((uint)((xv << k) + (1UL << (k - 1)) - 1));
     }
 
     private static int Log2(uint x) => x == 0 ? 0 : BitOperations.Log2(x);
