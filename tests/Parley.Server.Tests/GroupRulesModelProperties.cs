@@ -10,6 +10,7 @@ using Parley.Mls.Crypto;
 using Parley.Mls.Group;
 using Parley.Mls.Messages;
 using Parley.Mls.Tree;
+using Parley.Server.Accounts;
 using Parley.Server.Devices;
 using Parley.Server.Groups;
 
@@ -102,7 +103,9 @@ public sealed class GroupRulesModelProperties
             {
                 // Another device, member or not, cannot send the committer's commit.
                 var (_, refused) = GroupRules.Decide(roster, submission with { Sender = Pool[s.WrongSender].Id }, context);
-                AssertRefusedAndUnchanged(refused, RejectionReason.NotMember, roster, before);
+                // A member at another leaf is refused as an invalid commit; a device outside the group as a non-member.
+                AssertRefusedAndUnchanged(refused, roster.Contains(Pool[s.WrongSender].Id) ? RejectionReason.InvalidCommit : RejectionReason.NotMember,
+                    roster, before);
                 return;
             }
             if (s.Mischief == Mischief.OverTheLimit)
@@ -204,7 +207,9 @@ public sealed class GroupRulesModelProperties
     {
         public int MaxMembers { get; init; } = 100;
 
-        public bool IsActiveDevice(DeviceId device) => Pool.Any(p => p.Id == device);
+        public Device? FindDevice(DeviceId device)
+            => Pool.Where(p => p.Id == device).Select(p => new Device(p.Id, new AccountId("account-" + p.Id.Value), 1, p.Key.PublicKey, [], false))
+                .FirstOrDefault();
 
         public (Proposal Proposal, uint SenderLeaf)? FindProposal(byte[] proposalRef) => null;
     }
