@@ -89,17 +89,19 @@ public static class ServerRegistration
         app.UseAuthorization();
 
         app.MapOpenApi();
-        app.MapHealthEndpoints();
-        app.MapAccountEndpoints();
-        app.MapDeviceEndpoints();
-        app.MapKeyPackageEndpoints();
-        app.MapGroupEndpoints();
-        app.MapDeliveryEndpoints();
-        app.MapMailboxEndpoints();
-        app.MapBlobEndpoints();
-        app.MapChannelEndpoints();
-        app.MapPublicChannelEndpoints();
-        app.MapParleySafety();
+        // Every endpoint is mapped in this group, so every JSON body is held to its contract's nullable annotations.
+        RouteGroupBuilder api = app.MapGroup("").RequireBodiesToMatchNullability();
+        api.MapHealthEndpoints();
+        api.MapAccountEndpoints();
+        api.MapDeviceEndpoints();
+        api.MapKeyPackageEndpoints();
+        api.MapGroupEndpoints();
+        api.MapDeliveryEndpoints();
+        api.MapMailboxEndpoints();
+        api.MapBlobEndpoints();
+        api.MapChannelEndpoints();
+        api.MapPublicChannelEndpoints();
+        api.MapParleySafety();
 
         // Open the database (and create the schema) at start-up, not on the first request.
         app.Services.GetRequiredService<IStorageEngine>();
