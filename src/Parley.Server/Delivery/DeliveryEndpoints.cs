@@ -76,9 +76,14 @@ public static class DeliveryEndpoints
                 metrics.SubmissionRejected(CodeOf(rejected.Reason));
                 return ProblemOf(rejected);
             default:
-                return Problem.NotFound(ProblemCodes.GroupNotFound, "There is no group with this id; create it first.");
+                return GroupNotFound();
         }
     }
+
+    /// <summary>The answer for a group that does not exist, and the same answer, to the byte, for a device that is not a
+    /// member of one that does: a non-member must not learn that a group exists.</summary>
+    private static ProblemHttpResult GroupNotFound()
+        => Problem.NotFound(ProblemCodes.GroupNotFound, "There is no group with this id that this device is a member of.");
 
     /// <summary>Decodes and classifies the message; the server reads only the public framing.</summary>
     private static (GroupSubmission?, ProblemHttpResult?) Classify(GroupId id, DeviceId sender, SendRequest request, DateTimeOffset expiresAt)
@@ -149,7 +154,7 @@ public static class DeliveryEndpoints
     {
         RejectionReason.StaleEpoch => Problem.Create(StatusCodes.Status409Conflict, ProblemCodes.StaleEpoch, rejected.Detail,
             new Dictionary<string, object?> { ["epoch"] = rejected.CurrentEpoch }),
-        RejectionReason.NotMember => Problem.Forbidden(ProblemCodes.NotMember, rejected.Detail),
+        RejectionReason.NotMember => GroupNotFound(),
         RejectionReason.UnknownDevice => Problem.Unprocessable(ProblemCodes.UnknownDevice, rejected.Detail),
         RejectionReason.GroupFull => Problem.Unprocessable(ProblemCodes.GroupFull, rejected.Detail),
         RejectionReason.NotChannelAdmin => Problem.Forbidden(ProblemCodes.NotChannelAdmin, rejected.Detail),
