@@ -28,7 +28,11 @@ public static class ServerRegistration
     {
         services.AddOptions<ParleyServerOptions>().Bind(configuration.GetSection(ParleyServerOptions.Section));
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<ParleyServerOptions>>(
-            (kestrel, parley) => kestrel.Limits.MaxRequestBodySize = parley.Value.MaxRequestBodyBytes);
+            (kestrel, parley) =>
+            {
+                kestrel.Limits.MaxRequestBodySize = parley.Value.MaxRequestBodyBytes;
+                RequestHeadLimits.ConfigureKestrel(kestrel.Limits);
+            });
         services.AddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<ServerMetrics>();
@@ -79,8 +83,10 @@ public static class ServerRegistration
     public static WebApplication UseParleyServer(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        // First, so an open delivery socket keeps no middleware's state, authentication or request scope for its life; the
-        // WebSocket middleware is in the gate's branch, as no other endpoint upgrades.
+        // Before everything, so an oversized request line or header set gets a problem body wherever it was going.
+        app.UseParleyRequestHeadLimits();
+        // First after that, so an open delivery socket keeps no middleware's state, authentication or request scope for its
+        // life; the WebSocket middleware is in the gate's branch, as no other endpoint upgrades.
         app.UseDeviceSocketGate(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.UseParleyErrorHandling();
         app.UseParleyRequestLimits();

@@ -1,8 +1,5 @@
 using System.Net.WebSockets;
 using System.Text;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
 using Parley.Server.Mailboxes;
 
 namespace Parley.Server.Tests;
@@ -17,10 +14,7 @@ public sealed class DeliverySocketCloseTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _server.UseKestrel(0);
-        _server.StartServer();
-        string address = _server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        _socketAddress = new UriBuilder(address) { Scheme = "ws", Path = "/v1/ws" }.Uri;
+        _socketAddress = new UriBuilder(_server.StartKestrel()) { Scheme = "ws", Path = "/v1/ws" }.Uri;
         return Task.CompletedTask;
     }
 
