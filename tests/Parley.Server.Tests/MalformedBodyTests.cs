@@ -94,6 +94,21 @@ public sealed class MalformedBodyTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
+    [Theory]
+    [InlineData("/v1/mailbox?after=abc")]
+    [InlineData("/v1/mailbox?limit=1e9")]
+    [InlineData("/v1/mailbox?after=99999999999999999999999")]
+    [InlineData("/v1/public-channels/nobody-here/posts?limit=many")]
+    public async Task A_query_value_of_the_wrong_type_is_a_400_problem(string pathAndQuery)
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server);
+
+        using var response = await alice.Device.Client.GetAsync(pathAndQuery);
+
+        var (status, code, _) = await TestHttp.ProblemAsync(response);
+        Assert.Equal((400, "malformed_request"), (status, code));
+    }
+
     private List<(string Method, string Path, Type Body, bool Operator)> JsonEndpoints()
     {
         var routes = _server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>();
