@@ -94,7 +94,9 @@ public static class ServerRegistration
         app.UseRateLimiter();
         app.UseAuthorization();
 
-        app.MapOpenApi();
+        // The one document by its literal path: the framework's "/openapi/{documentName}.json" answers other names with a
+        // plain-text 404 rather than a problem.
+        app.MapOpenApi("/openapi/v1.json");
         // Every endpoint is mapped in this group, so every JSON body is held to its contract's nullable annotations.
         RouteGroupBuilder api = app.MapGroup("").RequireBodiesToMatchNullability();
         api.MapHealthEndpoints();

@@ -109,22 +109,57 @@ public sealed class MalformedBodyTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal((400, "malformed_request"), (status, code));
     }
 
+    [Fact]
+    public async Task Every_endpoint_answers_garbage_in_its_route_values_with_a_problem_and_never_a_500()
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server);
+        string[] garbage = ["%FF%FE", "..%2F..", "-", "A", new string('a', 300), "%E2%80%AE", "%20"];
+        var failures = new List<string>();
+        int requests = 0;
+
+        foreach (string value in garbage)
+        {
+            foreach (var (method, path, body, isOperator) in Endpoints(_ => value))
+            {
+                if (!path.Contains(value, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+                requests++;
+                using HttpResponseMessage response = await SendAsync(alice, method, path, body is null ? null : "{}", isOperator);
+                int status = (int)response.StatusCode;
+                if (status >= 500 || (status >= 400 && response.Content.Headers.ContentType?.MediaType != "application/problem+json"))
+                {
+                    failures.Add($"{method} {path} → {status} {await response.Content.ReadAsStringAsync()}");
+                }
+            }
+        }
+
+        Assert.InRange(requests, 100, int.MaxValue);
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
     private List<(string Method, string Path, Type Body, bool Operator)> JsonEndpoints()
+        => Endpoints(ValueFor).Where(e => e.Body is not null).Select(e => (e.Method, e.Path, e.Body!, e.Operator)).ToList();
+
+    /// <summary>Every endpoint the server routes to, with <paramref name="valueFor"/> in its route parameters, and the type
+    /// of its JSON body if it takes one.</summary>
+    private List<(string Method, string Path, Type? Body, bool Operator)> Endpoints(Func<string, string> valueFor)
     {
         var routes = _server.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>();
-        var found = new List<(string, string, Type, bool)>();
+        var found = new List<(string, string, Type?, bool)>();
         foreach (RouteEndpoint endpoint in routes)
         {
-            if (endpoint.Metadata.GetMetadata<IAcceptsMetadata>() is not { RequestType: { } body } accepts
-                || !accepts.ContentTypes.Contains("application/json")
-                || endpoint.Metadata.GetMetadata<IHttpMethodMetadata>() is not { } methods)
+            if (endpoint.Metadata.GetMetadata<IHttpMethodMetadata>() is not { } methods)
             {
                 continue;
             }
+            Type? body = endpoint.Metadata.GetMetadata<IAcceptsMetadata>() is { RequestType: { } type } accepts
+                         && accepts.ContentTypes.Contains("application/json") ? type : null;
             string path = "/" + string.Join('/', endpoint.RoutePattern.PathSegments.Select(segment => string.Concat(segment.Parts.Select(part => part switch
             {
                 Microsoft.AspNetCore.Routing.Patterns.RoutePatternLiteralPart literal => literal.Content,
-                Microsoft.AspNetCore.Routing.Patterns.RoutePatternParameterPart parameter => ValueFor(parameter.Name),
+                Microsoft.AspNetCore.Routing.Patterns.RoutePatternParameterPart parameter => valueFor(parameter.Name),
                 _ => "",
             }))));
             bool isOperator = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(a => a.Policy == OperatorAuthentication.PolicyName);
@@ -144,17 +179,19 @@ public sealed class MalformedBodyTests(ITestOutputHelper output) : IAsyncLifetim
         _ => "x1",
     };
 
-    private Task<HttpResponseMessage> SendAsync(TestUser user, string method, string path, string json, bool isOperator)
+    private Task<HttpResponseMessage> SendAsync(TestUser user, string method, string path, string? json, bool isOperator)
     {
-        var request = new HttpRequestMessage(new HttpMethod(method), path)
+        byte[] content = json is null ? [] : Encoding.UTF8.GetBytes(json);
+        var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (json is not null)
         {
-            Content = new ByteArrayContent(Encoding.UTF8.GetBytes(json)),
-        };
-        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            request.Content = new ByteArrayContent(content);
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        }
         if (isOperator)
         {
-            request.Headers.TryAddWithoutValidation("Authorization", _operator.HeaderFor(method, path,
-                _server.Time.GetUtcNow().ToUnixTimeSeconds(), TestOperator.NewNonce(), Encoding.UTF8.GetBytes(json)));
+            request.Headers.TryAddWithoutValidation("Authorization", _operator.HeaderFor(method, request.RequestUri!.OriginalString,
+                _server.Time.GetUtcNow().ToUnixTimeSeconds(), TestOperator.NewNonce(), content));
             HttpClient anonymous = _server.CreateClient();
             return SendAndDisposeAsync(anonymous, request);
         }
