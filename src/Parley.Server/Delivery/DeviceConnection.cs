@@ -210,9 +210,9 @@ public sealed class DeviceConnection
         }
         // A close asked for elsewhere has sent, or is sending, its frame; otherwise answer or end the handshake here.
         await Quietly(closing ?? CloseOutputAsync(socket, reason));
-        // This side closed (a protocol error here, or a framing error the WebSocket itself answered with 1002): wait for the
-        // device's close frame before letting go. Cutting a TCP connection with unread bytes in it sends a reset, and a
-        // reset makes the device drop our close frame unread, so it would never learn the code and the reason.
+        // This side closed (a protocol error, a frame too large, surplus acks): wait for the device's close frame before
+        // letting go. Cutting a TCP connection with unread bytes in it sends a reset, and a reset makes the device drop our
+        // close frame unread, so it would never learn the code and the reason.
         if (socket.State == WebSocketState.CloseSent)
         {
             await AwaitDeviceCloseAsync(socket);
