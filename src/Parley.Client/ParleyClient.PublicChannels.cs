@@ -77,6 +77,8 @@ public sealed partial class ParleyClient
                 "public_channel_not_found" or "channel_not_found" => new ParleyClientException($"There is no public channel named {channel} on {Server}.", e),
                 "not_channel_admin" => new ParleyClientException($"Only the admins of the public channel {channel} can post to it.", e),
                 "post_not_found" => new ParleyClientException($"The public channel {channel} has no post {postId}.", e),
+                "not_post_author" => new ParleyClientException(
+                    $"Post {postId} in {channel} was written by another admin; only its author can edit or delete it (ask the server's operator to take it down).", e),
                 "channel_taken_down" => new ParleyClientException($"The public channel {channel} was taken down by the server's operator.", e),
                 _ => e,
             };

@@ -228,23 +228,24 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
         StoreDevice alice = await Engine.RegisterAsync();
         await PublicChannels.CreateAsync("news", "News", "", alice.Account, Now, None);
 
-        Assert.Equal((AppendPostOutcome.Appended, 1L), await PublicChannels.AppendAsync("news", "a", PublicPostOperation.Post, [1], None));
-        Assert.Equal((AppendPostOutcome.Appended, 2L), await PublicChannels.AppendAsync("news", "b", PublicPostOperation.Post, [2], None));
-        Assert.Equal((AppendPostOutcome.Repeated, 1L), await PublicChannels.AppendAsync("news", "a", PublicPostOperation.Post, [1], None));
-        Assert.Equal(AppendPostOutcome.PostExists, (await PublicChannels.AppendAsync("news", "a", PublicPostOperation.Post, [9], None)).Outcome);
-        Assert.Equal((AppendPostOutcome.Appended, 1L), await PublicChannels.AppendAsync("news", "a", PublicPostOperation.Edit, [3], None));
-        Assert.Equal(AppendPostOutcome.PostNotFound, (await PublicChannels.AppendAsync("news", "c", PublicPostOperation.Edit, [4], None)).Outcome);
-        Assert.Equal((AppendPostOutcome.Appended, 2L), await PublicChannels.AppendAsync("news", "b", PublicPostOperation.Delete, [5], None));
-        Assert.Equal(AppendPostOutcome.Repeated, (await PublicChannels.AppendAsync("news", "b", PublicPostOperation.Delete, [6], None)).Outcome);
-        Assert.Equal(AppendPostOutcome.PostDeleted, (await PublicChannels.AppendAsync("news", "b", PublicPostOperation.Edit, [7], None)).Outcome);
-        Assert.Equal(AppendPostOutcome.ChannelNotFound, (await PublicChannels.AppendAsync("absent", "a", PublicPostOperation.Post, [1], None)).Outcome);
+        Assert.Equal((AppendPostOutcome.Appended, 1L), await AppendAsync("a", PublicPostOperation.Post, "1"));
+        Assert.Equal((AppendPostOutcome.Appended, 2L), await AppendAsync("b", PublicPostOperation.Post, "2"));
+        Assert.Equal((AppendPostOutcome.Repeated, 1L), await AppendAsync("a", PublicPostOperation.Post, "1"));
+        Assert.Equal(AppendPostOutcome.PostExists, (await AppendAsync("a", PublicPostOperation.Post, "9")).Outcome);
+        Assert.Equal((AppendPostOutcome.Appended, 1L), await AppendAsync("a", PublicPostOperation.Edit, "3"));
+        Assert.Equal(AppendPostOutcome.PostNotFound, (await AppendAsync("c", PublicPostOperation.Edit, "4")).Outcome);
+        Assert.Equal((AppendPostOutcome.Appended, 2L), await AppendAsync("b", PublicPostOperation.Delete, "5"));
+        Assert.Equal(AppendPostOutcome.Repeated, (await AppendAsync("b", PublicPostOperation.Delete, "6")).Outcome);
+        Assert.Equal(AppendPostOutcome.PostDeleted, (await AppendAsync("b", PublicPostOperation.Edit, "7")).Outcome);
+        Assert.Equal(AppendPostOutcome.ChannelNotFound,
+            (await PublicChannels.AppendAsync("absent", "a", PublicPostOperation.Post, StoredPost("a", PublicPostOperation.Post, "1"), None)).Outcome);
         Assert.True(await PublicChannels.CountViewAsync("news", "a", None));
         Assert.True(await PublicChannels.CountViewAsync("news", "a", None));
         Assert.False(await PublicChannels.CountViewAsync("news", "zzz", None));
 
         var posts = await PublicChannels.ReadPostsAsync("news", 0, 10, None);
         Assert.Equal([(1L, "a", false, 2L), (2L, "b", true, 0L)], posts.Select(p => (p.Sequence, p.PostId, p.Deleted, p.Views)));
-        Assert.Equal([3], posts[0].Post);
+        Assert.Equal(StoredPost("a", PublicPostOperation.Edit, "3"), posts[0].Post);
         Assert.Equal(["b"], (await PublicChannels.ReadPostsAsync("news", 1, 10, None)).Select(p => p.PostId));
 
         Assert.Equal(PostTakedownOutcome.TakenDown, await PublicChannels.TakeDownPostAsync("news", "a", None));
@@ -252,9 +253,34 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
         Assert.Equal(PostTakedownOutcome.PostNotFound, await PublicChannels.TakeDownPostAsync("news", "zzz", None));
         Assert.Equal(["b"], (await PublicChannels.ReadPostsAsync("news", 0, 10, None)).Select(p => p.PostId));
         Assert.False(await PublicChannels.CountViewAsync("news", "a", None));
-        Assert.Equal(AppendPostOutcome.PostNotFound, (await PublicChannels.AppendAsync("news", "a", PublicPostOperation.Edit, [8], None)).Outcome);
-        Assert.Equal((AppendPostOutcome.Appended, 3L), await PublicChannels.AppendAsync("news", "c", PublicPostOperation.Post, [9], None));
+        Assert.Equal(AppendPostOutcome.PostNotFound, (await AppendAsync("a", PublicPostOperation.Edit, "8")).Outcome);
+        Assert.Equal((AppendPostOutcome.Appended, 3L), await AppendAsync("c", PublicPostOperation.Post, "9"));
     }
+
+    [Fact]
+    public async Task Only_the_author_of_a_public_post_replaces_it_and_another_authors_version_changes_nothing()
+    {
+        StoreDevice alice = await Engine.RegisterAsync();
+        await PublicChannels.CreateAsync("news", "News", "", alice.Account, Now, None);
+        Assert.Equal((AppendPostOutcome.Appended, 1L), await AppendAsync("a", PublicPostOperation.Post, "alice's", "alice"));
+
+        Assert.Equal((AppendPostOutcome.NotPostAuthor, 1L), await AppendAsync("a", PublicPostOperation.Edit, "bob's", "bob"));
+        Assert.Equal((AppendPostOutcome.NotPostAuthor, 1L), await AppendAsync("a", PublicPostOperation.Delete, "", "bob"));
+        PublicPostRecord stored = Assert.Single(await PublicChannels.ReadPostsAsync("news", 0, 10, None));
+        Assert.Equal(StoredPost("a", PublicPostOperation.Post, "alice's", "alice"), stored.Post);
+        Assert.False(stored.Deleted);
+
+        Assert.Equal((AppendPostOutcome.Appended, 1L), await AppendAsync("a", PublicPostOperation.Delete, "", "alice"));
+        Assert.Equal((AppendPostOutcome.NotPostAuthor, 1L), await AppendAsync("a", PublicPostOperation.Delete, "", "bob"));
+    }
+
+    // The store checks no signature (the endpoint did), so an unsigned post with a fixed clock stands for a verified one.
+    private Task<(AppendPostOutcome Outcome, long Sequence)> AppendAsync(string postId, PublicPostOperation operation, string text,
+        string author = "alice")
+        => PublicChannels.AppendAsync("news", postId, operation, StoredPost(postId, operation, text, author), None);
+
+    private static byte[] StoredPost(string postId, PublicPostOperation operation, string text, string author = "alice")
+        => new PublicPost("news", postId, operation, DateTimeOffset.UnixEpoch, text, author, new byte[32], new byte[64], new byte[64]).Encode();
 
     private async Task<(StoreDevice Admin, GroupId Channel)> ChannelAsync(string? username = null)
     {

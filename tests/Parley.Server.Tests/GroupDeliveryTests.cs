@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using Parley.Mls.Messages;
 using Parley.Mls.Tree;
 using Parley.Server.Delivery;
+using Parley.Server.Groups;
 
 namespace Parley.Server.Tests;
 
@@ -90,6 +91,33 @@ public sealed class GroupDeliveryTests : IAsyncLifetime
         Assert.Equal((404, "group_not_found"), Short(await TestHttp.ProblemAsync(commit)));
         using var roster = await mallory.Device.Client.GetAsync($"/v1/groups/{group.IdText}");
         Assert.Equal((404, "group_not_found"), Short(await TestHttp.ProblemAsync(roster)));
+    }
+
+    [Fact]
+    public async Task A_non_member_gets_to_the_byte_the_answer_for_a_group_that_does_not_exist()
+    {
+        var (_, _, group) = await AliceAndBobAsync();
+        TestUser mallory = await TestUser.RegisterAsync(_server);
+        byte[] absentId = TestMls.NewGroupId();
+        string absent = GroupId.FromBytes(absentId).Value;
+
+        foreach (var (existing, missing) in new[]
+        {
+            (TestMls.Application(group.Id, group.Epoch), TestMls.Application(absentId, group.Epoch)),
+            (TestMls.Application(group.Id, 0), TestMls.Application(absentId, 0)),
+            (new MlsMessage(TestMls.ProposalMessage(group.Id, group.Epoch, 0, new Remove(new LeafIndex(1)))).ToBytesPublic(),
+                new MlsMessage(TestMls.ProposalMessage(absentId, group.Epoch, 0, new Remove(new LeafIndex(1)))).ToBytesPublic()),
+        })
+        {
+            using var toExisting = await mallory.Device.Client.PostAsJsonAsync($"/v1/groups/{group.IdText}/messages",
+                new { id = "probe", message = existing });
+            using var toMissing = await mallory.Device.Client.PostAsJsonAsync($"/v1/groups/{absent}/messages",
+                new { id = "probe", message = missing });
+
+            Assert.Equal(toMissing.StatusCode, toExisting.StatusCode);
+            Assert.Equal(toMissing.Content.Headers.ContentType, toExisting.Content.Headers.ContentType);
+            Assert.Equal(WithoutTraceId(await toMissing.Content.ReadAsStringAsync()), WithoutTraceId(await toExisting.Content.ReadAsStringAsync()));
+        }
     }
 
     [Fact]
@@ -300,6 +328,9 @@ public sealed class GroupDeliveryTests : IAsyncLifetime
     }
 
     private static (int, string) Short((int Status, string Code, System.Text.Json.JsonElement _) problem) => (problem.Status, problem.Code);
+
+    // Trace ids differ per request by design; everything else of the two answers must be the same.
+    private static string WithoutTraceId(string problem) => System.Text.RegularExpressions.Regex.Replace(problem, "\"traceId\":\"[^\"]*\"", "");
 }
 
 internal static class TestGroupIds

@@ -114,20 +114,18 @@ public sealed class PublicChannelTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_admin_edits_and_deletes_a_post_and_only_the_latest_signed_version_is_served()
+    public async Task The_author_edits_and_deletes_a_post_and_only_the_latest_signed_version_is_served()
     {
         var (alice, name) = await PublicChannelAsync();
-        TestUser bob = await TestUser.RegisterAsync(_server);
-        await AddAdminAsync(alice.Device, name, bob.Username);
         using (var posted = await PublishAsync(alice.Device, Sign(alice.Device, name, "p1", "first draft")))
         {
             await TestHttp.EnsureAsync(posted);
         }
 
-        using var edited = await PublishAsync(bob.Device, Sign(bob.Device, name, "p1", "final text", PublicPostOperation.Edit));
+        using var edited = await PublishAsync(alice.Device, Sign(alice.Device, name, "p1", "final text", PublicPostOperation.Edit));
         Assert.Equal(HttpStatusCode.OK, edited.StatusCode);
         PublicPostEntry afterEdit = Assert.Single((await PostsAsync(name)).Posts);
-        Assert.Equal(("final text", bob.Username, 1L), (PublicPost.Decode(afterEdit.Post).Text, PublicPost.Decode(afterEdit.Post).Author,
+        Assert.Equal(("final text", alice.Username, 1L), (PublicPost.Decode(afterEdit.Post).Text, PublicPost.Decode(afterEdit.Post).Author,
             afterEdit.Sequence));
 
         using var deleted = await PublishAsync(alice.Device, Sign(alice.Device, name, "p1", "", PublicPostOperation.Delete));
@@ -141,6 +139,37 @@ public sealed class PublicChannelTests : IAsyncLifetime
         using var editMissing = await PublishAsync(alice.Device, Sign(alice.Device, name, "nope", "x", PublicPostOperation.Edit));
         Assert.Equal((409, "post_deleted"), Short(await TestHttp.ProblemAsync(editDeleted)));
         Assert.Equal((404, "post_not_found"), Short(await TestHttp.ProblemAsync(editMissing)));
+    }
+
+    [Fact]
+    public async Task A_co_admin_can_neither_edit_nor_delete_another_admins_post_and_nothing_changes()
+    {
+        var (alice, name) = await PublicChannelAsync();
+        TestUser bob = await TestUser.RegisterAsync(_server);
+        await AddAdminAsync(alice.Device, name, bob.Username);
+        PublicPost original = Sign(alice.Device, name, "p1", "alice's words");
+        using (var posted = await PublishAsync(alice.Device, original))
+        {
+            await TestHttp.EnsureAsync(posted);
+        }
+
+        using var edit = await PublishAsync(bob.Device, Sign(bob.Device, name, "p1", "bob's words", PublicPostOperation.Edit));
+        using var delete = await PublishAsync(bob.Device, Sign(bob.Device, name, "p1", "", PublicPostOperation.Delete));
+
+        Assert.Equal((403, "not_post_author"), Short(await TestHttp.ProblemAsync(edit)));
+        Assert.Equal((403, "not_post_author"), Short(await TestHttp.ProblemAsync(delete)));
+        PublicPostEntry stored = Assert.Single((await PostsAsync(name)).Posts);
+        Assert.Equal(original.Encode(), stored.Post);
+        Assert.False(stored.Deleted);
+
+        // Once the author deleted it, another admin's deletion is still not the author's.
+        using (var deletedByAlice = await PublishAsync(alice.Device, Sign(alice.Device, name, "p1", "", PublicPostOperation.Delete)))
+        {
+            await TestHttp.EnsureAsync(deletedByAlice);
+        }
+        using var deleteAgain = await PublishAsync(bob.Device, Sign(bob.Device, name, "p1", "", PublicPostOperation.Delete));
+        Assert.Equal((403, "not_post_author"), Short(await TestHttp.ProblemAsync(deleteAgain)));
+        Assert.Equal(alice.Username, PublicPost.Decode(Assert.Single((await PostsAsync(name)).Posts).Post).Author);
     }
 
     [Fact]

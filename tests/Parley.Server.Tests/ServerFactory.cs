@@ -42,6 +42,16 @@ public sealed class ServerFactory : WebApplicationFactory<Program>, ITestServer
     /// <summary>The server's clock.</summary>
     public ManualTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
 
+    /// <summary>Serves over real TCP (Kestrel on a free loopback port) instead of in memory, for what only a socket shows
+    /// (resets, Kestrel's own limits); returns the address. Call before anything else uses the server.</summary>
+    public Uri StartKestrel()
+    {
+        UseKestrel(0);
+        StartServer();
+        return new Uri(Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features
+            .Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.First());
+    }
+
     /// <summary>A client straight on the test server, authenticated with <paramref name="credential"/>.
     /// Unlike <see cref="WebApplicationFactory{TEntryPoint}.CreateClient()"/> (whose redirect handler
     /// buffers request bodies to replay them) it streams request bodies.</summary>

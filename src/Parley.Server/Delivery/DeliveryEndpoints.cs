@@ -80,8 +80,10 @@ public static class DeliveryEndpoints
         }
     }
 
+    /// <summary>The answer for a group that does not exist, and the same answer, to the byte, for a device that is not a
+    /// member of one that does: a non-member must not learn that a group exists.</summary>
     private static ProblemHttpResult GroupNotFound()
-        => Problem.NotFound(ProblemCodes.GroupNotFound, "There is no group with this id that you are a member of.");
+        => Problem.NotFound(ProblemCodes.GroupNotFound, "There is no group with this id that this device is a member of.");
 
     /// <summary>Decodes and classifies the message; the server reads only the public framing.</summary>
     private static (GroupSubmission?, ProblemHttpResult?) Classify(GroupId id, DeviceId sender, SendRequest request, DateTimeOffset expiresAt)

@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
+using System.Threading.RateLimiting;
+using Parley.Server.Accounts;
 using Parley.Server.Devices;
 using Parley.Server.Http;
 using Parley.Server.Mailboxes;
@@ -10,7 +12,9 @@ namespace Parley.Server.Delivery;
 
 /// <summary>One device's delivery WebSocket. It pushes the device's mailbox in order (from the
 /// start on every connection, so nothing unacknowledged is lost) and deletes each message when
-/// the device sends <c>{"type":"ack","id":…}</c>.</summary>
+/// the device sends <c>{"type":"ack","id":…}</c>. Acknowledgements beyond the messages pushed on the connection count
+/// against the device's request windows, and every close this side decides is a WebSocket close handshake with a code
+/// and a reason (docs/server-protocol.md, "the delivery WebSocket").</summary>
 /// <remarks>Most connections are idle most of the time, so an idle one holds as little as possible: one pending
 /// zero-byte read and this object. Pushing runs only while there is mail (a drain started by <see cref="Wake"/>), and a
 /// close requested from elsewhere sends its close frame from a task of its own, so no send loop, wake channel or
@@ -35,6 +39,12 @@ public sealed class DeviceConnection
         /// <summary>1009: the device sent a frame larger than the limit.</summary>
         FrameTooLarge,
 
+        /// <summary>1003: the device sent a binary frame; device frames are JSON text.</summary>
+        BinaryFrame,
+
+        /// <summary>4029: the device acknowledged more than was pushed to it, faster than its request limit allows.</summary>
+        RateLimited,
+
         /// <summary>1000: the device closed the connection.</summary>
         ClientClosed,
 
@@ -44,6 +54,10 @@ public sealed class DeviceConnection
 
     private const int PageSize = 100;
     private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(5);
+
+    // What a device may still send after this side's close frame before the connection is cut: the rest of an oversized
+    // frame and whatever it had queued, but not a stream to read for the whole close timeout.
+    private const int MaxBytesAfterClose = 1024 * 1024;
 
     // Wakes, closes and the socket's own loop come from different threads; everything below is read and written under it.
     private readonly Lock _gate = new();
@@ -62,12 +76,29 @@ public sealed class DeviceConnection
 
     // The sequence of the last message pushed on this connection; only the running drain touches it.
     private long _pushed;
+
+    // Messages pushed (written by the drain) and acknowledgements received (by the receive loop) on this connection: an ack
+    // beyond what was pushed is not the device's own bookkeeping and counts against its request windows.
+    private long _pushedCount;
+    private long _acks;
     private IDisposable? _presence;
 
-    public DeviceConnection(DeviceId device) => Device = device;
+    public DeviceConnection(DeviceId device, AccountId account)
+    {
+        Device = device;
+        Account = account;
+    }
 
     /// <summary>The connected device.</summary>
     public DeviceId Device { get; }
+
+    /// <summary>The device's account, whose request window surplus acknowledgements count against.</summary>
+    public AccountId Account { get; }
+
+    /// <summary>The request windows (device, account, address) that acknowledgements beyond the pushed messages count
+    /// against, as a request through the HTTP pipeline would; <paramref name="Context"/> is the upgrade request, for the
+    /// address.</summary>
+    public readonly record struct AckLimit(RateLimits.RequestLimiter Limiter, HttpContext Context);
 
     /// <summary>Keeps the presence subscription that carries other nodes' signals to this connection (kept here rather than
     /// in a map beside the registry: one entry less per connected device).</summary>
@@ -113,7 +144,7 @@ public sealed class DeviceConnection
 
     /// <summary>Serves the socket until either side closes it.</summary>
     public async Task RunAsync(WebSocket socket, IMailboxStore mailbox, TimeProvider time, ServerMetrics metrics, int maxFrameBytes,
-        ILogger logger, CancellationToken requestAborted)
+        ILogger logger, AckLimit ackLimit, CancellationToken requestAborted)
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(mailbox);
@@ -152,7 +183,7 @@ public sealed class DeviceConnection
                 ValueWebSocketReceiveResult peek = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
                 CloseReason? stop = peek.MessageType == WebSocketMessageType.Close
                     ? CloseReason.ClientClosed
-                    : await ReceiveFrameAsync(socket, mailbox, metrics, maxFrameBytes, requestAborted);
+                    : await ReceiveFrameAsync(socket, mailbox, metrics, maxFrameBytes, ackLimit, requestAborted);
                 if (stop is not null)
                 {
                     ended = stop.Value;
@@ -179,6 +210,13 @@ public sealed class DeviceConnection
         }
         // A close asked for elsewhere has sent, or is sending, its frame; otherwise answer or end the handshake here.
         await Quietly(closing ?? CloseOutputAsync(socket, reason));
+        // This side closed (a protocol error, a frame too large, surplus acks): wait for the device's close frame before
+        // letting go. Cutting a TCP connection with unread bytes in it sends a reset, and a reset makes the device drop our
+        // close frame unread, so it would never learn the code and the reason.
+        if (socket.State == WebSocketState.CloseSent)
+        {
+            await AwaitDeviceCloseAsync(socket);
+        }
         socket.Abort();
 
         TaskCompletionSource? drained = null;
@@ -201,7 +239,7 @@ public sealed class DeviceConnection
     /// <summary>Reads the frame that has begun to arrive and acts on it: an acknowledgement deletes its message. Returns
     /// why the connection must close, or null to wait for the next frame.</summary>
     private async ValueTask<CloseReason?> ReceiveFrameAsync(WebSocket socket, IMailboxStore mailbox, ServerMetrics metrics, int maxFrameBytes,
-        CancellationToken cancellationToken)
+        AckLimit ackLimit, CancellationToken cancellationToken)
     {
         // The buffer is rented only while a frame is read: about 4.5 KiB less per idle connection.
         byte[] buffer = ArrayPool<byte>.Shared.Rent(maxFrameBytes);
@@ -223,6 +261,10 @@ public sealed class DeviceConnection
             {
                 return CloseReason.ClientClosed;
             }
+            if (result.MessageType == WebSocketMessageType.Binary)
+            {
+                return CloseReason.BinaryFrame;
+            }
             ClientFrame? frame = null;
             try
             {
@@ -235,6 +277,16 @@ public sealed class DeviceConnection
             if (frame is not { Type: "ack", Id: { } id } || !MessageIdRules.IsValid(id))
             {
                 return CloseReason.ProtocolError;
+            }
+            // Acks of pushed messages are bounded by the mail the device was sent, which its senders' limits paid for; only
+            // acks beyond those cost the device a request each, checked before the store is touched.
+            if (++_acks > Interlocked.Read(ref _pushedCount))
+            {
+                using RateLimitLease lease = ackLimit.Limiter.AttemptAcquire(ackLimit.Context, Device, Account);
+                if (!lease.IsAcquired)
+                {
+                    return CloseReason.RateLimited;
+                }
             }
             if (await mailbox.AcknowledgeAsync(Device, id, cancellationToken))
             {
@@ -282,6 +334,7 @@ public sealed class DeviceConnection
                             new MailboxEntry("message", message.Sequence, message.Id, message.Message, message.Stamp), ServerJsonContext.Default.MailboxEntry);
                         await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
                         _pushed = message.Sequence;
+                        Interlocked.Increment(ref _pushedCount);
                     }
                     if (page.Count < PageSize)
                     {
@@ -367,6 +420,35 @@ public sealed class DeviceConnection
         }
     }
 
+    /// <summary>Reads and drops what the device still sends after this side's close frame, until the device's close frame,
+    /// <see cref="CloseHandshakeTimeout"/> or <see cref="MaxBytesAfterClose"/>, whichever comes first.</summary>
+    private static async Task AwaitDeviceCloseAsync(WebSocket socket)
+    {
+        byte[] sink = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            using var timeout = new CancellationTokenSource(CloseHandshakeTimeout);
+            int read = 0;
+            while (socket.State == WebSocketState.CloseSent && read <= MaxBytesAfterClose)
+            {
+                ValueWebSocketReceiveResult result = await socket.ReceiveAsync(sink.AsMemory(), timeout.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+                read += result.Count;
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The device went away or did not answer in time; the socket is aborted next.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(sink);
+        }
+    }
+
     private static (WebSocketCloseStatus Status, string Description) CloseStatusOf(CloseReason reason) => reason switch
     {
         CloseReason.Replaced => ((WebSocketCloseStatus)4000, "replaced by a newer connection"),
@@ -374,6 +456,8 @@ public sealed class DeviceConnection
         CloseReason.Suspended => ((WebSocketCloseStatus)4003, "account suspended"),
         CloseReason.ProtocolError => (WebSocketCloseStatus.PolicyViolation, "expected {\"type\":\"ack\",\"id\":...}"),
         CloseReason.FrameTooLarge => (WebSocketCloseStatus.MessageTooBig, "frame too large"),
+        CloseReason.BinaryFrame => (WebSocketCloseStatus.InvalidMessageType, "device frames are JSON text"),
+        CloseReason.RateLimited => ((WebSocketCloseStatus)4029, "too many acknowledgements; reconnect later"),
         CloseReason.ClientClosed => (WebSocketCloseStatus.NormalClosure, "bye"),
         _ => (WebSocketCloseStatus.EndpointUnavailable, "server closing"),
     };

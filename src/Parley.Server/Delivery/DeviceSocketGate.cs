@@ -56,7 +56,7 @@ public sealed class DeviceSocketGate
     public async Task InvokeAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        DeviceId? admitted;
+        (DeviceId Device, Accounts.AccountId Account)? admitted;
         try
         {
             admitted = await AdmitAsync(context);
@@ -74,20 +74,21 @@ public sealed class DeviceSocketGate
                 "The server failed; reconnect later.").ExecuteAsync(context);
             return;
         }
-        if (admitted is not DeviceId device)
+        if (admitted is not var (device, account))
         {
             return;
         }
         // Served in this method rather than a helper of its own: one async state per open socket instead of two.
         try
         {
-            var connection = new DeviceConnection(device);
+            var connection = new DeviceConnection(device, account);
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
             _connections.Add(connection);
             _metrics.ConnectionOpened();
             try
             {
-                await connection.RunAsync(socket, _mailbox, _time, _metrics, _maxFrameBytes, _connectionLogger, context.RequestAborted);
+                await connection.RunAsync(socket, _mailbox, _time, _metrics, _maxFrameBytes, _connectionLogger,
+                    new DeviceConnection.AckLimit(_limiter, context), context.RequestAborted);
             }
             finally
             {
@@ -102,9 +103,9 @@ public sealed class DeviceSocketGate
     }
 
     /// <summary>Authenticates, counts and budgets the connect in the order the pipeline did (authentication, rate limit,
-    /// authorization, endpoint). Returns the device, holding one place of the budget, or null once a refusal is written; only
-    /// its id outlives the upgrade, not the credential record.</summary>
-    private async Task<DeviceId?> AdmitAsync(HttpContext context)
+    /// authorization, endpoint). Returns the device and its account, holding one place of the budget, or null once a refusal
+    /// is written; only their ids outlive the upgrade, not the credential record.</summary>
+    private async Task<(DeviceId Device, Accounts.AccountId Account)?> AdmitAsync(HttpContext context)
     {
         var (status, record) = await DeviceAuthenticationHandler.CheckAsync(
             context.Request.Headers.Authorization, _devices, _suspended, context.RequestAborted);
@@ -150,7 +151,7 @@ public sealed class DeviceSocketGate
                 $"This server holds as many connections as it can; retry in {seconds} seconds.").ExecuteAsync(context);
             return null;
         }
-        return record!.Id;
+        return (record!.Id, record.AccountId);
     }
 
     /// <summary>Marks the endpoint this gate serves; the endpoint stays mapped so that routing finds it and the OpenAPI

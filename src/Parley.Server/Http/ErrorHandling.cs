@@ -40,6 +40,8 @@ public static class ErrorHandling
         StatusCodes.Status404NotFound => Problem.Create(status, ProblemCodes.NotFound, "There is no such endpoint; see /openapi/v1.json."),
         StatusCodes.Status405MethodNotAllowed => Problem.Create(status, ProblemCodes.MethodNotAllowed, "This endpoint does not take that method."),
         StatusCodes.Status413PayloadTooLarge => Problem.Create(status, ProblemCodes.RequestTooLarge, "The request body is too large."),
+        StatusCodes.Status414UriTooLong => Problem.Create(status, ProblemCodes.RequestTargetTooLong, "The request line is too long."),
+        StatusCodes.Status431RequestHeaderFieldsTooLarge => Problem.Create(status, ProblemCodes.HeadersTooLarge, "The request headers are too large."),
         StatusCodes.Status415UnsupportedMediaType => Problem.Create(status, ProblemCodes.UnsupportedMediaType,
             "Send JSON with 'Content-Type: application/json'."),
         StatusCodes.Status429TooManyRequests => Problem.Create(status, ProblemCodes.RateLimited, "Too many requests; slow down."),

@@ -5,6 +5,8 @@ public static class ProblemCodes
 {
     public const string MalformedRequest = "malformed_request";
     public const string RequestTooLarge = "request_too_large";
+    public const string RequestTargetTooLong = "request_target_too_long";
+    public const string HeadersTooLarge = "headers_too_large";
     public const string Unauthenticated = "unauthenticated";
     public const string Forbidden = "forbidden";
     public const string NotFound = "not_found";

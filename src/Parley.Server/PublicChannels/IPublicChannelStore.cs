@@ -40,6 +40,9 @@ public enum AppendPostOutcome
 
     /// <summary>An edit of a deleted post.</summary>
     PostDeleted,
+
+    /// <summary>An edit or deletion signed by another account than the post's author (another admin).</summary>
+    NotPostAuthor,
     ChannelNotFound,
     TakenDown,
 }

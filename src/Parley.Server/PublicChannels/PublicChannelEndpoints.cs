@@ -152,6 +152,8 @@ public static class PublicChannelEndpoints
             AppendPostOutcome.Appended or AppendPostOutcome.Repeated => TypedResults.Ok(response),
             AppendPostOutcome.PostExists => Problem.Conflict(ProblemCodes.PostExists, "Another post has this id; a new post needs a fresh id."),
             AppendPostOutcome.PostDeleted => Problem.Conflict(ProblemCodes.PostDeleted, "The post was deleted; it cannot be edited."),
+            AppendPostOutcome.NotPostAuthor => Problem.Forbidden(ProblemCodes.NotPostAuthor,
+                "Only the author of a post edits or deletes it; the server's operator can take a post down."),
             AppendPostOutcome.PostNotFound => Problem.NotFound(ProblemCodes.PostNotFound, "The channel has no post with this id to edit or delete."),
             AppendPostOutcome.TakenDown => TakenDown(),
             _ => ChannelNotFound(),
