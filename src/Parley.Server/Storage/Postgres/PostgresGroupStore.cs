@@ -42,7 +42,7 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
     public async Task<GroupRoster?> FindAsync(GroupId id, CancellationToken cancellationToken)
     {
         await using NpgsqlConnection connection = await database.OpenReadAsync(cancellationToken);
-        return await LoadAsync(connection, id, cancellationToken);
+        return await LoadAsync(connection, id, withKeys: false, cancellationToken);
     }
 
     public async Task<SubmissionOutcome> SubmitAsync(GroupSubmission submission, CancellationToken cancellationToken)
@@ -78,7 +78,8 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
         {
             return earlier;
         }
-        GroupRoster? roster = await LoadAsync(connection, submission.GroupId, cancellationToken);
+        GroupRoster? roster = await LoadAsync(connection, submission.GroupId, submission.Kind != GroupMessageKind.Application,
+            cancellationToken);
         if (roster is null)
         {
             return new Decision(new SubmissionOutcome.GroupNotFound(), null, false);
@@ -208,14 +209,22 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
     }
 
     /// <summary>The roster as of one statement (header and members from the same snapshot).</summary>
-    internal static async Task<GroupRoster?> LoadAsync(NpgsqlConnection connection, GroupId id, CancellationToken cancellationToken)
+    /// <remarks>Application messages, the bulk of the traffic, need neither the epoch's context nor the leaves' keys
+    /// (<paramref name="withKeys"/> false).</remarks>
+    internal static async Task<GroupRoster?> LoadAsync(NpgsqlConnection connection, GroupId id, bool withKeys, CancellationToken cancellationToken)
     {
         var rows = await connection.QueryAsync(
-            """
-            SELECT g.cipher_suite, g.epoch, m.leaf_index, m.device_id, m.signature_key, g.group_context, g.interim_hash
-            FROM groups g LEFT JOIN group_members m ON m.group_id = g.group_id
-            WHERE g.group_id = $1
-            """,
+            withKeys
+                ? """
+                  SELECT g.cipher_suite, g.epoch, m.leaf_index, m.device_id, m.signature_key, g.group_context, g.interim_hash
+                  FROM groups g LEFT JOIN group_members m ON m.group_id = g.group_id
+                  WHERE g.group_id = $1
+                  """
+                : """
+                  SELECT g.cipher_suite, g.epoch, m.leaf_index, m.device_id, NULL::bytea, NULL::bytea, NULL::bytea
+                  FROM groups g LEFT JOIN group_members m ON m.group_id = g.group_id
+                  WHERE g.group_id = $1
+                  """,
             [id.Value],
             static r => ((ushort)r.GetInt32(0), (ulong)r.GetInt64(1), r.IsDBNull(2) ? (uint?)null : (uint)r.GetInt64(2),
                 r.IsDBNull(3) ? null : r.GetString(3), r.IsDBNull(4) ? null : (byte[])r[4], r.IsDBNull(5) ? null : (byte[])r[5],

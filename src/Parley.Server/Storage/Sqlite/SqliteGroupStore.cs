@@ -34,7 +34,7 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
     public Task<GroupRoster?> FindAsync(GroupId id, CancellationToken cancellationToken)
     {
         using SqliteConnection connection = database.OpenRead();
-        return Task.FromResult(Load(connection, id));
+        return Task.FromResult(Load(connection, id, withKeys: false));
     }
 
     public Task<SubmissionOutcome> SubmitAsync(GroupSubmission submission, CancellationToken cancellationToken)
@@ -48,7 +48,7 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
         {
             return new SubmissionOutcome.Accepted((ulong)epoch, [], Repeated: true);
         }
-        GroupRoster? roster = Load(connection, submission.GroupId);
+        GroupRoster? roster = Load(connection, submission.GroupId, withKeys: submission.Kind != GroupMessageKind.Application);
         if (roster is null)
         {
             return new SubmissionOutcome.GroupNotFound();
@@ -120,9 +120,13 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
         return new SubmissionOutcome.Accepted(d.Epoch, recipients, Repeated: false);
     }
 
-    private static GroupRoster? Load(SqliteConnection connection, GroupId id)
+    // Application messages, the bulk of the traffic, need neither the epoch's context nor the leaves' keys (withKeys false).
+    private static GroupRoster? Load(SqliteConnection connection, GroupId id, bool withKeys)
     {
-        var header = connection.Query("SELECT cipher_suite, epoch, group_context, interim_hash FROM groups WHERE group_id = $g",
+        var header = connection.Query(
+            withKeys
+                ? "SELECT cipher_suite, epoch, group_context, interim_hash FROM groups WHERE group_id = $g"
+                : "SELECT cipher_suite, epoch, NULL, NULL FROM groups WHERE group_id = $g",
             static r => ((ushort)r.GetInt32(0), (ulong)r.GetInt64(1), r.IsDBNull(2) ? null : (byte[])r[2], r.IsDBNull(3) ? null : (byte[])r[3]),
             ("$g", id.Value));
         if (header.Count == 0)
@@ -130,7 +134,9 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
             return null;
         }
         var members = connection.Query(
-            "SELECT leaf_index, device_id, signature_key FROM group_members WHERE group_id = $g ORDER BY leaf_index",
+            withKeys
+                ? "SELECT leaf_index, device_id, signature_key FROM group_members WHERE group_id = $g ORDER BY leaf_index"
+                : "SELECT leaf_index, device_id, NULL FROM group_members WHERE group_id = $g ORDER BY leaf_index",
             static r => ((uint)r.GetInt64(0), new DeviceId(r.GetString(1)), r.IsDBNull(2) ? null : (byte[])r[2]), ("$g", id.Value));
         return new GroupRoster(id, header[0].Item1, header[0].Item2, members.ToDictionary(m => m.Item1, m => m.Item2))
         {
