@@ -101,17 +101,18 @@ fuzz_one() {
         tail -n 30 "$findings/afl.log" >&2
         return 1
     fi
-    local execs rate paths
+    local execs rate paths elapsed
     execs=$(awk -F' *: *' '$1=="execs_done"{print $2}' "$stats")
     rate=$(awk -F' *: *' '$1=="execs_per_sec"{print $2}' "$stats")
     paths=$(awk -F' *: *' '$1=="corpus_count"{print $2}' "$stats")
+    elapsed=$(awk -F' *: *' '$1=="run_time"{print $2}' "$stats")
     local found=()
     shopt -s nullglob
     for file in "$findings"/default/crashes/id:* "$findings"/default/hangs/id:*; do
         found+=("$file")
     done
     shopt -u nullglob
-    echo "$target: $execs executions in ${seconds}s ($rate/s), $paths inputs in the queue, ${#found[@]} crashes or hangs"
+    echo "$target: $execs executions in ${elapsed}s ($rate/s), $paths inputs in the queue, ${#found[@]} crashes or hangs"
     if [ "${#found[@]}" -gt 0 ]; then
         for file in "${found[@]}"; do
             echo "  crash: $file"
