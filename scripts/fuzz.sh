@@ -12,7 +12,8 @@
 # artifacts/fuzz/findings/TARGET. Options (before the target): --no-build uses the existing Release build of
 # tests/Parley.Fuzz (what the tests do, after the solution build). Environment: PARLEY_FUZZ_TIMEOUT_MS (per input,
 # default 5000: the machine may be busy), PARLEY_FUZZ_ARTIFACTS (default artifacts/fuzz), PARLEY_FUZZ_BUILD_OUTPUT (the
-# build of tests/Parley.Fuzz to instrument, default its Release output).
+# build of tests/Parley.Fuzz to instrument, default its Release output), PARLEY_FUZZ_KEEP_GOING=1 (do not stop at the
+# first crash: for long runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -89,10 +90,15 @@ fuzz_one() {
     fi
     # AFL_SKIP_BIN_CHECK: the binary is dotnet, the coverage comes from the instrumented assemblies.
     # DOTNET_GCHeapHardLimit: a decoder that allocates what a length prefix claims fails with OutOfMemoryException (a crash)
-    # instead of exhausting a shared machine. afl-fuzz stops at the first crash (AFL_BENCH_UNTIL_CRASH) or after SECONDS (-V).
+    # instead of exhausting a shared machine. afl-fuzz stops at the first crash (AFL_BENCH_UNTIL_CRASH; PARLEY_FUZZ_KEEP_GOING=1
+    # collects every crash for the whole time instead) or after SECONDS (-V).
     local status=0
-    AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
-    AFL_BENCH_UNTIL_CRASH=1 AFL_QUIET=1 DOTNET_GCHeapHardLimit=0x20000000 DOTNET_TieredPGO=0 \
+    local settings=(AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_NO_AFFINITY=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
+        AFL_QUIET=1 DOTNET_GCHeapHardLimit=0x20000000)
+    if [ "${PARLEY_FUZZ_KEEP_GOING:-0}" != "1" ]; then
+        settings+=(AFL_BENCH_UNTIL_CRASH=1)
+    fi
+    env "${settings[@]}" \
         afl-fuzz -i "$inputs" -o "$findings" -V "$seconds" -t "${PARLEY_FUZZ_TIMEOUT_MS:-5000}" -m none \
         -- dotnet "$instrumented/Parley.Fuzz.dll" fuzz "$target" >"$findings/afl.log" 2>&1 || status=$?
     local stats="$findings/default/fuzzer_stats"
