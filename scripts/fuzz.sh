@@ -34,7 +34,7 @@ artifacts=${PARLEY_FUZZ_ARTIFACTS:-$root/artifacts/fuzz}
 output="${PARLEY_FUZZ_BUILD_OUTPUT:-$root/tests/Parley.Fuzz/bin/Release/net10.0}"
 instrumented="$artifacts/bin"
 # Parley's own assemblies are instrumented; the runtime, NSec and the fuzz driver itself are not.
-assemblies=(Parley.Mls.dll Parley.Content.dll Parley.Client.dll)
+assemblies=(Parley.Mls.dll Parley.Content.dll Parley.Client.dll Parley.Server.dll)
 
 install_afl() {
     if command -v afl-fuzz >/dev/null 2>&1; then

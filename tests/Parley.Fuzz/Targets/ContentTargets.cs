@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Parley.Client.Channels;
 using Parley.Content;
 using Parley.Mls.Codec;
+using Parley.Server.Franking;
 
 namespace Parley.Fuzz.Targets;
 
@@ -19,7 +20,8 @@ internal static class ContentTargets
     public static IEnumerable<FuzzTarget> All()
     {
         yield return new FuzzTarget("content-envelope",
-            "ContentEnvelope (every content kind; a supported one must survive encode then decode) and the franking AAD",
+            "ContentEnvelope (every content kind; a supported one must survive encode then decode), the franking AAD, and "
+            + "the server's franking stamp",
             ContentEnvelopeTarget);
         yield return new FuzzTarget("public-post",
             "PublicPost, decoded then verified against an arbitrary identity key",
@@ -44,6 +46,7 @@ internal static class ContentTargets
         {
             Expect.That(Franking.EncodeAad(commitment).AsSpan().SequenceEqual(input), "A franking AAD does not encode back to its input.");
         }
+        Expect.Only<MlsDecodeException>(() => FrankingStamp.Decode(input));
     }
 
     private static void PublicPostTarget(byte[] input)

@@ -7,21 +7,29 @@ using Parley.Mls.Crypto;
 using Parley.Mls.Group;
 using Parley.Mls.Messages;
 using Parley.Mls.Tree;
+using Parley.Server.Accounts;
+using Parley.Server.Channels;
+using Parley.Server.Devices;
+using Parley.Server.Franking;
+using Parley.Server.KeyPackages;
 
 namespace Parley.Fuzz.Targets;
 
 internal static class MlsTargets
 {
     private static readonly byte[] FuzzGroupId = "parley fuzz group"u8.ToArray();
+    private static readonly DateTimeOffset FuzzNow = DateTimeOffset.FromUnixTimeSeconds(1_780_000_000);
 
     public static IEnumerable<FuzzTarget> All()
     {
         yield return new FuzzTarget("mls-message",
             "MLSMessage (RFC 9420 §6): PublicMessage, PrivateMessage, Welcome, GroupInfo, KeyPackage, and the commits, "
-            + "proposals and update paths inside; an accepted input must encode back to the same bytes",
+            + "proposals and update paths inside; an accepted input must encode back to the same bytes; the server's read "
+            + "of a franking commitment from a PrivateMessage header",
             MlsMessageTarget);
         yield return new FuzzTarget("key-package",
-            "KeyPackage (§10) with its leaf node, credential, capabilities and extensions; signature and §10.1 validation",
+            "KeyPackage (§10) with its leaf node, credential, capabilities and extensions; signature and §10.1 validation; "
+            + "the server's checks of a key package upload (device and channel join)",
             KeyPackageTarget);
         yield return new FuzzTarget("welcome",
             "Welcome (§12.4.3.1) and the GroupSecrets a joiner decrypts from it",
@@ -53,6 +61,7 @@ internal static class MlsTargets
         {
             RoundTrip(input, message);
         }
+        FrankedMessage.TryReadCommitment(input, out _);
     }
 
     private static void KeyPackageTarget(byte[] input)
@@ -69,6 +78,19 @@ internal static class MlsTargets
             Expect.Only<MlsException>(() => keyPackage.Ref(suite));
             Expect.Only<MlsException>(() => LeafNodeValidation.ValidateKeyPackage(suite, keyPackage, [], MlsGroupOptions.Default));
         }
+        // The server's upload checks answer with a sentence, never an exception. The device is the one the key package
+        // names, holding its signature key, so that the checks go past the identity match.
+        byte[] upload = TlsWriter.Encode(new MlsMessage(keyPackage).Encode);
+        var leaf = keyPackage.LeafNode;
+        var deviceId = DeviceId.FromSignatureKey(leaf.SignatureKey);
+        if (leaf.Credential.Type == CredentialType.Basic && DeviceId.TryFromCredentialIdentity(leaf.Credential.Identity, out var named))
+        {
+            deviceId = named;
+        }
+        var device = new Device(deviceId,
+            new AccountId("fuzz"), keyPackage.CipherSuite, leaf.SignatureKey, [], Revoked: false);
+        KeyPackageRules.Validate(upload, device, FuzzNow);
+        JoinKeyPackageRules.Validate(upload, keyPackage.CipherSuite, FuzzNow);
     }
 
     private static void WelcomeTarget(byte[] input)
