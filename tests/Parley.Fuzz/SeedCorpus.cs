@@ -8,6 +8,7 @@ using Parley.Client.Accounts;
 using Parley.Client.Attachments;
 using Parley.Client.Channels;
 using Parley.Client.Conversations;
+using Parley.Client.Groups;
 using Parley.Client.Identity;
 using Parley.Client.Messages;
 using Parley.Client.Storage;
@@ -98,8 +99,17 @@ internal static class SeedCorpus
         var lifetime = new Lifetime(0, ulong.MaxValue);
         var aliceKey = suite.GenerateSignatureKeyPair();
         var bobKey = suite.GenerateSignatureKeyPair();
-        using var bob = KeyPackageBundle.Create(suite, Credential.Basic("bob"u8.ToArray()), bobKey, lifetime);
-        using var alice = MlsGroup.Create(suite, "seed group"u8.ToArray(), Credential.Basic("alice"u8.ToArray()), aliceKey);
+        // As Parley's devices make them (src/Parley.Client/Groups/DeviceLeaf.cs): a basic credential naming the device,
+        // the account binding leaf extension, and capabilities for it and the channel extension.
+        var capabilities = new Capabilities([ProtocolVersion.Mls10], [suite.Id], [AccountBinding.ExtensionType, ChannelExtension.ExtensionType], [],
+            [CredentialType.Basic]);
+        static Credential DeviceCredential(SignatureKeyPair key)
+            => Credential.Basic(Encoding.ASCII.GetBytes(Parley.Server.Devices.DeviceId.FromSignatureKey(key.PublicKey).Value));
+        using var bob = KeyPackageBundle.Create(suite, DeviceCredential(bobKey), bobKey, lifetime, capabilities,
+            [new AccountBinding("bob", new byte[64]).ToExtension()]);
+        using var alice = MlsGroup.Create(suite, "seed group"u8.ToArray(), DeviceCredential(aliceKey), aliceKey,
+            extensions: [new ChannelExtension("seed-channel", ["alice"]).ToExtension()], capabilities: capabilities,
+            leafExtensions: [new AccountBinding("alice", new byte[64]).ToExtension()]);
         add("group-state", "one-member", alice.Serialize());
 
         var bobKeyPackage = new MlsMessage(bob.KeyPackage);

@@ -31,7 +31,7 @@ internal static class ContentTargets
             + "otherwise an attachment ciphertext (chunk framing and authentication)",
             AttachmentTarget);
         yield return new FuzzTarget("channel-extension",
-            "the channel GroupContext extension 0xF0C1 (ChannelExtensionFormat, ChannelExtension)",
+            "the channel GroupContext extension 0xF0C1 as the client and the server read it",
             ChannelExtensionTarget);
     }
 
@@ -102,6 +102,12 @@ internal static class ContentTargets
             Expect.That(name is not null && admins is not null, "ChannelExtensionFormat.TryRead answered true with null fields.");
         }
         _ = version;
+        if (Parley.Server.Channels.ChannelExtension.TryDecode(input, out var serverView, out string? error))
+        {
+            Expect.That(serverView is not null && error is null, "The server's channel extension reader answered true without a value.");
+            Expect.That(Parley.Server.Channels.ChannelExtension.TryDecode(serverView!.Encode(), out var again, out _) && again == serverView,
+                "The server's channel extension does not survive encode then decode.");
+        }
         if (ChannelExtension.TryDecode(input) is { } extension)
         {
             var again = ChannelExtension.TryDecode(extension.ToExtension().Data);

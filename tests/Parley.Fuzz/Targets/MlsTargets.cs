@@ -1,6 +1,8 @@
 // Fuzz targets of Parley.Mls: everything an MLSMessage carries (RFC 9420 §6) and the saved group state.
 // The contract of every MLS decoder and check is MlsException: MlsDecodeException for bytes that do not
 // decode, MlsProtocolException for a structure that decodes but breaks a rule.
+using ClientChannelExtension = Parley.Client.Channels.ChannelExtension;
+using Parley.Client.Groups;
 using Parley.Mls;
 using Parley.Mls.Codec;
 using Parley.Mls.Crypto;
@@ -20,6 +22,9 @@ internal static class MlsTargets
     private static readonly byte[] FuzzGroupId = "parley fuzz group"u8.ToArray();
     private static readonly DateTimeOffset FuzzNow = DateTimeOffset.FromUnixTimeSeconds(1_780_000_000);
 
+    // Any 32 bytes serve as an account identity key: the targets check that verifying a binding never throws.
+    private static readonly byte[] FuzzIdentityKey = System.Security.Cryptography.SHA256.HashData("parley fuzz identity key"u8);
+
     public static IEnumerable<FuzzTarget> All()
     {
         yield return new FuzzTarget("mls-message",
@@ -28,17 +33,18 @@ internal static class MlsTargets
             + "of a franking commitment from a PrivateMessage header",
             MlsMessageTarget);
         yield return new FuzzTarget("key-package",
-            "KeyPackage (§10) with its leaf node, credential, capabilities and extensions; signature and §10.1 validation; "
-            + "the server's checks of a key package upload (device and channel join)",
+            "KeyPackage (§10) with its leaf node, credential, capabilities and extensions (Parley's account binding); "
+            + "signature and §10.1 validation; the server's checks of a key package upload (device and channel join)",
             KeyPackageTarget);
         yield return new FuzzTarget("welcome",
             "Welcome (§12.4.3.1) and the GroupSecrets a joiner decrypts from it",
             WelcomeTarget);
         yield return new FuzzTarget("group-info",
-            "GroupInfo (§12.4.3) and its ratchet_tree, external_pub and external_senders extensions",
+            "GroupInfo (§12.4.3) and its ratchet_tree, external_pub, external_senders, required_capabilities and channel extensions",
             GroupInfoTarget);
         yield return new FuzzTarget("ratchet-tree",
-            "a cipher suite (uint16) then a ratchet_tree extension (§12.4.3.3), built into a tree and validated (§12.4.3.1, §7.9.2)",
+            "a cipher suite (uint16) then a ratchet_tree extension (§12.4.3.3), built into a tree and validated (§12.4.3.1, §7.9.2), "
+            + "with each leaf's account binding",
             RatchetTreeTarget);
         yield return new FuzzTarget("proposal",
             "Proposal and ProposalOrRef (§12.1): Add, Update, Remove, PreSharedKey, ReInit, ExternalInit, GroupContextExtensions",
@@ -78,6 +84,7 @@ internal static class MlsTargets
             Expect.Only<MlsException>(() => keyPackage.Ref(suite));
             Expect.Only<MlsException>(() => LeafNodeValidation.ValidateKeyPackage(suite, keyPackage, [], MlsGroupOptions.Default));
         }
+        CheckAccountBinding(keyPackage.CipherSuite, keyPackage.LeafNode);
         // The server's upload checks answer with a sentence, never an exception. The device is the one the key package
         // names, holding its signature key, so that the checks go past the identity match.
         byte[] upload = TlsWriter.Encode(new MlsMessage(keyPackage).Encode);
@@ -140,6 +147,9 @@ internal static class MlsTargets
                 case ExtensionType.RequiredCapabilities:
                     Expect.Only<MlsException>(() => TlsReader.Decode(extension.Data, RequiredCapabilities.Decode));
                     break;
+                case ClientChannelExtension.ExtensionType:
+                    ClientChannelExtension.TryDecode(extension.Data);
+                    break;
             }
         }
     }
@@ -159,6 +169,20 @@ internal static class MlsTargets
         // The tree's own hash as the expected one, so that validation goes on to keys, unmerged leaves,
         // parent hashes and signatures.
         Expect.Only<MlsException>(() => TreeValidation.Validate(tree, tree.TreeHash(), FuzzGroupId));
+        foreach (var (_, leaf) in tree.EnumerateLeaves())
+        {
+            CheckAccountBinding(suite.Id, leaf);
+        }
+    }
+
+    // Parley's leaf extension 0xF0A1, read from every leaf a client sees; reading and verifying it never throws.
+    private static void CheckAccountBinding(ushort cipherSuite, LeafNode leaf)
+    {
+        if (AccountBinding.Of(leaf) is { } binding)
+        {
+            binding.Verifies(FuzzIdentityKey, cipherSuite, leaf.SignatureKey);
+            binding.Verifies(leaf.SignatureKey, cipherSuite, leaf.SignatureKey);
+        }
     }
 
     private static void ProposalTarget(byte[] input)
