@@ -220,7 +220,8 @@ internal static class MlsTargets
     private static void GroupStateTarget(byte[] input)
     {
         using var group = Expect.Only<MlsException, MlsGroup>(() => MlsGroup.Restore(input));
-        if (group is not null)
+        // A state of the current format (2) serializes back to its bytes; one of format 1 is rewritten as format 2.
+        if (group is not null && input[1] == 2)
         {
             Expect.That(group.Serialize().AsSpan().SequenceEqual(input), "A restored group state does not serialize back to its input.");
         }
