@@ -22,6 +22,14 @@ public sealed record AttachmentReference(
     byte[] Digest,
     byte[]? PlaintextDigest = null)
 {
+    /// <summary>Whether the fields can describe a scheme-1 attachment: a size of at least 0, a chunk size in range,
+    /// a key and a digest of the right lengths, and a plaintext digest of the right length when present. Decoders
+    /// (the envelope, the client's store) refuse a reference that is not.</summary>
+    public bool IsWellFormed
+        => Size >= 0 && ChunkSize is >= AttachmentCipher.MinChunkSize and <= AttachmentCipher.MaxChunkSize
+           && Key is { Length: AttachmentCipher.KeySize } && Digest is { Length: AttachmentCipher.DigestSize }
+           && PlaintextDigest is null or { Length: AttachmentCipher.DigestSize };
+
     /// <summary>The ciphertext length for this plaintext size and chunk size.</summary>
     public long CiphertextLength => AttachmentCipher.CiphertextLength(Size, ChunkSize);
 

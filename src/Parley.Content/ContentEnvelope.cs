@@ -260,14 +260,14 @@ public sealed record ContentEnvelope(string MessageId, DateTimeOffset SentAt, Me
                 {
                     throw new MlsDecodeException($"Attachment encryption scheme {scheme} is unknown.");
                 }
-                if (size > long.MaxValue || chunkSize is < AttachmentCipher.MinChunkSize or > AttachmentCipher.MaxChunkSize
-                    || key.Length != AttachmentCipher.KeySize || digest.Length != AttachmentCipher.DigestSize
-                    || plaintextDigest is { Length: not AttachmentCipher.DigestSize })
+                // A size above long.MaxValue or a chunk size above int.MaxValue wraps negative and is refused below.
+                var reference = new AttachmentReference(blobId, unchecked((long)size), contentType, fileName, unchecked((int)chunkSize), key, digest,
+                    plaintextDigest);
+                if (!reference.IsWellFormed)
                 {
                     throw new MlsDecodeException("The attachment reference has an invalid size, chunk size, key or digest.");
                 }
-                return new AttachmentContent(new AttachmentReference(blobId, (long)size, contentType, fileName, (int)chunkSize, key, digest,
-                    plaintextDigest), caption);
+                return new AttachmentContent(reference, caption);
             }
             case ContentKind.DisappearingTimer:
             {

@@ -4,6 +4,7 @@
 // channel_records table, a version octet then fields in the TLS presentation language (RFC 9420 §2.1).
 using System.Security.Cryptography;
 using Parley.Client.Conversations;
+using Parley.Client.Storage;
 using Parley.Content;
 using Parley.Mls.Codec;
 
@@ -135,11 +136,11 @@ internal static class ChannelRecordCodec
         byte kind = r.ReadUInt8();
         return kind switch
         {
-            PrivateKind => new PrivateChannelRecord(ConversationId.FromBytes(r.ReadOpaque()), r.ReadString(), r.ReadBool(), r.ReadOpaque(),
+            PrivateKind => new PrivateChannelRecord(r.ReadConversationId(), r.ReadString(), r.ReadBool(), r.ReadOpaque(),
                 (long)r.ReadUInt64()),
-            JoinKind => (object)new PendingChannelJoin(r.ReadString(), new Uri(r.ReadString(), UriKind.Absolute), r.ReadBool() ? r.ReadString() : null,
+            JoinKind => (object)new PendingChannelJoin(r.ReadString(), r.ReadAbsoluteUri(), r.ReadBool() ? r.ReadString() : null,
                 r.ReadString(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadTime()),
-            PublicKind => new PublicChannelRecord(new Uri(r.ReadString(), UriKind.Absolute), r.ReadString(), r.ReadString(), r.ReadOpaque(), r.ReadBool(),
+            PublicKind => new PublicChannelRecord(r.ReadAbsoluteUri(), r.ReadString(), r.ReadString(), r.ReadOpaque(), r.ReadBool(),
                 (long)r.ReadUInt64(), r.ReadTime()),
             _ => throw new Storage.StoreFormatException($"A channel record has kind {kind}, which this Parley does not know. Update Parley."),
         };

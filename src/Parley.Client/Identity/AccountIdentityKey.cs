@@ -10,6 +10,9 @@ public sealed class AccountIdentityKey : IDisposable
     /// <summary>Length of the public key.</summary>
     public const int PublicKeySize = 32;
 
+    /// <summary>Length of the private key (the RFC 8032 seed).</summary>
+    public const int PrivateKeySize = 32;
+
     private static readonly SignatureAlgorithm Ed25519 = SignatureAlgorithm.Ed25519;
     private readonly Key _key;
 
@@ -28,7 +31,7 @@ public sealed class AccountIdentityKey : IDisposable
     /// <summary>Imports a 32-byte private key (the RFC 8032 seed) as <see cref="ExportPrivateKey"/> wrote it.</summary>
     public static AccountIdentityKey Import(ReadOnlySpan<byte> privateKey)
     {
-        if (privateKey.Length != 32)
+        if (privateKey.Length != PrivateKeySize)
         {
             throw new ArgumentException("An Ed25519 private key is 32 bytes.", nameof(privateKey));
         }

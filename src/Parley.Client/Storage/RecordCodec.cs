@@ -1,5 +1,6 @@
 // The compact binary encoding of the records the store encrypts: the TLS presentation language of
 // RFC 9420 §2.1 (MLS variable-length vectors), with a version octet in front of every record.
+using Parley.Client.Conversations;
 using Parley.Content;
 using Parley.Mls.Codec;
 
@@ -33,6 +34,24 @@ internal static class RecordCodec
     public static void WriteStrings(this TlsWriter w, IReadOnlyList<string> values) => w.WriteVector(values, (x, v) => x.WriteString(v));
 
     public static List<string> ReadStrings(this TlsReader r) => r.ReadList(x => x.ReadString());
+
+    /// <summary>Reads an absolute URI; anything else is a damaged record (<see cref="MlsDecodeException"/>).</summary>
+    public static Uri ReadAbsoluteUri(this TlsReader r)
+        => Uri.TryCreate(r.ReadString(), UriKind.Absolute, out var uri) ? uri : throw new MlsDecodeException("A stored address is not an absolute URI.");
+
+    /// <summary>Reads a count stored as uint32 that must fit an <see cref="int"/>.</summary>
+    public static int ReadCount(this TlsReader r)
+    {
+        uint value = r.ReadUInt32();
+        return value <= int.MaxValue ? (int)value : throw new MlsDecodeException($"A stored count of {value} is out of range.");
+    }
+
+    /// <summary>Reads a 16-byte conversation id as <c>opaque&lt;V&gt;</c>.</summary>
+    public static ConversationId ReadConversationId(this TlsReader r)
+    {
+        byte[] bytes = r.ReadOpaque();
+        return bytes.Length == 16 ? ConversationId.FromBytes(bytes) : throw new MlsDecodeException("A stored conversation id is not 16 bytes.");
+    }
 
     /// <summary>Checks the leading record version octet.</summary>
     public static void ReadRecordVersion(this TlsReader r, byte expected, string record)

@@ -54,12 +54,16 @@ internal static class StoredRecords
     {
         r.ReadRecordVersion(V1, "device identity");
         string account = r.ReadString();
-        var server = new Uri(r.ReadString(), UriKind.Absolute);
+        var server = r.ReadAbsoluteUri();
         ushort suite = r.ReadUInt16();
         var signature = new SignatureKeyPair(r.ReadOpaque(), r.ReadOpaque());
         byte[] accountPublic = r.ReadOpaque();
         byte[]? accountPrivate = r.ReadOptionalBytes();
         AccountIdentityKey? accountKey = null;
+        if (accountPrivate is { Length: not AccountIdentityKey.PrivateKeySize })
+        {
+            throw new MlsDecodeException("The stored account identity key has the wrong length.");
+        }
         if (accountPrivate is not null)
         {
             accountKey = AccountIdentityKey.Import(accountPrivate);
@@ -102,7 +106,7 @@ internal static class StoredRecords
         var members = r.ReadList(x => new ConversationMember(x.ReadString(), x.ReadStrings()));
         var created = r.ReadTime();
         var last = r.ReadTime();
-        int unread = checked((int)r.ReadUInt32());
+        int unread = r.ReadCount();
         return new Conversation(id, kind, name, groupId, timer == 0 ? null : TimeSpan.FromSeconds(timer), members, created, last, unread);
     });
 
@@ -279,6 +283,10 @@ internal static class StoredRecords
         if (!r.AtEnd)
         {
             reference = reference with { PlaintextDigest = r.ReadOptionalBytes() };
+        }
+        if (!reference.IsWellFormed)
+        {
+            throw new MlsDecodeException("The stored attachment reference has an invalid size, chunk size, key or digest.");
         }
         return new StoredAttachment(id, message, reference, localPath, expiresAt);
     });

@@ -141,6 +141,11 @@ internal static class GroupStateCodec
             {
                 throw new MlsDecodeException("Stored private keys do not belong to the member's leaf.");
             }
+            // An ancestor of the member's leaf in a wider tree is not a node of this one.
+            if (keys.Nodes.Any(n => n.Value >= tree.NodeCount))
+            {
+                throw new MlsDecodeException("Stored private keys name a node outside the ratchet tree.");
+            }
             signatureKey = r.ReadOpaque();
             secrets = EpochSecrets.Decode(r, suite);
             secretTree = SecretTree.Decode(r, suite);

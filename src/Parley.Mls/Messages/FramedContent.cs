@@ -106,7 +106,9 @@ public sealed record FramedContent : IMlsEncodable
         {
             ContentType.Application => (reader.ReadOpaque(), null, null),
             ContentType.Proposal => (null, Proposal.Decode(reader), null),
-            _ => (null, null, Commit.Decode(reader)),
+            ContentType.Commit => (null, null, Commit.Decode(reader)),
+            // PrivateMessageContent.Decode takes the type from its caller; an unknown one is bad input, not a commit.
+            _ => throw new MlsDecodeException($"Unknown content type {(byte)contentType}."),
         };
 
     /// <summary>Throws unless exactly the body matching <paramref name="contentType"/> is present.</summary>

@@ -207,16 +207,24 @@ public sealed class TreePrivateKeys : IDisposable
         {
             r.ReadVector(inner =>
             {
+                long previous = -1;
                 while (!inner.AtEnd)
                 {
                     var node = new NodeIndex(inner.ReadUInt32());
                     byte[] key = inner.ReadOpaque();
                     try
                     {
-                        if (!TreeMath.IsInSubtree(node, store.OwnLeaf.Node) || store.Contains(node))
+                        if (!TreeMath.IsInSubtree(node, store.OwnLeaf.Node))
                         {
                             throw new MlsDecodeException($"Stored private key for {node} does not belong to {store.OwnLeaf}.");
                         }
+                        // Encode writes the nodes in ascending order; any other order (or a repeat) is not its output,
+                        // and accepting it would give one store two encodings.
+                        if (node.Value <= previous)
+                        {
+                            throw new MlsDecodeException("Stored private keys are not in ascending node order.");
+                        }
+                        previous = node.Value;
                         store.SetPrivateKey(node, key);
                     }
                     finally

@@ -1,0 +1,101 @@
+// Fuzz targets of Parley.Client: what a person pastes (invite links, device link and approval codes) and the
+// records of the local store (decrypted cells; a damaged or hostile store file must not crash the client).
+using System.Text;
+using Parley.Client;
+using Parley.Client.Accounts;
+using Parley.Client.Attachments;
+using Parley.Client.Channels;
+using Parley.Client.Conversations;
+using Parley.Client.Messages;
+using Parley.Client.Storage;
+using Parley.Mls;
+using Parley.Mls.Codec;
+using Parley.Mls.Crypto;
+
+namespace Parley.Fuzz.Targets;
+
+internal static class ClientTargets
+{
+    private static readonly CipherSuite LinkSuite = CipherSuite.Get(1);
+    private static readonly HpkeKeyPair LinkKeys = LinkSuite.Hpke.DeriveKeyPair("parley fuzz link key"u8);
+    private static readonly LinkCode FuzzLinkCode = new(LinkKeys.PublicKey);
+
+    // The approval's HPKE info (src/Parley.Client/Accounts/DeviceLink.cs), so that fuzzed plaintexts reach the
+    // parser behind the decryption.
+    private static readonly byte[] LinkInfo = "Parley device link v1"u8.ToArray();
+
+    public static IEnumerable<FuzzTarget> All()
+    {
+        yield return new FuzzTarget("invite-link",
+            "a private channel invite link (InviteLink.Parse); a parsed link must parse again from its text",
+            InviteLinkTarget);
+        yield return new FuzzTarget("device-link",
+            "a device link code and an approval code (text), and the approval's plaintext behind its HPKE decryption "
+            + "when the first octet is 0",
+            DeviceLinkTarget);
+        yield return new FuzzTarget("store-records",
+            "a decrypted record of the local store: the first octet picks identity, conversation, message, message state, "
+            + "contact, key package, outbox, attachment or channel record",
+            StoreRecordsTarget);
+    }
+
+    private static void InviteLinkTarget(byte[] input)
+    {
+        var link = Expect.Only<ParleyClientException, InviteLink>(() => InviteLink.Parse(Encoding.UTF8.GetString(input)));
+        if (link is not null)
+        {
+            Expect.That(InviteLink.Parse(link.ToString()) == link, "An invite link does not parse again from its own text.");
+        }
+    }
+
+    private static void DeviceLinkTarget(byte[] input)
+    {
+        if (input.Length > 0 && input[0] == 0)
+        {
+            var (enc, ciphertext) = LinkSuite.Hpke.Seal(LinkKeys.PublicKey, LinkInfo, FuzzLinkCode.ToBytes(), input.AsSpan(1));
+            var w = new TlsWriter(enc.Length + ciphertext.Length + 8);
+            w.WriteOpaque(enc);
+            w.WriteOpaque(ciphertext);
+            string approvalCode = "PA1." + System.Buffers.Text.Base64Url.EncodeToString(w.WrittenSpan);
+            Expect.Only<FormatException>(() => LinkApproval.Open(approvalCode, FuzzLinkCode, LinkKeys.PrivateKey));
+            return;
+        }
+        string text = Encoding.UTF8.GetString(input);
+        var code = Expect.Only<FormatException, LinkCode>(() => LinkCode.Parse(text));
+        if (code is not null)
+        {
+            Expect.That(LinkCode.Parse(code.ToString()).LinkKey.AsSpan().SequenceEqual(code.LinkKey), "A link code does not parse again from its own text.");
+        }
+        Expect.Only<FormatException>(() => LinkApproval.Open(text, FuzzLinkCode, LinkKeys.PrivateKey));
+    }
+
+    private static void StoreRecordsTarget(byte[] input)
+    {
+        if (input.Length == 0)
+        {
+            return;
+        }
+        byte[] record = input[1..];
+        Action decode = (input[0] % 9) switch
+        {
+            0 => () => StoredRecords.DecodeIdentity(record),
+            1 => () => StoredRecords.DecodeConversation(new ConversationId(Guid.Empty), record),
+            2 => () => StoredRecords.DecodeMessage(record),
+            3 => () => StoredRecords.DecodeState(record),
+            4 => () => StoredRecords.DecodeContact(record),
+            5 => () => StoredRecords.DecodeKeyPackage(record),
+            6 => () => StoredRecords.DecodeOutbox(new OutboxId(1), new ConversationId(Guid.Empty), record),
+            7 => () => StoredRecords.DecodeAttachment(new AttachmentId(Guid.Empty), new LocalMessageId(1), record),
+            _ => () => ChannelRecordCodec.Decode(record),
+        };
+        // The store's contract for a record that does not decode: MlsDecodeException from the codec or
+        // StoreFormatException (a ClientStoreException) for an unknown record version.
+        try
+        {
+            decode();
+        }
+        catch (Exception e) when (e is MlsDecodeException or ClientStoreException)
+        {
+        }
+    }
+}
