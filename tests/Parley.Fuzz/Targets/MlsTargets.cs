@@ -96,7 +96,9 @@ internal static class MlsTargets
         }
         var device = new Device(deviceId,
             new AccountId("fuzz"), keyPackage.CipherSuite, leaf.SignatureKey, [], Revoked: false);
-        KeyPackageRules.Validate(upload, device, FuzzNow);
+        // As a one-time package and as a last-resort one (each has its own rule on the last_resort extension).
+        KeyPackageRules.Validate(upload, device, FuzzNow, lastResort: false);
+        KeyPackageRules.Validate(upload, device, FuzzNow, lastResort: true);
         JoinKeyPackageRules.Validate(upload, keyPackage.CipherSuite, FuzzNow);
     }
 
