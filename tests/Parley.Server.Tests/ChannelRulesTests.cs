@@ -106,9 +106,7 @@ public sealed class ChannelRulesTests
     private static UpdatePath PseudonymousPath(uint leaf)
     {
         var key = TestMls.Suite.GenerateSignatureKeyPair();
-        return new UpdatePath(new LeafNode(TestMls.Suite.Hpke.GenerateKeyPair().PublicKey, key.PublicKey,
-            Credential.Basic(PseudonymousCredential.IdentityFor(key.PublicKey)), new Capabilities([1], [1], [], [], [CredentialType.Basic]),
-            LeafNodeSource.Commit, null, [], [], []).Sign(TestMls.Suite, key.PrivateKey, Group, new LeafIndex(leaf)), []);
+        return new UpdatePath(TestMls.CommitLeaf(PseudonymousCredential.IdentityFor(key.PublicKey), key, Group, new LeafIndex(leaf)), []);
     }
 
     private static GroupSubmission CommitBy(DeviceId sender, uint leaf, Commit commit)

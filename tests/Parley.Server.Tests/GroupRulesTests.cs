@@ -89,9 +89,7 @@ public sealed class GroupRulesTests
 
     // A commit's path as the server sees it: the committer's new leaf, signed with its device key.
     internal static UpdatePath Path(SignatureKeyPair key, DeviceId device, uint leaf)
-        => new(new LeafNode(TestMls.Suite.Hpke.GenerateKeyPair().PublicKey, key.PublicKey, Credential.Basic(Encoding.ASCII.GetBytes(device.Value)),
-            new Capabilities([1], [1], [], [], [CredentialType.Basic]), LeafNodeSource.Commit, null, [], [], [])
-            .Sign(TestMls.Suite, key.PrivateKey, Group, new LeafIndex(leaf)), []);
+        => new(TestMls.CommitLeaf(Encoding.ASCII.GetBytes(device.Value), key, Group, new LeafIndex(leaf)), []);
 
     private sealed class Context : IGroupRuleContext
     {

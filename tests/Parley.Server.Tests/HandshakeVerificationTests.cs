@@ -123,9 +123,7 @@ public sealed class HandshakeVerificationTests : IAsyncLifetime
     {
         var (alice, _, group) = await PairAsync();
         var other = TestMls.Suite.GenerateSignatureKeyPair();
-        var leaf = new LeafNode(TestMls.Suite.Hpke.GenerateKeyPair().PublicKey, other.PublicKey,
-            Credential.Basic(Encoding.ASCII.GetBytes(alice.Device.Id)), new Capabilities([1], [1], [], [], [CredentialType.Basic]),
-            LeafNodeSource.Commit, null, [], [], []).Sign(TestMls.Suite, other.PrivateKey, group.Id, new LeafIndex(0));
+        var leaf = TestMls.CommitLeaf(Encoding.ASCII.GetBytes(alice.Device.Id), other, group.Id, new LeafIndex(0));
         byte[] commit = new MlsMessage(TestMls.CommitMessage(group.Id, 1, Sender.Member(new LeafIndex(0)),
             new Commit([], new UpdatePath(leaf, [])))).ToBytes();
 

@@ -111,7 +111,7 @@ public sealed class TestGroup
     /// <paramref name="signer"/>'s key (for tests of what the server refuses).</summary>
     public byte[] SignAs(TestDevice signer, byte[] message) => _signer!.TrySign(signer.Id, signer.SignatureKey, false, message)!.Message;
 
-    /// <summary>Sends an external commit by <paramref name="joiner"/>, whose new leaf is <paramref name="joinerLeaf"/>, signed as its client would.</summary>
+    /// <summary>Sends an external commit by <paramref name="joiner"/> (its new leaf: the leftmost one free after the Removes), signed as its client would.</summary>
     public async Task<HttpResponseMessage> SendExternalAsync(TestDevice joiner, params Proposal[] proposals)
     {
         uint joinerLeaf = 0;

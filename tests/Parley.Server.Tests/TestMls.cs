@@ -70,6 +70,13 @@ public static class TestMls
 
     public static KeyPackage DecodeKeyPackage(byte[] message) => MlsMessage.Decode(message).KeyPackage!;
 
+    /// <summary>A commit path's new leaf node with a basic credential of <paramref name="identity"/>, signed by
+    /// <paramref name="key"/> over the group id and leaf index (RFC 9420 §7.2).</summary>
+    public static LeafNode CommitLeaf(byte[] identity, SignatureKeyPair key, byte[] groupId, LeafIndex leaf)
+        => new LeafNode(Suite.Hpke.GenerateKeyPair().PublicKey, key.PublicKey, Credential.Basic(identity),
+            new Capabilities([1], [1], [], [], [CredentialType.Basic]), LeafNodeSource.Commit, null, [], [], [])
+            .Sign(Suite, key.PrivateKey, groupId, leaf);
+
     /// <summary>A member's commit that needs a path (RFC 9420 §12.4: any proposal but add, psk and reinit, or none) and has none,
     /// given one whose leaf carries <paramref name="identity"/> and is signed by <paramref name="key"/> at the sender's leaf; any
     /// other message unchanged. The path has no parent nodes: the server does not see the tree.</summary>
@@ -81,9 +88,7 @@ public static class TestMls
         {
             return message;
         }
-        var leaf = new LeafNode(Suite.Hpke.GenerateKeyPair().PublicKey, key.PublicKey, Credential.Basic(identity),
-            new Capabilities([1], [1], [], [], [CredentialType.Basic]), LeafNodeSource.Commit, null, [], [], [])
-            .Sign(Suite, key.PrivateKey, content.GroupId, leafIndex ?? content.Sender.LeafIndex);
+        var leaf = CommitLeaf(identity, key, content.GroupId, leafIndex ?? content.Sender.LeafIndex);
         return message with
         {
             Content = FramedContent.ForCommit(content.GroupId, content.Epoch, content.Sender, content.AuthenticatedData,

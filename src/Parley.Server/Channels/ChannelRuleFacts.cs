@@ -36,15 +36,7 @@ public sealed record ChannelRuleFacts(
         ArgumentNullException.ThrowIfNull(findProposal);
         var usernames = new List<string>();
         var refs = new List<byte[]>();
-        IEnumerable<Proposal> proposals = submission.PublicMessage?.Content switch
-        {
-            { Commit: { } commit } => commit.Proposals
-                .Select(p => p.Proposal ?? findProposal(p.Reference!)?.Proposal)
-                .OfType<Proposal>(),
-            { Proposal: { } proposal } => [proposal],
-            _ => [],
-        };
-        foreach (Proposal proposal in proposals)
+        foreach (Proposal proposal in submission.Proposals(findProposal))
         {
             switch (proposal)
             {

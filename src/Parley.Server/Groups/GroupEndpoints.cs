@@ -89,16 +89,7 @@ public static class GroupEndpoints
         {
             return null;
         }
-        bool signed;
-        try
-        {
-            signed = groupInfo.Verify(suite, device.SignatureKey);
-        }
-        catch (Exception e) when (e is MlsException or System.Security.Cryptography.CryptographicException or ArgumentException)
-        {
-            signed = false;
-        }
-        return signed
+        return HandshakeChecks.VerifiesSafely(() => groupInfo.Verify(suite, device.SignatureKey))
             ? new GroupGenesis(device.SignatureKey, new GroupEpochState(context, TranscriptHash.Interim(suite, [], groupInfo.ConfirmationTag)))
             : null;
     }

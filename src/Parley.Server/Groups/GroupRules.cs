@@ -87,13 +87,7 @@ public static class GroupRules
             // The external-join policy asks whose account each member device belongs to.
             devices.UnionWith(roster.Members.Values);
         }
-        IEnumerable<Proposal> proposals = submission.PublicMessage?.Content switch
-        {
-            { Commit: { } commit } => commit.Proposals.Select(p => p.Proposal ?? findProposal(p.Reference!)?.Proposal).OfType<Proposal>(),
-            { Proposal: { } proposal } => [proposal],
-            _ => [],
-        };
-        foreach (Proposal proposal in proposals)
+        foreach (Proposal proposal in submission.Proposals(findProposal))
         {
             if (proposal is Add add && TryDeviceOf(add.KeyPackage.LeafNode, out DeviceId added))
             {

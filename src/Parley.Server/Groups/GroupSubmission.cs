@@ -36,6 +36,19 @@ public sealed record GroupSubmission(
     /// <summary>With a commit: the GroupInfo of the epoch it starts, signed by the committer (RFC 9420 §12.4.3), from which
     /// the server learns the new GroupContext.</summary>
     public GroupInfo? GroupInfo { get; init; }
+
+    /// <summary>The proposals a commit applies (those by reference found with <paramref name="findProposal"/>, unknown ones
+    /// left out) or the one a proposal carries; none for an application message.</summary>
+    public IEnumerable<Proposal> Proposals(Func<byte[], (Proposal Proposal, uint SenderLeaf)?> findProposal)
+    {
+        ArgumentNullException.ThrowIfNull(findProposal);
+        return PublicMessage?.Content switch
+        {
+            { Commit: { } commit } => commit.Proposals.Select(p => p.Proposal ?? findProposal(p.Reference!)?.Proposal).OfType<Proposal>(),
+            { Proposal: { } proposal } => [proposal],
+            _ => [],
+        };
+    }
 }
 
 /// <summary>Why a submission was refused.</summary>

@@ -22,16 +22,9 @@ public static class HandshakeChecks
         ArgumentNullException.ThrowIfNull(suite);
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(state);
-        try
-        {
-            return message.ToAuthenticatedContent().Verify(suite, signatureKey, state.Context)
-                ? null
-                : "The message's signature does not verify with the sender's key over the group's current context.";
-        }
-        catch (Exception e) when (e is MlsException or System.Security.Cryptography.CryptographicException or ArgumentException)
-        {
-            return "The message's signature does not verify with the sender's key over the group's current context.";
-        }
+        return VerifiesSafely(() => message.ToAuthenticatedContent().Verify(suite, signatureKey, state.Context))
+            ? null
+            : "The message's signature does not verify with the sender's key over the group's current context.";
     }
 
     /// <summary>A key package naming a device (RFC 9420 §10.1): the group's suite, a leaf from a key package whose
@@ -122,8 +115,9 @@ public static class HandshakeChecks
     private static bool SameExtensions(IReadOnlyList<Extension> a, IReadOnlyList<Extension> b)
         => a.Count == b.Count && a.Zip(b).All(p => p.First.Type == p.Second.Type && p.First.Data.AsSpan().SequenceEqual(p.Second.Data));
 
-    // A malformed key (wrong length, not on the curve) is a failed verification, not a server error.
-    private static bool VerifiesSafely(Func<bool> verify)
+    /// <summary>Runs a signature check; a malformed key or signature (wrong length, not on the curve) is a failed
+    /// verification, not a server error.</summary>
+    internal static bool VerifiesSafely(Func<bool> verify)
     {
         try
         {

@@ -44,17 +44,14 @@ public static class KeyPackageRules
         {
             return (null, "A key package's leaf node must come from a key package and carry a lifetime.");
         }
-        if (!leaf.SignatureKey.AsSpan().SequenceEqual(device.SignatureKey))
-        {
-            return (null, "A key package must be signed with the device's registered signature key.");
-        }
         if (!GroupRules.TryDeviceOf(leaf, out DeviceId named) || named != device.Id)
         {
             return (null, "A key package's credential must be a basic credential whose identity is the device id.");
         }
-        if (!leaf.Verify(suite) || !keyPackage.Verify(suite))
+        // The same check the group rules make when a commit adds the package.
+        if (HandshakeChecks.CheckKeyPackage(suite!, keyPackage, device) is { } problem)
         {
-            return (null, "A key package's signature does not verify.");
+            return (null, problem);
         }
         if (keyPackage.InitKey.AsSpan().SequenceEqual(leaf.EncryptionKey))
         {
