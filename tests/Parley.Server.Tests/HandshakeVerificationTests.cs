@@ -4,9 +4,11 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Data.Sqlite;
 using Parley.Mls.Codec;
 using Parley.Mls.Messages;
 using Parley.Mls.Tree;
+using Parley.Server.Storage.Sqlite;
 
 namespace Parley.Server.Tests;
 
@@ -162,6 +164,35 @@ public sealed class HandshakeVerificationTests : IAsyncLifetime
         using var resync = await group.SendExternalAsync(laptop, new Remove(new LeafIndex(1)));
         Assert.Equal(HttpStatusCode.OK, resync.StatusCode);
         Assert.Equal([alice.Device.Id, laptop.Id], (await group.GetAsync(alice.Device)).Members.Select(m => m.DeviceId));
+    }
+
+    [Fact]
+    public async Task What_the_server_keeps_to_verify_handshakes_is_public_keys_and_hashes_only()
+    {
+        var (alice, bob, group) = await PairAsync();
+
+        // The data folder as a thief would copy it (docs/security.md, "What the server checks…"; server-protocol.md, "Durability").
+        using var database = new SqliteConnection($"Data Source={Path.Combine(_server.DataDirectory, "parley.db")};Mode=ReadOnly;Pooling=False");
+        database.Open();
+        string groupId = group.IdText;
+        Assert.Equal(["cipher_suite", "epoch", "group_context", "group_id", "interim_hash"],
+            database.Query("SELECT name FROM pragma_table_info('groups') ORDER BY name", r => r.GetString(0)));
+        Assert.Equal(["device_id", "group_id", "leaf_index", "signature_key"],
+            database.Query("SELECT name FROM pragma_table_info('group_members') ORDER BY name", r => r.GetString(0)));
+        var (context, interim) = database.Query("SELECT group_context, interim_hash FROM groups WHERE group_id = $g",
+            r => ((byte[])r[0], (byte[])r[1]), ("$g", groupId)).Single();
+        // The context is what every member signs over and what the committer's GroupInfo published: group id, epoch, hashes.
+        GroupContext kept = TlsReader.Decode(context, GroupContext.Decode);
+        Assert.Equal(group.Id, kept.GroupId);
+        Assert.Equal(1ul, kept.Epoch);
+        Assert.Empty(kept.Extensions);
+        Assert.Equal(TestMls.Suite.HashLength, kept.ConfirmedTranscriptHash.Length);
+        Assert.Equal(TestMls.Suite.HashLength, interim.Length);
+        // Each leaf's key is the public key its device registered (also in the devices table), nothing else.
+        var keys = database.Query("SELECT device_id, signature_key FROM group_members WHERE group_id = $g ORDER BY leaf_index",
+            r => (r.GetString(0), Convert.ToHexString((byte[])r[1])), ("$g", groupId));
+        Assert.Equal([(alice.Device.Id, Convert.ToHexString(alice.Device.SignatureKey.PublicKey)),
+            (bob.Device.Id, Convert.ToHexString(bob.Device.SignatureKey.PublicKey))], keys);
     }
 
     private async Task<(TestUser Alice, TestUser Bob, TestGroup Group)> PairAsync()
