@@ -319,7 +319,9 @@ public sealed class PostgresSafetyStoreContractTests : SafetyStoreContractTests
             m => m.Id == "after-upgrade");
         Assert.NotNull(message.Stamp);
 
-        // A fan-out finished by recovery writes the stamps recorded with the send.
+        // A fan-out finished by recovery writes the stamps recorded with the send. The accepting node marks its own
+        // fan-out done in the background; wait for that first, or it would clear the row the test is about to reset.
+        await WaitUntilAsync("SELECT message IS NULL FROM group_sends WHERE message_id = 'after-upgrade'");
         await ExecuteAsync("DELETE FROM mailbox WHERE message_id = 'after-upgrade'");
         await ExecuteAsync("UPDATE group_sends SET accepted_at = 0, message = $1, recipients = ARRAY[$2], stamps = ARRAY[$3::bytea] " +
             "WHERE message_id = 'after-upgrade'", message.Message, bob.Id.Value, message.Stamp!);
@@ -329,6 +331,16 @@ public sealed class PostgresSafetyStoreContractTests : SafetyStoreContractTests
     }
 
     private async Task ExecuteAsync(string sql, params object[] arguments) => await ScalarAsync(sql, arguments);
+
+    private async Task WaitUntilAsync(string condition)
+    {
+        DateTime deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!(bool)(await ScalarAsync(condition))!)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"Still false after 10 s: {condition}");
+            await Task.Delay(20);
+        }
+    }
 
     private async Task<object?> ScalarAsync(string sql, params object[] arguments)
     {

@@ -84,6 +84,12 @@ public sealed class DeviceSocketGate
             var connection = new DeviceConnection(device, account);
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
             _connections.Add(connection);
+            // A suspension that landed between the credential check and Add found no connection to close: close it here.
+            // (The refresh publishes the set before it closes connections, so one of the two always sees the other.)
+            if (_suspended.IsSuspended(account))
+            {
+                connection.Close(DeviceConnection.CloseReason.Suspended);
+            }
             _metrics.ConnectionOpened();
             try
             {
