@@ -111,6 +111,16 @@ public sealed class ParleyServerOptions
     public string? OperatorKey { get; set; }
 
     /// <summary>The server franking key (base64 of 32 bytes) that seals delivery stamps; unset, it is kept in
-    /// <c>franking.key</c> in the data folder (SQLite) or in the database (PostgreSQL), created at first start.</summary>
+    /// <c>franking.key</c> in <see cref="SecretsDirectory"/> (SQLite) or in the database (PostgreSQL), created at first
+    /// start.</summary>
     public string? FrankingKey { get; set; }
+
+    /// <summary>Where a single-node server keeps the secrets it creates (the franking key), apart from the data folder so
+    /// that a copy of the data folder does not open the stamps in it (docs/privacy.md); unset, the folder beside the data
+    /// folder named after it with <c>-secrets</c> appended.</summary>
+    public string? SecretsDirectory { get; set; }
+
+    /// <summary>The folder <see cref="SecretsDirectory"/> names, or its default.</summary>
+    public string SecretsDirectoryOrDefault()
+        => Path.GetFullPath(SecretsDirectory ?? Path.TrimEndingDirectorySeparator(Path.GetFullPath(DataDirectory)) + "-secrets");
 }

@@ -64,6 +64,7 @@ public static class ServerRegistration
         services.AddSingleton<ChallengeIssuer>();
         services.AddSingleton<DeviceConnections>();
         services.AddParleyConnectionBudget();
+        services.AddHostedService<DataFolderCheck>();
         services.AddHostedService<MailboxExpiry>();
         services.AddHostedService<BlobExpiry>();
         services.AddHostedService<ChannelExpiry>();

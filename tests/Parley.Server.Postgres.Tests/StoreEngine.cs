@@ -91,15 +91,18 @@ public sealed class StoreEngine : IAsyncDisposable
         {
             await _database.DisposeAsync();
         }
-        try
+        foreach (string directory in new[] { _dataDirectory, _dataDirectory + "-secrets" })
         {
-            Directory.Delete(_dataDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
         }
     }
 }

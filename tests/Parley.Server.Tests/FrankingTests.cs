@@ -100,7 +100,7 @@ public sealed class FrankingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_franking_key_is_created_once_in_a_private_file_and_survives_a_restart()
+    public async Task The_franking_key_is_created_once_in_a_private_file_apart_from_the_data_folder_and_survives_a_restart()
     {
         string directory;
         byte[] stamp;
@@ -111,15 +111,39 @@ public sealed class FrankingTests : IAsyncLifetime
             await TestHttp.EnsureAsync(await group.SendAsync(users[0].Device, TestFranking.Text(group, "x").Message, id: "k"));
             stamp = (await TestFranking.EntryAsync(users[1].Device, "k")).Stamp!;
         }
-        string keyFile = Path.Combine(directory, FrankingStamper.SecretName);
+        // A copy of the data folder alone does not open the stamps in it.
+        Assert.False(File.Exists(Path.Combine(directory, FrankingStamper.SecretName)));
+        string keyFile = Path.Combine(directory + "-secrets", FrankingStamper.SecretName);
         Assert.Equal(FrankingStamper.KeySize, new FileInfo(keyFile).Length);
         if (!OperatingSystem.IsWindows())
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(keyFile));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(directory + "-secrets"));
         }
 
         await using var second = new ServerFactory(directory);
         Assert.True(second.Services.GetRequiredService<FrankingStamper>().TryOpen(stamp, out _));
+    }
+
+    [Fact]
+    public async Task A_franking_key_an_older_server_kept_in_the_data_folder_is_moved_out_and_still_opens_its_stamps()
+    {
+        string directory;
+        byte[] stamp;
+        await using (var first = new ServerFactory { KeepData = true })
+        {
+            directory = first.DataDirectory;
+            var (users, group) = await TestConversation.CreateAsync(first, 2);
+            await TestHttp.EnsureAsync(await group.SendAsync(users[0].Device, TestFranking.Text(group, "x").Message, id: "old"));
+            stamp = (await TestFranking.EntryAsync(users[1].Device, "old")).Stamp!;
+        }
+        // Where an older server kept it.
+        File.Move(Path.Combine(directory + "-secrets", FrankingStamper.SecretName), Path.Combine(directory, FrankingStamper.SecretName));
+
+        await using var second = new ServerFactory(directory);
+        Assert.True(second.Services.GetRequiredService<FrankingStamper>().TryOpen(stamp, out _));
+        Assert.False(File.Exists(Path.Combine(directory, FrankingStamper.SecretName)));
+        Assert.True(File.Exists(Path.Combine(directory + "-secrets", FrankingStamper.SecretName)));
     }
 
     [Fact]

@@ -81,6 +81,7 @@ public sealed class ServerFactory : WebApplicationFactory<Program>, ITestServer
         if (disposing && !KeepData)
         {
             DeleteQuietly(DataDirectory);
+            DeleteQuietly(DataDirectory + "-secrets");
         }
     }
 
@@ -90,6 +91,7 @@ public sealed class ServerFactory : WebApplicationFactory<Program>, ITestServer
         if (!KeepData)
         {
             DeleteQuietly(DataDirectory);
+            DeleteQuietly(DataDirectory + "-secrets");
         }
     }
 

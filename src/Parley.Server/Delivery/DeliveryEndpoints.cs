@@ -58,7 +58,7 @@ public static class DeliveryEndpoints
             return Problem.Create(StatusCodes.Status413PayloadTooLarge, ProblemCodes.MessageTooLarge,
                 $"A Welcome may have at most {options.Value.MaxWelcomeBytes} bytes; add fewer members to a group this large at a time.");
         }
-        var (submission, problem) = Classify(id, sender, request, time.GetUtcNow() + options.Value.MessageRetention);
+        var (submission, problem) = Classify(id, sender, request, MailboxExpiry.ExpiryOf(time.GetUtcNow(), options.Value.MessageRetention));
         if (problem is not null)
         {
             metrics.SubmissionRejected(problem.ProblemDetails.Extensions["code"]?.ToString() ?? "unknown");

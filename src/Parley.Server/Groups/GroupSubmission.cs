@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Parley.Mls.Messages;
 using Parley.Server.Devices;
 
@@ -36,6 +38,11 @@ public sealed record GroupSubmission(
     /// <summary>With a commit: the GroupInfo of the epoch it starts, signed by the committer (RFC 9420 §12.4.3), from which
     /// the server learns the new GroupContext.</summary>
     public GroupInfo? GroupInfo { get; init; }
+
+    /// <summary>The key of the accepted-send record that makes a retry idempotent: SHA-256(sender ‖ "\n" ‖ message id). The
+    /// message id itself is kept only with the copies still to be delivered, so once they are, nothing stored links the
+    /// record, and so the sender, to the message (docs/privacy.md).</summary>
+    public byte[] SendKey => SHA256.HashData(Encoding.UTF8.GetBytes($"{Sender.Value}\n{MessageId}"));
 
     /// <summary>The proposals a commit applies (those by reference found with <paramref name="findProposal"/>, unknown ones
     /// left out) or the one a proposal carries; none for an application message.</summary>

@@ -84,7 +84,8 @@ internal sealed class PostgresFanout(PostgresDatabase database)
         }
     }
 
-    /// <summary>Marks the fan-out done on the group's rows (dropping the message kept for it).</summary>
+    /// <summary>Marks the fan-out done on the group's rows: the message, its delivered id, recipients and stamps kept for
+    /// it are dropped, and so is the exact time it was accepted (docs/privacy.md).</summary>
     public Task MarkDoneAsync(PendingFanout fanout, CancellationToken cancellationToken)
         => MarkDoneAsync([fanout], cancellationToken);
 
@@ -96,7 +97,8 @@ internal sealed class PostgresFanout(PostgresDatabase database)
                 SELECT s.group_id, s.send_key FROM group_sends s
                 JOIN unnest($1::text[], $2::bytea[]) AS d (group_id, send_key) ON s.group_id = d.group_id AND s.send_key = d.send_key
                 ORDER BY s.group_id, s.send_key FOR UPDATE OF s)
-            UPDATE group_sends s SET message = NULL, recipients = NULL, welcome = NULL, welcome_recipients = NULL, stamps = NULL
+            UPDATE group_sends s SET message = NULL, message_id = NULL, accepted_at = 0, recipients = NULL, welcome = NULL, welcome_recipients = NULL,
+                stamps = NULL
             FROM done WHERE s.group_id = done.group_id AND s.send_key = done.send_key
             """,
             [fanouts.Select(f => f.GroupId).ToArray(), fanouts.Select(f => f.SendKey).ToArray()], ct), cancellationToken);

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Parley.Mls.Codec;
@@ -73,7 +71,7 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
     private async Task<Decision> DecideAsync(NpgsqlConnection connection, GroupSubmission submission, CancellationToken cancellationToken)
     {
         string group = submission.GroupId.Value;
-        byte[] sendKey = SendKey(submission.Sender, submission.MessageId);
+        byte[] sendKey = submission.SendKey;
         if (await FindSendAsync(connection, group, sendKey, cancellationToken) is { } earlier)
         {
             return earlier;
@@ -241,11 +239,6 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
             State = GroupEpochState.FromStored(rows[0].Item6, rows[0].Item7),
         };
     }
-
-    // The idempotency key hides who sent what: without the client's random message id, the hash
-    // cannot be linked to a device.
-    private static byte[] SendKey(DeviceId sender, string messageId)
-        => SHA256.HashData(Encoding.UTF8.GetBytes($"{sender.Value}\n{messageId}"));
 
     /// <summary>What the group half decided: an outcome to answer now, or a fan-out to run first.</summary>
     private sealed record Decision(SubmissionOutcome? Outcome, PendingFanout? Pending, bool Repeated);

@@ -8,9 +8,11 @@ namespace Parley.Server.Storage.Postgres;
 /// in order (see <see cref="PostgresFanout"/>), so paging by sequence never skips a copy.</summary>
 internal sealed class PostgresMailboxStore(PostgresDatabase database) : IMailboxStore
 {
-    /// <summary>How long an acknowledged copy's tombstone stays, at most: long enough for any
-    /// interrupted fan-out to have been finished by a recovery sweep.</summary>
-    private static readonly TimeSpan TombstoneLifetime = TimeSpan.FromDays(1);
+    /// <summary>How long an acknowledged copy's tombstone stays, at most: long enough for an interrupted fan-out to have
+    /// been finished by a recovery sweep (every 5 s, after 10 s of grace), short because the tombstone keeps the message
+    /// id, which with the accepted send's key tells who sent it (docs/privacy.md). A fan-out left unfinished for longer
+    /// (every node down) may deliver a copy twice; clients drop a repeated delivery.</summary>
+    private static readonly TimeSpan TombstoneLifetime = TimeSpan.FromMinutes(15);
 
     public async Task<IReadOnlyList<MailboxMessage>> ReadAsync(DeviceId device, long afterSequence, int limit, DateTimeOffset now,
         CancellationToken cancellationToken)

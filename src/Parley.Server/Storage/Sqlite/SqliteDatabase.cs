@@ -17,8 +17,8 @@ public sealed class SqliteDatabase : IAsyncDisposable
     public SqliteDatabase(IOptions<ParleyServerOptions> options, TimeProvider time, Operations.ServerMetrics metrics)
     {
         ArgumentNullException.ThrowIfNull(options);
-        string directory = Path.GetFullPath(options.Value.DataDirectory);
-        Directory.CreateDirectory(directory);
+        string directory = DataFolder.Create(options.Value.DataDirectory);
+        DataFolder.CreatePrivateFile(Path.Combine(directory, FileName));
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(directory, FileName),
@@ -30,8 +30,10 @@ public sealed class SqliteDatabase : IAsyncDisposable
         var writeConnection = new SqliteConnection(_connectionString);
         writeConnection.Open();
         // WAL lets readers run beside the single writer; FULL makes every commit durable before
-        // the writer reports it, which is what "accepted" promises.
-        Execute(writeConnection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+        // the writer reports it, which is what "accepted" promises. secure_delete overwrites what a
+        // delete frees (a delivered message, its stamp) instead of leaving it in free pages
+        // (docs/privacy.md); TruncateWal then drops the old page images from the WAL.
+        Execute(writeConnection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;");
         Execute(writeConnection, SqliteSchema.Create);
         SqliteMigrations.Apply(writeConnection);
         Execute(writeConnection, SqliteSafetySchema.Create);
@@ -52,6 +54,15 @@ public sealed class SqliteDatabase : IAsyncDisposable
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
         return connection;
+    }
+
+    /// <summary>Copies the WAL into the database and truncates it to nothing, so deleted rows' old page images do not
+    /// outlive the sweep that deleted them. Best effort: with a reader in the way it checkpoints what it can and the
+    /// next sweep finishes.</summary>
+    public void TruncateWal()
+    {
+        using SqliteConnection connection = OpenRead();
+        Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
     }
 
     public ValueTask DisposeAsync() => Writer.DisposeAsync();

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using Parley.Mls.Codec;
@@ -42,7 +40,7 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
 
     private SubmissionOutcome Submit(SqliteConnection connection, GroupSubmission submission)
     {
-        byte[] sendKey = SendKey(submission.Sender, submission.MessageId);
+        byte[] sendKey = submission.SendKey;
         object? earlierEpoch = connection.Scalar("SELECT epoch FROM accepted_sends WHERE send_key = $k", ("$k", sendKey));
         if (earlierEpoch is long epoch)
         {
@@ -144,11 +142,6 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
             State = GroupEpochState.FromStored(header[0].Item3, header[0].Item4),
         };
     }
-
-    // The idempotency key hides who sent what: without the client's random message id, the hash
-    // cannot be linked to a device.
-    private static byte[] SendKey(DeviceId sender, string messageId)
-        => SHA256.HashData(Encoding.UTF8.GetBytes($"{sender.Value}\n{messageId}"));
 
     private sealed class RuleContext(SqliteConnection connection, GroupRoster roster, int maxMembers) : IGroupRuleContext
     {

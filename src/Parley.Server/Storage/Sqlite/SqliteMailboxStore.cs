@@ -29,13 +29,18 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
                 ("$d", device.Value), ("$m", messageId)) > 0,
             cancellationToken);
 
-    public Task<int> DeleteExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken)
-        => database.Writer.ExecuteAsync(connection =>
+    public async Task<int> DeleteExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        int expired = await database.Writer.ExecuteAsync(connection =>
         {
             long seconds = Sql.UnixSeconds(now);
             connection.Execute("DELETE FROM accepted_sends WHERE expires_at <= $now", ("$now", seconds));
             return connection.Execute("DELETE FROM mailbox WHERE expires_at <= $now", ("$now", seconds));
         }, cancellationToken);
+        // Acknowledged copies were deleted since the last sweep too: none of them outlives it in the WAL.
+        database.TruncateWal();
+        return expired;
+    }
 
     /// <summary>Writes one copy of a message into each active device's mailbox (a copy already
     /// there under the same id is kept), with that device's franking stamp when there are stamps;

@@ -3,17 +3,24 @@ using Parley.Server.Franking;
 
 namespace Parley.Server.Storage.Sqlite;
 
-/// <summary>Server secrets as files in the data folder, readable by the server's user only (0600), beside the
-/// database they protect: one node, one folder.</summary>
-internal sealed class SqliteServerSecrets(IOptions<ParleyServerOptions> options) : IServerSecrets
+/// <summary>Server secrets as files readable by the server's user only (0600) in a folder of their own (0700), apart from
+/// the data folder whose contents they protect (<see cref="ParleyServerOptions.SecretsDirectory"/>). A secret an older
+/// server kept inside the data folder is moved out at first use.</summary>
+internal sealed class SqliteServerSecrets(IOptions<ParleyServerOptions> options, ILogger<SqliteServerSecrets> logger) : IServerSecrets
 {
     public byte[] GetOrCreate(string name, Func<byte[]> create)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(create);
-        string directory = Path.GetFullPath(options.Value.DataDirectory);
-        Directory.CreateDirectory(directory);
+        string directory = DataFolder.Create(options.Value.SecretsDirectoryOrDefault());
         string path = Path.Combine(directory, name);
+        string inDataFolder = Path.Combine(Path.GetFullPath(options.Value.DataDirectory), name);
+        if (!File.Exists(path) && File.Exists(inDataFolder))
+        {
+            File.Move(inDataFolder, path);
+            logger.LogWarning("Moved {Secret} out of the data folder to {Path}; copies of the data folder made before now still hold it.",
+                name, path);
+        }
         if (!File.Exists(path))
         {
             byte[] secret = create();

@@ -1,0 +1,119 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Parley.Server.Franking;
+using Parley.Server.Mailboxes;
+using Parley.Server.Storage.Sqlite;
+using Xunit;
+
+namespace Parley.Server.Tests;
+
+/// <summary>What a copy of the data folder tells once messages are delivered (docs/privacy.md): read from the files
+/// themselves, free pages and WAL included, not through the server's queries.</summary>
+public sealed class DataAtRestTests : IAsyncLifetime
+{
+    private readonly ServerFactory _server = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Fact]
+    public async Task Once_delivered_and_swept_no_message_id_payload_or_stamp_is_left_in_the_database_or_its_wal()
+    {
+        var (users, group) = await TestConversation.CreateAsync(_server, 3);
+        TestUser alice = users[0], bob = users[1];
+        var sent = new List<(string Id, byte[] Message)>();
+        for (int i = 0; i < 20; i++)
+        {
+            string id = $"delivered-{Guid.NewGuid():N}";
+            byte[] message = TestFranking.Text(group, $"message {i}").Message;
+            await TestHttp.EnsureAsync(await group.SendAsync(users[i % 2].Device, message, id: id));
+            sent.Add((id, message));
+        }
+        var stamps = new List<byte[]>();
+        foreach (TestUser user in users)
+        {
+            stamps.AddRange((await TestMailbox.ReadAsync(user.Device)).Where(e => e.Stamp is not null).Select(e => e.Stamp!));
+        }
+        Assert.NotEmpty(stamps);
+        await TestConversation.DrainAsync(users);
+        // One message carol has not fetched yet: its copy stays, as delivery needs.
+        string waiting = $"waiting-{Guid.NewGuid():N}";
+        await TestHttp.EnsureAsync(await group.SendAsync(alice.Device, TestFranking.Text(group, "later").Message, id: waiting));
+        await TestConversation.DrainAsync(alice, bob);
+
+        await Sweep().SweepAsync(CancellationToken.None);
+
+        byte[] folder = ReadDataFolder();
+        foreach (var (id, message) in sent)
+        {
+            Assert.False(Contains(folder, System.Text.Encoding.UTF8.GetBytes(id)), $"The id {id} of a delivered message is still on disk.");
+            Assert.False(Contains(folder, message.AsSpan(message.Length - 48)), $"The payload of {id} is still on disk.");
+        }
+        foreach (byte[] stamp in stamps)
+        {
+            Assert.False(Contains(folder, stamp.AsSpan(stamp.Length - 32)), "A delivered message's stamp is still on disk.");
+        }
+        Assert.True(Contains(folder, System.Text.Encoding.UTF8.GetBytes(waiting)), "The undelivered copy must be kept.");
+        Assert.Equal(0, new FileInfo(Path.Combine(_server.DataDirectory, SqliteDatabase.FileName + "-wal")).Length);
+        // The franking key that opens stamps lives apart.
+        Assert.False(File.Exists(Path.Combine(_server.DataDirectory, FrankingStamper.SecretName)));
+    }
+
+    [Fact]
+    public async Task Stored_expiry_times_are_whole_hours_not_the_second_a_message_was_sent()
+    {
+        var (users, group) = await TestConversation.CreateAsync(_server, 2);
+        _server.Time.Advance(TimeSpan.FromSeconds(1234));
+        await TestHttp.EnsureAsync(await group.SendAsync(users[0].Device, TestFranking.Text(group, "hi").Message, id: "timed"));
+
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(_server.DataDirectory, SqliteDatabase.FileName)};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        foreach (string table in new[] { "mailbox", "accepted_sends" })
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT expires_at FROM {table}";
+            using var reader = command.ExecuteReader();
+            int rows = 0;
+            while (reader.Read())
+            {
+                Assert.Equal(0, reader.GetInt64(0) % 3600);
+                rows++;
+            }
+            Assert.True(rows > 0, $"{table} has no rows to check.");
+        }
+        // Rounded up, never down: nothing expires before its retention.
+        Assert.Single(await TestMailbox.ReadAsync(users[1].Device), e => e.Id == "timed");
+    }
+
+    [Fact]
+    public void The_data_folder_and_its_database_are_for_the_servers_user_only()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+        _ = _server.Services.GetRequiredService<SqliteDatabase>();
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_server.DataDirectory));
+        foreach (string file in Directory.GetFiles(_server.DataDirectory, SqliteDatabase.FileName + "*"))
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+        }
+    }
+
+    private MailboxExpiry Sweep()
+        => _server.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<MailboxExpiry>().Single();
+
+    private byte[] ReadDataFolder()
+    {
+        using var all = new MemoryStream();
+        foreach (string file in Directory.GetFiles(_server.DataDirectory, "*", SearchOption.AllDirectories))
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            stream.CopyTo(all);
+        }
+        return all.ToArray();
+    }
+
+    private static bool Contains(byte[] haystack, ReadOnlySpan<byte> needle) => haystack.AsSpan().IndexOf(needle) >= 0;
+}
