@@ -5,6 +5,7 @@ using Parley.Client.Network;
 using Parley.Client.Storage;
 using Parley.Client.Sync;
 using Parley.Mls.Crypto;
+using Parley.Mls.Framing;
 using Parley.Mls.Group;
 
 namespace Parley.Client;
@@ -26,6 +27,11 @@ public sealed partial class ParleyClient : IDisposable
     private readonly ParleyClientOptions _options;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly MlsGroupOptions _groupOptions;
+
+    /// <summary>The padding of every PrivateMessage this client sends (docs/privacy.md, "Padding"): content is
+    /// padded to 256-byte steps up to 4 KiB and to its Padmé length above, so receipts, reactions, edits and
+    /// short texts are the same size on the wire.</summary>
+    public static readonly PaddingPolicy MessagePadding = PaddingPolicy.Buckets(256, 4096);
     private readonly DeviceLeaf _leaf;
     private bool _disposed;
 
@@ -39,7 +45,11 @@ public sealed partial class ParleyClient : IDisposable
             throw new ParleyClientException("This device never finished registering with its server; create the account again in a new home.");
         }
         _server = new ParleyServerClient(server, identity.CredentialToken, options.HttpHandler);
-        _groupOptions = new MlsGroupOptions { Now = () => (ulong)options.Time.GetUtcNow().ToUnixTimeSeconds() };
+        _groupOptions = new MlsGroupOptions
+        {
+            Now = () => (ulong)options.Time.GetUtcNow().ToUnixTimeSeconds(),
+            Padding = MessagePadding,
+        };
         _leaf = new DeviceLeaf(CipherSuite.Get(identity.CipherSuite), identity.DeviceId, identity.SignatureKey,
             new AccountBinding(identity.AccountName, identity.DeviceCertificate));
     }

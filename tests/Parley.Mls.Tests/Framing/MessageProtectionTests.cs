@@ -269,6 +269,57 @@ public sealed class MessageProtectionTests
         Assert.Equal(0, PaddingPolicy.ToMultipleOf(8).PaddingFor(128));
     }
 
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(1, 1)]
+    [InlineData(9, 10)]
+    [InlineData(4097, 4352)]
+    [InlineData(1_000_000, 1_015_808)]
+    [InlineData(65_536, 65_536)]
+    public void Padme_keeps_only_the_top_bits_of_the_length(long length, long padded)
+    {
+        Assert.Equal(padded, PaddingPolicy.PadmeLength(length));
+    }
+
+    [Fact]
+    public void Padme_overhead_stays_under_twelve_percent_and_never_shrinks()
+    {
+        for (long length = 2; length < 3_000_000; length = length * 5 / 4 + 7)
+        {
+            long padded = PaddingPolicy.PadmeLength(length);
+            Assert.InRange(padded, length, length + length * 12 / 100 + 1);
+        }
+    }
+
+    [Fact]
+    public void Bucketed_padding_makes_short_contents_one_size_and_uses_padme_above_the_step_limit()
+    {
+        var buckets = PaddingPolicy.Buckets(256, 4096);
+
+        Assert.Equal(256, 1 + buckets.PaddingFor(1));
+        Assert.Equal(256, 200 + buckets.PaddingFor(200));
+        Assert.Equal(512, 257 + buckets.PaddingFor(257));
+        Assert.Equal(4096, 4000 + buckets.PaddingFor(4000));
+        Assert.Equal(4352, 4097 + buckets.PaddingFor(4097));
+    }
+
+    [Fact]
+    public void Bucketed_padding_hides_the_length_of_short_application_messages_on_the_wire()
+    {
+        using var group = new TwoMemberGroup(1);
+        int[] lengths = [1, 17, 60, 150];
+        var sizes = lengths.Select(length =>
+        {
+            var content = group.Sign(group.Frame(ContentType.Application, new byte[length]), WireFormat.MlsPrivateMessage);
+            var message = MessageProtection.ProtectPrivate(group.Suite, content, group.SenderTree, group.SenderDataSecret,
+                PaddingPolicy.Buckets(256, 4096));
+            Assert.Equal(content, group.Receive(message).Content);
+            return message.Ciphertext.Length;
+        }).ToArray();
+
+        Assert.Single(sizes.Distinct());
+    }
+
     [Fact]
     public void Large_application_message_round_trips()
     {
