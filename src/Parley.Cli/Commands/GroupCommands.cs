@@ -56,8 +56,8 @@ internal static class GroupCommands
         command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(group)!);
-            await client.AddMembersAsync(conversation.Id, parse.GetValue(users)!, cancellationToken);
-            Console.WriteLine($"Added {string.Join(", ", parse.GetValue(users)!)} to {conversation.DisplayName}.");
+            var added = await client.AddMembersAsync(conversation.Id, parse.GetValue(users)!, cancellationToken);
+            Console.WriteLine($"Added {string.Join(", ", added.Select(m => m.Username))} to {conversation.DisplayName}.");
             return 0;
         }));
         return command;
