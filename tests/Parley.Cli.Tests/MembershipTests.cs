@@ -89,4 +89,51 @@ public sealed class MembershipTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal(["hello again"], await Received(carol));
         Assert.Single(await Conversations(carol));
     }
+
+    [Fact]
+    public async Task Messages_sent_after_an_unblock_arrive_in_the_one_chat_both_sides_already_have()
+    {
+        var (alice, bob) = Two(await Accounts("alice", "bob"));
+        await Ok(bob, "send", alice, "first");
+        Assert.Equal(["first"], await Received(alice));
+
+        await Ok(alice, "block", bob);
+        await Ok(bob, "send", alice, "while blocked");
+        Assert.Empty(await Received(alice));
+
+        await Ok(alice, "unblock", bob);
+        await Ok(bob, "send", alice, "after the unblock");
+        Assert.Equal(["after the unblock"], await Received(alice));
+        await Ok(alice, "send", bob, "welcome back");
+        Assert.Equal(["welcome back"], await Received(bob));
+
+        foreach (var (home, peer) in new[] { (alice, bob), (bob, alice) })
+        {
+            var chats = (await Conversations(home)).Where(c => c.GetProperty("kind").GetString() == "direct").ToList();
+            Assert.Equal(peer, Assert.Single(chats).GetProperty("name").GetString());
+        }
+        Assert.Equal(["first", "after the unblock", "welcome back"], await History(alice, bob));
+        Assert.Equal(["first", "while blocked", "after the unblock", "welcome back"], await History(bob, alice));
+    }
+
+    [Fact]
+    public async Task A_chat_first_started_while_blocked_is_the_one_chat_after_the_unblock()
+    {
+        var (alice, bob) = Two(await Accounts("alice", "bob"));
+        await Ok(alice, "block", bob);
+        // Bob cannot start a chat with alice while she blocks him, and is not told why.
+        var refused = await Run(bob, "send", alice, "hello?");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Empty(await Received(alice));
+
+        await Ok(alice, "unblock", bob);
+        await Ok(bob, "send", alice, "hello now");
+        Assert.Equal(["hello now"], await Received(alice));
+        await Ok(alice, "send", bob, "hi bob");
+        Assert.Equal(["hi bob"], await Received(bob));
+        foreach (string home in new[] { alice, bob })
+        {
+            Assert.Single(await Conversations(home), c => c.GetProperty("kind").GetString() == "direct");
+        }
+    }
 }
