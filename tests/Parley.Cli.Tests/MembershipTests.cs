@@ -136,4 +136,20 @@ public sealed class MembershipTests(ServerFixture fixture) : IClassFixture<Serve
             Assert.Single(await Conversations(home), c => c.GetProperty("kind").GetString() == "direct");
         }
     }
+
+    [Fact]
+    public async Task Expired_messages_are_gone_from_history_and_search_without_a_receive()
+    {
+        var (alice, bob) = Two(await Accounts("alice", "bob"));
+        await Ok(alice, "send", bob, "hello for good");
+        await Ok(alice, "disappear", bob, "2s");
+        await Ok(alice, "send", bob, "secret plans");
+        Assert.Equal(["hello for good", "secret plans"], (await Received(bob)).Where(t => t is not null && !t.StartsWith("set ", StringComparison.Ordinal)));
+        Assert.Single((await Json(bob, "search", "secret")).EnumerateArray());
+
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        Assert.Equal(["hello for good"], await History(bob, alice));
+        Assert.Empty((await Json(bob, "search", "secret")).EnumerateArray());
+        Assert.Equal(0, Assert.Single(await Conversations(bob)).GetProperty("unread").GetInt32());
+    }
 }
