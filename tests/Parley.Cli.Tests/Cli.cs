@@ -36,6 +36,16 @@ public static class Cli
         return info;
     }
 
+    /// <summary>Asserts that the run failed with one line on standard error, <c>parley: …</c>, containing <paramref name="expected"/>.</summary>
+    public static void AssertOneSentence(CliResult result, string expected)
+    {
+        Assert.True(result.ExitCode != 0, result.ToString());
+        var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, result.ToString());
+        Assert.StartsWith("parley: ", lines[0]);
+        Assert.Contains(expected, lines[0]);
+    }
+
     public static async Task<CliResult> RunAsync(params string[] args) => await RunAsync(args, null);
 
     public static async Task<CliResult> RunAsync(IEnumerable<string> args, string? stdin, TimeSpan? timeout = null,
