@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.Json;
 
 namespace Parley.Cli.Tests;
 
@@ -65,5 +66,22 @@ public static class Cli
             throw new TimeoutException($"parley {string.Join(' ', args)} did not finish: {await output}{await error}");
         }
         return new CliResult(process.ExitCode, await output, await error);
+    }
+
+    /// <summary>The JSON a successful run printed.</summary>
+    public static JsonElement Json(CliResult result)
+    {
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return JsonDocument.Parse(result.Output).RootElement;
+    }
+
+    /// <summary>The run failed with one sentence on standard error that contains <paramref name="expected"/>.</summary>
+    public static void AssertOneSentence(CliResult result, string expected)
+    {
+        Assert.True(result.ExitCode != 0, result.ToString());
+        var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, result.ToString());
+        Assert.StartsWith("parley: ", lines[0]);
+        Assert.Contains(expected, lines[0]);
     }
 }

@@ -14,11 +14,7 @@ public sealed class CliTests(ServerFixture fixture) : IClassFixture<ServerFixtur
 
     private static string Unique(string name) => name + Guid.NewGuid().ToString("N")[..6];
 
-    private static JsonElement Json(CliResult result)
-    {
-        Assert.True(result.ExitCode == 0, result.ToString());
-        return JsonDocument.Parse(result.Output).RootElement;
-    }
+    private static JsonElement Json(CliResult result) => Cli.Json(result);
 
     [Fact]
     public async Task Two_people_talk_in_a_chat_and_a_group_from_the_command_line()
@@ -106,14 +102,7 @@ public sealed class CliTests(ServerFixture fixture) : IClassFixture<ServerFixtur
         Assert.Contains("   at ", verbose.Error);
     }
 
-    private static void AssertOneSentence(CliResult result, string expected)
-    {
-        Assert.True(result.ExitCode != 0, result.ToString());
-        var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length == 1, result.ToString());
-        Assert.StartsWith("parley: ", lines[0]);
-        Assert.Contains(expected, lines[0]);
-    }
+    private static void AssertOneSentence(CliResult result, string expected) => Cli.AssertOneSentence(result, expected);
 
     [Fact]
     public async Task A_second_device_is_linked_with_two_codes_and_a_file_reaches_it()

@@ -20,11 +20,7 @@ public sealed class SafetyTests(OperatorServerFixture fixture) : IClassFixture<O
 
     private static string Unique(string name) => name + Guid.NewGuid().ToString("N")[..6];
 
-    private static JsonElement Json(CliResult result)
-    {
-        Assert.True(result.ExitCode == 0, result.ToString());
-        return JsonDocument.Parse(result.Output).RootElement;
-    }
+    private static JsonElement Json(CliResult result) => Cli.Json(result);
 
     private async Task<(string Alice, string Bob)> TwoAccountsAsync()
     {
@@ -69,14 +65,7 @@ public sealed class SafetyTests(OperatorServerFixture fixture) : IClassFixture<O
 
     private ParleyClient OpenDevice(string name) => ParleyClient.Open(Home(name), Cli.Passphrase, fixture.Server.Address, Devices.Options);
 
-    private static void AssertOneSentence(CliResult result, string expected)
-    {
-        Assert.True(result.ExitCode != 0, result.ToString());
-        var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length == 1, result.ToString());
-        Assert.StartsWith("parley: ", lines[0]);
-        Assert.Contains(expected, lines[0]);
-    }
+    private static void AssertOneSentence(CliResult result, string expected) => Cli.AssertOneSentence(result, expected);
 
     [Fact]
     public async Task Reported_text_and_file_are_verified_and_the_operator_sees_exactly_them()
