@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.Json;
 
 namespace Parley.Cli.Tests;
 
@@ -83,5 +84,12 @@ public static class Cli
             throw new TimeoutException($"{what} did not finish: {await output}{await error}");
         }
         return new CliResult(process.ExitCode, await output, await error);
+    }
+
+    /// <summary>The JSON a successful run printed.</summary>
+    public static JsonElement Json(CliResult result)
+    {
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return JsonDocument.Parse(result.Output).RootElement;
     }
 }
