@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Parley.Client;
 using Parley.Client.Channels;
+using Parley.Client.Conversations;
 using Parley.Client.Network;
 using Parley.Client.Sync;
 using Parley.Content;
@@ -111,7 +112,7 @@ internal static class ChannelCommands
             var channel = await client.CreateChannelAsync(requested, cancellationToken);
             if (parse.GetValue(json))
             {
-                CliOutput.WriteJson(new ChannelDoneView("created", channel.Name, "private", channel.Conversation.ToString(), PrivateNotice),
+                CliOutput.WriteJson(new ChannelDoneView("created", channel.Name, "private", Conversation.SharedIdOf(channel.GroupId), PrivateNotice),
                     ChannelJsonContext.Default.ChannelDoneView);
                 return 0;
             }
@@ -322,7 +323,7 @@ internal static class ChannelCommands
                 var summary = await client.GetChannelSummaryAsync(channel, cancellationToken);
                 var privateView = new ChannelInfoView(channel.Name, "private", PrivateNotice, null, null, channel.Admins,
                     summary.Subscribers ?? summary.LocalSubscribers, channel.IsAdmin ? "admin" : "subscriber", null, null, null, null,
-                    channel.Conversation.ToString());
+                    Conversation.SharedIdOf(channel.GroupId));
                 if (parse.GetValue(json))
                 {
                     CliOutput.WriteJson(privateView, ChannelJsonContext.Default.ChannelInfoView);
@@ -387,7 +388,7 @@ internal static class ChannelCommands
         {
             var pending = await client.ListJoinRequestsAsync(cancellationToken);
             var views = client.ListChannels().Select(c => new ChannelListView(c.Name, "private", c.IsAdmin ? "admin" : "subscriber", c.Admins, c.IsActive,
-                    c.Conversation.ToString(), null))
+                    Conversation.SharedIdOf(c.GroupId), null))
                 .Concat(client.KnownPublicChannels().Select(p => new ChannelListView(p.Name, "public",
                     p.Owner == client.Username ? "owner" : p.Subscribed ? "subscriber" : "reader", [p.Owner], true, null, p.Server.ToString())))
                 .Concat(pending.Select(r => new ChannelListView("(join request " + r.RequestId + ")", "private", r.Status, [], false, null, r.Server.ToString())))

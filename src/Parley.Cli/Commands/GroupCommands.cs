@@ -35,14 +35,20 @@ internal static class GroupCommands
         command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
         {
             var users = parse.GetValue(members)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            int sameName = client.ConversationsNamed(parse.GetValue(name)!).Count;
             var conversation = await client.CreateGroupAsync(parse.GetValue(name)!, users, cancellationToken);
+            if (sameName > 0)
+            {
+                Console.Error.WriteLine($"warning: you already had {(sameName == 1 ? "a conversation" : sameName + " conversations")} named {conversation.DisplayName}; "
+                                        + $"name the new group by its id {Short(conversation)} (see `parley group list`).");
+            }
             if (parse.GetValue(json))
             {
-                CliOutput.WriteJson(new DoneView("created", conversation.DisplayName, conversation.Id.ToString(),
+                CliOutput.WriteJson(new DoneView("created", conversation.DisplayName, conversation.SharedId,
                     string.Join(",", conversation.Members.Select(m => m.Username))), CliJsonContext.Default.DoneView);
                 return 0;
             }
-            Console.WriteLine($"Created {conversation.DisplayName} ({conversation.Id}) with {string.Join(", ", conversation.Members.Select(m => m.Username))}.");
+            Console.WriteLine($"Created {conversation.DisplayName} ({Short(conversation)}) with {string.Join(", ", conversation.Members.Select(m => m.Username))}.");
             return 0;
         }));
         return command;
@@ -118,8 +124,8 @@ internal static class GroupCommands
             // with its admins as its members.
             var channels = client.ListChannels().ToDictionary(c => c.Conversation);
             var views = (await client.Store.ConversationsAsync(cancellationToken)).Select(c => channels.TryGetValue(c.Id, out var channel)
-                ? new ConversationView(c.Id.ToString(), channel.Name, "channel", channel.Admins, Disappear(c), c.UnreadCount, client.IsMember(c.Id))
-                : new ConversationView(c.Id.ToString(), c.DisplayName, c.Kind == ConversationKind.Direct ? "direct" : "group",
+                ? new ConversationView(c.SharedId, channel.Name, "channel", channel.Admins, Disappear(c), c.UnreadCount, client.IsMember(c.Id))
+                : new ConversationView(c.SharedId, c.DisplayName, c.Kind == ConversationKind.Direct ? "direct" : "group",
                     c.Members.Select(m => m.Username).ToList(), Disappear(c), c.UnreadCount, client.IsMember(c.Id))).ToList();
             if (parse.GetValue(json))
             {
@@ -137,7 +143,7 @@ internal static class GroupCommands
                 bool isChannel = v.Kind == "channel";
                 table.AddRow(Markup.Escape(v.Name) + (v.Member ? "" : " (removed)"), v.Kind,
                     Markup.Escape((isChannel ? "admins: " : "") + string.Join(", ", v.Members)), v.DisappearAfter ?? "-",
-                    v.Unread.ToString(System.Globalization.CultureInfo.InvariantCulture), v.Id[..8]);
+                    v.Unread.ToString(System.Globalization.CultureInfo.InvariantCulture), v.Id[..ShortId]);
             }
             AnsiConsole.Write(table);
             if (channels.Count > 0)
@@ -148,6 +154,11 @@ internal static class GroupCommands
         }));
         return command;
     }
+
+    // The id as tables and messages show it: its first 8 hex digits (any unambiguous prefix of 6 or more names it).
+    private const int ShortId = 8;
+
+    private static string Short(Conversation conversation) => conversation.SharedId[..ShortId];
 
     private static string? Disappear(Conversation conversation) => conversation.DisappearingTimer is { } t ? Durations.Format(t) : null;
 }
