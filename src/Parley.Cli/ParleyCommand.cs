@@ -26,6 +26,7 @@ internal static class ParleyCommand
         root.Subcommands.Add(ChatCommand.Build());
         root.Subcommands.Add(GroupCommands.Build());
         root.Subcommands.Add(ChannelCommands.Build());
+        MessageEditCommands.Build().ToList().ForEach(root.Subcommands.Add);
         root.Subcommands.Add(MessageCommands.History());
         root.Subcommands.Add(MessageCommands.Search());
         root.Subcommands.Add(VerifyCommand.Build());

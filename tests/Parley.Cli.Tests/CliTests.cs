@@ -14,11 +14,7 @@ public sealed class CliTests(ServerFixture fixture) : IClassFixture<ServerFixtur
 
     private static string Unique(string name) => name + Guid.NewGuid().ToString("N")[..6];
 
-    private static JsonElement Json(CliResult result)
-    {
-        Assert.True(result.ExitCode == 0, result.ToString());
-        return JsonDocument.Parse(result.Output).RootElement;
-    }
+    private static JsonElement Json(CliResult result) => Cli.Json(result);
 
     [Fact]
     public async Task Two_people_talk_in_a_chat_and_a_group_from_the_command_line()

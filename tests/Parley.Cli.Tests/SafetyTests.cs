@@ -20,11 +20,7 @@ public sealed class SafetyTests(OperatorServerFixture fixture) : IClassFixture<O
 
     private static string Unique(string name) => name + Guid.NewGuid().ToString("N")[..6];
 
-    private static JsonElement Json(CliResult result)
-    {
-        Assert.True(result.ExitCode == 0, result.ToString());
-        return JsonDocument.Parse(result.Output).RootElement;
-    }
+    private static JsonElement Json(CliResult result) => Cli.Json(result);
 
     private async Task<(string Alice, string Bob)> TwoAccountsAsync()
     {
