@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.Json;
 
 namespace Parley.Cli.Tests;
 
@@ -43,6 +44,16 @@ public static class Cli
         return info;
     }
 
+    /// <summary>Asserts that the run failed with one line on standard error, <c>parley: …</c>, containing <paramref name="expected"/>.</summary>
+    public static void AssertOneSentence(CliResult result, string expected)
+    {
+        Assert.True(result.ExitCode != 0, result.ToString());
+        var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, result.ToString());
+        Assert.StartsWith("parley: ", lines[0]);
+        Assert.Contains(expected, lines[0]);
+    }
+
     public static async Task<CliResult> RunAsync(params string[] args) => await RunAsync(args, null);
 
     public static async Task<CliResult> RunAsync(IEnumerable<string> args, string? stdin, TimeSpan? timeout = null,
@@ -80,5 +91,12 @@ public static class Cli
             throw new TimeoutException($"{what} did not finish: {await output}{await error}");
         }
         return new CliResult(process.ExitCode, await output, await error);
+    }
+
+    /// <summary>The JSON a successful run printed.</summary>
+    public static JsonElement Json(CliResult result)
+    {
+        Assert.True(result.ExitCode == 0, result.ToString());
+        return JsonDocument.Parse(result.Output).RootElement;
     }
 }
