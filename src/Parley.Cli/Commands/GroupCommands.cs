@@ -32,7 +32,7 @@ internal static class GroupCommands
         var members = new Option<string>("--members") { Description = "Comma-separated user names to add.", Required = true };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var command = new Command("create", "Create a group with the given members (all their devices, and your other devices).") { name, members, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var users = parse.GetValue(members)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var conversation = await client.CreateGroupAsync(parse.GetValue(name)!, users, cancellationToken);
@@ -53,7 +53,7 @@ internal static class GroupCommands
         var group = Group();
         var users = Users();
         var command = new Command("add", "Add people (all their devices) to a group.") { group, users };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(group)!);
             await client.AddMembersAsync(conversation.Id, parse.GetValue(users)!, cancellationToken);
@@ -68,7 +68,7 @@ internal static class GroupCommands
         var group = Group();
         var users = Users();
         var command = new Command("remove", "Remove people from a group; they cannot read what is sent after.") { group, users };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(group)!);
             await client.RemoveMembersAsync(conversation.Id, parse.GetValue(users)!, cancellationToken);
@@ -82,7 +82,7 @@ internal static class GroupCommands
     {
         var group = Group();
         var command = new Command("leave", "Leave a group (and delete it from this device).") { group };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(group)!);
             await client.LeaveAsync(conversation.Id, cancellationToken);
@@ -97,7 +97,7 @@ internal static class GroupCommands
         var group = Group();
         var name = new Argument<string>("NAME") { Description = "The new name." };
         var command = new Command("rename", "Rename a group for everyone.") { group, name };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(group)!);
             await client.RenameAsync(conversation.Id, parse.GetValue(name)!, cancellationToken);
@@ -111,7 +111,7 @@ internal static class GroupCommands
     {
         var json = new Option<bool>("--json") { Description = "Print the list as JSON." };
         var command = new Command("list", "List your conversations (1:1 chats, groups and private channels).") { json };
-        command.SetAction(CliSession.With((parse, client, _) =>
+        command.SetAction(CliSession.With(command, (parse, client, _) =>
         {
             // A private channel is a conversation too (its posts are unread until `parley channel read`), but not a
             // group: the group commands refuse it, and its other members are pseudonyms. It is listed as a channel,
@@ -139,7 +139,7 @@ internal static class GroupCommands
                     Markup.Escape((isChannel ? "admins: " : "") + string.Join(", ", v.Members)), v.DisappearAfter ?? "-",
                     v.Unread.ToString(System.Globalization.CultureInfo.InvariantCulture), v.Id[..8]);
             }
-            AnsiConsole.Write(table);
+            CliOutput.Ansi.Write(table);
             if (channels.Count > 0)
             {
                 Console.Error.WriteLine("The channels above are private; read one with `parley channel read NAME`. `parley channel list` also shows public ones.");
