@@ -78,7 +78,7 @@ internal static class MessageCommands
         {
             var conversation = client.GetConversation(parse.GetValue(target)!);
             string messageId = parse.GetValue(id)!;
-            string directory = parse.GetValue(output) ?? Directory.GetCurrentDirectory();
+            string directory = CliSession.FullPath(parse.GetValue(output) ?? ".");
             var message = client.Store.FindMessage(conversation.Id, messageId);
             string description = message?.Content is AttachmentContent file ? file.Attachment.FileName : messageId;
             string saved = await CliOutput.WithProgressAsync(CliOutput.Interactive(parse.GetValue(json)), description,
