@@ -102,7 +102,13 @@ public sealed partial class ParleyClient
         }
         catch (ServerProblemException e) when (e.Code == "blob_too_large")
         {
-            throw new ParleyClientException(TooLarge(file.Name, size, e), e);
+            throw new ParleyClientException(TooLarge(file.Name, size, e.MaxFileSize, e.Message), e);
+        }
+        // The blob is of the padded file: one a little over the limit can pad to a size that fits.
+        if (blob.MaxFileSize is { } most && size > most)
+        {
+            await DeleteBlobQuietlyAsync(blobs, blob.BlobId).ConfigureAwait(false);
+            throw new ParleyClientException(TooLarge(file.Name, size, most, null));
         }
         string cipherPath = Path.Combine(_store.AttachmentsDirectory, AttachmentId.New() + ".bin");
         bool recorded = false;
@@ -176,11 +182,11 @@ public sealed partial class ParleyClient
         }
     }
 
-    private static string TooLarge(string name, long size, ServerProblemException refusal)
+    private static string TooLarge(string name, long size, long? maxFileSize, string? refusal)
     {
-        if (refusal.MaxFileSize is not { } limit)
+        if (maxFileSize is not { } limit)
         {
-            return $"{name} ({ByteCount.Format(size)}) is larger than this server takes: {refusal.Message}";
+            return $"{name} ({ByteCount.Format(size)}) is larger than this server takes: {refusal}";
         }
         var (file, most) = ByteCount.FormatDistinct(size, limit);
         return $"{name} is {file}; this server takes files of at most {most}.";
