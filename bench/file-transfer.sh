@@ -18,8 +18,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 NO_COLOR=1 PARLEY_PASSPHRAS
 echo "building parley (Release)..." >&2
 dotnet build "$here/src/Parley.Cli" -c Release -nologo -v q -clp:ErrorsOnly >&2
 dll="$here/src/Parley.Cli/bin/Release/net10.0/parley.dll"
+export PARLEY_DLL="$dll"
 
-start_local_server "$dll" --Parley:RequestsPerMinute 100000 --Parley:RequestsPerMinutePerAccount 100000 \
+start_local_server --Parley:RequestsPerMinute 100000 --Parley:RequestsPerMinutePerAccount 100000 \
     --Parley:RequestsPerMinutePerAddress 100000 --Parley:AnonymousRequestsPerMinute 100000 || exit 1
 server="$server_url"
 

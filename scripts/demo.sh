@@ -2,22 +2,18 @@
 # Starts a Parley server on a free local port, creates two people (alice and bob) in temporary homes,
 # and has them exchange end-to-end encrypted messages through it. Everything it started is stopped and
 # everything it wrote is deleted when it ends, however it ends (finished, failed or Ctrl+C).
-# PARLEY_DLL=path/to/parley.dll runs that build of parley instead of building one.
+# PARLEY_DLL=path/to/parley.dll runs that build of parley instead of building one (see parley.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-dll="${PARLEY_DLL:-}"
-if [ -z "$dll" ]; then
-    echo "Building parley (about a minute the first time)..."
-    dotnet build src/Parley.Cli -c Release -nologo
-    dll=src/Parley.Cli/bin/Release/net10.0/parley.dll
-fi
-parley() { dotnet "$dll" "$@"; }
+# parley.sh builds parley the first time (showing its progress) and starts the built binary after that.
+parley() { ./parley.sh "$@"; }
+parley --version >/dev/null
 
 # shellcheck source=scripts/local-server.sh
 . scripts/local-server.sh
-start_local_server "$dll" || exit 1
+start_local_server || exit 1
 url="$server_url"
 echo "Server running at $url (process $server_pid)"
 

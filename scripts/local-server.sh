@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # Sourced by scripts that run a throwaway Parley server (scripts/demo.sh, bench/file-transfer.sh). Sourcing it makes
 # a temporary folder, $work, that is deleted, with the server if one was started, however the script ends (finished,
-# failed or Ctrl+C). `start_local_server DLL [--Parley:Name value ...]` runs `parley serve` from DLL on a free
-# loopback port with its data in $work/server, and sets $server_pid and $server_url.
+# failed or Ctrl+C). `start_local_server [--Parley:Name value ...]` runs `parley serve` (through parley.sh, so
+# PARLEY_DLL chooses the build) on a free loopback port with its data in $work/server, and sets $server_pid and
+# $server_url.
 work="$(mktemp -d "${TMPDIR:-/tmp}/parley.XXXXXX")"
 server_pid=""
 server_url=""
@@ -17,11 +18,11 @@ trap stop_local_server EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+local_server_parley="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/parley.sh"
 start_local_server() {
-    local dll="$1"
-    shift
-    # dotnet itself goes to the background (not a shell function around it), so $! is the server's own process.
-    dotnet "$dll" serve --data "$work/server" --urls http://127.0.0.1:0 "$@" >"$work/server.log" 2>&1 &
+    # parley.sh goes to the background itself (not a shell function around it) and replaces itself with the server,
+    # so $! is the server's own process.
+    "$local_server_parley" serve --data "$work/server" --urls http://127.0.0.1:0 "$@" >"$work/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 1 300); do
         server_url="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/server.log" | head -n 1 || true)"

@@ -653,6 +653,24 @@ public sealed partial class ClientStore : IDisposable
         return connection;
     }
 
+    /// <summary>True when a store at <paramref name="path"/> is open (its lock is held).</summary>
+    public static bool IsInUse(string path)
+    {
+        try
+        {
+            using var probe = new FileStream(System.IO.Path.GetFullPath(path) + ".lock", FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return false;
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
     private static FileStream AcquireLock(string path)
     {
         try
