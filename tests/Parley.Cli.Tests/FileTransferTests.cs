@@ -71,8 +71,11 @@ public sealed class FileTransferTests(ServerFixture fixture) : IClassFixture<Ser
 
         Cli.AssertOneSentence(await Run(bob, "download", alice, textId, "--out", folder), $"Message {textId} is not a file.");
         Cli.AssertOneSentence(await Run(bob, "download", alice, "no-such-id", "--out", folder), "There is no message no-such-id");
+        // The first letters of the id are enough, as for the other commands that take one.
+        Assert.Equal(saved.Replace(".bin", " (2).bin"),
+            Json(await Run(bob, "download", alice, id[..8], "--out", folder, "--json")).GetProperty("attachment").GetProperty("savedTo").GetString());
         Cli.AssertOneSentence(await Run(bob, "download", "nobody-here", id, "--out", folder), "No conversation is named nobody-here");
-        Assert.Equal(2, Directory.GetFiles(folder).Length);
+        Assert.Equal(3, Directory.GetFiles(folder).Length);
     }
 
     [Fact]
