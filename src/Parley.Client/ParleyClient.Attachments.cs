@@ -199,16 +199,16 @@ public sealed partial class ParleyClient
         return _store.GetAttachments(message.LocalId);
     }
 
-    /// <summary>Downloads the file of message <paramref name="messageId"/> of a conversation into <paramref name="directory"/>,
+    /// <summary>Downloads the file of message <paramref name="messageId"/> (or a prefix of it, as <see cref="ResolveMessage"/>
+    /// takes) of a conversation into <paramref name="directory"/>,
     /// as <see cref="DownloadAttachmentAsync(StoredAttachment, string, IProgress{TransferProgress}?, CancellationToken)"/> does:
     /// a file that was not downloaded when it arrived can be fetched while its blob is still on the server. Throws
     /// <see cref="ParleyClientException"/> when there is no such message, it is not a file, or the blob is gone.</summary>
     public Task<string> DownloadAttachmentAsync(ConversationId conversation, string messageId, string directory,
         IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(messageId);
-        var message = _store.FindMessage(conversation, messageId)
-                      ?? throw new ParleyClientException($"There is no message {messageId} in this conversation on this device.");
+        var message = ResolveMessage(conversation, messageId);
+        messageId = message.MessageId;
         if (message.State.Deleted)
         {
             throw new ParleyClientException($"Message {messageId} was deleted, and its file with it.");
