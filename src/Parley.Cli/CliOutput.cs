@@ -224,7 +224,10 @@ internal static class CliOutput
     }
 
     /// <summary>Whether to draw progress bars (a terminal, not JSON).</summary>
-    public static bool Interactive(bool json) => !json && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+    public static bool Interactive(bool json) => !json && LocalHost.Current is null && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+
+    /// <summary>Spectre's console for tables: this process's, or a forwarded command's captured output.</summary>
+    public static IAnsiConsole Ansi => LocalHost.Current?.Ansi ?? AnsiConsole.Console;
 
     /// <summary>Runs <paramref name="work"/> with a Spectre progress bar when interactive.</summary>
     public static async Task<T> WithProgressAsync<T>(bool show, string description, Func<IProgress<TransferProgress>?, Task<T>> work)

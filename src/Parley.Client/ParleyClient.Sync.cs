@@ -42,6 +42,12 @@ public sealed partial class ParleyClient
     // so a send need not fetch the mailbox over HTTP first.
     private volatile bool _deliveriesPushed;
 
+    private int _listeners;
+
+    /// <summary>True while <see cref="ListenAsync"/> runs: events arrive by themselves, and a second listener on the
+    /// same device would replace the first one's connection.</summary>
+    public bool IsListening => Volatile.Read(ref _listeners) > 0;
+
     /// <summary>Refreshes the block list from the server, sends what waits in the outbox, fetches and processes
     /// everything in the mailbox (in order, acknowledging each delivery after it is stored), commits proposals members
     /// left pending, adds this account's new devices to conversations, tops up key packages, deletes expired messages
@@ -63,6 +69,19 @@ public sealed partial class ParleyClient
     /// refreshes the block list), processing each message as it arrives and raising <see cref="EventRaised"/>.
     /// Returns why it stopped.</summary>
     public async Task<DeliveryStop> ListenAsync(CancellationToken cancellationToken = default, Action<bool>? connectionChanged = null)
+    {
+        Interlocked.Increment(ref _listeners);
+        try
+        {
+            return await ListenCoreAsync(connectionChanged, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _listeners);
+        }
+    }
+
+    private async Task<DeliveryStop> ListenCoreAsync(Action<bool>? connectionChanged, CancellationToken cancellationToken)
     {
         var socket = new DeliverySocket(_server);
         socket.ConnectionChanged += open => _deliveriesPushed = open;

@@ -32,7 +32,7 @@ internal static class GroupCommands
         var members = new Option<string>("--members") { Description = "Comma-separated user names to add.", Required = true };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var command = new Command("create", "Create a group with the given members (all their devices, and your other devices).") { name, members, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var users = parse.GetValue(members)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             int sameName = client.ConversationsNamed(parse.GetValue(name)!).Count;
@@ -59,7 +59,7 @@ internal static class GroupCommands
         var group = Group();
         var users = Users();
         var command = new Command("add", "Add people (all their devices) to a group.") { group, users };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(group)!);
             var added = await client.AddMembersAsync(conversation.Id, parse.GetValue(users)!, cancellationToken);
@@ -74,7 +74,7 @@ internal static class GroupCommands
         var group = Group();
         var users = Users();
         var command = new Command("remove", "Remove people from a group; they cannot read what is sent after.") { group, users };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(group)!);
             await client.RemoveMembersAsync(conversation.Id, parse.GetValue(users)!, cancellationToken);
@@ -88,7 +88,7 @@ internal static class GroupCommands
     {
         var group = Group();
         var command = new Command("leave", "Leave a group (and delete it from this device).") { group };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(group)!);
             await client.LeaveAsync(conversation.Id, cancellationToken);
@@ -103,7 +103,7 @@ internal static class GroupCommands
         var group = Group();
         var name = new Argument<string>("NAME") { Description = "The new name." };
         var command = new Command("rename", "Rename a group for everyone.") { group, name };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(group)!);
             await client.RenameAsync(conversation.Id, parse.GetValue(name)!, cancellationToken);
@@ -117,7 +117,7 @@ internal static class GroupCommands
     {
         var json = new Option<bool>("--json") { Description = "Print the list as JSON." };
         var command = new Command("list", "List your conversations (1:1 chats, groups and private channels).") { json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             // A private channel is a conversation too (its posts are unread until `parley channel read`), but not a
             // group: the group commands refuse it, and its other members are pseudonyms. It is listed as a channel,
@@ -145,7 +145,7 @@ internal static class GroupCommands
                     Markup.Escape((isChannel ? "admins: " : "") + string.Join(", ", v.Members)), v.DisappearAfter ?? "-",
                     v.Unread.ToString(System.Globalization.CultureInfo.InvariantCulture), v.Id[..ShortId]);
             }
-            AnsiConsole.Write(table);
+            CliOutput.Ansi.Write(table);
             if (channels.Count > 0)
             {
                 Console.Error.WriteLine("The channels above are private; read one with `parley channel read NAME`. `parley channel list` also shows public ones.");
