@@ -51,6 +51,7 @@ internal static class CliErrors
     public static (string Message, int Code) Describe(Exception e) => e switch
     {
         ParleyClientException p => (p.Message, Failed),
+        Parley.Server.Operations.ServerStartupException s => (s.Message, Failed),
         IdentityKeyChangedException k => (k.Message + $" Run `parley verify {k.Username}` to see the new safety number.", IdentityChanged),
         WrongPassphraseException => ("The passphrase does not unlock this Parley home; check PARLEY_PASSPHRASE.", Failed),
         StoreInUseException => ("Another parley command (perhaps `parley listen` or `parley chat`) is using this home; stop it or wait for it to finish.", Failed),

@@ -21,8 +21,8 @@ internal static class ServeCommand
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (parse, cancellationToken) =>
         {
+            // The server checks and creates the folder (readable by its user only) with its other start-up checks.
             string dataDir = Path.GetFullPath(parse.GetValue(data)!);
-            Directory.CreateDirectory(dataDir);
             var args = new List<string> { "--data", dataDir, "--urls", parse.GetValue(urls)!, "--log-format", parse.GetValue(logFormat)! };
             args.AddRange(parse.UnmatchedTokens);
             return await CliErrors.RunAsync(parse, async () => await ParleyServer.RunAsync([.. args], cancellationToken));
