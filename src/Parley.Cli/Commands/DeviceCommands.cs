@@ -53,7 +53,7 @@ internal static class DeviceCommands
     {
         var code = new Argument<string>("CODE") { Description = "The link code the new device shows (PL1.…)." };
         var command = new Command("approve", "Approve a new device's link code; prints the approval code to enter on the new device.") { code };
-        command.SetAction(CliSession.With((parse, client, _) =>
+        command.SetAction(CliSession.With(command, (parse, client, _) =>
         {
             string approval = client.ApproveDevice(parse.GetValue(code)!);
             Console.Error.WriteLine("Enter this approval code on the new device (it carries your account key: show it to no one else):");
@@ -67,7 +67,7 @@ internal static class DeviceCommands
     {
         var json = new Option<bool>("--json") { Description = "Print the list as JSON." };
         var command = new Command("list", "List this account's devices.") { json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var devices = (await client.ListDevicesAsync(cancellationToken)).Select(d => new DeviceView(d.DeviceId, d.Current, d.Revoked, d.CertificateValid)).ToList();
             if (parse.GetValue(json))
@@ -80,7 +80,7 @@ internal static class DeviceCommands
             {
                 table.AddRow(d.DeviceId + (d.Current ? " (this device)" : ""), d.Revoked ? "revoked" : "active", d.CertificateValid ? "valid" : "INVALID");
             }
-            AnsiConsole.Write(table);
+            CliOutput.Ansi.Write(table);
             return 0;
         }));
         return command;
@@ -90,7 +90,7 @@ internal static class DeviceCommands
     {
         var id = new Argument<string>("ID") { Description = "The device id (or a unique prefix) from `parley device list`." };
         var command = new Command("revoke", "Revoke one of this account's devices and remove it from every conversation.") { id };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             string revoked = await client.RevokeDeviceAsync(parse.GetValue(id)!, cancellationToken);
             Console.WriteLine($"Revoked device {revoked}.");
