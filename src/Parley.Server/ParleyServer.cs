@@ -1,3 +1,5 @@
+using Parley.Server.Operations;
+
 namespace Parley.Server;
 
 /// <summary>Entry points to host the server: from its own executable, from <c>parley serve</c>, or from tests.</summary>
@@ -24,6 +26,7 @@ public static class ParleyServer
             builder.Logging.AddJsonConsole();
         }
         builder.Services.AddParleyServer(builder.Configuration);
+        builder.AddParleyMetrics();
         var app = builder.Build();
         // With the configuration complete (a test host adds its settings at Build) and before anything is opened.
         Operations.StartupChecks.Run(app.Configuration);

@@ -127,6 +127,11 @@ public sealed class ParleyServerOptions
     /// delivery is notified in-process only (one node).</summary>
     public string? Redis { get; set; }
 
+    /// <summary>A separate address (<c>http://127.0.0.1:9464</c>) on which the server answers <c>GET /metrics</c> in the
+    /// Prometheus text format, and nothing else; the public address never serves metrics. Unset (the default), no metrics
+    /// are exported. Its port must be fixed and differ from the public one's (docs/self-hosting.md, "Metrics").</summary>
+    public string? MetricsUrl { get; set; }
+
     /// <summary>The operator's Ed25519 public key (base64) that signs moderation requests; unset, every
     /// <c>/v1/admin</c> endpoint answers 403 <c>operator_disabled</c>.</summary>
     public string? OperatorKey { get; set; }

@@ -76,7 +76,14 @@ public static class ServerRegistration
         services.AddAuthorization();
         services.AddParleySafety();
         services.AddParleyRateLimits();
-        services.AddProblemDetails();
+        // Every problem answer passes here (ProblemHttpResult writes through the problem details service): count it by code.
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            if (context.ProblemDetails.Extensions.TryGetValue("code", out object? code) && code is string text)
+            {
+                context.HttpContext.RequestServices.GetRequiredService<ServerMetrics>().RequestRejected(text);
+            }
+        });
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default));
         services.AddOpenApi();
         return services;
@@ -86,7 +93,9 @@ public static class ServerRegistration
     public static WebApplication UseParleyServer(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        // Before everything, so an oversized request line or header set gets a problem body wherever it was going.
+        // A request on the metrics address (Parley:MetricsUrl, when set) is answered there and never reaches the API.
+        app.UseParleyMetrics();
+        // Before everything else, so an oversized request line or header set gets a problem body wherever it was going.
         app.UseParleyRequestHeadLimits();
         // First after that, so an open delivery socket keeps no middleware's state, authentication or request scope for its
         // life; the WebSocket middleware is in the gate's branch, as no other endpoint upgrades.

@@ -74,7 +74,7 @@ internal static class MessageCommands
         var output = new Option<string?>("--out") { Description = "The folder to save the file in (default: the current folder)." };
         var json = Json();
         var command = new Command("download", "Download a file received earlier, while the server still holds it.") { target, id, output, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(target)!);
             string messageId = parse.GetValue(id)!;

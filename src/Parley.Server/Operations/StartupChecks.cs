@@ -17,7 +17,7 @@ namespace Parley.Server.Operations;
 public sealed class ServerStartupException(string message, Exception? innerException = null) : Exception(message, innerException);
 
 /// <summary>Every check the server makes before it starts: the data and secrets folders, the addresses it listens on
-/// and the TLS certificates Kestrel is given.</summary>
+/// (the public ones and <see cref="ParleyServerOptions.MetricsUrl"/>), and the TLS certificates Kestrel is given.</summary>
 public static class StartupChecks
 {
     /// <summary>Runs every check against <paramref name="configuration"/>; throws <see cref="ServerStartupException"/> at
@@ -31,11 +31,18 @@ public static class StartupChecks
         {
             Folder("secrets folder", options.SecretsDirectoryOrDefault(), $"{ParleyServerOptions.Section}:{nameof(ParleyServerOptions.SecretsDirectory)}");
         }
-        foreach (string url in (configuration[WebHostDefaults.ServerUrlsKey] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        string? metricsUrl = MetricsEndpoint.UrlOf(configuration);
+        string[] urls = (configuration[WebHostDefaults.ServerUrlsKey] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (string url in urls.Where(url => url != metricsUrl))
         {
             Address(url, "--urls");
         }
-        foreach (IConfigurationSection endpoint in configuration.GetSection("Kestrel:Endpoints").GetChildren())
+        if (metricsUrl is not null)
+        {
+            Metrics(metricsUrl, urls.Where(url => url != metricsUrl)
+                .Concat(configuration.GetSection("Kestrel:Endpoints").GetChildren().Where(e => e.Key != "ParleyMetrics").Select(e => e["Url"]).OfType<string>()));
+        }
+        foreach (IConfigurationSection endpoint in configuration.GetSection("Kestrel:Endpoints").GetChildren().Where(e => e.Key != "ParleyMetrics"))
         {
             if (endpoint["Url"] is { } url)
             {
@@ -76,17 +83,36 @@ public static class StartupChecks
         }
     }
 
-    private static void Address(string url, string setting)
+    private static void Metrics(string url, IEnumerable<string> publicUrls)
     {
-        BindingAddress address;
+        const string Setting = $"{ParleyServerOptions.Section}:{nameof(ParleyServerOptions.MetricsUrl)}";
+        int port = Parse(url, Setting).Port;
+        if (port == 0)
+        {
+            throw new ServerStartupException($"{Setting} {url} needs a fixed port (requests are told apart by it); give one like http://127.0.0.1:9464.");
+        }
+        if (publicUrls.Any(publicUrl => Parse(publicUrl, "--urls").Port == port))
+        {
+            throw new ServerStartupException($"{Setting} {url} has the port of the public address; give metrics a port of their own, like http://127.0.0.1:9464.");
+        }
+        Address(url, Setting);
+    }
+
+    private static BindingAddress Parse(string url, string setting)
+    {
         try
         {
-            address = BindingAddress.Parse(url);
+            return BindingAddress.Parse(url);
         }
         catch (FormatException e)
         {
             throw new ServerStartupException($"'{url}' ({setting}) is not an address to listen on; give one like http://127.0.0.1:8080.", e);
         }
+    }
+
+    private static void Address(string url, string setting)
+    {
+        BindingAddress address = Parse(url, setting);
         if (address.IsUnixPipe || address.Port == 0)
         {
             return;
