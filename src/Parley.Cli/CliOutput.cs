@@ -64,6 +64,7 @@ internal sealed record DoneView(string Status, string? Conversation, string? Id,
 [JsonSerializable(typeof(List<SearchView>))]
 [JsonSerializable(typeof(EventView))]
 [JsonSerializable(typeof(DoneView))]
+[JsonSerializable(typeof(ErrorView))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;
 
 /// <summary>Formats messages and events for people and for <c>--json</c>.</summary>
@@ -203,8 +204,21 @@ internal static class CliOutput
         return string.Join("; ", parts) + ".";
     }
 
+    /// <summary>Writes <paramref name="value"/> as one line of JSON, with text (emoji, quotes) as is rather than \u escapes.</summary>
     public static void WriteJson<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
-        => Console.Out.WriteLine(JsonSerializer.Serialize(value, type));
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            JsonSerializer.Serialize(writer, value, type);
+        }
+        Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+    }
+
+    /// <summary>True when the command being run has a <c>--json</c> option and it was given.</summary>
+    public static bool JsonRequested(System.CommandLine.ParseResult parse)
+        => parse.CommandResult.Command.Options.OfType<System.CommandLine.Option<bool>>().FirstOrDefault(o => o.Name == "--json") is { } json
+           && parse.GetValue(json);
 
     /// <summary>The <c>--json</c> option of one command.</summary>
     public static System.CommandLine.Option<bool> JsonOption() => new("--json") { Description = "Print the result (or the error) as JSON." };

@@ -135,15 +135,14 @@ internal static class ChannelCommands
             if (client.FindChannel(channelName) is { } channel)
             {
                 var message = await client.PostAsync(channel, body, cancellationToken);
-                bool failed = message.State.Status == Parley.Client.Messages.DeliveryStatus.Failed;
+                if (message.State.Status == Parley.Client.Messages.DeliveryStatus.Failed)
+                {
+                    throw new CommandFailedException($"The server refused the post to {channel.Name}.", "send_refused");
+                }
                 if (parse.GetValue(json))
                 {
-                    CliOutput.WriteJson(new ChannelDoneView(failed ? "failed" : message.State.Status.ToString().ToLowerInvariant(), channel.Name, "private",
+                    CliOutput.WriteJson(new ChannelDoneView(message.State.Status.ToString().ToLowerInvariant(), channel.Name, "private",
                         message.MessageId, null), ChannelJsonContext.Default.ChannelDoneView);
-                }
-                else if (failed)
-                {
-                    Console.Error.WriteLine($"parley: the server refused the post to {channel.Name}.");
                 }
                 else
                 {
@@ -151,7 +150,7 @@ internal static class ChannelCommands
                         ? $"Queued post {message.MessageId} for {channel.Name}: the server is unreachable; it goes out with the next `parley receive`."
                         : $"Posted {message.MessageId} to {channel.Name}.");
                 }
-                return failed ? CliErrors.Failed : 0;
+                return 0;
             }
             var post = await client.PublishAsync(channelName, body, cancellationToken);
             return Done(parse.GetValue(json), "posted", post.Channel, post.PostId, $"Posted {post.PostId} to the public channel {post.Channel}.");
