@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Parley.Server.Accounts;
@@ -34,6 +35,18 @@ public static class ServerRegistration
                 kestrel.Limits.MaxRequestBodySize = parley.Value.MaxRequestBodyBytes;
                 RequestHeadLimits.ConfigureKestrel(kestrel.Limits);
             });
+        // Only the proxies named in Parley:TrustedProxies are believed (not the framework's default of any loopback address).
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ParleyServerOptions>>((forwarded, parley) =>
+        {
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            forwarded.ForwardLimit = 1;
+            forwarded.KnownIPNetworks.Clear();
+            forwarded.KnownProxies.Clear();
+            foreach (System.Net.IPAddress proxy in parley.Value.TrustedProxyAddresses())
+            {
+                forwarded.KnownProxies.Add(proxy);
+            }
+        });
         services.AddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<ServerMetrics>();
@@ -95,6 +108,11 @@ public static class ServerRegistration
         ArgumentNullException.ThrowIfNull(app);
         // A request on the metrics address (Parley:MetricsUrl, when set) is answered there and never reaches the API.
         app.UseParleyMetrics();
+        // Before anything that reads the client's address (rate limits), when the server sits behind a proxy it trusts.
+        if (!string.IsNullOrWhiteSpace(app.Services.GetRequiredService<IOptions<ParleyServerOptions>>().Value.TrustedProxies))
+        {
+            app.UseForwardedHeaders();
+        }
         // Before everything else, so an oversized request line or header set gets a problem body wherever it was going.
         app.UseParleyRequestHeadLimits();
         // First after that, so an open delivery socket keeps no middleware's state, authentication or request scope for its

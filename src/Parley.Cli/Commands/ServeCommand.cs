@@ -42,6 +42,7 @@ internal static class ServeCommand
         [nameof(ParleyServerOptions.MaxBlobBytes)] = "largest file",
         [nameof(ParleyServerOptions.MaxBlobBytesPerDevice)] = "most bytes of files one device may hold at a time",
         [nameof(ParleyServerOptions.MaxWriteBatch)] = "most writes gathered into one transaction",
+        [nameof(ParleyServerOptions.TrustedProxies)] = "reverse proxies (IP addresses, comma-separated) whose X-Forwarded-For is believed",
         [nameof(ParleyServerOptions.MetricsUrl)] = "a separate address serving Prometheus metrics at /metrics; unset, none",
     };
 

@@ -27,6 +27,14 @@ public static class StartupChecks
         ArgumentNullException.ThrowIfNull(configuration);
         var options = configuration.GetSection(ParleyServerOptions.Section).Get<ParleyServerOptions>() ?? new ParleyServerOptions();
         Folder("data folder", options.DataDirectory, "--data");
+        try
+        {
+            options.TrustedProxyAddresses();
+        }
+        catch (FormatException e)
+        {
+            throw new ServerStartupException(e.Message, e);
+        }
         if (string.IsNullOrWhiteSpace(options.Postgres) && string.IsNullOrWhiteSpace(options.FrankingKey))
         {
             Folder("secrets folder", options.SecretsDirectoryOrDefault(), $"{ParleyServerOptions.Section}:{nameof(ParleyServerOptions.SecretsDirectory)}");
