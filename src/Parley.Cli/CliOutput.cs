@@ -33,6 +33,7 @@ internal sealed record MessageView(
     bool Edited,
     bool Deleted,
     IReadOnlyList<string> Reactions,
+    IReadOnlyList<string> DeliveredTo,
     IReadOnlyList<string> ReadBy);
 
 /// <summary>A conversation as <c>group list</c> prints it.</summary>
@@ -92,7 +93,8 @@ internal static class CliOutput
             message.State.EditedText is not null,
             message.State.Deleted,
             message.State.Reactions.Select(x => $"{x.Reactor} {x.Emoji}").ToList(),
-            message.State.Receipts.Where(x => x.ReadAt is not null).Select(x => x.Recipient).ToList());
+            message.State.Receipts.Where(x => x.DeliveredAt is not null || x.ReadAt is not null).Select(x => x.Recipient).Order(StringComparer.Ordinal).ToList(),
+            message.State.Receipts.Where(x => x.ReadAt is not null).Select(x => x.Recipient).Order(StringComparer.Ordinal).ToList());
     }
 
     public static string KindName(MessageContent content) => content switch
@@ -129,7 +131,7 @@ internal static class CliOutput
         string body = m.Kind switch
         {
             "timer" or "info" or "unsupported" => $"* {who} {m.Text}",
-            "file" => $"{who}: [file {m.Attachment!.FileName}, {Size(m.Attachment.Size)}]{(string.IsNullOrEmpty(m.Text) ? "" : " " + m.Text)}"
+            "file" => $"{who}: [file {m.Attachment!.FileName}, {ByteCount.Format(m.Attachment.Size)}]{(string.IsNullOrEmpty(m.Text) ? "" : " " + m.Text)}"
                       + (m.Attachment.SavedTo is { } saved ? $" saved to {saved}" : ""),
             _ => $"{who}: {m.Text}",
         };
@@ -139,8 +141,20 @@ internal static class CliOutput
         }
         string extras = (m.Edited ? " (edited)" : "") + (m.Reactions.Count > 0 ? $" [{string.Join(", ", m.Reactions)}]" : "")
                         + (m.ReplyTo is not null ? $" (reply to {m.ReplyTo})" : "");
-        return $"{time} {where}{body}{extras}";
+        string marks = m.Outgoing ? " " + Marks(m) : "";
+        return $"{time} {where}{body}{extras}{marks}";
     }
+
+    /// <summary>How far an outgoing message got: <c>✓</c> the server has it, <c>✓✓</c> a recipient's device has it,
+    /// <c>✓✓ read by bob</c>; <c>(queued)</c> while it waits in the outbox, <c>(not sent)</c> when the server refused it.</summary>
+    public static string Marks(MessageView m) => m.Status switch
+    {
+        "pending" => "(queued)",
+        "failed" => "(not sent)",
+        _ when m.ReadBy.Count > 0 => $"✓✓ read by {string.Join(", ", m.ReadBy)}",
+        _ when m.DeliveredTo.Count > 0 => "✓✓",
+        _ => "✓",
+    };
 
     public static string Describe(ClientEvent e) => e switch
     {
@@ -165,18 +179,27 @@ internal static class CliOutput
         _ => null,
     };
 
-    public static string Size(long bytes) => bytes switch
-    {
-        < 1024 => $"{bytes} B",
-        < 1024 * 1024 => $"{bytes / 1024.0:0.#} KiB",
-        < 1024L * 1024 * 1024 => $"{bytes / 1024.0 / 1024:0.#} MiB",
-        _ => $"{bytes / 1024.0 / 1024 / 1024:0.##} GiB",
-    };
-
     private static string Join(IReadOnlyList<string> names, string verb) => names.Count == 0 ? "" : $"{string.Join(", ", names)} {verb}";
 
     public static void WriteJson<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
         => Console.Out.WriteLine(JsonSerializer.Serialize(value, type));
+
+    /// <summary>The <c>--json</c> option of one command.</summary>
+    public static System.CommandLine.Option<bool> JsonOption() => new("--json") { Description = "Print the result (or the error) as JSON." };
+
+    /// <summary>Reports a change: <paramref name="done"/> as JSON, or <paramref name="sentence"/> for a person. Returns 0.</summary>
+    public static int Done(bool json, DoneView done, string sentence)
+    {
+        if (json)
+        {
+            WriteJson(done, CliJsonContext.Default.DoneView);
+        }
+        else
+        {
+            Console.WriteLine(sentence);
+        }
+        return 0;
+    }
 
     /// <summary>Whether to draw progress bars (a terminal, not JSON).</summary>
     public static bool Interactive(bool json) => !json && LocalHost.Current is null && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;

@@ -20,11 +20,13 @@ internal static class ParleyCommand
         root.Subcommands.Add(DeviceCommands.Build());
         root.Subcommands.Add(MessageCommands.Send());
         root.Subcommands.Add(MessageCommands.SendFile());
+        root.Subcommands.Add(MessageCommands.Download());
         root.Subcommands.Add(MessageCommands.Receive());
         root.Subcommands.Add(MessageCommands.Listen());
         root.Subcommands.Add(ChatCommand.Build());
         root.Subcommands.Add(GroupCommands.Build());
         root.Subcommands.Add(ChannelCommands.Build());
+        MessageEditCommands.Build().ToList().ForEach(root.Subcommands.Add);
         root.Subcommands.Add(MessageCommands.History());
         root.Subcommands.Add(MessageCommands.Search());
         root.Subcommands.Add(VerifyCommand.Build());

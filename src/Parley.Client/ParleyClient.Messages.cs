@@ -21,37 +21,81 @@ public sealed partial class ParleyClient
         return SendShownAsync(conversation, new TextContent(text), cancellationToken);
     }
 
-    /// <summary>Replies to a message (by its message id).</summary>
+    /// <summary>Replies to a message (by its message id, or a prefix as <see cref="ResolveMessage"/> takes); refuses an id
+    /// that names no message of the conversation, so no reply points at nothing.</summary>
     public Task<StoredMessage> ReplyAsync(ConversationId conversation, string inReplyTo, string text, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(inReplyTo);
         ArgumentException.ThrowIfNullOrEmpty(text);
-        return SendShownAsync(conversation, new ReplyContent(inReplyTo, text), cancellationToken);
+        var target = ResolveMessage(conversation, inReplyTo);
+        return SendShownAsync(conversation, new ReplyContent(target.MessageId, text), cancellationToken);
     }
 
     /// <summary>Replaces the text of one of this account's messages, for everyone.</summary>
     public Task EditAsync(ConversationId conversation, string messageId, string text, CancellationToken cancellationToken = default)
     {
-        RequireOwnMessage(conversation, messageId);
-        return SendAsync(conversation, new EditContent(messageId, text), cancellationToken);
+        ArgumentException.ThrowIfNullOrEmpty(text);
+        var target = RequireOwnMessage(conversation, messageId);
+        return SendAsync(conversation, new EditContent(target.MessageId, text), cancellationToken);
     }
 
     /// <summary>Deletes one of this account's messages for everyone.</summary>
     public Task DeleteForEveryoneAsync(ConversationId conversation, string messageId, CancellationToken cancellationToken = default)
     {
-        RequireOwnMessage(conversation, messageId);
-        return SendAsync(conversation, new DeleteContent(messageId), cancellationToken);
+        var target = RequireOwnMessage(conversation, messageId);
+        return SendAsync(conversation, new DeleteContent(target.MessageId), cancellationToken);
+    }
+
+    /// <summary>Deletes a message (anyone's) from this device only, with its attachment; nothing is sent, and the other
+    /// members and this account's other devices keep their copies.</summary>
+    public async Task DeleteForMeAsync(ConversationId conversation, string messageId, CancellationToken cancellationToken = default)
+    {
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var target = ResolveMessage(conversation, messageId);
+            using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            transaction.DeleteMessage(target.LocalId);
+            transaction.Commit();
+        }
     }
 
     /// <summary>Adds (or with <paramref name="remove"/>, takes back) a reaction to a message.</summary>
     public Task ReactAsync(ConversationId conversation, string messageId, string emoji, bool remove = false, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(emoji);
-        if (_store.FindMessage(conversation, messageId) is null)
+        if (emoji.Length > ContentEnvelope.MaxEmojiLength)
         {
-            throw new ParleyClientException($"There is no message {messageId} in this conversation.");
+            throw new ParleyClientException($"A reaction may have at most {ContentEnvelope.MaxEmojiLength} characters.");
         }
-        return SendAsync(conversation, new ReactionContent(messageId, emoji, remove), cancellationToken);
+        var target = ResolveMessage(conversation, messageId);
+        return SendAsync(conversation, new ReactionContent(target.MessageId, emoji, remove), cancellationToken);
+    }
+
+    /// <summary>How many of a conversation's newest messages a message id prefix is matched against.</summary>
+    public const int MessageIdPrefixWindow = 500;
+
+    /// <summary>Shortest message id prefix <see cref="ResolveMessage"/> accepts.</summary>
+    public const int MinMessageIdPrefix = 4;
+
+    /// <summary>The message <paramref name="idOrPrefix"/> names in a conversation: the message with that id, or else the one
+    /// among the newest <see cref="MessageIdPrefixWindow"/> whose id starts with it (at least <see cref="MinMessageIdPrefix"/>
+    /// characters, so people can type the short ids a chat shows). Throws when none or several match.</summary>
+    public StoredMessage ResolveMessage(ConversationId conversation, string idOrPrefix)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(idOrPrefix);
+        if (_store.FindMessage(conversation, idOrPrefix) is { } exact)
+        {
+            return exact;
+        }
+        var matches = idOrPrefix.Length < MinMessageIdPrefix
+            ? []
+            : History(conversation, MessageIdPrefixWindow).Where(m => m.MessageId.StartsWith(idOrPrefix, StringComparison.Ordinal)).Take(2).ToList();
+        return matches.Count switch
+        {
+            1 => matches[0],
+            0 => throw new ParleyClientException($"There is no message {idOrPrefix} in this conversation; see `parley history NAME --ids`."),
+            _ => throw new ParleyClientException($"More than one message id starts with {idOrPrefix}; give more of the id."),
+        };
     }
 
     /// <summary>Marks the conversation read here and tells the other members (read receipts) and this account's
@@ -120,13 +164,18 @@ public sealed partial class ParleyClient
         }
     }
 
-    private void RequireOwnMessage(ConversationId conversation, string messageId)
+    private StoredMessage RequireOwnMessage(ConversationId conversation, string messageId)
     {
-        var message = _store.FindMessage(conversation, messageId) ?? throw new ParleyClientException($"There is no message {messageId} in this conversation.");
+        var message = ResolveMessage(conversation, messageId);
         if (!message.IsOutgoing)
         {
-            throw new ParleyClientException("You can only edit or delete your own messages.");
+            throw new ParleyClientException("You can only edit or delete your own messages for everyone; `parley delete ... --for-me` removes any message from this device.");
         }
+        if (message.State.Deleted)
+        {
+            throw new ParleyClientException($"Message {message.MessageId} was already deleted.");
+        }
+        return message;
     }
 
     /// <summary>Encrypts <paramref name="content"/> for the conversation's current epoch, applies it locally, queues

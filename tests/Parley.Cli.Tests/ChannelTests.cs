@@ -26,11 +26,7 @@ public sealed class ChannelTests(ServerFixture fixture) : IClassFixture<ServerFi
 
     private static string Unique(string name) => name + Guid.NewGuid().ToString("N")[..6];
 
-    private static JsonElement Json(CliResult result)
-    {
-        Assert.True(result.ExitCode == 0, result.ToString());
-        return JsonDocument.Parse(result.Output).RootElement;
-    }
+    private static JsonElement Json(CliResult result) => Cli.Json(result);
 
     private static void Succeeded(CliResult result) => Assert.True(result.ExitCode == 0, result.ToString());
 

@@ -14,11 +14,7 @@ public sealed class CliTests(ServerFixture fixture) : IClassFixture<ServerFixtur
 
     private static string Unique(string name) => name + Guid.NewGuid().ToString("N")[..6];
 
-    private static JsonElement Json(CliResult result)
-    {
-        Assert.True(result.ExitCode == 0, result.ToString());
-        return JsonDocument.Parse(result.Output).RootElement;
-    }
+    private static JsonElement Json(CliResult result) => Cli.Json(result);
 
     [Fact]
     public async Task Two_people_talk_in_a_chat_and_a_group_from_the_command_line()
@@ -78,22 +74,22 @@ public sealed class CliTests(ServerFixture fixture) : IClassFixture<ServerFixtur
         Assert.Equal(0, (await Run(carol, "account", "create", carol)).ExitCode);
 
         var unknown = await Run(carol, "send", "nobody-" + Guid.NewGuid().ToString("N")[..6], "hi");
-        AssertOneSentence(unknown, "There is no account named");
+        Cli.AssertOneSentence(unknown, "There is no account named");
 
         var noHome = await Run("never-created", "receive");
-        AssertOneSentence(noHome, "There is no Parley account");
+        Cli.AssertOneSentence(noHome, "There is no Parley account");
 
         var taken = await Run(Unique("other"), "account", "create", carol);
-        AssertOneSentence(taken, "is taken");
+        Cli.AssertOneSentence(taken, "is taken");
 
         var lookalike = await Run(Unique("other"), "account", "create", carol.Replace('o', '0'));
-        AssertOneSentence(lookalike, "looks like a name already taken");
+        Cli.AssertOneSentence(lookalike, "looks like a name already taken");
 
         var kelvin = await Run(Unique("other"), "account", "create", "\u212Aelvin");
-        AssertOneSentence(kelvin, "is not a valid user name");
+        Cli.AssertOneSentence(kelvin, "is not a valid user name");
 
         var wrongPassphrase = await Cli.RunAsync(["--home", Home(carol), "receive"], null, null, new() { ["PARLEY_PASSPHRASE"] = "wrong" });
-        AssertOneSentence(wrongPassphrase, "passphrase");
+        Cli.AssertOneSentence(wrongPassphrase, "passphrase");
 
         var badDuration = await Run(carol, "disappear", carol, "soon");
         Assert.NotEqual(0, badDuration.ExitCode);
@@ -104,15 +100,6 @@ public sealed class CliTests(ServerFixture fixture) : IClassFixture<ServerFixtur
 
         var verbose = await Run(carol, "send", "nobody-" + Guid.NewGuid().ToString("N")[..6], "hi", "--verbose");
         Assert.Contains("   at ", verbose.Error);
-    }
-
-    private static void AssertOneSentence(CliResult result, string expected)
-    {
-        Assert.True(result.ExitCode != 0, result.ToString());
-        var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length == 1, result.ToString());
-        Assert.StartsWith("parley: ", lines[0]);
-        Assert.Contains(expected, lines[0]);
     }
 
     [Fact]

@@ -154,6 +154,33 @@ public abstract class SafetyStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_closed_report_and_its_evidence_go_once_its_retention_has_passed_and_an_open_one_stays()
+    {
+        StoreDevice alice = await Engine.RegisterAsync(), bob = await Engine.RegisterAsync();
+        BlobId evidence = await CompleteBlobAsync(bob);
+        var reports = Engine.Get<IReportStore>();
+        Report closed = NewReport(bob, alice, [new ReportAttachment(0, evidence, true)]);
+        Report open = NewReport(bob, alice, []);
+        Assert.Equal(CreateReportOutcome.Created, await reports.CreateAsync(closed, None));
+        Assert.Equal(CreateReportOutcome.Created, await reports.CreateAsync(open, None));
+        Assert.True(await reports.CloseAsync(closed.Id, "warned", None));
+        DateTimeOffset closedAt = Engine.Clock.GetUtcNow();
+
+        // Not yet: closed after the cut-off.
+        Assert.Equal(0, await reports.DeleteClosedAsync(closedAt - TimeSpan.FromSeconds(1), None));
+        Assert.NotNull(await reports.FindAsync(closed.Id, None));
+
+        Engine.Clock.Advance(TimeSpan.FromDays(91));
+        Assert.Equal(1, await reports.DeleteClosedAsync(Engine.Clock.GetUtcNow() - TimeSpan.FromDays(90), None));
+
+        Assert.Null(await reports.FindAsync(closed.Id, None));
+        Assert.Equal([open.Id], (await reports.ListAsync(false, 10, None)).Select(r => r.Report.Id));
+        // The evidence blob is handed to the blob sweep, which deletes its file.
+        Assert.Contains(evidence.Key, await Engine.Blobs.ListExpiredAsync(Engine.Clock.GetUtcNow(), 100, None));
+        Assert.Equal(0, await reports.DeleteClosedAsync(Engine.Clock.GetUtcNow(), None));
+    }
+
+    [Fact]
     public async Task A_report_whose_evidence_expired_stores_nothing()
     {
         StoreDevice alice = await Engine.RegisterAsync(), bob = await Engine.RegisterAsync();
@@ -321,10 +348,12 @@ public sealed class PostgresSafetyStoreContractTests : SafetyStoreContractTests
 
         // A fan-out finished by recovery writes the stamps recorded with the send. The accepting node marks its own
         // fan-out done in the background; wait for that first, or it would clear the row the test is about to reset.
-        await WaitUntilAsync("SELECT message IS NULL FROM group_sends WHERE message_id = 'after-upgrade'");
+        // Marked done, the row keeps only its send key (the message id goes with the payload).
+        byte[] sendKey = GroupSubmission.SendKeyOf(alice.Id, "after-upgrade");
+        await WaitUntilAsync("SELECT message IS NULL AND message_id IS NULL FROM group_sends WHERE send_key = $1", sendKey);
         await ExecuteAsync("DELETE FROM mailbox WHERE message_id = 'after-upgrade'");
-        await ExecuteAsync("UPDATE group_sends SET accepted_at = 0, message = $1, recipients = ARRAY[$2], stamps = ARRAY[$3::bytea] " +
-            "WHERE message_id = 'after-upgrade'", message.Message, bob.Id.Value, message.Stamp!);
+        await ExecuteAsync("UPDATE group_sends SET accepted_at = 0, message_id = 'after-upgrade', message = $1, recipients = ARRAY[$2], " +
+            "stamps = ARRAY[$3::bytea] WHERE send_key = $4", message.Message, bob.Id.Value, message.Stamp!, sendKey);
         Assert.Equal(1, await upgraded.Get<Parley.Server.Storage.Postgres.PostgresFanoutRecovery>().RecoverAsync(upgraded.Clock.GetUtcNow(), None));
         Assert.Equal(message.Stamp, Assert.Single(await upgraded.Mailboxes.ReadAsync(bob.Id, 0, 10, upgraded.Clock.GetUtcNow(), None),
             m => m.Id == "after-upgrade").Stamp);
@@ -332,10 +361,10 @@ public sealed class PostgresSafetyStoreContractTests : SafetyStoreContractTests
 
     private async Task ExecuteAsync(string sql, params object[] arguments) => await ScalarAsync(sql, arguments);
 
-    private async Task WaitUntilAsync(string condition)
+    private async Task WaitUntilAsync(string condition, params object[] arguments)
     {
         DateTime deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!(bool)(await ScalarAsync(condition))!)
+        while (!(bool)(await ScalarAsync(condition, arguments))!)
         {
             Assert.True(DateTime.UtcNow < deadline, $"Still false after 10 s: {condition}");
             await Task.Delay(20);
