@@ -37,37 +37,69 @@ internal static class CliErrors
         }
         catch (Exception e)
         {
-            var (message, code) = Describe(e);
-            Console.Error.WriteLine("parley: " + message);
+            var failure = Describe(e);
+            Write(parse, failure);
             if (parse.GetValue(GlobalOptions.Verbose))
             {
                 Console.Error.WriteLine(e.ToString());
             }
-            return code;
+            return failure.ExitCode;
         }
     }
 
-    /// <summary>The sentence and exit code for <paramref name="e"/>.</summary>
-    public static (string Message, int Code) Describe(Exception e) => e switch
+    /// <summary>Reports <paramref name="failure"/>: one sentence on standard error, or with <c>--json</c> an
+    /// <see cref="ErrorView"/> on standard output.</summary>
+    public static void Write(ParseResult parse, Failure failure)
     {
-        ParleyClientException p => (p.Message, Failed),
-        IdentityKeyChangedException k => (k.Message + $" Run `parley verify {k.Username}` to see the new safety number.", IdentityChanged),
-        WrongPassphraseException => ("The passphrase does not unlock this Parley home; check PARLEY_PASSPHRASE.", Failed),
-        StoreInUseException => ("Another parley command (perhaps `parley listen` or `parley chat`) is using this home; stop it or wait for it to finish.", Failed),
-        ClientStoreException s => (s.Message, Failed),
-        ServerProblemException { Code: "unauthenticated" } => ("The server no longer accepts this device (it was revoked, or the server was reset).", Failed),
-        ServerProblemException { Code: "rate_limited" } => ("The server is rate-limiting this device; wait a minute and try again.", Failed),
-        ServerProblemException { Code: "account_suspended", Status: 403 } => ("The server's operator suspended this account; contact the operator of the server.", Failed),
-        ServerProblemException p => ($"The server refused: {p.Message}", Failed),
-        ServerUnavailableException u => (u.Message + " Is the server running?", Unavailable),
-        AttachmentIntegrityException a => ("The downloaded file failed its integrity check and was discarded: " + a.Message, Failed),
-        FormatException f => (f.Message, Failed),
-        ArgumentException a => (a.Message, Failed),
-        FileNotFoundException f => ($"No such file: {f.FileName}.", Failed),
-        DirectoryNotFoundException d => (d.Message, Failed),
-        UnauthorizedAccessException u => (u.Message, Failed),
-        IOException io => (io.Message, Failed),
-        MlsException m => ("An MLS operation failed: " + m.Message, Failed),
-        _ => ($"Unexpected error ({e.GetType().Name}): {e.Message} Run again with --verbose for details.", Failed),
+        if (CliOutput.JsonRequested(parse))
+        {
+            CliOutput.WriteJson(new ErrorView(failure.Message, failure.Code, failure.ExitCode), CliJsonContext.Default.ErrorView);
+        }
+        else
+        {
+            Console.Error.WriteLine("parley: " + failure.Message);
+        }
+    }
+
+    /// <summary>The sentence, stable code and exit code for <paramref name="e"/>.</summary>
+    public static Failure Describe(Exception e) => e switch
+    {
+        CommandFailedException c => new(c.Message, c.Code, c.ExitCode),
+        ParleyClientException p => new(p.Message, "refused", Failed),
+        IdentityKeyChangedException k => new(k.Message + $" Run `parley verify {k.Username}` to see the new safety number.", "identity_changed", IdentityChanged),
+        WrongPassphraseException => new("The passphrase does not unlock this Parley home; check PARLEY_PASSPHRASE.", "wrong_passphrase", Failed),
+        StoreInUseException => new("Another parley command (perhaps `parley listen` or `parley chat`) is using this home; stop it or wait for it to finish.",
+            "home_in_use", Failed),
+        ClientStoreException s => new(s.Message, "store", Failed),
+        ServerProblemException { Code: "unauthenticated" } => new("The server no longer accepts this device (it was revoked, or the server was reset).",
+            "unauthenticated", Failed),
+        ServerProblemException { Code: "rate_limited" } => new("The server is rate-limiting this device; wait a minute and try again.", "rate_limited", Failed),
+        ServerProblemException { Code: "account_suspended", Status: 403 } => new("The server's operator suspended this account; contact the operator of the server.",
+            "account_suspended", Failed),
+        ServerProblemException p => new($"The server refused: {p.Message}", "server_" + p.Code, Failed),
+        ServerUnavailableException u => new(u.Message + " Is the server running?", "server_unavailable", Unavailable),
+        AttachmentIntegrityException a => new("The downloaded file failed its integrity check and was discarded: " + a.Message, "integrity", Failed),
+        FormatException f => new(f.Message, "invalid_input", Failed),
+        ArgumentException a => new(a.Message, "invalid_input", Failed),
+        FileNotFoundException f => new($"No such file: {f.FileName}.", "not_found", Failed),
+        DirectoryNotFoundException d => new(d.Message, "not_found", Failed),
+        UnauthorizedAccessException u => new(u.Message, "io", Failed),
+        IOException io => new(io.Message, "io", Failed),
+        MlsException m => new("An MLS operation failed: " + m.Message, "mls", Failed),
+        _ => new($"Unexpected error ({e.GetType().Name}): {e.Message} Run again with --verbose for details.", "unexpected", Failed),
     };
 }
+
+/// <summary>What went wrong, for a person (<paramref name="Message"/>) and for a script (<paramref name="Code"/>, the exit code).</summary>
+internal readonly record struct Failure(string Message, string Code, int ExitCode);
+
+/// <summary>A command's own failure that is not an exception of the library (a refused send, a revoked device).</summary>
+internal sealed class CommandFailedException(string message, string code, int exitCode = CliErrors.Failed) : Exception(message)
+{
+    public string Code { get; } = code;
+
+    public int ExitCode { get; } = exitCode;
+}
+
+/// <summary>An error as <c>--json</c> prints it on standard output.</summary>
+internal sealed record ErrorView(string Error, string Code, int ExitCode);

@@ -64,6 +64,7 @@ internal sealed record DoneView(string Status, string? Conversation, string? Id,
 [JsonSerializable(typeof(List<SearchView>))]
 [JsonSerializable(typeof(EventView))]
 [JsonSerializable(typeof(DoneView))]
+[JsonSerializable(typeof(ErrorView))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;
 
 /// <summary>Formats messages and events for people and for <c>--json</c>.</summary>
@@ -77,7 +78,7 @@ internal static class CliOutput
             : null;
         return new MessageView(
             conversation?.DisplayName ?? "?",
-            message.Conversation.ToString(),
+            conversation?.SharedId ?? "",
             message.MessageId,
             message.SenderUsername,
             message.SenderDeviceId,
@@ -158,8 +159,11 @@ internal static class CliOutput
 
     public static string Describe(ClientEvent e) => e switch
     {
-        ConversationJoined j => $"You were added to {j.Conversation.DisplayName}.",
-        MembershipChanged m => $"{m.Conversation.DisplayName}: {Join(m.Added, "joined")}{(m.Added.Count > 0 && m.Removed.Count > 0 ? "; " : "")}{Join(m.Removed, "left")}.",
+        ConversationJoined { Conversation.Kind: ConversationKind.Direct } j => j.AddedBy is { } by
+            ? $"{by} started a chat with you."
+            : $"You have a new chat with {j.Conversation.DisplayName}.",
+        ConversationJoined j => $"You were added to {j.Conversation.DisplayName}{(j.AddedBy is { } by ? " by " + by : "")}.",
+        MembershipChanged m => Membership(m),
         ConversationUpdated u => $"{u.Conversation.DisplayName}: {u.By ?? "someone"} {u.Change}.",
         RemovedFromConversation r => $"You were removed from {r.Conversation.DisplayName}{(r.By is null ? "" : " by " + r.By)}.",
         DeliveryDropped d => $"A message was dropped: {d.Reason}.",
@@ -185,10 +189,42 @@ internal static class CliOutput
     /// <summary>A name as the user would type it in a shell: in double quotes when it has spaces.</summary>
     public static string Quoted(string name) => name.Any(char.IsWhiteSpace) ? $"\"{name}\"" : name;
 
-    private static string Join(IReadOnlyList<string> names, string verb) => names.Count == 0 ? "" : $"{string.Join(", ", names)} {verb}";
+    // "alice added carol to team; alice removed dave from team; bob left team."
+    private static string Membership(MembershipChanged m)
+    {
+        string who = m.By ?? "someone";
+        string group = m.Conversation.DisplayName;
+        var parts = new List<string>();
+        if (m.Added.Count > 0)
+        {
+            parts.Add($"{who} added {string.Join(", ", m.Added)} to {group}");
+        }
+        if (m.Removed.Count > 0)
+        {
+            parts.Add($"{who} removed {string.Join(", ", m.Removed)} from {group}");
+        }
+        if (m.Left.Count > 0)
+        {
+            parts.Add($"{string.Join(", ", m.Left)} left {group}");
+        }
+        return string.Join("; ", parts) + ".";
+    }
 
+    /// <summary>Writes <paramref name="value"/> as one line of JSON, with text (emoji, quotes) as is rather than \u escapes.</summary>
     public static void WriteJson<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
-        => Console.Out.WriteLine(JsonSerializer.Serialize(value, type));
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            JsonSerializer.Serialize(writer, value, type);
+        }
+        Console.Out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+    }
+
+    /// <summary>True when the command being run has a <c>--json</c> option and it was given.</summary>
+    public static bool JsonRequested(System.CommandLine.ParseResult parse)
+        => parse.CommandResult.Command.Options.OfType<System.CommandLine.Option<bool>>().FirstOrDefault(o => o.Name == "--json") is { } json
+           && parse.GetValue(json);
 
     /// <summary>The <c>--json</c> option of one command.</summary>
     public static System.CommandLine.Option<bool> JsonOption() => new("--json") { Description = "Print the result (or the error) as JSON." };

@@ -1,5 +1,6 @@
 using System.CommandLine;
-using System.Text.Json;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
 using Parley.Cli.Commands;
 using Parley.Mls.Crypto;
 
@@ -8,11 +9,30 @@ namespace Parley.Cli;
 /// <summary>The `parley` command tree.</summary>
 internal static class ParleyCommand
 {
+    /// <summary>Parses and runs one command line (of this process, or forwarded through the local endpoint);
+    /// <paramref name="check"/> may refuse the parsed command before it runs.</summary>
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, InvocationConfiguration configuration, CancellationToken cancellationToken,
+        Func<ParseResult, int?>? check = null)
+    {
+        var root = Build();
+        var parse = root.Parse(CliArguments.Normalize(root, [.. args]));
+        if (parse.Errors.Count > 0 && CliOutput.JsonRequested(parse))
+        {
+            // With --json even a mistyped command line answers in JSON.
+            string help = $"See `parley {CommandCatalog.PathOf(parse.CommandResult.Command)} --help`.";
+            CliErrors.Write(parse, new Failure(string.Join(" ", parse.Errors.Select(e => e.Message).Distinct().Append(help)), "usage", CliErrors.Failed));
+            return CliErrors.Failed;
+        }
+        if (check?.Invoke(parse) is { } refused)
+        {
+            return refused;
+        }
+        return await parse.InvokeAsync(configuration, cancellationToken);
+    }
+
     public static RootCommand Build()
     {
         var root = new RootCommand("Parley: a self-hostable, end-to-end encrypted messenger built on MLS (RFC 9420).");
-        root.Options.Add(GlobalOptions.Home);
-        root.Options.Add(GlobalOptions.Server);
         root.Options.Add(GlobalOptions.Verbose);
         root.Subcommands.Add(Suites());
         root.Subcommands.Add(ServeCommand.Build());
@@ -33,7 +53,57 @@ internal static class ParleyCommand
         root.Subcommands.Add(MessageCommands.Disappear());
         SafetyCommands.Build().ToList().ForEach(root.Subcommands.Add);
         root.Subcommands.Add(AdminCommands.Build());
+        CommandCatalog.ApplyScopes(root);
+        if (root.Options.OfType<HelpOption>().FirstOrDefault() is { Action: HelpAction help } option)
+        {
+            option.Action = new HelpWithExamples(help);
+        }
         return root;
+    }
+
+    /// <summary>The standard help page, then the command's example (a group's page: each of its commands'), and for
+    /// <c>serve</c> its settings.</summary>
+    private sealed class HelpWithExamples(HelpAction standard) : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parseResult)
+        {
+            int code = standard.Invoke(parseResult);
+            Examples(parseResult.CommandResult.Command, parseResult.InvocationConfiguration.Output);
+            return code;
+        }
+    }
+
+    private static void Examples(Command command, TextWriter output)
+    {
+        if (command.Name == "serve" && command.Parents.FirstOrDefault() is RootCommand)
+        {
+            output.WriteLine("Settings (--Parley:Name VALUE, or --Parley:Name=VALUE):");
+            foreach (string line in ServeCommand.SettingsHelp())
+            {
+                output.WriteLine("  " + line);
+            }
+            output.WriteLine();
+        }
+        if (command is RootCommand)
+        {
+            output.WriteLine("Shared options go after the command (`parley send bob hi --home DIR`); written before it, they act as");
+            output.WriteLine("PARLEY_HOME, PARLEY_SERVER and PARLEY_OPERATOR_KEY_FILE do. Every command but serve, chat and device link");
+            output.WriteLine("takes --json: results and errors ({\"error\", \"code\", \"exitCode\"}) as JSON on standard output.");
+            output.WriteLine();
+            return;
+        }
+        var examples = CommandCatalog.Leaves(command).Select(CommandCatalog.Find).OfType<CommandEntry>().ToList();
+        if (examples.Count > 0)
+        {
+            output.WriteLine(examples.Count == 1 ? "Example:" : "Examples:");
+            foreach (var entry in examples)
+            {
+                output.WriteLine("  " + entry.Example);
+            }
+            output.WriteLine();
+        }
     }
 
     /// <summary>`parley suites [--json]`: the MLS cipher suites this build implements.</summary>
@@ -46,7 +116,7 @@ internal static class ParleyCommand
             var suites = CipherSuite.Supported.Select(id => new SuiteInfo(id, CipherSuite.NameOf(id) ?? "unknown")).ToList();
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(suites, CliJsonContext.Default.ListSuiteInfo));
+                CliOutput.WriteJson(suites, CliJsonContext.Default.ListSuiteInfo);
             }
             else
             {

@@ -3,5 +3,4 @@ using Parley.Cli;
 
 RoutedWriter.Install();
 CliSession.Arguments = args;
-var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
-return await ParleyCommand.Build().Parse(args).InvokeAsync(configuration);
+return await ParleyCommand.RunAsync(args, new InvocationConfiguration { EnableDefaultExceptionHandler = false }, CancellationToken.None);

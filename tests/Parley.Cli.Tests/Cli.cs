@@ -17,23 +17,30 @@ public static class Cli
 
     public static ProcessStartInfo StartInfo(IEnumerable<string> args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = Redirected("dotnet", [Path.Combine(AppContext.BaseDirectory, "parley.dll"), .. args]);
+        info.Environment["PARLEY_PASSPHRASE"] = Passphrase;
+        // Keep Argon2id cheap in tests (the store keeps the parameters it was created with).
+        info.Environment["PARLEY_INSECURE_FAST_KDF"] = "1";
+        info.Environment["NO_COLOR"] = "1";
+        return info;
+    }
+
+    /// <summary>A process of <paramref name="fileName"/> with <paramref name="args"/>, its input and output redirected.</summary>
+    public static ProcessStartInfo Redirected(string fileName, IEnumerable<string> args, string? workingDirectory = null)
+    {
+        var info = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
             StandardOutputEncoding = Encoding.UTF8,
+            WorkingDirectory = workingDirectory ?? "",
         };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "parley.dll"));
         foreach (string arg in args)
         {
             info.ArgumentList.Add(arg);
         }
-        info.Environment["PARLEY_PASSPHRASE"] = Passphrase;
-        // Keep Argon2id cheap in tests (the store keeps the parameters it was created with).
-        info.Environment["PARLEY_INSECURE_FAST_KDF"] = "1";
-        info.Environment["NO_COLOR"] = "1";
         return info;
     }
 

@@ -514,8 +514,9 @@ internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
     public void Report(T value) => report(value);
 }
 
-/// <summary>Records the method and path of every request a device makes.</summary>
-internal sealed class RequestLogHandler() : DelegatingHandler(new SocketsHttpHandler())
+/// <summary>Records the method and path of every request a device makes, or what <paramref name="describe"/> says of
+/// it (nothing when it returns null).</summary>
+internal sealed class RequestLogHandler(Func<HttpRequestMessage, string?>? describe = null) : DelegatingHandler(new SocketsHttpHandler())
 {
     private readonly List<string> _requests = [];
 
@@ -540,9 +541,13 @@ internal sealed class RequestLogHandler() : DelegatingHandler(new SocketsHttpHan
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        lock (_requests)
+        string? entry = describe is null ? $"{request.Method} {request.RequestUri!.AbsolutePath}" : describe(request);
+        if (entry is not null)
         {
-            _requests.Add($"{request.Method} {request.RequestUri!.AbsolutePath}");
+            lock (_requests)
+            {
+                _requests.Add(entry);
+            }
         }
         return base.SendAsync(request, cancellationToken);
     }

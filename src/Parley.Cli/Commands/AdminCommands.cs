@@ -46,22 +46,15 @@ internal sealed record OperatorKeyView(string PublicKey, string File);
 [JsonSerializable(typeof(AdminReportView))]
 [JsonSerializable(typeof(AuditLogView))]
 [JsonSerializable(typeof(OperatorKeyView))]
-[JsonSerializable(typeof(DoneView))]
 internal sealed partial class AdminJsonContext : JsonSerializerContext;
 
 /// <summary><c>parley admin …</c>: the server operator's commands (docs/safety.md). Every request is signed with the
 /// operator key whose public half the server was started with (<c>--Parley:OperatorKey</c>).</summary>
 internal static class AdminCommands
 {
-    private static readonly Option<string?> KeyFile = new("--key")
-    {
-        Description = "The operator key file (default: $PARLEY_OPERATOR_KEY_FILE).",
-        Recursive = true,
-    };
-
     public static Command Build()
     {
-        var admin = new Command("admin", "Moderate a Parley server as its operator: reports, suspensions, takedowns and the audit log.") { KeyFile };
+        var admin = new Command("admin", "Moderate a Parley server as its operator: reports, suspensions, takedowns and the audit log.");
         admin.Subcommands.Add(Keygen());
         admin.Subcommands.Add(Reports());
         admin.Subcommands.Add(ReportCommand());
@@ -349,7 +342,11 @@ internal static class AdminCommands
             }
             if (broken is { } sequence)
             {
-                Console.Error.WriteLine($"parley: the audit log's hash chain is broken at entry {sequence}: an entry was changed, removed or reordered.");
+                // With --json the log itself says so (intact: false, firstBroken); the exit code says it to scripts either way.
+                if (!parse.GetValue(json))
+                {
+                    Console.Error.WriteLine($"parley: the audit log's hash chain is broken at entry {sequence}: an entry was changed, removed or reordered.");
+                }
                 return CliErrors.Failed;
             }
             return 0;
@@ -364,7 +361,7 @@ internal static class AdminCommands
         {
             Uri server = GlobalOptions.ServerOf(parse)
                          ?? throw new ParleyClientException("Give the server with --server URL (or set PARLEY_SERVER).");
-            string path = parse.GetValue(KeyFile) ?? Environment.GetEnvironmentVariable("PARLEY_OPERATOR_KEY_FILE")
+            string path = parse.GetValue(GlobalOptions.OperatorKey) ?? Environment.GetEnvironmentVariable("PARLEY_OPERATOR_KEY_FILE")
                           ?? throw new ParleyClientException("Give the operator key with --key FILE (or set PARLEY_OPERATOR_KEY_FILE); create one with `parley admin keygen --out FILE`.");
             using var key = OperatorSigningKey.Load(path);
             using var client = new OperatorClient(server, key);
@@ -386,17 +383,7 @@ internal static class AdminCommands
     };
 
     private static int Done(bool json, string status, string target, string? detail, string sentence)
-    {
-        if (json)
-        {
-            CliOutput.WriteJson(new DoneView(status, null, target, detail), AdminJsonContext.Default.DoneView);
-        }
-        else
-        {
-            Console.WriteLine(sentence);
-        }
-        return 0;
-    }
+        => CliOutput.Done(json, new DoneView(status, null, target, detail), sentence);
 
     /// <summary>What a message's content says, for the operator.</summary>
     private static string? ContentText(MessageContent content) => content switch

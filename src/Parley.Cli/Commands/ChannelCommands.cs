@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Parley.Client;
 using Parley.Client.Channels;
+using Parley.Client.Conversations;
 using Parley.Client.Network;
 using Parley.Client.Sync;
 using Parley.Content;
@@ -116,7 +117,7 @@ internal static class ChannelCommands
             var channel = await client.CreateChannelAsync(requested, parse.GetValue(history), cancellationToken);
             if (parse.GetValue(json))
             {
-                CliOutput.WriteJson(new ChannelDoneView("created", channel.Name, "private", channel.Conversation.ToString(), PrivateNotice),
+                CliOutput.WriteJson(new ChannelDoneView("created", channel.Name, "private", Conversation.SharedIdOf(channel.GroupId), PrivateNotice),
                     ChannelJsonContext.Default.ChannelDoneView);
                 return 0;
             }
@@ -139,15 +140,14 @@ internal static class ChannelCommands
             if (client.FindChannel(channelName) is { } channel)
             {
                 var message = await client.PostAsync(channel, body, cancellationToken);
-                bool failed = message.State.Status == Parley.Client.Messages.DeliveryStatus.Failed;
+                if (message.State.Status == Parley.Client.Messages.DeliveryStatus.Failed)
+                {
+                    throw new CommandFailedException($"The server refused the post to {channel.Name}.", "send_refused");
+                }
                 if (parse.GetValue(json))
                 {
-                    CliOutput.WriteJson(new ChannelDoneView(failed ? "failed" : message.State.Status.ToString().ToLowerInvariant(), channel.Name, "private",
+                    CliOutput.WriteJson(new ChannelDoneView(message.State.Status.ToString().ToLowerInvariant(), channel.Name, "private",
                         message.MessageId, null), ChannelJsonContext.Default.ChannelDoneView);
-                }
-                else if (failed)
-                {
-                    Console.Error.WriteLine($"parley: the server refused the post to {channel.Name}.");
                 }
                 else
                 {
@@ -155,7 +155,7 @@ internal static class ChannelCommands
                         ? $"Queued post {message.MessageId} for {channel.Name}: the server is unreachable; it goes out with the next `parley receive`."
                         : $"Posted {message.MessageId} to {channel.Name}.");
                 }
-                return failed ? CliErrors.Failed : 0;
+                return 0;
             }
             var post = await client.PublishAsync(channelName, body, cancellationToken);
             return Done(parse.GetValue(json), "posted", post.Channel, post.PostId, $"Posted {post.PostId} to the public channel {post.Channel}.");
@@ -349,7 +349,7 @@ internal static class ChannelCommands
                 var summary = await client.GetChannelSummaryAsync(channel, cancellationToken);
                 var privateView = new ChannelInfoView(channel.Name, "private", PrivateNotice, null, null, channel.Admins,
                     summary.Subscribers ?? summary.LocalSubscribers, channel.IsAdmin ? "admin" : "subscriber", null, null, null, null,
-                    channel.Conversation.ToString());
+                    Conversation.SharedIdOf(channel.GroupId));
                 if (parse.GetValue(json))
                 {
                     CliOutput.WriteJson(privateView, ChannelJsonContext.Default.ChannelInfoView);
@@ -414,7 +414,7 @@ internal static class ChannelCommands
         {
             var pending = await client.ListJoinRequestsAsync(cancellationToken);
             var views = client.ListChannels().Select(c => new ChannelListView(c.Name, "private", c.IsAdmin ? "admin" : "subscriber", c.Admins, c.IsActive,
-                    c.Conversation.ToString(), null))
+                    Conversation.SharedIdOf(c.GroupId), null))
                 .Concat(client.KnownPublicChannels().Select(p => new ChannelListView(p.Name, "public",
                     p.Owner == client.Username ? "owner" : p.Subscribed ? "subscriber" : "reader", [p.Owner], true, null, p.Server.ToString())))
                 .Concat(pending.Select(r => new ChannelListView("(join request " + r.RequestId + ")", "private", r.Status, [], false, null, r.Server.ToString())))

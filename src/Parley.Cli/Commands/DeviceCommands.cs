@@ -52,10 +52,16 @@ internal static class DeviceCommands
     private static Command Approve()
     {
         var code = new Argument<string>("CODE") { Description = "The link code the new device shows (PL1.…)." };
-        var command = new Command("approve", "Approve a new device's link code; prints the approval code to enter on the new device.") { code };
+        var json = CliOutput.JsonOption();
+        var command = new Command("approve", "Approve a new device's link code; prints the approval code to enter on the new device.") { code, json };
         command.SetAction(CliSession.With(command, (parse, client, _) =>
         {
             string approval = client.ApproveDevice(parse.GetValue(code)!);
+            if (parse.GetValue(json))
+            {
+                CliOutput.WriteJson(new DoneView("approved", null, null, approval), CliJsonContext.Default.DoneView);
+                return Task.FromResult(0);
+            }
             Console.Error.WriteLine("Enter this approval code on the new device (it carries your account key: show it to no one else):");
             Console.WriteLine(approval);
             return Task.FromResult(0);
@@ -89,12 +95,12 @@ internal static class DeviceCommands
     private static Command Revoke()
     {
         var id = new Argument<string>("ID") { Description = "The device id (or a unique prefix) from `parley device list`." };
-        var command = new Command("revoke", "Revoke one of this account's devices and remove it from every conversation.") { id };
+        var json = CliOutput.JsonOption();
+        var command = new Command("revoke", "Revoke one of this account's devices and remove it from every conversation.") { id, json };
         command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             string revoked = await client.RevokeDeviceAsync(parse.GetValue(id)!, cancellationToken);
-            Console.WriteLine($"Revoked device {revoked}.");
-            return 0;
+            return CliOutput.Done(parse.GetValue(json), new DoneView("revoked", null, revoked, null), $"Revoked device {revoked}.");
         }));
         return command;
     }

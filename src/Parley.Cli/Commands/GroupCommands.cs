@@ -24,25 +24,41 @@ internal static class GroupCommands
 
     private static Argument<string> Group() => new("GROUP") { Description = "The group's name or id." };
 
-    private static Argument<string[]> Users() => new("USERS") { Description = "User names.", Arity = ArgumentArity.OneOrMore };
+    private static Argument<string[]> Users() => new("USERS") { Description = "User names, separated by spaces or commas.", Arity = ArgumentArity.OneOrMore };
+
+    /// <summary>The user names in <paramref name="words"/>: each word may hold several, separated by commas
+    /// (<c>bob carol</c> and <c>bob,carol</c> both name two).</summary>
+    public static IReadOnlyList<string> Names(IEnumerable<string>? words)
+        => (words ?? []).SelectMany(w => w.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Distinct(StringComparer.Ordinal).ToList();
 
     private static Command Create()
     {
         var name = new Argument<string>("NAME") { Description = "The group's name." };
-        var members = new Option<string>("--members") { Description = "Comma-separated user names to add.", Required = true };
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
+        var members = new Option<string[]>("--members")
+        {
+            Description = "The user names to add, separated by spaces or commas.",
+            Required = true,
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var json = CliOutput.JsonOption();
         var command = new Command("create", "Create a group with the given members (all their devices, and your other devices).") { name, members, json };
         command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
-            var users = parse.GetValue(members)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var users = Names(parse.GetValue(members));
+            int sameName = client.ConversationsNamed(parse.GetValue(name)!).Count;
             var conversation = await client.CreateGroupAsync(parse.GetValue(name)!, users, cancellationToken);
+            if (sameName > 0)
+            {
+                Console.Error.WriteLine($"warning: you already had {(sameName == 1 ? "a conversation" : sameName + " conversations")} named {conversation.DisplayName}; "
+                                        + $"name the new group by its id {Short(conversation)} (see `parley group list`).");
+            }
             if (parse.GetValue(json))
             {
-                CliOutput.WriteJson(new DoneView("created", conversation.DisplayName, conversation.Id.ToString(),
+                CliOutput.WriteJson(new DoneView("created", conversation.DisplayName, conversation.SharedId,
                     string.Join(",", conversation.Members.Select(m => m.Username))), CliJsonContext.Default.DoneView);
                 return 0;
             }
-            Console.WriteLine($"Created {conversation.DisplayName} ({conversation.Id}) with {string.Join(", ", conversation.Members.Select(m => m.Username))}.");
+            Console.WriteLine($"Created {conversation.DisplayName} ({Short(conversation)}) with {string.Join(", ", conversation.Members.Select(m => m.Username))}.");
             return 0;
         }));
         return command;
@@ -52,13 +68,15 @@ internal static class GroupCommands
     {
         var group = Group();
         var users = Users();
-        var command = new Command("add", "Add people (all their devices) to a group.") { group, users };
+        var json = CliOutput.JsonOption();
+        var command = new Command("add", "Add people (all their devices) to a group.") { group, users, json };
         command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(group)!);
-            var added = await client.AddMembersAsync(conversation.Id, parse.GetValue(users)!, cancellationToken);
-            Console.WriteLine($"Added {string.Join(", ", added.Select(m => m.Username))} to {conversation.DisplayName}.");
-            return 0;
+            var names = Names(parse.GetValue(users));
+            var added = (await client.AddMembersAsync(conversation.Id, names, cancellationToken)).Select(m => m.Username).ToList();
+            return CliOutput.Done(parse.GetValue(json), new DoneView("added", conversation.DisplayName, conversation.SharedId, string.Join(",", added)),
+                $"Added {string.Join(", ", added)} to {conversation.DisplayName}.");
         }));
         return command;
     }
@@ -67,13 +85,15 @@ internal static class GroupCommands
     {
         var group = Group();
         var users = Users();
-        var command = new Command("remove", "Remove people from a group; they cannot read what is sent after.") { group, users };
+        var json = CliOutput.JsonOption();
+        var command = new Command("remove", "Remove people from a group; they cannot read what is sent after.") { group, users, json };
         command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(group)!);
-            await client.RemoveMembersAsync(conversation.Id, parse.GetValue(users)!, cancellationToken);
-            Console.WriteLine($"Removed {string.Join(", ", parse.GetValue(users)!)} from {conversation.DisplayName}.");
-            return 0;
+            var names = Names(parse.GetValue(users));
+            await client.RemoveMembersAsync(conversation.Id, names, cancellationToken);
+            return CliOutput.Done(parse.GetValue(json), new DoneView("removed", conversation.DisplayName, conversation.Id.ToString(), string.Join(",", names)),
+                $"Removed {string.Join(", ", names)} from {conversation.DisplayName}.");
         }));
         return command;
     }
@@ -81,13 +101,14 @@ internal static class GroupCommands
     private static Command Leave()
     {
         var group = Group();
-        var command = new Command("leave", "Leave a group (and delete it from this device).") { group };
+        var json = CliOutput.JsonOption();
+        var command = new Command("leave", "Leave a group (and delete it from this device).") { group, json };
         command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(group)!);
             await client.LeaveAsync(conversation.Id, cancellationToken);
-            Console.WriteLine($"Left {conversation.DisplayName}.");
-            return 0;
+            return CliOutput.Done(parse.GetValue(json), new DoneView("left", conversation.DisplayName, conversation.Id.ToString(), null),
+                $"Left {conversation.DisplayName}.");
         }));
         return command;
     }
@@ -96,13 +117,14 @@ internal static class GroupCommands
     {
         var group = Group();
         var name = new Argument<string>("NAME") { Description = "The new name." };
-        var command = new Command("rename", "Rename a group for everyone.") { group, name };
+        var json = CliOutput.JsonOption();
+        var command = new Command("rename", "Rename a group for everyone.") { group, name, json };
         command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(group)!);
             await client.RenameAsync(conversation.Id, parse.GetValue(name)!, cancellationToken);
-            Console.WriteLine($"Renamed {conversation.DisplayName} to {parse.GetValue(name)}.");
-            return 0;
+            return CliOutput.Done(parse.GetValue(json), new DoneView("renamed", parse.GetValue(name), conversation.Id.ToString(), conversation.DisplayName),
+                $"Renamed {conversation.DisplayName} to {parse.GetValue(name)}.");
         }));
         return command;
     }
@@ -118,8 +140,8 @@ internal static class GroupCommands
             // with its admins as its members.
             var channels = client.ListChannels().ToDictionary(c => c.Conversation);
             var views = (await client.Store.ConversationsAsync(cancellationToken)).Select(c => channels.TryGetValue(c.Id, out var channel)
-                ? new ConversationView(c.Id.ToString(), channel.Name, "channel", channel.Admins, Disappear(c), c.UnreadCount, client.IsMember(c.Id))
-                : new ConversationView(c.Id.ToString(), c.DisplayName, c.Kind == ConversationKind.Direct ? "direct" : "group",
+                ? new ConversationView(c.SharedId, channel.Name, "channel", channel.Admins, Disappear(c), c.UnreadCount, client.IsMember(c.Id))
+                : new ConversationView(c.SharedId, c.DisplayName, c.Kind == ConversationKind.Direct ? "direct" : "group",
                     c.Members.Select(m => m.Username).ToList(), Disappear(c), c.UnreadCount, client.IsMember(c.Id))).ToList();
             if (parse.GetValue(json))
             {
@@ -137,7 +159,7 @@ internal static class GroupCommands
                 bool isChannel = v.Kind == "channel";
                 table.AddRow(Markup.Escape(v.Name) + (v.Member ? "" : " (removed)"), v.Kind,
                     Markup.Escape((isChannel ? "admins: " : "") + string.Join(", ", v.Members)), v.DisappearAfter ?? "-",
-                    v.Unread.ToString(System.Globalization.CultureInfo.InvariantCulture), v.Id[..8]);
+                    v.Unread.ToString(System.Globalization.CultureInfo.InvariantCulture), v.Id[..ShortId]);
             }
             CliOutput.Ansi.Write(table);
             if (channels.Count > 0)
@@ -148,6 +170,11 @@ internal static class GroupCommands
         }));
         return command;
     }
+
+    // The id as tables and messages show it: its first 8 hex digits (any unambiguous prefix of 6 or more names it).
+    private const int ShortId = 8;
+
+    private static string Short(Conversation conversation) => conversation.SharedId[..ShortId];
 
     private static string? Disappear(Conversation conversation) => conversation.DisappearingTimer is { } t ? Durations.Format(t) : null;
 }

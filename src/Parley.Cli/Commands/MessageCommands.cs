@@ -100,6 +100,10 @@ internal static class MessageCommands
     private static int Report(ParleyClient client, StoredMessage message, bool json)
     {
         var view = CliOutput.View(client, message);
+        if (message.State.Status == DeliveryStatus.Failed)
+        {
+            throw new CommandFailedException($"The server refused the message to {view.Conversation}.", "send_refused");
+        }
         if (json)
         {
             CliOutput.WriteJson(view, CliJsonContext.Default.MessageView);
@@ -108,16 +112,11 @@ internal static class MessageCommands
         {
             Console.WriteLine($"Queued {view.Id} for {view.Conversation}: the server is unreachable or asked to wait; it goes out with the next `parley receive`.");
         }
-        else if (message.State.Status == DeliveryStatus.Failed)
-        {
-            Console.Error.WriteLine($"parley: the server refused the message to {view.Conversation}.");
-            return CliErrors.Failed;
-        }
         else
         {
             Console.WriteLine($"Sent {view.Id} to {view.Conversation}.");
         }
-        return message.State.Status == DeliveryStatus.Failed ? CliErrors.Failed : 0;
+        return 0;
     }
 
     public static Command Receive()
@@ -282,22 +281,14 @@ internal static class MessageCommands
             });
             queue.Writer.Complete();
             await printer;
-            if (stop == Parley.Client.Network.DeliveryStop.Revoked)
+            return stop switch
             {
-                Console.Error.WriteLine("parley: this device was revoked.");
-                return CliErrors.Failed;
-            }
-            if (stop == Parley.Client.Network.DeliveryStop.Replaced)
-            {
-                Console.Error.WriteLine("parley: another connection of this device replaced this one.");
-                return CliErrors.Failed;
-            }
-            if (stop == Parley.Client.Network.DeliveryStop.Suspended)
-            {
-                Console.Error.WriteLine("parley: the server's operator suspended this account; contact the operator of the server.");
-                return CliErrors.Failed;
-            }
-            return 0;
+                Parley.Client.Network.DeliveryStop.Revoked => throw new CommandFailedException("This device was revoked.", "device_revoked"),
+                Parley.Client.Network.DeliveryStop.Replaced => throw new CommandFailedException("Another connection of this device replaced this one.", "replaced"),
+                Parley.Client.Network.DeliveryStop.Suspended => throw new CommandFailedException(
+                    "The server's operator suspended this account; contact the operator of the server.", "account_suspended"),
+                _ => 0,
+            };
         }));
         return command;
     }
@@ -421,17 +412,19 @@ internal static class MessageCommands
     {
         var target = Target();
         var duration = new Argument<string>("DURATION") { Description = "How long messages live, e.g. 30s, 5m, 1h, 7d; or off." };
-        var command = new Command("disappear", "Set the conversation's disappearing-message timer for everyone.") { target, duration };
+        var json = Json();
+        var command = new Command("disappear", "Set the conversation's disappearing-message timer for everyone.") { target, duration, json };
         command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
-            var conversation = await ResolveAsync(client, parse.GetValue(target)!, cancellationToken);
+            // Bad input changes nothing: read the duration before a new chat is opened.
             string text = parse.GetValue(duration)!;
             TimeSpan? timer = text.Equals("off", StringComparison.OrdinalIgnoreCase) ? null : Durations.Parse(text);
+            var conversation = await ResolveAsync(client, parse.GetValue(target)!, cancellationToken);
             await client.SetDisappearingTimerAsync(conversation.Id, timer, cancellationToken);
-            Console.WriteLine(timer is { } t
-                ? $"Messages in {conversation.DisplayName} now disappear {Durations.Format(t)} after they arrive."
-                : $"Messages in {conversation.DisplayName} no longer disappear.");
-            return 0;
+            return CliOutput.Done(parse.GetValue(json), new DoneView("timer", conversation.DisplayName, conversation.Id.ToString(), timer is { } t ? Durations.Format(t) : "off"),
+                timer is { } after
+                    ? $"Messages in {conversation.DisplayName} now disappear {Durations.Format(after)} after they arrive."
+                    : $"Messages in {conversation.DisplayName} no longer disappear.");
         }));
         return command;
     }

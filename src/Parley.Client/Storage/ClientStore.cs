@@ -462,6 +462,15 @@ public sealed partial class ClientStore : IDisposable
         return ReadAttachments(command);
     }
 
+    /// <summary>The attachments this device is still sending: encrypted and (partly) uploaded, with no message yet.</summary>
+    public IReadOnlyList<StoredAttachment> GetUnsentAttachments()
+    {
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, message_seq, record FROM attachments WHERE message_seq IS NULL;";
+        return ReadAttachments(command);
+    }
+
     /// <summary>The attachment with <paramref name="id"/>, or null.</summary>
     public StoredAttachment? GetAttachment(AttachmentId id)
     {
