@@ -1,30 +1,45 @@
 #!/usr/bin/env bash
 # Starts a Parley server on a free local port, creates two people (alice and bob) in temporary homes,
-# and has them exchange end-to-end encrypted messages through it. Everything is deleted at the end.
+# and has them exchange end-to-end encrypted messages through it. Everything it started is stopped and
+# everything it wrote is deleted when it ends, however it ends (finished, failed or Ctrl+C).
+# PARLEY_DLL=path/to/parley.dll runs that build of parley instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-dotnet build src/Parley.Cli -c Release -v q -nologo >/dev/null
-parley() { dotnet src/Parley.Cli/bin/Release/net10.0/parley.dll "$@"; }
+dll="${PARLEY_DLL:-}"
+if [ -z "$dll" ]; then
+    echo "Building parley (about a minute the first time)..."
+    dotnet build src/Parley.Cli -c Release -nologo
+    dll=src/Parley.Cli/bin/Release/net10.0/parley.dll
+fi
+parley() { dotnet "$dll" "$@"; }
 
 work="$(mktemp -d)"
 server_pid=""
 cleanup() {
-    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-parley serve --data "$work/server" --urls http://127.0.0.1:0 >"$work/server.log" 2>&1 &
+# dotnet itself goes to the background (not a shell function around it), so $! is the server's own process.
+dotnet "$dll" serve --data "$work/server" --urls http://127.0.0.1:0 >"$work/server.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 1 100); do
+url=""
+for _ in $(seq 1 150); do
     url="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/server.log" | head -n 1 || true)"
     [ -n "$url" ] && break
+    kill -0 "$server_pid" 2>/dev/null || break
     sleep 0.2
 done
-[ -n "${url:-}" ] || { echo "The server did not start:" >&2; cat "$work/server.log" >&2; exit 1; }
-echo "Server running at $url"
+[ -n "$url" ] || { echo "The server did not start:" >&2; cat "$work/server.log" >&2; exit 1; }
+echo "Server running at $url (process $server_pid)"
 
 # Each person's device keeps its keys and history in its own encrypted home.
 export PARLEY_SERVER="$url" PARLEY_PASSPHRASE="demo passphrase"
@@ -41,3 +56,4 @@ echo; echo '$ parley receive      (as alice)'
 parley --home "$work/alice" receive
 echo; echo '$ parley verify bob      (as alice: compare this number with bob'"'"'s)'
 parley --home "$work/alice" verify bob
+echo; echo "Stopping the server and deleting the demo's folders."

@@ -132,7 +132,7 @@ internal static class CliOutput
         string body = m.Kind switch
         {
             "timer" or "info" or "unsupported" => $"* {who} {m.Text}",
-            "file" => $"{who}: [file {m.Attachment!.FileName}, {Size(m.Attachment.Size)}]{(string.IsNullOrEmpty(m.Text) ? "" : " " + m.Text)}"
+            "file" => $"{who}: [file {m.Attachment!.FileName}, {ByteCount.Format(m.Attachment.Size)}]{(string.IsNullOrEmpty(m.Text) ? "" : " " + m.Text)}"
                       + (m.Attachment.SavedTo is { } saved ? $" saved to {saved}" : ""),
             _ => $"{who}: {m.Text}",
         };
@@ -178,14 +178,6 @@ internal static class CliOutput
         RemovedFromConversation r => new EventView("removed", r.Conversation.DisplayName, Describe(e)),
         DeliveryDropped => new EventView("dropped", null, Describe(e)),
         _ => null,
-    };
-
-    public static string Size(long bytes) => bytes switch
-    {
-        < 1024 => $"{bytes} B",
-        < 1024 * 1024 => $"{bytes / 1024.0:0.#} KiB",
-        < 1024L * 1024 * 1024 => $"{bytes / 1024.0 / 1024:0.#} MiB",
-        _ => $"{bytes / 1024.0 / 1024 / 1024:0.##} GiB",
     };
 
     private static string Join(IReadOnlyList<string> names, string verb) => names.Count == 0 ? "" : $"{string.Join(", ", names)} {verb}";

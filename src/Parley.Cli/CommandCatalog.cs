@@ -42,6 +42,7 @@ internal static class CommandCatalog
         new("device revoke", "parley device revoke 3f9c2a71", Scope.Device),
         new("send", "parley send bob \"see you at noon\"", Scope.Device),
         new("send-file", "parley send-file team ./minutes.pdf --caption \"today's minutes\"", Scope.Device),
+        new("download", "parley download bob Xk3v --out ~/Downloads", Scope.Device),
         new("receive", "parley receive --wait 30 --download-dir ~/Downloads", Scope.Device),
         new("listen", "parley listen --json", Scope.Device),
         new("chat", "parley chat bob", Scope.Device, Interactive: true),

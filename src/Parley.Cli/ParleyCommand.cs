@@ -19,6 +19,7 @@ internal static class ParleyCommand
         root.Subcommands.Add(DeviceCommands.Build());
         root.Subcommands.Add(MessageCommands.Send());
         root.Subcommands.Add(MessageCommands.SendFile());
+        root.Subcommands.Add(MessageCommands.Download());
         root.Subcommands.Add(MessageCommands.Receive());
         root.Subcommands.Add(MessageCommands.Listen());
         root.Subcommands.Add(ChatCommand.Build());

@@ -87,6 +87,29 @@ public sealed partial class ParleyClient
         return _store.GetAttachments(message.LocalId);
     }
 
+    /// <summary>Downloads the file of message <paramref name="messageId"/> of a conversation into <paramref name="directory"/>,
+    /// as <see cref="DownloadAttachmentAsync(StoredAttachment, string, IProgress{TransferProgress}?, CancellationToken)"/> does:
+    /// a file that was not downloaded when it arrived can be fetched while its blob is still on the server. Throws
+    /// <see cref="ParleyClientException"/> when there is no such message, it is not a file, or the blob is gone.</summary>
+    public Task<string> DownloadAttachmentAsync(ConversationId conversation, string messageId, string directory,
+        IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(messageId);
+        var message = ResolveMessage(conversation, messageId);
+        messageId = message.MessageId;
+        if (message.State.Deleted)
+        {
+            throw new ParleyClientException($"Message {messageId} was deleted, and its file with it.");
+        }
+        if (message.Content is not AttachmentContent)
+        {
+            throw new ParleyClientException($"Message {messageId} is not a file.");
+        }
+        var attachment = _store.GetAttachments(message.LocalId).FirstOrDefault()
+                         ?? throw new ParleyClientException($"This device no longer holds the key of message {messageId}'s file.");
+        return DownloadAttachmentAsync(attachment, directory, progress, cancellationToken);
+    }
+
     /// <summary>Downloads (resuming a partial download), checks and decrypts an attachment into <paramref name="directory"/>
     /// under its file name (made safe and unique). Returns the plaintext file's path. Throws
     /// <see cref="AttachmentIntegrityException"/> when the ciphertext does not match the digest the sender signed.</summary>
@@ -123,14 +146,22 @@ public sealed partial class ParleyClient
         if (!File.Exists(cipherPath) || new FileInfo(cipherPath).Length != reference.CiphertextLength)
         {
             string partial = Path.Combine(_store.AttachmentsDirectory, attachment.Id + ".part");
-            await using (var destination = new FileStream(partial, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.Asynchronous))
+            try
             {
+                await using var destination = new FileStream(partial, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.Asynchronous);
                 if (destination.Length > reference.CiphertextLength)
                 {
                     destination.SetLength(0);
                 }
                 await new BlobTransfer(_server).DownloadAsync(reference.BlobId, destination, reference.CiphertextLength,
                     new Progress(progress, TransferStage.Downloading, reference.CiphertextLength), cancellationToken).ConfigureAwait(false);
+            }
+            catch (ServerProblemException e) when (e.Code == "blob_not_found")
+            {
+                // Nothing more will come: drop what part of it arrived.
+                File.Delete(partial);
+                throw new ParleyClientException(
+                    $"{reference.FileName} is no longer on the server: it expired or its sender deleted it. Ask the sender to send it again.", e);
             }
             File.Move(partial, cipherPath, overwrite: true);
             using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);

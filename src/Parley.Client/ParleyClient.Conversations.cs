@@ -115,11 +115,13 @@ public sealed partial class ParleyClient
         return _store.GetConversation(created.Id)!;
     }
 
-    /// <summary>Adds accounts (every device of each) to a conversation.</summary>
-    public async Task AddMembersAsync(ConversationId conversation, IEnumerable<string> usernames, CancellationToken cancellationToken = default)
+    /// <summary>Adds accounts (every device of each) to a conversation; returns the accounts and devices the commit
+    /// added. Throws, changing nothing, when one of them is already a member or none of their devices could be added.</summary>
+    public async Task<IReadOnlyList<ConversationMember>> AddMembersAsync(ConversationId conversation, IEnumerable<string> usernames,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(usernames);
-        var names = usernames.Select(CheckUsername).Where(m => m != Username).Distinct().ToList();
+        var names = usernames.Select(CheckUsername).Distinct().ToList();
         using (await LockAsync(cancellationToken).ConfigureAwait(false))
         {
             await CatchUpAsync(cancellationToken).ConfigureAwait(false);
@@ -129,13 +131,21 @@ public sealed partial class ParleyClient
             {
                 throw new ParleyClientException("A 1:1 chat cannot have more members; create a group.");
             }
-            var missing = names.Where(n => current.Members.All(m => m.Username != n)).ToList();
-            if (missing.Count == 0)
+            // A member who left is out only once someone commits the departure: do that first.
+            await CommitPendingProposalsAsync(conversation, cancellationToken).ConfigureAwait(false);
+            current = _store.GetConversation(conversation)!;
+            var present = names.Where(n => n == Username || current.Members.Any(m => m.Username == n)).ToList();
+            if (present.Count > 0)
             {
-                return;
+                throw new ParleyClientException($"{string.Join(", ", present)} {(present.Count == 1 ? "is" : "are")} already in {current.DisplayName}.");
             }
-            var claimed = await ClaimForAsync(missing, includeOwnDevices: false, cancellationToken).ConfigureAwait(false);
-            await AddClaimedAsync(conversation, claimed, cancellationToken).ConfigureAwait(false);
+            var claimed = await ClaimForAsync(names, includeOwnDevices: false, cancellationToken).ConfigureAwait(false);
+            var added = await AddClaimedAsync(conversation, claimed, cancellationToken).ConfigureAwait(false);
+            if (added.Count == 0)
+            {
+                throw new ParleyClientException($"No device of {string.Join(", ", names)} could be added to {current.DisplayName}.");
+            }
+            return added;
         }
     }
 
@@ -341,18 +351,20 @@ public sealed partial class ParleyClient
 
     /// <summary>Commits Adds for the claimed packages whose devices are not in the group yet, then tells every member
     /// the conversation's kind, title and timer (new members learn them from that message).</summary>
-    private async Task AddClaimedAsync(ConversationId conversation, IReadOnlyList<ClaimedPackage> claimed, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<ConversationMember>> AddClaimedAsync(ConversationId conversation, IReadOnlyList<ClaimedPackage> claimed,
+        CancellationToken cancellationToken)
     {
         if (claimed.Count == 0)
         {
-            return;
+            return [];
         }
+        IReadOnlyList<ConversationMember> added = [];
         bool committed = await CommitAsync(conversation, group =>
         {
             var present = GroupRoster.Leaves(group).Select(l => l.DeviceId).ToHashSet(StringComparer.Ordinal);
             var adds = claimed.Where(c => !present.Contains(c.DeviceId)).ToList();
-            return new CommitPlan(adds.Select(c => (Proposal)new Add(c.KeyPackage)).ToList(),
-                adds.GroupBy(c => c.Username).Select(g => new ConversationMember(g.Key, g.Select(c => c.DeviceId).ToArray())).ToList());
+            added = adds.GroupBy(c => c.Username).Select(g => new ConversationMember(g.Key, g.Select(c => c.DeviceId).ToArray())).ToList();
+            return new CommitPlan(adds.Select(c => (Proposal)new Add(c.KeyPackage)).ToList(), added);
         }, cancellationToken).ConfigureAwait(false);
         if (committed && _store.GetConversation(conversation) is { } current)
         {
@@ -363,6 +375,7 @@ public sealed partial class ParleyClient
                 await SendCoreAsync(conversation, new DisappearingTimerContent(timer), cancellationToken).ConfigureAwait(false);
             }
         }
+        return committed ? added.Where(m => m.Username != Username).ToList() : [];
     }
 
     // The new group's epoch 0 GroupInfo, which the server checks every later handshake message against (without the tree or

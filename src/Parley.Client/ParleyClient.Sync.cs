@@ -155,18 +155,7 @@ public sealed partial class ParleyClient
     {
         foreach (var id in _proposalsToCommit.ToList())
         {
-            _proposalsToCommit.Remove(id);
-            if (_store.GetConversation(id) is not null)
-            {
-                try
-                {
-                    await CommitAsync(id, g => new CommitPlan([], []), cancellationToken).ConfigureAwait(false);
-                }
-                catch (ParleyClientException)
-                {
-                    // Someone else committed them, or we were removed.
-                }
-            }
+            await CommitPendingProposalsAsync(id, cancellationToken).ConfigureAwait(false);
         }
         await _store.ExpireMessagesAsync(cancellationToken).ConfigureAwait(false);
         if (!light)
@@ -176,6 +165,24 @@ public sealed partial class ParleyClient
             await ReconcileOwnDevicesCoreAsync(events, cancellationToken).ConfigureAwait(false);
             await ReplenishKeyPackagesAsync(cancellationToken).ConfigureAwait(false);
             await AfterChannelSyncAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // Commits the proposals members left pending in a conversation (members leaving), unless someone else did.
+    private async Task CommitPendingProposalsAsync(ConversationId id, CancellationToken cancellationToken)
+    {
+        _proposalsToCommit.Remove(id);
+        if (_store.GetConversation(id) is null)
+        {
+            return;
+        }
+        try
+        {
+            await CommitAsync(id, g => new CommitPlan([], []), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ParleyClientException)
+        {
+            // Someone else committed them, or we were removed.
         }
     }
 
@@ -299,7 +306,10 @@ public sealed partial class ParleyClient
         }
         using (group)
         {
-            if (_store.FindConversationByGroupId(group.GroupId) is not null)
+            // A device removed from a conversation (or whose account left it) keeps it, read-only; a Welcome to the
+            // same group is a new membership of that conversation, whose history stays.
+            var previous = _store.FindConversationByGroupId(group.GroupId);
+            if (previous is not null && IsMember(previous.Id))
             {
                 throw new DeliveryRejected("a Welcome to a conversation this device is already in");
             }
@@ -315,8 +325,11 @@ public sealed partial class ParleyClient
             var members = GroupRoster.Members(group);
             string? adder = null;
             var now = Now;
-            var conversation = new Conversation(ConversationId.New(), ConversationKind.Group, DefaultTitle(members), group.GroupId, null,
-                members, now, now, 0);
+            // The adder tells the kind, title and timer right after the Welcome; until then a returning member keeps the
+            // conversation's kind and title, and no timer (it may have been turned off meanwhile).
+            var conversation = previous is null
+                ? new Conversation(ConversationId.New(), ConversationKind.Group, DefaultTitle(members), group.GroupId, null, members, now, now, 0)
+                : previous with { DisappearingTimer = null, Members = members, LastActivityAt = now };
             using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             transaction.SaveConversation(conversation);
             transaction.SaveGroupState(conversation.Id, group);

@@ -13,6 +13,10 @@ public sealed class ParleyServerOptions
     /// <summary>How long an undelivered message waits in a mailbox before it is dropped.</summary>
     public TimeSpan MessageRetention { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>How long a closed abuse report (its plaintext, stamp and evidence files) is kept after it was closed;
+    /// open reports stay until an operator closes them.</summary>
+    public TimeSpan ReportRetention { get; set; } = TimeSpan.FromDays(90);
+
     /// <summary>How often expired messages and key packages are swept.</summary>
     public TimeSpan ExpirySweepInterval { get; set; } = TimeSpan.FromMinutes(1);
 

@@ -14,6 +14,7 @@ using Parley.Server.Moderation;
 using Parley.Server.Operations;
 using Parley.Server.Presence;
 using Parley.Server.PublicChannels;
+using Parley.Server.Reports;
 using Parley.Server.Storage;
 using Parley.Server.Storage.Postgres;
 using Parley.Server.Storage.Sqlite;
@@ -68,6 +69,7 @@ public static class ServerRegistration
         services.AddHostedService<MailboxExpiry>();
         services.AddHostedService<BlobExpiry>();
         services.AddHostedService<ChannelExpiry>();
+        services.AddHostedService<ReportRetention>();
 
         services.AddAuthentication(DeviceAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, DeviceAuthenticationHandler>(DeviceAuthenticationHandler.SchemeName, null);

@@ -37,6 +37,16 @@ public static class Cli
         return info;
     }
 
+    /// <summary>Asserts that the run failed with one line on standard error, <c>parley: …</c>, containing <paramref name="expected"/>.</summary>
+    public static void AssertOneSentence(CliResult result, string expected)
+    {
+        Assert.True(result.ExitCode != 0, result.ToString());
+        var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1, result.ToString());
+        Assert.StartsWith("parley: ", lines[0]);
+        Assert.Contains(expected, lines[0]);
+    }
+
     public static async Task<CliResult> RunAsync(params string[] args) => await RunAsync(args, null);
 
     public static async Task<CliResult> RunAsync(IEnumerable<string> args, string? stdin, TimeSpan? timeout = null,
@@ -47,7 +57,15 @@ public static class Cli
         {
             info.Environment[name] = value;
         }
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("dotnet did not start.");
+        return await RunProcessAsync(info, stdin, timeout ?? TimeSpan.FromSeconds(60), "parley " + string.Join(' ', args));
+    }
+
+    /// <summary>Runs the process <paramref name="info"/> describes (its output redirected) with <paramref name="stdin"/> as its
+    /// input, and kills it after <paramref name="timeout"/>.</summary>
+    public static async Task<CliResult> RunProcessAsync(ProcessStartInfo info, string? stdin, TimeSpan timeout, string what)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"{info.FileName} did not start.");
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         if (stdin is not null)
@@ -55,7 +73,7 @@ public static class Cli
             await process.StandardInput.WriteAsync(stdin);
         }
         process.StandardInput.Close();
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        using var cts = new CancellationTokenSource(timeout);
         try
         {
             await process.WaitForExitAsync(cts.Token);
@@ -63,7 +81,7 @@ public static class Cli
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"parley {string.Join(' ', args)} did not finish: {await output}{await error}");
+            throw new TimeoutException($"{what} did not finish: {await output}{await error}");
         }
         return new CliResult(process.ExitCode, await output, await error);
     }
@@ -73,15 +91,5 @@ public static class Cli
     {
         Assert.True(result.ExitCode == 0, result.ToString());
         return JsonDocument.Parse(result.Output).RootElement;
-    }
-
-    /// <summary>The run failed with one sentence on standard error that contains <paramref name="expected"/>.</summary>
-    public static void AssertOneSentence(CliResult result, string expected)
-    {
-        Assert.True(result.ExitCode != 0, result.ToString());
-        var lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.True(lines.Length == 1, result.ToString());
-        Assert.StartsWith("parley: ", lines[0]);
-        Assert.Contains(expected, lines[0]);
     }
 }

@@ -74,22 +74,22 @@ public sealed class CliTests(ServerFixture fixture) : IClassFixture<ServerFixtur
         Assert.Equal(0, (await Run(carol, "account", "create", carol)).ExitCode);
 
         var unknown = await Run(carol, "send", "nobody-" + Guid.NewGuid().ToString("N")[..6], "hi");
-        AssertOneSentence(unknown, "There is no account named");
+        Cli.AssertOneSentence(unknown, "There is no account named");
 
         var noHome = await Run("never-created", "receive");
-        AssertOneSentence(noHome, "There is no Parley account");
+        Cli.AssertOneSentence(noHome, "There is no Parley account");
 
         var taken = await Run(Unique("other"), "account", "create", carol);
-        AssertOneSentence(taken, "is taken");
+        Cli.AssertOneSentence(taken, "is taken");
 
         var lookalike = await Run(Unique("other"), "account", "create", carol.Replace('o', '0'));
-        AssertOneSentence(lookalike, "looks like a name already taken");
+        Cli.AssertOneSentence(lookalike, "looks like a name already taken");
 
         var kelvin = await Run(Unique("other"), "account", "create", "\u212Aelvin");
-        AssertOneSentence(kelvin, "is not a valid user name");
+        Cli.AssertOneSentence(kelvin, "is not a valid user name");
 
         var wrongPassphrase = await Cli.RunAsync(["--home", Home(carol), "receive"], null, null, new() { ["PARLEY_PASSPHRASE"] = "wrong" });
-        AssertOneSentence(wrongPassphrase, "passphrase");
+        Cli.AssertOneSentence(wrongPassphrase, "passphrase");
 
         var badDuration = await Run(carol, "disappear", carol, "soon");
         Assert.NotEqual(0, badDuration.ExitCode);
@@ -101,8 +101,6 @@ public sealed class CliTests(ServerFixture fixture) : IClassFixture<ServerFixtur
         var verbose = await Run(carol, "send", "nobody-" + Guid.NewGuid().ToString("N")[..6], "hi", "--verbose");
         Assert.Contains("   at ", verbose.Error);
     }
-
-    private static void AssertOneSentence(CliResult result, string expected) => Cli.AssertOneSentence(result, expected);
 
     [Fact]
     public async Task A_second_device_is_linked_with_two_codes_and_a_file_reaches_it()

@@ -65,8 +65,6 @@ public sealed class SafetyTests(OperatorServerFixture fixture) : IClassFixture<O
 
     private ParleyClient OpenDevice(string name) => ParleyClient.Open(Home(name), Cli.Passphrase, fixture.Server.Address, Devices.Options);
 
-    private static void AssertOneSentence(CliResult result, string expected) => Cli.AssertOneSentence(result, expected);
-
     [Fact]
     public async Task Reported_text_and_file_are_verified_and_the_operator_sees_exactly_them()
     {
@@ -185,7 +183,7 @@ public sealed class SafetyTests(OperatorServerFixture fixture) : IClassFixture<O
 
         // Your own message is not yours to report.
         var own = Json(await Run(alice, "history", bob, "--json")).EnumerateArray().First().GetProperty("id").GetString()!;
-        AssertOneSentence(await Run(alice, "report", bob, own, "--reason", "spam"), "only report messages that other accounts sent");
+        Cli.AssertOneSentence(await Run(alice, "report", bob, own, "--reason", "spam"), "only report messages that other accounts sent");
     }
 
     private static async Task AssertRefusedAsync(ParleyClient device, ReportRequest request)
@@ -342,7 +340,7 @@ public sealed class SafetyTests(OperatorServerFixture fixture) : IClassFixture<O
 
         var suspended = await Admin("suspend", alice, "--reason", "spam waves");
         Assert.True(suspended.ExitCode == 0, suspended.ToString());
-        AssertOneSentence(await Run(alice, "send", bob, "during"), "suspended");
+        Cli.AssertOneSentence(await Run(alice, "send", bob, "during"), "suspended");
 
         Assert.Equal(0, (await Admin("restore", alice)).ExitCode);
         var back = await Run(alice, "send", bob, "after");
@@ -396,11 +394,11 @@ public sealed class SafetyTests(OperatorServerFixture fixture) : IClassFixture<O
     {
         string stranger = Path.Combine(fixture.Root, "stranger-" + Guid.NewGuid().ToString("N")[..6] + ".key");
         Assert.Equal(0, (await Cli.RunAsync("admin", "keygen", "--out", stranger)).ExitCode);
-        AssertOneSentence(await Cli.RunAsync("admin", "reports", "--server", Server, "--key", stranger), "refused the operator signature");
-        AssertOneSentence(await Cli.RunAsync("admin", "reports", "--server", Server), "--key FILE");
-        AssertOneSentence(await Cli.RunAsync("admin", "keygen", "--out", stranger), "already exists");
-        AssertOneSentence(await Admin("report", "show", "no-such-report"), "report");
-        AssertOneSentence(await Admin("suspend", "nobody" + Guid.NewGuid().ToString("N")[..6], "--reason", "x"), "nobody");
+        Cli.AssertOneSentence(await Cli.RunAsync("admin", "reports", "--server", Server, "--key", stranger), "refused the operator signature");
+        Cli.AssertOneSentence(await Cli.RunAsync("admin", "reports", "--server", Server), "--key FILE");
+        Cli.AssertOneSentence(await Cli.RunAsync("admin", "keygen", "--out", stranger), "already exists");
+        Cli.AssertOneSentence(await Admin("report", "show", "no-such-report"), "report");
+        Cli.AssertOneSentence(await Admin("suspend", "nobody" + Guid.NewGuid().ToString("N")[..6], "--reason", "x"), "nobody");
     }
 
     /// <summary>Answers every block list request with a server error, as an overloaded server might.</summary>

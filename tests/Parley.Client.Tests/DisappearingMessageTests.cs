@@ -113,4 +113,49 @@ public sealed class DisappearingMessageTests : IDisposable
         await store.ExpireMessagesAsync();
         Assert.Equal(0, store.GetConversation(conversation.Id)!.UnreadCount);
     }
+
+    [Fact]
+    public async Task Expired_messages_are_left_out_of_every_read_before_the_store_deletes_them()
+    {
+        using var store = _temp.Create();
+        var conversation = StoreData.NewConversation(store.Time, timer: TimeSpan.FromMinutes(1));
+        StoreData.Save(store, conversation);
+        var gone = StoreData.Receive(store, conversation.Id, new TextContent("vanishing words")).Message!;
+        _temp.Clock.Advance(TimeSpan.FromSeconds(30));
+        StoreData.Receive(store, conversation.Id, new TextContent("lasting words"));
+        await store.IndexReady;
+        _temp.Clock.Advance(TimeSpan.FromSeconds(31));
+
+        Assert.Equal(["lasting words"], store.GetMessages(conversation.Id).Select(m => m.Text));
+        Assert.Equal(["lasting words"], store.GetMessages(conversation.Id, limit: 1).Select(m => m.Text));
+        Assert.Null(store.GetMessage(gone.LocalId));
+        Assert.Null(store.FindMessage(conversation.Id, gone.MessageId));
+        Assert.Empty(await store.SearchAsync("vanishing"));
+        Assert.Single(await store.SearchAsync("words"));
+        Assert.Equal(1, Assert.Single(await store.ConversationsAsync()).UnreadCount);
+
+        // Nothing was deleted yet: only the reads left it out.
+        Assert.Equal(2, store.CountMessages(conversation.Id));
+        Assert.Equal(new ExpiryReport(1, 0), await store.ExpireMessagesAsync());
+        Assert.Equal(1, Assert.Single(await store.ConversationsAsync()).UnreadCount);
+    }
+
+    [Fact]
+    public async Task The_store_deletes_expired_messages_on_schedule_without_being_asked()
+    {
+        using var store = ClientStore.Create(_temp.DatabasePath, TempStore.Passphrase, _temp.Options with { Time = TimeProvider.System });
+        var conversation = StoreData.NewConversation(store.Time, timer: TimeSpan.FromSeconds(1));
+        StoreData.Save(store, conversation);
+        StoreData.Receive(store, conversation.Id, new TextContent("short-lived"));
+        Assert.Single(await store.SearchAsync("short"));
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (store.CountMessages(conversation.Id) > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+        Assert.Equal(0, store.CountMessages(conversation.Id));
+        Assert.Equal(0, store.GetConversation(conversation.Id)!.UnreadCount);
+        Assert.Null(store.NextExpiry);
+    }
 }

@@ -154,10 +154,10 @@ public sealed class PostgresNodeTests : IAsyncLifetime
         // (bob had already read and acknowledged his): the send is pending again and carol has nothing.
         await ScalarAsync(
             """
-            UPDATE group_sends SET recipients = ARRAY[$1, $2], accepted_at = 0,
+            UPDATE group_sends SET recipients = ARRAY[$1, $2], accepted_at = 0, message_id = 'interrupted',
                 message = (SELECT payload FROM mailbox WHERE device_id = $2 AND message_id = 'interrupted')
-            WHERE message_id = 'interrupted'
-            """, bob.Id.Value, carol.Id.Value);
+            WHERE send_key = $3
+            """, bob.Id.Value, carol.Id.Value, GroupSubmission.SendKeyOf(alice.Id, "interrupted"));
         await ScalarAsync("DELETE FROM mailbox WHERE device_id = $1 AND message_id = 'interrupted'", carol.Id.Value);
         Assert.DoesNotContain("interrupted", (await ReadAsync(carol)).Select(m => m.Id));
 

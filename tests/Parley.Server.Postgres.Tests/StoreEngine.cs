@@ -31,6 +31,9 @@ public sealed class StoreEngine : IAsyncDisposable
 
     public ManualClock Clock { get; }
 
+    /// <summary>The engine's data folder (the SQLite database lives here).</summary>
+    public string DataDirectory => _dataDirectory;
+
     /// <summary>The PostgreSQL database's connection string (null for SQLite).</summary>
     public string? ConnectionString => _services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ParleyServerOptions>>().Value.Postgres;
 

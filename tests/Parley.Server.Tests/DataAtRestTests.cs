@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using Parley.Server.Blobs;
 using Parley.Server.Franking;
 using Parley.Server.Mailboxes;
 using Parley.Server.Storage.Sqlite;
@@ -99,6 +100,23 @@ public sealed class DataAtRestTests : IAsyncLifetime
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
         }
+    }
+
+    [Fact]
+    public async Task Attachment_files_and_their_folders_are_for_the_servers_user_only()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+        var files = _server.Services.GetRequiredService<BlobFiles>();
+        BlobKey key = BlobKey.Of(BlobId.New());
+        await files.AppendAsync(key, 0, new MemoryStream(new byte[100]), 1000);
+
+        string path = files.PathOf(key);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(path)!));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(files.Root));
     }
 
     private MailboxExpiry Sweep()

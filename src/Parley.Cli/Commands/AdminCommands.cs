@@ -180,7 +180,7 @@ internal static class AdminCommands
             Console.WriteLine($"  Content:   [{view.Kind}] {view.Text}");
             foreach (var e in evidence)
             {
-                Console.WriteLine($"  File {e.Index}:    {e.FileName ?? "?"}{(e.Size is { } size ? $" ({CliOutput.Size(size)}, {e.ContentType})" : "")}, "
+                Console.WriteLine($"  File {e.Index}:    {e.FileName ?? "?"}{(e.Size is { } size ? $" ({ByteCount.Format(size)}, {e.ContentType})" : "")}, "
                                   + (e.Verified ? "evidence verified" : "evidence NOT verified")
                                   + (e.SavedTo is not null ? $"; saved to {e.SavedTo}" : "")
                                   + (e.Problem is not null ? $"; {e.Problem}" : ""));

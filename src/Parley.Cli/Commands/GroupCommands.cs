@@ -67,10 +67,9 @@ internal static class GroupCommands
         command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(group)!);
-            var names = Names(parse.GetValue(users));
-            await client.AddMembersAsync(conversation.Id, names, cancellationToken);
-            return CliOutput.Done(parse.GetValue(json), new DoneView("added", conversation.DisplayName, conversation.Id.ToString(), string.Join(",", names)),
-                $"Added {string.Join(", ", names)} to {conversation.DisplayName}.");
+            var added = (await client.AddMembersAsync(conversation.Id, Names(parse.GetValue(users)), cancellationToken)).Select(m => m.Username).ToList();
+            return CliOutput.Done(parse.GetValue(json), new DoneView("added", conversation.DisplayName, conversation.Id.ToString(), string.Join(",", added)),
+                $"Added {string.Join(", ", added)} to {conversation.DisplayName}.");
         }));
         return command;
     }
@@ -127,25 +126,25 @@ internal static class GroupCommands
     {
         var json = new Option<bool>("--json") { Description = "Print the list as JSON." };
         var command = new Command("list", "List your conversations (1:1 chats, groups and private channels).") { json };
-        command.SetAction(CliSession.With((parse, client, _) =>
+        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
         {
             // A private channel is a conversation too (its posts are unread until `parley channel read`), but not a
             // group: the group commands refuse it, and its other members are pseudonyms. It is listed as a channel,
             // with its admins as its members.
             var channels = client.ListChannels().ToDictionary(c => c.Conversation);
-            var views = client.Store.Conversations.Select(c => channels.TryGetValue(c.Id, out var channel)
+            var views = (await client.Store.ConversationsAsync(cancellationToken)).Select(c => channels.TryGetValue(c.Id, out var channel)
                 ? new ConversationView(c.Id.ToString(), channel.Name, "channel", channel.Admins, Disappear(c), c.UnreadCount, client.IsMember(c.Id))
                 : new ConversationView(c.Id.ToString(), c.DisplayName, c.Kind == ConversationKind.Direct ? "direct" : "group",
                     c.Members.Select(m => m.Username).ToList(), Disappear(c), c.UnreadCount, client.IsMember(c.Id))).ToList();
             if (parse.GetValue(json))
             {
                 CliOutput.WriteJson(views, CliJsonContext.Default.ListConversationView);
-                return Task.FromResult(0);
+                return 0;
             }
             if (views.Count == 0)
             {
                 Console.Error.WriteLine("No conversations yet: `parley send NAME TEXT` starts one.");
-                return Task.FromResult(0);
+                return 0;
             }
             var table = new Table().AddColumns("Name", "Kind", "Members", "Disappear", "Unread", "Id");
             foreach (var v in views)
@@ -160,7 +159,7 @@ internal static class GroupCommands
             {
                 Console.Error.WriteLine("The channels above are private; read one with `parley channel read NAME`. `parley channel list` also shows public ones.");
             }
-            return Task.FromResult(0);
+            return 0;
         }));
         return command;
     }

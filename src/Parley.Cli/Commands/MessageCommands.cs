@@ -7,7 +7,7 @@ using Parley.Client.Sync;
 
 namespace Parley.Cli.Commands;
 
-/// <summary><c>parley send</c>, <c>send-file</c>, <c>receive</c>, <c>listen</c>, <c>history</c>, <c>search</c>, <c>disappear</c>.</summary>
+/// <summary><c>parley send</c>, <c>send-file</c>, <c>download</c>, <c>receive</c>, <c>listen</c>, <c>history</c>, <c>search</c>, <c>disappear</c>.</summary>
 internal static class MessageCommands
 {
     private static Argument<string> Target() => new("NAME") { Description = "A user name (your 1:1 chat) or a group's name or id." };
@@ -63,6 +63,36 @@ internal static class MessageCommands
             var message = await CliOutput.WithProgressAsync(CliOutput.Interactive(parse.GetValue(json)), Path.GetFileName(file),
                 progress => client.SendFileAsync(conversation.Id, file, parse.GetValue(caption) ?? "", null, progress, cancellationToken));
             return Report(client, message, parse.GetValue(json));
+        }));
+        return command;
+    }
+
+    public static Command Download()
+    {
+        var target = Target();
+        var id = new Argument<string>("MESSAGE_ID") { Description = "The file message's id, or its first 4 or more characters (see `parley history NAME --ids`)." };
+        var output = new Option<string?>("--out") { Description = "The folder to save the file in (default: the current folder)." };
+        var json = CliOutput.JsonOption();
+        var command = new Command("download", "Download a file received earlier, while the server still holds it.") { target, id, output, json };
+        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        {
+            var conversation = client.GetConversation(parse.GetValue(target)!);
+            var message = client.ResolveMessage(conversation.Id, parse.GetValue(id)!);
+            string messageId = message.MessageId;
+            string directory = parse.GetValue(output) ?? Directory.GetCurrentDirectory();
+            string description = message.Content is AttachmentContent file ? file.Attachment.FileName : messageId;
+            string saved = await CliOutput.WithProgressAsync(CliOutput.Interactive(parse.GetValue(json)), description,
+                progress => client.DownloadAttachmentAsync(conversation.Id, messageId, directory, progress, cancellationToken));
+            var view = CliOutput.View(client, client.Store.FindMessage(conversation.Id, messageId)!, saved);
+            if (parse.GetValue(json))
+            {
+                CliOutput.WriteJson(view, CliJsonContext.Default.MessageView);
+            }
+            else
+            {
+                Console.WriteLine($"Saved {view.Attachment!.FileName} ({ByteCount.Format(view.Attachment.Size)}) to {saved}.");
+            }
+            return 0;
         }));
         return command;
     }

@@ -8,8 +8,9 @@ using Parley.Client.Messages;
 namespace Parley.Client.Search;
 
 /// <summary>One message as the index sees it: the account that sent it (null for this account's own), searchable
-/// text (null for none) and expiry.</summary>
-internal readonly record struct IndexEntry(long Seq, ConversationId Conversation, string? Sender, string? Text, DateTimeOffset? ExpiresAt);
+/// text (null for none), expiry, and whether it is an incoming message not yet read.</summary>
+internal readonly record struct IndexEntry(long Seq, ConversationId Conversation, string? Sender, string? Text, DateTimeOffset? ExpiresAt,
+    bool Unread = false);
 
 /// <summary>An index change, produced by a committed write: upsert an entry or remove a message.</summary>
 internal readonly record struct IndexChange(long Seq, IndexEntry? Entry)
@@ -30,6 +31,7 @@ internal sealed class HistoryIndex : IDisposable
     private readonly object _gate = new();
     private readonly SortedSet<(long Ticks, long Seq)> _expiry = [];
     private readonly Dictionary<long, long> _expiryBySeq = [];
+    private readonly Dictionary<long, ConversationId> _unreadExpiring = [];
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
     private List<IndexChange>? _pending = [];
@@ -43,7 +45,7 @@ internal sealed class HistoryIndex : IDisposable
         _db = new SqliteConnection("Data Source=:memory:");
         _db.Open();
         Execute("PRAGMA temp_store = MEMORY;");
-        Execute("CREATE VIRTUAL TABLE history USING fts5(body, conversation UNINDEXED, sender UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');");
+        Execute("CREATE VIRTUAL TABLE history USING fts5(body, conversation UNINDEXED, sender UNINDEXED, expires UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');");
     }
 
     /// <summary>Completes once the initial build has finished (faults if it failed).</summary>
@@ -80,9 +82,10 @@ internal sealed class HistoryIndex : IDisposable
     }
 
     /// <summary>Messages matching every term of <paramref name="text"/> (as word prefixes), newest first, leaving
-    /// out those that <paramref name="hiddenSenders"/> sent (filtered before the limit, so it still fills).</summary>
+    /// out those that <paramref name="hiddenSenders"/> sent and those expired at <paramref name="now"/> (filtered
+    /// before the limit, so it still fills).</summary>
     public async Task<IReadOnlyList<SearchHit>> SearchAsync(string text, ConversationId? conversation, IReadOnlyCollection<string> hiddenSenders, int limit,
-        CancellationToken cancellationToken)
+        DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(hiddenSenders);
@@ -98,8 +101,10 @@ internal sealed class HistoryIndex : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             using var command = _db.CreateCommand();
             var sql = new StringBuilder(
-                "SELECT rowid, conversation, snippet(history, 0, '[', ']', '…', 12) FROM history WHERE history MATCH $q");
+                "SELECT rowid, conversation, snippet(history, 0, '[', ']', '…', 12) FROM history WHERE history MATCH $q"
+                + " AND (expires IS NULL OR expires > $now)");
             command.Parameters.AddWithValue("$q", query);
+            command.Parameters.AddWithValue("$now", now.UtcTicks);
             command.Parameters.AddWithValue("$n", limit);
             if (conversation is { } c)
             {
@@ -135,6 +140,28 @@ internal sealed class HistoryIndex : IDisposable
             return _expiry.GetViewBetween((long.MinValue, long.MinValue), (now.UtcTicks, long.MaxValue))
                 .Select(e => new LocalMessageId(e.Seq)).ToList();
         }
+    }
+
+    /// <summary>Per conversation, how many unread incoming messages expired at or before <paramref name="now"/> and
+    /// are not deleted yet (empty until <see cref="Ready"/>).</summary>
+    public Dictionary<ConversationId, int> ExpiredUnread(DateTimeOffset now)
+    {
+        var counts = new Dictionary<ConversationId, int>();
+        lock (_gate)
+        {
+            if (_pending is not null || _disposed || _unreadExpiring.Count == 0)
+            {
+                return counts;
+            }
+            foreach (var (_, seq) in _expiry.GetViewBetween((long.MinValue, long.MinValue), (now.UtcTicks, long.MaxValue)))
+            {
+                if (_unreadExpiring.TryGetValue(seq, out var conversation))
+                {
+                    counts[conversation] = counts.GetValueOrDefault(conversation) + 1;
+                }
+            }
+        }
+        return counts;
     }
 
     /// <summary>The earliest expiry among indexed messages, or null (after <see cref="Ready"/>).</summary>
@@ -252,12 +279,13 @@ internal sealed class HistoryIndex : IDisposable
         }
         if (!string.IsNullOrEmpty(entry.Text))
         {
-            _insert ??= Prepare("INSERT INTO history (rowid, body, conversation, sender) VALUES ($id, $body, $conversation, $sender);",
-                "$id", "$body", "$conversation", "$sender");
+            _insert ??= Prepare("INSERT INTO history (rowid, body, conversation, sender, expires) VALUES ($id, $body, $conversation, $sender, $expires);",
+                "$id", "$body", "$conversation", "$sender", "$expires");
             _insert.Parameters[0].Value = entry.Seq;
             _insert.Parameters[1].Value = entry.Text;
             _insert.Parameters[2].Value = entry.Conversation.ToString();
             _insert.Parameters[3].Value = (object?)entry.Sender ?? DBNull.Value;
+            _insert.Parameters[4].Value = entry.ExpiresAt is { } at ? at.UtcTicks : DBNull.Value;
             _insert.ExecuteNonQuery();
             Count++;
         }
@@ -265,6 +293,10 @@ internal sealed class HistoryIndex : IDisposable
         {
             _expiry.Add((expires.UtcTicks, entry.Seq));
             _expiryBySeq[entry.Seq] = expires.UtcTicks;
+            if (entry.Unread)
+            {
+                _unreadExpiring[entry.Seq] = entry.Conversation;
+            }
         }
     }
 
@@ -276,6 +308,7 @@ internal sealed class HistoryIndex : IDisposable
         if (_expiryBySeq.Remove(seq, out long ticks))
         {
             _expiry.Remove((ticks, seq));
+            _unreadExpiring.Remove(seq);
         }
     }
 

@@ -267,6 +267,10 @@ public sealed partial class ClientStore : IDisposable
             }
         }
         _index.Apply(changes.Index);
+        if (changes.Index.Count > 0)
+        {
+            ScheduleExpiry();
+        }
     }
 
     // ---- Conversations and groups -----------------------------------------------------------
@@ -319,40 +323,45 @@ public sealed partial class ClientStore : IDisposable
     // ---- Messages ---------------------------------------------------------------------------
 
     /// <summary>Up to <paramref name="limit"/> messages of a conversation older than <paramref name="before"/>
-    /// (or the newest), oldest first.</summary>
+    /// (or the newest), oldest first; expired messages are left out even before the store deletes them.</summary>
     public IReadOnlyList<StoredMessage> GetMessages(ConversationId conversation, LocalMessageId? before = null, int limit = 50)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(limit);
+        var now = Time.GetUtcNow();
         using var connection = OpenReader();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT seq, record, state FROM messages WHERE conversation = $c AND seq < $before ORDER BY seq DESC LIMIT $n;";
+        command.CommandText = "SELECT seq, record, state FROM messages WHERE conversation = $c AND seq < $before ORDER BY seq DESC;";
         command.Parameters.AddWithValue("$c", conversation.ToBytes());
         command.Parameters.AddWithValue("$before", before?.Value ?? long.MaxValue);
-        command.Parameters.AddWithValue("$n", limit);
         var messages = new List<StoredMessage>();
         using (var reader = command.ExecuteReader())
         {
-            while (reader.Read())
+            while (messages.Count < limit && reader.Read())
             {
-                messages.Add(DecodeMessageRow(reader.GetInt64(0), conversation, (byte[])reader[1], (byte[])reader[2]));
+                var message = DecodeMessageRow(reader.GetInt64(0), conversation, (byte[])reader[1], (byte[])reader[2]);
+                if (!IsExpired(message, now))
+                {
+                    messages.Add(message);
+                }
             }
         }
         messages.Reverse();
         return messages;
     }
 
-    /// <summary>The message with local id <paramref name="id"/>, or null.</summary>
+    /// <summary>The message with local id <paramref name="id"/>, or null (also when it expired).</summary>
     public StoredMessage? GetMessage(LocalMessageId id)
     {
         using var connection = OpenReader();
-        return ReadMessage(connection, null, id);
+        return Unexpired(ReadMessage(connection, null, id));
     }
 
-    /// <summary>The message a sender gave <paramref name="messageId"/> in <paramref name="conversation"/>, or null.</summary>
+    /// <summary>The message a sender gave <paramref name="messageId"/> in <paramref name="conversation"/>, or null
+    /// (also when it expired).</summary>
     public StoredMessage? FindMessage(ConversationId conversation, string messageId)
     {
         using var connection = OpenReader();
-        return FindMessage(connection, null, conversation, messageId);
+        return Unexpired(FindMessage(connection, null, conversation, messageId));
     }
 
     /// <summary>How many messages the store holds, in one conversation or in all.</summary>
@@ -373,11 +382,11 @@ public sealed partial class ClientStore : IDisposable
     }
 
     /// <summary>Full-text search over the decrypted history (every term as a word prefix), newest first, without
-    /// the messages of blocked accounts (<see cref="BlockedUsernames"/>); waits for the background index on first
-    /// use. Nothing of the query or the index touches the disk.</summary>
+    /// the messages of blocked accounts (<see cref="BlockedUsernames"/>) and expired ones; waits for the background
+    /// index on first use. Nothing of the query or the index touches the disk.</summary>
     public Task<IReadOnlyList<SearchHit>> SearchAsync(string text, ConversationId? conversation = null, int limit = 50,
         CancellationToken cancellationToken = default)
-        => _index.SearchAsync(text, conversation, BlockedUsernames, limit, cancellationToken);
+        => _index.SearchAsync(text, conversation, BlockedUsernames, limit, Time.GetUtcNow(), cancellationToken);
 
     // ---- Deliveries, outbox, key packages, attachments ----------------------------------------
 
@@ -592,6 +601,7 @@ public sealed partial class ClientStore : IDisposable
             }
         }
         _index.Start(ReadIndexSnapshot);
+        StartExpirySchedule();
     }
 
     // Runs on a pool thread: one read transaction, so the rows form one snapshot of the store.
@@ -701,6 +711,7 @@ public sealed partial class ClientStore : IDisposable
         {
             return;
         }
+        StopExpirySchedule();
         bool locked = _writeLock.Wait(TimeSpan.FromSeconds(30));
         try
         {

@@ -281,7 +281,8 @@ public sealed partial class StoreTransaction : IDisposable
     }
 
     internal static IndexEntry IndexEntryOf(StoredMessage message)
-        => new(message.LocalId.Value, message.Conversation, message.IsOutgoing ? null : message.SenderUsername, message.SearchableText, message.ExpiresAt);
+        => new(message.LocalId.Value, message.Conversation, message.IsOutgoing ? null : message.SenderUsername, message.SearchableText, message.ExpiresAt,
+            !message.IsOutgoing && !message.State.Read);
 
     // ---- Deliveries ---------------------------------------------------------------------------
 

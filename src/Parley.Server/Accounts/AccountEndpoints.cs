@@ -71,7 +71,7 @@ public static class AccountEndpoints
             case RegistrationOutcome.DeviceExists:
                 return Problem.Conflict(ProblemCodes.DeviceExists, "A device with this signature key is already registered.");
         }
-        loggers.CreateLogger(typeof(AccountEndpoints)).LogInformation("Account {AccountId} registered", account.Id.Value);
+        loggers.CreateLogger(typeof(AccountEndpoints)).LogInformation("An account registered");
         return TypedResults.Created($"/v1/accounts/{username}",
             new RegisterResponse(account.Id.Value, username.Value, device.Id.Value, $"{device.Id.Value}.{token}"));
     }

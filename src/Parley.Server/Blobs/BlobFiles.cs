@@ -1,5 +1,6 @@
 using System.Buffers;
 using Microsoft.Extensions.Options;
+using Parley.Server.Storage;
 
 namespace Parley.Server.Blobs;
 
@@ -33,7 +34,7 @@ public sealed class BlobFiles
     {
         ArgumentNullException.ThrowIfNull(options);
         Root = Path.Combine(Path.GetFullPath(options.Value.DataDirectory), FolderName);
-        Directory.CreateDirectory(Root);
+        DataFolder.Create(Root);
     }
 
     /// <summary>The folder holding every blob file.</summary>
@@ -56,12 +57,20 @@ public sealed class BlobFiles
     {
         ArgumentNullException.ThrowIfNull(body);
         string path = PathOf(key);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        DataFolder.Create(Path.GetDirectoryName(path)!);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
         try
         {
-            await using var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, bufferSize: 0,
-                FileOptions.Asynchronous);
+            var options = new FileStreamOptions
+            {
+                Mode = FileMode.OpenOrCreate, Access = FileAccess.Write, Share = FileShare.Read, BufferSize = 0,
+                Options = FileOptions.Asynchronous,
+            };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            }
+            await using var file = new FileStream(path, options);
             if (file.Length != offset)
             {
                 file.SetLength(offset);

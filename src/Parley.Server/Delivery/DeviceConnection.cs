@@ -197,7 +197,7 @@ public sealed class DeviceConnection
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            logger.LogWarning(ex, "Delivery connection of device {DeviceId} failed", Device.Value);
+            logger.LogWarning(ex, "A delivery connection failed");
         }
 
         Task? closing;
@@ -356,7 +356,7 @@ public sealed class DeviceConnection
             {
                 logger = _logger;
             }
-            logger?.LogWarning(ex, "Delivery connection of device {DeviceId} failed", Device.Value);
+            logger?.LogWarning(ex, "A delivery connection failed");
             ContinueDraining(failed: true);
             Close(CloseReason.ShuttingDown);
         }

@@ -112,7 +112,7 @@ public static class DeviceEndpoints
             return Problem.NotFound(ProblemCodes.DeviceNotFound, "Your account has no active device with this id.");
         }
         connections.Disconnect(target);
-        loggers.CreateLogger(typeof(DeviceEndpoints)).LogInformation("Device {DeviceId} revoked", target.Value);
+        loggers.CreateLogger(typeof(DeviceEndpoints)).LogInformation("A device was revoked");
         return TypedResults.NoContent();
     }
 }

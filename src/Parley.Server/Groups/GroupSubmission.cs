@@ -42,7 +42,11 @@ public sealed record GroupSubmission(
     /// <summary>The key of the accepted-send record that makes a retry idempotent: SHA-256(sender ‖ "\n" ‖ message id). The
     /// message id itself is kept only with the copies still to be delivered, so once they are, nothing stored links the
     /// record, and so the sender, to the message (docs/privacy.md).</summary>
-    public byte[] SendKey => SHA256.HashData(Encoding.UTF8.GetBytes($"{Sender.Value}\n{MessageId}"));
+    public byte[] SendKey => SendKeyOf(Sender, MessageId);
+
+    /// <summary>The accepted-send key of message <paramref name="messageId"/> from <paramref name="sender"/>.</summary>
+    public static byte[] SendKeyOf(DeviceId sender, string messageId)
+        => SHA256.HashData(Encoding.UTF8.GetBytes($"{sender.Value}\n{messageId}"));
 
     /// <summary>The proposals a commit applies (those by reference found with <paramref name="findProposal"/>, unknown ones
     /// left out) or the one a proposal carries; none for an application message.</summary>

@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Options;
+using Parley.Server.Operations;
 using Parley.Server.KeyPackages;
 
 namespace Parley.Server.Mailboxes;
 
 /// <summary>Periodically drops expired mailbox messages, idempotency records and key packages.</summary>
 public sealed class MailboxExpiry(IMailboxStore mailbox, IKeyPackageStore keyPackages, TimeProvider time,
-    IOptions<ParleyServerOptions> options, ILogger<MailboxExpiry> logger) : BackgroundService
+    IOptions<ParleyServerOptions> options, ILogger<MailboxExpiry> logger) : PeriodicSweep(time, options, logger, "Expiry sweep")
 {
     /// <summary>The granularity of stored expiry times.</summary>
     public static readonly TimeSpan ExpiryGranularity = TimeSpan.FromHours(1);
@@ -22,7 +23,7 @@ public sealed class MailboxExpiry(IMailboxStore mailbox, IKeyPackageStore keyPac
     /// <summary>Runs one sweep now.</summary>
     public async Task SweepAsync(CancellationToken cancellationToken)
     {
-        DateTimeOffset now = time.GetUtcNow();
+        DateTimeOffset now = Time.GetUtcNow();
         int messages = await mailbox.DeleteExpiredAsync(now, cancellationToken);
         int packages = await keyPackages.DeleteExpiredAsync(now, cancellationToken);
         if (messages + packages > 0)
@@ -31,20 +32,5 @@ public sealed class MailboxExpiry(IMailboxStore mailbox, IKeyPackageStore keyPac
         }
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.ExpirySweepInterval, time);
-        do
-        {
-            try
-            {
-                await SweepAsync(stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogError(ex, "Expiry sweep failed");
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override Task SweepOnceAsync(CancellationToken cancellationToken) => SweepAsync(cancellationToken);
 }

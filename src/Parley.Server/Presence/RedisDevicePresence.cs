@@ -80,7 +80,7 @@ public sealed class RedisDevicePresence : IDevicePresence, IDisposable
         }
         catch (RedisException ex)
         {
-            _logger.LogWarning(ex, "Could not publish presence for device {DeviceId}", device.Value);
+            _logger.LogWarning(ex, "Could not publish a presence signal");
         }
     }
 
@@ -131,7 +131,7 @@ public sealed class RedisDevicePresence : IDevicePresence, IDisposable
             }
             catch (Exception ex) when (ex is RedisException or TimeoutException)
             {
-                _owner._logger.LogWarning(ex, "Could not subscribe to presence of device {DeviceId}", _device.Value);
+                _owner._logger.LogWarning(ex, "Could not subscribe to a device's presence");
             }
             Signal(PresenceSignal.Ready);
         }
@@ -148,7 +148,7 @@ public sealed class RedisDevicePresence : IDevicePresence, IDisposable
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                _owner._logger.LogWarning(ex, "Presence signal {Signal} for device {DeviceId} failed", signal, _device.Value);
+                _owner._logger.LogWarning(ex, "Presence signal {Signal} failed", signal);
             }
         }
 

@@ -55,4 +55,8 @@ public interface IReportStore
 
     /// <summary>Closes an open report with <paramref name="resolution"/>; false when there is no open report with that id.</summary>
     Task<bool> CloseAsync(string id, string resolution, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the reports closed before <paramref name="closedBefore"/> with their attachment records, and
+    /// hands their evidence blobs to the blob sweep (they expire at once); returns how many reports went.</summary>
+    Task<int> DeleteClosedAsync(DateTimeOffset closedBefore, CancellationToken cancellationToken);
 }

@@ -82,8 +82,31 @@ internal sealed class PostgresReportStore(PostgresDatabase database) : IReportSt
 
     public Task<bool> CloseAsync(string id, string resolution, CancellationToken cancellationToken)
         => database.Writer.ExecuteAsync(async (connection, ct) => await connection.ExecuteAsync(
-            "UPDATE reports SET open = false, resolution = $2 WHERE report_id = $1 AND open", [id, resolution], ct) > 0,
+            "UPDATE reports SET open = false, resolution = $2, closed_at = $3 WHERE report_id = $1 AND open",
+            [id, resolution, Pg.UnixSeconds(database.Time.GetUtcNow())], ct) > 0,
             cancellationToken);
+
+    public Task<int> DeleteClosedAsync(DateTimeOffset closedBefore, CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync(async (connection, ct) =>
+        {
+            List<string> ids = await connection.QueryAsync(
+                "SELECT report_id FROM reports WHERE NOT open AND closed_at < $1 LIMIT 1000 FOR UPDATE SKIP LOCKED",
+                [Pg.UnixSeconds(closedBefore)], static r => r.GetString(0), ct);
+            foreach (string id in ids)
+            {
+                List<BlobId> evidence = await connection.QueryAsync(
+                    "SELECT blob_id FROM report_attachments WHERE report_id = $1", [id], static r => new BlobId(r.GetString(0)), ct);
+                foreach (BlobId blob in evidence)
+                {
+                    // Expired now: the blob sweep deletes the file and its row.
+                    await connection.ExecuteAsync("UPDATE blobs SET expires_at = 0 WHERE blob_key = $1 AND device_id = $2",
+                        [blob.Key.Value, SqliteReportStore.EvidenceOwner], ct);
+                }
+                await connection.ExecuteAsync("DELETE FROM report_attachments WHERE report_id = $1", [id], ct);
+                await connection.ExecuteAsync("DELETE FROM reports WHERE report_id = $1", [id], ct);
+            }
+            return ids.Count;
+        }, cancellationToken);
 
     private static ReportView Map(NpgsqlDataReader r)
         => new(new Report(r.GetString(0), new AccountId(r.GetString(1)), new AccountId(r.GetString(2)), new DeviceId(r.GetString(3)),

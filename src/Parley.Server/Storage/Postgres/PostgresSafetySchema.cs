@@ -35,8 +35,16 @@ internal static class PostgresSafetySchema
             envelope         bytea NOT NULL,
             stamp            bytea NOT NULL,
             open             boolean NOT NULL,
-            resolution       text
+            resolution       text,
+            closed_at        bigint
         );
+        -- Reports closed before closed_at existed count as closed when the column was added.
+        DO $$ BEGIN
+            IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'reports' AND column_name = 'closed_at') THEN
+                ALTER TABLE reports ADD COLUMN closed_at bigint;
+                UPDATE reports SET closed_at = extract(epoch FROM now())::bigint WHERE NOT open;
+            END IF;
+        END $$;
         CREATE INDEX IF NOT EXISTS reports_by_time ON reports (open, reported_at);
 
         CREATE TABLE IF NOT EXISTS report_attachments (

@@ -37,6 +37,7 @@ public sealed class SqliteDatabase : IAsyncDisposable
         Execute(writeConnection, SqliteSchema.Create);
         SqliteMigrations.Apply(writeConnection);
         Execute(writeConnection, SqliteSafetySchema.Create);
+        SqliteSafetySchema.Upgrade(writeConnection);
         Execute(writeConnection, SqliteChannelSchema.Create);
         Writer = new SqliteWriter(writeConnection, options.Value.MaxWriteBatch, metrics);
         Time = time;

@@ -71,7 +71,7 @@ internal static class SqliteMigrations
         transaction.Commit();
     }
 
-    private static void AddColumn(SqliteConnection connection, string table, string column, string type)
+    internal static void AddColumn(SqliteConnection connection, string table, string column, string type)
     {
         if (connection.Scalar($"SELECT 1 FROM pragma_table_info('{table}') WHERE name = $c", ("$c", column)) is null)
         {

@@ -86,8 +86,30 @@ internal sealed class SqliteReportStore(SqliteDatabase database) : IReportStore
 
     public Task<bool> CloseAsync(string id, string resolution, CancellationToken cancellationToken)
         => database.Writer.ExecuteAsync(connection => connection.Execute(
-            "UPDATE reports SET open = 0, resolution = $res WHERE report_id = $id AND open = 1",
-            ("$id", id), ("$res", resolution)) > 0, cancellationToken);
+            "UPDATE reports SET open = 0, resolution = $res, closed_at = $now WHERE report_id = $id AND open = 1",
+            ("$id", id), ("$res", resolution), ("$now", Sql.UnixSeconds(database.Time.GetUtcNow()))) > 0, cancellationToken);
+
+    public Task<int> DeleteClosedAsync(DateTimeOffset closedBefore, CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync(connection =>
+        {
+            List<string> ids = connection.Query(
+                "SELECT report_id FROM reports WHERE open = 0 AND closed_at < $cut LIMIT 1000",
+                static r => r.GetString(0), ("$cut", Sql.UnixSeconds(closedBefore)));
+            foreach (string id in ids)
+            {
+                List<BlobId> evidence = connection.Query(
+                    "SELECT blob_id FROM report_attachments WHERE report_id = $r", static r => new BlobId(r.GetString(0)), ("$r", id));
+                foreach (BlobId blob in evidence)
+                {
+                    // Expired now: the blob sweep deletes the file and its row.
+                    connection.Execute("UPDATE blobs SET expires_at = 0 WHERE blob_key = $k AND device_id = $o",
+                        ("$k", blob.Key.Value), ("$o", EvidenceOwner));
+                }
+                connection.Execute("DELETE FROM report_attachments WHERE report_id = $r", ("$r", id));
+                connection.Execute("DELETE FROM reports WHERE report_id = $r", ("$r", id));
+            }
+            return ids.Count;
+        }, cancellationToken);
 
     private static ReportView Map(SqliteDataReader r)
         => new(new Report(r.GetString(0), new AccountId(r.GetString(1)), new AccountId(r.GetString(2)), new DeviceId(r.GetString(3)),

@@ -1,10 +1,13 @@
+using Microsoft.Data.Sqlite;
+
 namespace Parley.Server.Storage.Sqlite;
 
 /// <summary>The SQLite tables of blocking, reports, suspensions and the audit log (docs/safety.md). What a
 /// stolen copy reveals: who blocks whom (account ids); for each report the reporter, the sender (account and
 /// device), group and message ids, times, reason, comment, the reported message's envelope (its content and,
 /// for an attachment, the key that opens the retained evidence blob) and its sealed stamp; which accounts are
-/// suspended and why; every operator action. Nothing about messages nobody reported.</summary>
+/// suspended and why; every operator action. Nothing about messages nobody reported. A closed report goes
+/// <c>Parley:ReportRetention</c> (90 days) after it was closed.</summary>
 internal static class SqliteSafetySchema
 {
     public const string Create = """
@@ -29,7 +32,8 @@ internal static class SqliteSafetySchema
             envelope         BLOB NOT NULL,
             stamp            BLOB NOT NULL,
             open             INTEGER NOT NULL,
-            resolution       TEXT
+            resolution       TEXT,
+            closed_at        INTEGER
         );
         CREATE INDEX IF NOT EXISTS reports_by_time ON reports (open, reported_at);
 
@@ -61,4 +65,15 @@ internal static class SqliteSafetySchema
         CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
         """;
+
+    /// <summary>Brings tables created by an earlier version up to <see cref="Create"/>: reports closed before
+    /// <c>closed_at</c> existed count as closed now, so their retention starts at the upgrade.</summary>
+    public static void Upgrade(SqliteConnection connection)
+    {
+        if (connection.Scalar("SELECT 1 FROM pragma_table_info('reports') WHERE name = 'closed_at'") is null)
+        {
+            SqliteMigrations.AddColumn(connection, "reports", "closed_at", "INTEGER");
+            connection.Execute("UPDATE reports SET closed_at = unixepoch() WHERE open = 0");
+        }
+    }
 }

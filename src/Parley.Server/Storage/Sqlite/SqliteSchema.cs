@@ -2,9 +2,11 @@ namespace Parley.Server.Storage.Sqlite;
 
 /// <summary>The SQLite schema (version 1). What a stolen copy reveals: usernames, public keys,
 /// device certificates, credential hashes, group rosters (device ids per group and the epoch),
-/// undelivered ciphertext with its expiry, hashed send ids, and for each attachment blob its size,
-/// uploading device and expiry under a hash of its id. No IP addresses, no message senders, no
-/// blob ids, names or types, no timestamps of activity beyond expiry.</summary>
+/// undelivered ciphertext with its message id and expiry hour, SHA-256(sender device ‖ message id)
+/// of recent sends, and for each attachment blob its size, uploading device and expiry under a hash
+/// of its id. While a copy is undelivered its id and that hash name its sender; once delivered the
+/// row is deleted and overwritten (secure_delete, WAL truncated by the sweep). No IP addresses, no
+/// blob ids, names or types, no timestamps of activity beyond expiry hours (docs/privacy.md).</summary>
 internal static class SqliteSchema
 {
     public const string Create = """
