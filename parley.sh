@@ -20,7 +20,7 @@ sources() {
 current="$(sources | sort | cksum)"
 if [ ! -f "$dll" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$current" ]; then
     echo "parley.sh: building parley (about a minute the first time)..." >&2
-    dotnet build "$here/src/Parley.Cli" -c Release -nologo -v q -clp:ErrorsOnly >&2
+    dotnet build "$here/src/Parley.Cli" -c Release -nologo -v m -clp:NoSummary >&2
     printf '%s\n' "$current" >"$stamp"
 fi
 exec dotnet "$dll" "$@"

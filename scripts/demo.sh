@@ -2,18 +2,14 @@
 # Starts a Parley server on a free local port, creates two people (alice and bob) in temporary homes,
 # and has them exchange end-to-end encrypted messages through it. Everything it started is stopped and
 # everything it wrote is deleted when it ends, however it ends (finished, failed or Ctrl+C).
-# PARLEY_DLL=path/to/parley.dll runs that build of parley instead of building one.
+# PARLEY_DLL=path/to/parley.dll runs that build of parley instead of building one (see parley.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-dll="${PARLEY_DLL:-}"
-if [ -z "$dll" ]; then
-    echo "Building parley (about a minute the first time)..."
-    dotnet build src/Parley.Cli -c Release -nologo
-    dll=src/Parley.Cli/bin/Release/net10.0/parley.dll
-fi
-parley() { dotnet "$dll" "$@"; }
+# parley.sh builds parley the first time (showing its progress) and starts the built binary after that.
+parley() { ./parley.sh "$@"; }
+parley --version >/dev/null
 
 work="$(mktemp -d)"
 server_pid=""
@@ -28,8 +24,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# dotnet itself goes to the background (not a shell function around it), so $! is the server's own process.
-dotnet "$dll" serve --data "$work/server" --urls http://127.0.0.1:0 >"$work/server.log" 2>&1 &
+# parley.sh goes to the background itself (not a shell function around it) and replaces itself with the server, so
+# $! is the server's own process.
+./parley.sh serve --data "$work/server" --urls http://127.0.0.1:0 >"$work/server.log" 2>&1 &
 server_pid=$!
 url=""
 for _ in $(seq 1 150); do

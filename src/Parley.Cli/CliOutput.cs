@@ -78,7 +78,7 @@ internal static class CliOutput
             : null;
         return new MessageView(
             conversation?.DisplayName ?? "?",
-            message.Conversation.ToString(),
+            conversation?.SharedId ?? "",
             message.MessageId,
             message.SenderUsername,
             message.SenderDeviceId,
@@ -159,8 +159,11 @@ internal static class CliOutput
 
     public static string Describe(ClientEvent e) => e switch
     {
-        ConversationJoined j => $"You were added to {j.Conversation.DisplayName}.",
-        MembershipChanged m => $"{m.Conversation.DisplayName}: {Join(m.Added, "joined")}{(m.Added.Count > 0 && m.Removed.Count > 0 ? "; " : "")}{Join(m.Removed, "left")}.",
+        ConversationJoined { Conversation.Kind: ConversationKind.Direct } j => j.AddedBy is { } by
+            ? $"{by} started a chat with you."
+            : $"You have a new chat with {j.Conversation.DisplayName}.",
+        ConversationJoined j => $"You were added to {j.Conversation.DisplayName}{(j.AddedBy is { } by ? " by " + by : "")}.",
+        MembershipChanged m => Membership(m),
         ConversationUpdated u => $"{u.Conversation.DisplayName}: {u.By ?? "someone"} {u.Change}.",
         RemovedFromConversation r => $"You were removed from {r.Conversation.DisplayName}{(r.By is null ? "" : " by " + r.By)}.",
         DeliveryDropped d => $"A message was dropped: {d.Reason}.",
@@ -180,7 +183,26 @@ internal static class CliOutput
         _ => null,
     };
 
-    private static string Join(IReadOnlyList<string> names, string verb) => names.Count == 0 ? "" : $"{string.Join(", ", names)} {verb}";
+    // "alice added carol to team; alice removed dave from team; bob left team."
+    private static string Membership(MembershipChanged m)
+    {
+        string who = m.By ?? "someone";
+        string group = m.Conversation.DisplayName;
+        var parts = new List<string>();
+        if (m.Added.Count > 0)
+        {
+            parts.Add($"{who} added {string.Join(", ", m.Added)} to {group}");
+        }
+        if (m.Removed.Count > 0)
+        {
+            parts.Add($"{who} removed {string.Join(", ", m.Removed)} from {group}");
+        }
+        if (m.Left.Count > 0)
+        {
+            parts.Add($"{string.Join(", ", m.Left)} left {group}");
+        }
+        return string.Join("; ", parts) + ".";
+    }
 
     /// <summary>Writes <paramref name="value"/> as one line of JSON, with text (emoji, quotes) as is rather than \u escapes.</summary>
     public static void WriteJson<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
@@ -216,7 +238,10 @@ internal static class CliOutput
     }
 
     /// <summary>Whether to draw progress bars (a terminal, not JSON).</summary>
-    public static bool Interactive(bool json) => !json && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+    public static bool Interactive(bool json) => !json && LocalHost.Current is null && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+
+    /// <summary>Spectre's console for tables: this process's, or a forwarded command's captured output.</summary>
+    public static IAnsiConsole Ansi => LocalHost.Current?.Ansi ?? AnsiConsole.Console;
 
     /// <summary>Runs <paramref name="work"/> with a Spectre progress bar when interactive.</summary>
     public static async Task<T> WithProgressAsync<T>(bool show, string description, Func<IProgress<TransferProgress>?, Task<T>> work)

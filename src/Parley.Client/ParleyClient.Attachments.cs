@@ -1,8 +1,10 @@
 // Attachments (docs/client-envelope.md, "Attachment encryption"): the file is encrypted in chunks under a
 // fresh key to a local ciphertext file, uploaded as a blob in resumable chunks, and its reference (blob id,
-// key, digest) travels inside the MLS message. Downloads resume, and decrypt only after the digest and
-// every chunk check out.
+// key, digest) travels inside the MLS message. Uploads resume across runs (the unsent attachment is kept in
+// the store), downloads resume from their partial file, and decrypt only after the digest and every chunk
+// check out.
 using Parley.Content;
+using System.Globalization;
 using System.Security.Cryptography;
 using Parley.Client.Attachments;
 using Parley.Client.Conversations;
@@ -25,7 +27,10 @@ public readonly record struct TransferProgress(TransferStage Stage, long Done, l
 
 public sealed partial class ParleyClient
 {
-    /// <summary>Encrypts and uploads <paramref name="path"/>, then sends it to the conversation with an optional caption.</summary>
+    /// <summary>Encrypts and uploads <paramref name="path"/>, then sends it to the conversation with an optional caption.
+    /// A file over the server's limit is refused before it is encrypted or uploaded, with the limit in the file's units.
+    /// An upload cut off midway (a lost connection, a stopped process) resumes where it stopped when the same file is
+    /// sent again, while the server keeps the unfinished blob (a day by default).</summary>
     public async Task<StoredMessage> SendFileAsync(ConversationId conversation, string path, string caption = "", string? contentType = null,
         IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -37,47 +42,148 @@ public sealed partial class ParleyClient
         }
         _ = _store.GetConversation(conversation) ?? throw new ParleyClientException("The conversation no longer exists on this device.");
         Directory.CreateDirectory(_store.AttachmentsDirectory);
-        string cipherPath = Path.Combine(_store.AttachmentsDirectory, AttachmentId.New() + ".bin");
-        bool sent = false;
+        var blobs = new BlobTransfer(_server);
+        string source = SourceOf(file);
+        var unsent = _store.GetUnsentAttachments().FirstOrDefault(a => a.Source == source && a.LocalPath is { } local && File.Exists(local)
+                                                                      && new FileInfo(local).Length == a.Reference.CiphertextLength);
+        if (unsent is not null && !await UploadAsync(blobs, unsent, progress, cancellationToken).ConfigureAwait(false))
+        {
+            // The server dropped the unfinished blob: start over.
+            await ForgetUnsentAsync(unsent.Id, keepFile: false).ConfigureAwait(false);
+            unsent = null;
+        }
+        if (unsent is null)
+        {
+            unsent = await EncryptForUploadAsync(blobs, file, source, contentType, progress, cancellationToken).ConfigureAwait(false);
+            if (!await UploadAsync(blobs, unsent, progress, cancellationToken).ConfigureAwait(false))
+            {
+                await ForgetUnsentAsync(unsent.Id, keepFile: false).ConfigureAwait(false);
+                throw new ParleyClientException($"The server dropped the upload of {file.Name} before it finished; send it again.");
+            }
+        }
+        var reference = contentType is null ? unsent.Reference : unsent.Reference with { ContentType = contentType };
+        StoredMessage message;
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await CatchUpAsync(cancellationToken).ConfigureAwait(false);
+            var local = await SendCoreAsync(conversation, new AttachmentContent(reference, caption), cancellationToken).ConfigureAwait(false);
+            message = _store.GetMessage(local!.Value) ?? throw new ParleyClientException("The message disappeared before it was sent.");
+        }
+        // The message's attachment takes the ciphertext over as this device's local copy; the unsent record goes.
+        using (var transaction = await _store.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            var attachment = _store.GetAttachments(message.LocalId).FirstOrDefault();
+            if (attachment is not null)
+            {
+                transaction.UpdateAttachment(attachment with { LocalPath = unsent.LocalPath });
+            }
+            transaction.DeleteAttachment(unsent.Id, keepFile: attachment is not null);
+            transaction.Commit();
+        }
+        return message;
+    }
+
+    // What identifies "the same file" when it is sent again: its full path, length and modification time.
+    private static string SourceOf(FileInfo file)
+        => string.Join('\n', file.FullName, file.Length.ToString(CultureInfo.InvariantCulture),
+            file.LastWriteTimeUtc.Ticks.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>Creates the blob (so the server's size limit refuses a file before any work), encrypts the file into a
+    /// local ciphertext and records both as an unsent attachment that expires with the unfinished blob.</summary>
+    private async Task<StoredAttachment> EncryptForUploadAsync(BlobTransfer blobs, FileInfo file, string source, string? contentType,
+        IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    {
+        long size = file.Length;
+        int chunkSize = AttachmentCipher.DefaultChunkSize;
+        CreateBlobResponse blob;
         try
         {
-            long size = file.Length;
-            int chunkSize = AttachmentCipher.DefaultChunkSize;
+            blob = await blobs.CreateAsync(AttachmentCipher.CiphertextLength(size, chunkSize), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ServerProblemException e) when (e.Code == "blob_too_large")
+        {
+            throw new ParleyClientException(TooLarge(file.Name, size, e), e);
+        }
+        string cipherPath = Path.Combine(_store.AttachmentsDirectory, AttachmentId.New() + ".bin");
+        bool recorded = false;
+        try
+        {
             var encrypted = await AttachmentCipher.EncryptFileAsync(file.FullName, cipherPath, chunkSize,
                 new Progress(progress, TransferStage.Encrypting, size), cancellationToken).ConfigureAwait(false);
-            var blobs = new BlobTransfer(_server);
-            var blob = await blobs.CreateAsync(encrypted.CiphertextLength, cancellationToken).ConfigureAwait(false);
-            await using (var source = new FileStream(cipherPath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous))
+            try
             {
-                await blobs.UploadAsync(blob.BlobId, source, new Progress(progress, TransferStage.Uploading, encrypted.CiphertextLength), cancellationToken)
-                    .ConfigureAwait(false);
-            }
-            var reference = encrypted.ToReference(blob.BlobId, contentType ?? ContentTypes.Guess(file.Name), file.Name);
-            CryptographicOperations.ZeroMemory(encrypted.Key);
-            StoredMessage message;
-            using (await LockAsync(cancellationToken).ConfigureAwait(false))
-            {
-                await CatchUpAsync(cancellationToken).ConfigureAwait(false);
-                var local = await SendCoreAsync(conversation, new AttachmentContent(reference, caption), cancellationToken).ConfigureAwait(false);
-                message = _store.GetMessage(local!.Value) ?? throw new ParleyClientException("The message disappeared before it was sent.");
-            }
-            sent = true;
-            // The ciphertext stays as this device's local copy.
-            if (_store.GetAttachments(message.LocalId).FirstOrDefault() is { } attachment)
-            {
+                if (encrypted.CiphertextLength != blob.Size)
+                {
+                    throw new ParleyClientException($"{file.Name} changed while it was being encrypted; send it again when it is complete.");
+                }
+                var reference = encrypted.ToReference(blob.BlobId, contentType ?? ContentTypes.Guess(file.Name), file.Name);
                 using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                transaction.UpdateAttachment(attachment with { LocalPath = cipherPath });
+                var unsent = transaction.AddAttachment(null, reference, cipherPath, blob.ExpiresAt, source);
                 transaction.Commit();
+                recorded = true;
+                return unsent;
             }
-            return message;
+            finally
+            {
+                CryptographicOperations.ZeroMemory(encrypted.Key);
+            }
         }
         finally
         {
-            if (!sent)
+            if (!recorded)
             {
                 File.Delete(cipherPath);
+                await DeleteBlobQuietlyAsync(blobs, blob.BlobId).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Uploads an unsent attachment's ciphertext from wherever the server's copy ends. False when the server no
+    /// longer has the blob (its upload window passed).</summary>
+    private static async Task<bool> UploadAsync(BlobTransfer blobs, StoredAttachment unsent, IProgress<TransferProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        long length = unsent.Reference.CiphertextLength;
+        try
+        {
+            await using var ciphertext = new FileStream(unsent.LocalPath!, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous);
+            await blobs.UploadAsync(unsent.Reference.BlobId, ciphertext, new Progress(progress, TransferStage.Uploading, length), cancellationToken)
+                .ConfigureAwait(false);
+            return true;
+        }
+        catch (ServerProblemException e) when (e.Status == 404)
+        {
+            return false;
+        }
+    }
+
+    private async Task ForgetUnsentAsync(AttachmentId id, bool keepFile)
+    {
+        using var transaction = await _store.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
+        transaction.DeleteAttachment(id, keepFile);
+        transaction.Commit();
+    }
+
+    // Gives back the quota of a blob that will not be used; the server drops it at the end of its upload window anyway.
+    private static async Task DeleteBlobQuietlyAsync(BlobTransfer blobs, string blobId)
+    {
+        try
+        {
+            await blobs.DeleteAsync(blobId, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ServerProblemException or ServerUnavailableException or HttpRequestException or IOException)
+        {
+        }
+    }
+
+    private static string TooLarge(string name, long size, ServerProblemException refusal)
+    {
+        if (refusal.MaxFileSize is not { } limit)
+        {
+            return $"{name} ({ByteCount.Format(size)}) is larger than this server takes: {refusal.Message}";
+        }
+        var (file, most) = ByteCount.FormatDistinct(size, limit);
+        return $"{name} is {file}; this server takes files of at most {most}.";
     }
 
     /// <summary>The attachments of a message.</summary>

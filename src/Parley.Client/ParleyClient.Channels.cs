@@ -64,7 +64,9 @@ public sealed partial class ParleyClient
         {
             return byName[0];
         }
-        var byId = text.Length >= 6 ? all.Where(c => c.Conversation.ToString().StartsWith(text.ToLowerInvariant(), StringComparison.Ordinal)).ToList() : [];
+        var byId = Conversation.IsIdPrefix(text)
+            ? all.Where(c => Conversation.SharedIdOf(c.GroupId).StartsWith(text.ToLowerInvariant(), StringComparison.Ordinal)).ToList()
+            : [];
         return byId.Count == 1 ? byId[0] : null;
     }
 

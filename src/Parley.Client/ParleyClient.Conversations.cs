@@ -14,14 +14,21 @@ namespace Parley.Client;
 
 public sealed partial class ParleyClient
 {
-    /// <summary>The conversation a person means by <paramref name="name"/>: a group's title, a contact's user name
-    /// (their 1:1 chat), or a conversation id (or a prefix of at least 6 of its digits); null when none matches.</summary>
+    /// <summary>The conversation a person means by <paramref name="name"/>: its shared id (<see cref="Conversation.SharedId"/>,
+    /// or an unambiguous prefix of at least 6 of its hex digits), a group's title, or a contact's user name (their
+    /// 1:1 chat); null when none matches.</summary>
     public Conversation? FindConversation(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
         string text = name.Trim();
         var all = _store.Conversations;
-        var byId = text.Length >= 6 ? all.Where(c => c.Id.ToString().StartsWith(text.ToLowerInvariant(), StringComparison.Ordinal)).ToList() : [];
+        var byId = Conversation.IsIdPrefix(text)
+            ? all.Where(c => c.SharedId.StartsWith(text.ToLowerInvariant(), StringComparison.Ordinal)).ToList()
+            : [];
+        if (byId.Count > 1)
+        {
+            throw new ParleyClientException($"Several conversations have ids starting with {text}; give more of the id from `parley group list --json`.");
+        }
         if (byId.Count == 1)
         {
             return byId[0];
@@ -43,6 +50,15 @@ public sealed partial class ParleyClient
         return all.Where(c => c.Kind == ConversationKind.Direct && c.Members.Any(m => m.Username == user)
                               && c.Members.All(m => m.Username == user || m.Username == Username))
             .OrderByDescending(c => c.LastActivityAt).FirstOrDefault();
+    }
+
+    /// <summary>The conversations shown as <paramref name="name"/> (groups, 1:1 chats and private channels), to warn
+    /// before a new group takes a name that is already in use.</summary>
+    public IReadOnlyList<Conversation> ConversationsNamed(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        string text = name.Trim();
+        return _store.Conversations.Where(c => string.Equals(c.DisplayName, text, StringComparison.OrdinalIgnoreCase)).ToList();
     }
 
     /// <summary>Like <see cref="FindConversation"/>, but throws a sentence when nothing matches.</summary>
@@ -132,7 +148,7 @@ public sealed partial class ParleyClient
                 throw new ParleyClientException("A 1:1 chat cannot have more members; create a group.");
             }
             // A member who left is out only once someone commits the departure: do that first.
-            await CommitPendingProposalsAsync(conversation, cancellationToken).ConfigureAwait(false);
+            await CommitPendingProposalsAsync(conversation, null, cancellationToken).ConfigureAwait(false);
             current = _store.GetConversation(conversation)!;
             var present = names.Where(n => n == Username || current.Members.Any(m => m.Username == n)).ToList();
             if (present.Count > 0)

@@ -34,9 +34,19 @@ public sealed partial class ParleyClient
     private readonly Dictionary<ConversationId, List<string>> _unreceipted = [];
     private readonly HashSet<ConversationId> _proposalsToCommit = [];
 
+    // A conversation this device just joined, announced (ConversationJoined) once the adder's conversation info that
+    // follows the Welcome names it, or before the next delivery of another conversation, or at the end of the batch.
+    private ConversationId? _unannouncedJoin;
+
     // True while the delivery WebSocket is open: the server then pushes the whole mailbox through it in order,
     // so a send need not fetch the mailbox over HTTP first.
     private volatile bool _deliveriesPushed;
+
+    private int _listeners;
+
+    /// <summary>True while <see cref="ListenAsync"/> runs: events arrive by themselves, and a second listener on the
+    /// same device would replace the first one's connection.</summary>
+    public bool IsListening => Volatile.Read(ref _listeners) > 0;
 
     /// <summary>Refreshes the block list from the server, sends what waits in the outbox, fetches and processes
     /// everything in the mailbox (in order, acknowledging each delivery after it is stored), commits proposals members
@@ -59,6 +69,19 @@ public sealed partial class ParleyClient
     /// refreshes the block list), processing each message as it arrives and raising <see cref="EventRaised"/>.
     /// Returns why it stopped.</summary>
     public async Task<DeliveryStop> ListenAsync(CancellationToken cancellationToken = default, Action<bool>? connectionChanged = null)
+    {
+        Interlocked.Increment(ref _listeners);
+        try
+        {
+            return await ListenCoreAsync(connectionChanged, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _listeners);
+        }
+    }
+
+    private async Task<DeliveryStop> ListenCoreAsync(Action<bool>? connectionChanged, CancellationToken cancellationToken)
     {
         var socket = new DeliverySocket(_server);
         socket.ConnectionChanged += open => _deliveriesPushed = open;
@@ -155,11 +178,13 @@ public sealed partial class ParleyClient
     {
         foreach (var id in _proposalsToCommit.ToList())
         {
-            await CommitPendingProposalsAsync(id, cancellationToken).ConfigureAwait(false);
+            await CommitPendingProposalsAsync(id, events, cancellationToken).ConfigureAwait(false);
         }
         await _store.ExpireMessagesAsync(cancellationToken).ConfigureAwait(false);
         if (!light)
         {
+            // A Welcome that came last with no announcement after it (the listener's housekeeping tick).
+            Announce(TakeUnannouncedJoin(), events);
             // After each pushed message ("light"), receipts wait for the listener's next batch (ReceiptDelay).
             await SendReceiptsAsync(cancellationToken).ConfigureAwait(false);
             await ReconcileOwnDevicesCoreAsync(events, cancellationToken).ConfigureAwait(false);
@@ -168,46 +193,91 @@ public sealed partial class ParleyClient
         }
     }
 
-    // Commits the proposals members left pending in a conversation (members leaving), unless someone else did.
-    private async Task CommitPendingProposalsAsync(ConversationId id, CancellationToken cancellationToken)
+    // Commits the proposals members left pending in a conversation (members leaving), unless someone else did, and
+    // tells who left.
+    private async Task CommitPendingProposalsAsync(ConversationId id, List<ClientEvent>? events, CancellationToken cancellationToken)
     {
         _proposalsToCommit.Remove(id);
-        if (_store.GetConversation(id) is null)
+        if (_store.GetConversation(id) is not { } before)
         {
             return;
         }
         try
         {
-            await CommitAsync(id, g => new CommitPlan([], []), cancellationToken).ConfigureAwait(false);
+            if (!await CommitAsync(id, g => new CommitPlan([], []), cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
         }
         catch (ParleyClientException)
         {
             // Someone else committed them, or we were removed.
+            return;
+        }
+        if (_store.GetConversation(id) is { } after)
+        {
+            var left = before.Members.Select(m => m.Username).Except(after.Members.Select(m => m.Username)).ToList();
+            if (left.Count > 0)
+            {
+                Announce([new MembershipChanged(after, [], [], Username) { Left = left }], events);
+            }
         }
     }
 
     /// <summary>Fetches the mailbox page by page and handles each delivery in order. Call with the device lock held.</summary>
     private async Task ReceivePendingAsync(List<ClientEvent>? events, CancellationToken cancellationToken)
     {
-        long after = 0;
-        while (true)
+        try
         {
-            var page = await _server.GetMailboxAsync(after, 100, cancellationToken).ConfigureAwait(false);
-            foreach (var entry in page)
+            long after = 0;
+            while (true)
             {
-                if (!await HandleDeliveryAsync(entry, events, cancellationToken).ConfigureAwait(false))
+                var page = await _server.GetMailboxAsync(after, 100, cancellationToken).ConfigureAwait(false);
+                foreach (var entry in page)
                 {
-                    // Not processable now (a transient failure): leave it and everything after it for later.
+                    if (!await HandleDeliveryAsync(entry, events, cancellationToken).ConfigureAwait(false))
+                    {
+                        // Not processable now (a transient failure): leave it and everything after it for later.
+                        return;
+                    }
+                    await _server.AcknowledgeAsync(entry.Id, cancellationToken).ConfigureAwait(false);
+                    after = entry.Sequence;
+                }
+                if (page.Count < 100)
+                {
                     return;
                 }
-                await _server.AcknowledgeAsync(entry.Id, cancellationToken).ConfigureAwait(false);
-                after = entry.Sequence;
-            }
-            if (page.Count < 100)
-            {
-                return;
             }
         }
+        finally
+        {
+            Announce(TakeUnannouncedJoin(), events);
+        }
+    }
+
+    // Only an application message of the conversation just joined can be the adder's announcement of it.
+    private bool MayAnnounce(MlsMessage message, ConversationId joined)
+        => message.Body is PrivateMessage pm && _store.FindConversationByGroupId(pm.GroupId)?.Id == joined;
+
+    // Raises events that did not come from a delivery of their own (and adds them to the sync's report).
+    private void Announce(IEnumerable<ClientEvent> raised, List<ClientEvent>? events)
+    {
+        foreach (var e in raised)
+        {
+            events?.Add(e);
+            Raise(e);
+        }
+    }
+
+    // The join not announced yet, as an event naming the conversation as it stands (its adder unknown).
+    private List<ClientEvent> TakeUnannouncedJoin()
+    {
+        if (_unannouncedJoin is not { } id)
+        {
+            return [];
+        }
+        _unannouncedJoin = null;
+        return _store.GetConversation(id) is { } conversation ? [new ConversationJoined(conversation, null)] : [];
     }
 
     /// <summary>Processes one delivery; true when it is stored (or was already, or was dropped) and may be acknowledged.</summary>
@@ -226,6 +296,10 @@ public sealed partial class ParleyClient
         {
             return await DropAsync(entry.Id, "it is not an MLS message", events, cancellationToken).ConfigureAwait(false);
         }
+        if (_unannouncedJoin is { } joined && !MayAnnounce(message, joined))
+        {
+            Announce(TakeUnannouncedJoin(), events);
+        }
         List<ClientEvent> raised;
         try
         {
@@ -242,11 +316,7 @@ public sealed partial class ParleyClient
             // Verifying a sender needed the directory and the server is away: try again later.
             return false;
         }
-        foreach (var e in raised.Where(Shown))
-        {
-            events?.Add(e);
-            Raise(e);
-        }
+        Announce(raised.Where(Shown), events);
         return true;
     }
 
@@ -323,7 +393,6 @@ public sealed partial class ParleyClient
                 }
             }
             var members = GroupRoster.Members(group);
-            string? adder = null;
             var now = Now;
             // The adder tells the kind, title and timer right after the Welcome; until then a returning member keeps the
             // conversation's kind and title, and no timer (it may have been turned off meanwhile).
@@ -339,7 +408,8 @@ public sealed partial class ParleyClient
             }
             transaction.MarkDeliveryProcessed(deliveryId);
             transaction.Commit();
-            return [new ConversationJoined(conversation, adder)];
+            _unannouncedJoin = conversation.Id;
+            return [];
         }
     }
 
@@ -360,12 +430,14 @@ public sealed partial class ParleyClient
             _ => throw new DeliveryRejected($"a {message.WireFormat} message is not for a group"),
         };
         var conversation = _store.FindConversationByGroupId(groupId) ?? throw new DeliveryRejected("a message for a conversation this device is not in");
+        var events = new List<ClientEvent>();
         using var group = _store.LoadGroup(conversation.Id, _groupOptions);
         if (!group.IsActive)
         {
             throw new DeliveryRejected("a message for a conversation this device was removed from");
         }
         var before = GroupRoster.Members(group);
+        var leavesBefore = GroupRoster.Leaves(group);
         ProcessedMessage processed;
         try
         {
@@ -376,7 +448,6 @@ public sealed partial class ParleyClient
             throw new DeliveryRejected("a message could not be decrypted or verified: " + e.Message);
         }
 
-        var events = new List<ClientEvent>();
         switch (processed)
         {
             case ApplicationMessage application:
@@ -403,11 +474,23 @@ public sealed partial class ParleyClient
                 RequireFranked(application, envelope);
                 using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 transaction.SaveGroupState(conversation.Id, group);
+                int first = events.Count;
                 events.AddRange(ContentEffects.Apply(transaction, conversation.Id, envelope, application.Data, sender.DeviceId, sender.Username!,
                     Username, sentByThisDevice: false));
                 AfterEnvelope(transaction, envelope, events, stamp);
                 transaction.MarkDeliveryProcessed(deliveryId);
                 transaction.Commit();
+                if (_unannouncedJoin == conversation.Id)
+                {
+                    // The adder's announcement: the join is told with the conversation's title and who added this device.
+                    _unannouncedJoin = null;
+                    bool announcement = envelope.Content is ConversationInfoContent;
+                    if (announcement)
+                    {
+                        events.RemoveAll(e => e is ConversationUpdated);
+                    }
+                    events.Insert(first, new ConversationJoined(_store.GetConversation(conversation.Id)!, announcement ? sender.Username : null));
+                }
                 foreach (var received in events.OfType<MessageReceived>())
                 {
                     if (!received.Message.IsOutgoing && received.Message.Content is TextContent or ReplyContent or AttachmentContent && Shown(received))
@@ -462,6 +545,7 @@ public sealed partial class ParleyClient
                 var after = GroupRoster.Members(group);
                 var addedAccounts = after.Select(m => m.Username).Except(before.Select(m => m.Username)).ToList();
                 var removedAccounts = before.Select(m => m.Username).Except(after.Select(m => m.Username)).ToList();
+                var leftAccounts = removedAccounts.Where(account => LeftOnItsOwn(account, commit, leavesBefore)).ToList();
                 using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
                 {
                     transaction.SaveGroupState(conversation.Id, group);
@@ -473,12 +557,21 @@ public sealed partial class ParleyClient
                 }
                 if (addedAccounts.Count > 0 || removedAccounts.Count > 0)
                 {
-                    events.Add(new MembershipChanged(conversation, addedAccounts, removedAccounts, by));
+                    events.Add(new MembershipChanged(conversation, addedAccounts, removedAccounts.Except(leftAccounts).ToList(), by) { Left = leftAccounts });
                 }
                 break;
             }
         }
         return events;
+    }
+
+    // True when every Remove of the account's devices in the commit was proposed by a device of that same account
+    // (it left, and another member committed its proposals), rather than by someone removing it.
+    private static bool LeftOnItsOwn(string account, CommitMessage commit, IReadOnlyList<RosterLeaf> leavesBefore)
+    {
+        var ownLeaves = leavesBefore.Where(l => l.Username == account).Select(l => l.Leaf).ToHashSet();
+        var removals = commit.Proposals.Where(p => p.Proposal is Remove r && ownLeaves.Contains(r.Removed)).ToList();
+        return removals.Count > 0 && removals.All(p => p.Sender.Type == SenderType.Member && ownLeaves.Contains(p.Sender.LeafIndex));
     }
 
     private static string? UsernameOf(IReadOnlyList<ConversationMember> members, Conversation conversation, Credential? credential)

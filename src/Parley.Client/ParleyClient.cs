@@ -84,6 +84,9 @@ public sealed partial class ParleyClient : IDisposable
     /// <summary>True when <paramref name="home"/> holds a device.</summary>
     public static bool Exists(string home) => ClientStore.Exists(StorePath(home));
 
+    /// <summary>True when another process (or another client in this one) has the device in <paramref name="home"/> open.</summary>
+    public static bool IsInUse(string home) => ClientStore.IsInUse(StorePath(home));
+
     /// <summary>Opens the device in <paramref name="home"/>. <paramref name="server"/> overrides the server the
     /// device registered with (when the server moved).</summary>
     public static ParleyClient Open(string home, string passphrase, Uri? server = null, ParleyClientOptions? options = null)

@@ -54,6 +54,19 @@ public static class AttachmentCipher
         return checked(size + chunks * TagSize);
     }
 
+    /// <summary>The largest plaintext whose ciphertext in chunks of <paramref name="chunkSize"/> has at most
+    /// <paramref name="ciphertextLength"/> bytes (at least <see cref="TagSize"/>: an empty file's one tag): the inverse of
+    /// <see cref="CiphertextLength"/>.</summary>
+    public static long MaxPlaintextLength(long ciphertextLength, int chunkSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(ciphertextLength, TagSize);
+        CheckChunkSize(chunkSize);
+        long block = chunkSize + (long)TagSize;
+        long full = ciphertextLength / block, rest = ciphertextLength % block;
+        // Bytes after the last whole chunk carry a shorter final chunk once its tag fits.
+        return full * chunkSize + Math.Max(0, rest - TagSize);
+    }
+
     /// <summary>Encrypts <paramref name="plaintext"/> into <paramref name="ciphertext"/> under a fresh key,
     /// reporting plaintext bytes done to <paramref name="progress"/>.</summary>
     public static async Task<EncryptedAttachment> EncryptAsync(Stream plaintext, Stream ciphertext, int chunkSize = DefaultChunkSize,

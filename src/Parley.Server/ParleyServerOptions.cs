@@ -1,3 +1,5 @@
+using Parley.Content;
+
 namespace Parley.Server;
 
 /// <summary>Server settings, bound from the "Parley" configuration section (the command line's
@@ -80,8 +82,23 @@ public sealed class ParleyServerOptions
     /// <summary>How long a signing challenge stays valid.</summary>
     public TimeSpan ChallengeLifetime { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Largest attachment blob, in bytes (2 GiB by default).</summary>
-    public long MaxBlobBytes { get; set; } = 2L * 1024 * 1024 * 1024;
+    /// <summary>Largest file a person may send, in bytes of the file itself (4 GiB by default). The largest blob follows
+    /// from it: see <see cref="BlobLimit"/>.</summary>
+    public long MaxFileBytes { get; set; } = 4L * 1024 * 1024 * 1024;
+
+    /// <summary>The older setting, in ciphertext bytes: when set, it replaces <see cref="MaxFileBytes"/> (the file limit
+    /// is then the largest file whose ciphertext fits).</summary>
+    public long? MaxBlobBytes { get; set; }
+
+    /// <summary>Largest blob, in ciphertext bytes: exactly the ciphertext of a <see cref="MaxFileBytes"/> file in the
+    /// attachment cipher's chunking (16 bytes of tag per 64 KiB chunk), or <see cref="MaxBlobBytes"/> when set.</summary>
+    public long BlobLimit() => MaxBlobBytes ?? AttachmentCipher.CiphertextLength(MaxFileBytes, AttachmentCipher.DefaultChunkSize);
+
+    /// <summary>Largest file, in plaintext bytes: <see cref="MaxFileBytes"/>, or the largest file whose ciphertext fits
+    /// <see cref="MaxBlobBytes"/> when that is set.</summary>
+    public long FileLimit() => MaxBlobBytes is { } blob
+        ? AttachmentCipher.MaxPlaintextLength(blob, AttachmentCipher.DefaultChunkSize)
+        : MaxFileBytes;
 
     /// <summary>Most bytes of unexpired blobs (finished or not) one device may hold at a time.</summary>
     public long MaxBlobBytesPerDevice { get; set; } = 10L * 1024 * 1024 * 1024;

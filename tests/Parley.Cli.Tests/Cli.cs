@@ -17,23 +17,30 @@ public static class Cli
 
     public static ProcessStartInfo StartInfo(IEnumerable<string> args)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = Redirected("dotnet", [Path.Combine(AppContext.BaseDirectory, "parley.dll"), .. args]);
+        info.Environment["PARLEY_PASSPHRASE"] = Passphrase;
+        // Keep Argon2id cheap in tests (the store keeps the parameters it was created with).
+        info.Environment["PARLEY_INSECURE_FAST_KDF"] = "1";
+        info.Environment["NO_COLOR"] = "1";
+        return info;
+    }
+
+    /// <summary>A process of <paramref name="fileName"/> with <paramref name="args"/>, its input and output redirected.</summary>
+    public static ProcessStartInfo Redirected(string fileName, IEnumerable<string> args, string? workingDirectory = null)
+    {
+        var info = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
             StandardOutputEncoding = Encoding.UTF8,
+            WorkingDirectory = workingDirectory ?? "",
         };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "parley.dll"));
         foreach (string arg in args)
         {
             info.ArgumentList.Add(arg);
         }
-        info.Environment["PARLEY_PASSPHRASE"] = Passphrase;
-        // Keep Argon2id cheap in tests (the store keeps the parameters it was created with).
-        info.Environment["PARLEY_INSECURE_FAST_KDF"] = "1";
-        info.Environment["NO_COLOR"] = "1";
         return info;
     }
 
@@ -91,5 +98,87 @@ public static class Cli
     {
         Assert.True(result.ExitCode == 0, result.ToString());
         return JsonDocument.Parse(result.Output).RootElement;
+    }
+}
+
+/// <summary>A <c>parley</c> process left running (<c>listen</c>, <c>chat</c>): its output lines as they come, and a
+/// Ctrl+C to stop it.</summary>
+public sealed class RunningCli : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly System.Threading.Channels.Channel<string> _output = System.Threading.Channels.Channel.CreateUnbounded<string>();
+    private readonly System.Threading.Channels.Channel<string> _error = System.Threading.Channels.Channel.CreateUnbounded<string>();
+
+    private RunningCli(Process process)
+    {
+        _process = process;
+        process.OutputDataReceived += (_, e) => Forward(_output, e.Data);
+        process.ErrorDataReceived += (_, e) => Forward(_error, e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+    }
+
+    /// <summary>Starts <c>parley ARGS</c>.</summary>
+    public static RunningCli Start(IEnumerable<string> args)
+    {
+        var process = Process.Start(Cli.StartInfo(args)) ?? throw new InvalidOperationException("dotnet did not start.");
+        return new RunningCli(process);
+    }
+
+    private static void Forward(System.Threading.Channels.Channel<string> lines, string? line)
+    {
+        if (line is null)
+        {
+            lines.Writer.TryComplete();
+        }
+        else
+        {
+            lines.Writer.TryWrite(line);
+        }
+    }
+
+    /// <summary>Waits for a line of standard output (or, with <paramref name="error"/>, standard error) that contains
+    /// <paramref name="text"/>, and returns it.</summary>
+    public async Task<string> WaitForAsync(string text, bool error = false, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        var lines = error ? _error : _output;
+        try
+        {
+            await foreach (string line in lines.Reader.ReadAllAsync(cts.Token))
+            {
+                if (line.Contains(text, StringComparison.Ordinal))
+                {
+                    return line;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        throw new TimeoutException($"parley printed no line with '{text}'.");
+    }
+
+    /// <summary>Sends Ctrl+C (SIGINT) and waits for the exit code.</summary>
+    public async Task<int> StopAsync()
+    {
+        if (!_process.HasExited)
+        {
+            using var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync();
+        }
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
     }
 }

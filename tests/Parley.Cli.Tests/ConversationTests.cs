@@ -274,6 +274,14 @@ public sealed class ConversationTests(ServerFixture fixture) : IClassFixture<Ser
         Assert.True(deleted.State.Deleted);
         Assert.Null(deleted.Content);
         await Assert.ThrowsAsync<ParleyClientException>(() => bob.EditAsync(bobChat.Id, first.MessageId, "hijacked"));
+
+        // A reply names a message of the conversation, by its id or the first letters of it; anything else sends nothing.
+        long before = bob.Store.CountMessages(bobChat.Id);
+        await Assert.ThrowsAsync<ParleyClientException>(() => bob.ReplyAsync(bobChat.Id, "no-such-message", "to nothing"));
+        await Assert.ThrowsAsync<ParleyClientException>(() => bob.ReplyAsync(bobChat.Id, first.MessageId[..3], "too short a prefix"));
+        Assert.Equal(before, bob.Store.CountMessages(bobChat.Id));
+        var byPrefix = await bob.ReplyAsync(bobChat.Id, first.MessageId[..5], "by prefix");
+        Assert.Equal(first.MessageId, Assert.IsType<ReplyContent>(byPrefix.Content).InReplyTo);
     }
 
     [Fact]
@@ -514,8 +522,9 @@ internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
     public void Report(T value) => report(value);
 }
 
-/// <summary>Records the method and path of every request a device makes.</summary>
-internal sealed class RequestLogHandler() : DelegatingHandler(new SocketsHttpHandler())
+/// <summary>Records the method and path of every request a device makes, or what <paramref name="describe"/> says of
+/// it (nothing when it returns null).</summary>
+internal sealed class RequestLogHandler(Func<HttpRequestMessage, string?>? describe = null) : DelegatingHandler(new SocketsHttpHandler())
 {
     private readonly List<string> _requests = [];
 
@@ -540,9 +549,13 @@ internal sealed class RequestLogHandler() : DelegatingHandler(new SocketsHttpHan
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        lock (_requests)
+        string? entry = describe is null ? $"{request.Method} {request.RequestUri!.AbsolutePath}" : describe(request);
+        if (entry is not null)
         {
-            _requests.Add($"{request.Method} {request.RequestUri!.AbsolutePath}");
+            lock (_requests)
+            {
+                _requests.Add(entry);
+            }
         }
         return base.SendAsync(request, cancellationToken);
     }

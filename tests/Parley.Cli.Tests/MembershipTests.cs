@@ -57,7 +57,8 @@ public sealed class MembershipTests(ServerFixture fixture) : IClassFixture<Serve
         await Ok(alice, "send", "team", "while carol was away");
 
         var added = await Ok(alice, "group", "add", "team", carol);
-        Assert.Contains($"Added {carol}", added.Output);
+        Assert.Contains($"Added {carol} to team.", added.Output);
+        Assert.Contains($"You were added to team by {alice}.", (await Ok(carol, "receive")).Output);
         await Ok(alice, "send", "team", "welcome back");
 
         Assert.Equal(["welcome back"], await Received(carol));
@@ -151,5 +152,44 @@ public sealed class MembershipTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal(["hello for good"], await History(bob, alice));
         Assert.Empty((await Json(bob, "search", "secret")).EnumerateArray());
         Assert.Equal(0, Assert.Single(await Conversations(bob)).GetProperty("unread").GetInt32());
+    }
+
+    [Fact]
+    public async Task Every_member_names_a_group_by_the_same_id_and_is_told_who_added_removed_or_left()
+    {
+        var (alice, bob, carol) = Three(await Accounts("alice", "bob", "carol"));
+        string id = (await Json(alice, "group", "create", "team", "--members", bob)).GetProperty("id").GetString()!;
+        Assert.Matches("^[0-9a-f]{32}$", id);
+        Assert.Contains($"You were added to team by {alice}.", (await Ok(bob, "receive")).Output);
+        Assert.Equal(id, Assert.Single(await Conversations(bob)).GetProperty("id").GetString());
+
+        await Ok(bob, "send", id[..6], "named by its id");
+        var inbox = Assert.Single((await Json(alice, "receive")).EnumerateArray());
+        Assert.Equal(id, inbox.GetProperty("conversationId").GetString());
+        Assert.Equal(["named by its id"], await History(alice, id[..8].ToUpperInvariant()));
+
+        await Ok(alice, "group", "add", "team", carol);
+        Assert.Contains($"{alice} added {carol} to team.", (await Ok(bob, "receive")).Output);
+        Assert.Contains($"You were added to team by {alice}.", (await Ok(carol, "receive")).Output);
+        Assert.Equal(id, Assert.Single(await Conversations(carol)).GetProperty("id").GetString());
+
+        await Ok(carol, "group", "leave", "team");
+        // Bob's device commits carol's departure on her behalf; alice's learns of it from that commit.
+        Assert.Contains($"{carol} left team.", (await Ok(bob, "receive")).Output);
+        Assert.Contains($"{carol} left team.", (await Ok(alice, "receive")).Output);
+
+        await Ok(alice, "group", "add", "team", carol);
+        await Ok(carol, "receive");
+        await Ok(alice, "group", "remove", "team", carol);
+        var removed = await Ok(bob, "receive");
+        Assert.Contains($"{alice} removed {carol} from team.", removed.Output);
+        Assert.DoesNotContain("left", removed.Output);
+
+        var second = await Ok(alice, "group", "create", "team", "--members", carol);
+        Assert.Contains("warning: you already had a conversation named team", second.Error);
+        var ambiguous = await Run(alice, "send", "team", "which one?");
+        Assert.Equal(1, ambiguous.ExitCode);
+        Assert.Contains("Several groups are named team", ambiguous.Error);
+        Assert.Equal(2, (await Conversations(alice)).Count(c => c.GetProperty("name").GetString() == "team"));
     }
 }

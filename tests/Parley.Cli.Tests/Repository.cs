@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-
 namespace Parley.Cli.Tests;
 
 /// <summary>The repository these tests were built from, and its scripts run as a person runs them.</summary>
@@ -13,20 +10,7 @@ public static class Repository
     public static async Task<CliResult> RunScriptAsync(string script, IEnumerable<string> args, Dictionary<string, string>? environment = null,
         TimeSpan? timeout = null)
     {
-        var info = new ProcessStartInfo("bash")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            WorkingDirectory = Root,
-        };
-        info.ArgumentList.Add(Path.Combine(Root, script));
-        foreach (string arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
+        var info = Cli.Redirected("bash", [Path.Combine(Root, script), .. args], Root);
         info.Environment["PARLEY_INSECURE_FAST_KDF"] = "1";
         info.Environment["NO_COLOR"] = "1";
         foreach (var (name, value) in environment ?? [])

@@ -14,6 +14,26 @@ public sealed class AttachmentCipherTests : IDisposable
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
+    [Theory]
+    [InlineData(AttachmentCipher.MinChunkSize)]
+    [InlineData(Chunk)]
+    [InlineData(AttachmentCipher.MaxChunkSize)]
+    public void The_largest_plaintext_for_a_ciphertext_limit_is_the_exact_inverse_of_the_ciphertext_length(int chunkSize)
+    {
+        long block = chunkSize + AttachmentCipher.TagSize;
+        long[] limits = [16, 17, block - 1, block, block + 15, block + 16, block + 17, 3 * block, (4L << 30) + 1_000_003, 2L << 30];
+        foreach (long limit in limits)
+        {
+            long most = AttachmentCipher.MaxPlaintextLength(limit, chunkSize);
+            Assert.True(AttachmentCipher.CiphertextLength(most, chunkSize) <= limit, $"{most} does not fit {limit}");
+            Assert.True(AttachmentCipher.CiphertextLength(most + 1, chunkSize) > limit, $"{most + 1} fits {limit} too");
+        }
+        // 4 GiB of file in 64 KiB chunks is 65,536 chunks: a megabyte of tags over 4 GiB.
+        Assert.Equal((4L << 30) + 65_536 * 16, AttachmentCipher.CiphertextLength(4L << 30, Chunk));
+        Assert.Equal(4L << 30, AttachmentCipher.MaxPlaintextLength((4L << 30) + 65_536 * 16, Chunk));
+        Assert.Throws<ArgumentOutOfRangeException>(() => AttachmentCipher.MaxPlaintextLength(15, Chunk));
+    }
+
     [Fact]
     public async Task A_50_MiB_file_round_trips_through_files_with_progress()
     {

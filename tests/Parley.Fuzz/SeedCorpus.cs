@@ -8,6 +8,7 @@ using Parley.Client.Accounts;
 using Parley.Client.Attachments;
 using Parley.Client.Channels;
 using Parley.Client.Conversations;
+using Parley.Client.Local;
 using Parley.Client.Groups;
 using Parley.Client.Identity;
 using Parley.Client.Messages;
@@ -182,6 +183,8 @@ internal static class SeedCorpus
 
     private static void AddClientSeeds(Action<string, string, byte[]> add)
     {
+        add("local-endpoint", "request", LocalProtocol.EncodeRequest(new LocalRequest(["send", "bob", "hello \u00e9"], "/home/alice"))[..^1]);
+        add("local-endpoint", "response", [(byte)'!', .. LocalProtocol.EncodeResponse(new LocalResponse(1, "Sent x to bob.\n", "parley: no\n", "bad_request"))[..^1]]);
         add("invite-link", "link", Encoding.UTF8.GetBytes(new InviteLink(new Uri("https://parley.example/"), "AAAAAAAAAAAAAAAAAAAAAA").ToString()));
         var linkKeys = CipherSuite.Get(1).Hpke.GenerateKeyPair();
         var code = new LinkCode(linkKeys.PublicKey);

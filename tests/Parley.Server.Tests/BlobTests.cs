@@ -1,3 +1,4 @@
+using Parley.Content;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -135,6 +136,7 @@ public sealed class BlobTests : IAsyncLifetime
         var (status, code, body) = await TestHttp.ProblemAsync(tooBig);
         Assert.Equal((413, "blob_too_large"), (status, code));
         Assert.Equal(1000, body.GetProperty("maxSize").GetInt64());
+        Assert.Equal(AttachmentCipher.MaxPlaintextLength(1000, AttachmentCipher.DefaultChunkSize), body.GetProperty("maxFileSize").GetInt64());
 
         CreateBlobResponse blob = await TestBlobs.CreateAsync(alice.Device, 1000);
         await TestHttp.EnsureAsync(await TestBlobs.PatchAsync(alice.Device.Client, blob.BlobId, 0, new byte[600]));
@@ -156,6 +158,31 @@ public sealed class BlobTests : IAsyncLifetime
         Assert.Equal((600, 1000), await TestBlobs.StatusAsync(alice.Device.Client, blob.BlobId));
         Assert.Equal(600, new FileInfo(Path.Combine(server.DataDirectory, "blobs", TestBlobs.KeyOf(blob.BlobId).Value[..2],
             TestBlobs.KeyOf(blob.BlobId).Value)).Length);
+    }
+
+    [Fact]
+    public async Task The_blob_limit_is_the_exact_ciphertext_of_a_file_at_the_file_limit()
+    {
+        await using var server = new ServerFactory(settings: new Dictionary<string, string?> { ["Parley:MaxFileBytes"] = "100000" });
+        TestUser alice = await TestUser.RegisterAsync(server);
+        long atLimit = AttachmentCipher.CiphertextLength(100_000, AttachmentCipher.DefaultChunkSize);
+
+        Assert.Equal(100_000 + 2 * AttachmentCipher.TagSize, (await TestBlobs.CreateAsync(alice.Device, atLimit)).Size);
+        using var tooBig = await alice.Device.Client.PostAsJsonAsync("/v1/blobs", new { size = atLimit + 1 });
+        var (status, code, body) = await TestHttp.ProblemAsync(tooBig);
+        Assert.Equal((413, "blob_too_large"), (status, code));
+        Assert.Equal(atLimit, body.GetProperty("maxSize").GetInt64());
+        Assert.Equal(100_000, body.GetProperty("maxFileSize").GetInt64());
+        Assert.StartsWith("Files may have at most 97.7 KiB (100000 bytes;", body.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public void By_default_a_four_gibibyte_file_fits_and_one_byte_more_does_not()
+    {
+        var options = new ParleyServerOptions();
+        Assert.Equal(4L << 30, options.FileLimit());
+        Assert.Equal(AttachmentCipher.CiphertextLength(4L << 30, AttachmentCipher.DefaultChunkSize), options.BlobLimit());
+        Assert.True(AttachmentCipher.CiphertextLength((4L << 30) + 1, AttachmentCipher.DefaultChunkSize) > options.BlobLimit());
     }
 
     [Fact]

@@ -42,7 +42,7 @@ internal static class AccountCommands
     {
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var command = new Command("show", "Show this device's account, device id and server.") { json };
-        command.SetAction(CliSession.With((parse, client, _) =>
+        command.SetAction(CliSession.With(command, (parse, client, _) =>
         {
             if (parse.GetValue(json))
             {

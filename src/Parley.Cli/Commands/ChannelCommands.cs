@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Parley.Client;
 using Parley.Client.Channels;
+using Parley.Client.Conversations;
 using Parley.Client.Network;
 using Parley.Client.Sync;
 using Parley.Content;
@@ -89,7 +90,7 @@ internal static class ChannelCommands
         var description = new Option<string?>("--description") { Description = "A public channel's description." };
         var json = Json();
         var command = new Command("create", "Create a private channel (you are its admin), or with --public a public one.") { name, isPublic, title, description, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             string requested = parse.GetValue(name)!;
             if (parse.GetValue(isPublic))
@@ -111,7 +112,7 @@ internal static class ChannelCommands
             var channel = await client.CreateChannelAsync(requested, cancellationToken);
             if (parse.GetValue(json))
             {
-                CliOutput.WriteJson(new ChannelDoneView("created", channel.Name, "private", channel.Conversation.ToString(), PrivateNotice),
+                CliOutput.WriteJson(new ChannelDoneView("created", channel.Name, "private", Conversation.SharedIdOf(channel.GroupId), PrivateNotice),
                     ChannelJsonContext.Default.ChannelDoneView);
                 return 0;
             }
@@ -127,7 +128,7 @@ internal static class ChannelCommands
         var text = new Argument<string>("TEXT") { Description = "What to post." };
         var json = Json();
         var command = new Command("post", "Post to a channel you are an admin of.") { name, text, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             string channelName = parse.GetValue(name)!;
             string body = parse.GetValue(text)!;
@@ -164,7 +165,7 @@ internal static class ChannelCommands
         var text = new Argument<string>("TEXT") { Description = "The new text." };
         var json = Json();
         var command = new Command("edit", "Replace the text of one of your posts, for every reader.") { name, id, text, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             string channelName = parse.GetValue(name)!;
             string postId = parse.GetValue(id)!;
@@ -185,7 +186,7 @@ internal static class ChannelCommands
         var id = new Argument<string>("POST_ID") { Description = "The post's id (see `parley channel read`)." };
         var json = Json();
         var command = new Command("delete", "Delete one of your posts, for every reader.") { name, id, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             string channelName = parse.GetValue(name)!;
             string postId = parse.GetValue(id)!;
@@ -209,7 +210,7 @@ internal static class ChannelCommands
         var accept = new Option<bool>("--accept-new-owner") { Description = "Pin a public channel's owner key again after it changed (check the new owner first)." };
         var json = Json();
         var command = new Command("read", "Show a channel's posts in order. Public channels need no account: give --server URL.") { name, limit, accept, json };
-        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, async () =>
+        command.SetAction(CliSession.WithOptional(command, async (parse, client, cancellationToken) =>
         {
             string channelName = parse.GetValue(name)!;
             int max = parse.GetValue(limit);
@@ -218,7 +219,6 @@ internal static class ChannelCommands
                 throw new ParleyClientException("--limit is a positive number of posts.");
             }
             bool asJson = parse.GetValue(json);
-            using var client = OpenIfAny(parse);
             if (client is not null && client.FindChannel(channelName) is { } channel)
             {
                 var posts = await client.ReadChannelAsync(channel, max, countViews: true, cancellationToken);
@@ -250,7 +250,7 @@ internal static class ChannelCommands
                 return CliErrors.IdentityChanged;
             }
             return publicView.Posts.Any(p => !p.Verified && !p.Deleted) ? CliErrors.Failed : code;
-        }));
+        }, serverIsDevices: false));
         return command;
     }
 
@@ -312,16 +312,15 @@ internal static class ChannelCommands
         var name = Name();
         var json = Json();
         var command = new Command("info", "Show whether a channel is PUBLIC or PRIVATE, its admins and how many subscribers it has.") { name, json };
-        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, async () =>
+        command.SetAction(CliSession.WithOptional(command, async (parse, client, cancellationToken) =>
         {
             string channelName = parse.GetValue(name)!;
-            using var client = OpenIfAny(parse);
             if (client is not null && client.FindChannel(channelName) is { } channel)
             {
                 var summary = await client.GetChannelSummaryAsync(channel, cancellationToken);
                 var privateView = new ChannelInfoView(channel.Name, "private", PrivateNotice, null, null, channel.Admins,
                     summary.Subscribers ?? summary.LocalSubscribers, channel.IsAdmin ? "admin" : "subscriber", null, null, null, null,
-                    channel.Conversation.ToString());
+                    Conversation.SharedIdOf(channel.GroupId));
                 if (parse.GetValue(json))
                 {
                     CliOutput.WriteJson(privateView, ChannelJsonContext.Default.ChannelInfoView);
@@ -374,7 +373,7 @@ internal static class ChannelCommands
                 Console.WriteLine($"Subscribers: {info.Subscribers}");
             }
             return status == OwnerKeyStatus.Changed ? CliErrors.IdentityChanged : 0;
-        }));
+        }, serverIsDevices: false));
         return command;
     }
 
@@ -382,11 +381,11 @@ internal static class ChannelCommands
     {
         var json = Json();
         var command = new Command("list", "List the channels this device is in, has created or has read, and its pending join requests.") { json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var pending = await client.ListJoinRequestsAsync(cancellationToken);
             var views = client.ListChannels().Select(c => new ChannelListView(c.Name, "private", c.IsAdmin ? "admin" : "subscriber", c.Admins, c.IsActive,
-                    c.Conversation.ToString(), null))
+                    Conversation.SharedIdOf(c.GroupId), null))
                 .Concat(client.KnownPublicChannels().Select(p => new ChannelListView(p.Name, "public",
                     p.Owner == client.Username ? "owner" : p.Subscribed ? "subscriber" : "reader", [p.Owner], true, null, p.Server.ToString())))
                 .Concat(pending.Select(r => new ChannelListView("(join request " + r.RequestId + ")", "private", r.Status, [], false, null, r.Server.ToString())))
@@ -420,7 +419,7 @@ internal static class ChannelCommands
         var approval = new Option<bool>("--approval") { Description = "An admin must approve each request (`parley channel approve`)." };
         var json = Json();
         var command = new Command("invite", "Create an invite link to a private channel (admins).") { name, expires, approval, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var channel = RequirePrivate(client, parse.GetValue(name)!);
             TimeSpan? lifetime = parse.GetValue(expires) is { } text ? Durations.Parse(text) : null;
@@ -444,7 +443,7 @@ internal static class ChannelCommands
         var name = Name();
         var json = Json();
         var command = new Command("invites", "List a private channel's invites (admins).") { name, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var channel = RequirePrivate(client, parse.GetValue(name)!);
             var invites = (await client.ListInvitesAsync(channel, cancellationToken)).Select(i => new InviteView(i.InviteId, null, i.ExpiresAt, i.Approval, i.Expired)).ToList();
@@ -474,7 +473,7 @@ internal static class ChannelCommands
         var id = new Argument<string>("INVITE_ID") { Description = "The invite's id (see `parley channel invites`)." };
         var json = Json();
         var command = new Command("revoke-invite", "Revoke an invite link (admins); members who joined with it stay.") { name, id, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var channel = RequirePrivate(client, parse.GetValue(name)!);
             await client.RevokeInviteAsync(channel, parse.GetValue(id)!, cancellationToken);
@@ -489,7 +488,7 @@ internal static class ChannelCommands
         var target = new Argument<string>("LINK_OR_NAME") { Description = "An invite link (parley-invite:…) for a private channel, or a public channel's name." };
         var json = Json();
         var command = new Command("join", "Join a private channel by invite link (as an anonymous subscriber), or subscribe to a public channel.") { target, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             string text = parse.GetValue(target)!;
             if (InviteLink.LooksLikeLink(text))
@@ -526,7 +525,7 @@ internal static class ChannelCommands
         var name = Name();
         var json = Json();
         var command = new Command("leave", "Leave a private channel (subscribers), or unsubscribe from a public channel.") { name, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             string channelName = parse.GetValue(name)!;
             if (client.FindChannel(channelName) is { } channel)
@@ -545,7 +544,7 @@ internal static class ChannelCommands
         var name = Name();
         var json = Json();
         var command = new Command("requests", "List a private channel's pending join requests (admins).") { name, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var channel = RequirePrivate(client, parse.GetValue(name)!);
             var requests = (await client.ListChannelRequestsAsync(channel, cancellationToken)).Select(r => new JoinRequestView(r.RequestId, "pending", r.Approval)).ToList();
@@ -573,7 +572,7 @@ internal static class ChannelCommands
         var id = new Argument<string>("REQUEST_ID") { Description = "The request's id (see `parley channel requests`)." };
         var json = Json();
         var command = new Command("approve", "Approve a join request (admins): the requester joins as an anonymous subscriber.") { name, id, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var channel = RequirePrivate(client, parse.GetValue(name)!);
             await client.ApproveJoinRequestAsync(channel, parse.GetValue(id)!, cancellationToken);
@@ -589,7 +588,7 @@ internal static class ChannelCommands
         var id = new Argument<string>("REQUEST_ID") { Description = "The request's id (see `parley channel requests`)." };
         var json = Json();
         var command = new Command("deny", "Deny a join request (admins).") { name, id, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var channel = RequirePrivate(client, parse.GetValue(name)!);
             await client.DenyJoinRequestAsync(channel, parse.GetValue(id)!, cancellationToken);
@@ -614,7 +613,7 @@ internal static class ChannelCommands
         var user = new Argument<string>("USER") { Description = "The account's user name." };
         var json = Json();
         var command = new Command(verb, description) { name, user, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             string channelName = parse.GetValue(name)!;
             string username = parse.GetValue(user)!;
@@ -638,14 +637,6 @@ internal static class ChannelCommands
     private static PrivateChannel RequirePrivate(ParleyClient client, string name)
         => client.FindChannel(name) ?? throw new ParleyClientException(
             $"You are in no private channel named {name}; invites, requests and approvals are for private channels (see `parley channel list`).");
-
-    // The device in the chosen home, or null when there is none (a public channel can be read without an account).
-    // A --server given here names the public channel's server, not a new address for this device's own server.
-    private static ParleyClient? OpenIfAny(ParseResult parse)
-    {
-        string home = GlobalOptions.HomeOf(parse);
-        return ParleyClient.Exists(home) ? ParleyClient.Open(home, CliSession.Passphrase(confirm: false), null, CliSession.Options) : null;
-    }
 
     // A person with a home who names no private channel may have mistyped one: say both.
     private static async Task<T> WhenNoPrivateChannel<T>(string name, Func<Task<T>> readPublic)

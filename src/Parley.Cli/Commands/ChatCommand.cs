@@ -15,7 +15,7 @@ internal static class ChatCommand
     {
         var target = new Argument<string>("NAME") { Description = "A user name or a group's name or id." };
         var command = new Command("chat", "Chat interactively: type a line to send it; /reply, /react, /edit, /delete, /file, /help and /quit work on the way.") { target };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.Serving(async (parse, client, cancellationToken) =>
         {
             var conversation = await MessageCommands.ResolveAsync(client, parse.GetValue(target)!, cancellationToken);
             await client.SyncAsync(cancellationToken);

@@ -54,7 +54,7 @@ internal static class DeviceCommands
         var code = new Argument<string>("CODE") { Description = "The link code the new device shows (PL1.…)." };
         var json = CliOutput.JsonOption();
         var command = new Command("approve", "Approve a new device's link code; prints the approval code to enter on the new device.") { code, json };
-        command.SetAction(CliSession.With((parse, client, _) =>
+        command.SetAction(CliSession.With(command, (parse, client, _) =>
         {
             string approval = client.ApproveDevice(parse.GetValue(code)!);
             if (parse.GetValue(json))
@@ -73,7 +73,7 @@ internal static class DeviceCommands
     {
         var json = new Option<bool>("--json") { Description = "Print the list as JSON." };
         var command = new Command("list", "List this account's devices.") { json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var devices = (await client.ListDevicesAsync(cancellationToken)).Select(d => new DeviceView(d.DeviceId, d.Current, d.Revoked, d.CertificateValid)).ToList();
             if (parse.GetValue(json))
@@ -86,7 +86,7 @@ internal static class DeviceCommands
             {
                 table.AddRow(d.DeviceId + (d.Current ? " (this device)" : ""), d.Revoked ? "revoked" : "active", d.CertificateValid ? "valid" : "INVALID");
             }
-            AnsiConsole.Write(table);
+            CliOutput.Ansi.Write(table);
             return 0;
         }));
         return command;
@@ -97,7 +97,7 @@ internal static class DeviceCommands
         var id = new Argument<string>("ID") { Description = "The device id (or a unique prefix) from `parley device list`." };
         var json = CliOutput.JsonOption();
         var command = new Command("revoke", "Revoke one of this account's devices and remove it from every conversation.") { id, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             string revoked = await client.RevokeDeviceAsync(parse.GetValue(id)!, cancellationToken);
             return CliOutput.Done(parse.GetValue(json), new DoneView("revoked", null, revoked, null), $"Revoked device {revoked}.");

@@ -42,17 +42,23 @@ internal static class GroupCommands
         };
         var json = CliOutput.JsonOption();
         var command = new Command("create", "Create a group with the given members (all their devices, and your other devices).") { name, members, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var users = Names(parse.GetValue(members));
+            int sameName = client.ConversationsNamed(parse.GetValue(name)!).Count;
             var conversation = await client.CreateGroupAsync(parse.GetValue(name)!, users, cancellationToken);
+            if (sameName > 0)
+            {
+                Console.Error.WriteLine($"warning: you already had {(sameName == 1 ? "a conversation" : sameName + " conversations")} named {conversation.DisplayName}; "
+                                        + $"name the new group by its id {Short(conversation)} (see `parley group list`).");
+            }
             if (parse.GetValue(json))
             {
-                CliOutput.WriteJson(new DoneView("created", conversation.DisplayName, conversation.Id.ToString(),
+                CliOutput.WriteJson(new DoneView("created", conversation.DisplayName, conversation.SharedId,
                     string.Join(",", conversation.Members.Select(m => m.Username))), CliJsonContext.Default.DoneView);
                 return 0;
             }
-            Console.WriteLine($"Created {conversation.DisplayName} ({conversation.Id}) with {string.Join(", ", conversation.Members.Select(m => m.Username))}.");
+            Console.WriteLine($"Created {conversation.DisplayName} ({Short(conversation)}) with {string.Join(", ", conversation.Members.Select(m => m.Username))}.");
             return 0;
         }));
         return command;
@@ -64,7 +70,7 @@ internal static class GroupCommands
         var users = Users();
         var json = CliOutput.JsonOption();
         var command = new Command("add", "Add people (all their devices) to a group.") { group, users, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(group)!);
             var added = (await client.AddMembersAsync(conversation.Id, Names(parse.GetValue(users)), cancellationToken)).Select(m => m.Username).ToList();
@@ -80,7 +86,7 @@ internal static class GroupCommands
         var users = Users();
         var json = CliOutput.JsonOption();
         var command = new Command("remove", "Remove people from a group; they cannot read what is sent after.") { group, users, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(group)!);
             var names = Names(parse.GetValue(users));
@@ -96,7 +102,7 @@ internal static class GroupCommands
         var group = Group();
         var json = CliOutput.JsonOption();
         var command = new Command("leave", "Leave a group (and delete it from this device).") { group, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(group)!);
             await client.LeaveAsync(conversation.Id, cancellationToken);
@@ -112,7 +118,7 @@ internal static class GroupCommands
         var name = new Argument<string>("NAME") { Description = "The new name." };
         var json = CliOutput.JsonOption();
         var command = new Command("rename", "Rename a group for everyone.") { group, name, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(group)!);
             await client.RenameAsync(conversation.Id, parse.GetValue(name)!, cancellationToken);
@@ -126,15 +132,15 @@ internal static class GroupCommands
     {
         var json = new Option<bool>("--json") { Description = "Print the list as JSON." };
         var command = new Command("list", "List your conversations (1:1 chats, groups and private channels).") { json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             // A private channel is a conversation too (its posts are unread until `parley channel read`), but not a
             // group: the group commands refuse it, and its other members are pseudonyms. It is listed as a channel,
             // with its admins as its members.
             var channels = client.ListChannels().ToDictionary(c => c.Conversation);
             var views = (await client.Store.ConversationsAsync(cancellationToken)).Select(c => channels.TryGetValue(c.Id, out var channel)
-                ? new ConversationView(c.Id.ToString(), channel.Name, "channel", channel.Admins, Disappear(c), c.UnreadCount, client.IsMember(c.Id))
-                : new ConversationView(c.Id.ToString(), c.DisplayName, c.Kind == ConversationKind.Direct ? "direct" : "group",
+                ? new ConversationView(c.SharedId, channel.Name, "channel", channel.Admins, Disappear(c), c.UnreadCount, client.IsMember(c.Id))
+                : new ConversationView(c.SharedId, c.DisplayName, c.Kind == ConversationKind.Direct ? "direct" : "group",
                     c.Members.Select(m => m.Username).ToList(), Disappear(c), c.UnreadCount, client.IsMember(c.Id))).ToList();
             if (parse.GetValue(json))
             {
@@ -152,9 +158,9 @@ internal static class GroupCommands
                 bool isChannel = v.Kind == "channel";
                 table.AddRow(Markup.Escape(v.Name) + (v.Member ? "" : " (removed)"), v.Kind,
                     Markup.Escape((isChannel ? "admins: " : "") + string.Join(", ", v.Members)), v.DisappearAfter ?? "-",
-                    v.Unread.ToString(System.Globalization.CultureInfo.InvariantCulture), v.Id[..8]);
+                    v.Unread.ToString(System.Globalization.CultureInfo.InvariantCulture), v.Id[..ShortId]);
             }
-            AnsiConsole.Write(table);
+            CliOutput.Ansi.Write(table);
             if (channels.Count > 0)
             {
                 Console.Error.WriteLine("The channels above are private; read one with `parley channel read NAME`. `parley channel list` also shows public ones.");
@@ -163,6 +169,11 @@ internal static class GroupCommands
         }));
         return command;
     }
+
+    // The id as tables and messages show it: its first 8 hex digits (any unambiguous prefix of 6 or more names it).
+    private const int ShortId = 8;
+
+    private static string Short(Conversation conversation) => conversation.SharedId[..ShortId];
 
     private static string? Disappear(Conversation conversation) => conversation.DisappearingTimer is { } t ? Durations.Format(t) : null;
 }

@@ -38,7 +38,7 @@ internal static class MessageCommands
         var replyTo = new Option<string?>("--reply-to") { Description = "Reply to the message with this id." };
         var json = Json();
         var command = new Command("send", "Send a message to a person or a group.") { target, text, replyTo, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = await ResolveAsync(client, parse.GetValue(target)!, cancellationToken);
             var message = parse.GetValue(replyTo) is { } id
@@ -56,10 +56,10 @@ internal static class MessageCommands
         var caption = new Option<string?>("--caption") { Description = "Text to send with the file." };
         var json = Json();
         var command = new Command("send-file", "Encrypt, upload and send a file.") { target, path, caption, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = await ResolveAsync(client, parse.GetValue(target)!, cancellationToken);
-            string file = parse.GetValue(path)!;
+            string file = CliSession.FullPath(parse.GetValue(path)!);
             var message = await CliOutput.WithProgressAsync(CliOutput.Interactive(parse.GetValue(json)), Path.GetFileName(file),
                 progress => client.SendFileAsync(conversation.Id, file, parse.GetValue(caption) ?? "", null, progress, cancellationToken));
             return Report(client, message, parse.GetValue(json));
@@ -74,7 +74,7 @@ internal static class MessageCommands
         var output = new Option<string?>("--out") { Description = "The folder to save the file in (default: the current folder)." };
         var json = CliOutput.JsonOption();
         var command = new Command("download", "Download a file received earlier, while the server still holds it.") { target, id, output, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(target)!);
             var message = client.ResolveMessage(conversation.Id, parse.GetValue(id)!);
@@ -126,7 +126,7 @@ internal static class MessageCommands
         var downloads = new Option<string?>("--download-dir") { Description = "Download received files into this folder." };
         var ids = Ids();
         var command = new Command("receive", "Fetch and show new messages (and send what waited in the outbox).") { json, wait, downloads, ids };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             bool asJson = parse.GetValue(json);
             var report = await client.SyncAsync(cancellationToken);
@@ -143,6 +143,7 @@ internal static class MessageCommands
                 string? saved = null;
                 if (parse.GetValue(downloads) is { } directory && message.Content is AttachmentContent)
                 {
+                    directory = CliSession.FullPath(directory);
                     foreach (var attachment in client.AttachmentsOf(message))
                     {
                         saved = await CliOutput.WithProgressAsync(CliOutput.Interactive(asJson), attachment.Reference.FileName,
@@ -150,6 +151,10 @@ internal static class MessageCommands
                     }
                 }
                 views.Add(CliOutput.View(client, message, saved));
+            }
+            if (unseen.Count > 0)
+            {
+                await client.Store.MarkShownAsync(unseen[^1].LocalId, cancellationToken);
             }
             foreach (var id in unseen.Where(m => !m.IsOutgoing).Select(m => m.Conversation).Distinct())
             {
@@ -182,9 +187,10 @@ internal static class MessageCommands
     }
 
     // The messages to show: unread incoming ones, and copies of this account's messages from its other devices
-    // that this run received; in arrival order.
+    // that this run received; in arrival order; none that this device showed before (`parley listen` did).
     private static List<StoredMessage> Unseen(ParleyClient client, IEnumerable<ClientEvent> events)
     {
+        long shown = client.Store.ShownThrough.Value;
         var messages = new Dictionary<long, StoredMessage>();
         foreach (var received in events.OfType<MessageReceived>())
         {
@@ -203,7 +209,7 @@ internal static class MessageCommands
                 }
             }
         }
-        return messages.Values.OrderBy(m => m.LocalId.Value).ToList();
+        return messages.Values.Where(m => m.LocalId.Value > shown).OrderBy(m => m.LocalId.Value).ToList();
     }
 
     private static async Task<List<ClientEvent>> WaitForMessagesAsync(ParleyClient client, TimeSpan timeout, CancellationToken cancellationToken)
@@ -226,7 +232,9 @@ internal static class MessageCommands
         client.EventRaised += OnEvent;
         try
         {
-            await client.ListenAsync(stop.Token);
+            // When this process already listens (the command came through the local endpoint), events arrive by
+            // themselves; a second listener would replace the first one's connection.
+            await (client.IsListening ? Task.Delay(Timeout.Infinite, stop.Token) : client.ListenAsync(stop.Token));
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -247,7 +255,7 @@ internal static class MessageCommands
         var json = Json();
         var downloads = new Option<string?>("--download-dir") { Description = "Download received files into this folder." };
         var command = new Command("listen", "Stay connected and print messages as they arrive, until Ctrl+C.") { json, downloads };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.Serving(async (parse, client, cancellationToken) =>
         {
             bool asJson = parse.GetValue(json);
             string? directory = parse.GetValue(downloads);
@@ -300,6 +308,8 @@ internal static class MessageCommands
                     }
                 }
                 var view = CliOutput.View(client, received.Message, saved);
+                // Marked before it is printed, so a `parley receive` started on seeing it does not show it again.
+                await client.Store.MarkShownAsync(received.Message.LocalId, cancellationToken);
                 if (json)
                 {
                     CliOutput.WriteJson(view, CliJsonContext.Default.MessageView);
@@ -335,7 +345,7 @@ internal static class MessageCommands
         var json = Json();
         var ids = Ids();
         var command = new Command("history", "Show a conversation's recent messages (from this device's store).") { target, limit, json, ids };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(target)!);
             var views = client.History(conversation.Id, Math.Max(1, parse.GetValue(limit))).Select(m => CliOutput.View(client, m)).ToList();
@@ -365,7 +375,7 @@ internal static class MessageCommands
         var within = new Option<string?>("--in") { Description = "Only this conversation." };
         var json = Json();
         var command = new Command("search", "Search this device's message history (nothing is sent to the server).") { text, within, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             ConversationId? scope = parse.GetValue(within) is { } name ? client.GetConversation(name).Id : null;
             var hits = await client.SearchAsync(parse.GetValue(text)!, scope, 50, cancellationToken);
@@ -404,7 +414,7 @@ internal static class MessageCommands
         var duration = new Argument<string>("DURATION") { Description = "How long messages live, e.g. 30s, 5m, 1h, 7d; or off." };
         var json = Json();
         var command = new Command("disappear", "Set the conversation's disappearing-message timer for everyone.") { target, duration, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             // Bad input changes nothing: read the duration before a new chat is opened.
             string text = parse.GetValue(duration)!;

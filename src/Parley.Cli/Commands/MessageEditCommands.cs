@@ -28,7 +28,7 @@ internal static class MessageEditCommands
         {
             conversation, messageId, emoji, remove, json,
         };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var found = client.GetConversation(parse.GetValue(conversation)!);
             var target = client.ResolveMessage(found.Id, parse.GetValue(messageId)!);
@@ -48,7 +48,7 @@ internal static class MessageEditCommands
         var text = new Argument<string>("TEXT") { Description = "The new text." };
         var json = CliOutput.JsonOption();
         var command = new Command("edit", "Replace the text of one of your messages, for everyone in the conversation.") { conversation, messageId, text, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var found = client.GetConversation(parse.GetValue(conversation)!);
             var target = client.ResolveMessage(found.Id, parse.GetValue(messageId)!);
@@ -69,7 +69,7 @@ internal static class MessageEditCommands
         {
             conversation, messageId, forMe, json,
         };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var found = client.GetConversation(parse.GetValue(conversation)!);
             var target = client.ResolveMessage(found.Id, parse.GetValue(messageId)!);

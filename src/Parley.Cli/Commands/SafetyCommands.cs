@@ -40,7 +40,7 @@ internal static class SafetyCommands
         {
             conversation, messageId, reason, comment, json,
         };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var found = client.GetConversation(parse.GetValue(conversation)!);
             string id = parse.GetValue(messageId)!;
@@ -71,7 +71,7 @@ internal static class SafetyCommands
         {
             user, json,
         };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             string name = parse.GetValue(user)!;
             await client.BlockAsync(name, cancellationToken);
@@ -85,7 +85,7 @@ internal static class SafetyCommands
         var user = new Argument<string>("USER") { Description = "The account to unblock." };
         var json = Json();
         var command = new Command("unblock", "Unblock an account: its new messages reach you again.") { user, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             string name = parse.GetValue(user)!;
             await client.UnblockAsync(name, cancellationToken);
@@ -98,7 +98,7 @@ internal static class SafetyCommands
     {
         var json = Json();
         var command = new Command("blocks", "List the accounts you block.") { json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var blocked = await client.BlocksAsync(cancellationToken);
             if (parse.GetValue(json))

@@ -12,7 +12,7 @@ internal static class VerifyCommand
         var accept = new Option<bool>("--accept-new-key") { Description = "Accept the contact's changed identity key (compare the new number first)." };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
         var command = new Command("verify", "Show the safety number you share with a contact; compare it with theirs.") { name, confirm, accept, json };
-        command.SetAction(CliSession.With(async (parse, client, cancellationToken) =>
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             string user = parse.GetValue(name)!;
             Parley.Client.Identity.SafetyNumber number;

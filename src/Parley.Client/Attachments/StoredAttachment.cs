@@ -20,5 +20,8 @@ public readonly record struct AttachmentId(Guid Value)
 /// <param name="Message">The message that carries it, if stored.</param>
 /// <param name="Reference">Blob id, key, digest, sizes, type and name.</param>
 /// <param name="LocalPath">The local ciphertext file, when downloaded.</param>
-/// <param name="ExpiresAt">When it is deleted with its disappearing message.</param>
-public sealed record StoredAttachment(AttachmentId Id, LocalMessageId? Message, AttachmentReference Reference, string? LocalPath, DateTimeOffset? ExpiresAt);
+/// <param name="ExpiresAt">When it is deleted with its disappearing message (or, while unsent, with its unfinished blob).</param>
+/// <param name="Source">Only while this device is still sending it (no message yet): the file it was encrypted from, as
+/// path, length and modification time, so that sending that file again resumes the upload.</param>
+public sealed record StoredAttachment(AttachmentId Id, LocalMessageId? Message, AttachmentReference Reference, string? LocalPath, DateTimeOffset? ExpiresAt,
+    string? Source = null);

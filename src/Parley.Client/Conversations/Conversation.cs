@@ -9,7 +9,7 @@ namespace Parley.Client.Conversations;
 public sealed record ConversationMember(string Username, IReadOnlyList<string> DeviceIds);
 
 /// <summary>A conversation's decrypted metadata. Its MLS group state is stored beside it, separately encrypted.</summary>
-/// <param name="Id">The local id.</param>
+/// <param name="Id">The local id (never shown; see <see cref="SharedId"/>).</param>
 /// <param name="Kind">1:1 or group.</param>
 /// <param name="DisplayName">The name shown for it (the peer's name for a 1:1 chat, the group title otherwise).</param>
 /// <param name="GroupId">The MLS group id.</param>
@@ -29,6 +29,19 @@ public sealed record Conversation(
     DateTimeOffset LastActivityAt,
     int UnreadCount)
 {
+    /// <summary>The id every member sees the same: the MLS group id in lower-case hex (32 digits). People may name
+    /// the conversation by any unambiguous prefix of at least <see cref="MinimumIdPrefix"/> digits.</summary>
+    public string SharedId => SharedIdOf(GroupId);
+
+    /// <summary>The fewest hex digits of a <see cref="SharedId"/> that name a conversation.</summary>
+    public const int MinimumIdPrefix = 6;
+
+    /// <summary>The shared id of the conversation on MLS group <paramref name="groupId"/>.</summary>
+    public static string SharedIdOf(byte[] groupId) => Convert.ToHexStringLower(groupId);
+
+    /// <summary>True when <paramref name="text"/> could be (a prefix of) a shared id.</summary>
+    public static bool IsIdPrefix(string text) => text.Length >= MinimumIdPrefix && text.All(char.IsAsciiHexDigit);
+
     /// <summary>The user name of the account that owns <paramref name="deviceId"/>, if a member lists it.</summary>
     public string? UsernameOf(string deviceId)
     {

@@ -40,6 +40,13 @@ public sealed class BlobTransfer
                ?? throw new ServerUnavailableException("The server sent an empty answer to a blob creation.");
     }
 
+    /// <summary>Deletes a blob this device created (an upload it gave up).</summary>
+    public async Task DeleteAsync(string blobId, CancellationToken cancellationToken = default)
+    {
+        using var response = await _server.SendRawAsync(() => new HttpRequestMessage(HttpMethod.Delete, $"v1/blobs/{Uri.EscapeDataString(blobId)}"),
+            cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>How many bytes of the blob the server holds.</summary>
     public async Task<long> GetOffsetAsync(string blobId, CancellationToken cancellationToken = default)
     {

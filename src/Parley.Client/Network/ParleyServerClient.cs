@@ -293,7 +293,7 @@ public sealed partial class ParleyServerClient : IDisposable
             _ => "http_" + status,
         };
         string message = problem?.Detail ?? problem?.Title ?? $"The server answered {status} {response.ReasonPhrase}.";
-        return new ServerProblemException(status, code, message, problem?.Epoch, retryAfter);
+        return new ServerProblemException(status, code, message, problem?.Epoch, retryAfter) { MaxFileSize = problem?.MaxFileSize };
     }
 
     public void Dispose() => _http.Dispose();

@@ -72,4 +72,4 @@ public sealed record MailboxResponse(IReadOnlyList<MailboxEntry> Messages);
 public sealed record ClientFrame(string Type, string Id);
 
 /// <summary>An RFC 9457 problem as the server sends it.</summary>
-public sealed record ProblemBody(string? Type, string? Title, int? Status, string? Detail, string? Code, ulong? Epoch);
+public sealed record ProblemBody(string? Type, string? Title, int? Status, string? Detail, string? Code, ulong? Epoch, long? MaxFileSize = null);

@@ -41,6 +41,9 @@ public sealed class ServerProblemException : Exception
 
     /// <summary>For <c>rate_limited</c>: how long to wait.</summary>
     public TimeSpan? RetryAfter { get; }
+
+    /// <summary>For <c>blob_too_large</c>: the largest file the server takes, in bytes of the file itself.</summary>
+    public long? MaxFileSize { get; init; }
 }
 
 /// <summary>The server could not be reached or did not answer as the protocol says.</summary>

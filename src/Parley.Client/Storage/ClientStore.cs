@@ -462,6 +462,15 @@ public sealed partial class ClientStore : IDisposable
         return ReadAttachments(command);
     }
 
+    /// <summary>The attachments this device is still sending: encrypted and (partly) uploaded, with no message yet.</summary>
+    public IReadOnlyList<StoredAttachment> GetUnsentAttachments()
+    {
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, message_seq, record FROM attachments WHERE message_seq IS NULL;";
+        return ReadAttachments(command);
+    }
+
     /// <summary>The attachment with <paramref name="id"/>, or null.</summary>
     public StoredAttachment? GetAttachment(AttachmentId id)
     {
@@ -642,6 +651,24 @@ public sealed partial class ClientStore : IDisposable
         connection.Open();
         StoreSchema.ConfigureWriter(connection);
         return connection;
+    }
+
+    /// <summary>True when a store at <paramref name="path"/> is open (its lock is held).</summary>
+    public static bool IsInUse(string path)
+    {
+        try
+        {
+            using var probe = new FileStream(System.IO.Path.GetFullPath(path) + ".lock", FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return false;
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
     }
 
     private static FileStream AcquireLock(string path)

@@ -384,14 +384,15 @@ public sealed partial class StoreTransaction : IDisposable
     // ---- Attachments --------------------------------------------------------------------------
 
     /// <summary>Records an attachment (its key and digest are sealed); by default it expires with its message.</summary>
-    public StoredAttachment AddAttachment(LocalMessageId? message, AttachmentReference reference, string? localPath = null, DateTimeOffset? expiresAt = null)
+    public StoredAttachment AddAttachment(LocalMessageId? message, AttachmentReference reference, string? localPath = null, DateTimeOffset? expiresAt = null,
+        string? source = null)
     {
         ArgumentNullException.ThrowIfNull(reference);
         if (expiresAt is null && message is { } m && GetMessage(m) is { } carrier)
         {
             expiresAt = carrier.ExpiresAt;
         }
-        var attachment = new StoredAttachment(AttachmentId.New(), message, reference, localPath, expiresAt);
+        var attachment = new StoredAttachment(AttachmentId.New(), message, reference, localPath, expiresAt, source);
         WriteAttachment(attachment, insert: true);
         return attachment;
     }
@@ -403,13 +404,17 @@ public sealed partial class StoreTransaction : IDisposable
         WriteAttachment(attachment, insert: false);
     }
 
-    /// <summary>Deletes an attachment's record (its key) and, after commit, its local file.</summary>
-    public void DeleteAttachment(AttachmentId id)
+    /// <summary>Deletes an attachment's record (its key) and, after commit, its local file unless <paramref name="keepFile"/>
+    /// (another record took the file over).</summary>
+    public void DeleteAttachment(AttachmentId id, bool keepFile = false)
     {
         using var command = Command("SELECT id, message_seq, record FROM attachments WHERE id = $id;", ("$id", id.Value.ToByteArray()));
         foreach (var attachment in _store.ReadAttachments(command))
         {
-            DeleteFileAfterCommit(attachment.LocalPath);
+            if (!keepFile)
+            {
+                DeleteFileAfterCommit(attachment.LocalPath);
+            }
         }
         Execute("DELETE FROM attachments WHERE id = $id;", ("$id", id.Value.ToByteArray()));
         _changes.Shred = true;

@@ -270,6 +270,7 @@ internal static class StoredRecords
         w.WriteOptionalTime(a.ExpiresAt);
         // Appended later: records written before it end here and read as "no plaintext digest".
         w.WriteOptionalBytes(reference.PlaintextDigest);
+        w.WriteOptionalString(a.Source);
         return Secret(w);
     }
 
@@ -284,11 +285,12 @@ internal static class StoredRecords
         {
             reference = reference with { PlaintextDigest = r.ReadOptionalBytes() };
         }
+        string? source = r.AtEnd ? null : r.ReadOptionalString();
         if (!reference.IsWellFormed)
         {
             throw new MlsDecodeException("The stored attachment reference has an invalid size, chunk size, key or digest.");
         }
-        return new StoredAttachment(id, message, reference, localPath, expiresAt);
+        return new StoredAttachment(id, message, reference, localPath, expiresAt, source);
     });
 
     // The writer's buffer held secrets: copy them out and wipe it.

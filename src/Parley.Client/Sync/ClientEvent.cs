@@ -16,11 +16,19 @@ public sealed record MessageReceived(Conversation Conversation, StoredMessage Me
 /// <summary>A message changed: edited, deleted for everyone, reacted to, or a receipt arrived.</summary>
 public sealed record MessageUpdated(Conversation Conversation, StoredMessage Message, string Change) : ClientEvent;
 
-/// <summary>This device joined a conversation (a Welcome arrived).</summary>
+/// <summary>This device joined a conversation (a Welcome arrived), or joined again one it had been removed from. It is
+/// raised once the adder's announcement that follows the Welcome named the conversation (or at the end of the batch
+/// when none came), so <see cref="Conversation"/> carries the group's title and <paramref name="AddedBy"/> the account
+/// that added this device (null when unknown).</summary>
 public sealed record ConversationJoined(Conversation Conversation, string? AddedBy) : ClientEvent;
 
-/// <summary>Accounts joined or left a conversation.</summary>
-public sealed record MembershipChanged(Conversation Conversation, IReadOnlyList<string> Added, IReadOnlyList<string> Removed, string? By) : ClientEvent;
+/// <summary>Accounts were added to or removed from a conversation by <paramref name="By"/> (the committer), or left it
+/// on their own (<see cref="Left"/>, not in <paramref name="Removed"/>).</summary>
+public sealed record MembershipChanged(Conversation Conversation, IReadOnlyList<string> Added, IReadOnlyList<string> Removed, string? By) : ClientEvent
+{
+    /// <summary>Accounts that left: every removal of their devices was proposed by a device of the same account.</summary>
+    public IReadOnlyList<string> Left { get; init; } = [];
+}
 
 /// <summary>A conversation's title or disappearing timer changed.</summary>
 public sealed record ConversationUpdated(Conversation Conversation, string Change, string? By) : ClientEvent;

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
+using Parley.Content;
 using Parley.Server.Devices;
 using Parley.Server.Http;
 
@@ -21,7 +22,7 @@ public static class BlobEndpoints
     public static IEndpointRouteBuilder MapBlobEndpoints(this IEndpointRouteBuilder app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        long maxBlob = app.ServiceProvider.GetRequiredService<IOptions<ParleyServerOptions>>().Value.MaxBlobBytes;
+        long maxBlob = app.ServiceProvider.GetRequiredService<IOptions<ParleyServerOptions>>().Value.BlobLimit();
         app.MapPost("/v1/blobs", Create).RequireAuthorization()
             .WithSummary("Creates an empty blob of a given size; returns its id and upload URL.");
         app.MapMethods("/v1/blobs/{id}", [HttpMethods.Patch, HttpMethods.Put], Upload).RequireAuthorization()
@@ -46,10 +47,14 @@ public static class BlobEndpoints
         {
             return Problem.BadRequest(ProblemCodes.InvalidBlobSize, "A blob's size is the exact ciphertext length in bytes, at least 1.");
         }
-        if (request.Size > o.MaxBlobBytes)
+        long maxBlob = o.BlobLimit();
+        if (request.Size > maxBlob)
         {
+            // Said in the units of the file a person chose; maxSize is the same limit in ciphertext bytes.
+            long maxFile = o.FileLimit();
             return Problem.Create(StatusCodes.Status413PayloadTooLarge, ProblemCodes.BlobTooLarge,
-                $"A blob may have at most {o.MaxBlobBytes} bytes.", new Dictionary<string, object?> { ["maxSize"] = o.MaxBlobBytes });
+                $"Files may have at most {ByteCount.Format(maxFile)} ({maxFile} bytes; a blob, its ciphertext, at most {maxBlob} bytes).",
+                new Dictionary<string, object?> { ["maxSize"] = maxBlob, ["maxFileSize"] = maxFile });
         }
         BlobId id = BlobId.New();
         DateTimeOffset now = time.GetUtcNow();

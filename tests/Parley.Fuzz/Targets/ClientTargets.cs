@@ -1,11 +1,13 @@
-// Fuzz targets of Parley.Client: what a person pastes (invite links, device link and approval codes) and the
-// records of the local store (decrypted cells; a damaged or hostile store file must not crash the client).
+// Fuzz targets of Parley.Client: what a person pastes (invite links, device link and approval codes), the
+// records of the local store (decrypted cells; a damaged or hostile store file must not crash the client) and the
+// lines on the local endpoint's socket.
 using System.Text;
 using Parley.Client;
 using Parley.Client.Accounts;
 using Parley.Client.Attachments;
 using Parley.Client.Channels;
 using Parley.Client.Conversations;
+using Parley.Client.Local;
 using Parley.Client.Messages;
 using Parley.Client.Storage;
 using Parley.Mls;
@@ -33,6 +35,10 @@ internal static class ClientTargets
             "a device link code and an approval code (text), and the approval's plaintext behind its HPKE decryption "
             + "when the first octet is 0",
             DeviceLinkTarget);
+        yield return new FuzzTarget("local-endpoint",
+            "a line on the local endpoint's socket (docs/local-endpoint.md): a request, and a response when the first octet "
+            + "is '!'; an accepted line must survive encode then decode",
+            LocalEndpointTarget);
         yield return new FuzzTarget("store-records",
             "a decrypted record of the local store: the first octet picks identity, conversation, message, message state, "
             + "contact, key package, outbox, attachment or channel record",
@@ -67,6 +73,28 @@ internal static class ClientTargets
             Expect.That(LinkCode.Parse(code.ToString()).LinkKey.AsSpan().SequenceEqual(code.LinkKey), "A link code does not parse again from its own text.");
         }
         Expect.Only<FormatException>(() => LinkApproval.Open(text, FuzzLinkCode, LinkKeys.PrivateKey));
+    }
+
+    private static void LocalEndpointTarget(byte[] input)
+    {
+        if (input.Length > 0 && input[0] == (byte)'!')
+        {
+            var response = Expect.Only<LocalProtocolException, LocalResponse>(() => LocalProtocol.DecodeResponse(input.AsSpan(1)));
+            if (response is not null)
+            {
+                byte[] line = LocalProtocol.EncodeResponse(response);
+                Expect.That(LocalProtocol.DecodeResponse(line.AsSpan(0, line.Length - 1)) == response, "A local response does not survive encode then decode.");
+            }
+            return;
+        }
+        var request = Expect.Only<LocalProtocolException, LocalRequest>(() => LocalProtocol.DecodeRequest(input));
+        if (request is not null)
+        {
+            byte[] line = LocalProtocol.EncodeRequest(request);
+            var again = LocalProtocol.DecodeRequest(line.AsSpan(0, line.Length - 1));
+            Expect.That(again.WorkingDirectory == request.WorkingDirectory && again.Arguments.SequenceEqual(request.Arguments),
+                "A local request does not survive encode then decode.");
+        }
     }
 
     private static void StoreRecordsTarget(byte[] input)
