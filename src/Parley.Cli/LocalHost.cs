@@ -54,7 +54,8 @@ internal static class LocalHost
     /// <summary>Runs one forwarded command line with <paramref name="client"/> and returns what it printed.</summary>
     public static async Task<LocalResponse> RunAsync(ParleyClient client, LocalRequest request, CancellationToken cancellationToken)
     {
-        var parse = ParleyCommand.Build().Parse(request.Arguments.ToArray());
+        var root = ParleyCommand.Build();
+        var parse = root.Parse(CliArguments.Normalize(root, request.Arguments.ToArray()));
         if (parse.Errors.Count == 0 && !CliSession.IsForwardable(parse.CommandResult.Command))
         {
             return new LocalResponse(CliErrors.Failed, "",

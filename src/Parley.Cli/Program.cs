@@ -2,10 +2,9 @@ using System.CommandLine;
 using Parley.Cli;
 
 RoutedWriter.Install();
-var root = ParleyCommand.Build();
-args = CliArguments.Normalize(root, args);
 CliSession.Arguments = args;
-var parse = root.Parse(args);
+var root = ParleyCommand.Build();
+var parse = root.Parse(CliArguments.Normalize(root, args));
 if (parse.Errors.Count > 0 && CliOutput.JsonRequested(parse))
 {
     // With --json even a mistyped command line answers in JSON.

@@ -73,8 +73,9 @@ internal static class GroupCommands
         command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(group)!);
-            var added = (await client.AddMembersAsync(conversation.Id, Names(parse.GetValue(users)), cancellationToken)).Select(m => m.Username).ToList();
-            return CliOutput.Done(parse.GetValue(json), new DoneView("added", conversation.DisplayName, conversation.Id.ToString(), string.Join(",", added)),
+            var names = Names(parse.GetValue(users));
+            var added = (await client.AddMembersAsync(conversation.Id, names, cancellationToken)).Select(m => m.Username).ToList();
+            return CliOutput.Done(parse.GetValue(json), new DoneView("added", conversation.DisplayName, conversation.SharedId, string.Join(",", added)),
                 $"Added {string.Join(", ", added)} to {conversation.DisplayName}.");
         }));
         return command;

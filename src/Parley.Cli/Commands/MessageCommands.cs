@@ -79,7 +79,7 @@ internal static class MessageCommands
             var conversation = client.GetConversation(parse.GetValue(target)!);
             var message = client.ResolveMessage(conversation.Id, parse.GetValue(id)!);
             string messageId = message.MessageId;
-            string directory = parse.GetValue(output) ?? Directory.GetCurrentDirectory();
+            string directory = CliSession.FullPath(parse.GetValue(output) ?? ".");
             string description = message.Content is AttachmentContent file ? file.Attachment.FileName : messageId;
             string saved = await CliOutput.WithProgressAsync(CliOutput.Interactive(parse.GetValue(json)), description,
                 progress => client.DownloadAttachmentAsync(conversation.Id, messageId, directory, progress, cancellationToken));
