@@ -188,7 +188,7 @@ public sealed record ContentEnvelope(string MessageId, DateTimeOffset SentAt, Me
                 w.WriteString(a.ContentType);
                 w.WriteString(a.FileName);
                 w.WriteUInt32(checked((uint)a.ChunkSize));
-                w.WriteUInt8(AttachmentCipher.SchemeId);
+                w.WriteUInt8(a.Scheme);
                 w.WriteOpaque(a.Key);
                 w.WriteOpaque(a.Digest);
                 w.WriteString(c.Caption);
@@ -272,13 +272,13 @@ public sealed record ContentEnvelope(string MessageId, DateTimeOffset SentAt, Me
                 byte[] digest = r.ReadOpaque();
                 string caption = r.ReadString();
                 byte[]? plaintextDigest = r.AtEnd ? null : r.ReadOpaque();
-                if (scheme != AttachmentCipher.SchemeId)
+                if (!AttachmentCipher.IsKnownScheme(scheme))
                 {
                     throw new MlsDecodeException($"Attachment encryption scheme {scheme} is unknown.");
                 }
                 // A size above long.MaxValue or a chunk size above int.MaxValue wraps negative and is refused below.
                 var reference = new AttachmentReference(blobId, unchecked((long)size), contentType, fileName, unchecked((int)chunkSize), key, digest,
-                    plaintextDigest);
+                    plaintextDigest, scheme);
                 if (!reference.IsWellFormed)
                 {
                     throw new MlsDecodeException("The attachment reference has an invalid size, chunk size, key or digest.");

@@ -70,20 +70,19 @@ internal static class MessageCommands
     public static Command Download()
     {
         var target = Target();
-        var id = new Argument<string>("MESSAGE_ID") { Description = "The file message's id (see `parley history NAME --ids`)." };
+        var id = new Argument<string>("MESSAGE_ID") { Description = "The file message's id or its first letters (see `parley history NAME --ids`)." };
         var output = new Option<string?>("--out") { Description = "The folder to save the file in (default: the current folder)." };
         var json = Json();
         var command = new Command("download", "Download a file received earlier, while the server still holds it.") { target, id, output, json };
         command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             var conversation = client.GetConversation(parse.GetValue(target)!);
-            string messageId = parse.GetValue(id)!;
+            var message = client.ResolveMessage(conversation.Id, parse.GetValue(id)!);
             string directory = CliSession.FullPath(parse.GetValue(output) ?? ".");
-            var message = client.Store.FindMessage(conversation.Id, messageId);
-            string description = message?.Content is AttachmentContent file ? file.Attachment.FileName : messageId;
+            string description = message.Content is AttachmentContent file ? file.Attachment.FileName : message.MessageId;
             string saved = await CliOutput.WithProgressAsync(CliOutput.Interactive(parse.GetValue(json)), description,
-                progress => client.DownloadAttachmentAsync(conversation.Id, messageId, directory, progress, cancellationToken));
-            var view = CliOutput.View(client, client.Store.FindMessage(conversation.Id, messageId)!, saved);
+                progress => client.DownloadAttachmentAsync(conversation.Id, message.MessageId, directory, progress, cancellationToken));
+            var view = CliOutput.View(client, client.Store.GetMessage(message.LocalId) ?? message, saved);
             if (parse.GetValue(json))
             {
                 CliOutput.WriteJson(view, CliJsonContext.Default.MessageView);
