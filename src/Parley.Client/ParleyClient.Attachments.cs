@@ -207,6 +207,7 @@ public sealed partial class ParleyClient
     public Task<string> DownloadAttachmentAsync(ConversationId conversation, string messageId, string directory,
         IProgress<TransferProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        ArgumentException.ThrowIfNullOrEmpty(messageId);
         var message = ResolveMessage(conversation, messageId);
         messageId = message.MessageId;
         if (message.State.Deleted)

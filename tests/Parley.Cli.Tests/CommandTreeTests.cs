@@ -103,20 +103,7 @@ public sealed partial class CommandTreeTests
         Assert.All(CommandCatalog.Entries, e => Assert.Contains(e.Example, doc));
     }
 
-    private static string RepositoryRoot
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "Parley.slnx")))
-                {
-                    return dir.FullName;
-                }
-            }
-            throw new DirectoryNotFoundException("The repository root (Parley.slnx) is not above the test's folder.");
-        }
-    }
+    private static string RepositoryRoot => Repository.Root;
 
     // An example's words, as a shell splits them (double quotes group words).
     private static IEnumerable<string> Words(string example)

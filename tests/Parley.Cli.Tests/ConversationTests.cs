@@ -274,6 +274,14 @@ public sealed class ConversationTests(ServerFixture fixture) : IClassFixture<Ser
         Assert.True(deleted.State.Deleted);
         Assert.Null(deleted.Content);
         await Assert.ThrowsAsync<ParleyClientException>(() => bob.EditAsync(bobChat.Id, first.MessageId, "hijacked"));
+
+        // A reply names a message of the conversation, by its id or the first letters of it; anything else sends nothing.
+        long before = bob.Store.CountMessages(bobChat.Id);
+        await Assert.ThrowsAsync<ParleyClientException>(() => bob.ReplyAsync(bobChat.Id, "no-such-message", "to nothing"));
+        await Assert.ThrowsAsync<ParleyClientException>(() => bob.ReplyAsync(bobChat.Id, first.MessageId[..3], "too short a prefix"));
+        Assert.Equal(before, bob.Store.CountMessages(bobChat.Id));
+        var byPrefix = await bob.ReplyAsync(bobChat.Id, first.MessageId[..5], "by prefix");
+        Assert.Equal(first.MessageId, Assert.IsType<ReplyContent>(byPrefix.Content).InReplyTo);
     }
 
     [Fact]

@@ -66,7 +66,8 @@ public sealed class LocalEndpointTests(ServerFixture fixture) : IClassFixture<Se
         var history = await Run(alice, "history", bob);
         Succeeded(history);
         Assert.Equal(["before listening", "sent while listen runs", "shown by listen"],
-            history.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l[(l.IndexOf(": ", StringComparison.Ordinal) + 2)..].Split(" ✓")[0]));
+            history.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => l[(l.IndexOf(": ", StringComparison.Ordinal) + 2)..].Split(" ✓")[0]));
 
         // The same failure, sentence and exit code as when run alone.
         var unknown = await Run(alice, "history", "nobody-here");

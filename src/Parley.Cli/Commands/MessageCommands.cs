@@ -70,9 +70,9 @@ internal static class MessageCommands
     public static Command Download()
     {
         var target = Target();
-        var id = new Argument<string>("MESSAGE_ID") { Description = "The file message's id or its first letters (see `parley history NAME --ids`)." };
+        var id = new Argument<string>("MESSAGE_ID") { Description = "The file message's id, or its first 4 or more characters (see `parley history NAME --ids`)." };
         var output = new Option<string?>("--out") { Description = "The folder to save the file in (default: the current folder)." };
-        var json = Json();
+        var json = CliOutput.JsonOption();
         var command = new Command("download", "Download a file received earlier, while the server still holds it.") { target, id, output, json };
         command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
