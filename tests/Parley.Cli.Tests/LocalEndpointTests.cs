@@ -27,12 +27,15 @@ public sealed class LocalEndpointTests(ServerFixture fixture) : IClassFixture<Se
     }
 
     // Two accounts on the command line, and a first message from the first to the second.
-    private async Task<(string Alice, string Bob)> TwoAccountsAsync(string first)
+    private async Task<(string Alice, string Bob)> TwoAccountsAsync(string? first)
     {
         string alice = Unique("alice"), bob = Unique("bob");
         Succeeded(await Run(alice, "account", "create", alice));
         Succeeded(await Run(bob, "account", "create", bob));
-        Succeeded(await Run(alice, "send", bob, first));
+        if (first is not null)
+        {
+            Succeeded(await Run(alice, "send", bob, first));
+        }
         return (alice, bob);
     }
 
@@ -93,9 +96,7 @@ public sealed class LocalEndpointTests(ServerFixture fixture) : IClassFixture<Se
     [Fact]
     public async Task A_listening_admin_is_shown_a_join_request_and_approves_it_from_another_terminal()
     {
-        string alice = Unique("alice"), bob = Unique("bob");
-        Succeeded(await Run(alice, "account", "create", alice));
-        Succeeded(await Run(bob, "account", "create", bob));
+        var (alice, bob) = await TwoAccountsAsync(null);
         string name = "club-" + alice[^6..];
         Succeeded(await Run(alice, "channel", "create", name));
         Succeeded(await Run(alice, "channel", "post", name, "before you came"));

@@ -90,7 +90,14 @@ public sealed class ContentEnvelopeProperties
                 Gen.Constant<TimeSpan?>(TimeSpan.FromSeconds(uint.MaxValue)))
                 .Select(t => (MessageContent)new DisappearingTimerContent(t)),
             Gen.Zip(Gen.Elements(ConversationKind.Direct, ConversationKind.Group), Text,
-                (kind, title) => (MessageContent)new ConversationInfoContent(kind, title)));
+                (kind, title) => (MessageContent)new ConversationInfoContent(kind, title)),
+            Gen.ListOf(
+                    from sender in MessageId
+                    from device in MessageId
+                    from envelope in Gen.ArrayOf(Byte)
+                    from edited in Gen.OneOf(Gen.Constant<string?>(null), Text.Select(t => (string?)t))
+                    select new HistoryPost(sender, device, envelope, edited))
+                .Select(posts => (MessageContent)new ChannelHistoryContent(posts.ToList())));
 
     private static readonly Gen<byte[]?> FrankingKey =
         Gen.OneOf(Gen.Constant<byte[]?>(null), Gen.ArrayOf(Byte, 32).Select(k => (byte[]?)k), Gen.ArrayOf(Byte).Select(k => (byte[]?)k));

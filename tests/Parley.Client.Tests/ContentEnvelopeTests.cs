@@ -28,6 +28,10 @@ public sealed class ContentEnvelopeTests
         ["timer on"] = new DisappearingTimerContent(TimeSpan.FromDays(7)),
         ["timer off"] = new DisappearingTimerContent(null),
         ["conversation info"] = new ConversationInfoContent(ConversationKind.Group, "Book club"),
+        ["channel history"] = new ChannelHistoryContent([
+            new HistoryPost("alice", "device-1", new ContentEnvelope("m-1", SentAt, new TextContent("first")).Encode(), null),
+            new HistoryPost("alice", "device-2", new ContentEnvelope("m-2", SentAt, new TextContent("second")).Encode(), "second (fixed)"),
+        ]),
     };
 
     [Theory]

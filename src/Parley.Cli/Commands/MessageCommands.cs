@@ -273,7 +273,8 @@ internal static class MessageCommands
             }
             var stop = await client.ListenAsync(cancellationToken, connected =>
             {
-                if (!asJson)
+                // Stopping (Ctrl+C) closes the connection too; that is no reason to say "reconnecting".
+                if (!asJson && !cancellationToken.IsCancellationRequested)
                 {
                     Console.Error.WriteLine(connected ? "(connected)" : "(disconnected; reconnecting)");
                 }
