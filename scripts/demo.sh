@@ -11,31 +11,10 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 parley() { ./parley.sh "$@"; }
 parley --version >/dev/null
 
-work="$(mktemp -d)"
-server_pid=""
-cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# parley.sh goes to the background itself (not a shell function around it) and replaces itself with the server, so
-# $! is the server's own process.
-./parley.sh serve --data "$work/server" --urls http://127.0.0.1:0 >"$work/server.log" 2>&1 &
-server_pid=$!
-url=""
-for _ in $(seq 1 150); do
-    url="$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/server.log" | head -n 1 || true)"
-    [ -n "$url" ] && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.2
-done
-[ -n "$url" ] || { echo "The server did not start:" >&2; cat "$work/server.log" >&2; exit 1; }
+# shellcheck source=scripts/local-server.sh
+. scripts/local-server.sh
+start_local_server || exit 1
+url="$server_url"
 echo "Server running at $url (process $server_pid)"
 
 # Each person's device keeps its keys and history in its own encrypted home.

@@ -66,6 +66,7 @@ internal static class CliErrors
     {
         CommandFailedException c => new(c.Message, c.Code, c.ExitCode),
         ParleyClientException p => new(p.Message, "refused", Failed),
+        Parley.Server.Operations.ServerStartupException s => new(s.Message, "server_start", Failed),
         IdentityKeyChangedException k => new(k.Message + $" Run `parley verify {k.Username}` to see the new safety number.", "identity_changed", IdentityChanged),
         WrongPassphraseException => new("The passphrase does not unlock this Parley home; check PARLEY_PASSPHRASE.", "wrong_passphrase", Failed),
         StoreInUseException => new("Another parley command (perhaps `parley listen` or `parley chat`) is using this home; stop it or wait for it to finish.",

@@ -167,6 +167,8 @@ internal static class CliOutput
         ConversationUpdated u => $"{u.Conversation.DisplayName}: {u.By ?? "someone"} {u.Change}.",
         RemovedFromConversation r => $"You were removed from {r.Conversation.DisplayName}{(r.By is null ? "" : " by " + r.By)}.",
         DeliveryDropped d => $"A message was dropped: {d.Reason}.",
+        JoinRequested j => $"Someone asked to join {j.Channel} (request {j.RequestId}): `parley channel approve {Quoted(j.Channel)} {j.RequestId}` "
+                           + $"adds them as an anonymous subscriber, `parley channel deny {Quoted(j.Channel)} {j.RequestId}` refuses.",
         MessageUpdated u => $"{u.Conversation.DisplayName}: message {u.Message.MessageId} {u.Change}.",
         _ => e.ToString(),
     };
@@ -180,8 +182,12 @@ internal static class CliOutput
         ConversationUpdated u => new EventView("updated", u.Conversation.DisplayName, Describe(e)),
         RemovedFromConversation r => new EventView("removed", r.Conversation.DisplayName, Describe(e)),
         DeliveryDropped => new EventView("dropped", null, Describe(e)),
+        JoinRequested j => new EventView("join-request", j.Channel, Describe(e)),
         _ => null,
     };
+
+    /// <summary>A name as the user would type it in a shell: in double quotes when it has spaces.</summary>
+    public static string Quoted(string name) => name.Any(char.IsWhiteSpace) ? $"\"{name}\"" : name;
 
     // "alice added carol to team; alice removed dave from team; bob left team."
     private static string Membership(MembershipChanged m)

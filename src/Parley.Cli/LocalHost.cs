@@ -54,14 +54,7 @@ internal static class LocalHost
     /// <summary>Runs one forwarded command line with <paramref name="client"/> and returns what it printed.</summary>
     public static async Task<LocalResponse> RunAsync(ParleyClient client, LocalRequest request, CancellationToken cancellationToken)
     {
-        var root = ParleyCommand.Build();
-        var parse = root.Parse(CliArguments.Normalize(root, request.Arguments.ToArray()));
-        if (parse.Errors.Count == 0 && !CliSession.IsForwardable(parse.CommandResult.Command))
-        {
-            return new LocalResponse(CliErrors.Failed, "",
-                $"parley: `parley {parse.CommandResult.Command.Name}` cannot run while another parley process (`parley listen` or `parley chat`) holds this home; stop that one first.\n",
-                "not_forwardable");
-        }
+        string? refused = null;
         var hosted = new HostedCommand(client, request.WorkingDirectory);
         Hosted.Value = hosted;
         try
@@ -73,8 +66,19 @@ internal static class LocalHost
                 Output = hosted.Output,
                 Error = hosted.Error,
             };
-            int code = await parse.InvokeAsync(configuration, cancellationToken);
-            return new LocalResponse(Math.Clamp(code, 0, 255), hosted.Output.ToString(), hosted.Error.ToString());
+            int code = await ParleyCommand.RunAsync(request.Arguments, configuration, cancellationToken, parse =>
+            {
+                if (parse.Errors.Count > 0 || CliSession.IsForwardable(parse.CommandResult.Command))
+                {
+                    return null;
+                }
+                refused = $"parley: `parley {parse.CommandResult.Command.Name}` cannot run while another parley process (`parley listen` or "
+                          + "`parley chat`) holds this home; stop that one first.\n";
+                return CliErrors.Failed;
+            });
+            return refused is not null
+                ? new LocalResponse(CliErrors.Failed, "", refused, "not_forwardable")
+                : new LocalResponse(Math.Clamp(code, 0, 255), hosted.Output.ToString(), hosted.Error.ToString());
         }
         finally
         {

@@ -9,6 +9,27 @@ namespace Parley.Cli;
 /// <summary>The `parley` command tree.</summary>
 internal static class ParleyCommand
 {
+    /// <summary>Parses and runs one command line (of this process, or forwarded through the local endpoint);
+    /// <paramref name="check"/> may refuse the parsed command before it runs.</summary>
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, InvocationConfiguration configuration, CancellationToken cancellationToken,
+        Func<ParseResult, int?>? check = null)
+    {
+        var root = Build();
+        var parse = root.Parse(CliArguments.Normalize(root, [.. args]));
+        if (parse.Errors.Count > 0 && CliOutput.JsonRequested(parse))
+        {
+            // With --json even a mistyped command line answers in JSON.
+            string help = $"See `parley {CommandCatalog.PathOf(parse.CommandResult.Command)} --help`.";
+            CliErrors.Write(parse, new Failure(string.Join(" ", parse.Errors.Select(e => e.Message).Distinct().Append(help)), "usage", CliErrors.Failed));
+            return CliErrors.Failed;
+        }
+        if (check?.Invoke(parse) is { } refused)
+        {
+            return refused;
+        }
+        return await parse.InvokeAsync(configuration, cancellationToken);
+    }
+
     public static RootCommand Build()
     {
         var root = new RootCommand("Parley: a self-hostable, end-to-end encrypted messenger built on MLS (RFC 9420).");

@@ -116,8 +116,14 @@ public sealed partial class ParleyClient
     /// <summary>Creates a private channel named <paramref name="name"/> with this account as its only admin (and this
     /// account's other devices as admin devices), and registers it with the server.</summary>
     public async Task<PrivateChannel> CreateChannelAsync(string name, CancellationToken cancellationToken = default)
+        => await CreateChannelAsync(name, PrivateChannelRecord.DefaultHistoryLimit, cancellationToken).ConfigureAwait(false);
+
+    /// <summary>As <see cref="CreateChannelAsync(string, CancellationToken)"/>; this device sends each subscriber it adds
+    /// the channel's <paramref name="historyLimit"/> most recent posts (0: none).</summary>
+    public async Task<PrivateChannel> CreateChannelAsync(string name, int historyLimit, CancellationToken cancellationToken = default)
     {
         name = CheckChannelName(name);
+        CheckHistoryLimit(historyLimit);
         using (await LockAsync(cancellationToken).ConfigureAwait(false))
         {
             await CatchUpAsync(cancellationToken).ConfigureAwait(false);
@@ -139,12 +145,41 @@ public sealed partial class ParleyClient
                 using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 transaction.SaveConversation(conversation);
                 transaction.SaveGroupState(conversation.Id, group);
-                transaction.SaveChannelRecord(new PrivateChannelRecord(conversation.Id, name, false, ViewToken.NewKey(), 0));
+                transaction.SaveChannelRecord(new PrivateChannelRecord(conversation.Id, name, false, ViewToken.NewKey(), 0, historyLimit));
                 transaction.Commit();
                 id = conversation.Id;
             }
             await AddAdminDevicesAsync(id, own, null, cancellationToken).ConfigureAwait(false);
             return DescribeChannel(_store.GetConversation(id)!)!;
+        }
+    }
+
+    /// <summary>How many recent posts this device sends each subscriber it adds to <paramref name="channel"/> (admins).</summary>
+    public int GetChannelHistoryLimit(PrivateChannel channel)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        return _store.GetPrivateChannel(channel.Conversation)?.HistoryLimit ?? PrivateChannelRecord.DefaultHistoryLimit;
+    }
+
+    /// <summary>Sets how many recent posts this device sends each subscriber it adds to <paramref name="channel"/>
+    /// (admins; 0 sends none). Each admin device keeps its own setting.</summary>
+    public async Task SetChannelHistoryLimitAsync(PrivateChannel channel, int historyLimit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(channel);
+        CheckHistoryLimit(historyLimit);
+        channel = Refresh(channel);
+        RequireAdmin(channel, "choose what new subscribers see");
+        using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var record = _store.GetPrivateChannel(channel.Conversation) ?? new PrivateChannelRecord(channel.Conversation, channel.Name, false, ViewToken.NewKey(), 0);
+        transaction.SaveChannelRecord(record with { HistoryLimit = historyLimit });
+        transaction.Commit();
+    }
+
+    private static void CheckHistoryLimit(int historyLimit)
+    {
+        if (historyLimit is < 0 or > PrivateChannelRecord.MaxHistoryLimit)
+        {
+            throw new ParleyClientException($"A channel shares 0 to {PrivateChannelRecord.MaxHistoryLimit} recent posts with new subscribers.");
         }
     }
 
@@ -496,7 +531,22 @@ public sealed partial class ParleyClient
             }, cancellationToken).ConfigureAwait(false);
             added += batchAdded;
         }
+        if (added > 0)
+        {
+            await ShareHistoryAsync(channel, cancellationToken).ConfigureAwait(false);
+        }
         return added;
+    }
+
+    // Sends the channel's recent posts to everyone in it, for the subscribers just added (members who have them keep
+    // theirs). Call with the device lock held, right after the commit that added them.
+    private async Task ShareHistoryAsync(PrivateChannel channel, CancellationToken cancellationToken)
+    {
+        int limit = _store.GetPrivateChannel(channel.Conversation)?.HistoryLimit ?? PrivateChannelRecord.DefaultHistoryLimit;
+        if (limit > 0 && ChannelHistory.Build(History(channel.Conversation, limit + 50), limit) is { } content)
+        {
+            await SendCoreAsync(channel.Conversation, content, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     // A join request's key package when it is a valid pseudonymous package this group can add, else null.
@@ -781,7 +831,7 @@ public sealed partial class ParleyClient
 
     /// <summary>After a sync: records channels joined through ordinary Welcomes, forgets records of deleted channels, and
     /// on admin devices adds the pending join requests of invites that need no approval. Call with the device lock held.</summary>
-    private async Task AfterChannelSyncAsync(CancellationToken cancellationToken)
+    private async Task AfterChannelSyncAsync(List<ClientEvent>? events, CancellationToken cancellationToken)
     {
         foreach (string groupHex in _channelGroupsSeen.ToList())
         {
@@ -826,11 +876,36 @@ public sealed partial class ParleyClient
                 {
                     await AddJoinRequestsAsync(channel, automatic, cancellationToken).ConfigureAwait(false);
                 }
+                await AnnounceJoinRequestsAsync(conversation, channel, channelRecord, requests, events, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is ServerProblemException or ParleyClientException)
             {
                 // Another admin was faster, or the server refused: next sync.
             }
+        }
+    }
+
+    // Tells this device's person once about each request that waits for an admin's approval; the record keeps the
+    // ids still pending, so a request is announced again only on another admin device.
+    private async Task AnnounceJoinRequestsAsync(Conversation conversation, PrivateChannel channel, PrivateChannelRecord record,
+        IReadOnlyList<PendingJoinEntry> requests, List<ClientEvent>? events, CancellationToken cancellationToken)
+    {
+        var waiting = requests.Where(r => r.Approval).Select(r => r.RequestId).ToList();
+        var announced = record.AnnouncedRequests ?? [];
+        if (waiting.SequenceEqual(announced))
+        {
+            return;
+        }
+        using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            transaction.SaveChannelRecord((_store.GetPrivateChannel(record.Conversation) ?? record) with { AnnouncedRequests = waiting });
+            transaction.Commit();
+        }
+        foreach (string id in waiting.Except(announced, StringComparer.Ordinal))
+        {
+            var e = new JoinRequested(conversation, channel.Name, id);
+            events?.Add(e);
+            Raise(e);
         }
     }
 }

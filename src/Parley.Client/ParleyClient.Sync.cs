@@ -189,7 +189,7 @@ public sealed partial class ParleyClient
             await SendReceiptsAsync(cancellationToken).ConfigureAwait(false);
             await ReconcileOwnDevicesCoreAsync(events, cancellationToken).ConfigureAwait(false);
             await ReplenishKeyPackagesAsync(cancellationToken).ConfigureAwait(false);
-            await AfterChannelSyncAsync(cancellationToken).ConfigureAwait(false);
+            await AfterChannelSyncAsync(events, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -477,6 +477,12 @@ public sealed partial class ParleyClient
                 int first = events.Count;
                 events.AddRange(ContentEffects.Apply(transaction, conversation.Id, envelope, application.Data, sender.DeviceId, sender.Username!,
                     Username, sentByThisDevice: false));
+                if (envelope.Content is ChannelHistoryContent shared && ChannelRules.IsChannel(group)
+                    && ChannelHistory.Apply(transaction, conversation.Id, group, shared, Username) is > 0 and var added)
+                {
+                    events.Add(new ConversationUpdated(transaction.GetConversation(conversation.Id)!,
+                        $"shared {added} recent post{(added == 1 ? "" : "s")} (see `parley channel read {conversation.DisplayName}`)", sender.Username));
+                }
                 AfterEnvelope(transaction, envelope, events, stamp);
                 transaction.MarkDeliveryProcessed(deliveryId);
                 transaction.Commit();

@@ -9,11 +9,16 @@
 //   digest     SHA-256 of the whole file
 //   plaintext digest   SHA-256 of the plaintext, committed to inside the franked message (abuse reports)
 //
+// Scheme 2 is scheme 1 over the plaintext followed by zero bytes up to its Padmé length (docs/privacy.md,
+// "Padding"): the server sees the padded size, the reference carries the real one, and a decryptor writes only
+// the real bytes and checks that the rest are zeros. Scheme 1 (no padding) is still read.
+//
 // The index in the nonce detects reordered or dropped chunks; the final flag detects truncation at a
 // chunk boundary and appended chunks; the digest names the exact ciphertext the server holds.
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Parley.Mls.Framing;
 
 namespace Parley.Content;
 
@@ -21,8 +26,19 @@ namespace Parley.Content;
 /// the whole file in memory.</summary>
 public static class AttachmentCipher
 {
-    /// <summary>The scheme code written in attachment references.</summary>
-    public const byte SchemeId = 1;
+    /// <summary>The scheme of unpadded attachments (still read).</summary>
+    public const byte UnpaddedScheme = 1;
+
+    /// <summary>The scheme new attachments use: padded to their Padmé length.</summary>
+    public const byte SchemeId = 2;
+
+    /// <summary>Whether <paramref name="scheme"/> is one this code reads.</summary>
+    public static bool IsKnownScheme(byte scheme) => scheme is UnpaddedScheme or SchemeId;
+
+    /// <summary>The bytes encrypted for a file of <paramref name="size"/> bytes under <paramref name="scheme"/>: the size
+    /// itself, or its Padmé length.</summary>
+    public static long PaddedLength(long size, byte scheme = SchemeId)
+        => scheme == UnpaddedScheme ? size : PaddingPolicy.PadmeLength(size);
 
     /// <summary>64 KiB of plaintext per chunk.</summary>
     public const int DefaultChunkSize = 64 * 1024;
@@ -45,26 +61,36 @@ public static class AttachmentCipher
     private const int NonceSize = 12;
     private static readonly byte[] AadPrefix = "parley attachment v1"u8.ToArray();
 
-    /// <summary>The ciphertext length of a plaintext of <paramref name="size"/> bytes.</summary>
-    public static long CiphertextLength(long size, int chunkSize)
+    /// <summary>The ciphertext length of a plaintext of <paramref name="size"/> bytes (padded as
+    /// <paramref name="scheme"/> says).</summary>
+    public static long CiphertextLength(long size, int chunkSize, byte scheme = SchemeId)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(size);
         CheckChunkSize(chunkSize);
-        long chunks = size == 0 ? 1 : (size + chunkSize - 1) / chunkSize;
-        return checked(size + chunks * TagSize);
+        long padded = PaddedLength(size, scheme);
+        long chunks = padded == 0 ? 1 : (padded + chunkSize - 1) / chunkSize;
+        return checked(padded + chunks * TagSize);
     }
 
     /// <summary>The largest plaintext whose ciphertext in chunks of <paramref name="chunkSize"/> has at most
     /// <paramref name="ciphertextLength"/> bytes (at least <see cref="TagSize"/>: an empty file's one tag): the inverse of
     /// <see cref="CiphertextLength"/>.</summary>
-    public static long MaxPlaintextLength(long ciphertextLength, int chunkSize)
+    public static long MaxPlaintextLength(long ciphertextLength, int chunkSize, byte scheme = SchemeId)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(ciphertextLength, TagSize);
         CheckChunkSize(chunkSize);
         long block = chunkSize + (long)TagSize;
         long full = ciphertextLength / block, rest = ciphertextLength % block;
         // Bytes after the last whole chunk carry a shorter final chunk once its tag fits.
-        return full * chunkSize + Math.Max(0, rest - TagSize);
+        long most = full * chunkSize + Math.Max(0, rest - TagSize);
+        if (scheme == UnpaddedScheme || PaddingPolicy.PadmeLength(most) == most)
+        {
+            return most;
+        }
+        // The largest Padmé length below: same leading bit, the low bits Padmé leaves clear cleared.
+        int exponent = 63 - (int)long.LeadingZeroCount(most);
+        int lowBits = exponent - (32 - int.LeadingZeroCount(exponent));
+        return most & ~((1L << lowBits) - 1);
     }
 
     /// <summary>Encrypts <paramref name="plaintext"/> into <paramref name="ciphertext"/> under a fresh key,
@@ -75,6 +101,17 @@ public static class AttachmentCipher
         ArgumentNullException.ThrowIfNull(plaintext);
         ArgumentNullException.ThrowIfNull(ciphertext);
         CheckChunkSize(chunkSize);
+        using var padded = new PaddedInput(plaintext);
+        var sealedAttachment = await SealAsync(padded, ciphertext, chunkSize, progress is null ? null : padded.ProgressOf(progress),
+            cancellationToken).ConfigureAwait(false);
+        return sealedAttachment with { Size = padded.Length, PlaintextDigest = padded.Digest() };
+    }
+
+    // Scheme 1 over whatever the input yields (for scheme 2, the plaintext and its padding); the result's Size and
+    // PlaintextDigest are of those bytes.
+    private static async Task<EncryptedAttachment> SealAsync(Stream plaintext, Stream ciphertext, int chunkSize,
+        IProgress<long>? progress, CancellationToken cancellationToken)
+    {
         byte[] key = RandomNumberGenerator.GetBytes(KeySize);
         byte[] current = ArrayPool<byte>.Shared.Rent(chunkSize);
         byte[] next = ArrayPool<byte>.Shared.Rent(chunkSize);
@@ -133,21 +170,33 @@ public static class AttachmentCipher
     {
         ArgumentNullException.ThrowIfNull(reference);
         return DecryptCoreAsync(ciphertext, plaintext, reference.Key, reference.Digest, reference.ChunkSize, reference.Size, reference.PlaintextDigest,
-            progress, cancellationToken);
+            reference.Scheme, progress, cancellationToken);
     }
 
-    /// <summary>Decrypts with an explicit key, digest and chunk size; <paramref name="expectedSize"/>, when given,
-    /// must match the plaintext length. Returns the plaintext length.</summary>
+    /// <summary>Decrypts with an explicit key, digest, chunk size and scheme; <paramref name="expectedSize"/>, when
+    /// given, must match the plaintext length (a padded scheme needs it: it is where the padding starts). Returns the
+    /// plaintext length.</summary>
     public static Task<long> DecryptAsync(Stream ciphertext, Stream plaintext, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> digest,
-        int chunkSize, long? expectedSize = null, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
-        => DecryptCoreAsync(ciphertext, plaintext, key, digest, chunkSize, expectedSize, null, progress, cancellationToken);
+        int chunkSize, long? expectedSize = null, IProgress<long>? progress = null, CancellationToken cancellationToken = default,
+        byte scheme = SchemeId)
+        => DecryptCoreAsync(ciphertext, plaintext, key, digest, chunkSize, expectedSize, null, scheme, progress, cancellationToken);
 
     private static async Task<long> DecryptCoreAsync(Stream ciphertext, Stream plaintext, ReadOnlyMemory<byte> key, ReadOnlyMemory<byte> digest,
-        int chunkSize, long? expectedSize, byte[]? plaintextDigest, IProgress<long>? progress, CancellationToken cancellationToken)
+        int chunkSize, long? expectedSize, byte[]? plaintextDigest, byte scheme, IProgress<long>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ciphertext);
         ArgumentNullException.ThrowIfNull(plaintext);
         CheckChunkSize(chunkSize);
+        if (!IsKnownScheme(scheme))
+        {
+            throw new ArgumentException($"Attachment encryption scheme {scheme} is unknown.", nameof(scheme));
+        }
+        if (scheme != UnpaddedScheme && expectedSize is null)
+        {
+            throw new ArgumentException("A padded attachment is decrypted with its size: the padding starts there.", nameof(expectedSize));
+        }
+        // Bytes past the real size are padding: checked to be zeros, never written.
+        long keep = scheme == UnpaddedScheme ? long.MaxValue : expectedSize!.Value;
         if (key.Length != KeySize)
         {
             throw new ArgumentException($"An attachment key is {KeySize} bytes.", nameof(key));
@@ -188,10 +237,15 @@ public static class AttachmentCipher
                     throw new AttachmentIntegrityException(
                         $"Chunk {index} of the attachment failed authentication: it was altered, reordered or the file was truncated.");
                 }
-                plainHash.AppendData(output, 0, plainLength);
-                await plaintext.WriteAsync(output.AsMemory(0, plainLength), cancellationToken).ConfigureAwait(false);
+                int real = (int)Math.Clamp(keep - done, 0, plainLength);
+                if (output.AsSpan(real, plainLength - real).ContainsAnyExcept((byte)0))
+                {
+                    throw new AttachmentIntegrityException("The attachment's padding is not zeros.");
+                }
+                plainHash.AppendData(output, 0, real);
+                await plaintext.WriteAsync(output.AsMemory(0, real), cancellationToken).ConfigureAwait(false);
                 done += plainLength;
-                progress?.Report(done);
+                progress?.Report(Math.Min(done, keep));
                 if (final)
                 {
                     break;
@@ -204,16 +258,18 @@ public static class AttachmentCipher
             {
                 throw new AttachmentIntegrityException("The attachment's digest does not match: it is not the file the sender uploaded.");
             }
-            if (expectedSize is { } size && size != done)
+            if (expectedSize is { } size && PaddedLength(size, scheme) != done)
             {
-                throw new AttachmentIntegrityException($"The attachment holds {done} bytes, not the {size} the sender announced.");
+                throw new AttachmentIntegrityException(scheme == UnpaddedScheme
+                    ? $"The attachment holds {done} bytes, not the {size} the sender announced."
+                    : $"The attachment holds {done} bytes, not the {PaddedLength(size, scheme)} that the {size} the sender announced pad to.");
             }
             if (plaintextDigest is not null && !CryptographicOperations.FixedTimeEquals(plainHash.GetHashAndReset(), plaintextDigest))
             {
                 throw new AttachmentIntegrityException("The attachment's plaintext digest does not match: its key opens a different file than the sender committed to.");
             }
             await plaintext.FlushAsync(cancellationToken).ConfigureAwait(false);
-            return done;
+            return Math.Min(done, keep);
         }
         finally
         {
@@ -327,13 +383,76 @@ public static class AttachmentCipher
     }
 }
 
+/// <summary>A plaintext stream followed by zero bytes up to its Padmé length; it counts and hashes the real bytes.</summary>
+internal sealed class PaddedInput(Stream inner) : Stream
+{
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private long _zeros = -1;
+
+    /// <summary>The real bytes read so far (all of them, once the padding has begun).</summary>
+    public override long Length => _length;
+
+    private long _length;
+
+    /// <summary>SHA-256 of the real bytes (call once, at the end).</summary>
+    public byte[] Digest() => _hash.GetHashAndReset();
+
+    /// <summary>Reports the real bytes read so far, however far the encryption is into the padding.</summary>
+    public IProgress<long> ProgressOf(IProgress<long> progress) => new RealBytes(this, progress);
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (_zeros < 0)
+        {
+            int read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            if (read > 0 || buffer.Length == 0)
+            {
+                _hash.AppendData(buffer.Span[..read]);
+                _length += read;
+                return read;
+            }
+            _zeros = PaddingPolicy.PadmeLength(_length) - _length;
+        }
+        int count = (int)Math.Min(buffer.Length, _zeros);
+        buffer.Span[..count].Clear();
+        _zeros -= count;
+        return count;
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _hash.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
+    private sealed class RealBytes(PaddedInput input, IProgress<long> progress) : IProgress<long>
+    {
+        public void Report(long value) => progress.Report(Math.Min(value, input.Length));
+    }
+}
+
 /// <summary>The result of encrypting an attachment: its fresh key (secret; never printed), the ciphertext
 /// digest, the sizes and the plaintext digest.</summary>
 public sealed record EncryptedAttachment(byte[] Key, byte[] Digest, long Size, long CiphertextLength, int ChunkSize, byte[] PlaintextDigest)
 {
     /// <summary>The reference to send once the ciphertext is uploaded as <paramref name="blobId"/>.</summary>
     public AttachmentReference ToReference(string blobId, string contentType, string fileName)
-        => new(blobId, Size, contentType, fileName, ChunkSize, (byte[])Key.Clone(), (byte[])Digest.Clone(), (byte[])PlaintextDigest.Clone());
+        => new(blobId, Size, contentType, fileName, ChunkSize, (byte[])Key.Clone(), (byte[])Digest.Clone(), (byte[])PlaintextDigest.Clone(),
+            AttachmentCipher.SchemeId);
 
     public override string ToString() => $"EncryptedAttachment({Size} bytes in {CiphertextLength}, digest {Convert.ToHexString(Digest)})";
 }

@@ -141,6 +141,9 @@ public sealed record ContentEnvelope(string MessageId, DateTimeOffset SentAt, Me
     {
         (DeliveryReceiptContent x, DeliveryReceiptContent y) => x.Targets.SequenceEqual(y.Targets),
         (ReadReceiptContent x, ReadReceiptContent y) => x.Targets.SequenceEqual(y.Targets),
+        (ChannelHistoryContent x, ChannelHistoryContent y) => x.Posts.Count == y.Posts.Count && x.Posts.Zip(y.Posts).All(p =>
+            p.First.Sender == p.Second.Sender && p.First.SenderDevice == p.Second.SenderDevice && p.First.EditedText == p.Second.EditedText
+            && p.First.Envelope.AsSpan().SequenceEqual(p.Second.Envelope)),
         _ => a.Equals(b),
     };
 
@@ -185,7 +188,7 @@ public sealed record ContentEnvelope(string MessageId, DateTimeOffset SentAt, Me
                 w.WriteString(a.ContentType);
                 w.WriteString(a.FileName);
                 w.WriteUInt32(checked((uint)a.ChunkSize));
-                w.WriteUInt8(AttachmentCipher.SchemeId);
+                w.WriteUInt8(a.Scheme);
                 w.WriteOpaque(a.Key);
                 w.WriteOpaque(a.Digest);
                 w.WriteString(c.Caption);
@@ -210,6 +213,19 @@ public sealed record ContentEnvelope(string MessageId, DateTimeOffset SentAt, Me
                 }
                 w.WriteUInt8((byte)c.ConversationKind);
                 w.WriteString(c.Title);
+                break;
+            case ChannelHistoryContent c:
+                w.WriteVector(c.Posts, (inner, post) =>
+                {
+                    inner.WriteString(post.Sender);
+                    inner.WriteString(post.SenderDevice);
+                    inner.WriteOpaque(post.Envelope);
+                    inner.WriteBool(post.EditedText is not null);
+                    if (post.EditedText is not null)
+                    {
+                        inner.WriteString(post.EditedText);
+                    }
+                });
                 break;
             default:
                 throw new ArgumentException($"Content of type {content.GetType().Name} cannot be encoded.", nameof(content));
@@ -256,13 +272,13 @@ public sealed record ContentEnvelope(string MessageId, DateTimeOffset SentAt, Me
                 byte[] digest = r.ReadOpaque();
                 string caption = r.ReadString();
                 byte[]? plaintextDigest = r.AtEnd ? null : r.ReadOpaque();
-                if (scheme != AttachmentCipher.SchemeId)
+                if (!AttachmentCipher.IsKnownScheme(scheme))
                 {
                     throw new MlsDecodeException($"Attachment encryption scheme {scheme} is unknown.");
                 }
                 // A size above long.MaxValue or a chunk size above int.MaxValue wraps negative and is refused below.
                 var reference = new AttachmentReference(blobId, unchecked((long)size), contentType, fileName, unchecked((int)chunkSize), key, digest,
-                    plaintextDigest);
+                    plaintextDigest, scheme);
                 if (!reference.IsWellFormed)
                 {
                     throw new MlsDecodeException("The attachment reference has an invalid size, chunk size, key or digest.");
@@ -283,6 +299,9 @@ public sealed record ContentEnvelope(string MessageId, DateTimeOffset SentAt, Me
                 }
                 return new ConversationInfoContent((ConversationKind)conversationKind, r.ReadString());
             }
+            case ContentKind.ChannelHistory:
+                return new ChannelHistoryContent(r.ReadList(inner => new HistoryPost(inner.ReadString(), inner.ReadString(), inner.ReadOpaque(),
+                    inner.ReadBool() ? inner.ReadString() : null)));
             default:
                 return new UnsupportedContent(CurrentVersion, (ushort)kind, $"content type {(ushort)kind} is unknown to this Parley");
         }

@@ -15,6 +15,7 @@ public enum ContentKind : ushort
     Attachment = 8,
     DisappearingTimer = 9,
     ConversationInfo = 10,
+    ChannelHistory = 11,
 }
 
 /// <summary>What a message says. Kinds that change other messages (edit, delete, reaction, receipts)
@@ -26,6 +27,20 @@ public abstract record MessageContent
     /// <summary>The envelope content_type of this content (for <see cref="UnsupportedContent"/>, the code received).</summary>
     public abstract ContentKind Kind { get; }
 }
+
+/// <summary>A channel's recent posts, which an admin's device sends right after adding subscribers so that they do not
+/// start with an empty channel. Each post is its original envelope, so its id, time and content are the sender's own.</summary>
+public sealed record ChannelHistoryContent(IReadOnlyList<HistoryPost> Posts) : MessageContent
+{
+    public override ContentKind Kind => ContentKind.ChannelHistory;
+}
+
+/// <summary>One post in a <see cref="ChannelHistoryContent"/>.</summary>
+/// <param name="Sender">The admin who posted it.</param>
+/// <param name="SenderDevice">The device it came from.</param>
+/// <param name="Envelope">Its envelope as that device sent it.</param>
+/// <param name="EditedText">Its text after the last edit, if it was edited.</param>
+public sealed record HistoryPost(string Sender, string SenderDevice, byte[] Envelope, string? EditedText);
 
 /// <summary>Plain text.</summary>
 public sealed record TextContent(string Text) : MessageContent

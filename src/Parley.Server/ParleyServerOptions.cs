@@ -127,6 +127,23 @@ public sealed class ParleyServerOptions
     /// delivery is notified in-process only (one node).</summary>
     public string? Redis { get; set; }
 
+    /// <summary>The IP addresses of reverse proxies in front of the server, comma-separated (<c>127.0.0.1,::1</c>): a request
+    /// from one of them is taken to come from the client its <c>X-Forwarded-For</c> names (and by the scheme of
+    /// <c>X-Forwarded-Proto</c>), so per-address rate limits count each client apart. Unset (the default), those headers are
+    /// ignored and the connection's own address counts (docs/self-hosting.md, "Behind a reverse proxy").</summary>
+    public string? TrustedProxies { get; set; }
+
+    /// <summary>The addresses <see cref="TrustedProxies"/> lists; throws <see cref="FormatException"/> on one that is not an IP address.</summary>
+    public IReadOnlyList<System.Net.IPAddress> TrustedProxyAddresses()
+        => [.. (TrustedProxies ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(address => System.Net.IPAddress.TryParse(address, out var ip) ? ip
+                : throw new FormatException($"'{address}' in Parley:TrustedProxies is not an IP address; list the proxies' addresses, like 127.0.0.1,::1."))];
+
+    /// <summary>A separate address (<c>http://127.0.0.1:9464</c>) on which the server answers <c>GET /metrics</c> in the
+    /// Prometheus text format, and nothing else; the public address never serves metrics. Unset (the default), no metrics
+    /// are exported. Its port must be fixed and differ from the public one's (docs/self-hosting.md, "Metrics").</summary>
+    public string? MetricsUrl { get; set; }
+
     /// <summary>The operator's Ed25519 public key (base64) that signs moderation requests; unset, every
     /// <c>/v1/admin</c> endpoint answers 403 <c>operator_disabled</c>.</summary>
     public string? OperatorKey { get; set; }

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using Parley.Server.Accounts;
@@ -34,6 +35,18 @@ public static class ServerRegistration
                 kestrel.Limits.MaxRequestBodySize = parley.Value.MaxRequestBodyBytes;
                 RequestHeadLimits.ConfigureKestrel(kestrel.Limits);
             });
+        // Only the proxies named in Parley:TrustedProxies are believed (not the framework's default of any loopback address).
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ParleyServerOptions>>((forwarded, parley) =>
+        {
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            forwarded.ForwardLimit = 1;
+            forwarded.KnownIPNetworks.Clear();
+            forwarded.KnownProxies.Clear();
+            foreach (System.Net.IPAddress proxy in parley.Value.TrustedProxyAddresses())
+            {
+                forwarded.KnownProxies.Add(proxy);
+            }
+        });
         services.AddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<ServerMetrics>();
@@ -76,7 +89,14 @@ public static class ServerRegistration
         services.AddAuthorization();
         services.AddParleySafety();
         services.AddParleyRateLimits();
-        services.AddProblemDetails();
+        // Every problem answer passes here (ProblemHttpResult writes through the problem details service): count it by code.
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            if (context.ProblemDetails.Extensions.TryGetValue("code", out object? code) && code is string text)
+            {
+                context.HttpContext.RequestServices.GetRequiredService<ServerMetrics>().RequestRejected(text);
+            }
+        });
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default));
         services.AddOpenApi();
         return services;
@@ -86,7 +106,14 @@ public static class ServerRegistration
     public static WebApplication UseParleyServer(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        // Before everything, so an oversized request line or header set gets a problem body wherever it was going.
+        // A request on the metrics address (Parley:MetricsUrl, when set) is answered there and never reaches the API.
+        app.UseParleyMetrics();
+        // Before anything that reads the client's address (rate limits), when the server sits behind a proxy it trusts.
+        if (!string.IsNullOrWhiteSpace(app.Services.GetRequiredService<IOptions<ParleyServerOptions>>().Value.TrustedProxies))
+        {
+            app.UseForwardedHeaders();
+        }
+        // Before everything else, so an oversized request line or header set gets a problem body wherever it was going.
         app.UseParleyRequestHeadLimits();
         // First after that, so an open delivery socket keeps no middleware's state, authentication or request scope for its
         // life; the WebSocket middleware is in the gate's branch, as no other endpoint upgrades.

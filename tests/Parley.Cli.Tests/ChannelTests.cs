@@ -361,6 +361,58 @@ public sealed class ChannelTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task The_admin_is_told_of_a_join_request_and_a_new_subscriber_reads_the_recent_posts_on_the_command_line()
+    {
+        string alice = Unique("alice"), bob = Unique("bob"), carol = Unique("carol");
+        foreach (string user in new[] { alice, bob, carol })
+        {
+            Succeeded(await Run(user, "account", "create", user));
+        }
+        string name = "club-" + alice[^6..];
+        Succeeded(await Run(alice, "channel", "create", name, "--history", "2"));
+        foreach (string text in new[] { "one", "two", "three" })
+        {
+            Succeeded(await Run(alice, "channel", "post", name, text));
+        }
+        string thirdId = Json(await Run(alice, "channel", "read", name, "--json")).GetProperty("posts")[2].GetProperty("id").GetString()!;
+        Succeeded(await Run(alice, "channel", "edit", name, thirdId, "three (fixed)"));
+        string approvalLink = Json(await Run(alice, "channel", "invite", name, "--approval", "--json")).GetProperty("link").GetString()!;
+        Succeeded(await Run(bob, "channel", "join", approvalLink));
+
+        // The admin's next receive tells of the request, with the command that approves it; once.
+        var told = await Run(alice, "receive");
+        Succeeded(told);
+        var announcement = System.Text.RegularExpressions.Regex.Match(told.Output, $"Someone asked to join {name} \\(request ([0-9a-f]+)\\): `parley channel approve {name} ([0-9a-f]+)`");
+        Assert.True(announcement.Success, told.ToString());
+        string requestId = announcement.Groups[1].Value;
+        Assert.Equal(requestId, announcement.Groups[2].Value);
+        Assert.DoesNotContain("asked to join", (await Run(alice, "receive")).Output);
+
+        Succeeded(await Run(alice, "channel", "approve", name, requestId));
+        var joined = await Run(bob, "receive");
+        Succeeded(joined);
+        Assert.Contains($"{alice} shared 2 recent posts", joined.Output);
+        var read = await Run(bob, "channel", "read", name);
+        Succeeded(read);
+        Assert.DoesNotContain("No posts yet", read.Output);
+        Assert.Equal(["two", "three (fixed)"], Json(await Run(bob, "channel", "read", name, "--json")).GetProperty("posts").EnumerateArray()
+            .Select(p => p.GetProperty("text").GetString()));
+
+        // With the history set to 0 a new subscriber starts empty, and an earlier one keeps exactly what it had.
+        Succeeded(await Run(alice, "channel", "set-history", name, "0"));
+        var badLimit = await Run(alice, "channel", "set-history", name, "-1");
+        Assert.Equal(1, badLimit.ExitCode);
+        string open = Json(await Run(alice, "channel", "invite", name, "--json")).GetProperty("link").GetString()!;
+        Succeeded(await Run(carol, "channel", "join", open));
+        Succeeded(await Run(alice, "receive"));
+        Succeeded(await Run(carol, "receive"));
+        Assert.Contains("No posts yet", (await Run(carol, "channel", "read", name)).Output);
+        Succeeded(await Run(alice, "channel", "post", name, "four"));
+        Assert.Equal(["two", "three (fixed)", "four"], Json(await Run(bob, "channel", "read", name, "--json")).GetProperty("posts").EnumerateArray()
+            .Select(p => p.GetProperty("text").GetString()));
+    }
+
+    [Fact]
     public async Task A_public_channel_is_clearly_public_and_readable_by_a_reader_without_an_account()
     {
         string alice = Unique("alice"), bob = Unique("bob");

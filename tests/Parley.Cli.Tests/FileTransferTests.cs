@@ -71,8 +71,11 @@ public sealed class FileTransferTests(ServerFixture fixture) : IClassFixture<Ser
 
         Cli.AssertOneSentence(await Run(bob, "download", alice, textId, "--out", folder), $"Message {textId} is not a file.");
         Cli.AssertOneSentence(await Run(bob, "download", alice, "no-such-id", "--out", folder), "There is no message no-such-id");
+        // The first letters of the id are enough, as for the other commands that take one.
+        Assert.Equal(saved.Replace(".bin", " (2).bin"),
+            Json(await Run(bob, "download", alice, id[..8], "--out", folder, "--json")).GetProperty("attachment").GetProperty("savedTo").GetString());
         Cli.AssertOneSentence(await Run(bob, "download", "nobody-here", id, "--out", folder), "No conversation is named nobody-here");
-        Assert.Equal(2, Directory.GetFiles(folder).Length);
+        Assert.Equal(3, Directory.GetFiles(folder).Length);
     }
 
     [Fact]
@@ -112,6 +115,48 @@ public sealed class FileTransferTests(ServerFixture fixture) : IClassFixture<Ser
         var received = Json(await RunOn(server, bob, "receive", "--json", "--download-dir", folder)).EnumerateArray().Single();
         Assert.Equal(100_000, received.GetProperty("attachment").GetProperty("size").GetInt64());
         Assert.Equal(await File.ReadAllBytesAsync(atLimit), await File.ReadAllBytesAsync(received.GetProperty("attachment").GetProperty("savedTo").GetString()!));
+    }
+
+    [Fact]
+    public async Task A_send_file_killed_midway_is_finished_by_running_it_again_without_a_second_upload()
+    {
+        using var root = new TempDirectory();
+        await using var server = await ServerProcess.StartAsync(root.Sub("server"));
+        var (alice, bob) = await PairAsync(server);
+        string file = RandomFile("backup.bin", 256 << 20);
+        string blobs = Path.Combine(root.Sub("server"), "blobs");
+
+        // Kill the sending process once the server holds part of the file.
+        var info = Cli.StartInfo(["--home", Home(alice), "--server", server.Address.ToString(), "send-file", bob, file]);
+        using (var sending = System.Diagnostics.Process.Start(info)!)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(120);
+            while (!(Directory.Exists(blobs) && Directory.GetFiles(blobs, "*", SearchOption.AllDirectories).Any(f => new FileInfo(f).Length > 0)))
+            {
+                if (sending.HasExited)
+                {
+                    Assert.Fail("send-file ended before it was cut: " + await sending.StandardError.ReadToEndAsync());
+                }
+                Assert.True(DateTime.UtcNow < deadline, "the upload never started");
+                await Task.Delay(10);
+            }
+            sending.Kill(entireProcessTree: true);
+            await sending.WaitForExitAsync();
+        }
+        string partial = Assert.Single(Directory.GetFiles(blobs, "*", SearchOption.AllDirectories));
+        Assert.InRange(new FileInfo(partial).Length, 1, (256L << 20) - 1);
+
+        var again = await RunOn(server, alice, "send-file", bob, file, "--json");
+        Assert.True(again.ExitCode == 0, again.ToString());
+        // The same blob was finished, and the file was encrypted once.
+        Assert.Equal([partial], Directory.GetFiles(blobs, "*", SearchOption.AllDirectories));
+        Assert.Single(Directory.GetFiles(Path.Combine(Home(alice), "attachments")));
+
+        string folder = root.Sub("downloads");
+        var received = Json(await RunOn(server, bob, "receive", "--json", "--download-dir", folder)).EnumerateArray().Single();
+        byte[] sent = await File.ReadAllBytesAsync(file);
+        byte[] got = await File.ReadAllBytesAsync(received.GetProperty("attachment").GetProperty("savedTo").GetString()!);
+        Assert.True(sent.AsSpan().SequenceEqual(got), "the received file differs from the sent one");
     }
 
     [Fact]

@@ -91,6 +91,32 @@ public sealed class LocalEndpointTests(ServerFixture fixture) : IClassFixture<Se
     }
 
     [Fact]
+    public async Task A_listening_admin_is_shown_a_join_request_and_approves_it_from_another_terminal()
+    {
+        string alice = Unique("alice"), bob = Unique("bob");
+        Succeeded(await Run(alice, "account", "create", alice));
+        Succeeded(await Run(bob, "account", "create", bob));
+        string name = "club-" + alice[^6..];
+        Succeeded(await Run(alice, "channel", "create", name));
+        Succeeded(await Run(alice, "channel", "post", name, "before you came"));
+        string link = JsonDocument.Parse((await Run(alice, "channel", "invite", name, "--approval", "--json")).Output).RootElement
+            .GetProperty("link").GetString()!;
+        await using var listen = await ListenAsync(alice);
+        Succeeded(await Run(bob, "channel", "join", link));
+
+        // listen's housekeeping (every 15 s) finds the request and says how to approve it.
+        string line = await listen.WaitForAsync($"Someone asked to join {name}", timeout: TimeSpan.FromSeconds(45));
+        string approve = System.Text.RegularExpressions.Regex.Match(line, "`parley (channel approve [^`]+)`").Groups[1].Value;
+        var approved = await Run(alice, approve.Split(' '));
+        Succeeded(approved);
+        Assert.StartsWith("Approved ", approved.Output);
+
+        Assert.Contains($"{alice} shared 1 recent post", (await Run(bob, "receive")).Output);
+        Assert.Contains($"{alice}: before you came", (await Run(bob, "channel", "read", name)).Output);
+        Assert.Equal(0, await listen.StopAsync());
+    }
+
+    [Fact]
     public async Task Malformed_or_refused_requests_get_an_error_and_change_nothing()
     {
         var (alice, bob) = await TwoAccountsAsync("one");

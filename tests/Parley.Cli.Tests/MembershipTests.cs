@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Parley.Client.Sync;
 
 namespace Parley.Cli.Tests;
 
@@ -191,5 +192,31 @@ public sealed class MembershipTests(ServerFixture fixture) : IClassFixture<Serve
         Assert.Equal(1, ambiguous.ExitCode);
         Assert.Contains("Several groups are named team", ambiguous.Error);
         Assert.Equal(2, (await Conversations(alice)).Count(c => c.GetProperty("name").GetString() == "team"));
+    }
+
+    [Fact]
+    public async Task A_listening_device_is_told_the_group_name_and_who_added_it()
+    {
+        using var devices = new Devices(fixture);
+        var alice = await devices.CreateAsync("alice");
+        var bob = await devices.CreateAsync("bob");
+        var joined = new TaskCompletionSource<ConversationJoined>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bob.EventRaised += e =>
+        {
+            if (e is ConversationJoined j)
+            {
+                joined.TrySetResult(j);
+            }
+        };
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var listening = bob.ListenAsync(stop.Token);
+
+        await alice.CreateGroupAsync("team", [bob.Username]);
+
+        var told = await joined.Task.WaitAsync(stop.Token);
+        Assert.Equal("team", told.Conversation.DisplayName);
+        Assert.Equal(alice.Username, told.AddedBy);
+        await stop.CancelAsync();
+        await listening;
     }
 }

@@ -40,7 +40,8 @@ public sealed partial class ServerProcess : IAsyncDisposable
     /// <summary>A new server process on this one's data folder and port, after <see cref="DisposeAsync"/> killed this one.</summary>
     public Task<ServerProcess> StartAgainAsync(params string[] extra) => StartOnAsync(DataDirectory, $"http://127.0.0.1:{Address.Port}", extra);
 
-    private static async Task<ServerProcess> StartOnAsync(string dataDirectory, string urls, string[] extra)
+    /// <summary>A server on <paramref name="urls"/> (its first address is <see cref="Address"/>).</summary>
+    public static async Task<ServerProcess> StartOnAsync(string dataDirectory, string urls, string[] extra)
     {
         var info = Cli.StartInfo(["serve", "--data", dataDirectory, "--urls", urls,
             "--Parley:AnonymousRequestsPerMinute", "100000", "--Parley:RequestsPerMinute", "100000", .. extra]);

@@ -25,7 +25,8 @@ public sealed class ToolPackageTests
         Assert.True(packed.ExitCode == 0, packed.ToString());
         Assert.Single(Directory.GetFiles(packages, "Parley.Cli.*.nupkg"));
 
-        var installed = await Dotnet(["tool", "install", "--tool-path", tools, "--configfile", config, "Parley.Cli"]);
+        // A package folder of its own: the shared one may hold a Parley.Cli of the same version packed from older sources.
+        var installed = await Dotnet(["tool", "install", "--tool-path", tools, "--configfile", config, "Parley.Cli"], temp.Sub("nuget-packages"));
         Assert.True(installed.ExitCode == 0, installed.ToString());
 
         var info = Cli.Redirected(Path.Combine(tools, "parley"), ["--help"]);
@@ -38,11 +39,15 @@ public sealed class ToolPackageTests
     /// <summary>Debug or Release: the configuration this test assembly was built in (bin/CONFIGURATION/net10.0).</summary>
     private static string BuildConfiguration => new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
 
-    private static Task<CliResult> Dotnet(IEnumerable<string> args)
+    private static Task<CliResult> Dotnet(IEnumerable<string> args, string? packageFolder = null)
     {
         var info = Cli.Redirected("dotnet", args, Repository.Root);
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment["DOTNET_NOLOGO"] = "1";
+        if (packageFolder is not null)
+        {
+            info.Environment["NUGET_PACKAGES"] = packageFolder;
+        }
         return Cli.RunProcessAsync(info, null, TimeSpan.FromMinutes(3), "dotnet " + string.Join(' ', args));
     }
 }

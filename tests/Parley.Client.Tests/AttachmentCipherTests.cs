@@ -1,6 +1,7 @@
-using Parley.Content;
 using System.Security.Cryptography;
 using Parley.Client.Attachments;
+using Parley.Content;
+using Parley.Mls.Framing;
 using Xunit;
 
 namespace Parley.Client.Tests;
@@ -135,12 +136,49 @@ public sealed class AttachmentCipherTests : IDisposable
     }
 
     [Fact]
+    public async Task Files_are_padded_to_their_padme_length_so_sizes_in_one_bucket_look_alike_and_decrypt_exactly()
+    {
+        byte[] small = RandomNumberGenerator.GetBytes(100_001), large = RandomNumberGenerator.GetBytes(100_300);
+        var (smallCipher, smallEncrypted) = await Encrypt(small);
+        var (largeCipher, largeEncrypted) = await Encrypt(large);
+
+        Assert.Equal(PaddingPolicy.PadmeLength(100_001), PaddingPolicy.PadmeLength(100_300));
+        Assert.Equal(smallCipher.Length, largeCipher.Length);
+        Assert.Equal(AttachmentCipher.CiphertextLength(PaddingPolicy.PadmeLength(100_001), Chunk, AttachmentCipher.UnpaddedScheme), smallCipher.Length);
+        Assert.Equal((100_001L, 100_300L), (smallEncrypted.Size, largeEncrypted.Size));
+        var reference = smallEncrypted.ToReference("b", "x", "s.bin");
+        Assert.Equal(AttachmentCipher.SchemeId, reference.Scheme);
+        Assert.Equal(smallCipher.Length, reference.CiphertextLength);
+        var output = new MemoryStream();
+        Assert.Equal(small.Length, await AttachmentCipher.DecryptAsync(new MemoryStream(smallCipher), output, reference));
+        Assert.Equal(small, output.ToArray());
+        Assert.Equal(SHA256.HashData(small), smallEncrypted.PlaintextDigest);
+    }
+
+    [Fact]
+    public async Task An_unpadded_reference_from_before_padding_still_decrypts()
+    {
+        // 4096 bytes is its own Padmé length: its ciphertext is the same under both schemes.
+        byte[] data = RandomNumberGenerator.GetBytes(4096);
+        var (cipher, encrypted) = await Encrypt(data);
+        var old = encrypted.ToReference("b", "x", "old.bin") with { Scheme = AttachmentCipher.UnpaddedScheme };
+
+        var output = new MemoryStream();
+        await AttachmentCipher.DecryptAsync(new MemoryStream(cipher), output, old);
+        Assert.Equal(data, output.ToArray());
+    }
+
+    [Fact]
     public async Task A_wrong_digest_size_or_key_is_detected()
     {
         byte[] data = RandomNumberGenerator.GetBytes(Chunk + 1);
         var (cipher, encrypted) = await Encrypt(data);
         await Assert.ThrowsAsync<AttachmentIntegrityException>(() => Decrypt(cipher, encrypted with { Digest = new byte[32] }));
-        await Assert.ThrowsAsync<AttachmentIntegrityException>(() => Decrypt(cipher, encrypted with { Size = data.Length + 1 }));
+        // A size that pads to another length fails on the length; one inside the same padding, on the plaintext digest
+        // the reference carries (and the franked message commits to).
+        await Assert.ThrowsAsync<AttachmentIntegrityException>(() => Decrypt(cipher, encrypted with { Size = data.Length * 2 }));
+        await Assert.ThrowsAsync<AttachmentIntegrityException>(() => AttachmentCipher.DecryptAsync(new MemoryStream(cipher), new MemoryStream(),
+            encrypted.ToReference("b", "x", "p.bin") with { Size = data.Length + 1 }));
         await Assert.ThrowsAsync<AttachmentIntegrityException>(() => Decrypt(cipher, encrypted with { Key = RandomNumberGenerator.GetBytes(32) }));
     }
 

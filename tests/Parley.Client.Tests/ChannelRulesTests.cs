@@ -6,6 +6,7 @@ using Parley.Client.Groups;
 using Parley.Client.Identity;
 using Parley.Client.Network;
 using Parley.Content;
+using Parley.Mls.Codec;
 using Parley.Mls.Group;
 using Parley.Mls.Messages;
 using Xunit;
@@ -134,6 +135,35 @@ public sealed class ChannelRulesTests
         Assert.Equal(first, ViewToken.Compute(key, "post-1"));
         Assert.NotEqual(first, ViewToken.Compute(key, "post-2"));
         Assert.NotEqual(first, ViewToken.Compute(ViewToken.NewKey(), "post-1"));
+    }
+
+    [Fact]
+    public void A_private_channel_record_keeps_its_history_limit_and_announced_requests_and_a_version_1_record_reads_with_the_default()
+    {
+        var conversation = ConversationId.New();
+        byte[] viewKey = ViewToken.NewKey();
+        var record = (PrivateChannelRecord)ChannelRecordCodec.Decode(ChannelRecordCodec.Encode(
+            new PrivateChannelRecord(conversation, "club", false, viewKey, 3, 5, ["r1", "r2"])));
+        Assert.Equal(5, record.HistoryLimit);
+        Assert.Equal(["r1", "r2"], record.AnnouncedRequests);
+
+        byte[] version1 = TlsWriter.Encode(w =>
+        {
+            w.WriteUInt8(1);
+            w.WriteUInt8(1);
+            w.WriteOpaque(conversation.ToBytes());
+            w.WriteString("club");
+            w.WriteBool(false);
+            w.WriteOpaque(viewKey);
+            w.WriteUInt64(3);
+        });
+        var old = (PrivateChannelRecord)ChannelRecordCodec.Decode(version1);
+        Assert.Equal(PrivateChannelRecord.DefaultHistoryLimit, old.HistoryLimit);
+        Assert.Equal(3, old.ViewedThrough);
+
+        byte[] tooMany = ChannelRecordCodec.Encode(new PrivateChannelRecord(conversation, "club", false, viewKey, 3, 5, []));
+        tooMany[^2] = 0xFF;
+        Assert.Throws<MlsDecodeException>(() => ChannelRecordCodec.Decode(tooMany));
     }
 
     [Fact]

@@ -64,7 +64,11 @@ public sealed class ContentEnvelopeProperties
         from key in Gen.ArrayOf(Byte, AttachmentCipher.KeySize)
         from digest in Gen.ArrayOf(Byte, AttachmentCipher.DigestSize)
         from plaintextDigest in Gen.OneOf(Gen.Constant<byte[]?>(null), Gen.ArrayOf(Byte, AttachmentCipher.DigestSize).Select(d => (byte[]?)d))
-        select new AttachmentReference(blobId, size, contentType, fileName, chunkSize, key, digest, plaintextDigest);
+        from padded in Gen.Elements(false, true)
+        select padded
+            ? new AttachmentReference(blobId, Math.Min(size, long.MaxValue / 2), contentType, fileName, chunkSize, key, digest,
+                plaintextDigest ?? new byte[AttachmentCipher.DigestSize], AttachmentCipher.SchemeId)
+            : new AttachmentReference(blobId, size, contentType, fileName, chunkSize, key, digest, plaintextDigest);
 
     /// <summary>Content of every kind, with every field inside what the envelope can carry.</summary>
     private static readonly Gen<MessageContent> Content =

@@ -155,6 +155,7 @@ internal static class SeedCorpus
             new ReactionContent(id, "\U0001F44D"), new DeliveryReceiptContent([id]), new ReadReceiptContent([id]),
             new AttachmentContent(attachment, "caption"), new DisappearingTimerContent(TimeSpan.FromHours(1)),
             new ConversationInfoContent(ConversationKind.Group, "title"),
+            new ChannelHistoryContent([new HistoryPost("alice", "device-1", new ContentEnvelope(id, At, new TextContent("an earlier post")).Encode(), "edited")]),
         ];
         foreach (var content in contents)
         {

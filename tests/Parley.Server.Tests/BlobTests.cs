@@ -167,7 +167,8 @@ public sealed class BlobTests : IAsyncLifetime
         TestUser alice = await TestUser.RegisterAsync(server);
         long atLimit = AttachmentCipher.CiphertextLength(100_000, AttachmentCipher.DefaultChunkSize);
 
-        Assert.Equal(100_000 + 2 * AttachmentCipher.TagSize, (await TestBlobs.CreateAsync(alice.Device, atLimit)).Size);
+        // The file is padded to its Padmé length before encryption (docs/privacy.md, "Padding").
+        Assert.Equal(Parley.Mls.Framing.PaddingPolicy.PadmeLength(100_000) + 2 * AttachmentCipher.TagSize, (await TestBlobs.CreateAsync(alice.Device, atLimit)).Size);
         using var tooBig = await alice.Device.Client.PostAsJsonAsync("/v1/blobs", new { size = atLimit + 1 });
         var (status, code, body) = await TestHttp.ProblemAsync(tooBig);
         Assert.Equal((413, "blob_too_large"), (status, code));

@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace Parley.Testing;
 
 /// <summary>Collects a started server process's output and finds the loopback address it reports
-/// ("Now listening on: http://127.0.0.1:PORT"). Linked into every test project that starts a real server.</summary>
+/// ("Now listening on: http://127.0.0.1:PORT", or https). Linked into every test project that starts a real server.</summary>
 internal static partial class ServerListening
 {
     /// <summary>Starts reading <paramref name="process"/>'s output into <paramref name="lines"/> (lock it to read)
@@ -47,6 +47,6 @@ internal static partial class ServerListening
         return listening.Task.WaitAsync(timeout);
     }
 
-    [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
+    [GeneratedRegex(@"Now listening on: (https?://127\.0\.0\.1:\d+)")]
     private static partial Regex ListeningLine();
 }

@@ -73,6 +73,7 @@ internal static class ChannelCommands
         channel.Subcommands.Add(Approve());
         channel.Subcommands.Add(Deny());
         channel.Subcommands.Add(Admins());
+        channel.Subcommands.Add(SetHistory());
         return channel;
     }
 
@@ -88,8 +89,12 @@ internal static class ChannelCommands
         var isPublic = new Option<bool>("--public") { Description = "Create a PUBLIC channel: anyone with the name can read it, and posts are not encrypted." };
         var title = new Option<string?>("--title") { Description = "A public channel's title." };
         var description = new Option<string?>("--description") { Description = "A public channel's description." };
+        var history = HistoryOption();
         var json = Json();
-        var command = new Command("create", "Create a private channel (you are its admin), or with --public a public one.") { name, isPublic, title, description, json };
+        var command = new Command("create", "Create a private channel (you are its admin), or with --public a public one.")
+        {
+            name, isPublic, title, description, history, json,
+        };
         command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
             string requested = parse.GetValue(name)!;
@@ -109,7 +114,7 @@ internal static class ChannelCommands
             {
                 throw new ParleyClientException("--title and --description are for public channels; a private channel's name is its title.");
             }
-            var channel = await client.CreateChannelAsync(requested, cancellationToken);
+            var channel = await client.CreateChannelAsync(requested, parse.GetValue(history), cancellationToken);
             if (parse.GetValue(json))
             {
                 CliOutput.WriteJson(new ChannelDoneView("created", channel.Name, "private", Conversation.SharedIdOf(channel.GroupId), PrivateNotice),
@@ -197,6 +202,30 @@ internal static class ChannelCommands
             }
             var post = await client.DeletePublicPostAsync(channelName, postId, cancellationToken);
             return Done(parse.GetValue(json), "deleted", post.Channel, postId, $"Deleted {postId} from the public channel {post.Channel}.");
+        }));
+        return command;
+    }
+
+    private static Option<int> HistoryOption() => new("--history")
+    {
+        Description = $"How many recent posts each new subscriber gets from your device (0 to {PrivateChannelRecord.MaxHistoryLimit}; private channels).",
+        DefaultValueFactory = _ => PrivateChannelRecord.DefaultHistoryLimit,
+    };
+
+    private static Command SetHistory()
+    {
+        var name = Name();
+        var count = new Argument<int>("N") { Description = $"How many recent posts (0 to {PrivateChannelRecord.MaxHistoryLimit}; 0: none)." };
+        var json = Json();
+        var command = new Command("set-history", "Choose how many recent posts each new subscriber of a private channel gets (admins).") { name, count, json };
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
+        {
+            var channel = RequirePrivate(client, parse.GetValue(name)!);
+            int n = parse.GetValue(count);
+            await client.SetChannelHistoryLimitAsync(channel, n, cancellationToken);
+            return Done(parse.GetValue(json), "updated", channel.Name, null, n == 0
+                ? $"New subscribers of {channel.Name} start without earlier posts."
+                : $"New subscribers of {channel.Name} get its {n} most recent post{(n == 1 ? "" : "s")} when your Parley adds them.", isPublic: false);
         }));
         return command;
     }
@@ -670,5 +699,5 @@ internal static class ChannelCommands
         return 0;
     }
 
-    private static string Quote(string name) => name.Any(char.IsWhiteSpace) ? $"\"{name}\"" : name;
+    private static string Quote(string name) => CliOutput.Quoted(name);
 }

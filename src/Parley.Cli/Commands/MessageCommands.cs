@@ -78,12 +78,11 @@ internal static class MessageCommands
         {
             var conversation = client.GetConversation(parse.GetValue(target)!);
             var message = client.ResolveMessage(conversation.Id, parse.GetValue(id)!);
-            string messageId = message.MessageId;
             string directory = CliSession.FullPath(parse.GetValue(output) ?? ".");
-            string description = message.Content is AttachmentContent file ? file.Attachment.FileName : messageId;
+            string description = message.Content is AttachmentContent file ? file.Attachment.FileName : message.MessageId;
             string saved = await CliOutput.WithProgressAsync(CliOutput.Interactive(parse.GetValue(json)), description,
-                progress => client.DownloadAttachmentAsync(conversation.Id, messageId, directory, progress, cancellationToken));
-            var view = CliOutput.View(client, client.Store.FindMessage(conversation.Id, messageId)!, saved);
+                progress => client.DownloadAttachmentAsync(conversation.Id, message.MessageId, directory, progress, cancellationToken));
+            var view = CliOutput.View(client, client.Store.GetMessage(message.LocalId) ?? message, saved);
             if (parse.GetValue(json))
             {
                 CliOutput.WriteJson(view, CliJsonContext.Default.MessageView);

@@ -25,7 +25,7 @@ internal static class ServeCommand
         [nameof(ParleyServerOptions.MaxRequestBodyBytes)] = "largest HTTP request body",
         [nameof(ParleyServerOptions.MaxMessageBytes)] = "largest MLS message",
         [nameof(ParleyServerOptions.MaxWelcomeBytes)] = "largest Welcome sent with a commit",
-        [nameof(ParleyServerOptions.MaxConnections)] = "most device WebSockets on this node (unset: no limit)",
+        [nameof(ParleyServerOptions.MaxConnections)] = "most device WebSockets on this node (unset: from the open-file limit)",
         [nameof(ParleyServerOptions.MaxWebSocketFrameBytes)] = "largest WebSocket frame from a device",
         [nameof(ParleyServerOptions.MaxKeyPackagesPerUpload)] = "most key packages in one upload",
         [nameof(ParleyServerOptions.MaxKeyPackagesPerDevice)] = "most one-time key packages a device keeps stored",
@@ -42,6 +42,8 @@ internal static class ServeCommand
         [nameof(ParleyServerOptions.MaxBlobBytes)] = "largest file",
         [nameof(ParleyServerOptions.MaxBlobBytesPerDevice)] = "most bytes of files one device may hold at a time",
         [nameof(ParleyServerOptions.MaxWriteBatch)] = "most writes gathered into one transaction",
+        [nameof(ParleyServerOptions.TrustedProxies)] = "reverse proxies (IP addresses, comma-separated) whose X-Forwarded-For is believed",
+        [nameof(ParleyServerOptions.MetricsUrl)] = "a separate address serving Prometheus metrics at /metrics; unset, none",
     };
 
     public static Command Build()
@@ -59,9 +61,9 @@ internal static class ServeCommand
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (parse, cancellationToken) => await CliErrors.RunAsync(parse, async () =>
         {
+            // The server checks and creates the folder (readable by its user only) with its other start-up checks.
             var settings = SettingTokens(parse.UnmatchedTokens);
             string dataDir = Path.GetFullPath(parse.GetValue(data)!);
-            Directory.CreateDirectory(dataDir);
             var args = new List<string> { "--data", dataDir, "--urls", parse.GetValue(urls)!, "--log-format", parse.GetValue(logFormat)! };
             args.AddRange(settings);
             return await ParleyServer.RunAsync([.. args], cancellationToken);

@@ -16,8 +16,17 @@ namespace Parley.Client.Channels;
 /// <param name="Pseudonymous">This device is a subscriber with a pseudonymous leaf (not an admin).</param>
 /// <param name="ViewKey">The device's secret per-channel view key (32 bytes).</param>
 /// <param name="ViewedThrough">The local message sequence up to which views were counted.</param>
-public sealed record PrivateChannelRecord(ConversationId Conversation, string Name, bool Pseudonymous, byte[] ViewKey, long ViewedThrough)
+/// <param name="HistoryLimit">On an admin's device: how many recent posts it shares with each subscriber it adds (0: none).</param>
+/// <param name="AnnouncedRequests">On an admin's device: the pending join requests it has already told its person about.</param>
+public sealed record PrivateChannelRecord(ConversationId Conversation, string Name, bool Pseudonymous, byte[] ViewKey, long ViewedThrough,
+    int HistoryLimit = PrivateChannelRecord.DefaultHistoryLimit, IReadOnlyList<string>? AnnouncedRequests = null)
 {
+    /// <summary>How many recent posts a new subscriber gets unless the admin chose otherwise.</summary>
+    public const int DefaultHistoryLimit = 20;
+
+    /// <summary>The most recent posts an admin may share with a new subscriber.</summary>
+    public const int MaxHistoryLimit = 200;
+
     public override string ToString() => $"PrivateChannelRecord({Name})";
 }
 
@@ -64,6 +73,8 @@ public sealed record PublicChannelRecord(Uri Server, string Name, string Owner, 
 internal static class ChannelRecordCodec
 {
     private const byte V1 = 1;
+    // Version 2: a private channel record ends with its history limit and the join requests already announced.
+    private const byte V2 = 2;
     private const byte PrivateKind = 1;
     private const byte JoinKind = 2;
     private const byte PublicKind = 3;
@@ -80,7 +91,7 @@ internal static class ChannelRecordCodec
     public static byte[] Encode(object record)
     {
         var w = new TlsWriter(256);
-        w.WriteUInt8(V1);
+        w.WriteUInt8(record is PrivateChannelRecord ? V2 : V1);
         switch (record)
         {
             case PrivateChannelRecord p:
@@ -90,6 +101,8 @@ internal static class ChannelRecordCodec
                 w.WriteBool(p.Pseudonymous);
                 w.WriteOpaque(p.ViewKey);
                 w.WriteUInt64((ulong)p.ViewedThrough);
+                w.WriteUInt32(checked((uint)p.HistoryLimit));
+                w.WriteVector(p.AnnouncedRequests ?? [], (inner, id) => inner.WriteString(id));
                 break;
             case PendingChannelJoin j:
                 w.WriteUInt8(JoinKind);
@@ -129,15 +142,17 @@ internal static class ChannelRecordCodec
     public static object Decode(byte[] data) => TlsReader.Decode(data, r =>
     {
         byte version = r.ReadUInt8();
-        if (version != V1)
+        if (version is not (V1 or V2))
         {
-            throw new Storage.StoreFormatException($"A channel record has version {version}; this Parley reads version {V1}. Update Parley.");
+            throw new Storage.StoreFormatException($"A channel record has version {version}; this Parley reads versions {V1} and {V2}. Update Parley.");
         }
         byte kind = r.ReadUInt8();
         return kind switch
         {
-            PrivateKind => new PrivateChannelRecord(r.ReadConversationId(), r.ReadString(), r.ReadBool(), r.ReadOpaque(),
+            PrivateKind when version == V1 => new PrivateChannelRecord(r.ReadConversationId(), r.ReadString(), r.ReadBool(), r.ReadOpaque(),
                 (long)r.ReadUInt64()),
+            PrivateKind => new PrivateChannelRecord(r.ReadConversationId(), r.ReadString(), r.ReadBool(), r.ReadOpaque(),
+                (long)r.ReadUInt64(), ReadHistoryLimit(r), r.ReadList(inner => inner.ReadString())),
             JoinKind => (object)new PendingChannelJoin(r.ReadString(), r.ReadAbsoluteUri(), r.ReadBool() ? r.ReadString() : null,
                 r.ReadString(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadTime()),
             PublicKind => new PublicChannelRecord(r.ReadAbsoluteUri(), r.ReadString(), r.ReadString(), r.ReadOpaque(), r.ReadBool(),
@@ -145,4 +160,10 @@ internal static class ChannelRecordCodec
             _ => throw new Storage.StoreFormatException($"A channel record has kind {kind}, which this Parley does not know. Update Parley."),
         };
     });
+
+    private static int ReadHistoryLimit(TlsReader r)
+    {
+        uint limit = r.ReadUInt32();
+        return limit <= PrivateChannelRecord.MaxHistoryLimit ? (int)limit : throw new MlsDecodeException("A channel's history limit is out of range.");
+    }
 }

@@ -11,8 +11,9 @@ namespace Parley.Client.Network;
 /// <summary>Asks for a new blob of the ciphertext's exact size.</summary>
 public sealed record CreateBlobRequest(long Size);
 
-/// <summary>A new blob: its id (the download capability), upload URL and expiry of an unfinished upload.</summary>
-public sealed record CreateBlobResponse(string BlobId, string UploadUrl, long Size, DateTimeOffset ExpiresAt);
+/// <summary>A new blob: its id (the download capability), upload URL, expiry of an unfinished upload, and the largest
+/// file the server takes (absent from older servers).</summary>
+public sealed record CreateBlobResponse(string BlobId, string UploadUrl, long Size, DateTimeOffset ExpiresAt, long? MaxFileSize = null);
 
 /// <summary>How much of a blob is stored.</summary>
 public sealed record BlobStatusResponse(string BlobId, long Size, long Offset, bool Complete, DateTimeOffset ExpiresAt);

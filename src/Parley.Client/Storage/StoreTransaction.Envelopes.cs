@@ -113,6 +113,9 @@ public sealed partial class StoreTransaction
                 return outcome;
             }
 
+            case ChannelHistoryContent:
+                return new EnvelopeOutcome(EnvelopeResult.Rejected, [], "a channel's shared posts are added by the channel, not kept as a message");
+
             default:
                 // Text, reply, and content this version cannot show (kept as "unsupported message").
                 return Add(conversation, envelope, envelopeBytes, senderDeviceId, senderUsername, isOutgoing, status);

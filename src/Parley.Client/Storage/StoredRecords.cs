@@ -271,6 +271,8 @@ internal static class StoredRecords
         // Appended later: records written before it end here and read as "no plaintext digest".
         w.WriteOptionalBytes(reference.PlaintextDigest);
         w.WriteOptionalString(a.Source);
+        // Appended later still: records written before it are of unpadded files.
+        w.WriteUInt8(reference.Scheme);
         return Secret(w);
     }
 
@@ -286,6 +288,10 @@ internal static class StoredRecords
             reference = reference with { PlaintextDigest = r.ReadOptionalBytes() };
         }
         string? source = r.AtEnd ? null : r.ReadOptionalString();
+        if (!r.AtEnd)
+        {
+            reference = reference with { Scheme = r.ReadUInt8() };
+        }
         if (!reference.IsWellFormed)
         {
             throw new MlsDecodeException("The stored attachment reference has an invalid size, chunk size, key or digest.");

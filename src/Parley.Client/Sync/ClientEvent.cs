@@ -38,3 +38,7 @@ public sealed record RemovedFromConversation(Conversation Conversation, string? 
 
 /// <summary>A delivery could not be processed and was dropped (it is acknowledged so it does not block the mailbox).</summary>
 public sealed record DeliveryDropped(string DeliveryId, string Reason) : ClientEvent;
+
+/// <summary>On an admin's device: someone asked to join a private channel through an invite that needs approval. The
+/// request carries no name (subscribers are pseudonymous); approve or deny it by its id.</summary>
+public sealed record JoinRequested(Conversation Conversation, string Channel, string RequestId) : ClientEvent;

@@ -65,7 +65,7 @@ public static class BlobEndpoints
                 $"This device's unexpired blobs would pass {o.MaxBlobBytesPerDevice} bytes; delete some or wait until they expire.");
         }
         string url = UrlOf(id);
-        return TypedResults.Created(url, new CreateBlobResponse(id.Value, url, blob.Size, blob.ExpiresAt));
+        return TypedResults.Created(url, new CreateBlobResponse(id.Value, url, blob.Size, blob.ExpiresAt, o.FileLimit()));
     }
 
     private static async Task<IResult> Upload(string id, HttpContext context, IBlobStore blobs, BlobFiles files, BlobLocks locks,

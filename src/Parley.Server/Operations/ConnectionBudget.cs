@@ -34,6 +34,8 @@ public sealed class ConnectionBudget
     private readonly ServerMetrics _metrics;
     private readonly ILogger<ConnectionBudget> _logger;
     private readonly SemaphoreSlim _sockets;
+    private readonly int? _configured;
+    private readonly (int WebSockets, int Connections) _derived;
     private int _openWebSockets;
     private int _openConnections;
     private int _webSocketsFull;
@@ -49,25 +51,34 @@ public sealed class ConnectionBudget
         (int WebSockets, int Connections) derived = FileLimit is { } limit
             ? Derive(limit, OpenAtStart)
             : (DefaultWithoutFileLimit, DefaultWithoutFileLimit + HttpHeadroom(DefaultWithoutFileLimit));
-        if (options.Value.MaxConnections is { } configured)
+        _configured = options.Value.MaxConnections;
+        _derived = derived;
+        if (_configured is { } configured)
         {
             WebSockets = Math.Max(0, configured);
             Connections = WebSockets + HttpHeadroom(WebSockets);
-            if (FileLimit is not null && Connections > derived.Connections)
-            {
-                logger.LogWarning("Parley:MaxConnections {MaxConnections} leaves too few of the {FileLimit} open files this process may have " +
-                    "({OpenFiles} already open); at the limit the process aborts. Raise the limit (ulimit -n) or lower the setting to at most {Derived}",
-                    configured, FileLimit, OpenAtStart, derived.WebSockets);
-            }
         }
         else
         {
             (WebSockets, Connections) = derived;
         }
         _sockets = new SemaphoreSlim(Sockets, Sockets);
-        logger.LogInformation("Connection budget: {WebSockets} device WebSockets, {Connections} TCP connections in all " +
+    }
+
+    /// <summary>Logs the budget, and a warning when <see cref="ParleyServerOptions.MaxConnections"/> leaves too few files;
+    /// at start rather than when the budget is made (the host makes it with the server), so a server whose start-up checks
+    /// fail says nothing but why.</summary>
+    internal void LogAtStart()
+    {
+        if (_configured is { } configured && FileLimit is not null && Connections > _derived.Connections)
+        {
+            _logger.LogWarning("Parley:MaxConnections {MaxConnections} leaves too few of the {FileLimit} open files this process may have " +
+                "({OpenFiles} already open); at the limit the process aborts. Raise the limit (ulimit -n) or lower the setting to at most {Derived}",
+                configured, FileLimit, OpenAtStart, _derived.WebSockets);
+        }
+        _logger.LogInformation("Connection budget: {WebSockets} device WebSockets, {Connections} TCP connections in all " +
             "({Source}; open-file limit {FileLimit}, {OpenFiles} files open at start)",
-            WebSockets, Connections, options.Value.MaxConnections is null ? "derived" : "Parley:MaxConnections",
+            WebSockets, Connections, _configured is null ? "derived" : "Parley:MaxConnections",
             FileLimit?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown", OpenAtStart);
     }
 
@@ -233,6 +244,7 @@ public static class ConnectionBudgetRegistration
     public static IServiceCollection AddParleyConnectionBudget(this IServiceCollection services)
     {
         services.AddSingleton<ConnectionBudget>();
+        services.AddHostedService<ConnectionBudgetReport>();
         // Registered after the host's own socket transport, so Kestrel binds with this one.
         services.AddSingleton<IConnectionListenerFactory>(provider => new BudgetedSocketTransport(
             ActivatorUtilities.CreateInstance<SocketTransportFactory>(provider), provider.GetRequiredService<ConnectionBudget>()));
@@ -241,4 +253,16 @@ public static class ConnectionBudgetRegistration
             (kestrel, budget) => kestrel.ConfigureEndpointDefaults(listen => listen.Use(budget.Gate)));
         return services;
     }
+}
+
+/// <summary>Has the <see cref="ConnectionBudget"/> log itself when the host starts.</summary>
+internal sealed class ConnectionBudgetReport(ConnectionBudget budget) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        budget.LogAtStart();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -90,8 +90,13 @@ internal static class ContentTargets
         {
             using var ciphertext = new MemoryStream(input, 1, input.Length - 1, writable: false);
             using var plaintext = new MemoryStream();
-            AttachmentCipher.DecryptAsync(ciphertext, plaintext, AttachmentKey, SHA256.HashData(input.AsSpan(1)), AttachmentCipher.MinChunkSize)
-                .GetAwaiter().GetResult();
+            // An even first byte reads the rest as an unpadded file; an odd one as a padded file that many bytes
+            // shorter than its ciphertext could hold, so the padding checks run too.
+            byte scheme = (input[0] & 1) == 0 ? AttachmentCipher.UnpaddedScheme : AttachmentCipher.SchemeId;
+            long? size = scheme == AttachmentCipher.UnpaddedScheme || input.Length - 1 < AttachmentCipher.TagSize ? null
+                : Math.Max(0, AttachmentCipher.MaxPlaintextLength(input.Length - 1, AttachmentCipher.MinChunkSize, AttachmentCipher.UnpaddedScheme) - input[0] / 2);
+            AttachmentCipher.DecryptAsync(ciphertext, plaintext, AttachmentKey, SHA256.HashData(input.AsSpan(1)), AttachmentCipher.MinChunkSize,
+                size, scheme: size is null ? AttachmentCipher.UnpaddedScheme : scheme).GetAwaiter().GetResult();
         });
     }
 

@@ -176,7 +176,9 @@ public sealed class PostgresWriter : IAsyncDisposable
                     return Ending.PieceFailed;
                 }
             }
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             await transaction.CommitAsync().ConfigureAwait(false);
+            _metrics.CommitCompleted("postgres", System.Diagnostics.Stopwatch.GetElapsedTime(started));
             return Ending.Committed;
         }
         catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)

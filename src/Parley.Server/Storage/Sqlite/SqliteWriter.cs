@@ -85,7 +85,9 @@ public sealed class SqliteWriter : IAsyncDisposable
                     operation.Failed = ex;
                 }
             }
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             Execute("COMMIT");
+            _metrics.CommitCompleted("sqlite", System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
         catch (Exception ex)
         {
