@@ -60,6 +60,7 @@ internal static class CommandCatalog
         new("group rename", "parley group rename team \"the team\"", Scope.Device),
         new("group list", "parley group list --json", Scope.Home),
         new("channel create", "parley channel create news", Scope.Device),
+        new("channel set-history", "parley channel set-history news 50", Scope.Device),
         new("channel post", "parley channel post news \"the office is closed on Friday\"", Scope.Device),
         new("channel edit", "parley channel edit news POST_ID \"the office is closed on Monday\"", Scope.Device),
         new("channel delete", "parley channel delete news POST_ID", Scope.Device),

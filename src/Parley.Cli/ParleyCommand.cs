@@ -109,7 +109,7 @@ internal static class ParleyCommand
     /// <summary>`parley suites [--json]`: the MLS cipher suites this build implements.</summary>
     private static Command Suites()
     {
-        var json = new Option<bool>("--json") { Description = "Print the list as JSON." };
+        var json = CliOutput.JsonOption();
         var command = new Command("suites", "List the MLS cipher suites this build of Parley implements.") { json };
         command.SetAction(parse =>
         {

@@ -17,7 +17,7 @@ internal static class AccountCommands
     private static Command Create()
     {
         var name = new Argument<string>("NAME") { Description = "The user name: 3 to 32 of a-z 0-9 _ . -" };
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
+        var json = CliOutput.JsonOption();
         var command = new Command("create", "Register a new account on the server, with this device as its first device.") { name, json };
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(parse, async () =>
         {
@@ -40,7 +40,7 @@ internal static class AccountCommands
 
     private static Command Show()
     {
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
+        var json = CliOutput.JsonOption();
         var command = new Command("show", "Show this device's account, device id and server.") { json };
         command.SetAction(CliSession.With(command, (parse, client, _) =>
         {

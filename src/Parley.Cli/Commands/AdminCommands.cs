@@ -66,7 +66,7 @@ internal static class AdminCommands
         return admin;
     }
 
-    private static Option<bool> Json() => new("--json") { Description = "Print the result as JSON." };
+    private static Option<bool> Json() => CliOutput.JsonOption();
 
     private static Option<string> Required(string name, string description) => new(name) { Description = description, Required = true };
 

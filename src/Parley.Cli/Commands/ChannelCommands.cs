@@ -79,7 +79,7 @@ internal static class ChannelCommands
 
     private static Argument<string> Name() => new("NAME") { Description = "The channel's name." };
 
-    private static Option<bool> Json() => new("--json") { Description = "Print the result as JSON." };
+    private static Option<bool> Json() => CliOutput.JsonOption();
 
     // ---- create / post / edit / delete ----------------------------------------------------------
 

@@ -71,7 +71,7 @@ internal static class DeviceCommands
 
     private static Command List()
     {
-        var json = new Option<bool>("--json") { Description = "Print the list as JSON." };
+        var json = CliOutput.JsonOption();
         var command = new Command("list", "List this account's devices.") { json };
         command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {

@@ -131,7 +131,7 @@ internal static class GroupCommands
 
     private static Command List()
     {
-        var json = new Option<bool>("--json") { Description = "Print the list as JSON." };
+        var json = CliOutput.JsonOption();
         var command = new Command("list", "List your conversations (1:1 chats, groups and private channels).") { json };
         command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {

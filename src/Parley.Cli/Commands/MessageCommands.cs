@@ -12,7 +12,7 @@ internal static class MessageCommands
 {
     private static Argument<string> Target() => new("NAME") { Description = "A user name (your 1:1 chat) or a group's name or id." };
 
-    private static Option<bool> Json() => new("--json") { Description = "Print the result as JSON." };
+    private static Option<bool> Json() => CliOutput.JsonOption();
 
     private static Option<bool> Ids() => new("--ids") { Description = "Show each message's id (to reply to, react to or report it)." };
 

@@ -21,7 +21,7 @@ internal static class SafetyCommands
     /// <summary>The commands, to add to the root.</summary>
     public static IEnumerable<Command> Build() => [Report(), Block(), Unblock(), Blocks()];
 
-    private static Option<bool> Json() => new("--json") { Description = "Print the result as JSON." };
+    private static Option<bool> Json() => CliOutput.JsonOption();
 
     private static Command Report()
     {

@@ -10,7 +10,7 @@ internal static class VerifyCommand
         var name = new Argument<string>("NAME") { Description = "The contact's user name." };
         var confirm = new Option<bool>("--confirm") { Description = "Mark the contact verified (after comparing the numbers in person)." };
         var accept = new Option<bool>("--accept-new-key") { Description = "Accept the contact's changed identity key (compare the new number first)." };
-        var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
+        var json = CliOutput.JsonOption();
         var command = new Command("verify", "Show the safety number you share with a contact; compare it with theirs.") { name, confirm, accept, json };
         command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
         {
