@@ -77,7 +77,6 @@ internal static class CommandCatalog
         new("channel deny", "parley channel deny news REQUEST_ID", Scope.Device),
         new("channel admins add", "parley channel admins add news bob", Scope.Device),
         new("channel admins remove", "parley channel admins remove news bob", Scope.Device),
-        new("channel set-history", "parley channel set-history news 50", Scope.Device),
         new("report", "parley report team Xk3v --reason harassment --comment \"third time this week\"", Scope.Device),
         new("block", "parley block mallory", Scope.Device),
         new("unblock", "parley unblock mallory", Scope.Device),
