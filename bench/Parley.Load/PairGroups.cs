@@ -4,6 +4,7 @@
 using Parley.Client.Groups;
 using Parley.Content;
 using Parley.Mls.Codec;
+using Parley.Mls.Framing;
 using Parley.Mls.Group;
 using Parley.Mls.Messages;
 
@@ -25,10 +26,12 @@ internal sealed class PairGroups : IDisposable
     public byte[][] GroupIds { get; }
 
     /// <summary>Builds the groups; <paramref name="register"/>(creator, groupId, commit, welcome) hands each group's
-    /// creation and Add commit to the server under test (Parley) or does nothing (other relays).</summary>
+    /// creation and Add commit to the server under test (Parley) or does nothing (other relays). Messages are padded as
+    /// ParleyClient pads them unless <paramref name="unpadded"/>.</summary>
     public static async Task<PairGroups> CreateAsync(IReadOnlyList<DeviceLeaf> leaves,
-        Func<int, NewGroup, CancellationToken, Task> register, CancellationToken cancellationToken)
+        Func<int, NewGroup, CancellationToken, Task> register, CancellationToken cancellationToken, bool unpadded = false)
     {
+        var options = MlsGroupOptions.Default with { Padding = unpadded ? PaddingPolicy.None : Parley.Client.ParleyClient.MessagePadding };
         var groups = new MlsGroup[leaves.Count];
         var ids = new byte[leaves.Count / 2][];
         await Parallel.ForEachAsync(Enumerable.Range(0, leaves.Count / 2), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
@@ -36,7 +39,7 @@ internal sealed class PairGroups : IDisposable
             {
                 int a = 2 * pair, b = a + 1;
                 byte[] groupId = System.Security.Cryptography.RandomNumberGenerator.GetBytes(16);
-                var creator = leaves[a].CreateGroup(groupId, MlsGroupOptions.Default);
+                var creator = leaves[a].CreateGroup(groupId, options);
                 GeneratedKeyPackage keyPackage = leaves[b].NewKeyPackage(DateTimeOffset.UtcNow);
                 byte[] genesis = new MlsMessage(creator.CreateGroupInfo(includeRatchetTree: false, includeExternalPub: false)).ToBytes();
                 CommitResult result = creator.Commit(new CommitOptions
@@ -50,7 +53,7 @@ internal sealed class PairGroups : IDisposable
                 creator.MergePendingCommit();
                 using var bundle = leaves[b].Bundle(keyPackage);
                 groups[a] = creator;
-                groups[b] = MlsGroup.JoinFromWelcome(result.Welcome!, bundle, null, MlsGroupOptions.Default);
+                groups[b] = MlsGroup.JoinFromWelcome(result.Welcome!, bundle, null, options);
                 ids[pair] = groupId;
             });
         return new PairGroups(groups, ids);

@@ -5,6 +5,7 @@
 //   relay    1:1 pairs over the raw protocol with real MLS, on one target, at a rate or searching for the highest
 //            rate with p99 under a bound: --target parley|ejabberd|echo [--devices 100] [--seconds 10] [--rate R | --search]
 //            [--p99 100] [--start-rate 200] [--max-steps 10] [--engine sqlite|postgres] [--nodes 1]
+//            [--unpadded: messages without the padding ParleyClient gives them, to measure its cost]
 //   compare  relay on parley, ejabberd and echo with the same options, step by step in turns, and the ratios
 //            [--targets parley,ejabberd,echo] [--noisy 25] [--retries 2]
 //   idle     N idle authenticated connections on one server and its memory per connection [--target parley|ejabberd|echo]

@@ -58,13 +58,13 @@ internal sealed class RelayBench : IAsyncDisposable
     public IRelayTarget Target => _target;
 
     /// <summary>Creates the accounts, the pair groups and the connections.</summary>
-    public static async Task<RelayBench> CreateAsync(IRelayTarget target, int devices, CancellationToken cancellationToken)
+    public static async Task<RelayBench> CreateAsync(IRelayTarget target, int devices, CancellationToken cancellationToken, bool unpadded = false)
     {
         var clock = Stopwatch.StartNew();
         var leaves = await target.SetUpDevicesAsync(devices, cancellationToken);
         Console.Error.WriteLine($"{target.Name}: {devices} accounts in {clock.Elapsed.TotalSeconds:F1} s");
         clock.Restart();
-        var groups = await PairGroups.CreateAsync(leaves, target.RegisterGroupAsync, cancellationToken);
+        var groups = await PairGroups.CreateAsync(leaves, target.RegisterGroupAsync, cancellationToken, unpadded);
         Console.Error.WriteLine($"{target.Name}: {devices / 2} MLS groups in {clock.Elapsed.TotalSeconds:F1} s");
         var bench = new RelayBench(target, groups, devices);
         clock.Restart();

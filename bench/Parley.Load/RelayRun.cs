@@ -36,7 +36,7 @@ internal static class RelayRun
         int devices = a.Int("--devices", 100);
         double seconds = a.Double("--seconds", 10);
         double p99 = a.Double("--p99", 100);
-        await using var bench = await RelayBench.CreateAsync(await StartTargetAsync(name, a, cancellationToken), devices, cancellationToken);
+        await using var bench = await RelayBench.CreateAsync(await StartTargetAsync(name, a, cancellationToken), devices, cancellationToken, a.Flag("--unpadded"));
         Console.Error.WriteLine($"{bench.Target.Description}; {devices} devices in {devices / 2} pairs; {Machine.Describe()}");
         // Warm-up (JIT, connection pools, database caches): not reported.
         await bench.RunStepAsync(a.Double("--start-rate", 200), 3, int.MaxValue, cancellationToken);
@@ -92,7 +92,7 @@ internal static class RelayRun
         {
             foreach (string name in names)
             {
-                var bench = await RelayBench.CreateAsync(await StartTargetAsync(name, a, cancellationToken), devices, cancellationToken);
+                var bench = await RelayBench.CreateAsync(await StartTargetAsync(name, a, cancellationToken), devices, cancellationToken, a.Flag("--unpadded"));
                 benches.Add(bench);
                 Console.Error.WriteLine($"{bench.Target.Description}; {devices} devices in {devices / 2} pairs");
                 await bench.RunStepAsync(a.Double("--start-rate", 200), 3, int.MaxValue, cancellationToken);
