@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Parley.Content;
 using Parley.Mls.Crypto;
 using Parley.Server.Accounts;
@@ -221,6 +222,51 @@ public sealed class PublicChannelTests : IAsyncLifetime
         Assert.Equal((404, "post_not_found"), Short(await TestHttp.ProblemAsync(missing)));
         Assert.Equal(1, (await anonymous.GetFromJsonAsync<PublicChannelResponse>($"/v1/public-channels/{name}", TestHttp.Json))!.Subscribers);
         Assert.Equal(3, Assert.Single((await PostsAsync(name)).Posts).Views);
+    }
+
+    [Fact]
+    public async Task A_subscription_is_stored_under_a_keyed_hash_that_replaces_the_older_unkeyed_one()
+    {
+        var (_, name) = await PublicChannelAsync();
+        TestUser bob = await TestUser.RegisterAsync(_server);
+        var accounts = _server.Services.GetRequiredService<IAccountStore>();
+        Assert.True(Username.TryParse(bob.Username, out Username username));
+        AccountId account = (await accounts.FindByUsernameAsync(username, default))!.Id;
+        var store = _server.Services.GetRequiredService<IPublicChannelStore>();
+        // As an older server stored it: SHA-256 of the channel and account id, which anyone holding a copy can recompute.
+        Assert.True(await store.SetSubscriptionAsync(name, SubscriptionKeys.Legacy(name, account), true, default));
+
+        using (var subscribed = await bob.Device.Client.PutAsync($"/v1/public-channels/{name}/subscription", null))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, subscribed.StatusCode);
+        }
+
+        using HttpClient anonymous = _server.CreateClient();
+        Assert.Equal(1, (await anonymous.GetFromJsonAsync<PublicChannelResponse>($"/v1/public-channels/{name}", TestHttp.Json))!.Subscribers);
+        byte[] stored = ReadSubscriptionKeys(name).Single();
+        Assert.NotEqual(SubscriptionKeys.Legacy(name, account), stored);
+        // The key that makes it is in the secrets folder, not in the data folder a copy of the database comes from.
+        byte[] secret = File.ReadAllBytes(Path.Combine(_server.DataDirectory + "-secrets", SubscriptionKeys.SecretName));
+        Assert.Equal(System.Security.Cryptography.HMACSHA256.HashData(secret,
+            System.Text.Encoding.UTF8.GetBytes($"Parley public subscription v2\0{name}\0{account.Value}")), stored);
+        Assert.False(File.Exists(Path.Combine(_server.DataDirectory, SubscriptionKeys.SecretName)));
+    }
+
+    private List<byte[]> ReadSubscriptionKeys(string name)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(
+            $"Data Source={Path.Combine(_server.DataDirectory, Parley.Server.Storage.Sqlite.SqliteDatabase.FileName)};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT subscriber_key FROM public_subscriptions WHERE name = $n";
+        command.Parameters.AddWithValue("$n", name);
+        using var reader = command.ExecuteReader();
+        var keys = new List<byte[]>();
+        while (reader.Read())
+        {
+            keys.Add((byte[])reader[0]);
+        }
+        return keys;
     }
 
     [Fact]

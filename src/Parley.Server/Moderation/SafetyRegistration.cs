@@ -1,5 +1,6 @@
 using Parley.Server.Blocking;
 using Parley.Server.Franking;
+using Parley.Server.PublicChannels;
 using Parley.Server.Reports;
 
 namespace Parley.Server.Moderation;
@@ -12,6 +13,7 @@ public static class SafetyRegistration
     public static IServiceCollection AddParleySafety(this IServiceCollection services)
     {
         services.AddSingleton<FrankingStamper>();
+        services.AddSingleton<SubscriptionKeys>();
         services.AddSingleton<SuspendedAccounts>();
         services.AddHostedService(s => s.GetRequiredService<SuspendedAccounts>());
         services.AddParleyOperator();

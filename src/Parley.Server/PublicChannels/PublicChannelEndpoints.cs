@@ -1,7 +1,5 @@
 // docs/channels.md, "Public channels", and docs/server-protocol.md, "Channels".
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Parley.Content;
 using Parley.Server.Accounts;
@@ -232,15 +230,16 @@ public static class PublicChannelEndpoints
     }
 
     private static Task<Results<NoContent, ProblemHttpResult>> Subscribe(
-        string name, ClaimsPrincipal user, IPublicChannelStore channels, CancellationToken cancellationToken)
-        => SetSubscriptionAsync(name, user, channels, subscribed: true, cancellationToken);
+        string name, ClaimsPrincipal user, IPublicChannelStore channels, SubscriptionKeys keys, CancellationToken cancellationToken)
+        => SetSubscriptionAsync(name, user, channels, keys, subscribed: true, cancellationToken);
 
     private static Task<Results<NoContent, ProblemHttpResult>> Unsubscribe(
-        string name, ClaimsPrincipal user, IPublicChannelStore channels, CancellationToken cancellationToken)
-        => SetSubscriptionAsync(name, user, channels, subscribed: false, cancellationToken);
+        string name, ClaimsPrincipal user, IPublicChannelStore channels, SubscriptionKeys keys, CancellationToken cancellationToken)
+        => SetSubscriptionAsync(name, user, channels, keys, subscribed: false, cancellationToken);
 
     private static async Task<Results<NoContent, ProblemHttpResult>> SetSubscriptionAsync(
-        string name, ClaimsPrincipal user, IPublicChannelStore channels, bool subscribed, CancellationToken cancellationToken)
+        string name, ClaimsPrincipal user, IPublicChannelStore channels, SubscriptionKeys keys, bool subscribed,
+        CancellationToken cancellationToken)
     {
         var (_, account) = DevicePrincipal.Of(user);
         var (channel, problem) = await FindServedAsync(name, channels, cancellationToken);
@@ -248,7 +247,9 @@ public static class PublicChannelEndpoints
         {
             return problem;
         }
-        await channels.SetSubscriptionAsync(channel!.Name, SubscriberKey(channel.Name, account), subscribed, cancellationToken);
+        // A subscription stored under the older unkeyed hash goes either way, so it is never counted twice.
+        await channels.SetSubscriptionAsync(channel!.Name, SubscriptionKeys.Legacy(channel.Name, account), false, cancellationToken);
+        await channels.SetSubscriptionAsync(channel.Name, keys.Of(channel.Name, account), subscribed, cancellationToken);
         return TypedResults.NoContent();
     }
 
@@ -332,10 +333,6 @@ public static class PublicChannelEndpoints
             ? (channel, null)
             : (null, Problem.Forbidden(ProblemCodes.NotChannelOwner, "Only the channel's owner adds and removes admins."));
     }
-
-    // Subscriptions are counted, not listed: the stored key only deduplicates an account's subscription to one channel.
-    private static byte[] SubscriberKey(string channel, AccountId account)
-        => SHA256.HashData(Encoding.UTF8.GetBytes($"Parley public subscription v1\0{channel}\0{account.Value}"));
 
     private static ProblemHttpResult ChannelNotFound()
         => Problem.NotFound(ProblemCodes.PublicChannelNotFound, "There is no public channel with this name.");
