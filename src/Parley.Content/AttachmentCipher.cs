@@ -104,7 +104,7 @@ public static class AttachmentCipher
         using var padded = new PaddedInput(plaintext);
         var sealedAttachment = await SealAsync(padded, ciphertext, chunkSize, progress is null ? null : padded.ProgressOf(progress),
             cancellationToken).ConfigureAwait(false);
-        return sealedAttachment with { Size = padded.Length, PlaintextDigest = padded.Digest() };
+        return sealedAttachment with { Size = padded.RealLength, PlaintextDigest = padded.Digest() };
     }
 
     // Scheme 1 over whatever the input yields (for scheme 2, the plaintext and its padding); the result's Size and
@@ -389,10 +389,10 @@ internal sealed class PaddedInput(Stream inner) : Stream
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private long _zeros = -1;
 
-    /// <summary>The real bytes read so far (all of them, once the padding has begun).</summary>
-    public override long Length => _length;
-
     private long _length;
+
+    /// <summary>The real bytes read so far (all of them, once the padding has begun).</summary>
+    public long RealLength => _length;
 
     /// <summary>SHA-256 of the real bytes (call once, at the end).</summary>
     public byte[] Digest() => _hash.GetHashAndReset();
@@ -424,6 +424,7 @@ internal sealed class PaddedInput(Stream inner) : Stream
     public override bool CanRead => true;
     public override bool CanSeek => false;
     public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
     public override void Flush() { }
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
@@ -441,7 +442,7 @@ internal sealed class PaddedInput(Stream inner) : Stream
 
     private sealed class RealBytes(PaddedInput input, IProgress<long> progress) : IProgress<long>
     {
-        public void Report(long value) => progress.Report(Math.Min(value, input.Length));
+        public void Report(long value) => progress.Report(Math.Min(value, input.RealLength));
     }
 }
 
