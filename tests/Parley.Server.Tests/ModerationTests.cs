@@ -5,6 +5,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Parley.Content;
 using Parley.Server.Accounts;
+using Parley.Server.Blobs;
 using Parley.Server.Moderation;
 using Parley.Server.Storage.Sqlite;
 
@@ -228,6 +229,18 @@ public sealed class ModerationTests : IAsyncLifetime
             await _operator.GetAsync(_server, "/v1/admin/reports?status=all"))).Reports);
         Assert.Equal("closed", closed.Status);
         Assert.Equal(("report.close", reportId, "account suspended"), (await ReadAuditAsync()).Select(e => (e.Action, e.Target, e.Reason)).Single());
+
+        // Past Parley:ReportRetention (90 days) after closing, the report and its evidence file go; the audit entry stays.
+        var hosted = _server.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().ToList();
+        string evidenceFile = _server.Services.GetRequiredService<BlobFiles>().PathOf(BlobKey.Of(new BlobId(evidence)));
+        Assert.True(File.Exists(evidenceFile));
+        _server.Time.Advance(TimeSpan.FromDays(89));
+        Assert.Equal(0, await hosted.OfType<Parley.Server.Reports.ReportRetention>().Single().SweepAsync(default));
+        _server.Time.Advance(TimeSpan.FromDays(2));
+        Assert.Equal(1, await hosted.OfType<Parley.Server.Reports.ReportRetention>().Single().SweepAsync(default));
+        Assert.Null(await _server.Services.GetRequiredService<Parley.Server.Reports.IReportStore>().FindAsync(reportId, default));
+        await hosted.OfType<BlobExpiry>().Single().SweepAsync(default);
+        Assert.False(File.Exists(evidenceFile));
     }
 
     [Fact]
