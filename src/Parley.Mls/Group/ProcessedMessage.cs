@@ -30,6 +30,10 @@ public sealed record ProposalMessage(Sender Sender, Credential? SenderCredential
 
 /// <summary>A message this member sent itself, echoed back by the delivery service: recognized byte for
 /// byte and not processed again (its PrivateMessage key was used up when sending). Safe to ignore.</summary>
+/// <param name="Sender">This member, as the sender.</param>
+/// <param name="SenderCredential">The sender's credential (leaf, external sender or joiner), if known.</param>
+/// <param name="AuthenticatedData">The message's authenticated_data field.</param>
+/// <param name="Epoch">The epoch the message was sent in.</param>
 /// <param name="ContentType">What the message carried: application data, a proposal or a Commit.</param>
 public sealed record OwnMessage(Sender Sender, Credential? SenderCredential, byte[] AuthenticatedData, ulong Epoch, ContentType ContentType)
     : ProcessedMessage(Sender, SenderCredential, AuthenticatedData, Epoch)
@@ -38,6 +42,11 @@ public sealed record OwnMessage(Sender Sender, Credential? SenderCredential, byt
 }
 
 /// <summary>A Commit that was applied: the group is now at <paramref name="NewEpoch"/>.</summary>
+/// <param name="Sender">Who sent the message.</param>
+/// <param name="SenderCredential">The sender's credential (leaf, external sender or joiner), if known.</param>
+/// <param name="AuthenticatedData">The message's authenticated_data field.</param>
+/// <param name="Epoch">The epoch the Commit was sent in.</param>
+/// <param name="NewEpoch">The epoch the Commit started.</param>
 /// <param name="Proposals">The committed proposals with their senders, in the Commit's order.</param>
 /// <param name="AddedMembers">The leaves filled by Add proposals or an external join.</param>
 /// <param name="RemovedMembers">The leaves emptied by Remove proposals, with the credential each held.</param>

@@ -36,7 +36,7 @@ internal sealed class AppliedProposals
 internal static class ProposalList
 {
     /// <summary>Validates <paramref name="proposals"/> (RFC 9420 §12.2) for a Commit by
-    /// <paramref name="committer"/> and applies them in the order of §12.3 to a copy of the tree.
+    /// the member at <paramref name="committerLeaf"/> and applies them in the order of §12.3 to a copy of the tree.
     /// <paramref name="committerLeaf"/> is null for an external Commit. Throws
     /// <see cref="MlsProtocolException"/> when the list is invalid. <paramref name="linkPsk"/> is the one
     /// reinit or branch PSK allowed, in the first Commit of a reinitialized or branched group.</summary>

@@ -4,6 +4,7 @@ namespace Parley.Server.Groups;
 /// <param name="GroupId">The MLS group_id in unpadded base64url.</param>
 /// <param name="GroupInfo">The group's GroupInfo at epoch 0 as an MLSMessage, signed by the creator's leaf 0 with the device's
 /// registered key: the server checks every later handshake message against the context it starts.</param>
+/// <param name="CipherSuite">The group's MLS cipher suite.</param>
 public sealed record CreateGroupRequest(string GroupId, ushort CipherSuite, byte[]? GroupInfo);
 
 /// <summary>A roster entry.</summary>

@@ -31,6 +31,8 @@ public interface IGroupRuleContext
 /// <param name="MessageRecipients">Devices that get the message: every member at the message's epoch except the sender.</param>
 /// <param name="WelcomeRecipients">Devices added by a commit whose KeyPackageRef the Welcome names.</param>
 /// <param name="ProposalRef">For a proposal, its ProposalRef, so a later commit can include it by reference.</param>
+/// <param name="Epoch">The group's epoch after the message.</param>
+/// <param name="SenderLeaf">The sender's leaf index.</param>
 public sealed record GroupDecision(
     ulong Epoch,
     IReadOnlyDictionary<uint, DeviceId> Members,

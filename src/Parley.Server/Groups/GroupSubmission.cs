@@ -23,6 +23,13 @@ public enum GroupMessageKind
 /// <param name="MessageId">The sender's id for the message; a retry with the same id is not delivered twice.</param>
 /// <param name="Message">The MLSMessage bytes as they will be delivered.</param>
 /// <param name="PublicMessage">The decoded message when <paramref name="Kind"/> is a commit or proposal.</param>
+/// <param name="GroupId">The group the message is for.</param>
+/// <param name="Sender">The sending device.</param>
+/// <param name="Kind">What the message carries.</param>
+/// <param name="Epoch">The epoch the message was sent in.</param>
+/// <param name="Welcome">The Welcome bytes that accompany a commit adding members.</param>
+/// <param name="DecodedWelcome">The decoded <paramref name="Welcome"/>.</param>
+/// <param name="ExpiresAt">When undelivered copies are dropped.</param>
 public sealed record GroupSubmission(
     GroupId GroupId,
     DeviceId Sender,

@@ -26,7 +26,7 @@ public sealed class TreeKemTests
         public void Dispose() => Keys.Dispose();
     }
 
-    /// <summary>The creator adds <paramref name="others"/> in one commit with a path; each joiner
+    /// <summary>The creator adds the <paramref name="size"/> - 1 others in one commit with a path; each joiner
     /// gets the tree and its path secret as a Welcome would give them.</summary>
     private static List<View> CreateGroup(int size)
     {
