@@ -58,7 +58,7 @@ public sealed partial class ParleyClient
         channel = CheckPublicChannelName(channel);
         if (!ContentEnvelope.IsValidMessageId(postId))
         {
-            throw new ParleyClientException($"'{postId}' is not a post id; see `parley channel read {channel}`.");
+            throw new ParleyClientException(ClientError.PostIdInvalid, channel, $"'{postId}' is not a post id.", detail: postId);
         }
         var identity = Identity;
         if (identity.CipherSuite != PublicPost.CipherSuite)
@@ -74,7 +74,8 @@ public sealed partial class ParleyClient
         {
             throw e.Code switch
             {
-                "public_channel_not_found" or "channel_not_found" => new ParleyClientException($"There is no public channel named {channel} on {Server}.", e),
+                "public_channel_not_found" or "channel_not_found" => new ParleyClientException(ClientError.PublicChannelNotFound, channel,
+                    $"There is no public channel named {channel} on {Server}.", e),
                 "not_channel_admin" => new ParleyClientException($"Only the admins of the public channel {channel} can post to it.", e),
                 "post_not_found" => new ParleyClientException($"The public channel {channel} has no post {postId}.", e),
                 "not_post_author" => new ParleyClientException(
@@ -258,7 +259,7 @@ public sealed partial class ParleyClient
         ArgumentNullException.ThrowIfNull(name);
         if (!UsernameProfile.TryCanonicalize(name.Trim(), out string? lower))
         {
-            throw new ParleyClientException($"'{name}' is not a valid public channel name: use {UsernameProfile.Rule}.");
+            throw new ParleyClientException(ClientError.PublicChannelNameInvalid, name, $"'{name}' is not a valid public channel name: use {UsernameProfile.Rule}.");
         }
         return lower;
     }

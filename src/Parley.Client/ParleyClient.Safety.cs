@@ -102,7 +102,8 @@ public sealed partial class ParleyClient
         ArgumentException.ThrowIfNullOrEmpty(messageId);
         var found = _store.GetConversation(conversation) ?? throw new ParleyClientException("The conversation no longer exists on this device.");
         var message = _store.FindMessage(conversation, messageId)
-                      ?? throw new ParleyClientException($"There is no message {messageId} in {found.DisplayName}; see `parley history {found.DisplayName} --ids`.");
+                      ?? throw new ParleyClientException(ClientError.MessageNotFound, found.DisplayName,
+                          $"There is no message {messageId} in {found.DisplayName}.", detail: messageId);
         if (message.IsOutgoing)
         {
             throw new ParleyClientException("You can only report messages that other accounts sent.");

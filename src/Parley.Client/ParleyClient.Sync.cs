@@ -480,8 +480,7 @@ public sealed partial class ParleyClient
                 if (envelope.Content is ChannelHistoryContent shared && ChannelRules.IsChannel(group)
                     && ChannelHistory.Apply(transaction, conversation.Id, group, shared, Username) is > 0 and var added)
                 {
-                    events.Add(new ConversationUpdated(transaction.GetConversation(conversation.Id)!,
-                        $"shared {added} recent post{(added == 1 ? "" : "s")} (see `parley channel read {conversation.DisplayName}`)", sender.Username));
+                    events.Add(new ChannelHistoryShared(transaction.GetConversation(conversation.Id)!, added, sender.Username));
                 }
                 AfterEnvelope(transaction, envelope, events, stamp);
                 transaction.MarkDeliveryProcessed(deliveryId);

@@ -33,6 +33,10 @@ public sealed record MembershipChanged(Conversation Conversation, IReadOnlyList<
 /// <summary>A conversation's title or disappearing timer changed.</summary>
 public sealed record ConversationUpdated(Conversation Conversation, string Change, string? By) : ClientEvent;
 
+/// <summary>An admin (<paramref name="By"/>) shared the private channel's most recent <paramref name="Posts"/> posts with
+/// this device, which was just added; they are in the channel's history now.</summary>
+public sealed record ChannelHistoryShared(Conversation Conversation, int Posts, string? By) : ClientEvent;
+
 /// <summary>This device was removed from a conversation; it receives nothing more from it.</summary>
 public sealed record RemovedFromConversation(Conversation Conversation, string? By) : ClientEvent;
 
