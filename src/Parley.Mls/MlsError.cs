@@ -111,7 +111,7 @@ public enum MlsError
     /// <summary>§7.8 and §12.4.3.1: the ratchet tree does not match the GroupContext's tree hash.</summary>
     TreeHashMismatch = 713,
 
-    /// <summary>§12.4.3.1: the ratchet tree has no members.</summary>
+    /// <summary>§7: the ratchet tree has no members (a joiner checks the tree it is given, §12.4.3.1).</summary>
     TreeEmpty = 714,
 
     /// <summary>§7.9.2 and §12.4.3.1: a parent node's unmerged_leaves list is inconsistent (repeated, not
