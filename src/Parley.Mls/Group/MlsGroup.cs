@@ -349,7 +349,7 @@ public sealed class MlsGroup : IDisposable
     /// <paramref name="commitOptions"/>, with a Welcome for added members. The group stays in the current
     /// epoch until <see cref="MergePendingCommit"/>; a previous pending Commit is discarded.</summary>
     /// <exception cref="MlsProtocolException">Code <see cref="MlsError.GroupInactive"/>,
-    /// <see cref="MlsError.ProposalListInvalid"/>, <see cref="MlsError.ExternalCommitProposalsInvalid"/>,
+    /// <see cref="MlsError.ProposalListInvalid"/>,
     /// <see cref="MlsError.UpdateInvalid"/>, <see cref="MlsError.ProposalForNonMember"/>,
     /// <see cref="MlsError.ProposalsConflict"/>, <see cref="MlsError.RemoveOfCommitter"/>,
     /// <see cref="MlsError.PskDuplicate"/>, <see cref="MlsError.ReInitLowersVersion"/>,
