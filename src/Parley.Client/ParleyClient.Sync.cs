@@ -483,7 +483,7 @@ public sealed partial class ParleyClient
                     events.Add(new ConversationUpdated(transaction.GetConversation(conversation.Id)!,
                         $"shared {added} recent post{(added == 1 ? "" : "s")} (see `parley channel read {conversation.DisplayName}`)", sender.Username));
                 }
-                AfterEnvelope(transaction, envelope, events, stamp);
+                AfterEnvelope(transaction, envelope, events, stamp is null ? null : SenderProof.Store(stamp, SenderProofOf(application, sender.DeviceId)));
                 transaction.MarkDeliveryProcessed(deliveryId);
                 transaction.Commit();
                 if (_unannouncedJoin == conversation.Id)

@@ -8,6 +8,8 @@ public sealed record ReportAttachmentRequest(int Index, string? EvidenceBlobId);
 /// <summary>A report of one received message: the decrypted envelope (with its franking key) and the delivery
 /// stamp that came with it.</summary>
 /// <param name="Reason">"spam", "harassment", "illegal" or "other".</param>
+/// <param name="SenderProof">For a message sent sealed (whose stamp names no sender): the sender's MLS signature over it, a
+/// <c>SenderProof</c> (docs/safety.md, "Reports of sealed messages").</param>
 public sealed record ReportRequest(
     string? GroupId,
     string? MessageId,
@@ -15,7 +17,8 @@ public sealed record ReportRequest(
     byte[]? Stamp,
     string? Reason,
     string? Comment,
-    IReadOnlyList<ReportAttachmentRequest>? Attachments);
+    IReadOnlyList<ReportAttachmentRequest>? Attachments,
+    byte[]? SenderProof = null);
 
 /// <summary>A stored, verified report.</summary>
 /// <param name="Sender">The username of the account that sent the message (null if it no longer exists).</param>
