@@ -165,15 +165,18 @@ public sealed class AuthorizationMatrixTests(AuthorizationWorld world, ITestOutp
                 blocked: Ok),
             c => c.JsonAsync(HttpMethod.Post, $"/v1/groups/{c.Group.IdText}/messages",
                 new { id = Guid.NewGuid().ToString("N"), message = TestMls.Application(c.Group.Id, c.Group.Epoch) })),
-        // A sealed send carries no device credential: what counts is the epoch's delivery credential, which the group's members
-        // derive (here: Alice's phone and Bea) and nobody else holds (the others sign with a key of their own). Whatever
-        // credential comes along is not looked at.
+        // A sealed send carries no device credential: what counts is the epoch's delivery credential, which every device in the
+        // group derives from the epoch's secrets (Alice's phone, her old device, Sam, Bea) and nobody else holds (the others
+        // sign with a key of their own). Whatever HTTP credential comes along is not looked at, so the revoked device and the
+        // suspended account, still in the group's epoch, can send sealed until a commit moves the epoch on without them
+        // (docs/security.md, "Sealed sending").
         Row("POST", "/v1/groups/{groupId}/sealed",
             new(Anonymous: InvalidCredential, OtherAccount: InvalidCredential, NonMemberDevice: InvalidCredential, MemberDevice: Ok,
-                RevokedDevice: InvalidCredential, SuspendedAccount: InvalidCredential, BlockedAccount: Ok, Operator: InvalidCredential),
+                RevokedDevice: Ok, SuspendedAccount: Ok, BlockedAccount: Ok, Operator: InvalidCredential),
             c =>
             {
-                bool holdsCredential = c.Principal is Principal.MemberDevice or Principal.BlockedAccount;
+                bool holdsCredential = c.Principal is Principal.MemberDevice or Principal.BlockedAccount or Principal.RevokedDevice
+                    or Principal.SuspendedAccount;
                 byte[] message = TestMls.Application(c.Group.Id, c.Group.Epoch);
                 byte[] seed = holdsCredential && c.Group.DeliverySeeds.TryGetValue(c.Group.Epoch, out byte[]? held) ? held : Parley.Content.SealedSender.NewSeed();
                 string id = Guid.NewGuid().ToString("N");
