@@ -242,19 +242,8 @@ public sealed class SealedSendTests : IAsyncLifetime
 
     private async Task<(TestUser Alice, TestUser Bob, TestGroup Group)> AliceAndBobAsync(int bobDevices = 1)
     {
-        TestUser alice = await TestUser.RegisterAsync(_server);
-        TestUser bob = await TestUser.RegisterAsync(_server);
-        for (int i = 1; i < bobDevices; i++)
-        {
-            await bob.AddDeviceAsync(_server);
-        }
-        foreach (TestDevice device in bob.Devices)
-        {
-            await device.UploadKeyPackagesAsync(2);
-        }
-        TestGroup group = await TestGroup.CreateAsync(alice.Device);
-        await group.AddAsync(alice.Device, bob);
-        await DrainAsync([.. alice.Devices, .. bob.Devices]);
+        var (alice, bob, group) = await TestConversation.AliceAndBobAsync(_server, bobDevices);
+        await TestConversation.DrainAsync(alice, bob);
         return (alice, bob, group);
     }
 

@@ -70,18 +70,25 @@ public static class DeliveryEndpoints
             return problem;
         }
 
-        SubmissionOutcome outcome = await groups.SubmitAsync(submission!, cancellationToken);
+        return Answer(await groups.SubmitAsync(submission!, cancellationToken), request.Id, metrics, connections, GroupNotFound);
+    }
+
+    /// <summary>The answer to a stored or refused submission, counted in the metrics; <paramref name="groupNotFound"/> answers
+    /// for a group that does not exist (not counted: a missing group is no rejected submission).</summary>
+    internal static Results<Ok<SendResponse>, ProblemHttpResult> Answer(SubmissionOutcome outcome, string id, ServerMetrics metrics,
+        DeviceConnections connections, Func<ProblemHttpResult> groupNotFound)
+    {
         switch (outcome)
         {
             case SubmissionOutcome.Accepted accepted:
                 metrics.MessagesAccepted(accepted.Recipients.Count);
                 connections.Notify(accepted.Recipients);
-                return TypedResults.Ok(new SendResponse(request.Id, accepted.Epoch, accepted.Repeated));
+                return TypedResults.Ok(new SendResponse(id, accepted.Epoch, accepted.Repeated));
             case SubmissionOutcome.Rejected rejected:
                 metrics.SubmissionRejected(CodeOf(rejected.Reason));
                 return ProblemOf(rejected);
             default:
-                return GroupNotFound();
+                return groupNotFound();
         }
     }
 

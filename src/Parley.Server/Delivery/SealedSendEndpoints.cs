@@ -88,20 +88,8 @@ public static class SealedSendEndpoints
         {
             SealedKey = request.DeliveryKey,
         };
-        SubmissionOutcome outcome = await groups.SubmitAsync(submission, cancellationToken);
-        switch (outcome)
-        {
-            case SubmissionOutcome.Accepted accepted:
-                metrics.MessagesAccepted(accepted.Recipients.Count);
-                connections.Notify(accepted.Recipients);
-                return TypedResults.Ok(new SendResponse(request.Id, accepted.Epoch, accepted.Repeated));
-            case SubmissionOutcome.Rejected rejected:
-                metrics.SubmissionRejected(DeliveryEndpoints.CodeOf(rejected.Reason));
-                return DeliveryEndpoints.ProblemOf(rejected);
-            default:
-                metrics.SubmissionRejected(ProblemCodes.InvalidDeliveryCredential);
-                return InvalidCredential();
-        }
+        return DeliveryEndpoints.Answer(await groups.SubmitAsync(submission, cancellationToken), request.Id, metrics, connections,
+            InvalidCredential);
     }
 
     /// <summary>The problem with <paramref name="message"/> as a sealed send, if any: it must decode as an MLSMessage carrying a
