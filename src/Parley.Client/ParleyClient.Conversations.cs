@@ -117,7 +117,8 @@ public sealed partial class ParleyClient
         byte[] groupId = System.Security.Cryptography.RandomNumberGenerator.GetBytes(16);
         using (var group = _leaf.CreateGroup(groupId, _groupOptions))
         {
-            await _server.CreateGroupAsync(groupId, group.Suite.Id, GenesisGroupInfo(group), cancellationToken).ConfigureAwait(false);
+            await _server.CreateGroupAsync(groupId, group.Suite.Id, GenesisGroupInfo(group), cancellationToken, DeliveryKeyOf(group, groupId))
+                .ConfigureAwait(false);
             var now = Now;
             var conversation = new Conversation(ConversationId.New(), kind, kind == ConversationKind.Direct ? members[0] : title, groupId, null,
                 GroupRoster.Members(group), now, now, 0);

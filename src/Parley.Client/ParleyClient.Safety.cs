@@ -28,7 +28,8 @@ public sealed record ReportReceipt(string ReportId, bool Verified, string? Sende
 
 /// <summary>What proves a received message: the conversation's group id, the message id, the envelope exactly as
 /// decrypted (with its franking key) and the server's delivery stamp.</summary>
-public sealed record ReportEvidence(byte[] GroupId, string MessageId, byte[] Envelope, byte[] Stamp);
+/// <param name="SenderProof">The sender's MLS signature over the message, which names the sender of a sealed send.</param>
+public sealed record ReportEvidence(byte[] GroupId, string MessageId, byte[] Envelope, byte[] Stamp, SenderProof? SenderProof = null);
 
 public sealed partial class ParleyClient
 {
@@ -112,9 +113,10 @@ public sealed partial class ParleyClient
         {
             throw new ParleyClientException($"Message {messageId} was deleted, so it can no longer be reported.");
         }
-        byte[] stamp = _store.GetStamp(message)
-                       ?? throw new ParleyClientException($"Message {messageId} arrived without the server's delivery stamp, so it cannot be reported.");
-        return new ReportEvidence(found.GroupId, messageId, envelope, stamp);
+        byte[] stored = _store.GetStamp(message)
+                        ?? throw new ParleyClientException($"Message {messageId} arrived without the server's delivery stamp, so it cannot be reported.");
+        var (stamp, proof) = SenderProof.Load(stored);
+        return new ReportEvidence(found.GroupId, messageId, envelope, stamp, proof);
     }
 
     /// <summary>Reports a received message to the server's operator: sends the envelope (revealing it and its
@@ -144,7 +146,8 @@ public sealed partial class ParleyClient
             }
         }
         var response = await _server.SubmitReportAsync(new ReportRequest(GroupIds.ToUrl(evidence.GroupId), evidence.MessageId, evidence.Envelope,
-            evidence.Stamp, reason.ToString().ToLowerInvariant(), string.IsNullOrEmpty(comment) ? null : comment, attachments), cancellationToken).ConfigureAwait(false);
+            evidence.Stamp, reason.ToString().ToLowerInvariant(), string.IsNullOrEmpty(comment) ? null : comment, attachments,
+            evidence.SenderProof?.Encode()), cancellationToken).ConfigureAwait(false);
         return new ReportReceipt(response.ReportId, response.Verified, response.Sender);
     }
 

@@ -482,7 +482,7 @@ public sealed partial class ParleyClient
                 {
                     events.Add(new ChannelHistoryShared(transaction.GetConversation(conversation.Id)!, added, sender.Username));
                 }
-                AfterEnvelope(transaction, envelope, events, stamp);
+                AfterEnvelope(transaction, envelope, events, stamp is null ? null : SenderProof.Store(stamp, SenderProofOf(application, sender.DeviceId)));
                 transaction.MarkDeliveryProcessed(deliveryId);
                 transaction.Commit();
                 if (_unannouncedJoin == conversation.Id)

@@ -211,6 +211,11 @@ public sealed class MlsGroup : IDisposable
     /// <summary>MLS-Exporter(label, context, length) of the current epoch (RFC 9420 §8.5).</summary>
     public byte[] Export(string label, ReadOnlySpan<byte> context, int length) => State.Secrets.Export(label, context, length);
 
+    /// <summary>MLS-Exporter(label, context, length) of the epoch this member's pending Commit starts (RFC 9420 §8.5), so what
+    /// the new epoch needs can be announced with the Commit. Throws when no Commit is pending.</summary>
+    public byte[] ExportPending(string label, ReadOnlySpan<byte> context, int length)
+        => (_pending ?? throw new InvalidOperationException("No Commit is pending.")).State.Secrets.Export(label, context, length);
+
     /// <summary>The public ratchet tree as the ratchet_tree extension lists it.</summary>
     public IReadOnlyList<Node?> ExportRatchetTree() => State.Tree.ToNodeList();
 
@@ -753,7 +758,10 @@ public sealed class MlsGroup : IDisposable
         switch (framed.ContentType)
         {
             case ContentType.Application:
-                return new ApplicationMessage(framed.Sender, credential, framed.AuthenticatedData, framed.Epoch, framed.ApplicationData!);
+                return new ApplicationMessage(framed.Sender, credential, framed.AuthenticatedData, framed.Epoch, framed.ApplicationData!)
+                {
+                    Authentication = new ContentAuthentication(content.Auth.Signature, TlsWriter.Encode(s.Context.Encode)),
+                };
             case ContentType.Proposal:
                 {
                     var proposal = framed.Proposal!;
@@ -802,7 +810,10 @@ public sealed class MlsGroup : IDisposable
         var framed = unprotected.Content.Content;
         var leaf = previous.Tree.GetLeaf(unprotected.Sender)!;
         MessageProtection.VerifySignature(suite, unprotected.Content, leaf.SignatureKey, previous.Context);
-        return new ApplicationMessage(framed.Sender, leaf.Credential, framed.AuthenticatedData, framed.Epoch, framed.ApplicationData!);
+        return new ApplicationMessage(framed.Sender, leaf.Credential, framed.AuthenticatedData, framed.Epoch, framed.ApplicationData!)
+        {
+            Authentication = new ContentAuthentication(unprotected.Content.Auth.Signature, TlsWriter.Encode(previous.Context.Encode)),
+        };
     }
 
     // Input from the network reaches code whose own argument checks throw ArgumentException and the

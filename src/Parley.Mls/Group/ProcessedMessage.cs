@@ -16,6 +16,10 @@ public abstract record ProcessedMessage(Sender Sender, Credential? SenderCredent
 public sealed record ApplicationMessage(Sender Sender, Credential? SenderCredential, byte[] AuthenticatedData, ulong Epoch, byte[] Data)
     : ProcessedMessage(Sender, SenderCredential, AuthenticatedData, Epoch)
 {
+    /// <summary>What lets a recipient prove to a third party that the sender signed this content (RFC 9420 §6.1): the
+    /// FramedContentAuthData signature and the GroupContext it was signed over, encoded.</summary>
+    public ContentAuthentication? Authentication { get; init; }
+
     // The data is plaintext: keep it out of logs.
     public override string ToString() => $"ApplicationMessage(from {Sender}, epoch {Epoch}, {Data.Length} bytes)";
 }
@@ -77,3 +81,7 @@ public sealed record CommittedProposal(Proposal Proposal, Sender Sender, byte[]?
 
     public override int GetHashCode() => HashCode.Combine(Proposal.Type, Sender);
 }
+
+/// <summary>A member's signature over a message's FramedContentTBS and the encoded GroupContext it covers: with the content
+/// itself, anyone holding the sender's signature key can check who sent it.</summary>
+public sealed record ContentAuthentication(byte[] Signature, byte[] GroupContext);

@@ -14,6 +14,8 @@ public sealed record ReportAttachmentRequest(int Index, string? EvidenceBlobId);
 /// <param name="Stamp">The delivery stamp that came with the message.</param>
 /// <param name="Comment">The reporter's own words, if any.</param>
 /// <param name="Attachments">The message's attachments the reporter includes.</param>
+/// <param name="SenderProof">For a message sent sealed (whose stamp names no sender): the sender's MLS signature over it, a
+/// <c>SenderProof</c> (docs/safety.md, "Reports of sealed messages").</param>
 public sealed record ReportRequest(
     string? GroupId,
     string? MessageId,
@@ -21,7 +23,8 @@ public sealed record ReportRequest(
     byte[]? Stamp,
     string? Reason,
     string? Comment,
-    IReadOnlyList<ReportAttachmentRequest>? Attachments);
+    IReadOnlyList<ReportAttachmentRequest>? Attachments,
+    byte[]? SenderProof = null);
 
 /// <summary>A stored, verified report.</summary>
 /// <param name="Sender">The username of the account that sent the message (null if it no longer exists).</param>
