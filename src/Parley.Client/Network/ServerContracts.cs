@@ -47,6 +47,9 @@ public sealed record ClaimedKeyPackageEntry(string DeviceId, byte[] KeyPackage, 
 public sealed record ClaimKeyPackagesResponse(string Username, IReadOnlyList<ClaimedKeyPackageEntry> KeyPackages);
 
 /// <summary>Registers a group whose creator is leaf 0 at epoch 0.</summary>
+/// <param name="GroupId">The MLS group_id in unpadded base64url.</param>
+/// <param name="CipherSuite">The group's MLS cipher suite.</param>
+/// <param name="GroupInfo">The group's GroupInfo at epoch 0, signed by the creator.</param>
 /// <param name="DeliveryKey">The delivery key of epoch 0's sealed sending (docs/protocol.md, "Sealed sending").</param>
 public sealed record CreateGroupRequest(string GroupId, ushort CipherSuite, byte[] GroupInfo, byte[]? DeliveryKey = null);
 
