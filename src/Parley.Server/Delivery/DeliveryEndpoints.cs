@@ -18,7 +18,7 @@ public static class DeliveryEndpoints
     public static IEndpointRouteBuilder MapDeliveryEndpoints(this IEndpointRouteBuilder app)
     {
         var options = app.ServiceProvider.GetRequiredService<IOptions<ParleyServerOptions>>().Value;
-        app.MapPost("/v1/groups/{groupId}/messages", Send).RequireAuthorization()
+        app.MapPost("/v1/groups/{groupId}/messages", Send).RequireAuthorization(DeviceAuthenticationHandler.MemberPolicy)
             .WithMetadata(new SendSizeLimit(options.MaxSendRequestBytes))
             .WithSummary("Sends an MLS message (commit, proposal or application message) to every other member.");
         // Requests routed here are served by DeviceSocketGate before the pipeline (authentication included) runs; the endpoint
@@ -33,30 +33,15 @@ public static class DeliveryEndpoints
         string groupId, SendRequest request, ClaimsPrincipal user, IGroupStore groups, DeviceConnections connections,
         ServerMetrics metrics, TimeProvider time, IOptions<ParleyServerOptions> options, CancellationToken cancellationToken)
     {
-        var (sender, _) = DevicePrincipal.Of(user);
+        // A device, or a channel subscriber's queue sending its own leaf's handshake messages (docs/channels.md).
+        DeviceId sender = DevicePrincipal.Sender(user);
         if (!GroupId.TryParse(groupId, out GroupId id))
         {
             return Problem.BadRequest(ProblemCodes.InvalidGroupId, "A group id is 1 to 64 bytes in unpadded base64url.");
         }
-        if (!MessageIdRules.IsValid(request.Id))
+        if (CheckSendRequest(request, options.Value) is { } badRequest)
         {
-            return Problem.BadRequest(ProblemCodes.InvalidMessageId,
-                "A message id has 1 to 64 characters: letters, digits, '_' or '-'. Use a random UUID and reuse it on retry.");
-        }
-        if (request.Message is null || request.Message.Length == 0)
-        {
-            return Problem.BadRequest(ProblemCodes.MalformedRequest, "The message is required.");
-        }
-        int limit = options.Value.MaxMessageBytes;
-        if (request.Message.Length > limit)
-        {
-            return Problem.Create(StatusCodes.Status413PayloadTooLarge, ProblemCodes.MessageTooLarge,
-                $"An MLS message may have at most {limit} bytes.");
-        }
-        if (request.Welcome?.Length > options.Value.MaxWelcomeBytes)
-        {
-            return Problem.Create(StatusCodes.Status413PayloadTooLarge, ProblemCodes.MessageTooLarge,
-                $"A Welcome may have at most {options.Value.MaxWelcomeBytes} bytes; add fewer members to a group this large at a time.");
+            return badRequest;
         }
         var (submission, problem) = Classify(id, sender, request, MailboxExpiry.ExpiryOf(time.GetUtcNow(), options.Value.MessageRetention));
         if (problem is not null)
@@ -80,13 +65,39 @@ public static class DeliveryEndpoints
         }
     }
 
+    /// <summary>The checks of a send request that need no decoding: its id, and the sizes of its message and Welcome.</summary>
+    internal static ProblemHttpResult? CheckSendRequest(SendRequest request, ParleyServerOptions options)
+    {
+        if (!MessageIdRules.IsValid(request.Id))
+        {
+            return Problem.BadRequest(ProblemCodes.InvalidMessageId,
+                "A message id has 1 to 64 characters: letters, digits, '_' or '-'. Use a random UUID and reuse it on retry.");
+        }
+        if (request.Message is null || request.Message.Length == 0)
+        {
+            return Problem.BadRequest(ProblemCodes.MalformedRequest, "The message is required.");
+        }
+        int limit = options.MaxMessageBytes;
+        if (request.Message.Length > limit)
+        {
+            return Problem.Create(StatusCodes.Status413PayloadTooLarge, ProblemCodes.MessageTooLarge,
+                $"An MLS message may have at most {limit} bytes.");
+        }
+        if (request.Welcome?.Length > options.MaxWelcomeBytes)
+        {
+            return Problem.Create(StatusCodes.Status413PayloadTooLarge, ProblemCodes.MessageTooLarge,
+                $"A Welcome may have at most {options.MaxWelcomeBytes} bytes; add fewer members to a group this large at a time.");
+        }
+        return null;
+    }
+
     /// <summary>The answer for a group that does not exist, and the same answer, to the byte, for a device that is not a
     /// member of one that does: a non-member must not learn that a group exists.</summary>
     private static ProblemHttpResult GroupNotFound()
         => Problem.NotFound(ProblemCodes.GroupNotFound, "There is no group with this id that this device is a member of.");
 
     /// <summary>Decodes and classifies the message; the server reads only the public framing.</summary>
-    private static (GroupSubmission?, ProblemHttpResult?) Classify(GroupId id, DeviceId sender, SendRequest request, DateTimeOffset expiresAt)
+    internal static (GroupSubmission?, ProblemHttpResult?) Classify(GroupId id, DeviceId sender, SendRequest request, DateTimeOffset expiresAt)
     {
         MlsMessage message;
         Welcome? welcome = null;
@@ -160,7 +171,7 @@ public static class DeliveryEndpoints
             request.Welcome, welcome, expiresAt) { GroupInfo = groupInfo }, null);
     }
 
-    private static ProblemHttpResult ProblemOf(SubmissionOutcome.Rejected rejected) => rejected.Reason switch
+    internal static ProblemHttpResult ProblemOf(SubmissionOutcome.Rejected rejected) => rejected.Reason switch
     {
         RejectionReason.StaleEpoch => Problem.Create(StatusCodes.Status409Conflict, ProblemCodes.StaleEpoch, rejected.Detail,
             new Dictionary<string, object?> { ["epoch"] = rejected.CurrentEpoch }),
@@ -176,7 +187,7 @@ public static class DeliveryEndpoints
         _ => Problem.Unprocessable(ProblemCodes.InvalidCommit, rejected.Detail),
     };
 
-    private static string CodeOf(RejectionReason reason) => reason switch
+    internal static string CodeOf(RejectionReason reason) => reason switch
     {
         RejectionReason.StaleEpoch => ProblemCodes.StaleEpoch,
         RejectionReason.NotMember => ProblemCodes.NotMember,

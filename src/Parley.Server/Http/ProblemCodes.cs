@@ -44,6 +44,8 @@ public static class ProblemCodes
     public const string InvalidCommit = "invalid_commit";
     public const string InvalidProposal = "invalid_proposal";
     public const string InvalidGroupInfo = "invalid_group_info";
+    public const string InviteNeedsApproval = "invite_needs_approval";
+    public const string GroupInfoUnavailable = "group_info_unavailable";
     public const string UnknownDevice = "unknown_device";
     public const string GroupFull = "group_full";
     public const string MessageNotFound = "message_not_found";

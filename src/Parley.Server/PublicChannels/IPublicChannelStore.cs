@@ -11,7 +11,7 @@ public sealed record PublicChannelAdmin(AccountId Account, string Username, byte
 /// <param name="TakenDown">Taken down by the operator: nothing of it is served.</param>
 /// <param name="Admins">In the order they were added (the owner first).</param>
 public sealed record PublicChannel(string Name, string Title, string Description, AccountId Owner, DateTimeOffset CreatedAt, bool TakenDown,
-    IReadOnlyList<PublicChannelAdmin> Admins, long Subscribers);
+    IReadOnlyList<PublicChannelAdmin> Admins);
 
 /// <summary>A post as stored: its place in the channel, and the latest signed version (the post, its last edit, or its deletion).</summary>
 public sealed record PublicPostRecord(long Sequence, string PostId, byte[] Post, bool Deleted, long Views);
@@ -78,9 +78,6 @@ public interface IPublicChannelStore
 
     /// <summary>Up to <paramref name="limit"/> posts after <paramref name="after"/> in order, without taken-down ones.</summary>
     Task<IReadOnlyList<PublicPostRecord>> ReadPostsAsync(string name, long after, int limit, CancellationToken cancellationToken);
-
-    /// <summary>Adds or removes a subscription (counted, never listed); false when the channel does not exist.</summary>
-    Task<bool> SetSubscriptionAsync(string name, byte[] subscriberKey, bool subscribed, CancellationToken cancellationToken);
 
     /// <summary>Adds one to a visible post's view counter; false when there is no such post.</summary>
     Task<bool> CountViewAsync(string name, string postId, CancellationToken cancellationToken);

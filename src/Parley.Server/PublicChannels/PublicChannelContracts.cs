@@ -10,7 +10,7 @@ public sealed record PublicChannelAdminEntry(string Username, byte[] IdentityKey
 /// <summary>A public channel as anyone sees it. <paramref name="Public"/> is always true: posts are not encrypted.</summary>
 /// <param name="Owner">The owner's username (also the first of <paramref name="Admins"/>).</param>
 public sealed record PublicChannelResponse(string Name, string Title, string Description, bool Public,
-    IReadOnlyList<PublicChannelAdminEntry> Admins, long Subscribers, DateTimeOffset CreatedAt, string Owner);
+    IReadOnlyList<PublicChannelAdminEntry> Admins, DateTimeOffset CreatedAt, string Owner);
 
 /// <summary>A signed <c>PublicPost</c> (post, edit or deletion), encoded as in docs/channels.md.</summary>
 public sealed record PublishRequest(byte[]? Post);

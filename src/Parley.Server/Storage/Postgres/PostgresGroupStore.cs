@@ -125,6 +125,10 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
             {
                 await PostgresChannelStore.ApplyCommitAsync(connection, submission.GroupId, channelEffects, cancellationToken);
             }
+            if (context.Channel is not null)
+            {
+                await PostgresChannelStore.SaveGroupInfoAsync(connection, submission.GroupId, d.Epoch, submission.GroupInfo, cancellationToken);
+            }
         }
         else if (d.ProposalRef is not null)
         {
