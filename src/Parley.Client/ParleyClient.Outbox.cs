@@ -1,6 +1,7 @@
 // Parley server protocol v1, "POST /v1/groups/{groupId}/messages": everything this device sends goes
 // through the store's outbox, saved with the group state that produced it, and is sent under its
 // delivery id, so a retry after a crash or a lost answer is idempotent.
+using Parley.Client.Channels;
 using Parley.Client.Conversations;
 using Parley.Client.Groups;
 using Parley.Client.Messages;
@@ -56,8 +57,8 @@ public sealed partial class ParleyClient
         }
         try
         {
-            await _server.SendMessageAsync(conversation.GroupId, new SendRequest(item.DeliveryId, item.Message, item.Welcome, item.GroupInfo), cancellationToken)
-                .ConfigureAwait(false);
+            await ServerFor(conversation.Id).SendMessageAsync(conversation.GroupId, new SendRequest(item.DeliveryId, item.Message, item.Welcome, item.GroupInfo),
+                cancellationToken).ConfigureAwait(false);
         }
         catch (ServerUnavailableException)
         {
@@ -153,14 +154,17 @@ public sealed partial class ParleyClient
                 {
                     return false;
                 }
-                // The GroupInfo of the new epoch lets the server verify this commit and the next epoch's messages; it carries
-                // neither the tree nor external_pub, so it lets nobody join.
+                // The GroupInfo of the new epoch lets the server verify this commit and the next epoch's messages. In a chat or
+                // group it carries neither the tree nor external_pub, so it lets nobody join; in a channel it carries both, so
+                // holders of an invite without approval can join by external commit while no admin is online (the server
+                // gives it only to them, and takes their commit only through such an invite).
+                bool joinable = ChannelRules.IsChannel(group);
                 var result = group.Commit(new CommitOptions
                 {
                     Proposals = decided.Proposals,
                     CreateGroupInfo = true,
-                    RatchetTreeInGroupInfo = false,
-                    ExternalPubInGroupInfo = false,
+                    RatchetTreeInGroupInfo = joinable,
+                    ExternalPubInGroupInfo = joinable,
                 });
                 using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 transaction.SaveGroupState(id, group);

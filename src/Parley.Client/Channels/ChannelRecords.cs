@@ -1,6 +1,7 @@
 // What a device keeps about channels in its encrypted store (docs/channels.md, "Client"): per private channel
-// its view key and how far it has counted views; per pending join the pseudonymous keys that will open the
-// Welcome; per public channel the owner's pinned identity key. Each record is one sealed cell of the
+// its view key, how far it has counted views and, for a subscriber, its anonymous queue's credential; per pending
+// join the pseudonymous keys that will open the Welcome and the queue it arrives in; per public channel the
+// owner's pinned identity key and whether this device subscribed. Each record is one sealed cell of the
 // channel_records table, a version octet then fields in the TLS presentation language (RFC 9420 §2.1).
 using System.Security.Cryptography;
 using Parley.Client.Conversations;
@@ -18,8 +19,10 @@ namespace Parley.Client.Channels;
 /// <param name="ViewedThrough">The local message sequence up to which views were counted.</param>
 /// <param name="HistoryLimit">On an admin's device: how many recent posts it shares with each subscriber it adds (0: none).</param>
 /// <param name="AnnouncedRequests">On an admin's device: the pending join requests it has already told its person about.</param>
+/// <param name="QueueToken">On a subscriber's device: the secret of the anonymous queue its pseudonymous leaf receives through and
+/// sends from (docs/channels.md, "Subscriber queues"); null for admins, and for subscribers who joined before queues existed.</param>
 public sealed record PrivateChannelRecord(ConversationId Conversation, string Name, bool Pseudonymous, byte[] ViewKey, long ViewedThrough,
-    int HistoryLimit = PrivateChannelRecord.DefaultHistoryLimit, IReadOnlyList<string>? AnnouncedRequests = null)
+    int HistoryLimit = PrivateChannelRecord.DefaultHistoryLimit, IReadOnlyList<string>? AnnouncedRequests = null, byte[]? QueueToken = null)
 {
     /// <summary>How many recent posts a new subscriber gets unless the admin chose otherwise.</summary>
     public const int DefaultHistoryLimit = 20;
@@ -41,8 +44,10 @@ public sealed record PrivateChannelRecord(ConversationId Conversation, string Na
 /// <param name="EncryptionPrivateKey">Its leaf HPKE private key.</param>
 /// <param name="SignaturePrivateKey">The fresh per-channel signature private key.</param>
 /// <param name="RequestedAt">When it was sent.</param>
+/// <param name="QueueToken">The secret of the anonymous queue the request was sent from and the Welcome arrives in (null for a
+/// request made before queues existed).</param>
 public sealed record PendingChannelJoin(string Id, Uri Server, string? RequestId, string Status, byte[] KeyPackageRef, byte[] KeyPackage,
-    byte[] InitPrivateKey, byte[] EncryptionPrivateKey, byte[] SignaturePrivateKey, DateTimeOffset RequestedAt) : IDisposable
+    byte[] InitPrivateKey, byte[] EncryptionPrivateKey, byte[] SignaturePrivateKey, DateTimeOffset RequestedAt, byte[]? QueueToken = null) : IDisposable
 {
     public void Dispose()
     {
@@ -75,6 +80,8 @@ internal static class ChannelRecordCodec
     private const byte V1 = 1;
     // Version 2: a private channel record ends with its history limit and the join requests already announced.
     private const byte V2 = 2;
+    // Version 3: private channel and join records end with the subscriber queue's token (optional).
+    private const byte V3 = 3;
     private const byte PrivateKind = 1;
     private const byte JoinKind = 2;
     private const byte PublicKind = 3;
@@ -91,7 +98,7 @@ internal static class ChannelRecordCodec
     public static byte[] Encode(object record)
     {
         var w = new TlsWriter(256);
-        w.WriteUInt8(record is PrivateChannelRecord ? V2 : V1);
+        w.WriteUInt8(record is PublicChannelRecord ? V1 : V3);
         switch (record)
         {
             case PrivateChannelRecord p:
@@ -103,6 +110,7 @@ internal static class ChannelRecordCodec
                 w.WriteUInt64((ulong)p.ViewedThrough);
                 w.WriteUInt32(checked((uint)p.HistoryLimit));
                 w.WriteVector(p.AnnouncedRequests ?? [], (inner, id) => inner.WriteString(id));
+                WriteQueueToken(w, p.QueueToken);
                 break;
             case PendingChannelJoin j:
                 w.WriteUInt8(JoinKind);
@@ -120,6 +128,7 @@ internal static class ChannelRecordCodec
                 w.WriteOpaque(j.EncryptionPrivateKey);
                 w.WriteOpaque(j.SignaturePrivateKey);
                 w.WriteTime(j.RequestedAt);
+                WriteQueueToken(w, j.QueueToken);
                 break;
             case PublicChannelRecord c:
                 w.WriteUInt8(PublicKind);
@@ -142,9 +151,9 @@ internal static class ChannelRecordCodec
     public static object Decode(byte[] data) => TlsReader.Decode(data, r =>
     {
         byte version = r.ReadUInt8();
-        if (version is not (V1 or V2))
+        if (version is not (V1 or V2 or V3))
         {
-            throw new Storage.StoreFormatException($"A channel record has version {version}; this Parley reads versions {V1} and {V2}. Update Parley.");
+            throw new Storage.StoreFormatException($"A channel record has version {version}; this Parley reads versions {V1} to {V3}. Update Parley.");
         }
         byte kind = r.ReadUInt8();
         return kind switch
@@ -152,14 +161,26 @@ internal static class ChannelRecordCodec
             PrivateKind when version == V1 => new PrivateChannelRecord(r.ReadConversationId(), r.ReadString(), r.ReadBool(), r.ReadOpaque(),
                 (long)r.ReadUInt64()),
             PrivateKind => new PrivateChannelRecord(r.ReadConversationId(), r.ReadString(), r.ReadBool(), r.ReadOpaque(),
-                (long)r.ReadUInt64(), ReadHistoryLimit(r), r.ReadList(inner => inner.ReadString())),
+                (long)r.ReadUInt64(), ReadHistoryLimit(r), r.ReadList(inner => inner.ReadString()), version >= V3 ? ReadQueueToken(r) : null),
             JoinKind => (object)new PendingChannelJoin(r.ReadString(), r.ReadAbsoluteUri(), r.ReadBool() ? r.ReadString() : null,
-                r.ReadString(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadTime()),
+                r.ReadString(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadTime(),
+                version >= V3 ? ReadQueueToken(r) : null),
             PublicKind => new PublicChannelRecord(r.ReadAbsoluteUri(), r.ReadString(), r.ReadString(), r.ReadOpaque(), r.ReadBool(),
                 (long)r.ReadUInt64(), r.ReadTime()),
             _ => throw new Storage.StoreFormatException($"A channel record has kind {kind}, which this Parley does not know. Update Parley."),
         };
     });
+
+    private static void WriteQueueToken(TlsWriter w, byte[]? token)
+    {
+        w.WriteBool(token is not null);
+        if (token is not null)
+        {
+            w.WriteOpaque(token);
+        }
+    }
+
+    private static byte[]? ReadQueueToken(TlsReader r) => r.ReadBool() ? r.ReadOpaque() : null;
 
     private static int ReadHistoryLimit(TlsReader r)
     {
