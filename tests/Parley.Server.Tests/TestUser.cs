@@ -18,6 +18,9 @@ public sealed class TestDevice(TestUser user, SignatureKeyPair signatureKey, str
     /// <summary>The device id; for a subscriber queue (<see cref="Queue"/>), the queue's id.</summary>
     public string Id => id ?? DeviceId.FromSignatureKey(SignatureKey.PublicKey).Value;
 
+    /// <summary>True for a subscriber queue, which authenticates with <c>Authorization: Queue {token}</c>.</summary>
+    public bool IsQueue => id is not null;
+
     /// <summary>A channel subscriber queue of this account's person: a fresh random credential sent as
     /// <c>Authorization: Queue {token}</c>, its id derived from it (docs/channels.md, "Subscriber queues"). Its
     /// <see cref="SignatureKey"/> is the pseudonym's key the subscriber's leaf will carry.</summary>

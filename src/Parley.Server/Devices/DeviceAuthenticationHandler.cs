@@ -131,6 +131,13 @@ public sealed class DeviceAuthenticationHandler(
     public static ProblemHttpResult SuspendedProblem() => Problem.Forbidden(ProblemCodes.AccountSuspended,
         "The operator suspended this account; its devices can do nothing until it is restored.");
 
+    // A queue where only a device of an account may act, or a device where only a queue may: say which credential is needed.
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+        => (DevicePrincipal.IsQueue(Context.User)
+            ? Problem.Forbidden(ProblemCodes.DeviceRequired, "A channel subscriber queue cannot do this; only a device of an account can.")
+            : Problem.Forbidden(ProblemCodes.QueueRequired,
+                "Only a channel subscriber queue does this, so that no device is named: send 'Authorization: Queue {token}' (docs/channels.md).")).ExecuteAsync(Context);
+
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
         => Context.Items.ContainsKey(SuspendedItem)
             ? SuspendedProblem().ExecuteAsync(Context)
