@@ -89,10 +89,10 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_join_request_maps_the_added_pseudonymous_leaf_to_its_device_and_is_approved_by_that_commit()
+    public async Task A_join_request_maps_the_added_pseudonymous_leaf_to_its_queue_and_is_deleted_by_that_commit()
     {
         var (alice, channel) = await ChannelAsync();
-        StoreDevice carol = await Engine.RegisterAsync();
+        DeviceId carol = NewQueue();
         byte[] token = await InviteAsync(channel, approval: true);
         var (package, request) = JoinRequestFor(channel, carol);
 
@@ -100,23 +100,26 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
         Assert.Equal(JoinRequestOutcome.Created, outcome);
         Assert.True(stored!.Approval);
         JoinRequest pending = Assert.Single(await Channels.ListPendingRequestsAsync(channel, Now, 10, None));
-        Assert.Equal((request.RequestId, JoinRequestStatus.Pending), (pending.RequestId, pending.Status));
+        Assert.Equal((request.RequestId, carol), (pending.RequestId, pending.Queue));
         Assert.Equal(request.KeyPackage, pending.KeyPackage);
 
         byte[] commit = TestMls.Commit(StoreFixtures.Bytes(channel), 0, 0, new Add(package));
         var added = StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(
             Engine.Commit(channel, alice, commit, TestMls.Welcome(package)), None));
 
-        Assert.Equal([carol.Id], added.Recipients);
-        Assert.Equal(carol.Id, (await Engine.Groups.FindAsync(channel, None))!.Members[1]);
-        Assert.True(await Channels.IsMemberAsync(channel, carol.Id, None));
-        JoinRequest approved = (await Channels.FindRequestAsync(request.RequestId, Now, None))!;
-        Assert.Equal((JoinRequestStatus.Approved, carol.Id), (approved.Status, approved.Device));
-        Assert.Null(approved.KeyPackage);
+        // The Welcome went into the queue's mailbox, and the answered request is gone.
+        Assert.Equal([carol], added.Recipients);
+        Assert.Single(await Engine.Mailboxes.ReadAsync(carol, 0, 10, Now, None));
+        Assert.Equal(carol, (await Engine.Groups.FindAsync(channel, None))!.Members[1]);
+        Assert.True(await Channels.IsMemberAsync(channel, carol, None));
+        Assert.Null(await Channels.FindRequestAsync(request.RequestId, Now, None));
         Assert.Empty(await Channels.ListPendingRequestsAsync(channel, Now, 10, None));
+        // A post reaches the queue.
+        var posted = StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(Engine.Application(channel, alice, 1), None));
+        Assert.Equal([carol], posted.Recipients);
         Assert.Equal(1, (await Channels.FindAsync(channel, None))!.Subscribers);
         // The same key package cannot be added twice, and one without a request not at all.
-        var (stray, _) = JoinRequestFor(channel, await Engine.RegisterAsync());
+        var (stray, _) = JoinRequestFor(channel, NewQueue());
         var rejected = Assert.IsType<SubmissionOutcome.Rejected>(await Engine.Groups.SubmitAsync(
             Engine.Commit(channel, alice, TestMls.Commit(StoreFixtures.Bytes(channel), 1, 0, new Add(stray))), None));
         Assert.Equal(RejectionReason.InvalidCommit, rejected.Reason);
@@ -126,7 +129,7 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
     public async Task Join_requests_are_refused_through_gone_or_expired_invites_for_members_and_over_the_limit()
     {
         var (alice, channel) = await ChannelAsync();
-        StoreDevice carol = await Engine.RegisterAsync(), dave = await Engine.RegisterAsync();
+        DeviceId carol = NewQueue(), dave = NewQueue();
         byte[] token = await InviteAsync(channel, expiresAt: Now + TimeSpan.FromHours(1));
         var (_, request) = JoinRequestFor(channel, carol);
 
@@ -134,11 +137,11 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
         var (repeated, earlier) = await Channels.CreateJoinRequestAsync(request with { RequestId = InviteToken.NewId() }, token, Now, 1, None);
         Assert.Equal((JoinRequestOutcome.Repeated, request.RequestId), (repeated, earlier!.RequestId));
         Assert.Equal(JoinRequestOutcome.KeyPackageTaken,
-            (await Channels.CreateJoinRequestAsync(request with { RequestId = InviteToken.NewId(), Device = dave.Id }, token, Now, 1, None)).Outcome);
+            (await Channels.CreateJoinRequestAsync(request with { RequestId = InviteToken.NewId(), Queue = dave }, token, Now, 1, None)).Outcome);
         Assert.Equal(JoinRequestOutcome.TooManyPending,
             (await Channels.CreateJoinRequestAsync(JoinRequestFor(channel, dave).Request, token, Now, 1, None)).Outcome);
         Assert.Equal(JoinRequestOutcome.AlreadyMember,
-            (await Channels.CreateJoinRequestAsync(JoinRequestFor(channel, alice).Request, token, Now, 10, None)).Outcome);
+            (await Channels.CreateJoinRequestAsync(JoinRequestFor(channel, alice.Id).Request, token, Now, 10, None)).Outcome);
         Assert.Equal(JoinRequestOutcome.InviteExpired,
             (await Channels.CreateJoinRequestAsync(JoinRequestFor(channel, dave).Request, token, Now + TimeSpan.FromHours(2), 10, None)).Outcome);
         Assert.Equal(JoinRequestOutcome.InviteNotFound,
@@ -146,10 +149,10 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Revoking_an_invite_denies_its_pending_requests_and_expired_rows_are_swept()
+    public async Task Revoking_an_invite_deletes_its_pending_requests_and_expired_rows_are_swept()
     {
         var (_, channel) = await ChannelAsync();
-        StoreDevice carol = await Engine.RegisterAsync(), dave = await Engine.RegisterAsync();
+        DeviceId carol = NewQueue(), dave = NewQueue();
         byte[] revocable = await InviteAsync(channel);
         byte[] expiring = await InviteAsync(channel, expiresAt: Now + TimeSpan.FromHours(1));
         var (_, carolRequest) = JoinRequestFor(channel, carol);
@@ -164,14 +167,20 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
         Assert.True(await Channels.RevokeInviteAsync(channel, invite.InviteId, None));
 
         Assert.Null(await Channels.FindInviteAsync(revocable, None));
-        Assert.Equal(JoinRequestStatus.Denied, (await Channels.FindRequestAsync(carolRequest.RequestId, Now, None))!.Status);
-        Assert.True(await Channels.DenyRequestAsync(channel, daveRequest.RequestId, None));
-        Assert.False(await Channels.DenyRequestAsync(channel, daveRequest.RequestId, None));
+        Assert.Null(await Channels.FindRequestAsync(carolRequest.RequestId, Now, None));
+        Assert.NotNull(await Channels.FindRequestAsync(daveRequest.RequestId, Now, None));
         Assert.Equal(0, await Channels.DeleteExpiredAsync(Now, TimeSpan.FromDays(1), None));
         DateTimeOffset later = Now + TimeSpan.FromDays(40);
-        Assert.Equal(3, await Channels.DeleteExpiredAsync(later, TimeSpan.FromDays(1), None));
+        Assert.Equal(2, await Channels.DeleteExpiredAsync(later, TimeSpan.FromDays(1), None));
         Assert.Null(await Channels.FindRequestAsync(daveRequest.RequestId, Now, None));
-        Assert.Empty(await Channels.ListInvitesAsync(channel, None));
+        // Denying deletes: a second denial finds nothing.
+        var (_, erinRequest) = JoinRequestFor(channel, NewQueue());
+        byte[] open = await InviteAsync(channel);
+        await Channels.CreateJoinRequestAsync(erinRequest, open, Now, 10, None);
+        Assert.True(await Channels.DenyRequestAsync(channel, erinRequest.RequestId, None));
+        Assert.False(await Channels.DenyRequestAsync(channel, erinRequest.RequestId, None));
+        Assert.Null(await Channels.FindRequestAsync(erinRequest.RequestId, Now, None));
+        Assert.Single(await Channels.ListInvitesAsync(channel, None));
     }
 
     [Fact]
@@ -191,7 +200,7 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_public_channel_keeps_its_owner_admins_subscriptions_and_takedown()
+    public async Task A_public_channel_keeps_its_owner_admins_and_takedown()
     {
         StoreDevice alice = await Engine.RegisterAsync("alice"), bob = await Engine.RegisterAsync("bob");
         Assert.Equal(CreatePublicChannelOutcome.Created, await PublicChannels.CreateAsync("news", "News", "Daily", alice.Account, Now, None));
@@ -201,14 +210,9 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
         Assert.True(await PublicChannels.AddAdminAsync("news", bob.Account, None));
         Assert.False(await PublicChannels.AddAdminAsync("absent", bob.Account, None));
         Assert.False(await PublicChannels.RemoveAdminAsync("news", alice.Account, None));
-        Assert.True(await PublicChannels.SetSubscriptionAsync("news", [1], subscribed: true, None));
-        Assert.True(await PublicChannels.SetSubscriptionAsync("news", [1], subscribed: true, None));
-        Assert.True(await PublicChannels.SetSubscriptionAsync("news", [2], subscribed: true, None));
-        Assert.True(await PublicChannels.SetSubscriptionAsync("news", [2], subscribed: false, None));
-        Assert.False(await PublicChannels.SetSubscriptionAsync("absent", [1], subscribed: true, None));
 
         PublicChannel channel = (await PublicChannels.FindAsync("news", None))!;
-        Assert.Equal(("News", "Daily", alice.Account, false, 1L), (channel.Title, channel.Description, channel.Owner, channel.TakenDown, channel.Subscribers));
+        Assert.Equal(("News", "Daily", alice.Account, false), (channel.Title, channel.Description, channel.Owner, channel.TakenDown));
         Assert.Equal(["alice", "bob"], channel.Admins.Select(a => a.Username));
         Assert.Equal(alice.Key.PublicKey, channel.Admins[0].IdentityKey);
         Assert.True(await PublicChannels.RemoveAdminAsync("news", bob.Account, None));
@@ -298,15 +302,18 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
         return hash;
     }
 
-    /// <summary>A pseudonymous key package of a fresh key, and a pending request of <paramref name="device"/> carrying it.</summary>
-    private (KeyPackage Package, JoinRequest Request) JoinRequestFor(GroupId channel, StoreDevice device)
+    /// <summary>A pseudonymous key package of a fresh key, and a pending request of <paramref name="queue"/> carrying it.</summary>
+    private (KeyPackage Package, JoinRequest Request) JoinRequestFor(GroupId channel, DeviceId queue)
     {
         var key = TestMls.Suite.GenerateSignatureKeyPair();
         KeyPackage package = TestMls.KeyPackageRecord(Encoding.ASCII.GetString(PseudonymousCredential.IdentityFor(key.PublicKey)), key);
-        var request = new JoinRequest(InviteToken.NewId(), channel, "", device.Id, package.Ref(TestMls.Suite), new MlsMessage(package).ToBytes(),
-            false, JoinRequestStatus.Pending, Now, Now + TimeSpan.FromDays(30));
+        var request = new JoinRequest(InviteToken.NewId(), channel, "", queue, package.Ref(TestMls.Suite), new MlsMessage(package).ToBytes(),
+            false, Now + TimeSpan.FromDays(30));
         return (package, request);
     }
+
+    /// <summary>A fresh subscriber queue's id (docs/channels.md, "Subscriber queues").</summary>
+    private static DeviceId NewQueue() => SubscriberQueue.IdOf(RandomNumberGenerator.GetBytes(SubscriberQueue.TokenLength));
 
     private static byte[] AdminsCommit(GroupId channel, ulong epoch, params string[] admins)
         => TestMls.Commit(StoreFixtures.Bytes(channel), epoch, 0,
