@@ -247,6 +247,17 @@ public sealed partial class ParleyClient
                 id = conversation.Id;
             }
             await AddAdminDevicesAsync(id, own, null, cancellationToken).ConfigureAwait(false);
+            ulong epoch;
+            using (var created = _store.LoadGroup(id, _groupOptions))
+            {
+                epoch = created.Epoch;
+            }
+            if (epoch == 0)
+            {
+                // No other device of this account was added: one empty commit leaves the channel's joinable GroupInfo on the
+                // server, so people with an invite without approval can join before this device is next online.
+                await CommitAsync(id, _ => new CommitPlan([], [], Refresh: true), cancellationToken).ConfigureAwait(false);
+            }
             return DescribeChannel(_store.GetConversation(id)!)!;
         }
     }

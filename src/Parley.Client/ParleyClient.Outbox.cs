@@ -122,8 +122,11 @@ public sealed partial class ParleyClient
         transaction.Commit();
     }
 
-    /// <summary>What a commit should do, decided against the group as it stands (again after each lost race).</summary>
-    private sealed record CommitPlan(IReadOnlyList<Parley.Mls.Messages.Proposal> Proposals, IReadOnlyList<ConversationMember> Added);
+    /// <summary>What a commit should do, decided against the group as it stands (again after each lost race). With
+    /// <paramref name="Refresh"/>, a commit with nothing to apply is still made (with a path), to give the server a new epoch's
+    /// GroupInfo.</summary>
+    private sealed record CommitPlan(IReadOnlyList<Parley.Mls.Messages.Proposal> Proposals, IReadOnlyList<ConversationMember> Added,
+        bool Refresh = false);
 
     /// <summary>Commits <paramref name="plan"/>'s proposals (and any pending ones), retrying on a stale epoch after
     /// processing what arrived. Returns false when the plan found nothing to do. Call with the device lock held.</summary>
@@ -150,7 +153,7 @@ public sealed partial class ParleyClient
                     throw new ParleyClientException($"A change to {conversation.DisplayName} is still waiting for the server; try again when it is reachable.");
                 }
                 var decided = plan(group);
-                if (decided is null || (decided.Proposals.Count == 0 && group.PendingProposals.Count == 0))
+                if (decided is null || (decided.Proposals.Count == 0 && group.PendingProposals.Count == 0 && !decided.Refresh))
                 {
                     return false;
                 }
@@ -162,6 +165,7 @@ public sealed partial class ParleyClient
                 var result = group.Commit(new CommitOptions
                 {
                     Proposals = decided.Proposals,
+                    ForcePath = decided.Refresh,
                     CreateGroupInfo = true,
                     RatchetTreeInGroupInfo = joinable,
                     ExternalPubInGroupInfo = joinable,
