@@ -367,6 +367,44 @@ public sealed class ChannelTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task A_subscriber_joins_by_link_while_no_admin_is_online_reads_posts_and_leaves_on_the_command_line()
+    {
+        string alice = Unique("alice"), bob = Unique("bob");
+        foreach (string user in new[] { alice, bob })
+        {
+            Succeeded(await Run(user, "account", "create", user));
+        }
+        string name = "open-" + alice[^6..];
+        Succeeded(await Run(alice, "channel", "create", name, "--history", "5"));
+        Succeeded(await Run(alice, "channel", "post", name, "before you came"));
+        string open = Json(await Run(alice, "channel", "invite", name, "--json")).GetProperty("link").GetString()!;
+
+        // Alice's Parley runs nowhere now: Bob joins at once, by external commit through the invite.
+        var joined = await Run(bob, "channel", "join", open);
+        Succeeded(joined);
+        Assert.Contains($"Joined {name} as an anonymous subscriber", joined.Output);
+        Assert.Contains(Json(await Run(bob, "channel", "list", "--json")).EnumerateArray(),
+            c => c.GetProperty("name").GetString() == name && c.GetProperty("role").GetString() == "subscriber");
+        Assert.Contains("No posts yet", (await Run(bob, "channel", "read", name)).Output);
+
+        // When Alice's Parley is next online it shares the recent posts with the newcomer, and her next post reaches Bob.
+        Succeeded(await Run(alice, "receive"));
+        Succeeded(await Run(alice, "channel", "post", name, "hello, subscribers"));
+        Assert.Equal(["before you came", "hello, subscribers"], Json(await Run(bob, "channel", "read", name, "--json")).GetProperty("posts")
+            .EnumerateArray().Select(p => p.GetProperty("text").GetString()));
+        var info = Json(await Run(alice, "channel", "info", name, "--json"));
+        Assert.Equal(1, info.GetProperty("subscribers").GetInt64());
+
+        // Leaving proposes the removal from Bob's queue; Alice's next receive commits it.
+        var left = await Run(bob, "channel", "leave", name);
+        Succeeded(left);
+        Assert.Contains($"Left {name}", left.Output);
+        Succeeded(await Run(alice, "receive"));
+        Assert.Equal(0, Json(await Run(alice, "channel", "info", name, "--json")).GetProperty("subscribers").GetInt64());
+        Assert.DoesNotContain(Json(await Run(bob, "channel", "list", "--json")).EnumerateArray(), c => c.GetProperty("name").GetString() == name);
+    }
+
+    [Fact]
     public async Task The_admin_is_told_of_a_join_request_and_a_new_subscriber_reads_the_recent_posts_on_the_command_line()
     {
         string alice = Unique("alice"), bob = Unique("bob"), carol = Unique("carol");
