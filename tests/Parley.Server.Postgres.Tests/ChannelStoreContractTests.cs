@@ -30,6 +30,9 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
 
     protected abstract Task<StoreEngine> OpenAsync();
 
+    /// <summary>Every row of every table the engine keeps, as text (binary columns as lowercase hex).</summary>
+    protected abstract Task<IReadOnlyList<string>> RowsAsync();
+
     public async Task InitializeAsync() => _engine = await OpenAsync();
 
     public async Task DisposeAsync()
@@ -184,6 +187,47 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task After_a_channel_scenario_no_row_links_a_subscriber_to_its_device()
+    {
+        var (alice, channel) = await ChannelAsync();
+        // Carol's and Dave's people have devices and accounts here, but subscribe through anonymous queues.
+        StoreDevice carolDevice = await Engine.RegisterAsync(), daveDevice = await Engine.RegisterAsync();
+        DeviceId carol = NewQueue(), dave = NewQueue();
+        byte[] open = await InviteAsync(channel), approval = await InviteAsync(channel, approval: true);
+        var (carolPackage, carolRequest) = JoinRequestFor(channel, carol);
+        var (_, daveRequest) = JoinRequestFor(channel, dave);
+        Assert.Equal(JoinRequestOutcome.Created, (await Channels.CreateJoinRequestAsync(carolRequest, open, Now, 10, None)).Outcome);
+        Assert.Equal(JoinRequestOutcome.Created, (await Channels.CreateJoinRequestAsync(daveRequest, approval, Now, 10, None)).Outcome);
+        StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(Engine.Commit(channel, alice,
+            TestMls.Commit(StoreFixtures.Bytes(channel), 0, 0, new Add(carolPackage)), TestMls.Welcome(carolPackage)), None));
+        Assert.True(await Channels.DenyRequestAsync(channel, daveRequest.RequestId, None));
+        Assert.Equal([carol], StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(Engine.Application(channel, alice, 1), None)).Recipients);
+        Assert.True(await Channels.AddViewAsync(channel, "post-1", SHA256.HashData(RandomNumberGenerator.GetBytes(32)), None));
+        foreach (var copy in await Engine.Mailboxes.ReadAsync(carol, 0, 10, Now, None))
+        {
+            Assert.True(await Engine.Mailboxes.AcknowledgeAsync(carol, copy.Id, None));
+        }
+
+        IReadOnlyList<string> rows = await RowsAsync();
+
+        // The subscriber side: the channel, the queues, the pseudonym. The device side: devices, accounts, their keys.
+        string[] subscriberSide = [channel.Value, carol.Value, dave.Value, Convert.ToHexStringLower(carolPackage.LeafNode.SignatureKey)];
+        string[] deviceSide = [carolDevice.Id.Value, carolDevice.Account.Value, Convert.ToHexStringLower(carolDevice.Key.PublicKey),
+            daveDevice.Id.Value, daveDevice.Account.Value, Convert.ToHexStringLower(daveDevice.Key.PublicKey)];
+        Assert.Contains(rows, r => r.Contains(carol.Value, StringComparison.Ordinal));
+        Assert.Contains(rows, r => r.Contains(carolDevice.Id.Value, StringComparison.Ordinal));
+        foreach (string row in rows)
+        {
+            bool subscriber = subscriberSide.Any(s => row.Contains(s, StringComparison.Ordinal));
+            bool device = deviceSide.Any(d => row.Contains(d, StringComparison.Ordinal));
+            Assert.False(subscriber && device, $"A row links a subscriber to its device: {row}");
+        }
+        // Answered requests are gone, and nothing holds the second of a request.
+        Assert.DoesNotContain(rows, r => r.Contains(daveRequest.RequestId, StringComparison.Ordinal)
+                                          || r.Contains(carolRequest.RequestId, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_view_token_counts_once_per_post()
     {
         var (_, channel) = await ChannelAsync();
@@ -323,9 +367,69 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
 public sealed class SqliteChannelStoreContractTests : ChannelStoreContractTests
 {
     protected override Task<StoreEngine> OpenAsync() => StoreEngine.SqliteAsync();
+
+    protected override Task<IReadOnlyList<string>> RowsAsync()
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(
+            $"Data Source={Path.Combine(Engine.DataDirectory, Parley.Server.Storage.Sqlite.SqliteDatabase.FileName)};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        var tables = new List<string>();
+        using (var list = connection.CreateCommand())
+        {
+            list.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table'";
+            using var reader = list.ExecuteReader();
+            while (reader.Read())
+            {
+                tables.Add(reader.GetString(0));
+            }
+        }
+        var rows = new List<string>();
+        foreach (string table in tables)
+        {
+            using var select = connection.CreateCommand();
+            select.CommandText = $"SELECT * FROM \"{table}\"";
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                rows.Add(table + ": " + string.Join(" | ", Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetValue(i) switch
+                {
+                    byte[] bytes => Convert.ToHexStringLower(bytes),
+                    var value => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture),
+                })));
+            }
+        }
+        return Task.FromResult<IReadOnlyList<string>>(rows);
+    }
 }
 
 public sealed class PostgresChannelStoreContractTests : ChannelStoreContractTests
 {
     protected override Task<StoreEngine> OpenAsync() => StoreEngine.PostgresAsync();
+
+    protected override async Task<IReadOnlyList<string>> RowsAsync()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(Engine.ConnectionString);
+        await connection.OpenAsync();
+        var tables = new List<string>();
+        await using (var list = new Npgsql.NpgsqlCommand("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'", connection))
+        await using (var reader = await list.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                tables.Add(reader.GetString(0));
+            }
+        }
+        var rows = new List<string>();
+        foreach (string table in tables)
+        {
+            // A row as text shows bytea as \x followed by lowercase hex.
+            await using var select = new Npgsql.NpgsqlCommand($"SELECT t::text FROM \"{table}\" t", connection);
+            await using var reader = await select.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                rows.Add(table + ": " + reader.GetString(0));
+            }
+        }
+        return rows;
+    }
 }
