@@ -119,6 +119,8 @@ public sealed partial class ParleyClient
                     using (await LockAsync(housekeeping.Token).ConfigureAwait(false))
                     {
                         await FlushOutboxAsync(housekeeping.Token).ConfigureAwait(false);
+                        // Channel subscriber queues are not pushed: they are polled here.
+                        await ReceiveQueuesAsync(null, housekeeping.Token).ConfigureAwait(false);
                         await AfterReceiveAsync(null, housekeeping.Token).ConfigureAwait(false);
                     }
                 }
@@ -151,6 +153,7 @@ public sealed partial class ParleyClient
                 {
                     await RefreshBlocksAsync(ct).ConfigureAwait(false);
                     await FlushOutboxAsync(ct).ConfigureAwait(false);
+                    await ReceiveQueuesAsync(null, ct).ConfigureAwait(false);
                     await AfterReceiveAsync(null, ct).ConfigureAwait(false);
                 }
             }, cancellationToken).ConfigureAwait(false);

@@ -141,6 +141,33 @@ public sealed class ChannelTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task A_listening_subscriber_gets_posts_through_its_queue()
+    {
+        var alice = await _devices.CreateAsync("alice");
+        var bob = await _devices.CreateAsync("bob");
+        var channel = await alice.CreateChannelAsync("live-" + alice.Username[^6..]);
+        Assert.Equal("joined", (await bob.JoinChannelAsync((await alice.CreateInviteAsync(channel)).Link)).Status);
+        var received = new TaskCompletionSource<MessageReceived>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bob.EventRaised += e =>
+        {
+            if (e is MessageReceived { Message.Text: "while you listen" } message)
+            {
+                received.TrySetResult(message);
+            }
+        };
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var listening = bob.ListenAsync(stop.Token);
+
+        await alice.PostAsync(channel, "while you listen");
+
+        // The queue is not pushed over the device's socket: listen polls it with its housekeeping (every 15 seconds).
+        var message = await received.Task.WaitAsync(stop.Token);
+        Assert.Equal(channel.Name, message.Conversation.DisplayName);
+        await stop.CancelAsync();
+        await listening;
+    }
+
+    [Fact]
     public async Task A_revoked_or_expired_invite_cannot_be_used_and_a_denied_request_never_joins()
     {
         var alice = await _devices.CreateAsync("alice");
