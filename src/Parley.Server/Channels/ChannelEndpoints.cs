@@ -224,19 +224,8 @@ public static class ChannelEndpoints
         {
             return Problem.Unprocessable(ProblemCodes.InvalidCommit, "Joining through an invite takes one external commit, without a Welcome.");
         }
-        SubmissionOutcome outcome = await groups.SubmitAsync(submission with { ByInvite = true }, cancellationToken);
-        switch (outcome)
-        {
-            case SubmissionOutcome.Accepted accepted:
-                metrics.MessagesAccepted(accepted.Recipients.Count);
-                connections.Notify(accepted.Recipients);
-                return TypedResults.Ok(new SendResponse(request.Id, accepted.Epoch, accepted.Repeated));
-            case SubmissionOutcome.Rejected rejected:
-                metrics.SubmissionRejected(DeliveryEndpoints.CodeOf(rejected.Reason));
-                return DeliveryEndpoints.ProblemOf(rejected);
-            default:
-                return InviteNotFound();
-        }
+        return await DeliveryEndpoints.SubmitAsync(submission with { ByInvite = true }, groups, connections, metrics, InviteNotFound(),
+            cancellationToken);
     }
 
     // The invite a token names while it still works: unknown, malformed and revoked tokens look alike.

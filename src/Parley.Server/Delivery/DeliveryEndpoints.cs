@@ -49,19 +49,25 @@ public static class DeliveryEndpoints
             metrics.SubmissionRejected(problem.ProblemDetails.Extensions["code"]?.ToString() ?? "unknown");
             return problem;
         }
+        return await SubmitAsync(submission!, groups, connections, metrics, GroupNotFound(), cancellationToken);
+    }
 
-        SubmissionOutcome outcome = await groups.SubmitAsync(submission!, cancellationToken);
-        switch (outcome)
+    /// <summary>Orders a classified submission and answers as a send does: the accepted epoch (recipients told), the
+    /// rejection's problem, or <paramref name="notFound"/> when the group does not exist.</summary>
+    internal static async Task<Results<Ok<SendResponse>, ProblemHttpResult>> SubmitAsync(GroupSubmission submission, IGroupStore groups,
+        DeviceConnections connections, ServerMetrics metrics, ProblemHttpResult notFound, CancellationToken cancellationToken)
+    {
+        switch (await groups.SubmitAsync(submission, cancellationToken))
         {
             case SubmissionOutcome.Accepted accepted:
                 metrics.MessagesAccepted(accepted.Recipients.Count);
                 connections.Notify(accepted.Recipients);
-                return TypedResults.Ok(new SendResponse(request.Id, accepted.Epoch, accepted.Repeated));
+                return TypedResults.Ok(new SendResponse(submission.MessageId, accepted.Epoch, accepted.Repeated));
             case SubmissionOutcome.Rejected rejected:
                 metrics.SubmissionRejected(CodeOf(rejected.Reason));
                 return ProblemOf(rejected);
             default:
-                return GroupNotFound();
+                return notFound;
         }
     }
 
@@ -171,7 +177,7 @@ public static class DeliveryEndpoints
             request.Welcome, welcome, expiresAt) { GroupInfo = groupInfo }, null);
     }
 
-    internal static ProblemHttpResult ProblemOf(SubmissionOutcome.Rejected rejected) => rejected.Reason switch
+    private static ProblemHttpResult ProblemOf(SubmissionOutcome.Rejected rejected) => rejected.Reason switch
     {
         RejectionReason.StaleEpoch => Problem.Create(StatusCodes.Status409Conflict, ProblemCodes.StaleEpoch, rejected.Detail,
             new Dictionary<string, object?> { ["epoch"] = rejected.CurrentEpoch }),
@@ -187,7 +193,7 @@ public static class DeliveryEndpoints
         _ => Problem.Unprocessable(ProblemCodes.InvalidCommit, rejected.Detail),
     };
 
-    internal static string CodeOf(RejectionReason reason) => reason switch
+    private static string CodeOf(RejectionReason reason) => reason switch
     {
         RejectionReason.StaleEpoch => ProblemCodes.StaleEpoch,
         RejectionReason.NotMember => ProblemCodes.NotMember,
