@@ -187,6 +187,23 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_members_leaf_moves_to_a_queue_that_then_gets_its_copies()
+    {
+        var (alice, channel) = await ChannelAsync();
+        StoreDevice bob = await Engine.RegisterAsync();
+        StoreFixtures.Accepted(await Engine.AddMembersAsync(channel, alice, 0, 0, bob));
+        DeviceId queue = NewQueue();
+
+        Assert.True(await Channels.MoveToQueueAsync(channel, bob.Id, queue, None));
+        Assert.False(await Channels.MoveToQueueAsync(channel, bob.Id, NewQueue(), None));
+
+        Assert.True(await Channels.IsMemberAsync(channel, queue, None));
+        Assert.False(await Channels.IsMemberAsync(channel, bob.Id, None));
+        Assert.Equal([queue], StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(Engine.Application(channel, alice, 1), None)).Recipients);
+        Assert.Single(await Engine.Mailboxes.ReadAsync(queue, 0, 10, Now, None));
+    }
+
+    [Fact]
     public async Task After_a_channel_scenario_no_row_links_a_subscriber_to_its_device()
     {
         var (alice, channel) = await ChannelAsync();

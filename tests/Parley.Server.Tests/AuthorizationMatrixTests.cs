@@ -260,6 +260,21 @@ public sealed class AuthorizationMatrixTests(AuthorizationWorld world, ITestOutp
         Row("GET", "/v1/join-requests/{requestId}",
             QueuesOnly(queue: Ok),
             c => c.SendAsync(HttpMethod.Get, $"/v1/join-requests/{c.World.JoinRequestId}")),
+        // Moving a subscriber's leaf to a queue: Alice's phone is an admin (it stays a device); Bea's device is a non-admin
+        // member whose leaf moves to a fresh queue, and is put back so the next cells find the world as it was.
+        Row("POST", "/v1/channels/{groupId}/queue",
+            Devices(other: Status(404, "channel_not_found"), nonMember: Status(404, "channel_not_found"), member: Status(409, "admin_keeps_device"),
+                blocked: NoContent),
+            async c =>
+            {
+                Answer answer = await c.JsonAsync(HttpMethod.Post, $"/v1/channels/{c.Channel.IdText}/queue",
+                    new { queueToken = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32) });
+                if (answer.Status == 204)
+                {
+                    c.World.PutBackInChannel(c.World.Bea.Device);
+                }
+                return answer;
+            }),
         Row("POST", "/v1/channels/{groupId}/posts/{messageId}/views",
             Devices(other: Status(404, "channel_not_found"), nonMember: Status(404, "channel_not_found"), member: NoContent, blocked: NoContent, queue: NoContent),
             c => c.JsonAsync(HttpMethod.Post, $"/v1/channels/{c.Channel.IdText}/posts/post-1/views",

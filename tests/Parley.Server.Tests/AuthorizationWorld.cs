@@ -268,6 +268,23 @@ public sealed class AuthorizationWorld : IAsyncLifetime
     /// <summary>A fresh blob of 16 bytes created (not uploaded) by Alice's phone.</summary>
     public async Task<string> NewEmptyBlobAsync() => (await TestBlobs.CreateAsync(Phone, 16)).BlobId;
 
+    /// <summary>Maps the channel leaf a row moved to a queue back to <paramref name="device"/>, as it was.</summary>
+    public void PutBackInChannel(TestDevice device)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(
+            $"Data Source={Path.Combine(Server.DataDirectory, Parley.Server.Storage.Sqlite.SqliteDatabase.FileName)};Pooling=False");
+        connection.Open();
+        using var update = connection.CreateCommand();
+        update.CommandText = "UPDATE group_members SET device_id = $d WHERE group_id = $g AND leaf_index = $l";
+        update.Parameters.AddWithValue("$d", device.Id);
+        update.Parameters.AddWithValue("$g", Channel.IdText);
+        update.Parameters.AddWithValue("$l", (long)Channel.Leaves[device.Id]);
+        if (update.ExecuteNonQuery() != 1)
+        {
+            throw new InvalidOperationException("The channel leaf was not put back.");
+        }
+    }
+
     /// <summary>A fresh group of Alice's phone alone.</summary>
     public Task<TestGroup> NewSoloGroupAsync() => TestGroup.CreateAsync(Phone);
 

@@ -192,6 +192,47 @@ public sealed class ChannelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_subscriber_who_joined_before_queues_moves_its_leaf_to_a_queue()
+    {
+        var (alice, channel) = await ChannelAsync();
+        TestDevice first = await SubscribeAsync(alice.Device, channel);
+        TestDevice device = first.User.Device;
+        // As an earlier server left it: the pseudonymous leaf mapped to the subscriber's device.
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(
+                   $"Data Source={Path.Combine(_server.DataDirectory, Parley.Server.Storage.Sqlite.SqliteDatabase.FileName)};Pooling=False"))
+        {
+            connection.Open();
+            using var update = connection.CreateCommand();
+            update.CommandText = "UPDATE group_members SET device_id = $d WHERE device_id = $q";
+            update.Parameters.AddWithValue("$d", device.Id);
+            update.Parameters.AddWithValue("$q", first.Id);
+            Assert.Equal(1, update.ExecuteNonQuery());
+        }
+        TestDevice queue = TestDevice.Queue(_server, first.User);
+        byte[] token = System.Buffers.Text.Base64Url.DecodeFromChars(queue.Credential);
+        TestUser stranger = await TestUser.RegisterAsync(_server);
+        string url = $"/v1/channels/{channel.IdText}/queue";
+
+        using var badToken = await device.Client.PostAsJsonAsync(url, new { queueToken = new byte[5] });
+        using var byAdmin = await alice.Device.Client.PostAsJsonAsync(url, new { queueToken = token });
+        using var byStranger = await stranger.Device.Client.PostAsJsonAsync(url, new { queueToken = token });
+        using var moved = await device.Client.PostAsJsonAsync(url, new { queueToken = token });
+        using var again = await device.Client.PostAsJsonAsync(url, new { queueToken = token });
+
+        Assert.Equal((400, "invalid_queue_token"), Short(await TestHttp.ProblemAsync(badToken)));
+        Assert.Equal((409, "admin_keeps_device"), Short(await TestHttp.ProblemAsync(byAdmin)));
+        Assert.Equal((404, "channel_not_found"), Short(await TestHttp.ProblemAsync(byStranger)));
+        Assert.Equal(HttpStatusCode.NoContent, moved.StatusCode);
+        Assert.Equal((404, "channel_not_found"), Short(await TestHttp.ProblemAsync(again)));
+        // Posts now reach the queue and not the device, which is in the channel no more.
+        using var post = await channel.SendAsync(alice.Device, TestMls.Application(channel.Id, channel.Epoch), id: "after-the-move");
+        await TestHttp.EnsureAsync(post);
+        Assert.Contains(await TestMailbox.ReadAsync(queue), m => m.Id == "after-the-move");
+        Assert.DoesNotContain(await TestMailbox.ReadAsync(device), m => m.Id == "after-the-move");
+        Assert.Equal(1, (await InfoAsync(queue, channel)).Subscribers);
+    }
+
+    [Fact]
     public async Task Subscribers_do_not_see_each_other_and_admins_see_no_subscriber_queue()
     {
         var (alice, channel) = await ChannelAsync();

@@ -42,6 +42,9 @@ public sealed record ChannelGroupInfoResponse(byte[] GroupInfo);
 /// <summary>A channel's pending join requests, oldest first.</summary>
 public sealed record JoinRequestListResponse(IReadOnlyList<PendingJoinRequestEntry> Requests);
 
+/// <summary>Moves the caller's leaf in a channel to a subscriber queue: 32 random bytes, as the queue's credential carries them.</summary>
+public sealed record MoveToQueueRequest(byte[]? QueueToken);
+
 /// <summary>A post view: HMAC-SHA256(device-local per-channel view key, message id), 32 bytes.</summary>
 public sealed record ViewRequest(byte[]? Token);
 

@@ -46,6 +46,8 @@ public static class ChannelEndpoints
             .WithSummary("Denies a pending join request (admins).");
         app.MapGet("/v1/join-requests/{requestId}", GetRequest).RequireAuthorization(DeviceAuthenticationHandler.QueuePolicy)
             .WithSummary("Returns the caller's own join request while it is pending.");
+        app.MapPost("/v1/channels/{groupId}/queue", MoveToQueue).RequireAuthorization()
+            .WithSummary("Hands the calling device's subscriber leaf to an anonymous queue (subscribers who joined before queues existed).");
         app.MapPost("/v1/channels/{groupId}/posts/{messageId}/views", AddView).RequireAuthorization(DeviceAuthenticationHandler.MemberPolicy)
             .WithSummary("Counts a view of a post once per view token (members).");
         app.MapGet("/v1/channels/{groupId}/posts/{messageId}/views", GetViews).RequireAuthorization(DeviceAuthenticationHandler.MemberPolicy)
@@ -284,6 +286,28 @@ public static class ChannelEndpoints
                 "You have no pending join request with this id: it was answered (a Welcome waits in your queue if you were added) or it expired.");
         }
         return TypedResults.Ok(ToResponse(request));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> MoveToQueue(
+        string groupId, MoveToQueueRequest request, ClaimsPrincipal user, IChannelStore channels, CancellationToken cancellationToken)
+    {
+        if (request.QueueToken is not { Length: SubscriberQueue.TokenLength } token)
+        {
+            return Problem.BadRequest(ProblemCodes.InvalidQueueToken, $"A queue token is {SubscriberQueue.TokenLength} random bytes.");
+        }
+        var (group, problem) = await AccessAsync(groupId, user, channels, adminOnly: false, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        // An admin acts as its account's device; only a subscriber's leaf goes anonymous.
+        if ((await channels.AdminsAsync(group, cancellationToken))!.Contains(DevicePrincipal.Of(user).Account))
+        {
+            return Problem.Conflict(ProblemCodes.AdminKeepsDevice, "An admin's device stays itself in its channel; only subscribers move to a queue.");
+        }
+        return await channels.MoveToQueueAsync(group, DevicePrincipal.Sender(user), SubscriberQueue.IdOf(token), cancellationToken)
+            ? TypedResults.NoContent()
+            : ChannelNotFound();
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> AddView(

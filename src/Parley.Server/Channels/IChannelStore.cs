@@ -73,6 +73,10 @@ public interface IChannelStore
     /// <summary>Whether <paramref name="device"/> holds a leaf of the group (a cheap check for large channels).</summary>
     Task<bool> IsMemberAsync(GroupId group, DeviceId device, CancellationToken cancellationToken);
 
+    /// <summary>Hands every leaf <paramref name="device"/> holds in the channel to <paramref name="queue"/> (a subscriber who
+    /// joined before queues existed moves to one); false when the device holds none.</summary>
+    Task<bool> MoveToQueueAsync(GroupId group, DeviceId device, DeviceId queue, CancellationToken cancellationToken);
+
     /// <summary>The group's member devices that belong to admin accounts; null when the group is not a channel.</summary>
     Task<IReadOnlySet<DeviceId>?> AdminDevicesAsync(GroupId group, CancellationToken cancellationToken);
 

@@ -46,6 +46,8 @@ public static class ProblemCodes
     public const string InvalidGroupInfo = "invalid_group_info";
     public const string InviteNeedsApproval = "invite_needs_approval";
     public const string DeviceRequired = "device_required";
+    public const string InvalidQueueToken = "invalid_queue_token";
+    public const string AdminKeepsDevice = "admin_keeps_device";
     public const string QueueRequired = "queue_required";
     public const string GroupInfoUnavailable = "group_info_unavailable";
     public const string UnknownDevice = "unknown_device";

@@ -81,6 +81,20 @@ internal sealed class PostgresChannelStore(PostgresDatabase database) : IChannel
         return await IsMemberAsync(connection, group.Value, device.Value, cancellationToken);
     }
 
+    public Task<bool> MoveToQueueAsync(GroupId group, DeviceId device, DeviceId queue, CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync(WriteKeys.ForGroup(group.Value), async (connection, ct) =>
+        {
+            // Ordered with the group's commits: a commit reads the roster under the group's row lock.
+            await connection.ExecuteAsync("SELECT 1 FROM groups WHERE group_id = $1 FOR UPDATE", [group.Value], ct);
+            if (await connection.ExecuteAsync("UPDATE group_members SET device_id = $3 WHERE group_id = $1 AND device_id = $2",
+                    [group.Value, device.Value, queue.Value], ct) == 0)
+            {
+                return false;
+            }
+            await connection.ExecuteAsync("INSERT INTO mailbox_heads (device_id) VALUES ($1) ON CONFLICT DO NOTHING", [queue.Value], ct);
+            return true;
+        }, cancellationToken);
+
     public async Task<IReadOnlySet<DeviceId>?> AdminDevicesAsync(GroupId group, CancellationToken cancellationToken)
     {
         await using NpgsqlConnection connection = await database.OpenReadAsync(cancellationToken);

@@ -77,6 +77,11 @@ internal sealed class SqliteChannelStore(SqliteDatabase database) : IChannelStor
         return Task.FromResult(IsMember(connection, group.Value, device.Value));
     }
 
+    public Task<bool> MoveToQueueAsync(GroupId group, DeviceId device, DeviceId queue, CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync(connection => connection.Execute(
+            "UPDATE group_members SET device_id = $q WHERE group_id = $g AND device_id = $d",
+            ("$q", queue.Value), ("$g", group.Value), ("$d", device.Value)) > 0, cancellationToken);
+
     public Task<IReadOnlySet<DeviceId>?> AdminDevicesAsync(GroupId group, CancellationToken cancellationToken)
     {
         using SqliteConnection connection = database.OpenRead();
