@@ -58,7 +58,7 @@ public sealed partial class ParleyClient
     /// <summary>The connection that speaks for this device in <paramref name="conversation"/>: the subscriber queue of a channel
     /// it joined anonymously (so the server never sees the device act in it), else the device itself.</summary>
     private ParleyServerClient ServerFor(ConversationId conversation)
-        => _store.GetPrivateChannel(conversation) is { QueueToken: { } token } ? QueueClient(token) : _server;
+        => _store.GetPrivateChannel(conversation) is { ActiveQueueToken: { } token } ? QueueClient(token) : _server;
 
     /// <summary>Fetches and handles what waits in this device's subscriber queues (channels it joined anonymously, and join
     /// requests still waiting for their Welcome), as the device's own mailbox is. Call with the device lock held.</summary>
@@ -69,7 +69,7 @@ public sealed partial class ParleyClient
         {
             switch (record)
             {
-                case PrivateChannelRecord { QueueToken: { } token }:
+                case PrivateChannelRecord { ActiveQueueToken: { } token }:
                     tokens.Add(token);
                     break;
                 case PendingChannelJoin join:
@@ -1119,6 +1119,10 @@ public sealed partial class ParleyClient
             }
             if (channelRecord.Pseudonymous)
             {
+                if (channelRecord.ActiveQueueToken is null)
+                {
+                    await MoveToQueueAsync(conversation, channelRecord, events, cancellationToken).ConfigureAwait(false);
+                }
                 continue;
             }
             try
@@ -1140,6 +1144,49 @@ public sealed partial class ParleyClient
             {
                 // Another admin was faster, or the server refused: next sync.
             }
+        }
+    }
+
+    // A subscriber leaf from before queues: hands it from this device to a fresh queue, so the server no longer links the
+    // subscriber to the device. The token is stored (marked as moving) before the server is asked, and the device keeps
+    // acting for the leaf until the server confirmed; a move cut short is finished on a later sync (a second request finds
+    // the device no longer in the channel). Call with the device lock held.
+    private async Task MoveToQueueAsync(Conversation conversation, PrivateChannelRecord record, List<ClientEvent>? events,
+        CancellationToken cancellationToken)
+    {
+        using (var group = _store.LoadGroup(conversation.Id, _groupOptions))
+        {
+            if (!group.IsActive)
+            {
+                return;
+            }
+        }
+        var moving = record.QueueToken is null
+            ? record with { QueueToken = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32), QueueMoving = true }
+            : record;
+        using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            transaction.SaveChannelRecord(moving);
+            transaction.Commit();
+        }
+        try
+        {
+            await _server.MoveToQueueAsync(conversation.GroupId, moving.QueueToken!, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ServerProblemException e) when (e.Code == "channel_not_found")
+        {
+            // Moved already by a request whose answer was lost (or this device is no longer in the channel).
+        }
+        catch (ServerUnavailableException)
+        {
+            return;
+        }
+        // What was sent to the device before the move is in its own mailbox: take it before anything from the queue.
+        await ReceiveFromAsync(_server, events, cancellationToken).ConfigureAwait(false);
+        using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            transaction.SaveChannelRecord((_store.GetPrivateChannel(conversation.Id) ?? moving) with { QueueToken = moving.QueueToken, QueueMoving = false });
+            transaction.Commit();
         }
     }
 

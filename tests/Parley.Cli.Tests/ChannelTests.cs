@@ -168,6 +168,58 @@ public sealed class ChannelTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task A_subscriber_from_before_queues_moves_its_leaf_to_a_queue_on_its_next_sync()
+    {
+        var alice = await _devices.CreateAsync("alice");
+        var bob = await _devices.CreateAsync("bob");
+        var channel = await alice.CreateChannelAsync("moving-" + alice.Username[^6..]);
+        Assert.Equal("joined", (await bob.JoinChannelAsync((await alice.CreateInviteAsync(channel)).Link)).Status);
+        var bobChannel = bob.GetChannel(channel.Name);
+        // As an earlier version left it: the server maps Bob's leaf to his device, and his record holds no queue.
+        var record = bob.Store.GetPrivateChannel(bobChannel.Conversation)!;
+        ExecuteOnServer("UPDATE group_members SET device_id = $a WHERE device_id = $b", bob.DeviceId, QueueIdOf(record.QueueToken!));
+        Assert.Equal(1L, ExecuteOnServer("SELECT count(*) FROM group_members WHERE device_id = $a", bob.DeviceId, ""));
+        using (var transaction = bob.Store.BeginTransaction())
+        {
+            transaction.SaveChannelRecord(record with { QueueToken = null });
+            transaction.Commit();
+        }
+        await alice.PostAsync(channel, "before the move");
+
+        await bob.SyncAsync();
+
+        var moved = bob.Store.GetPrivateChannel(bobChannel.Conversation)!;
+        Assert.False(moved.QueueMoving);
+        Assert.NotNull(moved.QueueToken);
+        Assert.NotEqual(record.QueueToken, moved.QueueToken);
+        // The server's roster holds the new queue, and no leaf of Bob's device any more.
+        Assert.Equal(0L, ExecuteOnServer("SELECT count(*) FROM group_members WHERE device_id = $a", bob.DeviceId, ""));
+        Assert.Equal(1L, ExecuteOnServer("SELECT count(*) FROM group_members WHERE device_id = $a", QueueIdOf(moved.QueueToken!), ""));
+        await alice.PostAsync(channel, "after the move");
+        Assert.Equal(["before the move", "after the move"], (await bob.ReadChannelAsync(bobChannel)).Select(p => p.Message.Text));
+    }
+
+    // The queue id a token opens (docs/channels.md, "Subscriber queues").
+    private static string QueueIdOf(byte[] token)
+    {
+        byte[] input = [.. "Parley queue v1\0"u8, .. System.Security.Cryptography.SHA256.HashData(token)];
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(input)[..16]);
+    }
+
+    // Runs one statement on the server's database (a stand-in for what an earlier server version stored); returns its first value.
+    private object? ExecuteOnServer(string sql, string a, string b)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(
+            $"Data Source={Path.Combine(fixture.Server.DataDirectory, "parley.db")};Pooling=False;Default Timeout=30");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$a", a);
+        command.Parameters.AddWithValue("$b", b);
+        return command.ExecuteScalar();
+    }
+
+    [Fact]
     public async Task A_revoked_or_expired_invite_cannot_be_used_and_a_denied_request_never_joins()
     {
         var alice = await _devices.CreateAsync("alice");

@@ -178,6 +178,10 @@ public sealed class ChannelRulesTests
             new PendingChannelJoin("j1", new Uri("https://parley.example"), "r1", "pending", [1, 2], [3], [4], [5], [6], Now, token)));
         Assert.Equal(token, record.QueueToken);
         Assert.Equal(token, join.QueueToken);
+        var moving = (PrivateChannelRecord)ChannelRecordCodec.Decode(ChannelRecordCodec.Encode(record with { QueueMoving = true }));
+        Assert.True(moving.QueueMoving);
+        Assert.Null(moving.ActiveQueueToken);
+        Assert.Equal(token, record.ActiveQueueToken);
 
         byte[] version2 = TlsWriter.Encode(w =>
         {

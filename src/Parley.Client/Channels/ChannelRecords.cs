@@ -21,9 +21,15 @@ namespace Parley.Client.Channels;
 /// <param name="AnnouncedRequests">On an admin's device: the pending join requests it has already told its person about.</param>
 /// <param name="QueueToken">On a subscriber's device: the secret of the anonymous queue its pseudonymous leaf receives through and
 /// sends from (docs/channels.md, "Subscriber queues"); null for admins, and for subscribers who joined before queues existed.</param>
+/// <param name="QueueMoving">The leaf is being handed from this device to the queue (a subscriber from before queues): until the
+/// server confirmed it, the device still acts for the leaf.</param>
 public sealed record PrivateChannelRecord(ConversationId Conversation, string Name, bool Pseudonymous, byte[] ViewKey, long ViewedThrough,
-    int HistoryLimit = PrivateChannelRecord.DefaultHistoryLimit, IReadOnlyList<string>? AnnouncedRequests = null, byte[]? QueueToken = null)
+    int HistoryLimit = PrivateChannelRecord.DefaultHistoryLimit, IReadOnlyList<string>? AnnouncedRequests = null, byte[]? QueueToken = null,
+    bool QueueMoving = false)
 {
+    /// <summary>The queue's token when the leaf acts through it, else null (the device acts itself).</summary>
+    public byte[]? ActiveQueueToken => QueueMoving ? null : QueueToken;
+
     /// <summary>How many recent posts a new subscriber gets unless the admin chose otherwise.</summary>
     public const int DefaultHistoryLimit = 20;
 
@@ -80,7 +86,8 @@ internal static class ChannelRecordCodec
     private const byte V1 = 1;
     // Version 2: a private channel record ends with its history limit and the join requests already announced.
     private const byte V2 = 2;
-    // Version 3: private channel and join records end with the subscriber queue's token (optional).
+    // Version 3: private channel and join records end with the subscriber queue's state (0 none, 1 in use, 2 being moved to)
+    // and then, unless none, its token.
     private const byte V3 = 3;
     private const byte PrivateKind = 1;
     private const byte JoinKind = 2;
@@ -110,7 +117,7 @@ internal static class ChannelRecordCodec
                 w.WriteUInt64((ulong)p.ViewedThrough);
                 w.WriteUInt32(checked((uint)p.HistoryLimit));
                 w.WriteVector(p.AnnouncedRequests ?? [], (inner, id) => inner.WriteString(id));
-                WriteQueueToken(w, p.QueueToken);
+                WriteQueueToken(w, p.QueueToken, p.QueueMoving);
                 break;
             case PendingChannelJoin j:
                 w.WriteUInt8(JoinKind);
@@ -128,7 +135,7 @@ internal static class ChannelRecordCodec
                 w.WriteOpaque(j.EncryptionPrivateKey);
                 w.WriteOpaque(j.SignaturePrivateKey);
                 w.WriteTime(j.RequestedAt);
-                WriteQueueToken(w, j.QueueToken);
+                WriteQueueToken(w, j.QueueToken, moving: false);
                 break;
             case PublicChannelRecord c:
                 w.WriteUInt8(PublicKind);
@@ -161,26 +168,40 @@ internal static class ChannelRecordCodec
             PrivateKind when version == V1 => new PrivateChannelRecord(r.ReadConversationId(), r.ReadString(), r.ReadBool(), r.ReadOpaque(),
                 (long)r.ReadUInt64()),
             PrivateKind => new PrivateChannelRecord(r.ReadConversationId(), r.ReadString(), r.ReadBool(), r.ReadOpaque(),
-                (long)r.ReadUInt64(), ReadHistoryLimit(r), r.ReadList(inner => inner.ReadString()), version >= V3 ? ReadQueueToken(r) : null),
+                (long)r.ReadUInt64(), ReadHistoryLimit(r), r.ReadList(inner => inner.ReadString())) is var record && version >= V3
+                ? ReadQueue(r, record)
+                : record,
             JoinKind => (object)new PendingChannelJoin(r.ReadString(), r.ReadAbsoluteUri(), r.ReadBool() ? r.ReadString() : null,
                 r.ReadString(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadTime(),
-                version >= V3 ? ReadQueueToken(r) : null),
+                version >= V3 ? ReadQueueToken(r).Token : null),
             PublicKind => new PublicChannelRecord(r.ReadAbsoluteUri(), r.ReadString(), r.ReadString(), r.ReadOpaque(), r.ReadBool(),
                 (long)r.ReadUInt64(), r.ReadTime()),
             _ => throw new Storage.StoreFormatException($"A channel record has kind {kind}, which this Parley does not know. Update Parley."),
         };
     });
 
-    private static void WriteQueueToken(TlsWriter w, byte[]? token)
+    private static void WriteQueueToken(TlsWriter w, byte[]? token, bool moving)
     {
-        w.WriteBool(token is not null);
+        w.WriteUInt8(token is null ? (byte)0 : moving ? (byte)2 : (byte)1);
         if (token is not null)
         {
             w.WriteOpaque(token);
         }
     }
 
-    private static byte[]? ReadQueueToken(TlsReader r) => r.ReadBool() ? r.ReadOpaque() : null;
+    private static (byte[]? Token, bool Moving) ReadQueueToken(TlsReader r) => r.ReadUInt8() switch
+    {
+        0 => (null, false),
+        1 => (r.ReadOpaque(), false),
+        2 => (r.ReadOpaque(), true),
+        var state => throw new MlsDecodeException($"A channel record's queue state {state} is unknown."),
+    };
+
+    private static PrivateChannelRecord ReadQueue(TlsReader r, PrivateChannelRecord record)
+    {
+        var (token, moving) = ReadQueueToken(r);
+        return record with { QueueToken = token, QueueMoving = moving };
+    }
 
     private static int ReadHistoryLimit(TlsReader r)
     {

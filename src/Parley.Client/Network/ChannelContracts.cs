@@ -38,6 +38,9 @@ public sealed record ChannelGroupInfoResponse(byte[] GroupInfo);
 /// <summary>A channel's pending join requests.</summary>
 public sealed record PendingJoinListResponse(IReadOnlyList<PendingJoinEntry> Requests);
 
+/// <summary>Hands the caller's subscriber leaf to a queue: the queue's 32-byte token.</summary>
+public sealed record MoveToQueueRequest(byte[] QueueToken);
+
 /// <summary>A view token for one post.</summary>
 public sealed record ViewRequest(byte[] Token);
 
@@ -80,6 +83,7 @@ public sealed record AddPublicAdminRequest(string Username);
 [JsonSerializable(typeof(JoinRequestResponse))]
 [JsonSerializable(typeof(PendingJoinListResponse))]
 [JsonSerializable(typeof(ChannelGroupInfoResponse))]
+[JsonSerializable(typeof(MoveToQueueRequest))]
 [JsonSerializable(typeof(ViewRequest))]
 [JsonSerializable(typeof(ViewCountResponse))]
 [JsonSerializable(typeof(CreatePublicChannelRequest))]

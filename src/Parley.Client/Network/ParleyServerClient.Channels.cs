@@ -66,6 +66,12 @@ public sealed partial class ParleyServerClient
     public Task DenyJoinRequestAsync(byte[] groupId, string requestId, CancellationToken cancellationToken = default)
         => SendAsync(HttpMethod.Delete, $"v1/channels/{GroupIds.ToUrl(groupId)}/requests/{Uri.EscapeDataString(requestId)}", null, cancellationToken);
 
+    /// <summary>POST /v1/channels/{groupId}/queue: hands this device's subscriber leaf to the queue <paramref name="queueToken"/>
+    /// opens (a subscriber who joined before queues existed).</summary>
+    public Task MoveToQueueAsync(byte[] groupId, byte[] queueToken, CancellationToken cancellationToken = default)
+        => SendAsync(HttpMethod.Post, $"v1/channels/{GroupIds.ToUrl(groupId)}/queue",
+            JsonContent.Create(new MoveToQueueRequest(queueToken), ChannelJsonContext.Default.MoveToQueueRequest), cancellationToken);
+
     /// <summary>POST /v1/channels/{groupId}/posts/{messageId}/views: one view token (the server keeps only its hash).</summary>
     public Task SendViewAsync(byte[] groupId, string messageId, byte[] token, CancellationToken cancellationToken = default)
         => SendAsync(HttpMethod.Post, $"v1/channels/{GroupIds.ToUrl(groupId)}/posts/{Uri.EscapeDataString(messageId)}/views",
