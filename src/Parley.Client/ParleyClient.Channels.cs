@@ -2,7 +2,9 @@
 // extension naming the channel and its admins. Admins are accounts (every device of each is a leaf with its
 // normal credential); subscribers join through an invite link with a fresh pseudonymous leaf per channel,
 // so members see admins by name and subscribers only as "anon:" pseudonyms. Only admins' devices post; every
-// member's client drops anything else, and the server refuses what it can tell.
+// member's client drops anything else, and the server refuses what it can tell. A subscriber's leaf receives and sends
+// through an anonymous queue of its own (a random credential, no device or account), so the server cannot tell which
+// device is behind it; an invite without approval is joined at once by external commit, with no admin online.
 using Parley.Client.Channels;
 using Parley.Client.Conversations;
 using Parley.Client.Groups;
@@ -12,6 +14,7 @@ using Parley.Client.Sync;
 using Parley.Content;
 using Parley.Mls;
 using Parley.Mls.Codec;
+using Parley.Mls.Crypto;
 using Parley.Mls.Group;
 using Parley.Mls.Messages;
 
@@ -28,6 +31,100 @@ public sealed partial class ParleyClient
 
     /// <summary>How long a pseudonymous join key package stays valid.</summary>
     private static readonly TimeSpan JoinKeyPackageLifetime = TimeSpan.FromDays(30);
+
+    // Connections of this device's subscriber queues, by SHA-256 of their token (hex).
+    private readonly Dictionary<string, ParleyServerClient> _queues = new(StringComparer.Ordinal);
+
+    // Channels this device administers in which a subscriber joined by external commit: they get the recent posts after the sync.
+    private readonly HashSet<ConversationId> _historyDue = [];
+
+    // ---- Subscriber queues --------------------------------------------------------------------
+
+    /// <summary>The connection that speaks as the subscriber queue <paramref name="token"/> opens.</summary>
+    private ParleyServerClient QueueClient(byte[] token)
+    {
+        string key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(token));
+        lock (_queues)
+        {
+            if (!_queues.TryGetValue(key, out var client))
+            {
+                client = ParleyServerClient.ForQueue(Server, token, _options.HttpHandler);
+                _queues[key] = client;
+            }
+            return client;
+        }
+    }
+
+    /// <summary>The connection that speaks for this device in <paramref name="conversation"/>: the subscriber queue of a channel
+    /// it joined anonymously (so the server never sees the device act in it), else the device itself.</summary>
+    private ParleyServerClient ServerFor(ConversationId conversation)
+        => _store.GetPrivateChannel(conversation) is { ActiveQueueToken: { } token } ? QueueClient(token) : _server;
+
+    /// <summary>Fetches and handles what waits in this device's subscriber queues (channels it joined anonymously, and join
+    /// requests still waiting for their Welcome), as the device's own mailbox is. Call with the device lock held.</summary>
+    private async Task ReceiveQueuesAsync(List<ClientEvent>? events, CancellationToken cancellationToken)
+    {
+        var tokens = new List<byte[]>();
+        foreach (var record in _store.GetChannelRecords())
+        {
+            switch (record)
+            {
+                case PrivateChannelRecord { ActiveQueueToken: { } token }:
+                    tokens.Add(token);
+                    break;
+                case PendingChannelJoin join:
+                    using (join)
+                    {
+                        if (join.QueueToken is { } joinToken && join.RequestId is not null)
+                        {
+                            tokens.Add(joinToken.ToArray());
+                        }
+                    }
+                    break;
+            }
+        }
+        foreach (byte[] token in tokens)
+        {
+            await ReceiveFromAsync(QueueClient(token), events, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void DisposeQueues()
+    {
+        lock (_queues)
+        {
+            foreach (var client in _queues.Values)
+            {
+                client.Dispose();
+            }
+            _queues.Clear();
+        }
+    }
+
+    /// <summary>After an external commit to a group was processed: in a channel this device administers, the subscriber who
+    /// joined gets the recent posts after the sync (<see cref="AfterChannelSyncAsync"/>), and a joining leaf that fails
+    /// verification is reported.</summary>
+    private async Task<string?> NoteExternalJoinAsync(ConversationId conversation, MlsGroup group, IReadOnlyList<RosterLeaf> leavesBefore,
+        CancellationToken cancellationToken)
+    {
+        if (!ChannelRules.IsChannel(group))
+        {
+            return null;
+        }
+        var known = leavesBefore.Select(l => (l.Leaf, Convert.ToHexString(l.Node.SignatureKey))).ToHashSet();
+        foreach (var leaf in GroupRoster.Leaves(group).Where(l => !known.Contains((l.Leaf, Convert.ToHexString(l.Node.SignatureKey)))))
+        {
+            if (await VerifyMemberLeafAsync(group, leaf, cancellationToken).ConfigureAwait(false) is { } problem)
+            {
+                return problem;
+            }
+        }
+        if (ChannelRules.IsAdmin(group, Username))
+        {
+            _historyDue.Add(conversation);
+        }
+        return null;
+    }
 
     // ---- Finding channels ---------------------------------------------------------------------
 
@@ -150,6 +247,17 @@ public sealed partial class ParleyClient
                 id = conversation.Id;
             }
             await AddAdminDevicesAsync(id, own, null, cancellationToken).ConfigureAwait(false);
+            ulong epoch;
+            using (var created = _store.LoadGroup(id, _groupOptions))
+            {
+                epoch = created.Epoch;
+            }
+            if (epoch == 0)
+            {
+                // No other device of this account was added: one empty commit leaves the channel's joinable GroupInfo on the
+                // server, so people with an invite without approval can join before this device is next online.
+                await CommitAsync(id, _ => new CommitPlan([], [], Refresh: true), cancellationToken).ConfigureAwait(false);
+            }
             return DescribeChannel(_store.GetConversation(id)!)!;
         }
     }
@@ -234,7 +342,8 @@ public sealed partial class ParleyClient
             {
                 try
                 {
-                    await _server.SendViewAsync(channel.GroupId, post.MessageId, ViewToken.Compute(record.ViewKey, post.MessageId), cancellationToken)
+                    await ServerFor(channel.Conversation).SendViewAsync(channel.GroupId, post.MessageId, ViewToken.Compute(record.ViewKey, post.MessageId),
+                            cancellationToken)
                         .ConfigureAwait(false);
                     through = Math.Max(through, post.LocalId.Value);
                 }
@@ -271,7 +380,7 @@ public sealed partial class ParleyClient
             {
                 try
                 {
-                    views = await _server.GetViewsAsync(channel.GroupId, post.MessageId, cancellationToken).ConfigureAwait(false);
+                    views = await ServerFor(channel.Conversation).GetViewsAsync(channel.GroupId, post.MessageId, cancellationToken).ConfigureAwait(false);
                 }
                 catch (ServerUnavailableException)
                 {
@@ -303,7 +412,7 @@ public sealed partial class ParleyClient
         {
             try
             {
-                counted = (await _server.GetChannelAsync(channel.GroupId, cancellationToken).ConfigureAwait(false)).Subscribers;
+                counted = (await ServerFor(channel.Conversation).GetChannelAsync(channel.GroupId, cancellationToken).ConfigureAwait(false)).Subscribers;
             }
             catch (Exception e) when (e is ServerUnavailableException or ServerProblemException)
             {
@@ -355,9 +464,11 @@ public sealed partial class ParleyClient
         }
     }
 
-    /// <summary>Asks to join the channel an invite link names, as a pseudonymous subscriber: a fresh signature key and
-    /// "anon:" credential for this channel only, whose key package goes to the channel's admins. The Welcome arrives
-    /// with a later sync, once an admin's device added it (at once for invites without approval).</summary>
+    /// <summary>Joins the channel an invite link names, as a pseudonymous subscriber: a fresh signature key and "anon:"
+    /// credential for this channel only, and a fresh anonymous queue (a random credential that names no device) through which
+    /// the leaf receives and sends. Through an invite without approval the device joins at once by external commit, with no
+    /// admin online; otherwise (or when the server holds no joinable state) its key package goes to the channel's admins and
+    /// the Welcome arrives in the queue with a later sync, once an admin's device added it.</summary>
     public async Task<ChannelJoinRequest> JoinChannelAsync(InviteLink link, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(link);
@@ -365,57 +476,161 @@ public sealed partial class ParleyClient
         {
             throw new ParleyClientException($"This invite is for a channel on {link.Server}, but your account is on {Server}; join with an account there.");
         }
-        var (package, signatureKey) = PseudonymousLeaf.NewKeyPackage(_leaf.Suite, _leaf.Capabilities, Now, JoinKeyPackageLifetime);
-        var pending = new PendingChannelJoin(Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)), link.Server, null,
-            "sending", package.Ref, package.Message, package.InitPrivateKey, package.EncryptionPrivateKey, signatureKey.PrivateKey, Now);
-        using (pending)
+        byte[] queueToken = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        var queue = QueueClient(queueToken);
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
         {
-            using (await LockAsync(cancellationToken).ConfigureAwait(false))
+            try
             {
-                // Keep the keys before the request exists, so the Welcome can always be opened.
-                using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+                if (await JoinAtOnceAsync(link, queue, queueToken, cancellationToken).ConfigureAwait(false) is { } joined)
                 {
-                    transaction.SaveChannelRecord(pending);
-                    transaction.Commit();
+                    return new ChannelJoinRequest(null, "joined", link.Server) { Channel = joined };
                 }
-                JoinRequestResponse response;
-                try
-                {
-                    response = await _server.RequestJoinAsync(link.Token, package.Message, cancellationToken).ConfigureAwait(false);
-                }
-                catch (ServerProblemException e)
-                {
-                    using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        transaction.DeleteChannelRecord(pending);
-                        transaction.Commit();
-                    }
-                    throw e.Code switch
-                    {
-                        "invite_not_found" => new ParleyClientException("This invite link does not work: it was revoked, or it never existed.", e),
-                        "invite_expired" => new ParleyClientException("This invite link has expired; ask an admin of the channel for a new one.", e),
-                        _ => e,
-                    };
-                }
-                using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    transaction.SaveChannelRecord(pending with { RequestId = response.RequestId, Status = response.Status });
-                    transaction.Commit();
-                }
-                return new ChannelJoinRequest(response.RequestId, response.Status, link.Server);
             }
+            catch (ServerProblemException e)
+            {
+                throw JoinProblem(e);
+            }
+            return await RequestJoinAsync(link, queue, queueToken, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>This device's join requests still waiting for a Welcome, with their status on the server.</summary>
+    // Joins by external commit from the GroupInfo the server keeps for open invites; null when the invite needs approval or
+    // the server holds no joinable state. Call with the device lock held.
+    private async Task<PrivateChannel?> JoinAtOnceAsync(InviteLink link, ParleyServerClient queue, byte[] queueToken, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; attempt < _options.CommitAttempts; attempt++)
+        {
+            byte[] infoBytes;
+            try
+            {
+                infoBytes = await queue.GetInviteGroupInfoAsync(link.Token, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ServerProblemException e) when (e.Code is "invite_needs_approval" or "group_info_unavailable")
+            {
+                return null;
+            }
+            MlsGroup group;
+            MlsMessage commit;
+            try
+            {
+                var groupInfo = MlsMessage.Decode(infoBytes).GroupInfo ?? throw new MlsDecodeException("not a GroupInfo");
+                var suite = CipherSuite.Get(groupInfo.GroupContext.CipherSuite);
+                var signatureKey = suite.GenerateSignatureKeyPair();
+                var credential = Credential.Basic(System.Text.Encoding.ASCII.GetBytes(PseudonymousLeaf.IdentityOf(signatureKey.PublicKey)));
+                (group, commit) = MlsGroup.JoinByExternalCommit(groupInfo, credential, signatureKey, null,
+                    new ExternalJoinOptions { Capabilities = _leaf.Capabilities }, _groupOptions);
+            }
+            catch (MlsException e)
+            {
+                throw new ParleyClientException($"The channel's state on the server cannot be joined ({e.Message}); ask an admin for a new invite.", e);
+            }
+            using (group)
+            {
+                var channel = ChannelRules.ChannelOf(group)
+                              ?? throw new ParleyClientException("This invite is not for a channel; ask its admins for a new one.");
+                var leaves = GroupRoster.Leaves(group);
+                if (!ChannelRules.IsSubscriber(group) || !leaves.Any(l => channel.IsAdmin(l.Username)))
+                {
+                    throw new ParleyClientException($"The channel {channel.Name} has no admin; it cannot be joined.");
+                }
+                foreach (var leaf in leaves)
+                {
+                    if (await VerifyMemberLeafAsync(group, leaf, cancellationToken).ConfigureAwait(false) is { } problem)
+                    {
+                        throw new ParleyClientException($"The channel {channel.Name} has a member that fails verification ({problem}); not joining.");
+                    }
+                }
+                if (_store.FindConversationByGroupId(group.GroupId) is { } existing && IsMember(existing.Id))
+                {
+                    throw new ParleyClientException($"You are already in the channel {channel.Name}.");
+                }
+                // The GroupInfo of the epoch this commit starts, with the tree and external_pub, so the next joiner needs no admin either.
+                byte[] nextInfo = new MlsMessage(group.CreateGroupInfo(includeRatchetTree: true, includeExternalPub: true)).ToBytes();
+                try
+                {
+                    await queue.JoinByExternalCommitAsync(link.Token, new SendRequest(ContentEnvelope.NewMessageId(), commit.ToBytes(), null, nextInfo),
+                        cancellationToken).ConfigureAwait(false);
+                }
+                catch (ServerProblemException e) when (e.Code == "stale_epoch")
+                {
+                    // Someone committed meanwhile: start again from the new state.
+                    continue;
+                }
+                catch (ServerProblemException e) when (e.Code is "invite_needs_approval" or "group_info_unavailable")
+                {
+                    return null;
+                }
+                var now = Now;
+                var conversation = new Conversation(ConversationId.New(), ConversationKind.Group, channel.Name, group.GroupId, null,
+                    GroupRoster.Members(group), now, now, 0);
+                using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    transaction.SaveConversation(conversation);
+                    transaction.SaveGroupState(conversation.Id, group);
+                    transaction.SaveChannelRecord(new PrivateChannelRecord(conversation.Id, channel.Name, true, ViewToken.NewKey(), 0,
+                        QueueToken: queueToken));
+                    transaction.Commit();
+                }
+                return DescribeChannel(conversation);
+            }
+        }
+        throw new ParleyClientException("The channel kept changing while joining; try again.");
+    }
+
+    // Sends a join request from the queue, keeping the pseudonymous keys and the queue's token first so the Welcome can
+    // always be opened. Call with the device lock held.
+    private async Task<ChannelJoinRequest> RequestJoinAsync(InviteLink link, ParleyServerClient queue, byte[] queueToken,
+        CancellationToken cancellationToken)
+    {
+        var (package, signatureKey) = PseudonymousLeaf.NewKeyPackage(_leaf.Suite, _leaf.Capabilities, Now, JoinKeyPackageLifetime);
+        using var pending = new PendingChannelJoin(Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)), link.Server,
+            null, "sending", package.Ref, package.Message, package.InitPrivateKey, package.EncryptionPrivateKey, signatureKey.PrivateKey, Now, queueToken);
+        using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            transaction.SaveChannelRecord(pending);
+            transaction.Commit();
+        }
+        JoinRequestResponse response;
+        try
+        {
+            response = await queue.RequestJoinAsync(link.Token, package.Message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ServerProblemException e)
+        {
+            using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+            {
+                transaction.DeleteChannelRecord(pending);
+                transaction.Commit();
+            }
+            throw JoinProblem(e);
+        }
+        using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            transaction.SaveChannelRecord(pending with { RequestId = response.RequestId, Status = response.Status });
+            transaction.Commit();
+        }
+        return new ChannelJoinRequest(response.RequestId, response.Status, link.Server);
+    }
+
+    private static Exception JoinProblem(ServerProblemException e) => e.Code switch
+    {
+        "invite_not_found" => new ParleyClientException("This invite link does not work: it was revoked, or it never existed.", e),
+        "invite_expired" => new ParleyClientException("This invite link has expired; ask an admin of the channel for a new one.", e),
+        _ => e,
+    };
+
+    /// <summary>This device's join requests still waiting for a Welcome, with their status: pending while the server holds the
+    /// request; once it is gone, the request's queue is read, and a request whose Welcome was not there was denied (or expired)
+    /// and is forgotten.</summary>
     public async Task<IReadOnlyList<ChannelJoinRequest>> ListJoinRequestsAsync(CancellationToken cancellationToken = default)
     {
-        var pending = _store.GetChannelRecords().OfType<PendingChannelJoin>().ToList();
-        var result = new List<ChannelJoinRequest>();
-        foreach (var join in pending)
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
         {
-            using (join)
+            var result = new List<ChannelJoinRequest>();
+            foreach (var record in _store.GetChannelRecords().OfType<PendingChannelJoin>().ToList())
             {
+                using var join = record;
                 if (join.RequestId is null)
                 {
                     continue;
@@ -423,11 +638,37 @@ public sealed partial class ParleyClient
                 string status = join.Status;
                 try
                 {
-                    status = (await _server.GetJoinRequestAsync(join.RequestId, cancellationToken).ConfigureAwait(false)).Status;
-                }
-                catch (ServerProblemException e) when (e.Code == "join_request_not_found")
-                {
-                    status = "expired";
+                    if (join.QueueToken is not { } token)
+                    {
+                        // A request from before subscriber queues: the server dropped it when it was upgraded.
+                        status = "expired";
+                    }
+                    else
+                    {
+                        var queue = QueueClient(token);
+                        try
+                        {
+                            status = (await queue.GetJoinRequestAsync(join.RequestId, cancellationToken).ConfigureAwait(false)).Status;
+                        }
+                        catch (ServerProblemException e) when (e.Code == "join_request_not_found")
+                        {
+                            // Answered or expired: an added request's Welcome waits in the queue.
+                            await ReceiveFromAsync(queue, null, cancellationToken).ConfigureAwait(false);
+                            bool welcomed = !_store.GetChannelRecords().OfType<PendingChannelJoin>().Any(j =>
+                            {
+                                using (j)
+                                {
+                                    return j.Id == join.Id;
+                                }
+                            });
+                            status = welcomed ? "approved" : "denied";
+                            if (welcomed)
+                            {
+                                result.Add(new ChannelJoinRequest(join.RequestId, status, join.Server));
+                                continue;
+                            }
+                        }
+                    }
                 }
                 catch (Exception e) when (e is ServerUnavailableException or ServerProblemException)
                 {
@@ -442,8 +683,8 @@ public sealed partial class ParleyClient
                     transaction.Commit();
                 }
             }
+            return result;
         }
-        return result;
     }
 
     /// <summary>The channel's pending join requests (admins).</summary>
@@ -685,7 +926,8 @@ public sealed partial class ParleyClient
                 if (group.IsActive)
                 {
                     byte[] proposal = group.ProposeRemove(group.OwnLeafIndex).ToBytes();
-                    await _server.SendMessageAsync(channel.GroupId, new SendRequest(ContentEnvelope.NewMessageId(), proposal, null), cancellationToken)
+                    await ServerFor(channel.Conversation).SendMessageAsync(channel.GroupId, new SendRequest(ContentEnvelope.NewMessageId(), proposal, null),
+                            cancellationToken)
                         .ConfigureAwait(false);
                 }
             }
@@ -817,7 +1059,8 @@ public sealed partial class ParleyClient
                 using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 transaction.SaveConversation(conversation);
                 transaction.SaveGroupState(conversation.Id, group);
-                transaction.SaveChannelRecord(new PrivateChannelRecord(conversation.Id, channel.Name, true, ViewToken.NewKey(), 0));
+                transaction.SaveChannelRecord(new PrivateChannelRecord(conversation.Id, channel.Name, true, ViewToken.NewKey(), 0,
+                    QueueToken: pending.QueueToken?.ToArray()));
                 transaction.DeleteChannelRecord(pending);
                 transaction.MarkDeliveryProcessed(deliveryId);
                 transaction.Commit();
@@ -837,6 +1080,21 @@ public sealed partial class ParleyClient
     /// on admin devices adds the pending join requests of invites that need no approval. Call with the device lock held.</summary>
     private async Task AfterChannelSyncAsync(List<ClientEvent>? events, CancellationToken cancellationToken)
     {
+        foreach (var id in _historyDue.ToList())
+        {
+            _historyDue.Remove(id);
+            if (_store.GetConversation(id) is { } joinedTo && DescribeChannel(joinedTo) is { IsAdmin: true, IsActive: true } administered)
+            {
+                try
+                {
+                    await ShareHistoryAsync(administered, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is ServerProblemException or ParleyClientException)
+                {
+                    // The subscriber starts without the earlier posts.
+                }
+            }
+        }
         foreach (string groupHex in _channelGroupsSeen.ToList())
         {
             _channelGroupsSeen.Remove(groupHex);
@@ -865,6 +1123,10 @@ public sealed partial class ParleyClient
             }
             if (channelRecord.Pseudonymous)
             {
+                if (channelRecord.ActiveQueueToken is null)
+                {
+                    await MoveToQueueAsync(conversation, channelRecord, events, cancellationToken).ConfigureAwait(false);
+                }
                 continue;
             }
             try
@@ -886,6 +1148,49 @@ public sealed partial class ParleyClient
             {
                 // Another admin was faster, or the server refused: next sync.
             }
+        }
+    }
+
+    // A subscriber leaf from before queues: hands it from this device to a fresh queue, so the server no longer links the
+    // subscriber to the device. The token is stored (marked as moving) before the server is asked, and the device keeps
+    // acting for the leaf until the server confirmed; a move cut short is finished on a later sync (a second request finds
+    // the device no longer in the channel). Call with the device lock held.
+    private async Task MoveToQueueAsync(Conversation conversation, PrivateChannelRecord record, List<ClientEvent>? events,
+        CancellationToken cancellationToken)
+    {
+        using (var group = _store.LoadGroup(conversation.Id, _groupOptions))
+        {
+            if (!group.IsActive)
+            {
+                return;
+            }
+        }
+        var moving = record.QueueToken is null
+            ? record with { QueueToken = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32), QueueMoving = true }
+            : record;
+        using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            transaction.SaveChannelRecord(moving);
+            transaction.Commit();
+        }
+        try
+        {
+            await _server.MoveToQueueAsync(conversation.GroupId, moving.QueueToken!, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ServerProblemException e) when (e.Code == "channel_not_found")
+        {
+            // Moved already by a request whose answer was lost (or this device is no longer in the channel).
+        }
+        catch (ServerUnavailableException)
+        {
+            return;
+        }
+        // What was sent to the device before the move is in its own mailbox: take it before anything from the queue.
+        await ReceiveFromAsync(_server, events, cancellationToken).ConfigureAwait(false);
+        using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            transaction.SaveChannelRecord((_store.GetPrivateChannel(conversation.Id) ?? moving) with { QueueToken = moving.QueueToken, QueueMoving = false });
+            transaction.Commit();
         }
     }
 

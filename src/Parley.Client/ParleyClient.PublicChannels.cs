@@ -167,14 +167,14 @@ public sealed partial class ParleyClient
         return (info, await PinOwnerAsync(info, subscribed: null, cancellationToken).ConfigureAwait(false));
     }
 
-    /// <summary>Counts (or stops counting) this account as a subscriber of a public channel on this device's server.</summary>
+    /// <summary>Subscribes to (or unsubscribes from) a public channel on this device's server. The subscription is kept in
+    /// this device's store only: the server keeps no record of who subscribes (docs/privacy.md).</summary>
     public async Task<PublicChannelInfo> SubscribePublicAsync(string name, bool subscribe = true, CancellationToken cancellationToken = default)
     {
         name = CheckPublicChannelName(name);
         var info = await PublicChannelReader.GetInfoAsync(_server, name, cancellationToken).ConfigureAwait(false);
-        await _server.SetPublicSubscriptionAsync(name, subscribe, cancellationToken).ConfigureAwait(false);
         await PinOwnerAsync(info, subscribe, cancellationToken).ConfigureAwait(false);
-        return await PublicChannelReader.GetInfoAsync(_server, name, cancellationToken).ConfigureAwait(false);
+        return info;
     }
 
     /// <summary>Adds or removes an admin of a public channel on this device's server (the owner only).</summary>

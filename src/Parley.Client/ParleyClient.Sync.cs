@@ -119,6 +119,8 @@ public sealed partial class ParleyClient
                     using (await LockAsync(housekeeping.Token).ConfigureAwait(false))
                     {
                         await FlushOutboxAsync(housekeeping.Token).ConfigureAwait(false);
+                        // Channel subscriber queues are not pushed: they are polled here.
+                        await ReceiveQueuesAsync(null, housekeeping.Token).ConfigureAwait(false);
                         await AfterReceiveAsync(null, housekeeping.Token).ConfigureAwait(false);
                     }
                 }
@@ -151,6 +153,7 @@ public sealed partial class ParleyClient
                 {
                     await RefreshBlocksAsync(ct).ConfigureAwait(false);
                     await FlushOutboxAsync(ct).ConfigureAwait(false);
+                    await ReceiveQueuesAsync(null, ct).ConfigureAwait(false);
                     await AfterReceiveAsync(null, ct).ConfigureAwait(false);
                 }
             }, cancellationToken).ConfigureAwait(false);
@@ -224,34 +227,43 @@ public sealed partial class ParleyClient
         }
     }
 
-    /// <summary>Fetches the mailbox page by page and handles each delivery in order. Call with the device lock held.</summary>
+    /// <summary>Fetches the mailbox, then this device's channel subscriber queues, page by page and handles each delivery in
+    /// order. Call with the device lock held.</summary>
     private async Task ReceivePendingAsync(List<ClientEvent>? events, CancellationToken cancellationToken)
     {
         try
         {
-            long after = 0;
-            while (true)
-            {
-                var page = await _server.GetMailboxAsync(after, 100, cancellationToken).ConfigureAwait(false);
-                foreach (var entry in page)
-                {
-                    if (!await HandleDeliveryAsync(entry, events, cancellationToken).ConfigureAwait(false))
-                    {
-                        // Not processable now (a transient failure): leave it and everything after it for later.
-                        return;
-                    }
-                    await _server.AcknowledgeAsync(entry.Id, cancellationToken).ConfigureAwait(false);
-                    after = entry.Sequence;
-                }
-                if (page.Count < 100)
-                {
-                    return;
-                }
-            }
+            await ReceiveFromAsync(_server, events, cancellationToken).ConfigureAwait(false);
+            await ReceiveQueuesAsync(events, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             Announce(TakeUnannouncedJoin(), events);
+        }
+    }
+
+    /// <summary>Fetches one mailbox (the device's or a subscriber queue's) page by page and handles each delivery in order,
+    /// acknowledging it there. Call with the device lock held.</summary>
+    private async Task ReceiveFromAsync(ParleyServerClient mailbox, List<ClientEvent>? events, CancellationToken cancellationToken)
+    {
+        long after = 0;
+        while (true)
+        {
+            var page = await mailbox.GetMailboxAsync(after, 100, cancellationToken).ConfigureAwait(false);
+            foreach (var entry in page)
+            {
+                if (!await HandleDeliveryAsync(entry, events, cancellationToken).ConfigureAwait(false))
+                {
+                    // Not processable now (a transient failure): leave it and everything after it for later.
+                    return;
+                }
+                await mailbox.AcknowledgeAsync(entry.Id, cancellationToken).ConfigureAwait(false);
+                after = entry.Sequence;
+            }
+            if (page.Count < 100)
+            {
+                return;
+            }
         }
     }
 
@@ -546,6 +558,11 @@ public sealed partial class ParleyClient
                     {
                         events.Add(new DeliveryDropped(deliveryId, $"warning: {by ?? "a member"} added an unverifiable device ({problem}); its messages will be refused"));
                     }
+                }
+                if (commit.Sender.Type == SenderType.NewMemberCommit
+                    && await NoteExternalJoinAsync(conversation.Id, group, leavesBefore, cancellationToken).ConfigureAwait(false) is { } joinProblem)
+                {
+                    events.Add(new DeliveryDropped(deliveryId, $"warning: a member joined by itself with an unverifiable leaf ({joinProblem}); its messages will be refused"));
                 }
                 var after = GroupRoster.Members(group);
                 var addedAccounts = after.Select(m => m.Username).Except(before.Select(m => m.Username)).ToList();

@@ -167,6 +167,7 @@ public sealed partial class ParleyClient : IDisposable
         try
         {
             _server.Dispose();
+            DisposeQueues();
             _store.Dispose();
         }
         finally
