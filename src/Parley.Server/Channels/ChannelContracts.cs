@@ -36,6 +36,9 @@ public sealed record CreateJoinRequest(byte[]? KeyPackage);
 public sealed record JoinRequestResponse(string RequestId, string Status, string GroupId);
 
 /// <summary>A pending join request as admins see it: the key package to add (it names no one).</summary>
+/// <param name="RequestId">The join request's id.</param>
+/// <param name="KeyPackage">The pseudonymous key package to add (an MLSMessage).</param>
+/// <param name="Approval">Whether a person approves it by hand (the invite asks for approval).</param>
 /// <param name="ExpiresAt">When it lapses unanswered (to the hour).</param>
 public sealed record PendingJoinRequestEntry(string RequestId, byte[] KeyPackage, bool Approval, DateTimeOffset ExpiresAt);
 

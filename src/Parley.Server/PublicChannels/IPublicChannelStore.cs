@@ -14,7 +14,6 @@ public sealed record PublicChannelAdmin(AccountId Account, string Username, byte
 /// <param name="Title">The channel's title.</param>
 /// <param name="Description">The channel's description.</param>
 /// <param name="CreatedAt">When the channel was created.</param>
-/// <param name="Subscribers">How many accounts subscribe to it.</param>
 public sealed record PublicChannel(string Name, string Title, string Description, AccountId Owner, DateTimeOffset CreatedAt, bool TakenDown,
     IReadOnlyList<PublicChannelAdmin> Admins);
 

@@ -16,7 +16,6 @@ public sealed record PublicChannelAdminEntry(string Username, byte[] IdentityKey
 /// <param name="Description">The channel's description.</param>
 /// <param name="Public">Always true.</param>
 /// <param name="Admins">The admins, the owner first.</param>
-/// <param name="Subscribers">How many accounts subscribe to it.</param>
 /// <param name="CreatedAt">When the channel was created.</param>
 public sealed record PublicChannelResponse(string Name, string Title, string Description, bool Public,
     IReadOnlyList<PublicChannelAdminEntry> Admins, DateTimeOffset CreatedAt, string Owner);
