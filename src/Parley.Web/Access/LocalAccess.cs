@@ -17,7 +17,7 @@ internal sealed class LocalAccess
     /// <summary>The page's Content-Security-Policy: its own files only, no inline script, no frames, no forms elsewhere.</summary>
     public const string ContentSecurityPolicy =
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; "
-        + "connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'; object-src 'none'";
+        + "connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'self'; frame-ancestors 'none'; object-src 'none'";
 
     private readonly Lock _lock = new();
     private readonly HashSet<string> _sessions = new(StringComparer.Ordinal);

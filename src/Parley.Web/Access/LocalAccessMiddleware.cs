@@ -54,7 +54,10 @@ internal static class LocalAccessMiddleware
                 await Refuse(response, StatusCodes.Status401Unauthorized, "Open the address `parley web` printed (it carries a one-time token).");
                 return;
             }
-            if (request.Path.StartsWithSegments(LivePath) && !access.IsOwnOrigin(request.Headers.Origin.ToString()))
+            // Browsers send Origin on every WebSocket and cross-origin request; only same-origin GETs go without.
+            string? origin = request.Headers.Origin.Count > 0 ? request.Headers.Origin.ToString() : null;
+            bool needsOrigin = context.WebSockets.IsWebSocketRequest || !HttpMethods.IsGet(request.Method);
+            if (request.Path.StartsWithSegments(LivePath) && (origin is not null || needsOrigin) && !access.IsOwnOrigin(origin))
             {
                 await Refuse(response, StatusCodes.Status403Forbidden, "The live connection is only for Parley's own page.");
                 return;
