@@ -11,8 +11,9 @@ namespace Parley.Web.Access;
 /// <summary>The one-time token, the session cookies it was exchanged for, and the checks every request passes.</summary>
 internal sealed class LocalAccess
 {
-    /// <summary>The cookie that carries a session.</summary>
-    public const string CookieName = "parley_session";
+    /// <summary>The cookie that carries a session. Cookies do not tell ports apart, so the name carries the port: two
+    /// homes' apps open in one browser keep their own sessions.</summary>
+    public string CookieName => $"parley_session_{_port}";
 
     /// <summary>The page's Content-Security-Policy: its own files only, no inline script, no frames, no forms elsewhere.</summary>
     public const string ContentSecurityPolicy =

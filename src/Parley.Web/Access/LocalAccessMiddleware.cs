@@ -38,7 +38,7 @@ internal static class LocalAccessMiddleware
                         "This link was used already; start `parley web` again for a new one.");
                     return;
                 }
-                response.Cookies.Append(LocalAccess.CookieName, session, new CookieOptions
+                response.Cookies.Append(access.CookieName, session, new CookieOptions
                 {
                     HttpOnly = true,
                     SameSite = SameSiteMode.Strict,
