@@ -65,6 +65,14 @@ public sealed class ConversationTests(WebFixture fixture) : IClassFixture<WebFix
         Assert.Equal(SHA256.HashData(bytes), SHA256.HashData(await File.ReadAllBytesAsync(saved)));
 
         await WebFixture.ScreenshotAsync(_alice, "web-chat");
+        // At phone width, in the dark: the conversation alone, with a way back to the chats.
+        await _alice.SetViewportSizeAsync(390, 760);
+        await _alice.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Dark });
+        await Expect(_alice.GetByRole(AriaRole.Link, new() { Name = "Chats", Exact = true })).ToBeVisibleAsync();
+        await Expect(WebFixture.Chats(_alice)).ToBeHiddenAsync();
+        await WebFixture.ScreenshotAsync(_alice, "web-phone-dark");
+        await _alice.SetViewportSizeAsync(1100, 760);
+        await _alice.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Light });
 
         // History stays across a reload (the page holds nothing; the device does).
         await _bob.ReloadAsync();

@@ -52,6 +52,8 @@ public sealed class WebFixture : IAsyncLifetime
         Bob = await OpenAsync(BobWeb);
         try
         {
+            await Assertions.Expect(Bob.GetByRole(AriaRole.Button, new() { Name = "Unlock" })).ToBeVisibleAsync();
+            await ScreenshotAsync(Bob, "web-unlock");
             await Bob.GetByLabel("Passphrase").FillAsync(Cli.Passphrase);
         }
         catch (TimeoutException e)
