@@ -108,4 +108,68 @@ public sealed class ConversationTests(WebFixture fixture) : IClassFixture<WebFix
         await Expect(WebFixture.Messages(_alice).GetByText("bob is here")).ToBeVisibleAsync();
         await WebFixture.ScreenshotAsync(_bob, "web-group");
     }
+
+    [Fact]
+    public async Task Replies_edits_reactions_and_deletes_reach_the_other_page_live()
+    {
+        await OpenChatAsync(_alice, "bob");
+        await OpenChatAsync(_bob, "alice");
+        var composer = _alice.GetByRole(AriaRole.Textbox, new() { Name = "Message" });
+        await composer.FillAsync("lunch at noon?");
+        await composer.PressAsync("Enter");
+        var original = WebFixture.Messages(_bob).Locator("li", new() { HasText = "lunch at noon?" });
+        await Expect(original).ToBeVisibleAsync();
+
+        // bob replies to it and reacts.
+        await original.GetByRole(AriaRole.Button, new() { Name = "Reply" }).ClickAsync();
+        await _bob.GetByRole(AriaRole.Textbox, new() { Name = "Message" }).FillAsync("yes, noon");
+        await _bob.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
+        await original.GetByRole(AriaRole.Button, new() { Name = "React 👍" }).ClickAsync();
+        var reply = WebFixture.Messages(_alice).Locator("li", new() { HasText = "yes, noon" });
+        await Expect(reply.Locator("blockquote")).ToContainTextAsync("lunch at noon?");
+        var mine = WebFixture.Messages(_alice).Locator("li", new() { HasText = "lunch at noon?" }).Filter(new() { HasNot = _alice.Locator("blockquote") });
+        await Expect(mine.GetByRole(AriaRole.Paragraph).Filter(new() { HasText = "👍" })).ToBeVisibleAsync();
+
+        // alice edits her message, then deletes it for everyone.
+        await mine.GetByRole(AriaRole.Button, new() { Name = "Edit" }).ClickAsync();
+        await composer.FillAsync("lunch at one?");
+        await _alice.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+        var edited = WebFixture.Messages(_bob).Locator("li", new() { HasText = "lunch at one?" }).Filter(new() { HasNot = _bob.Locator("blockquote") });
+        await Expect(edited).ToContainTextAsync("edited");
+        await WebFixture.Messages(_alice).Locator("li", new() { HasText = "lunch at one?" }).Filter(new() { HasNot = _alice.Locator("blockquote") })
+            .GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        await Expect(WebFixture.Messages(_bob).GetByText("This message was deleted.").Last).ToBeVisibleAsync();
+        Assert.DoesNotContain(fixture.Log, line => line.Contains("Content Security Policy", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_new_home_creates_its_account_in_the_page()
+    {
+        await using var web = await WebProcess.StartAsync(fixture.Home("dave"), passphraseInEnvironment: false, server: fixture.Server.Address.ToString());
+        var page = await fixture.OpenAsync(web);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Textbox, new() { Name = "Server" })).ToHaveValueAsync(fixture.Server.Address.ToString());
+        await page.GetByRole(AriaRole.Textbox, new() { Name = "Username" }).FillAsync("dave");
+        await page.GetByLabel("Passphrase").FillAsync("short");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create", Exact = true }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("at least 8 characters");
+        await page.GetByLabel("Passphrase").FillAsync(Cli.Passphrase);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create", Exact = true }).ClickAsync();
+        await Expect(WebFixture.Chats(page)).ToBeVisibleAsync();
+
+        // The account is real: alice reaches dave, and his page shows it live.
+        var sent = await Cli.RunAsync("send", "dave", "welcome, dave", "--home", fixture.Home("alice"));
+        Assert.True(sent.ExitCode == 0, sent.ToString());
+        await WebFixture.Chats(page).GetByRole(AriaRole.Link, new() { Name = "alice", Exact = true }).ClickAsync();
+        await Expect(WebFixture.Messages(page).GetByText("welcome, dave")).ToBeVisibleAsync();
+        await page.Context.CloseAsync();
+    }
+
+    private static async Task OpenChatAsync(IPage page, string name)
+    {
+        await page.GetByRole(AriaRole.Button, new() { Name = "New chat" }).ClickAsync();
+        await page.GetByRole(AriaRole.Textbox, new() { Name = "Username" }).FillAsync(name);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Start chat" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = name, Exact = true })).ToBeVisibleAsync();
+    }
 }
