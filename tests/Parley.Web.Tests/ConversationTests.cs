@@ -107,6 +107,12 @@ public sealed class ConversationTests(WebFixture fixture) : IClassFixture<WebFix
         await Expect(WebFixture.Messages(_bob).GetByText("carol too")).ToBeVisibleAsync();
         await Expect(WebFixture.Messages(_alice).GetByText("bob is here")).ToBeVisibleAsync();
         await WebFixture.ScreenshotAsync(_bob, "web-group");
+
+        // Renamed in alice's page: bob's page follows live.
+        await _alice.GetByText("Group settings").ClickAsync();
+        await _alice.GetByRole(AriaRole.Textbox, new() { Name = "Group name" }).FillAsync("quartet soon");
+        await _alice.GetByRole(AriaRole.Button, new() { Name = "Rename" }).ClickAsync();
+        await Expect(_bob.GetByRole(AriaRole.Heading, new() { Name = "quartet soon", Exact = true })).ToBeVisibleAsync();
     }
 
     [Fact]

@@ -54,6 +54,9 @@ public sealed class WebFixture : IAsyncLifetime
         {
             await Assertions.Expect(Bob.GetByRole(AriaRole.Button, new() { Name = "Unlock" })).ToBeVisibleAsync();
             await ScreenshotAsync(Bob, "web-unlock");
+            await Bob.GetByLabel("Passphrase").FillAsync("not the passphrase");
+            await Bob.GetByRole(AriaRole.Button, new() { Name = "Unlock" }).ClickAsync();
+            await Assertions.Expect(Bob.GetByRole(AriaRole.Alert)).ToHaveTextAsync("That passphrase does not open this Parley home.");
             await Bob.GetByLabel("Passphrase").FillAsync(Cli.Passphrase);
         }
         catch (TimeoutException e)
