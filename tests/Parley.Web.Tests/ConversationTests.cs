@@ -29,6 +29,7 @@ public sealed class ConversationTests(WebFixture fixture) : IClassFixture<WebFix
         // bob's page shows the new chat and the message without a reload.
         var aliceLink = WebFixture.Chats(_bob).GetByRole(AriaRole.Link, new() { Name = "alice", Exact = true });
         await Expect(aliceLink).ToBeVisibleAsync();
+        await Expect(aliceLink).ToHaveAccessibleDescriptionAsync(new System.Text.RegularExpressions.Regex("1 unread.*alice: hello bob"));
         await aliceLink.ClickAsync();
         await Expect(WebFixture.Messages(_bob).GetByText("hello bob")).ToBeVisibleAsync();
 
@@ -63,6 +64,15 @@ public sealed class ConversationTests(WebFixture fixture) : IClassFixture<WebFix
         string saved = Path.Combine(fixture.Root, "downloaded.bin");
         await download.SaveAsAsync(saved);
         Assert.Equal(SHA256.HashData(bytes), SHA256.HashData(await File.ReadAllBytesAsync(saved)));
+
+        // An image is shown as a preview.
+        string image = Path.Combine(fixture.Root, "dot.png");
+        await File.WriteAllBytesAsync(image, Convert.FromBase64String(
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="));
+        await _alice.GetByLabel("Attach file").SetInputFilesAsync(image);
+        var preview = WebFixture.Messages(_bob).GetByRole(AriaRole.Img, new() { Name = "dot.png" });
+        await Expect(preview).ToBeVisibleAsync();
+        await Expect(preview).ToHaveJSPropertyAsync("naturalWidth", 1);
 
         await WebFixture.ScreenshotAsync(_alice, "web-chat");
         // At phone width, in the dark: the conversation alone, with a way back to the chats.
@@ -146,6 +156,17 @@ public sealed class ConversationTests(WebFixture fixture) : IClassFixture<WebFix
             .GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
         await Expect(WebFixture.Messages(_bob).GetByText("This message was deleted.").Last).ToBeVisibleAsync();
         Assert.DoesNotContain(fixture.Log, line => line.Contains("Content Security Policy", StringComparison.Ordinal));
+
+        // Search finds bob's reply and opens it in its chat.
+        await _alice.GetByRole(AriaRole.Searchbox, new() { Name = "Search" }).FillAsync("noon");
+        await _alice.GetByRole(AriaRole.Button, new() { Name = "Search", Exact = true }).ClickAsync();
+        var results = _alice.GetByRole(AriaRole.Region, new() { Name = "Search results" });
+        await results.GetByRole(AriaRole.Link).First.ClickAsync();
+        await Expect(WebFixture.Messages(_alice).Locator("li.highlight")).ToContainTextAsync("noon");
+
+        // A disappearing timer set in bob's page shows in alice's.
+        await _bob.GetByLabel("Disappearing messages").SelectOptionAsync("1 hour");
+        await Expect(WebFixture.Messages(_alice).Locator("li", new() { HasText = "set disappearing messages" }).Last).ToBeVisibleAsync();
     }
 
     [Fact]
