@@ -60,5 +60,12 @@ public sealed class AccessTests(ServerFixture fixture) : IClassFixture<ServerFix
             using var refused = await http.SendAsync(live);
             Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         }
+
+        // While it runs it serves the home's local endpoint; stopped, it removes the socket and frees the home.
+        Assert.True(File.Exists(Path.Combine(home, "parley.sock")));
+        Assert.Equal(0, await web.StopAsync());
+        Assert.False(File.Exists(Path.Combine(home, "parley.sock")));
+        var account = await Cli.RunAsync("account", "show", "--home", home);
+        Assert.True(account.ExitCode == 0, account.ToString());
     }
 }
