@@ -64,6 +64,16 @@ public sealed class ConversationTests(WebFixture fixture) : IClassFixture<WebFix
         string saved = Path.Combine(fixture.Root, "downloaded.bin");
         await download.SaveAsAsync(saved);
         Assert.Equal(SHA256.HashData(bytes), SHA256.HashData(await File.ReadAllBytesAsync(saved)));
+        // The plaintext was staged only inside the homes, and is gone once sent and downloaded.
+        foreach (string home in new[] { fixture.Home("alice"), fixture.Home("bob") })
+        {
+            string staging = Path.Combine(home, "web-files");
+            for (int i = 0; i < 50 && Directory.Exists(staging) && Directory.EnumerateFiles(staging, "*", SearchOption.AllDirectories).Any(); i++)
+            {
+                await Task.Delay(100);
+            }
+            Assert.Empty(Directory.Exists(staging) ? Directory.EnumerateFiles(staging, "*", SearchOption.AllDirectories) : []);
+        }
 
         // An image is shown as a preview.
         string image = Path.Combine(fixture.Root, "dot.png");

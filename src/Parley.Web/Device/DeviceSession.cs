@@ -49,6 +49,15 @@ public sealed class DeviceSession : IAsyncDisposable
     /// <summary>Raised for every event of the open device (new message, receipt, membership…), on the client's thread.</summary>
     public event Action<ClientEvent>? Events;
 
+    /// <summary>A new empty folder inside the home (which only its owner can read) for a file on its way in or out:
+    /// plaintext is never left in the shared temporary folder. The caller deletes it.</summary>
+    public string NewScratchFolder()
+    {
+        string folder = Path.Combine(Path.GetFullPath(_options.Home), "web-files", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        return folder;
+    }
+
     /// <summary>Opens the store with PARLEY_PASSPHRASE when it was given.</summary>
     public async Task TryOpenWithEnvironmentAsync()
     {

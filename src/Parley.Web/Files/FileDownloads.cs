@@ -22,7 +22,7 @@ internal static class FileDownloads
             {
                 return Results.NotFound();
             }
-            string folder = Path.Combine(Path.GetTempPath(), "parley-web-" + Guid.NewGuid().ToString("N"));
+            string folder = device.NewScratchFolder();
             try
             {
                 string path = await client.DownloadAttachmentAsync(found.Id, message, folder, null, context.RequestAborted);
@@ -40,6 +40,11 @@ internal static class FileDownloads
                 new FolderRemoval(folder).Dispose();
                 return Results.Problem(e.Message, statusCode: StatusCodes.Status404NotFound);
             }
+            catch
+            {
+                new FolderRemoval(folder).Dispose();
+                throw;
+            }
         });
     }
 
@@ -53,7 +58,7 @@ internal static class FileDownloads
             }
             catch (IOException)
             {
-                // Best effort: it is in the temporary folder.
+                // Best effort: the next download uses a new folder.
             }
         }
     }
