@@ -14,7 +14,7 @@ public sealed class SafetyTests(WebFixture fixture) : IClassFixture<WebFixture>
     public async Task Both_pages_show_the_same_safety_number_and_a_QR_code_and_mark_verified()
     {
         await _alice.GetByRole(AriaRole.Button, new() { Name = "New chat" }).ClickAsync();
-        await _alice.GetByRole(AriaRole.Textbox, new() { Name = "Username" }).FillAsync("bob");
+        await WebFixture.Chats(_alice).GetByRole(AriaRole.Textbox, new() { Name = "Username" }).FillAsync("bob");
         await _alice.GetByRole(AriaRole.Button, new() { Name = "Start chat" }).ClickAsync();
         var message = _alice.GetByRole(AriaRole.Textbox, new() { Name = "Message" });
         await message.FillAsync("compare numbers?");
@@ -35,6 +35,32 @@ public sealed class SafetyTests(WebFixture fixture) : IClassFixture<WebFixture>
         var verify = await Parley.Cli.Tests.Cli.RunAsync("verify", "bob", "--home", fixture.Home("alice"));
         Assert.True(verify.ExitCode == 0, verify.ToString());
         Assert.Contains("bob is verified.", verify.Output);
+    }
+
+    [Fact]
+    public async Task Alice_reports_a_message_from_carol_blocks_her_and_unblocks_her_from_the_blocked_screen()
+    {
+        var sent = await Parley.Cli.Tests.Cli.RunAsync("send", "alice", "cheap watches here", "--home", fixture.Home("carol"));
+        Assert.True(sent.ExitCode == 0, sent.ToString());
+        await WebFixture.Chats(_alice).GetByRole(AriaRole.Link, new() { Name = "carol", Exact = true }).ClickAsync();
+        var item = WebFixture.Messages(_alice).GetByRole(AriaRole.Listitem).Filter(new() { HasText = "cheap watches here" });
+        await item.GetByRole(AriaRole.Button, new() { Name = "Report" }).ClickAsync();
+        await item.GetByRole(AriaRole.Combobox, new() { Name = "Reason" }).SelectOptionAsync("Spam");
+        await item.GetByRole(AriaRole.Button, new() { Name = "Send report" }).ClickAsync();
+        await Expect(item.GetByRole(AriaRole.Status)).ToHaveTextAsync("Reported to the server's operator, with proof of who sent it.");
+
+        await _alice.GetByRole(AriaRole.Button, new() { Name = "Block carol" }).ClickAsync();
+        await Expect(_alice.GetByRole(AriaRole.Button, new() { Name = "Unblock carol" })).ToBeVisibleAsync();
+        await _alice.GetByRole(AriaRole.Link, new() { Name = "Blocked", Exact = true }).ClickAsync();
+        var blocked = _alice.GetByRole(AriaRole.List, new() { Name = "Blocked accounts" });
+        await Expect(blocked.GetByRole(AriaRole.Listitem)).ToHaveTextAsync(new[] { new Regex("^carol") });
+        // The server keeps the block: the command line on alice's home lists it.
+        var list = await Parley.Cli.Tests.Cli.RunAsync("blocks", "--home", fixture.Home("alice"));
+        Assert.Contains("carol", list.Output + list.Error);
+
+        await blocked.GetByRole(AriaRole.Button, new() { Name = "Unblock carol" }).ClickAsync();
+        await Expect(blocked.GetByRole(AriaRole.Listitem)).ToHaveCountAsync(0);
+        await Expect(_alice.GetByText("You block no one.")).ToBeVisibleAsync();
     }
 
     private static async Task<string> SafetyNumberAsync(IPage page, string contact)
