@@ -26,3 +26,8 @@ export function reveal(id) {
         element.focus();
     }
 }
+
+/** Copies text to the clipboard (an invite link). */
+export async function copy(text) {
+    await navigator.clipboard.writeText(text);
+}
