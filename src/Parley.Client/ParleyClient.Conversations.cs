@@ -261,7 +261,9 @@ public sealed partial class ParleyClient
     {
         username = CheckUsername(username);
         var contact = _store.GetContact(username) ?? throw new ParleyClientException($"{username} is not a contact yet; run `parley verify {username}` first.");
-        return _store.MarkVerified(username, contact.IdentityKey);
+        var verified = _store.MarkVerified(username, contact.IdentityKey);
+        Raise(new ContactUpdated(verified, "verified"));
+        return verified;
     }
 
     /// <summary>Accepts <paramref name="username"/>'s new identity key (after comparing the new safety number).</summary>
@@ -270,6 +272,7 @@ public sealed partial class ParleyClient
         username = CheckUsername(username);
         var contact = _store.AcceptIdentityKeyChange(username);
         _verifiedLeaves.RemoveWhere(k => k.StartsWith(username + "/", StringComparison.Ordinal));
+        Raise(new ContactUpdated(contact, "key accepted"));
         return contact;
     }
 
@@ -298,7 +301,7 @@ public sealed partial class ParleyClient
         }
         else
         {
-            _store.CheckIdentityKey(username, entry.IdentityKey);
+            PinIdentityKey(username, entry.IdentityKey);
         }
         return entry;
     }

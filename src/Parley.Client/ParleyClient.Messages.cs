@@ -206,9 +206,14 @@ public sealed partial class ParleyClient
             using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             transaction.SaveGroupState(conversationId, group);
             ContentEffects.Apply(transaction, conversationId, envelope, envelopeBytes, DeviceId, Username, Username, sentByThisDevice: true);
-            local = transaction.FindMessage(conversationId, envelope.MessageId)?.LocalId;
+            var stored = transaction.FindMessage(conversationId, envelope.MessageId);
+            local = stored?.LocalId;
             transaction.AddToOutbox(conversationId, envelope.MessageId, OutboxKind.Application, message, null, local);
             transaction.Commit();
+            if (stored is not null)
+            {
+                Raise(new MessageSent(_store.GetConversation(conversationId) ?? conversation, stored));
+            }
         }
         await FlushOutboxAsync(cancellationToken).ConfigureAwait(false);
         return local;

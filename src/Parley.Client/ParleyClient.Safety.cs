@@ -4,6 +4,7 @@
 using System.Security.Cryptography;
 using Parley.Client.Attachments;
 using Parley.Client.Conversations;
+using Parley.Client.Identity;
 using Parley.Client.Messages;
 using Parley.Client.Network;
 using Parley.Client.Storage;
@@ -90,6 +91,28 @@ public sealed partial class ParleyClient
             {
                 transaction.UpdateMessage(message, message.State with { Read = true });
             }
+        }
+    }
+
+    // ---- Identity keys ------------------------------------------------------------------------
+
+    /// <summary>Checks <paramref name="username"/>'s identity key against the pinned one (<see cref="ClientStore.CheckIdentityKey"/>)
+    /// and raises <see cref="IdentityKeyChanged"/> the first time a new key is seen.</summary>
+    private Contact PinIdentityKey(string username, byte[] identityKey)
+    {
+        var before = _store.GetContact(username);
+        try
+        {
+            return _store.CheckIdentityKey(username, identityKey);
+        }
+        catch (IdentityKeyChangedException)
+        {
+            bool known = before?.PendingIdentityKey is { } pending && pending.AsSpan().SequenceEqual(identityKey);
+            if (!known && _store.GetContact(username) is { } changed)
+            {
+                Raise(new IdentityKeyChanged(changed));
+            }
+            throw;
         }
     }
 

@@ -621,7 +621,7 @@ public sealed partial class ParleyClient
                 var entry = await _server.GetAccountAsync(binding.Username, cancellationToken).ConfigureAwait(false);
                 try
                 {
-                    contact = _store.CheckIdentityKey(binding.Username, entry.IdentityKey);
+                    contact = PinIdentityKey(binding.Username, entry.IdentityKey);
                 }
                 catch (IdentityKeyChangedException)
                 {

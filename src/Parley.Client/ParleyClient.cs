@@ -33,6 +33,7 @@ public sealed partial class ParleyClient : IDisposable
     /// short texts are the same size on the wire.</summary>
     public static readonly PaddingPolicy MessagePadding = PaddingPolicy.Buckets(256, 4096);
     private readonly DeviceLeaf _leaf;
+    private readonly EventStream _events = new();
     private bool _disposed;
 
     private ParleyClient(ClientStore store, Uri server, ParleyClientOptions options)
@@ -69,8 +70,31 @@ public sealed partial class ParleyClient : IDisposable
     /// <summary>The server connection (for tests and tools).</summary>
     public ParleyServerClient ServerClient => _server;
 
-    /// <summary>Raised for every message, membership change and conversation change this device processes.</summary>
-    public event Action<ClientEvent>? EventRaised;
+    /// <summary>Raised for every event of this device (the list is on <see cref="ClientEvent"/>), on the thread that
+    /// produced it, while the device works: a handler must be quick and must not call back into the client. Views
+    /// that run on their own pace use <see cref="Subscribe"/> or <see cref="Events"/> instead.</summary>
+    public event Action<ClientEvent>? EventRaised
+    {
+        add => _events.Raised += value;
+        remove => _events.Raised -= value;
+    }
+
+    /// <summary>Subscribes to this device's events (the list is on <see cref="ClientEvent"/>): every event raised from
+    /// now on is queued for this subscription alone, up to <paramref name="capacity"/> unread ones (then the oldest are
+    /// dropped and counted, never holding up sync). Any number of consumers may subscribe at once; dispose to stop.</summary>
+    public ClientEventSubscription Subscribe(int capacity = ClientEventSubscription.DefaultCapacity) => _events.Subscribe(capacity);
+
+    /// <summary>This device's events as an async stream, from the moment the enumeration starts until
+    /// <paramref name="cancellationToken"/> fires or the client closes (a <see cref="Subscribe"/> of the default
+    /// capacity for the enumeration's lifetime).</summary>
+    public async IAsyncEnumerable<ClientEvent> Events([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        using var subscription = Subscribe();
+        await foreach (var e in subscription.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return e;
+        }
+    }
 
     private DeviceIdentity Identity => _store.Identity ?? throw new ObjectDisposedException(nameof(ParleyClient));
 
@@ -129,17 +153,7 @@ public sealed partial class ParleyClient : IDisposable
         }
     }
 
-    private void Raise(ClientEvent e)
-    {
-        try
-        {
-            EventRaised?.Invoke(e);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            // A listener's failure must not break sync.
-        }
-    }
+    private void Raise(ClientEvent e) => _events.Publish(e);
 
     private async Task<IDisposable> LockAsync(CancellationToken cancellationToken)
     {
@@ -163,6 +177,7 @@ public sealed partial class ParleyClient : IDisposable
             return;
         }
         _disposed = true;
+        _events.Close();
         _gate.Wait();
         try
         {
