@@ -271,7 +271,7 @@ public sealed partial class ParleyClient
     {
         username = CheckUsername(username);
         var contact = _store.AcceptIdentityKeyChange(username);
-        _verifiedLeaves.RemoveWhere(k => k.StartsWith(username + "/", StringComparison.Ordinal));
+        _leaves.Forget(username);
         Raise(new ContactUpdated(contact, "key accepted"));
         return contact;
     }
@@ -301,7 +301,7 @@ public sealed partial class ParleyClient
         }
         else
         {
-            PinIdentityKey(username, entry.IdentityKey);
+            _leaves.PinIdentityKey(username, entry.IdentityKey);
         }
         return entry;
     }

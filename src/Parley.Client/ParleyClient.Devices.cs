@@ -12,8 +12,6 @@ namespace Parley.Client;
 
 public sealed partial class ParleyClient
 {
-    private readonly OwnDevices _ownDevices = new();
-
     /// <summary>Adds this account's new devices to, and removes its revoked devices from, every conversation this
     /// device is in.</summary>
     public async Task ReconcileOwnDevicesAsync(CancellationToken cancellationToken = default)

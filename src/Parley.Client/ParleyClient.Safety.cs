@@ -36,9 +36,6 @@ public sealed partial class ParleyClient
     /// <summary>The longest comment a report may carry, in characters.</summary>
     public const int MaxReportComment = 1000;
 
-    // Copy-on-write: read by event handlers while a block or unblock replaces it.
-    private volatile HashSet<string>? _blocked;
-
     // ---- Franking -----------------------------------------------------------------------------
 
     /// <summary>A new envelope for <paramref name="content"/> with a fresh franking key, its bytes, and the MLS
@@ -48,72 +45,6 @@ public sealed partial class ParleyClient
         var envelope = new ContentEnvelope(ContentEnvelope.NewMessageId(), Now, content, Franking.NewKey());
         byte[] bytes = envelope.Encode();
         return (envelope, bytes, Franking.AadFor(bytes));
-    }
-
-    /// <summary>Refuses (as a dropped delivery, without its content) an application message that could not be
-    /// reported: no franking commitment, or an envelope its commitment does not match.</summary>
-    private static void RequireFranked(ApplicationMessage application, ContentEnvelope envelope)
-    {
-        if (!Franking.TryDecodeAad(application.AuthenticatedData, out byte[] commitment))
-        {
-            throw new DeliveryRejected("a message without a franking commitment (it could not be reported)");
-        }
-        if (!Franking.Verify(application.Data, commitment) || !Franking.TrySplit(application.Data, out _, out byte[] fk))
-        {
-            throw new DeliveryRejected("a message whose franking commitment does not match its content");
-        }
-        // The decoded key must be the one committed to; only an envelope of a newer version may not decode it.
-        bool consistent = envelope.FrankingKey is { } key
-            ? CryptographicOperations.FixedTimeEquals(key, fk)
-            : envelope.Content is UnsupportedContent { Version: > ContentEnvelope.CurrentVersion };
-        if (!consistent)
-        {
-            throw new DeliveryRejected("a message whose franking key is malformed");
-        }
-    }
-
-    /// <summary>In the transaction that stored a received envelope: keeps the server's stamp with the new message,
-    /// and marks a blocked account's message read (it is never shown, so it must not count as unread).</summary>
-    private void AfterEnvelope(StoreTransaction transaction, ContentEnvelope envelope, IEnumerable<ClientEvent> events, byte[]? stamp)
-    {
-        foreach (var received in events.OfType<MessageReceived>())
-        {
-            var message = received.Message;
-            if (message.MessageId != envelope.MessageId)
-            {
-                continue;
-            }
-            if (stamp is not null)
-            {
-                transaction.SaveStamp(message, stamp);
-            }
-            if (!message.IsOutgoing && !message.State.Read && IsBlocked(message.SenderUsername))
-            {
-                transaction.UpdateMessage(message, message.State with { Read = true });
-            }
-        }
-    }
-
-    // ---- Identity keys ------------------------------------------------------------------------
-
-    /// <summary>Checks <paramref name="username"/>'s identity key against the pinned one (<see cref="ClientStore.CheckIdentityKey"/>)
-    /// and raises <see cref="IdentityKeyChanged"/> the first time a new key is seen.</summary>
-    private Contact PinIdentityKey(string username, byte[] identityKey)
-    {
-        var before = _store.GetContact(username);
-        try
-        {
-            return _store.CheckIdentityKey(username, identityKey);
-        }
-        catch (IdentityKeyChangedException)
-        {
-            bool known = before?.PendingIdentityKey is { } pending && pending.AsSpan().SequenceEqual(identityKey);
-            if (!known && _store.GetContact(username) is { } changed)
-            {
-                Raise(new IdentityKeyChanged(changed));
-            }
-            throw;
-        }
     }
 
     // ---- Reports ------------------------------------------------------------------------------
@@ -263,7 +194,7 @@ public sealed partial class ParleyClient
     private async Task<HashSet<string>> FetchBlocksAsync(CancellationToken cancellationToken)
     {
         var onServer = (await _server.GetBlocksAsync(cancellationToken).ConfigureAwait(false)).Select(BlockName).ToHashSet(StringComparer.Ordinal);
-        var local = BlockedSet();
+        var local = _blocks.Current;
         if (!onServer.SetEquals(local))
         {
             using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -276,30 +207,16 @@ public sealed partial class ParleyClient
                 transaction.SetBlocked(name, false);
             }
             transaction.Commit();
-            _blocked = onServer;
+            _blocks.Replace(onServer);
         }
         return onServer;
     }
 
     /// <summary>True when this device hides <paramref name="username"/>'s messages.</summary>
-    public bool IsBlocked(string? username) => username is not null && BlockedSet().Contains(username);
+    public bool IsBlocked(string? username) => _blocks.Contains(username);
 
     /// <summary>The messages to show: all but those from blocked accounts.</summary>
-    private IReadOnlyList<StoredMessage> WithoutBlocked(IReadOnlyList<StoredMessage> messages)
-    {
-        var blocked = BlockedSet();
-        return blocked.Count == 0 ? messages : messages.Where(m => m.IsOutgoing || m.SenderUsername is null || !blocked.Contains(m.SenderUsername)).ToList();
-    }
-
-    /// <summary>False for an event about a blocked account's message (it is not raised or reported).</summary>
-    private bool Shown(ClientEvent e) => e switch
-    {
-        MessageReceived { Message: { IsOutgoing: false } m } => !IsBlocked(m.SenderUsername),
-        MessageUpdated { Message: { IsOutgoing: false } m } => !IsBlocked(m.SenderUsername),
-        _ => true,
-    };
-
-    private HashSet<string> BlockedSet() => _blocked ??= _store.BlockedUsernames.ToHashSet(StringComparer.Ordinal);
+    private IReadOnlyList<StoredMessage> WithoutBlocked(IReadOnlyList<StoredMessage> messages) => _blocks.Without(messages);
 
     private async Task SetBlockedLocallyAsync(string name, bool blocked, CancellationToken cancellationToken)
     {
@@ -308,16 +225,7 @@ public sealed partial class ParleyClient
             transaction.SetBlocked(name, blocked);
             transaction.Commit();
         }
-        var updated = new HashSet<string>(BlockedSet(), StringComparer.Ordinal);
-        if (blocked)
-        {
-            updated.Add(name);
-        }
-        else
-        {
-            updated.Remove(name);
-        }
-        _blocked = updated;
+        _blocks.Set(name, blocked);
     }
 
     private static string BlockName(string username)

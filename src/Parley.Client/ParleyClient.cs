@@ -1,6 +1,10 @@
 // One Parley device: its account, its encrypted store, its server connection and its MLS groups.
+using Parley.Client.Accounts;
+using Parley.Client.Channels;
 using Parley.Client.Groups;
 using Parley.Client.Identity;
+using Parley.Client.Messages;
+using Parley.Client.Moderation;
 using Parley.Client.Network;
 using Parley.Client.Storage;
 using Parley.Client.Sync;
@@ -36,6 +40,23 @@ public sealed partial class ParleyClient : IDisposable
     private readonly EventStream _events = new();
     private bool _disposed;
 
+    // The services (docs/architecture.md, "The client"): each owns its concern's state; the receive pipeline hands
+    // each delivery to the one whose concern it is.
+    private readonly DeviceContext _device;
+    private readonly LeafVerifier _leaves;
+    private readonly BlockList _blocks;
+    private readonly ReceiptQueue _receipts = new();
+    private readonly OwnDevices _ownDevices = new();
+    private readonly ChannelReceiver _channels;
+    private readonly MembershipHandler _membership;
+    private readonly ReceivePipeline _pipeline;
+
+    // True while the delivery WebSocket is open: the server then pushes the whole mailbox through it in order,
+    // so a send need not fetch the mailbox over HTTP first.
+    private volatile bool _deliveriesPushed;
+
+    private int _listeners;
+
     private ParleyClient(ClientStore store, Uri server, ParleyClientOptions options)
     {
         _store = store;
@@ -53,6 +74,13 @@ public sealed partial class ParleyClient : IDisposable
         };
         _leaf = new DeviceLeaf(CipherSuite.Get(identity.CipherSuite), identity.DeviceId, identity.SignatureKey,
             new AccountBinding(identity.AccountName, identity.DeviceCertificate));
+        _device = new DeviceContext(store, _server, options, _groupOptions, _leaf, _events);
+        _blocks = new BlockList(store);
+        _leaves = new LeafVerifier(_device, group => _channels!.Note(group));
+        _channels = new ChannelReceiver(_device, _leaves);
+        _membership = new MembershipHandler(_device, _leaves);
+        var messages = new MessageHandler(_device, _leaves, _blocks, _receipts, _membership);
+        _pipeline = new ReceivePipeline(_device, _membership, messages, _channels, _blocks);
     }
 
     /// <summary>The account's user name (lower case).</summary>
