@@ -175,6 +175,7 @@ internal static class CliOutput
         IdentityKeyChanged k => $"{k.Contact.Username}'s identity key changed, so your safety number with them changed; their messages are refused until you "
                                 + $"compare it (`parley verify {k.Contact.Username}`) and accept it (`parley verify {k.Contact.Username} --accept-new-key`).",
         ContactUpdated c => $"{c.Contact.Username}: {c.Change}.",
+        ConversationRead r => $"{r.Conversation.DisplayName}: {r.Marked} message(s) marked read.",
         DevicesChanged d => Devices(d),
         _ => e.ToString(),
     };
@@ -195,7 +196,7 @@ internal static class CliOutput
     };
 
     /// <summary>True for events about this device's own actions, which a live view already showed.</summary>
-    public static bool IsOwnAction(ClientEvent e) => e is MessageSent or MessageStatusChanged or ContactUpdated;
+    public static bool IsOwnAction(ClientEvent e) => e is MessageSent or MessageStatusChanged or ContactUpdated or ConversationRead;
 
     // "A device was linked to your account: 3f2a…; device 9c1d… was revoked."
     private static string Devices(DevicesChanged d)

@@ -108,6 +108,10 @@ public sealed partial class ParleyClient
             marked = transaction.MarkConversationRead(conversation);
             transaction.Commit();
         }
+        if (marked.Count > 0 && _store.GetConversation(conversation) is { } read)
+        {
+            Raise(new ConversationRead(read, marked.Count));
+        }
         var targets = marked.Where(m => m.Content is TextContent or ReplyContent or AttachmentContent && !IsBlocked(m.SenderUsername)).Select(m => m.MessageId).ToList();
         if (targets.Count > 0)
         {

@@ -24,7 +24,7 @@ public sealed class EventStreamTests(ServerFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
-    public async Task Two_views_see_a_sent_message_go_from_queued_to_sent_to_delivered()
+    public async Task Two_views_see_a_sent_message_go_from_queued_to_sent_to_delivered_to_read()
     {
         var alice = await _devices.CreateAsync("alice");
         var bob = await _devices.CreateAsync("bob");
@@ -50,6 +50,15 @@ public sealed class EventStreamTests(ServerFixture fixture) : IClassFixture<Serv
         await alice.SyncAsync();
         var delivered = await NextAsync<MessageUpdated>(list, u => u.Change == "delivered");
         Assert.Equal(sent.MessageId, delivered.Message.MessageId);
+
+        await bob.MarkReadAsync(received.Conversation.Id);
+        var marked = await NextAsync<ConversationRead>(bobView);
+        Assert.Equal(1, marked.Marked);
+        Assert.Equal(0, marked.Conversation.UnreadCount);
+        await alice.SyncAsync();
+        var read = await NextAsync<MessageUpdated>(list, u => u.Change == "read");
+        Assert.Equal(sent.MessageId, read.Message.MessageId);
+        Assert.Contains(read.Message.State.Receipts, r => r.Recipient == bob.Username && r.ReadAt is not null);
         Assert.Equal(0, list.Missed);
     }
 

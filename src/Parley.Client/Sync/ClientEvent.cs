@@ -12,6 +12,7 @@ namespace Parley.Client.Sync;
 /// <item><see cref="MessageSent"/>: this device stored a message it sends (status pending).</item>
 /// <item><see cref="MessageStatusChanged"/>: the server took (sent) or refused (failed) a message this device sent.</item>
 /// <item><see cref="MessageUpdated"/>: edited, deleted, reacted to, delivered or read (receipts).</item>
+/// <item><see cref="ConversationRead"/>: the conversation was marked read on this device (its unread count is 0).</item>
 /// <item><see cref="ConversationJoined"/>, <see cref="MembershipChanged"/>, <see cref="ConversationUpdated"/>,
 /// <see cref="RemovedFromConversation"/>: membership, title and timer.</item>
 /// <item><see cref="IdentityKeyChanged"/>, <see cref="ContactUpdated"/>: a contact's safety number changed, was
@@ -80,3 +81,8 @@ public sealed record ContactUpdated(Contact Contact, string Change) : ClientEven
 /// <summary>This account's device list changed since this client last looked: devices <paramref name="Linked"/> to
 /// it, and devices <paramref name="Revoked"/> (ids).</summary>
 public sealed record DevicesChanged(IReadOnlyList<string> Linked, IReadOnlyList<string> Revoked) : ClientEvent;
+
+/// <summary>The conversation was marked read on this device (<see cref="ParleyClient.MarkReadAsync"/>):
+/// <paramref name="Marked"/> messages were unread. Messages read on another of this account's devices arrive as
+/// <see cref="MessageUpdated"/> ("read").</summary>
+public sealed record ConversationRead(Conversation Conversation, int Marked) : ClientEvent;
