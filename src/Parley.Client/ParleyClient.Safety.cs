@@ -107,7 +107,7 @@ public sealed partial class ParleyClient
     {
         for (int attempt = 0; ; attempt++)
         {
-            string path = await LocalCiphertextAsync(attachment, progress, cancellationToken).ConfigureAwait(false);
+            string path = await _attachments.LocalCiphertextAsync(attachment, progress, cancellationToken).ConfigureAwait(false);
             attachment = _store.GetAttachment(attachment.Id) ?? attachment;
             await using var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous);
             byte[] digest = await SHA256.HashDataAsync(source, cancellationToken).ConfigureAwait(false);
@@ -124,7 +124,7 @@ public sealed partial class ParleyClient
             }
             var blobs = new BlobTransfer(_server);
             var blob = await blobs.CreateAsync(source.Length, cancellationToken).ConfigureAwait(false);
-            await blobs.UploadAsync(blob.BlobId, source, new Progress(progress, TransferStage.Uploading, source.Length), cancellationToken)
+            await blobs.UploadAsync(blob.BlobId, source, new AttachmentTransfers.Progress(progress, TransferStage.Uploading, source.Length), cancellationToken)
                 .ConfigureAwait(false);
             return blob.BlobId;
         }

@@ -1,5 +1,6 @@
 // One Parley device: its account, its encrypted store, its server connection and its MLS groups.
 using Parley.Client.Accounts;
+using Parley.Client.Attachments;
 using Parley.Client.Channels;
 using Parley.Client.Groups;
 using Parley.Client.Identity;
@@ -46,6 +47,7 @@ public sealed partial class ParleyClient : IDisposable
     private readonly LeafVerifier _leaves;
     private readonly BlockList _blocks;
     private readonly ReceiptQueue _receipts = new();
+    private readonly AttachmentTransfers _attachments;
     private readonly OwnDevices _ownDevices = new();
     private readonly ChannelReceiver _channels;
     private readonly MembershipHandler _membership;
@@ -76,6 +78,7 @@ public sealed partial class ParleyClient : IDisposable
             new AccountBinding(identity.AccountName, identity.DeviceCertificate));
         _device = new DeviceContext(store, _server, options, _groupOptions, _leaf, _events);
         _blocks = new BlockList(store);
+        _attachments = new AttachmentTransfers(_device);
         _leaves = new LeafVerifier(_device, group => _channels!.Note(group));
         _channels = new ChannelReceiver(_device, _leaves);
         _membership = new MembershipHandler(_device, _leaves);
