@@ -48,6 +48,7 @@ public sealed partial class ParleyClient : IDisposable
     private readonly BlockList _blocks;
     private readonly ReceiptQueue _receipts = new();
     private readonly AttachmentTransfers _attachments;
+    private readonly PublicChannelService _publicChannels;
     private readonly OwnDevices _ownDevices = new();
     private readonly ChannelReceiver _channels;
     private readonly MembershipHandler _membership;
@@ -79,6 +80,7 @@ public sealed partial class ParleyClient : IDisposable
         _device = new DeviceContext(store, _server, options, _groupOptions, _leaf, _events);
         _blocks = new BlockList(store);
         _attachments = new AttachmentTransfers(_device);
+        _publicChannels = new PublicChannelService(_device);
         _leaves = new LeafVerifier(_device, group => _channels!.Note(group));
         _channels = new ChannelReceiver(_device, _leaves);
         _membership = new MembershipHandler(_device, _leaves);
