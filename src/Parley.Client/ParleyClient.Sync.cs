@@ -34,7 +34,7 @@ public sealed partial class ParleyClient
         var events = new List<ClientEvent>();
         using (await LockAsync(cancellationToken).ConfigureAwait(false))
         {
-            await RefreshBlocksAsync(cancellationToken).ConfigureAwait(false);
+            await _blocks.RefreshAsync(cancellationToken).ConfigureAwait(false);
             await FlushOutboxAsync(cancellationToken).ConfigureAwait(false);
             await ReceivePendingAsync(events, cancellationToken).ConfigureAwait(false);
             await AfterReceiveAsync(events, cancellationToken).ConfigureAwait(false);
@@ -126,7 +126,7 @@ public sealed partial class ParleyClient
             {
                 using (await LockAsync(ct).ConfigureAwait(false))
                 {
-                    await RefreshBlocksAsync(ct).ConfigureAwait(false);
+                    await _blocks.RefreshAsync(ct).ConfigureAwait(false);
                     await FlushOutboxAsync(ct).ConfigureAwait(false);
                     await AfterReceiveAsync(null, ct).ConfigureAwait(false);
                 }

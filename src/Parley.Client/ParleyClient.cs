@@ -48,6 +48,7 @@ public sealed partial class ParleyClient : IDisposable
     private readonly BlockList _blocks;
     private readonly ReceiptQueue _receipts = new();
     private readonly AttachmentTransfers _attachments;
+    private readonly Reports _reports;
     private readonly PublicChannelService _publicChannels;
     private readonly OwnDevices _ownDevices = new();
     private readonly ChannelReceiver _channels;
@@ -78,8 +79,9 @@ public sealed partial class ParleyClient : IDisposable
         _leaf = new DeviceLeaf(CipherSuite.Get(identity.CipherSuite), identity.DeviceId, identity.SignatureKey,
             new AccountBinding(identity.AccountName, identity.DeviceCertificate));
         _device = new DeviceContext(store, _server, options, _groupOptions, _leaf, _events);
-        _blocks = new BlockList(store);
+        _blocks = new BlockList(_device);
         _attachments = new AttachmentTransfers(_device);
+        _reports = new Reports(_device, _attachments);
         _publicChannels = new PublicChannelService(_device);
         _leaves = new LeafVerifier(_device, group => _channels!.Note(group));
         _channels = new ChannelReceiver(_device, _leaves);
