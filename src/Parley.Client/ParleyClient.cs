@@ -53,6 +53,7 @@ public sealed partial class ParleyClient : IDisposable
     private readonly OwnDevices _ownDevices = new();
     private readonly ChannelReceiver _channels;
     private readonly MembershipHandler _membership;
+    private readonly KeyPackageClaims _claims;
     private readonly ReceivePipeline _pipeline;
 
     // True while the delivery WebSocket is open: the server then pushes the whole mailbox through it in order,
@@ -86,6 +87,7 @@ public sealed partial class ParleyClient : IDisposable
         _leaves = new LeafVerifier(_device, group => _channels!.Note(group));
         _channels = new ChannelReceiver(_device, _leaves);
         _membership = new MembershipHandler(_device, _leaves);
+        _claims = new KeyPackageClaims(_device, _leaves);
         var messages = new MessageHandler(_device, _leaves, _blocks, _receipts, _membership);
         _pipeline = new ReceivePipeline(_device, _membership, messages, _channels, _blocks);
     }
