@@ -118,7 +118,8 @@ public sealed partial class ParleyClient : IDisposable
 
     /// <summary>Subscribes to this device's events (the list is on <see cref="ClientEvent"/>): every event raised from
     /// now on is queued for this subscription alone, up to <paramref name="capacity"/> unread ones (then the oldest are
-    /// dropped and counted, never holding up sync). Any number of consumers may subscribe at once; dispose to stop.</summary>
+    /// dropped and counted, never holding up sync). Any number of consumers may subscribe at once; dispose to stop. A
+    /// view subscribes first and then reads the state it shows (conversations, history), so nothing falls between.</summary>
     public ClientEventSubscription Subscribe(int capacity = ClientEventSubscription.DefaultCapacity) => _events.Subscribe(capacity);
 
     /// <summary>This device's events as an async stream, from the moment the enumeration starts until
