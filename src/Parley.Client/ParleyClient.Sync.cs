@@ -161,7 +161,7 @@ public sealed partial class ParleyClient
         if (!light)
         {
             // A Welcome that came last with no announcement after it (the listener's housekeeping tick).
-            Announce(_membership.TakeUnannouncedJoin(), events);
+            _pipeline.AnnounceJoin(events);
             // After each pushed message ("light"), receipts wait for the listener's next batch (ReceiptDelay).
             await SendReceiptsAsync(cancellationToken).ConfigureAwait(false);
             await ReconcileOwnDevicesCoreAsync(events, cancellationToken).ConfigureAwait(false);

@@ -25,37 +25,47 @@ internal sealed class ReceivePipeline(DeviceContext device, MembershipHandler me
 {
     private const int PageSize = 100;
 
-    /// <summary>Fetches the mailbox page by page and handles each delivery in order, acknowledging each once stored.
-    /// Call with the device lock held.</summary>
+    /// <summary>Fetches the device's mailbox page by page and handles each delivery in order, acknowledging each once
+    /// stored; then tells a join that no announcement followed. Call with the device lock held.</summary>
     public async Task ReceivePendingAsync(List<ClientEvent>? report, CancellationToken cancellationToken)
     {
         try
         {
-            long after = 0;
-            while (true)
-            {
-                var page = await device.Server.GetMailboxAsync(after, PageSize, cancellationToken).ConfigureAwait(false);
-                foreach (var entry in page)
-                {
-                    if (!await HandleAsync(entry, report, cancellationToken).ConfigureAwait(false))
-                    {
-                        // Not processable now (a transient failure): leave it and everything after it for later.
-                        return;
-                    }
-                    await device.Server.AcknowledgeAsync(entry.Id, cancellationToken).ConfigureAwait(false);
-                    after = entry.Sequence;
-                }
-                if (page.Count < PageSize)
-                {
-                    return;
-                }
-            }
+            await ReceiveFromAsync(device.Server, report, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
-            Emit(membership.TakeUnannouncedJoin(), report);
+            AnnounceJoin(report);
         }
     }
+
+    /// <summary>Fetches one mailbox page by page and handles each delivery in order, acknowledging it there. Stops at
+    /// the first delivery that cannot be processed now. Call with the device lock held.</summary>
+    public async Task ReceiveFromAsync(ParleyServerClient mailbox, List<ClientEvent>? report, CancellationToken cancellationToken)
+    {
+        long after = 0;
+        while (true)
+        {
+            var page = await mailbox.GetMailboxAsync(after, PageSize, cancellationToken).ConfigureAwait(false);
+            foreach (var entry in page)
+            {
+                if (!await HandleAsync(entry, report, cancellationToken).ConfigureAwait(false))
+                {
+                    // Not processable now (a transient failure): leave it and everything after it for later.
+                    return;
+                }
+                await mailbox.AcknowledgeAsync(entry.Id, cancellationToken).ConfigureAwait(false);
+                after = entry.Sequence;
+            }
+            if (page.Count < PageSize)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>Tells the join still unannounced (a Welcome that came last, with no announcement after it).</summary>
+    public void AnnounceJoin(List<ClientEvent>? report) => Emit(membership.TakeUnannouncedJoin(), report);
 
     /// <summary>Processes one delivery; true when it is stored (or was already, or was dropped) and may be acknowledged.</summary>
     public async Task<bool> HandleAsync(MailboxEntry entry, List<ClientEvent>? report, CancellationToken cancellationToken)
