@@ -51,5 +51,7 @@ internal static class LocalLeaves
 }
 
 /// <summary>A two-member group as its creator registers it: the epoch 0 GroupInfo, the commit adding the peer with its Welcome,
-/// and the GroupInfo of the epoch that commit starts (all MLSMessages).</summary>
-public sealed record NewGroup(byte[] GroupId, byte[] Genesis, byte[] Commit, byte[] Welcome, byte[] GroupInfo);
+/// and the GroupInfo of the epoch that commit starts (all MLSMessages); the delivery keys of sealed sending for epochs 0 and
+/// 1, and epoch 1's credential seed, which both members derive from the exporter (docs/protocol.md, "Sealed sending").</summary>
+public sealed record NewGroup(byte[] GroupId, byte[] Genesis, byte[] Commit, byte[] Welcome, byte[] GroupInfo, byte[] DeliveryKey0,
+    byte[] DeliveryKey1, byte[] SealedSeed1);

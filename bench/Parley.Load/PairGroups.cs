@@ -49,7 +49,10 @@ internal sealed class PairGroups : IDisposable
                     RatchetTreeInGroupInfo = false,
                     ExternalPubInGroupInfo = false,
                 });
-                await register(a, new NewGroup(groupId, genesis, result.Commit.ToBytes(), result.Welcome!.ToBytes(), result.GroupInfo!.ToBytes()), ct);
+                byte[] seed0 = creator.Export(SealedSender.ExporterLabel, groupId, SealedSender.SeedSize);
+                byte[] seed1 = creator.ExportPending(SealedSender.ExporterLabel, groupId, SealedSender.SeedSize);
+                await register(a, new NewGroup(groupId, genesis, result.Commit.ToBytes(), result.Welcome!.ToBytes(), result.GroupInfo!.ToBytes(),
+                    SealedSender.DeliveryKey(seed0), SealedSender.DeliveryKey(seed1), seed1), ct);
                 creator.MergePendingCommit();
                 using var bundle = leaves[b].Bundle(keyPackage);
                 groups[a] = creator;

@@ -1,5 +1,6 @@
 // The Parley server as a relay target: devices registered over the real protocol, each pair's group registered and
-// its Add commit sent, messages sent with POST /v1/groups/{id}/messages and received on the delivery WebSocket.
+// its Add commit sent, messages sent with POST /v1/groups/{id}/messages (or, sealed, POST /v1/groups/{id}/sealed without
+// the device's credential, signed by the epoch's delivery key) and received on the delivery WebSocket.
 using System.Net.WebSockets;
 using Parley.Client.Groups;
 using Parley.Client.Network;
@@ -17,23 +18,27 @@ internal sealed class ParleyTarget : IRelayTarget
     private ProtocolDevice[] _devices = [];
 
     private readonly bool _ownsCluster;
+    private readonly bool _sealed;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _seeds = new();
 
-    private ParleyTarget(ParleyCluster cluster, bool ownsCluster)
+    private ParleyTarget(ParleyCluster cluster, bool ownsCluster, bool sealedSending = false)
     {
         _cluster = cluster;
         _ownsCluster = ownsCluster;
+        _sealed = sealedSending;
     }
 
-    public string Name => "parley";
+    public string Name => _sealed ? "parley-sealed" : "parley";
 
-    public string Description => "Parley, " + _cluster.Description;
+    public string Description => (_sealed ? "Parley sealed, " : "Parley, ") + _cluster.Description;
 
     public IReadOnlyList<int> ServerPids => _cluster.Pids.ToList();
 
     public IReadOnlyList<int> DatabasePids => _cluster.DatabasePids;
 
-    public static async Task<ParleyTarget> StartAsync(StorageEngine engine, int nodes, CancellationToken cancellationToken)
-        => new(await ParleyCluster.StartAsync(engine, nodes, [], cancellationToken), ownsCluster: true);
+    /// <summary>Starts the servers; with <paramref name="sealedSending"/>, every message goes sealed.</summary>
+    public static async Task<ParleyTarget> StartAsync(StorageEngine engine, int nodes, CancellationToken cancellationToken, bool sealedSending = false)
+        => new(await ParleyCluster.StartAsync(engine, nodes, [], cancellationToken), ownsCluster: true, sealedSending);
 
     /// <summary>A target on servers that are already running (and stay running when it is disposed).</summary>
     public static ParleyTarget Over(ParleyCluster cluster) => new(cluster, ownsCluster: false);
@@ -48,9 +53,10 @@ internal sealed class ParleyTarget : IRelayTarget
     public async Task RegisterGroupAsync(int creator, NewGroup group, CancellationToken cancellationToken)
     {
         ParleyServerClient server = _devices[creator].Server!;
-        await server.CreateGroupAsync(group.GroupId, 1, group.Genesis, cancellationToken);
+        await server.CreateGroupAsync(group.GroupId, 1, group.Genesis, cancellationToken, group.DeliveryKey0);
         await server.SendMessageAsync(group.GroupId,
-            new SendRequest(Parley.Content.ContentEnvelope.NewMessageId(), group.Commit, group.Welcome, group.GroupInfo), cancellationToken);
+            new SendRequest(Parley.Content.ContentEnvelope.NewMessageId(), group.Commit, group.Welcome, group.GroupInfo, group.DeliveryKey1), cancellationToken);
+        _seeds[Convert.ToHexString(group.GroupId)] = group.SealedSeed1;
     }
 
     public async Task ConnectAsync(Action<int, ReadOnlyMemory<byte>> onMessage, CancellationToken cancellationToken)
@@ -67,7 +73,17 @@ internal sealed class ParleyTarget : IRelayTarget
     }
 
     public Task SendAsync(int from, int to, byte[] groupId, string id, byte[] message, CancellationToken cancellationToken)
-        => _devices[from].Server!.SendMessageAsync(groupId, new SendRequest(id, message, null), cancellationToken);
+    {
+        if (!_sealed)
+        {
+            return _devices[from].Server!.SendMessageAsync(groupId, new SendRequest(id, message, null), cancellationToken);
+        }
+        // Sealed: signed as a member would, per message (the signature is part of what sealed sending costs the sender).
+        byte[] seed = _seeds[Convert.ToHexString(groupId)];
+        var request = new SealedSendRequest(id, message, Parley.Content.SealedSender.DeliveryKey(seed),
+            Parley.Content.SealedSender.Sign(seed, groupId, id, message));
+        return _devices[from].Server!.SendSealedAsync(groupId, request, cancellationToken);
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -6,8 +6,10 @@
 //            rate with p99 under a bound: --target parley|ejabberd|echo [--devices 100] [--seconds 10] [--rate R | --search]
 //            [--p99 100] [--start-rate 200] [--max-steps 10] [--engine sqlite|postgres] [--nodes 1]
 //            [--unpadded: messages without the padding ParleyClient gives them, to measure its cost]
+//            --target parley-sealed: Parley with every message sent sealed (docs/protocol.md, "Sealed sending")
 //   compare  relay on parley, ejabberd and echo with the same options, step by step in turns, and the ratios
-//            [--targets parley,ejabberd,echo] [--noisy 25] [--retries 2]
+//            [--targets parley,ejabberd,echo] [--noisy 25] [--retries 2]; --targets parley,parley-sealed gives sealed
+//            sending's cost as the ratio of the two
 //   idle     N idle authenticated connections on one server and its memory per connection [--target parley|ejabberd|echo]
 //            [--warm W: open W connections first, so the figure leaves out first-connection costs]
 //            [--inspect CMD: runs "CMD <server pid> before|after" at each memory reading, e.g. a heap dump]

@@ -10,8 +10,8 @@ internal static class RelayRun
 {
     public static async Task<IRelayTarget> StartTargetAsync(string name, LoadArgs a, CancellationToken cancellationToken) => name switch
     {
-        "parley" => await ParleyTarget.StartAsync(Enum.Parse<StorageEngine>(a.String("--engine") ?? "sqlite", ignoreCase: true), a.Int("--nodes", 1),
-            cancellationToken),
+        "parley" or "parley-sealed" => await ParleyTarget.StartAsync(Enum.Parse<StorageEngine>(a.String("--engine") ?? "sqlite", ignoreCase: true),
+            a.Int("--nodes", 1), cancellationToken, sealedSending: name == "parley-sealed"),
         "ejabberd" => await XmppTarget.StartAsync(cancellationToken),
         "echo" => await EchoTarget.StartAsync(cancellationToken),
         _ => throw new ArgumentException($"Unknown target {name}; use parley, ejabberd or echo."),
@@ -145,7 +145,14 @@ internal static class RelayRun
         var parley = results.FirstOrDefault(r => r.Name == "parley");
         if (parley.Name is not null)
         {
-            foreach (var (name, max, best) in results.Where(r => r.Name != "parley"))
+            // parley-sealed beside parley: sealed sending's figures as a fraction of authenticated sending's.
+            foreach (var (name, max, best) in results.Where(r => r.Name == "parley-sealed"))
+            {
+                string sustained = parley.Best is not null && best is not null ? (best.TargetRate / parley.Best.TargetRate).ToString("P0", c) : "n/a";
+                Console.WriteLine(string.Create(c,
+                    $"sealed ÷ authenticated: closed-loop delivered/s {max.DeliveredPerSecond / parley.Max.DeliveredPerSecond:P0}, sustained rate at p99 < {p99:F0} ms {sustained}; server CPU per message {max.ServerCpuMsPerMessage / parley.Max.ServerCpuMsPerMessage:F2}×"));
+            }
+            foreach (var (name, max, best) in results.Where(r => r.Name is not ("parley" or "parley-sealed")))
             {
                 string sustained = parley.Best is not null && best is not null ? (parley.Best.TargetRate / best.TargetRate).ToString("P0", c) : "n/a";
                 Console.WriteLine(string.Create(c,

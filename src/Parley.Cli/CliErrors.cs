@@ -65,7 +65,7 @@ internal static class CliErrors
     public static Failure Describe(Exception e) => e switch
     {
         CommandFailedException c => new(c.Message, c.Code, c.ExitCode),
-        ParleyClientException p => new(p.Message, "refused", Failed),
+        ParleyClientException p => new(Sentence(p), "refused", Failed),
         Parley.Server.Operations.ServerStartupException s => new(s.Message, "server_start", Failed),
         IdentityKeyChangedException k => new(k.Message + $" Run `parley verify {k.Username}` to see the new safety number.", "identity_changed", IdentityChanged),
         WrongPassphraseException => new("The passphrase does not unlock this Parley home; check PARLEY_PASSPHRASE.", "wrong_passphrase", Failed),
@@ -89,6 +89,39 @@ internal static class CliErrors
         MlsException m => new("An MLS operation failed: " + m.Message, "mls", Failed),
         _ => new($"Unexpected error ({e.GetType().Name}): {e.Message} Run again with --verbose for details.", "unexpected", Failed),
     };
+
+    /// <summary>The client library's refusal in the CLI's words: the library's sentence names no command, so the next
+    /// step a person can take here is added by its code.</summary>
+    public static string Sentence(ParleyClientException p)
+    {
+        string s = p.Subject ?? "";
+        string d = p.Detail ?? "";
+        return p.Code switch
+        {
+            ClientError.NoAccount when p.Subject is null => "This Parley home has no account yet; run `parley account create NAME`.",
+            ClientError.NoAccount => $"There is no Parley account in {s}; run `parley account create NAME --server URL` or `parley device link`.",
+            ClientError.HomeHasAccount => $"{s} already holds a Parley account; {(d == "link" ? "link into" : "use")} another --home.",
+            ClientError.ConversationNotFound => $"No conversation is named {s}; see `parley group list`.",
+            ClientError.ConversationNameAmbiguous => $"Several groups are named {s}; use the id from `parley group list`.",
+            ClientError.ConversationIdAmbiguous => $"Several conversations have ids starting with {s}; give more of the id from `parley group list --json`.",
+            ClientError.ChannelNotFound => $"You are in no private channel named {s}; see `parley channel list`.",
+            ClientError.ChannelNameAmbiguous => $"Several channels are named {s}; use the id from `parley channel list`.",
+            ClientError.InviteNotFound => $"{s} has no invite {d}; see `parley channel invites {s}`.",
+            ClientError.JoinRequestNotFound => $"{s} has no pending request {d}; see `parley channel requests {s}`.",
+            ClientError.AdminRemovesSelf => "An admin cannot remove themself; ask another admin to run `parley channel admins remove`.",
+            ClientError.AdminLeaves => $"You are an admin of {s}; another admin can remove you with `parley channel admins remove {s} {d}`.",
+            ClientError.ChannelMembersByInvite =>
+                $"{s} is a channel: people join it by invite link (`parley channel invite`), and admins change with `parley channel admins add|remove`.",
+            ClientError.PostIdInvalid => $"'{d}' is not a post id; see `parley channel read {s}`.",
+            ClientError.DeviceNotFound => $"This account has no device {d}; see `parley device list`.",
+            ClientError.MessageNotFound => $"There is no message {d} in {p.Subject ?? "this conversation"}; see `parley history {p.Subject ?? "NAME"} --ids`.",
+            ClientError.NotOwnMessage =>
+                "You can only edit or delete your own messages for everyone; `parley delete ... --for-me` removes any message from this device.",
+            ClientError.OperatorKeyMissing => $"There is no operator key file at {s}; create one with `parley admin keygen --out FILE`.",
+            ClientError.NotAContact => $"{s} is not a contact yet; run `parley verify {s}` first.",
+            _ => p.Message,
+        };
+    }
 }
 
 /// <summary>What went wrong, for a person (<paramref name="Message"/>) and for a script (<paramref name="Code"/>, the exit code).</summary>

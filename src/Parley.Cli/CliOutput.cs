@@ -165,6 +165,8 @@ internal static class CliOutput
         ConversationJoined j => $"You were added to {j.Conversation.DisplayName}{(j.AddedBy is { } by ? " by " + by : "")}.",
         MembershipChanged m => Membership(m),
         ConversationUpdated u => $"{u.Conversation.DisplayName}: {u.By ?? "someone"} {u.Change}.",
+        ChannelHistoryShared h => $"{h.Conversation.DisplayName}: {h.By ?? "someone"} shared {h.Posts} recent post{(h.Posts == 1 ? "" : "s")} "
+                                  + $"(see `parley channel read {h.Conversation.DisplayName}`).",
         RemovedFromConversation r => $"You were removed from {r.Conversation.DisplayName}{(r.By is null ? "" : " by " + r.By)}.",
         DeliveryDropped d => $"A message was dropped: {d.Reason}.",
         JoinRequested j => $"Someone asked to join {j.Channel} (request {j.RequestId}): `parley channel approve {Quoted(j.Channel)} {j.RequestId}` "
@@ -187,6 +189,7 @@ internal static class CliOutput
         ConversationJoined j => new EventView("joined", j.Conversation.DisplayName, Describe(e)),
         MembershipChanged m => new EventView("members", m.Conversation.DisplayName, Describe(e)),
         ConversationUpdated u => new EventView("updated", u.Conversation.DisplayName, Describe(e)),
+        ChannelHistoryShared h => new EventView("updated", h.Conversation.DisplayName, Describe(e)),
         RemovedFromConversation r => new EventView("removed", r.Conversation.DisplayName, Describe(e)),
         DeliveryDropped => new EventView("dropped", null, Describe(e)),
         JoinRequested j => new EventView("join-request", j.Channel, Describe(e)),

@@ -32,7 +32,8 @@ public sealed partial class ParleyClient
         string path = StorePath(home);
         if (ClientStore.Exists(path))
         {
-            throw new ParleyClientException($"{Path.GetFullPath(home)} already holds a Parley account; use another --home.");
+            throw new ParleyClientException(ClientError.HomeHasAccount, Path.GetFullPath(home),
+                $"{Path.GetFullPath(home)} already holds a Parley account; use another home.", detail: "create");
         }
         var accountKey = AccountIdentityKey.Generate();
         var identity = DeviceIdentity.Create(username, server, options.Time, DefaultCipherSuite, accountKey);
@@ -131,7 +132,8 @@ public sealed partial class ParleyClient
         string path = StorePath(home);
         if (ClientStore.Exists(path))
         {
-            throw new ParleyClientException($"{Path.GetFullPath(home)} already holds a Parley account; link into another --home.");
+            throw new ParleyClientException(ClientError.HomeHasAccount, Path.GetFullPath(home),
+                $"{Path.GetFullPath(home)} already holds a Parley account; link into another home.", detail: "link");
         }
         var approval = request.Open(approvalCode);
         AccountIdentityKey accountKey;
@@ -203,9 +205,9 @@ public sealed partial class ParleyClient
         var matches = devices.Where(d => d.DeviceId.StartsWith(deviceId.ToLowerInvariant(), StringComparison.Ordinal)).ToList();
         if (matches.Count != 1)
         {
-            throw new ParleyClientException(matches.Count == 0
-                ? $"This account has no device {deviceId}; see `parley device list`."
-                : $"Several devices start with {deviceId}; give more of the id.");
+            throw matches.Count == 0
+                ? new ParleyClientException(ClientError.DeviceNotFound, null, $"This account has no device {deviceId}.", detail: deviceId)
+                : new ParleyClientException($"Several devices start with {deviceId}; give more of the id.");
         }
         string id = matches[0].DeviceId;
         if (id == DeviceId)

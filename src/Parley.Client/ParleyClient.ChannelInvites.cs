@@ -55,7 +55,7 @@ public sealed partial class ParleyClient
         }
         catch (ServerProblemException e) when (e.Code is "invite_not_found" or "not_found")
         {
-            throw new ParleyClientException($"{channel.Name} has no invite {inviteId}; see `parley channel invites {channel.Name}`.", e);
+            throw new ParleyClientException(ClientError.InviteNotFound, channel.Name, $"{channel.Name} has no invite {inviteId}.", e, inviteId);
         }
     }
 
@@ -171,7 +171,8 @@ public sealed partial class ParleyClient
             RequireAdmin(channel);
             var requests = await _server.ListJoinRequestsAsync(channel.GroupId, cancellationToken).ConfigureAwait(false);
             var request = requests.FirstOrDefault(r => r.RequestId == requestId)
-                          ?? throw new ParleyClientException($"{channel.Name} has no pending request {requestId}; see `parley channel requests {channel.Name}`.");
+                          ?? throw new ParleyClientException(ClientError.JoinRequestNotFound, channel.Name, $"{channel.Name} has no pending request {requestId}.",
+                              detail: requestId);
             int added = await AddJoinRequestsAsync(channel, [request], cancellationToken).ConfigureAwait(false);
             if (added == 0)
             {
@@ -192,7 +193,8 @@ public sealed partial class ParleyClient
         }
         catch (ServerProblemException e) when (e.Code is "join_request_not_found" or "request_not_found" or "not_found")
         {
-            throw new ParleyClientException($"{channel.Name} has no pending request {requestId}; see `parley channel requests {channel.Name}`.", e);
+            throw new ParleyClientException(ClientError.JoinRequestNotFound, channel.Name, $"{channel.Name} has no pending request {requestId}.", e,
+                requestId);
         }
     }
 

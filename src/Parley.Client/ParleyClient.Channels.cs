@@ -54,7 +54,7 @@ public sealed partial class ParleyClient
         }
         if (byName.Count > 1)
         {
-            throw new ParleyClientException($"Several channels are named {text}; use the id from `parley channel list`.");
+            throw new ParleyClientException(ClientError.ChannelNameAmbiguous, text, $"Several channels are named {text}; use the channel's id.");
         }
         if (byName.Count == 1)
         {
@@ -68,7 +68,7 @@ public sealed partial class ParleyClient
 
     /// <summary>Like <see cref="FindChannel"/>, but throws a sentence when nothing matches.</summary>
     public PrivateChannel GetChannel(string name)
-        => FindChannel(name) ?? throw new ParleyClientException($"You are in no private channel named {name}; see `parley channel list`.");
+        => FindChannel(name) ?? throw new ParleyClientException(ClientError.ChannelNotFound, name, $"You are in no private channel named {name}.");
 
     /// <summary>The channel a conversation is, or null for chats and groups. Registers channels this device joined
     /// through an ordinary Welcome.</summary>
@@ -359,7 +359,7 @@ public sealed partial class ParleyClient
             }
             if (username == Username)
             {
-                throw new ParleyClientException("An admin cannot remove themself; ask another admin to run `parley channel admins remove`.");
+                throw new ParleyClientException(ClientError.AdminRemovesSelf, channel.Name, "An admin cannot remove themself; another admin can.");
             }
             await CommitAsync(channel.Conversation, group =>
             {
@@ -415,7 +415,8 @@ public sealed partial class ParleyClient
             channel = Refresh(channel);
             if (channel.IsAdmin)
             {
-                throw new ParleyClientException($"You are an admin of {channel.Name}; another admin can remove you with `parley channel admins remove {channel.Name} {Username}`.");
+                throw new ParleyClientException(ClientError.AdminLeaves, channel.Name,
+                    $"You are an admin of {channel.Name}; another admin must remove you as admin first.", detail: Username);
             }
             using (var group = _store.LoadGroup(channel.Conversation, _groupOptions))
             {
@@ -457,7 +458,8 @@ public sealed partial class ParleyClient
         using var group = _store.LoadGroup(conversation.Id, _groupOptions);
         if (ChannelRules.ChannelOf(group) is { } channel)
         {
-            throw new ParleyClientException($"{channel.Name} is a channel: people join it by invite link (`parley channel invite`), and admins change with `parley channel admins add|remove`.");
+            throw new ParleyClientException(ClientError.ChannelMembersByInvite, channel.Name,
+                $"{channel.Name} is a channel: people join it by invite link, and admins are added and removed as admins.");
         }
     }
 

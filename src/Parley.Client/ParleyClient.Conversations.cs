@@ -27,7 +27,7 @@ public sealed partial class ParleyClient
             : [];
         if (byId.Count > 1)
         {
-            throw new ParleyClientException($"Several conversations have ids starting with {text}; give more of the id from `parley group list --json`.");
+            throw new ParleyClientException(ClientError.ConversationIdAmbiguous, text, $"Several conversations have ids starting with {text}; give more of the id.");
         }
         if (byId.Count == 1)
         {
@@ -36,7 +36,7 @@ public sealed partial class ParleyClient
         var groups = all.Where(c => c.Kind == ConversationKind.Group && string.Equals(c.DisplayName, text, StringComparison.OrdinalIgnoreCase)).ToList();
         if (groups.Count > 1)
         {
-            throw new ParleyClientException($"Several groups are named {text}; use the id from `parley group list`.");
+            throw new ParleyClientException(ClientError.ConversationNameAmbiguous, text, $"Several groups are named {text}; use the group's id.");
         }
         if (groups.Count == 1)
         {
@@ -63,7 +63,7 @@ public sealed partial class ParleyClient
 
     /// <summary>Like <see cref="FindConversation"/>, but throws a sentence when nothing matches.</summary>
     public Conversation GetConversation(string name)
-        => FindConversation(name) ?? throw new ParleyClientException($"No conversation is named {name}; see `parley group list`.");
+        => FindConversation(name) ?? throw new ParleyClientException(ClientError.ConversationNotFound, name, $"No conversation is named {name}.");
 
     /// <summary>Whether this device is still a member of the conversation (false once removed).</summary>
     public bool IsMember(ConversationId conversation)
@@ -117,7 +117,8 @@ public sealed partial class ParleyClient
         byte[] groupId = System.Security.Cryptography.RandomNumberGenerator.GetBytes(16);
         using (var group = _leaf.CreateGroup(groupId, _groupOptions))
         {
-            await _server.CreateGroupAsync(groupId, group.Suite.Id, GenesisGroupInfo(group), cancellationToken).ConfigureAwait(false);
+            await _server.CreateGroupAsync(groupId, group.Suite.Id, GenesisGroupInfo(group), cancellationToken, DeliveryKeyOf(group, groupId))
+                .ConfigureAwait(false);
             var now = Now;
             var conversation = new Conversation(ConversationId.New(), kind, kind == ConversationKind.Direct ? members[0] : title, groupId, null,
                 GroupRoster.Members(group), now, now, 0);
@@ -260,7 +261,8 @@ public sealed partial class ParleyClient
     public Contact MarkVerified(string username)
     {
         username = CheckUsername(username);
-        var contact = _store.GetContact(username) ?? throw new ParleyClientException($"{username} is not a contact yet; run `parley verify {username}` first.");
+        var contact = _store.GetContact(username) ?? throw new ParleyClientException(ClientError.NotAContact, username,
+            $"{username} is not a contact yet; look up their safety number first.");
         var verified = _store.MarkVerified(username, contact.IdentityKey);
         Raise(new ContactUpdated(verified, "verified"));
         return verified;

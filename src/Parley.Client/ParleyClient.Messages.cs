@@ -93,7 +93,8 @@ public sealed partial class ParleyClient
         return matches.Count switch
         {
             1 => matches[0],
-            0 => throw new ParleyClientException($"There is no message {idOrPrefix} in this conversation; see `parley history NAME --ids`."),
+            0 => throw new ParleyClientException(ClientError.MessageNotFound, null, $"There is no message {idOrPrefix} in this conversation.",
+                detail: idOrPrefix),
             _ => throw new ParleyClientException($"More than one message id starts with {idOrPrefix}; give more of the id."),
         };
     }
@@ -173,7 +174,8 @@ public sealed partial class ParleyClient
         var message = ResolveMessage(conversation, messageId);
         if (!message.IsOutgoing)
         {
-            throw new ParleyClientException("You can only edit or delete your own messages for everyone; `parley delete ... --for-me` removes any message from this device.");
+            throw new ParleyClientException(ClientError.NotOwnMessage, null,
+                "You can only edit or delete your own messages for everyone; any message can be deleted from this device alone.");
         }
         if (message.State.Deleted)
         {

@@ -57,8 +57,11 @@ public sealed partial class ParleyClient
         }
         try
         {
-            await _server.SendMessageAsync(conversation.GroupId, new SendRequest(item.DeliveryId, item.Message, item.Welcome, item.GroupInfo), cancellationToken)
-                .ConfigureAwait(false);
+            if (!await TrySendSealedAsync(item, conversation, cancellationToken).ConfigureAwait(false))
+            {
+                await _server.SendMessageAsync(conversation.GroupId, new SendRequest(item.DeliveryId, item.Message, item.Welcome, item.GroupInfo,
+                    NextDeliveryKey(item, conversation)), cancellationToken).ConfigureAwait(false);
+            }
         }
         catch (ServerUnavailableException)
         {

@@ -88,7 +88,7 @@ public sealed partial class ParleyClient
         ArgumentNullException.ThrowIfNull(name);
         if (!UsernameProfile.TryCanonicalize(name.Trim(), out string? lower))
         {
-            throw new ParleyClientException($"'{name}' is not a valid public channel name: use {UsernameProfile.Rule}.");
+            throw new ParleyClientException(ClientError.PublicChannelNameInvalid, name, $"'{name}' is not a valid public channel name: use {UsernameProfile.Rule}.");
         }
         return lower;
     }

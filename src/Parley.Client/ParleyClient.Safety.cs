@@ -23,7 +23,12 @@ public sealed record ReportReceipt(string ReportId, bool Verified, string? Sende
 
 /// <summary>What proves a received message: the conversation's group id, the message id, the envelope exactly as
 /// decrypted (with its franking key) and the server's delivery stamp.</summary>
-public sealed record ReportEvidence(byte[] GroupId, string MessageId, byte[] Envelope, byte[] Stamp);
+/// <param name="GroupId">The conversation's MLS group id.</param>
+/// <param name="MessageId">The message's id.</param>
+/// <param name="Envelope">The envelope exactly as decrypted, with its franking key.</param>
+/// <param name="Stamp">The server's delivery stamp.</param>
+/// <param name="SenderProof">The sender's MLS signature over the message, which names the sender of a sealed send.</param>
+public sealed record ReportEvidence(byte[] GroupId, string MessageId, byte[] Envelope, byte[] Stamp, SenderProof? SenderProof = null);
 
 public sealed partial class ParleyClient
 {

@@ -66,7 +66,7 @@ public sealed partial class ParleyClient : IDisposable
     {
         _store = store;
         _options = options;
-        var identity = store.Identity ?? throw new ParleyClientException("This Parley home has no account yet; run `parley account create NAME`.");
+        var identity = store.Identity ?? throw new ParleyClientException(ClientError.NoAccount, null, "This Parley home has no account yet.");
         if (identity.CredentialToken is null || identity.DeviceCertificate is null)
         {
             throw new ParleyClientException("This device never finished registering with its server; create the account again in a new home.");
@@ -158,7 +158,7 @@ public sealed partial class ParleyClient : IDisposable
         options ??= new ParleyClientOptions();
         if (!Exists(home))
         {
-            throw new ParleyClientException($"There is no Parley account in {Path.GetFullPath(home)}; run `parley account create NAME --server URL` or `parley device link`.");
+            throw new ParleyClientException(ClientError.NoAccount, Path.GetFullPath(home), $"There is no Parley account in {Path.GetFullPath(home)}.");
         }
         var store = ClientStore.Open(StorePath(home), passphrase, StoreOptions(options));
         try

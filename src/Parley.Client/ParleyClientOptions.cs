@@ -27,6 +27,11 @@ public sealed record ParleyClientOptions
     /// <summary>How often a commit is rebuilt after losing a race (stale epoch) before giving up.</summary>
     public int CommitAttempts { get; init; } = 6;
 
+    /// <summary>Send application messages sealed (docs/protocol.md, "Sealed sending"): signed by the epoch's delivery credential
+    /// instead of the device's, so the server does not learn which member sent them. When the server refuses a sealed send,
+    /// the message goes authenticated.</summary>
+    public bool SealedSending { get; init; } = true;
+
     /// <summary>An HTTP handler for the server connection (tests); null for the default.</summary>
     public HttpMessageHandler? HttpHandler { get; init; }
 }

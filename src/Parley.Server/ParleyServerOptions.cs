@@ -76,6 +76,13 @@ public sealed class ParleyServerOptions
     /// device and account behind it (generous: many people may share one address).</summary>
     public int RequestsPerMinutePerAddress { get; set; } = 6000;
 
+    /// <summary>Whether the server takes sealed sends (docs/protocol.md, "Sealed sending"); when false, clients send every
+    /// message authenticated.</summary>
+    public bool SealedSending { get; set; } = true;
+
+    /// <summary>Sealed sends per minute allowed per delivery credential (one group's epoch, shared by all its members).</summary>
+    public int SealedSendsPerMinutePerCredential { get; set; } = 1200;
+
     /// <summary>Anonymous requests per minute (registration, challenges) allowed per IP address.</summary>
     public int AnonymousRequestsPerMinute { get; set; } = 60;
 

@@ -135,6 +135,7 @@ public static class ServerRegistration
         api.MapKeyPackageEndpoints();
         api.MapGroupEndpoints();
         api.MapDeliveryEndpoints();
+        api.MapSealedSendEndpoints();
         api.MapMailboxEndpoints();
         api.MapBlobEndpoints();
         api.MapChannelEndpoints();

@@ -391,7 +391,8 @@ public sealed class ChannelTests(ServerFixture fixture) : IClassFixture<ServerFi
         Succeeded(await Run(alice, "channel", "approve", name, requestId));
         var joined = await Run(bob, "receive");
         Succeeded(joined);
-        Assert.Contains($"{alice} shared 2 recent posts", joined.Output);
+        // The client reports the shared history; the CLI says where to read it.
+        Assert.Contains($"{name}: {alice} shared 2 recent posts (see `parley channel read {name}`).", joined.Output);
         var read = await Run(bob, "channel", "read", name);
         Succeeded(read);
         Assert.DoesNotContain("No posts yet", read.Output);

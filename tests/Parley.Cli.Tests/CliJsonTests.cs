@@ -44,8 +44,10 @@ public sealed class CliJsonTests(ServerFixture fixture) : IClassFixture<ServerFi
         var meaningless = Error(await Cli.RunAsync(["group", "list", "--home", Home(alice), "--server", Server, "--json"], null), 1, "usage");
         Assert.Contains("--server", meaningless.GetProperty("error").GetString());
 
-        // Without --json the same failure is one sentence on standard error.
-        Cli.AssertOneSentence(await Run(alice, "react", "no-such-chat", "nosuchmessage", "👍"), "No conversation is named no-such-chat");
+        // Without --json the same failure is one sentence on standard error, with the CLI's next step (the client
+        // library's refusal carries a code and names no command).
+        Cli.AssertOneSentence(await Run(alice, "react", "no-such-chat", "nosuchmessage", "👍"),
+            "No conversation is named no-such-chat; see `parley group list`.");
     }
 
     [Fact]

@@ -575,7 +575,10 @@ internal sealed class RateLimitingHandler() : DelegatingHandler(new SocketsHttpH
 
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (request.Method == HttpMethod.Post && request.RequestUri!.AbsolutePath.EndsWith("/messages", StringComparison.Ordinal)
+        // Authenticated and sealed sends alike.
+        if (request.Method == HttpMethod.Post
+            && (request.RequestUri!.AbsolutePath.EndsWith("/messages", StringComparison.Ordinal)
+                || request.RequestUri.AbsolutePath.EndsWith("/sealed", StringComparison.Ordinal))
             && Interlocked.Decrement(ref _refusals) >= 0)
         {
             var refused = new HttpResponseMessage(System.Net.HttpStatusCode.TooManyRequests);

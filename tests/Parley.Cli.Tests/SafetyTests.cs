@@ -142,8 +142,14 @@ public sealed class SafetyTests(OperatorServerFixture fixture) : IClassFixture<O
             var chat = device.GetConversation(alice);
             var evidence = device.ReportEvidenceOf(chat.Id, inbox[0]);
             var second = device.ReportEvidenceOf(chat.Id, inbox[1]);
-            genuine = new ReportRequest(GroupIds.ToUrl(evidence.GroupId), evidence.MessageId, evidence.Envelope, evidence.Stamp, "harassment", null, []);
-            other = genuine with { MessageId = second.MessageId, Envelope = second.Envelope, Stamp = second.Stamp };
+            genuine = new ReportRequest(GroupIds.ToUrl(evidence.GroupId), evidence.MessageId, evidence.Envelope, evidence.Stamp, "harassment", null, [],
+                evidence.SenderProof?.Encode());
+            other = genuine with { MessageId = second.MessageId, Envelope = second.Envelope, Stamp = second.Stamp, SenderProof = second.SenderProof?.Encode() };
+
+            // Sent sealed, the stamps name nobody: the sender's signature over the content must name the sender.
+            Assert.NotNull(evidence.SenderProof);
+            await AssertRefusedAsync(device, genuine with { SenderProof = null });
+            await AssertRefusedAsync(device, genuine with { SenderProof = second.SenderProof!.Encode() });
 
             // The text changed after delivery: the sender's commitment no longer matches.
             byte[] altered = (byte[])evidence.Envelope.Clone();

@@ -163,6 +163,9 @@ internal static class SeedCorpus
                 new ContentEnvelope("seed-" + content.Kind, At, content, content is TextContent ? Franking.NewKey() : null).Encode());
         }
         add("content-envelope", "franking-aad", Franking.EncodeAad(new byte[32]));
+        var proof = new SenderProof(1, new string('a', 32), new byte[120], new byte[64]);
+        add("sender-proof", "proof", proof.Encode());
+        add("sender-proof", "stored", SenderProof.Store([1, .. new byte[60]], proof));
 
         // The attachment reference alone (what the attachment target wraps in an envelope).
         byte[] reference = new ContentEnvelope(id, At, new AttachmentContent(attachment, "")).Encode();

@@ -12,6 +12,7 @@ using Parley.Server.Groups;
 using Parley.Server.Mailboxes;
 using Parley.Server.Moderation;
 using Parley.Server.Reports;
+using Parley.Server.Tests;
 using ContentFranking = Parley.Content.Franking;
 
 namespace Parley.Server.Postgres.Tests;
@@ -274,6 +275,83 @@ public abstract class SafetyStoreContractTests : IAsyncLifetime
             Assert.False(stored(stamp[^32..]), $"A stamp of {id} is still stored.");
         }
         Assert.True(stored(System.Text.Encoding.UTF8.GetBytes(waiting)), "An undelivered copy must be kept.");
+    }
+
+    [Fact]
+    public async Task A_sealed_send_reaches_every_member_device_without_a_stamped_sender_and_once_delivered_nothing_stored_links_it_to_a_device()
+    {
+        StoreDevice alice = await Engine.RegisterAsync(), bob = await Engine.RegisterAsync(), carol = await Engine.RegisterAsync();
+        GroupId group = await Engine.CreateGroupAsync(alice);
+        byte[] deliveryKey = SealedSender.DeliveryKey(SealedSender.NewSeed());
+        StoreFixtures.Accepted(await AddMembersAnnouncingAsync(group, alice, deliveryKey, bob, carol));
+        await DrainAsync(alice, bob, carol);
+
+        var foreign = Assert.IsType<SubmissionOutcome.Rejected>(
+            await Engine.Groups.SubmitAsync(Sealed(group, 1, "foreign", SealedSender.DeliveryKey(SealedSender.NewSeed()), out _), None));
+        Assert.Equal(RejectionReason.InvalidDeliveryCredential, foreign.Reason);
+        var oldEpoch = Assert.IsType<SubmissionOutcome.Rejected>(await Engine.Groups.SubmitAsync(Sealed(group, 0, "old", deliveryKey, out _), None));
+        Assert.Equal(RejectionReason.InvalidDeliveryCredential, oldEpoch.Reason);
+
+        var stamper = Engine.Get<FrankingStamper>();
+        var delivered = new List<(string Id, GroupSubmission Submission, byte[] Stamp)>();
+        for (int i = 0; i < 4; i++)
+        {
+            string id = $"sealed-{Guid.NewGuid():N}";
+            GroupSubmission submission = Sealed(group, 1, id, deliveryKey, out _);
+            var accepted = StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(submission, None));
+            Assert.Equal(new[] { alice, bob, carol }.Select(d => d.Id.Value).Order(), accepted.Recipients.Select(d => d.Value).Order());
+            Assert.True(StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(submission, None)).Repeated);
+            MailboxMessage copy = Assert.Single(await ReadAsync(carol), m => m.Id == id);
+            Assert.True(stamper.TryOpen(copy.Stamp, out FrankingStamp? stamp));
+            Assert.True(stamp!.SenderUnnamed);
+            delivered.Add((id, submission, copy.Stamp!));
+        }
+        await DrainAsync(alice, bob, carol);
+        await SettleAsync();
+        Engine.Clock.Advance(TimeSpan.FromMinutes(20));
+        await Engine.Mailboxes.DeleteExpiredAsync(Engine.Clock.GetUtcNow(), None);
+
+        Func<byte[], bool> stored = await SnapshotAsync();
+        foreach (var (id, submission, stamp) in delivered)
+        {
+            Assert.False(stored(System.Text.Encoding.UTF8.GetBytes(id)), $"The id {id} of a delivered sealed message is still stored.");
+            Assert.False(stored(submission.Message[^40..]), $"The payload of {id} is still stored.");
+            Assert.False(stored(stamp[^32..]), $"A stamp of {id} is still stored.");
+            foreach (StoreDevice device in new[] { alice, bob, carol })
+            {
+                Assert.False(stored(GroupSubmission.SendKeyOf(device.Id, id)), $"A send record names a device as the sender of {id}.");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task In_a_one_to_one_with_a_block_sealed_copies_are_withheld_from_the_blocker_only()
+    {
+        StoreDevice alice = await Engine.RegisterAsync(), bob = await Engine.RegisterAsync();
+        StoreDevice alicePhone = await Engine.AddDeviceAsync(alice.Account);
+        await Engine.Get<IBlockStore>().BlockAsync(bob.Account, alice.Account, None);
+        GroupId direct = await Engine.CreateGroupAsync(alice);
+        byte[] deliveryKey = SealedSender.DeliveryKey(SealedSender.NewSeed());
+        StoreFixtures.Accepted(await AddMembersAnnouncingAsync(direct, alice, deliveryKey, alicePhone, bob));
+
+        var sent = StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(Sealed(direct, 1, "from-either", deliveryKey, out _), None));
+
+        Assert.Equal(new[] { alice.Id.Value, alicePhone.Id.Value }.Order(), sent.Recipients.Select(d => d.Value).Order());
+    }
+
+    private async Task<SubmissionOutcome> AddMembersAnnouncingAsync(GroupId group, StoreDevice committer, byte[] deliveryKey, params StoreDevice[] joiners)
+    {
+        KeyPackage[] packages = joiners.Select(j => TestMls.KeyPackageRecord(j.Id.Value, j.Key)).ToArray();
+        byte[] commit = TestMls.Commit(StoreFixtures.Bytes(group), 0, 0, packages.Select(p => (Proposal)new Add(p)).ToArray());
+        return await Engine.Groups.SubmitAsync(Engine.Commit(group, committer, commit, TestMls.Welcome(packages)) with { NextDeliveryKey = deliveryKey },
+            None);
+    }
+
+    /// <summary>A franked sealed send under <paramref name="deliveryKey"/> (whose signature the endpoint would have checked).</summary>
+    private GroupSubmission Sealed(GroupId group, ulong epoch, string id, byte[] deliveryKey, out byte[] envelope)
+    {
+        var franked = Franked(group, new StoreDevice(default, GroupSubmission.SealedSender, null!), epoch, id, out envelope);
+        return franked with { SealedKey = deliveryKey };
     }
 
     /// <summary>Waits for work the engine finishes after answering (PostgreSQL marks fan-outs done in the background).</summary>

@@ -53,6 +53,8 @@ public sealed class AuthorizationMatrixTests(AuthorizationWorld world, ITestOutp
 
     private static Answer Status(int status, string code) => new(status, code);
 
+    private static readonly Answer InvalidCredential = new(403, "invalid_delivery_credential");
+
     /// <summary>An endpoint for devices: no credential, a revoked device's and the operator's signature are 401 unauthenticated,
     /// a suspended account's device is 403 account_suspended; the four active devices get what the row says.</summary>
     private static Expectations Devices(Answer other, Answer nonMember, Answer member, Answer blocked)
@@ -163,6 +165,27 @@ public sealed class AuthorizationMatrixTests(AuthorizationWorld world, ITestOutp
                 blocked: Ok),
             c => c.JsonAsync(HttpMethod.Post, $"/v1/groups/{c.Group.IdText}/messages",
                 new { id = Guid.NewGuid().ToString("N"), message = TestMls.Application(c.Group.Id, c.Group.Epoch) })),
+        // A sealed send carries no device credential: what counts is the epoch's delivery credential, which every device in the
+        // group derives from the epoch's secrets (Alice's phone, her old device, Sam, Bea) and nobody else holds (the others
+        // sign with a key of their own). Whatever HTTP credential comes along is not looked at, so the revoked device and the
+        // suspended account, still in the group's epoch, can send sealed until a commit moves the epoch on without them
+        // (docs/security.md, "Sealed sending").
+        Row("POST", "/v1/groups/{groupId}/sealed",
+            new(Anonymous: InvalidCredential, OtherAccount: InvalidCredential, NonMemberDevice: InvalidCredential, MemberDevice: Ok,
+                RevokedDevice: Ok, SuspendedAccount: Ok, BlockedAccount: Ok, Operator: InvalidCredential),
+            c =>
+            {
+                bool holdsCredential = c.Principal is Principal.MemberDevice or Principal.BlockedAccount or Principal.RevokedDevice
+                    or Principal.SuspendedAccount;
+                byte[] message = TestMls.Application(c.Group.Id, c.Group.Epoch);
+                byte[] seed = holdsCredential && c.Group.DeliverySeeds.TryGetValue(c.Group.Epoch, out byte[]? held) ? held : Parley.Content.SealedSender.NewSeed();
+                string id = Guid.NewGuid().ToString("N");
+                return c.JsonAsync(HttpMethod.Post, $"/v1/groups/{c.Group.IdText}/sealed", new
+                {
+                    id, message, deliveryKey = Parley.Content.SealedSender.DeliveryKey(seed),
+                    signature = Parley.Content.SealedSender.Sign(seed, c.Group.Id, id, message),
+                });
+            }),
         // Every active device opens its own delivery socket; the gate refuses as the pipeline does.
         Row("WS", "/v1/ws", Devices(other: Upgraded, nonMember: Upgraded, member: Upgraded, blocked: Upgraded), c => c.ConnectAsync()),
 

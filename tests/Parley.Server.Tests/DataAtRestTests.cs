@@ -62,6 +62,47 @@ public sealed class DataAtRestTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task After_sealed_sends_nothing_in_the_database_or_its_wal_names_the_sending_device()
+    {
+        var (users, group) = await TestConversation.CreateAsync(_server, 3);
+        using HttpClient anonymous = _server.CreateClient();
+        var sent = new List<(string Id, byte[] Message)>();
+        for (int i = 0; i < 10; i++)
+        {
+            string id = $"sealed-{Guid.NewGuid():N}";
+            byte[] message = TestFranking.Text(group, $"sealed {i}").Message;
+            await TestHttp.EnsureAsync(await group.SendSealedAsync(anonymous, message, id: id));
+            sent.Add((id, message));
+        }
+        // Undelivered, a sealed copy keeps its id, but no record names who sent it.
+        string waiting = $"sealed-waiting-{Guid.NewGuid():N}";
+        await TestHttp.EnsureAsync(await group.SendSealedAsync(anonymous, TestFranking.Text(group, "later").Message, id: waiting));
+        await TestConversation.DrainAsync(users[0], users[1]);
+        foreach (var entry in (await TestMailbox.ReadAsync(users[2].Device)).Where(e => e.Id != waiting))
+        {
+            await TestMailbox.AckAsync(users[2].Device, entry.Id);
+        }
+
+        await Sweep().SweepAsync(CancellationToken.None);
+
+        byte[] folder = ReadDataFolder();
+        foreach (var (id, message) in sent.Append((waiting, [])))
+        {
+            foreach (TestDevice device in users.SelectMany(u => u.Devices))
+            {
+                Assert.False(Contains(folder, Groups.GroupSubmission.SendKeyOf(new Devices.DeviceId(device.Id), id)),
+                    $"A send record names a device as the sender of {id}.");
+            }
+            if (id != waiting)
+            {
+                Assert.False(Contains(folder, System.Text.Encoding.UTF8.GetBytes(id)), $"The id {id} of a delivered message is still on disk.");
+                Assert.False(Contains(folder, message.AsSpan(message.Length - 48)), $"The payload of {id} is still on disk.");
+            }
+        }
+        Assert.True(Contains(folder, System.Text.Encoding.UTF8.GetBytes(waiting)), "The undelivered copy must be kept.");
+    }
+
+    [Fact]
     public async Task Stored_expiry_times_are_whole_hours_not_the_second_a_message_was_sent()
     {
         var (users, group) = await TestConversation.CreateAsync(_server, 2);

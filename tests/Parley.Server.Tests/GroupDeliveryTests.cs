@@ -289,22 +289,8 @@ public sealed class GroupDeliveryTests : IAsyncLifetime
         Assert.Equal(alice.Device.Id, (await group.GetAsync(alice.Device)).Members[0].DeviceId);
     }
 
-    internal async Task<(TestUser Alice, TestUser Bob, TestGroup Group)> AliceAndBobAsync(int bobDevices = 1)
-    {
-        TestUser alice = await TestUser.RegisterAsync(_server);
-        TestUser bob = await TestUser.RegisterAsync(_server);
-        for (int i = 1; i < bobDevices; i++)
-        {
-            await bob.AddDeviceAsync(_server);
-        }
-        foreach (TestDevice device in bob.Devices)
-        {
-            await device.UploadKeyPackagesAsync(2);
-        }
-        TestGroup group = await TestGroup.CreateAsync(alice.Device);
-        await group.AddAsync(alice.Device, bob);
-        return (alice, bob, group);
-    }
+    internal Task<(TestUser Alice, TestUser Bob, TestGroup Group)> AliceAndBobAsync(int bobDevices = 1)
+        => TestConversation.AliceAndBobAsync(_server, bobDevices);
 
     private static async Task AddDeviceAsync(TestGroup group, TestDevice committer, TestDevice joiner)
     {

@@ -175,7 +175,8 @@ public sealed class HandshakeVerificationTests : IAsyncLifetime
         using var database = new SqliteConnection($"Data Source={Path.Combine(_server.DataDirectory, "parley.db")};Mode=ReadOnly;Pooling=False");
         database.Open();
         string groupId = group.IdText;
-        Assert.Equal(["cipher_suite", "epoch", "group_context", "group_id", "interim_hash"],
+        // delivery_key and previous_delivery_key: the public keys of sealed sending's credentials (docs/protocol.md, "Sealed sending").
+        Assert.Equal(["cipher_suite", "delivery_key", "epoch", "group_context", "group_id", "interim_hash", "previous_delivery_key"],
             database.Query("SELECT name FROM pragma_table_info('groups') ORDER BY name", r => r.GetString(0)));
         Assert.Equal(["device_id", "group_id", "leaf_index", "signature_key"],
             database.Query("SELECT name FROM pragma_table_info('group_members') ORDER BY name", r => r.GetString(0)));

@@ -59,4 +59,33 @@ public sealed class RealServerTests : IDisposable
             Assert.Equal(["after-restart"], mailbox.Messages.Select(m => m.Id));
         }
     }
+
+    [Fact]
+    public async Task Sealed_sends_leave_no_device_account_or_message_in_the_servers_log()
+    {
+        var names = new List<string>();
+        string output;
+        await using (RealServerProcess server = await RealServerProcess.StartAsync(_data))
+        {
+            using HttpClient anonymous = server.CreateClient();
+            var (users, group) = await TestConversation.CreateAsync(server, 2);
+            names.AddRange(users.SelectMany(u => u.Devices.Select(d => d.Id).Append(u.Username)));
+            for (int i = 0; i < 3; i++)
+            {
+                string id = $"sealed-log-{i}";
+                names.Add(id);
+                await TestHttp.EnsureAsync(await group.SendSealedAsync(anonymous, TestMls.Application(group.Id, group.Epoch), id: id));
+            }
+            // Refused ones too: a foreign key, a commit.
+            using var foreign = await group.SendSealedAsync(anonymous, TestMls.Application(group.Id, group.Epoch), id: "sealed-log-foreign",
+                seed: Parley.Content.SealedSender.NewSeed());
+            using var commit = await group.SendSealedAsync(anonymous, TestMls.Commit(group.Id, group.Epoch, 0), id: "sealed-log-commit",
+                seed: group.DeliverySeeds[group.Epoch]);
+            names.AddRange(["sealed-log-foreign", "sealed-log-commit", group.IdText]);
+            Assert.Equal(0, await server.StopAsync());
+            output = server.Output;
+        }
+
+        Assert.All(names, name => Assert.DoesNotContain(name, output, StringComparison.OrdinalIgnoreCase));
+    }
 }

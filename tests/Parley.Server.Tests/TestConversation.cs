@@ -30,6 +30,25 @@ public static class TestConversation
         return (all, group);
     }
 
+    /// <summary>Alice creates a group and adds Bob (with <paramref name="bobDevices"/> devices); Bob's Welcomes stay in his
+    /// mailboxes.</summary>
+    public static async Task<(TestUser Alice, TestUser Bob, TestGroup Group)> AliceAndBobAsync(ITestServer server, int bobDevices = 1)
+    {
+        TestUser alice = await TestUser.RegisterAsync(server);
+        TestUser bob = await TestUser.RegisterAsync(server);
+        for (int i = 1; i < bobDevices; i++)
+        {
+            await bob.AddDeviceAsync(server);
+        }
+        foreach (TestDevice device in bob.Devices)
+        {
+            await device.UploadKeyPackagesAsync(2);
+        }
+        TestGroup group = await TestGroup.CreateAsync(alice.Device);
+        await group.AddAsync(alice.Device, bob);
+        return (alice, bob, group);
+    }
+
     /// <summary>Acknowledges everything waiting for every device of <paramref name="users"/>.</summary>
     public static async Task DrainAsync(params TestUser[] users)
     {

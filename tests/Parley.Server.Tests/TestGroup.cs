@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Parley.Content;
 using Parley.Mls.Codec;
 using Parley.Mls.Framing;
 using Parley.Mls.Messages;
@@ -35,8 +36,10 @@ public sealed class TestGroup
     {
         var group = new TestGroup(TestMls.NewGroupId());
         var (signer, genesis) = GroupSigner.Create(group.Id, creator.SignatureKey, extensions);
+        byte[] seed = SealedSender.NewSeed();
         using var response = await creator.Client.PostAsJsonAsync("/v1/groups",
-            new { groupId = group.IdText, cipherSuite = 1, groupInfo = genesis });
+            new { groupId = group.IdText, cipherSuite = 1, groupInfo = genesis, deliveryKey = SealedSender.DeliveryKey(seed) });
+        group.DeliverySeeds[0] = seed;
         await TestHttp.EnsureAsync(response);
         group.Leaves[creator.Id] = 0;
         group._signer = signer;
@@ -86,13 +89,33 @@ public sealed class TestGroup
             Pseudonyms.ContainsKey(sender.Id), message);
         message = signed?.Message ?? message;
         LastSent = message;
+        // A commit announces the delivery key of the epoch it starts, as a client's does.
+        byte[]? nextSeed = signed?.GroupInfo is not null ? SealedSender.NewSeed() : null;
         var response = await sender.Client.PostAsJsonAsync($"/v1/groups/{IdText}/messages",
-            new { id = id ?? Guid.NewGuid().ToString("N"), message, welcome, groupInfo = signed?.GroupInfo });
+            new { id = id ?? Guid.NewGuid().ToString("N"), message, welcome, groupInfo = signed?.GroupInfo,
+                deliveryKey = nextSeed is null ? null : SealedSender.DeliveryKey(nextSeed) });
         if (response.IsSuccessStatusCode && signed is not null)
         {
             _signer!.Accepted(signed);
         }
+        if (response.IsSuccessStatusCode && nextSeed is not null)
+        {
+            DeliverySeeds[MlsMessage.Decode(message).PublicMessage!.Content.Epoch + 1] = nextSeed;
+        }
         return response;
+    }
+
+    /// <summary>The seed of each epoch's delivery credential, as every member would derive it from the epoch's exporter.</summary>
+    public Dictionary<ulong, byte[]> DeliverySeeds { get; } = [];
+
+    /// <summary>Sends <paramref name="message"/> sealed over <paramref name="client"/> (no device credential needed), signed with
+    /// the delivery credential of the message's epoch, or with <paramref name="seed"/>.</summary>
+    public Task<HttpResponseMessage> SendSealedAsync(HttpClient client, byte[] message, string? id = null, byte[]? seed = null)
+    {
+        id ??= Guid.NewGuid().ToString("N");
+        seed ??= DeliverySeeds[MlsMessage.Decode(message).PrivateMessage?.Epoch ?? Epoch];
+        return client.PostAsJsonAsync($"/v1/groups/{IdText}/sealed",
+            new { id, message, deliveryKey = SealedSender.DeliveryKey(seed), signature = SealedSender.Sign(seed, Id, id, message) });
     }
 
     private GroupSigner? _signer;

@@ -95,7 +95,7 @@ public sealed class MemberState : IDisposable
         byte[] identity, bool encryptHandshake, bool removePrior, IEnumerable<(byte[] Id, byte[] Secret)> psks)
     {
         ArgumentNullException.ThrowIfNull(psks);
-        var info = MlsMessage.Decode(groupInfo).GroupInfo ?? throw new MlsProtocolException("The message is not a GroupInfo.");
+        var info = MlsMessage.Decode(groupInfo).GroupInfo ?? throw new MlsProtocolException(MlsError.MessageInvalid, "The message is not a GroupInfo.");
         var tree = ratchetTree.IsEmpty ? null : RatchetTreeExtension.Decode(ratchetTree);
         var suite = CipherSuite.Get(info.GroupContext.CipherSuite);
         var credential = Credential.Basic(identity);
@@ -186,13 +186,13 @@ public sealed class MemberState : IDisposable
         var decoded = MlsMessage.Decode(message);
         if (decoded.PrivateMessage?.ContentType != ContentType.Application)
         {
-            throw new MlsProtocolException("The message is not an application message (a PrivateMessage of content type application).");
+            throw new MlsProtocolException(MlsError.MessageInvalid, "The message is not an application message (a PrivateMessage of content type application).");
         }
         lock (_gate)
         {
             return _group.ProcessMessage(decoded) is ApplicationMessage application
                 ? (application.AuthenticatedData, application.Data)
-                : throw new MlsProtocolException("The message is not an application message.");
+                : throw new MlsProtocolException(MlsError.MessageInvalid, "The message is not an application message.");
         }
     }
 
@@ -285,7 +285,7 @@ public sealed class MemberState : IDisposable
             }
             if (_group.ProcessMessage(commit) is not CommitMessage)
             {
-                throw new MlsProtocolException("The commit message does not carry a Commit.");
+                throw new MlsProtocolException(MlsError.MessageInvalid, "The commit message does not carry a Commit.");
             }
             return CurrentAuthenticator();
         }
@@ -313,7 +313,7 @@ public sealed class MemberState : IDisposable
         }
         if (_group.ProcessMessage(message) is not ProposalMessage)
         {
-            throw new MlsProtocolException("A message given as a proposal does not carry a proposal.");
+            throw new MlsProtocolException(MlsError.MessageInvalid, "A message given as a proposal does not carry a proposal.");
         }
     }
 
@@ -337,7 +337,7 @@ public sealed class MemberState : IDisposable
     {
         lock (_gate)
         {
-            var reInit = _group.ReInit ?? throw new MlsProtocolException("The Commit did not contain a ReInit: the group was not closed for reinitialization.");
+            var reInit = _group.ReInit ?? throw new MlsProtocolException(MlsError.NoReInit, "The Commit did not contain a ReInit: the group was not closed for reinitialization.");
             var suite = ReInitSuite(reInit.CipherSuite);
             var identity = _group.MemberAt(_group.OwnLeafIndex)!.Credential;
             var signatureKeys = suite.GenerateSignatureKeyPair();
@@ -473,11 +473,11 @@ public sealed class MemberState : IDisposable
             .ToList();
 
     private static KeyPackage DecodeKeyPackage(ReadOnlyMemory<byte> message)
-        => MlsMessage.Decode(message).KeyPackage ?? throw new MlsProtocolException("The message is not a KeyPackage.");
+        => MlsMessage.Decode(message).KeyPackage ?? throw new MlsProtocolException(MlsError.MessageInvalid, "The message is not a KeyPackage.");
 
     private static LeafIndex FindMember(MlsGroup group, byte[] identity)
         => group.Members.FirstOrDefault(m => m.Credential.Identity is { } id && id.AsSpan().SequenceEqual(identity))?.Index
-           ?? throw new MlsProtocolException("No member of the group has a basic credential with that identity.");
+           ?? throw new MlsProtocolException(MlsError.ProposalForNonMember, "No member of the group has a basic credential with that identity.");
 
     private static LeafIndex? FindLeaf(IReadOnlyList<Node?> tree, byte[] identity)
     {
@@ -488,13 +488,13 @@ public sealed class MemberState : IDisposable
                 return new LeafIndex((uint)(node / 2));
             }
         }
-        throw new MlsProtocolException("remove_prior was asked, but no member of the group has that identity.");
+        throw new MlsProtocolException(MlsError.ProposalForNonMember, "remove_prior was asked, but no member of the group has that identity.");
     }
 
     private static List<Node?> TreeOf(Messages.GroupInfo info)
         => info.Extensions.FirstOrDefault(e => e.Type == ExtensionType.RatchetTree) is { } extension
             ? RatchetTreeExtension.Decode(extension.Data)
-            : throw new MlsProtocolException("The GroupInfo carries no ratchet tree and none was given.");
+            : throw new MlsProtocolException(MlsError.RatchetTreeMissing, "The GroupInfo carries no ratchet tree and none was given.");
 
     // ---- Settings -------------------------------------------------------------------------------
 

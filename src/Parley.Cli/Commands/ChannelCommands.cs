@@ -674,8 +674,7 @@ internal static class ChannelCommands
         {
             return await readPublic();
         }
-        catch (ParleyClientException e) when (e.Message.StartsWith("There is no public channel", StringComparison.Ordinal)
-                                              || e.Message.Contains("is not a valid public channel name", StringComparison.Ordinal))
+        catch (ParleyClientException e) when (e.Code is ClientError.PublicChannelNotFound or ClientError.PublicChannelNameInvalid)
         {
             throw new ParleyClientException($"You are in no private channel named {name}, and {char.ToLowerInvariant(e.Message[0])}{e.Message[1..].TrimEnd('.')} (see `parley channel list`).", e);
         }

@@ -38,6 +38,8 @@ internal static class ServeCommand
         [nameof(ParleyServerOptions.RequestsPerMinutePerAccount)] = "requests a minute per account",
         [nameof(ParleyServerOptions.RequestsPerMinutePerAddress)] = "requests a minute per IP address",
         [nameof(ParleyServerOptions.AnonymousRequestsPerMinute)] = "registrations and challenges a minute per IP address",
+        [nameof(ParleyServerOptions.SealedSending)] = "take application messages sent sealed, without naming the sending device",
+        [nameof(ParleyServerOptions.SealedSendsPerMinutePerCredential)] = "sealed sends a minute per group epoch's delivery credential",
         [nameof(ParleyServerOptions.ChallengeLifetime)] = "how long a signing challenge stays valid",
         [nameof(ParleyServerOptions.MaxBlobBytes)] = "largest file",
         [nameof(ParleyServerOptions.MaxBlobBytesPerDevice)] = "most bytes of files one device may hold at a time",

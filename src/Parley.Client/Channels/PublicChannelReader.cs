@@ -24,7 +24,7 @@ public static class PublicChannelReader
         }
         catch (ServerProblemException e) when (e.Code is "channel_not_found" or "public_channel_not_found" or "not_found")
         {
-            throw new ParleyClientException($"There is no public channel named {name} on {server.Server}.", e);
+            throw new ParleyClientException(ClientError.PublicChannelNotFound, name, $"There is no public channel named {name} on {server.Server}.", e);
         }
         catch (ServerProblemException e) when (e.Code == "channel_taken_down")
         {

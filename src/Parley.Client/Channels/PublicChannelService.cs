@@ -58,7 +58,7 @@ internal sealed class PublicChannelService(DeviceContext device)
         channel = ParleyClient.CheckPublicChannelName(channel);
         if (!ContentEnvelope.IsValidMessageId(postId))
         {
-            throw new ParleyClientException($"'{postId}' is not a post id; see `parley channel read {channel}`.");
+            throw new ParleyClientException(ClientError.PostIdInvalid, channel, $"'{postId}' is not a post id.", detail: postId);
         }
         var identity = device.Identity;
         if (identity.CipherSuite != PublicPost.CipherSuite)
@@ -74,7 +74,8 @@ internal sealed class PublicChannelService(DeviceContext device)
         {
             throw e.Code switch
             {
-                "public_channel_not_found" or "channel_not_found" => new ParleyClientException($"There is no public channel named {channel} on {device.Server.Server}.", e),
+                "public_channel_not_found" or "channel_not_found" => new ParleyClientException(ClientError.PublicChannelNotFound, channel,
+                    $"There is no public channel named {channel} on {device.Server.Server}.", e),
                 "not_channel_admin" => new ParleyClientException($"Only the admins of the public channel {channel} can post to it.", e),
                 "post_not_found" => new ParleyClientException($"The public channel {channel} has no post {postId}.", e),
                 "not_post_author" => new ParleyClientException(

@@ -46,10 +46,10 @@ internal sealed class MessageHandler(DeviceContext device, LeafVerifier verifier
             if (envelope.Content is ChannelHistoryContent shared && ChannelRules.IsChannel(group)
                 && ChannelHistory.Apply(transaction, conversation.Id, group, shared, device.Username) is > 0 and var added)
             {
-                events.Add(new ConversationUpdated(transaction.GetConversation(conversation.Id)!,
-                    $"shared {added} recent post{(added == 1 ? "" : "s")} (see `parley channel read {conversation.DisplayName}`)", senderName));
+                events.Add(new ChannelHistoryShared(transaction.GetConversation(conversation.Id)!, added, senderName));
             }
-            ReportableMessages.KeepEvidence(transaction, envelope, events, delivery.Stamp, blocks);
+            byte[]? evidence = delivery.Stamp is { } stamp ? SenderProof.Store(stamp, ParleyClient.SenderProofOf(application, sender.DeviceId)) : null;
+            ReportableMessages.KeepEvidence(transaction, envelope, events, evidence, blocks);
         }, events =>
         {
             membership.AnnounceJoin(conversation.Id, envelope.Content, senderName, events);

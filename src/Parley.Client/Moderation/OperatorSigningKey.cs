@@ -37,7 +37,7 @@ public sealed class OperatorSigningKey : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (!File.Exists(path))
         {
-            throw new ParleyClientException($"There is no operator key file at {path}; create one with `parley admin keygen --out FILE`.");
+            throw new ParleyClientException(ClientError.OperatorKeyMissing, path, $"There is no operator key file at {path}.");
         }
         byte[] seed;
         try

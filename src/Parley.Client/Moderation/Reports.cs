@@ -19,7 +19,8 @@ internal sealed class Reports(DeviceContext device, AttachmentTransfers attachme
         ArgumentException.ThrowIfNullOrEmpty(messageId);
         var found = device.Store.GetConversation(conversation) ?? throw new ParleyClientException("The conversation no longer exists on this device.");
         var message = device.Store.FindMessage(conversation, messageId)
-                      ?? throw new ParleyClientException($"There is no message {messageId} in {found.DisplayName}; see `parley history {found.DisplayName} --ids`.");
+                      ?? throw new ParleyClientException(ClientError.MessageNotFound, found.DisplayName,
+                          $"There is no message {messageId} in {found.DisplayName}.", detail: messageId);
         if (message.IsOutgoing)
         {
             throw new ParleyClientException("You can only report messages that other accounts sent.");
@@ -28,9 +29,10 @@ internal sealed class Reports(DeviceContext device, AttachmentTransfers attachme
         {
             throw new ParleyClientException($"Message {messageId} was deleted, so it can no longer be reported.");
         }
-        byte[] stamp = device.Store.GetStamp(message)
-                       ?? throw new ParleyClientException($"Message {messageId} arrived without the server's delivery stamp, so it cannot be reported.");
-        return new ReportEvidence(found.GroupId, messageId, envelope, stamp);
+        byte[] stored = device.Store.GetStamp(message)
+                        ?? throw new ParleyClientException($"Message {messageId} arrived without the server's delivery stamp, so it cannot be reported.");
+        var (stamp, proof) = SenderProof.Load(stored);
+        return new ReportEvidence(found.GroupId, messageId, envelope, stamp, proof);
     }
 
     /// <summary>Reports a received message to the server's operator: sends the envelope (revealing it and its
@@ -60,7 +62,8 @@ internal sealed class Reports(DeviceContext device, AttachmentTransfers attachme
             }
         }
         var response = await device.Server.SubmitReportAsync(new ReportRequest(GroupIds.ToUrl(evidence.GroupId), evidence.MessageId, evidence.Envelope,
-            evidence.Stamp, reason.ToString().ToLowerInvariant(), string.IsNullOrEmpty(comment) ? null : comment, attachments), cancellationToken).ConfigureAwait(false);
+            evidence.Stamp, reason.ToString().ToLowerInvariant(), string.IsNullOrEmpty(comment) ? null : comment, attachments,
+            evidence.SenderProof?.Encode()), cancellationToken).ConfigureAwait(false);
         return new ReportReceipt(response.ReportId, response.Verified, response.Sender);
     }
 

@@ -19,6 +19,7 @@ namespace Parley.Client.Network;
 [JsonSerializable(typeof(CreateGroupRequest))]
 [JsonSerializable(typeof(GroupResponse))]
 [JsonSerializable(typeof(SendRequest))]
+[JsonSerializable(typeof(SealedSendRequest))]
 [JsonSerializable(typeof(SendResponse))]
 [JsonSerializable(typeof(MailboxEntry))]
 [JsonSerializable(typeof(MailboxResponse))]

@@ -30,6 +30,7 @@ public sealed partial class ParleyServerClient : IDisposable
         ArgumentNullException.ThrowIfNull(server);
         Server = server;
         _credential = credential;
+        _handler = handler;
         _http = handler is null
             ? new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
             : new HttpClient(handler, disposeHandler: false);
@@ -95,8 +96,9 @@ public sealed partial class ParleyServerClient : IDisposable
     // ---- Groups and delivery -------------------------------------------------------------------
 
     /// <summary>POST /v1/groups: registers a group whose creator is leaf 0 at epoch 0, with its epoch 0 GroupInfo.</summary>
-    public Task<GroupResponse> CreateGroupAsync(byte[] groupId, ushort cipherSuite, byte[] groupInfo, CancellationToken cancellationToken = default)
-        => SendAsync(HttpMethod.Post, "v1/groups", JsonContent.Create(new CreateGroupRequest(GroupIds.ToUrl(groupId), cipherSuite, groupInfo),
+    public Task<GroupResponse> CreateGroupAsync(byte[] groupId, ushort cipherSuite, byte[] groupInfo, CancellationToken cancellationToken = default,
+        byte[]? deliveryKey = null)
+        => SendAsync(HttpMethod.Post, "v1/groups", JsonContent.Create(new CreateGroupRequest(GroupIds.ToUrl(groupId), cipherSuite, groupInfo, deliveryKey),
             ClientJsonContext.Default.CreateGroupRequest), ClientJsonContext.Default.GroupResponse, cancellationToken);
 
     /// <summary>GET /v1/groups/{groupId}: the roster as the server keeps it.</summary>
@@ -196,7 +198,8 @@ public sealed partial class ParleyServerClient : IDisposable
 
     /// <summary>Sends a request built by <paramref name="build"/> (called again on a rate-limit retry) and
     /// returns the response when it is a success; otherwise throws the server's problem.</summary>
-    internal async Task<HttpResponseMessage> SendRawAsync(Func<HttpRequestMessage> build, CancellationToken cancellationToken)
+    internal async Task<HttpResponseMessage> SendRawAsync(Func<HttpRequestMessage> build, CancellationToken cancellationToken,
+        HttpClient? via = null)
     {
         for (int attempt = 0; ; attempt++)
         {
@@ -205,7 +208,7 @@ public sealed partial class ParleyServerClient : IDisposable
             {
                 try
                 {
-                    response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+                    response = await (via ?? _http).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
                 }
                 catch (HttpRequestException e)
                 {
@@ -296,5 +299,9 @@ public sealed partial class ParleyServerClient : IDisposable
         return new ServerProblemException(status, code, message, problem?.Epoch, retryAfter) { MaxFileSize = problem?.MaxFileSize };
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        _sealedHttp?.Dispose();
+    }
 }

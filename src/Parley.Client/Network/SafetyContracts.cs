@@ -16,8 +16,10 @@ public sealed record ReportAttachment(int Index, string EvidenceBlobId);
 /// <param name="Reason">spam, harassment, illegal or other.</param>
 /// <param name="Comment">What the reporter adds (up to 1000 characters).</param>
 /// <param name="Attachments">Evidence blobs of the message's attachments.</param>
+/// <param name="SenderProof">The sender's MLS signature over the message (a <c>SenderProof</c>), which names the sender of a
+/// sealed send.</param>
 public sealed record ReportRequest(string GroupId, string MessageId, byte[] Envelope, byte[] Stamp, string Reason, string? Comment,
-    IReadOnlyList<ReportAttachment> Attachments);
+    IReadOnlyList<ReportAttachment> Attachments, byte[]? SenderProof = null);
 
 /// <summary>The server verified and stored the report.</summary>
 public sealed record ReportResponse(string ReportId, bool Verified, string? Sender);

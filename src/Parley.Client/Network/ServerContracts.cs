@@ -47,7 +47,11 @@ public sealed record ClaimedKeyPackageEntry(string DeviceId, byte[] KeyPackage, 
 public sealed record ClaimKeyPackagesResponse(string Username, IReadOnlyList<ClaimedKeyPackageEntry> KeyPackages);
 
 /// <summary>Registers a group whose creator is leaf 0 at epoch 0.</summary>
-public sealed record CreateGroupRequest(string GroupId, ushort CipherSuite, byte[] GroupInfo);
+/// <param name="GroupId">The MLS group_id in unpadded base64url.</param>
+/// <param name="CipherSuite">The group's MLS cipher suite.</param>
+/// <param name="GroupInfo">The group's GroupInfo at epoch 0, signed by the creator.</param>
+/// <param name="DeliveryKey">The delivery key of epoch 0's sealed sending (docs/protocol.md, "Sealed sending").</param>
+public sealed record CreateGroupRequest(string GroupId, ushort CipherSuite, byte[] GroupInfo, byte[]? DeliveryKey = null);
 
 /// <summary>One leaf of a group's roster.</summary>
 public sealed record GroupMemberEntry(uint Leaf, string DeviceId);
@@ -56,7 +60,11 @@ public sealed record GroupMemberEntry(uint Leaf, string DeviceId);
 public sealed record GroupResponse(string GroupId, ushort CipherSuite, ulong Epoch, IReadOnlyList<GroupMemberEntry> Members);
 
 /// <summary>Sends an MLS message (and the Welcome of a commit) under a sender-chosen id.</summary>
-public sealed record SendRequest(string Id, byte[] Message, byte[]? Welcome, byte[]? GroupInfo = null);
+public sealed record SendRequest(string Id, byte[] Message, byte[]? Welcome, byte[]? GroupInfo = null, byte[]? DeliveryKey = null);
+
+/// <summary>POST /v1/groups/{groupId}/sealed: an application message signed by the epoch's delivery key, sent without the
+/// device's credential.</summary>
+public sealed record SealedSendRequest(string Id, byte[] Message, byte[] DeliveryKey, byte[] Signature);
 
 /// <summary>The server accepted the message (durably) at <paramref name="Epoch"/>.</summary>
 public sealed record SendResponse(string Id, ulong Epoch, bool Repeated);

@@ -15,6 +15,7 @@ namespace Parley.Client.Sync;
 /// <item><see cref="ConversationRead"/>: the conversation was marked read on this device (its unread count is 0).</item>
 /// <item><see cref="ConversationJoined"/>, <see cref="MembershipChanged"/>, <see cref="ConversationUpdated"/>,
 /// <see cref="RemovedFromConversation"/>: membership, title and timer.</item>
+/// <item><see cref="ChannelHistoryShared"/>: an admin shared a private channel's recent posts with this device.</item>
 /// <item><see cref="IdentityKeyChanged"/>, <see cref="ContactUpdated"/>: a contact's safety number changed, was
 /// verified, or its new key accepted.</item>
 /// <item><see cref="DevicesChanged"/>: a device was linked to this account or revoked.</item>
@@ -49,6 +50,10 @@ public sealed record MembershipChanged(Conversation Conversation, IReadOnlyList<
 
 /// <summary>A conversation's title or disappearing timer changed.</summary>
 public sealed record ConversationUpdated(Conversation Conversation, string Change, string? By) : ClientEvent;
+
+/// <summary>An admin (<paramref name="By"/>) shared the private channel's most recent <paramref name="Posts"/> posts with
+/// this device, which was just added; they are in the channel's history now.</summary>
+public sealed record ChannelHistoryShared(Conversation Conversation, int Posts, string? By) : ClientEvent;
 
 /// <summary>This device was removed from a conversation; it receives nothing more from it.</summary>
 public sealed record RemovedFromConversation(Conversation Conversation, string? By) : ClientEvent;

@@ -20,7 +20,7 @@ public abstract class CipherSuite
 
     /// <summary>Returns the suite for <paramref name="id"/>, or throws if Parley does not implement it.</summary>
     public static CipherSuite Get(ushort id)
-        => TryGet(id, out var suite) ? suite : throw new MlsProtocolException($"Cipher suite {id} is not supported.");
+        => TryGet(id, out var suite) ? suite : throw new MlsProtocolException(MlsError.CipherSuiteUnsupported, $"Cipher suite {id} is not supported.");
 
     /// <summary>Looks up an implemented suite.</summary>
     public static bool TryGet(ushort id, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out CipherSuite? suite)
@@ -201,7 +201,7 @@ public abstract class CipherSuite
         Span<byte> header = stackalloc byte[MaxStackLabelHeader];
         using var info = new JoinedBytes(LabelHeader(label, context.Length, header), context, stackalloc byte[JoinedBytes.StackSize]);
         return Hpke.Open(privateKey, kemOutput, info.Span, ReadOnlySpan<byte>.Empty, ciphertext)
-            ?? throw new MlsProtocolException($"HPKE decryption failed for '{label}'.");
+            ?? throw new MlsProtocolException(MlsError.HpkeDecryptionFailed, $"HPKE decryption failed for '{label}'.");
     }
 
     /// <summary>Constant-time equality for MACs, tags and secrets.</summary>

@@ -17,8 +17,8 @@ internal sealed class EcdsaSignature : SignatureScheme
     private readonly HashAlgorithmName _hash;
     // Importing a scalar alone makes the platform compute the public point; keep the imported keys.
     private readonly ImportedKeyCache<ECDsa> _keys = new(ecdsa => ecdsa.Dispose());
-    // Importing a public point validates it, which costs about as much as verifying (P-256: 100 us of 170);
-    // a member verifies the same few senders again and again.
+    // Importing a public point validates it, which costs about as much as verifying (docs/benchmarks.md, MLS
+    // observations); a member verifies the same few senders again and again.
     private readonly ImportedKeyCache<ECDsa> _publicKeys = new(ecdsa => ecdsa.Dispose(), capacity: 64);
 
     private EcdsaSignature(ushort id, NistCurve curve, HashAlgorithmName hash)

@@ -130,7 +130,7 @@ public sealed class Hpke
     /// <summary>SetupBaseR(enc, skR, info): the recipient's context. Throws
     /// <see cref="MlsProtocolException"/> when <paramref name="enc"/> or the private key is invalid.</summary>
     public HpkeContext SetupBaseR(ReadOnlySpan<byte> enc, ReadOnlySpan<byte> privateKeyR, ReadOnlySpan<byte> info)
-        => TrySetupBaseR(enc, privateKeyR, info) ?? throw new MlsProtocolException("HPKE decapsulation failed: invalid encapsulated key.");
+        => TrySetupBaseR(enc, privateKeyR, info) ?? throw new MlsProtocolException(MlsError.HpkeDecryptionFailed, "HPKE decapsulation failed: invalid encapsulated key.");
 
     /// <summary>SetupBaseR, or null when <paramref name="enc"/> or the private key is invalid.</summary>
     internal HpkeContext? TrySetupBaseR(ReadOnlySpan<byte> enc, ReadOnlySpan<byte> privateKeyR, ReadOnlySpan<byte> info)
@@ -275,5 +275,5 @@ public sealed class Hpke
         }
     }
 
-    private static MlsProtocolException InvalidPublicKey() => new("HPKE encapsulation failed: the recipient public key is invalid.");
+    private static MlsProtocolException InvalidPublicKey() => new(MlsError.HpkePublicKeyInvalid, "HPKE encapsulation failed: the recipient public key is invalid.");
 }

@@ -90,7 +90,7 @@ public static partial class MessageProtection
         var leaf = senderData.LeafIndex;
         if (leaf.Value >= secretTree.LeafCount || (isMember is not null && !isMember(leaf)))
         {
-            throw new MlsProtocolException($"The private message's sender ({leaf}) is not a member of the group.");
+            throw new MlsProtocolException(MlsError.SenderNotMember, $"The private message's sender ({leaf}) is not a member of the group.");
         }
 
         byte[] aad = new PrivateContentAad(message.GroupId, message.Epoch, message.ContentType, message.AuthenticatedData).ToBytes();
@@ -193,7 +193,7 @@ public static partial class MessageProtection
         }
         if (plaintext is null)
         {
-            throw new MlsProtocolException("The private message's sender data could not be decrypted.");
+            throw new MlsProtocolException(MlsError.SenderDataUndecryptable, "The private message's sender data could not be decrypted.");
         }
         try
         {
@@ -245,7 +245,7 @@ public static partial class MessageProtection
         {
             // A failed AEAD open has already cleared the destination.
             ArrayPool<byte>.Shared.Return(plaintext);
-            throw new MlsProtocolException("The private message could not be decrypted.");
+            throw new MlsProtocolException(MlsError.ContentUndecryptable, "The private message could not be decrypted.");
         }
         plaintextLength = length;
         return plaintext;
@@ -262,7 +262,7 @@ public static partial class MessageProtection
         var auth = FramedContentAuthData.Decode(reader, contentType);
         if (plaintext.Span[reader.Position..].ContainsAnyExcept((byte)0))
         {
-            throw new MlsProtocolException("The private message's padding contains a non-zero byte.");
+            throw new MlsProtocolException(MlsError.PaddingNonZero, "The private message's padding contains a non-zero byte.");
         }
         return (applicationData, proposal, commit, auth);
     }

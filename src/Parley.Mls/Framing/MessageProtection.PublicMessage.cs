@@ -48,7 +48,7 @@ public static partial class MessageProtection
         CheckGroupAndEpoch(content.GroupId, content.Epoch, context, "public message");
         if (content.ContentType == ContentType.Application)
         {
-            throw new MlsProtocolException("Application data arrived in a PublicMessage; it must be sent encrypted.");
+            throw new MlsProtocolException(MlsError.PublicApplicationData, "Application data arrived in a PublicMessage; it must be sent encrypted.");
         }
 
         var sender = content.Sender;
@@ -57,20 +57,20 @@ public static partial class MessageProtection
             case SenderType.Member:
                 if (isMember is not null && !isMember(sender.LeafIndex))
                 {
-                    throw new MlsProtocolException($"The public message's sender ({sender.LeafIndex}) is not a member of the group.");
+                    throw new MlsProtocolException(MlsError.SenderNotMember, $"The public message's sender ({sender.LeafIndex}) is not a member of the group.");
                 }
                 if (!message.VerifyMembershipTag(suite, membershipKey, context))
                 {
-                    throw new MlsProtocolException("The public message's membership tag is invalid.");
+                    throw new MlsProtocolException(MlsError.MembershipTagInvalid, "The public message's membership tag is invalid.");
                 }
                 break;
             case SenderType.External or SenderType.NewMemberProposal when content.ContentType != ContentType.Proposal:
             case SenderType.NewMemberCommit when content.ContentType != ContentType.Commit:
-                throw new MlsProtocolException($"A {sender.Type} sender cannot send a {content.ContentType}.");
+                throw new MlsProtocolException(MlsError.SenderNotAllowed, $"A {sender.Type} sender cannot send a {content.ContentType}.");
             default:
                 if (message.MembershipTag is not null)
                 {
-                    throw new MlsProtocolException($"A {sender.Type} sender's public message carries a membership tag.");
+                    throw new MlsProtocolException(MlsError.MembershipTagUnexpected, $"A {sender.Type} sender's public message carries a membership tag.");
                 }
                 break;
         }

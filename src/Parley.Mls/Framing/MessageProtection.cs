@@ -74,7 +74,7 @@ public static partial class MessageProtection
         }
         if (!valid)
         {
-            throw new MlsProtocolException($"The signature of the {Describe(content.Content)} does not verify.");
+            throw new MlsProtocolException(MlsError.SignatureInvalid, $"The signature of the {Describe(content.Content)} does not verify.");
         }
     }
 
@@ -156,11 +156,11 @@ public static partial class MessageProtection
     {
         if (!groupId.SequenceEqual(context.GroupId))
         {
-            throw new MlsProtocolException($"The {what} is for another group.");
+            throw new MlsProtocolException(MlsError.WrongGroup, $"The {what} is for another group.");
         }
         if (epoch != context.Epoch)
         {
-            throw new MlsProtocolException($"The {what} is for epoch {epoch}, but the group is at epoch {context.Epoch}.");
+            throw new MlsProtocolException(MlsError.WrongEpoch, $"The {what} is for epoch {epoch}, but the group is at epoch {context.Epoch}.");
         }
     }
 

@@ -30,36 +30,36 @@ public static class CommitComposition
         {
             if (externalInit != 1)
             {
-                throw new MlsProtocolException("An external Commit must contain exactly one ExternalInit proposal.");
+                throw new MlsProtocolException(MlsError.ExternalCommitProposalsInvalid, "An external Commit must contain exactly one ExternalInit proposal.");
             }
             if (removes > 1)
             {
-                throw new MlsProtocolException("An external Commit may contain at most one Remove proposal.");
+                throw new MlsProtocolException(MlsError.ExternalCommitProposalsInvalid, "An external Commit may contain at most one Remove proposal.");
             }
             foreach (var (type, byReference) in proposals)
             {
                 if (type is not (ProposalType.ExternalInit or ProposalType.Remove or ProposalType.Psk))
                 {
-                    throw new MlsProtocolException($"An external Commit cannot contain a proposal of type {type}.");
+                    throw new MlsProtocolException(MlsError.ExternalCommitProposalsInvalid, $"An external Commit cannot contain a proposal of type {type}.");
                 }
                 if (byReference)
                 {
-                    throw new MlsProtocolException("An external Commit cannot include proposals by reference.");
+                    throw new MlsProtocolException(MlsError.ExternalCommitProposalsInvalid, "An external Commit cannot include proposals by reference.");
                 }
             }
             return;
         }
         if (externalInit > 0)
         {
-            throw new MlsProtocolException("Only an external Commit may contain an ExternalInit proposal.");
+            throw new MlsProtocolException(MlsError.ProposalListInvalid, "Only an external Commit may contain an ExternalInit proposal.");
         }
         if (gce > 1)
         {
-            throw new MlsProtocolException("A Commit may contain at most one GroupContextExtensions proposal.");
+            throw new MlsProtocolException(MlsError.ProposalListInvalid, "A Commit may contain at most one GroupContextExtensions proposal.");
         }
         if (reInit > 0 && proposals.Count > 1)
         {
-            throw new MlsProtocolException("A ReInit proposal must be the only proposal in its Commit.");
+            throw new MlsProtocolException(MlsError.ProposalListInvalid, "A ReInit proposal must be the only proposal in its Commit.");
         }
     }
 }

@@ -19,6 +19,27 @@ internal static class CommitProcessor
     /// <summary>Processes <paramref name="content"/>, a Commit whose framing and signature were checked,
     /// and returns the new epoch's state (null when the Commit removed this member) with a summary.
     /// <paramref name="state"/> is left unchanged.</summary>
+    /// <exception cref="MlsProtocolException">Code <see cref="MlsError.SenderNotAllowed"/>,
+    /// <see cref="MlsError.OwnCommitUnknown"/>, <see cref="MlsError.ConfirmationTagInvalid"/>,
+    /// <see cref="MlsError.ProposalNotReceived"/>, <see cref="MlsError.CommitPathRequired"/>,
+    /// <see cref="MlsError.ProposalListInvalid"/>, <see cref="MlsError.ExternalCommitProposalsInvalid"/>,
+    /// <see cref="MlsError.UpdateInvalid"/>, <see cref="MlsError.ProposalForNonMember"/>,
+    /// <see cref="MlsError.ProposalsConflict"/>, <see cref="MlsError.RemoveOfCommitter"/>,
+    /// <see cref="MlsError.PskDuplicate"/>, <see cref="MlsError.ReInitLowersVersion"/>,
+    /// <see cref="MlsError.PskNonceLength"/>, <see cref="MlsError.PskUsageInvalid"/>,
+    /// <see cref="MlsError.PskUnavailable"/>, <see cref="MlsError.PskCountTooLarge"/>,
+    /// <see cref="MlsError.GroupContextExtensionInvalid"/>, <see cref="MlsError.KeyPackageVersionOrSuite"/>,
+    /// <see cref="MlsError.KeyPackageSignatureInvalid"/>, <see cref="MlsError.KeyPackageInitKeyInvalid"/>,
+    /// <see cref="MlsError.KeyPackageExtensionUnsupported"/>, <see cref="MlsError.LeafNodeSourceWrong"/>,
+    /// <see cref="MlsError.LeafNodeKeyInvalid"/>, <see cref="MlsError.CredentialRejected"/>,
+    /// <see cref="MlsError.LeafNodeSignatureInvalid"/>, <see cref="MlsError.LeafNodeLifetimeExpired"/>,
+    /// <see cref="MlsError.LeafNodeCapabilitiesInsufficient"/>,
+    /// <see cref="MlsError.CredentialTypeNotSupportedByAll"/>, <see cref="MlsError.TreeTooLarge"/>,
+    /// <see cref="MlsError.SignatureKeyNotUnique"/>, <see cref="MlsError.EncryptionKeyNotUnique"/>,
+    /// <see cref="MlsError.UpdatePathInvalid"/>, <see cref="MlsError.ParentHashInvalid"/>,
+    /// <see cref="MlsError.BlankNode"/>, <see cref="MlsError.PathSecretUnavailable"/>,
+    /// <see cref="MlsError.PathSecretKeyMismatch"/>, <see cref="MlsError.HpkeDecryptionFailed"/>,
+    /// <see cref="MlsError.ExternalInitInvalid"/></exception>
     public static (GroupState? Next, CommitMessage Summary) Process(GroupState state, AuthenticatedContent content, MlsGroupOptions options)
     {
         var suite = state.Suite;
@@ -28,13 +49,13 @@ internal static class CommitProcessor
         bool external = sender.Type == SenderType.NewMemberCommit;
         if (!external && sender.Type != SenderType.Member)
         {
-            throw new MlsProtocolException($"A {sender.Type} sender cannot send a Commit.");
+            throw new MlsProtocolException(MlsError.SenderNotAllowed, $"A {sender.Type} sender cannot send a Commit.");
         }
         if (!external && sender.LeafIndex == state.OwnLeaf)
         {
-            throw new MlsProtocolException("This member's own Commit can only be merged as its pending Commit.");
+            throw new MlsProtocolException(MlsError.OwnCommitUnknown, "This member's own Commit can only be merged as its pending Commit.");
         }
-        byte[] tag = content.Auth.ConfirmationTag ?? throw new MlsProtocolException("The Commit has no confirmation tag.");
+        byte[] tag = content.Auth.ConfirmationTag ?? throw new MlsProtocolException(MlsError.ConfirmationTagInvalid, "The Commit has no confirmation tag.");
 
         // Resolve the proposal list.
         var proposals = new List<CommittedProposal>(commit.Proposals.Count);
@@ -46,7 +67,7 @@ internal static class CommitProcessor
                 continue;
             }
             var cached = state.Proposals.Find(p.Reference!)
-                ?? throw new MlsProtocolException("The Commit refers to a proposal this member has not received.");
+                ?? throw new MlsProtocolException(MlsError.ProposalNotReceived, "The Commit refers to a proposal this member has not received.");
             proposals.Add(new CommittedProposal(cached.Proposal, cached.Sender, cached.Ref));
         }
 
@@ -54,11 +75,11 @@ internal static class CommitProcessor
         var applied = ProposalList.Apply(state, proposals, committerLeaf, options);
         if (applied.PathRequired && commit.Path is null)
         {
-            throw new MlsProtocolException("The Commit's proposals require a path, but it has none.");
+            throw new MlsProtocolException(MlsError.CommitPathRequired, "The Commit's proposals require a path, but it has none.");
         }
         if (external && commit.Path is null)
         {
-            throw new MlsProtocolException("An external Commit must carry a path.");
+            throw new MlsProtocolException(MlsError.CommitPathRequired, "An external Commit must carry a path.");
         }
 
         var newTree = applied.Tree;
@@ -99,7 +120,7 @@ internal static class CommitProcessor
             if (applied.OwnUpdateRef is not null)
             {
                 byte[] updateKey = state.Proposals.FindUpdateKey(applied.OwnUpdateRef)
-                    ?? throw new MlsProtocolException("The Commit applies an Update of this member whose private key is not held.");
+                    ?? throw new MlsProtocolException(MlsError.OwnCommitUnknown, "The Commit applies an Update of this member whose private key is not held.");
                 keys.SetPrivateKey(state.OwnLeaf.Node, updateKey);
             }
             // Forget the keys of nodes the proposals blanked (the path's new keys come next).
@@ -127,7 +148,7 @@ internal static class CommitProcessor
             secrets = EpochKeySchedule.Advance(suite, initSecret, commitSecret, pskSecret, newContext);
             if (!secrets.VerifyConfirmationTag(confirmed, tag))
             {
-                throw new MlsProtocolException("The Commit's confirmation tag is invalid.");
+                throw new MlsProtocolException(MlsError.ConfirmationTagInvalid, "The Commit's confirmation tag is invalid.");
             }
             secrets.DeleteTransitionSecrets();
             byte[] interim = TranscriptHash.Interim(suite, confirmed, tag);
@@ -162,7 +183,7 @@ internal static class CommitProcessor
         var suite = state.Suite;
         if (init.KemOutput.Length != suite.Hpke.EncapsulatedKeyLength)
         {
-            throw new MlsProtocolException("The ExternalInit proposal's kem_output has the wrong length.");
+            throw new MlsProtocolException(MlsError.ExternalInitInvalid, "The ExternalInit proposal's kem_output has the wrong length.");
         }
         try
         {
@@ -171,7 +192,7 @@ internal static class CommitProcessor
         }
         catch (CryptographicException)
         {
-            throw new MlsProtocolException("The ExternalInit proposal's kem_output is invalid.");
+            throw new MlsProtocolException(MlsError.ExternalInitInvalid, "The ExternalInit proposal's kem_output is invalid.");
         }
     }
 
@@ -185,7 +206,7 @@ internal static class CommitProcessor
         var tree = applied.Tree;
         if (tree.FindLeafBySignatureKey(leaf.SignatureKey) is { } holder && holder != pathLeaf)
         {
-            throw new MlsProtocolException("The Commit's new leaf node reuses another member's signature key.");
+            throw new MlsProtocolException(MlsError.SignatureKeyNotUnique, "The Commit's new leaf node reuses another member's signature key.");
         }
         if (external)
         {
@@ -194,7 +215,7 @@ internal static class CommitProcessor
             {
                 if (!credential.Equals(leaf.Credential))
                 {
-                    throw new MlsProtocolException("An external Commit may only remove the joiner's own earlier leaf.");
+                    throw new MlsProtocolException(MlsError.ExternalCommitProposalsInvalid, "An external Commit may only remove the joiner's own earlier leaf.");
                 }
             }
         }

@@ -39,7 +39,7 @@ internal static class ExternalCommit
         var tree = WelcomeJoin.LoadTree(suite, groupInfo, ratchetTree);
         WelcomeJoin.VerifyGroupInfo(groupInfo, tree, options);
         var externalPub = GroupExtensions.ExternalPub(groupInfo.Extensions)
-            ?? throw new MlsProtocolException("The GroupInfo has no external_pub extension: the group does not accept external joins.");
+            ?? throw new MlsProtocolException(MlsError.ExternalJoinNotAllowed, "The GroupInfo has no external_pub extension: the group does not accept external joins.");
 
         var template = new LeafNode([], signatureKeyPair.PublicKey, credential,
             joinOptions.Capabilities ?? KeyPackageBundle.DefaultCapabilities(suite), LeafNodeSource.Commit, null, [],
@@ -47,7 +47,7 @@ internal static class ExternalCommit
         LeafNodeValidation.CheckCapabilities(template, context.Extensions);
         if (!options.CredentialValidator.IsValid(credential, signatureKeyPair.PublicKey))
         {
-            throw new MlsProtocolException("The joiner's own credential was rejected by the credential validator.");
+            throw new MlsProtocolException(MlsError.CredentialRejected, "The joiner's own credential was rejected by the credential validator.");
         }
 
         byte[]? initSecret = null, commitSecret = null, pskSecret = null;
@@ -66,10 +66,10 @@ internal static class ExternalCommit
             var next = tree.Clone();
             if (joinOptions.RemoveLeaf is { } old)
             {
-                var oldLeaf = next.GetLeaf(old) ?? throw new MlsProtocolException($"{old} is not a member: nothing to resync.");
+                var oldLeaf = next.GetLeaf(old) ?? throw new MlsProtocolException(MlsError.ProposalForNonMember, $"{old} is not a member: nothing to resync.");
                 if (!oldLeaf.Credential.Equals(credential))
                 {
-                    throw new MlsProtocolException("A resync may only remove a leaf holding the joiner's own credential.");
+                    throw new MlsProtocolException(MlsError.ExternalCommitProposalsInvalid, "A resync may only remove a leaf holding the joiner's own credential.");
                 }
                 next.RemoveLeaf(old);
                 proposals.Add(new Remove(old));
@@ -81,7 +81,7 @@ internal static class ExternalCommit
             }
             if (next.FindLeafBySignatureKey(signatureKeyPair.PublicKey) is not null)
             {
-                throw new MlsProtocolException("The joiner's signature key is already used by a member.");
+                throw new MlsProtocolException(MlsError.SignatureKeyNotUnique, "The joiner's signature key is already used by a member.");
             }
             pskSecret = PskResolution.ComputePskSecret(suite, joinOptions.Psks, null, options);
 

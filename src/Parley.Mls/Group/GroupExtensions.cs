@@ -42,12 +42,12 @@ internal static class GroupExtensions
         }
         catch (MlsDecodeException e)
         {
-            throw new MlsProtocolException($"A group context extension is malformed: {e.Message}");
+            throw new MlsProtocolException(MlsError.GroupContextExtensionInvalid, $"A group context extension is malformed: {e.Message}");
         }
         if (Find(groupContextExtensions, ExtensionType.RatchetTree) is not null
             || Find(groupContextExtensions, ExtensionType.ExternalPub) is not null)
         {
-            throw new MlsProtocolException("The ratchet_tree and external_pub extensions belong in a GroupInfo, not the group context.");
+            throw new MlsProtocolException(MlsError.GroupContextExtensionInvalid, "The ratchet_tree and external_pub extensions belong in a GroupInfo, not the group context.");
         }
     }
 }

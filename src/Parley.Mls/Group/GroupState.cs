@@ -83,7 +83,7 @@ internal sealed class GroupState : IDisposable
 
     public ulong Epoch => Context.Epoch;
 
-    public LeafNode OwnLeafNode => Tree.GetLeaf(OwnLeaf) ?? throw new MlsProtocolException("This member's leaf is blank.");
+    public LeafNode OwnLeafNode => Tree.GetLeaf(OwnLeaf) ?? throw new MlsProtocolException(MlsError.BlankNode, "This member's leaf is blank.");
 
     /// <summary>The resumption PSK of this group's <paramref name="epoch"/>, if still held.</summary>
     public byte[]? FindResumptionPsk(ulong epoch)

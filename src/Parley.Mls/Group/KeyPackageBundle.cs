@@ -100,6 +100,7 @@ public sealed class KeyPackageBundle : IDisposable
 
     /// <summary>Wraps an existing key package and its private keys (copied), checking that each
     /// private key belongs to the matching public key.</summary>
+    /// <exception cref="MlsProtocolException">Code <see cref="MlsError.KeyPackagePrivateKeyMismatch"/></exception>
     public static KeyPackageBundle FromPrivateKeys(KeyPackage keyPackage, ReadOnlySpan<byte> initPrivateKey,
         ReadOnlySpan<byte> encryptionPrivateKey, ReadOnlySpan<byte> signaturePrivateKey)
     {
@@ -107,15 +108,15 @@ public sealed class KeyPackageBundle : IDisposable
         var suite = CipherSuite.Get(keyPackage.CipherSuite);
         if (!CipherSuite.FixedTimeEquals(suite.Hpke.PublicKeyFromPrivate(initPrivateKey), keyPackage.InitKey))
         {
-            throw new MlsProtocolException("The init private key does not match the key package's init key.");
+            throw new MlsProtocolException(MlsError.KeyPackagePrivateKeyMismatch, "The init private key does not match the key package's init key.");
         }
         if (!CipherSuite.FixedTimeEquals(suite.Hpke.PublicKeyFromPrivate(encryptionPrivateKey), keyPackage.LeafNode.EncryptionKey))
         {
-            throw new MlsProtocolException("The encryption private key does not match the leaf node's encryption key.");
+            throw new MlsProtocolException(MlsError.KeyPackagePrivateKeyMismatch, "The encryption private key does not match the leaf node's encryption key.");
         }
         if (!CipherSuite.FixedTimeEquals(suite.SignaturePublicKey(signaturePrivateKey), keyPackage.LeafNode.SignatureKey))
         {
-            throw new MlsProtocolException("The signature private key does not match the leaf node's signature key.");
+            throw new MlsProtocolException(MlsError.KeyPackagePrivateKeyMismatch, "The signature private key does not match the leaf node's signature key.");
         }
         return new KeyPackageBundle(suite, keyPackage, initPrivateKey.ToArray(), encryptionPrivateKey.ToArray(), signaturePrivateKey.ToArray());
     }
@@ -128,7 +129,7 @@ public sealed class KeyPackageBundle : IDisposable
         var suite = CipherSuite.Get(keyPackage.CipherSuite);
         if (!CipherSuite.FixedTimeEquals(suite.Hpke.PublicKeyFromPrivate(initPrivateKey), keyPackage.InitKey))
         {
-            throw new MlsProtocolException("The init private key does not match the key package's init key.");
+            throw new MlsProtocolException(MlsError.KeyPackagePrivateKeyMismatch, "The init private key does not match the key package's init key.");
         }
         return new KeyPackageBundle(suite, keyPackage, initPrivateKey.ToArray(), [], []);
     }

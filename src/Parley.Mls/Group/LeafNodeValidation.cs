@@ -12,6 +12,11 @@ internal static class LeafNodeValidation
     /// <summary>Validates a leaf node on its own: source, credential, signature (when
     /// <paramref name="checkSignature"/>), required capabilities, extension support and, for key
     /// package leaves when the application gives the time, the lifetime.</summary>
+    /// <exception cref="MlsProtocolException">Code <see cref="MlsError.LeafNodeSourceWrong"/>,
+    /// <see cref="MlsError.LeafNodeKeyInvalid"/>, <see cref="MlsError.CredentialRejected"/>,
+    /// <see cref="MlsError.LeafNodeSignatureInvalid"/>, <see cref="MlsError.LeafNodeLifetimeExpired"/>,
+    /// <see cref="MlsError.LeafNodeCapabilitiesInsufficient"/>,
+    /// <see cref="MlsError.CredentialTypeNotSupportedByAll"/></exception>
     public static void Validate(
         CipherSuite suite,
         LeafNode leaf,
@@ -24,19 +29,19 @@ internal static class LeafNodeValidation
     {
         if (leaf.Source != expectedSource)
         {
-            throw new MlsProtocolException($"A leaf node with source {leaf.Source} appeared where {expectedSource} is required.");
+            throw new MlsProtocolException(MlsError.LeafNodeSourceWrong, $"A leaf node with source {leaf.Source} appeared where {expectedSource} is required.");
         }
         if (leaf.EncryptionKey.Length != suite.Hpke.PublicKeyLength)
         {
-            throw new MlsProtocolException("A leaf node's encryption key has the wrong length for the cipher suite.");
+            throw new MlsProtocolException(MlsError.LeafNodeKeyInvalid, "A leaf node's encryption key has the wrong length for the cipher suite.");
         }
         if (!options.CredentialValidator.IsValid(leaf.Credential, leaf.SignatureKey))
         {
-            throw new MlsProtocolException("A leaf node's credential was rejected by the credential validator.");
+            throw new MlsProtocolException(MlsError.CredentialRejected, "A leaf node's credential was rejected by the credential validator.");
         }
         if (checkSignature && !leaf.Verify(suite, groupId, leafIndex))
         {
-            throw new MlsProtocolException("A leaf node's signature is invalid.");
+            throw new MlsProtocolException(MlsError.LeafNodeSignatureInvalid, "A leaf node's signature is invalid.");
         }
         CheckCapabilities(leaf, groupExtensions);
         if (leaf.Source == LeafNodeSource.KeyPackage && options.Now is { } now)
@@ -44,7 +49,7 @@ internal static class LeafNodeValidation
             ulong t = now();
             if (leaf.Lifetime is null || t < leaf.Lifetime.NotBefore || t > leaf.Lifetime.NotAfter)
             {
-                throw new MlsProtocolException("A key package leaf node is outside its lifetime.");
+                throw new MlsProtocolException(MlsError.LeafNodeLifetimeExpired, "A key package leaf node is outside its lifetime.");
             }
         }
     }
@@ -56,24 +61,24 @@ internal static class LeafNodeValidation
         var caps = leaf.Capabilities;
         if (!caps.Credentials.Contains(leaf.Credential.Type))
         {
-            throw new MlsProtocolException($"A leaf node does not list its own credential type {leaf.Credential.Type} as supported.");
+            throw new MlsProtocolException(MlsError.LeafNodeCapabilitiesInsufficient, $"A leaf node does not list its own credential type {leaf.Credential.Type} as supported.");
         }
         foreach (var e in leaf.Extensions)
         {
             if (!ExtensionType.IsDefault(e.Type) && !caps.Extensions.Contains(e.Type))
             {
-                throw new MlsProtocolException($"A leaf node carries extension {e.Type} that its capabilities do not list.");
+                throw new MlsProtocolException(MlsError.LeafNodeCapabilitiesInsufficient, $"A leaf node carries extension {e.Type} that its capabilities do not list.");
             }
         }
         if (GroupExtensions.RequiredCapabilities(groupExtensions) is { } required && !Supports(caps, required))
         {
-            throw new MlsProtocolException("A leaf node does not support the group's required capabilities.");
+            throw new MlsProtocolException(MlsError.LeafNodeCapabilitiesInsufficient, "A leaf node does not support the group's required capabilities.");
         }
         foreach (var e in groupExtensions)
         {
             if (!ExtensionType.IsDefault(e.Type) && !caps.Extensions.Contains(e.Type))
             {
-                throw new MlsProtocolException($"A leaf node does not support group context extension {e.Type}.");
+                throw new MlsProtocolException(MlsError.LeafNodeCapabilitiesInsufficient, $"A leaf node does not support group context extension {e.Type}.");
             }
         }
     }
@@ -107,39 +112,46 @@ internal static class LeafNodeValidation
 
     /// <summary>Validates a KeyPackage for an Add (RFC 9420 §10.1): version and suite match the group,
     /// its signature and leaf node are valid, and its init key differs from the leaf's encryption key.</summary>
+    /// <exception cref="MlsProtocolException">Code <see cref="MlsError.KeyPackageVersionOrSuite"/>,
+    /// <see cref="MlsError.KeyPackageSignatureInvalid"/>, <see cref="MlsError.KeyPackageInitKeyInvalid"/>,
+    /// <see cref="MlsError.KeyPackageExtensionUnsupported"/>, <see cref="MlsError.LeafNodeSourceWrong"/>,
+    /// <see cref="MlsError.LeafNodeKeyInvalid"/>, <see cref="MlsError.CredentialRejected"/>,
+    /// <see cref="MlsError.LeafNodeSignatureInvalid"/>, <see cref="MlsError.LeafNodeLifetimeExpired"/>,
+    /// <see cref="MlsError.LeafNodeCapabilitiesInsufficient"/>,
+    /// <see cref="MlsError.CredentialTypeNotSupportedByAll"/></exception>
     public static void ValidateKeyPackage(CipherSuite suite, KeyPackage keyPackage, IReadOnlyList<Extension> groupExtensions, MlsGroupOptions options)
     {
         if (keyPackage.Version != ProtocolVersion.Mls10)
         {
-            throw new MlsProtocolException($"A key package has protocol version {keyPackage.Version}, not mls10.");
+            throw new MlsProtocolException(MlsError.KeyPackageVersionOrSuite, $"A key package has protocol version {keyPackage.Version}, not mls10.");
         }
         if (keyPackage.CipherSuite != suite.Id)
         {
-            throw new MlsProtocolException($"A key package is for cipher suite {keyPackage.CipherSuite}, not the group's {suite.Id}.");
+            throw new MlsProtocolException(MlsError.KeyPackageVersionOrSuite, $"A key package is for cipher suite {keyPackage.CipherSuite}, not the group's {suite.Id}.");
         }
         if (!keyPackage.Verify(suite))
         {
-            throw new MlsProtocolException("A key package's signature is invalid.");
+            throw new MlsProtocolException(MlsError.KeyPackageSignatureInvalid, "A key package's signature is invalid.");
         }
         if (keyPackage.InitKey.Length != suite.Hpke.PublicKeyLength)
         {
-            throw new MlsProtocolException("A key package's init key has the wrong length for the cipher suite.");
+            throw new MlsProtocolException(MlsError.KeyPackageInitKeyInvalid, "A key package's init key has the wrong length for the cipher suite.");
         }
         if (keyPackage.InitKey.AsSpan().SequenceEqual(keyPackage.LeafNode.EncryptionKey))
         {
-            throw new MlsProtocolException("A key package's init key equals its leaf encryption key.");
+            throw new MlsProtocolException(MlsError.KeyPackageInitKeyInvalid, "A key package's init key equals its leaf encryption key.");
         }
         Validate(suite, keyPackage.LeafNode, LeafNodeSource.KeyPackage, groupExtensions, options, null, null);
         var caps = keyPackage.LeafNode.Capabilities;
         if (!caps.Versions.Contains(ProtocolVersion.Mls10) || !caps.CipherSuites.Contains(suite.Id))
         {
-            throw new MlsProtocolException("A key package's capabilities do not list the group's version and cipher suite.");
+            throw new MlsProtocolException(MlsError.KeyPackageVersionOrSuite, "A key package's capabilities do not list the group's version and cipher suite.");
         }
         foreach (var e in keyPackage.Extensions)
         {
             if (!ExtensionType.IsDefault(e.Type) && !caps.Extensions.Contains(e.Type))
             {
-                throw new MlsProtocolException($"A key package carries extension {e.Type} that its capabilities do not list.");
+                throw new MlsProtocolException(MlsError.KeyPackageExtensionUnsupported, $"A key package carries extension {e.Type} that its capabilities do not list.");
             }
         }
     }
@@ -170,7 +182,7 @@ internal static class LeafNodeValidation
         }
         if (supportedByAll is not null && !inUse.IsSubsetOf(supportedByAll))
         {
-            throw new MlsProtocolException("Some member's credential type is not supported by every member.");
+            throw new MlsProtocolException(MlsError.CredentialTypeNotSupportedByAll, "Some member's credential type is not supported by every member.");
         }
     }
 
@@ -188,13 +200,13 @@ internal static class LeafNodeValidation
         {
             if (required is not null && !Supports(leaf.Capabilities, required))
             {
-                throw new MlsProtocolException($"The member at {index} does not support the proposed required capabilities.");
+                throw new MlsProtocolException(MlsError.LeafNodeCapabilitiesInsufficient, $"The member at {index} does not support the proposed required capabilities.");
             }
             foreach (ushort t in nonDefault)
             {
                 if (!leaf.Capabilities.Extensions.Contains(t))
                 {
-                    throw new MlsProtocolException($"The member at {index} does not support group context extension {t}.");
+                    throw new MlsProtocolException(MlsError.LeafNodeCapabilitiesInsufficient, $"The member at {index} does not support group context extension {t}.");
                 }
             }
         }

@@ -74,6 +74,22 @@ public sealed class MlsGroup : IDisposable
 
     /// <summary>Joins a group from a Welcome addressed to <paramref name="keyPackage"/> (RFC 9420 §12.4.3.1).
     /// When the Welcome's GroupInfo has no ratchet_tree extension, pass the tree in <paramref name="ratchetTree"/>.</summary>
+    /// <exception cref="MlsProtocolException">Code <see cref="MlsError.CipherSuiteUnsupported"/>,
+    /// <see cref="MlsError.WelcomeNotForKeyPackage"/>, <see cref="MlsError.WelcomeUndecryptable"/>,
+    /// <see cref="MlsError.HpkeDecryptionFailed"/>, <see cref="MlsError.PskNonceLength"/>,
+    /// <see cref="MlsError.PskUnavailable"/>, <see cref="MlsError.PskUsageInvalid"/>,
+    /// <see cref="MlsError.LinkedPskInvalid"/>, <see cref="MlsError.WelcomeLinkMismatch"/>,
+    /// <see cref="MlsError.WelcomeNoOwnLeaf"/>, <see cref="MlsError.RatchetTreeMissing"/>,
+    /// <see cref="MlsError.TreeHashMismatch"/>, <see cref="MlsError.TreeEmpty"/>,
+    /// <see cref="MlsError.UnmergedLeavesInvalid"/>, <see cref="MlsError.ParentHashInvalid"/>,
+    /// <see cref="MlsError.EncryptionKeyNotUnique"/>, <see cref="MlsError.SignatureKeyNotUnique"/>,
+    /// <see cref="MlsError.LeafNodeSourceWrong"/>, <see cref="MlsError.LeafNodeKeyInvalid"/>,
+    /// <see cref="MlsError.CredentialRejected"/>, <see cref="MlsError.LeafNodeSignatureInvalid"/>,
+    /// <see cref="MlsError.LeafNodeLifetimeExpired"/>, <see cref="MlsError.LeafNodeCapabilitiesInsufficient"/>,
+    /// <see cref="MlsError.CredentialTypeNotSupportedByAll"/>, <see cref="MlsError.GroupInfoSignatureInvalid"/>,
+    /// <see cref="MlsError.GroupContextExtensionInvalid"/>, <see cref="MlsError.GroupInfoConfirmationTagInvalid"/>,
+    /// <see cref="MlsError.WelcomePathSecretInvalid"/>, <see cref="MlsError.PathSecretKeyMismatch"/> (a Welcome into a
+    /// reinitialized or branched group is joined through the old group instead).</exception>
     public static MlsGroup JoinFromWelcome(Welcome welcome, KeyPackageBundle keyPackage, IReadOnlyList<Node?>? ratchetTree = null,
         MlsGroupOptions? options = null)
     {
@@ -84,16 +100,45 @@ public sealed class MlsGroup : IDisposable
     }
 
     /// <summary>Joins a group from an MLSMessage carrying a Welcome.</summary>
+    /// <exception cref="MlsProtocolException">Code <see cref="MlsError.NotAWelcome"/>,
+    /// <see cref="MlsError.CipherSuiteUnsupported"/>, <see cref="MlsError.WelcomeNotForKeyPackage"/>,
+    /// <see cref="MlsError.WelcomeUndecryptable"/>, <see cref="MlsError.HpkeDecryptionFailed"/>,
+    /// <see cref="MlsError.PskNonceLength"/>, <see cref="MlsError.PskUnavailable"/>,
+    /// <see cref="MlsError.PskUsageInvalid"/>, <see cref="MlsError.LinkedPskInvalid"/>,
+    /// <see cref="MlsError.WelcomeLinkMismatch"/>, <see cref="MlsError.WelcomeNoOwnLeaf"/>,
+    /// <see cref="MlsError.RatchetTreeMissing"/>, <see cref="MlsError.TreeHashMismatch"/>,
+    /// <see cref="MlsError.TreeEmpty"/>, <see cref="MlsError.UnmergedLeavesInvalid"/>,
+    /// <see cref="MlsError.ParentHashInvalid"/>, <see cref="MlsError.EncryptionKeyNotUnique"/>,
+    /// <see cref="MlsError.SignatureKeyNotUnique"/>, <see cref="MlsError.LeafNodeSourceWrong"/>,
+    /// <see cref="MlsError.LeafNodeKeyInvalid"/>, <see cref="MlsError.CredentialRejected"/>,
+    /// <see cref="MlsError.LeafNodeSignatureInvalid"/>, <see cref="MlsError.LeafNodeLifetimeExpired"/>,
+    /// <see cref="MlsError.LeafNodeCapabilitiesInsufficient"/>,
+    /// <see cref="MlsError.CredentialTypeNotSupportedByAll"/>, <see cref="MlsError.GroupInfoSignatureInvalid"/>,
+    /// <see cref="MlsError.GroupContextExtensionInvalid"/>, <see cref="MlsError.GroupInfoConfirmationTagInvalid"/>,
+    /// <see cref="MlsError.WelcomePathSecretInvalid"/>, <see cref="MlsError.PathSecretKeyMismatch"/></exception>
     public static MlsGroup JoinFromWelcome(MlsMessage welcome, KeyPackageBundle keyPackage, IReadOnlyList<Node?>? ratchetTree = null,
         MlsGroupOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(welcome);
-        return JoinFromWelcome(welcome.Welcome ?? throw new MlsProtocolException("The message is not a Welcome."), keyPackage, ratchetTree, options);
+        return JoinFromWelcome(welcome.Welcome ?? throw new MlsProtocolException(MlsError.NotAWelcome, "The message is not a Welcome."), keyPackage, ratchetTree, options);
     }
 
     /// <summary>Joins a group by external Commit (RFC 9420 §12.4.3.2) from its GroupInfo, which must carry
     /// external_pub. Returns the group, already at the new epoch, and the Commit to send; if the delivery
     /// service rejects the Commit, discard the group.</summary>
+    /// <exception cref="MlsProtocolException">Code <see cref="MlsError.ExternalJoinNotAllowed"/>,
+    /// <see cref="MlsError.CipherSuiteUnsupported"/>, <see cref="MlsError.CredentialRejected"/>,
+    /// <see cref="MlsError.ProposalForNonMember"/>, <see cref="MlsError.ExternalCommitProposalsInvalid"/>,
+    /// <see cref="MlsError.HpkePublicKeyInvalid"/>, <see cref="MlsError.PskUnavailable"/>,
+    /// <see cref="MlsError.TreeTooLarge"/>, <see cref="MlsError.RatchetTreeMissing"/>,
+    /// <see cref="MlsError.TreeHashMismatch"/>, <see cref="MlsError.TreeEmpty"/>,
+    /// <see cref="MlsError.UnmergedLeavesInvalid"/>, <see cref="MlsError.ParentHashInvalid"/>,
+    /// <see cref="MlsError.EncryptionKeyNotUnique"/>, <see cref="MlsError.SignatureKeyNotUnique"/>,
+    /// <see cref="MlsError.LeafNodeSourceWrong"/>, <see cref="MlsError.LeafNodeKeyInvalid"/>,
+    /// <see cref="MlsError.LeafNodeSignatureInvalid"/>, <see cref="MlsError.LeafNodeLifetimeExpired"/>,
+    /// <see cref="MlsError.LeafNodeCapabilitiesInsufficient"/>,
+    /// <see cref="MlsError.CredentialTypeNotSupportedByAll"/>, <see cref="MlsError.GroupInfoSignatureInvalid"/>,
+    /// <see cref="MlsError.GroupContextExtensionInvalid"/></exception>
     public static (MlsGroup Group, MlsMessage Commit) JoinByExternalCommit(GroupInfo groupInfo, Credential credential,
         SignatureKeyPair signatureKeyPair, IReadOnlyList<Node?>? ratchetTree = null, ExternalJoinOptions? joinOptions = null,
         MlsGroupOptions? options = null)
@@ -166,6 +211,11 @@ public sealed class MlsGroup : IDisposable
     /// <summary>MLS-Exporter(label, context, length) of the current epoch (RFC 9420 §8.5).</summary>
     public byte[] Export(string label, ReadOnlySpan<byte> context, int length) => State.Secrets.Export(label, context, length);
 
+    /// <summary>MLS-Exporter(label, context, length) of the epoch this member's pending Commit starts (RFC 9420 §8.5), so what
+    /// the new epoch needs can be announced with the Commit. Throws when no Commit is pending.</summary>
+    public byte[] ExportPending(string label, ReadOnlySpan<byte> context, int length)
+        => (_pending ?? throw new InvalidOperationException("No Commit is pending.")).State.Secrets.Export(label, context, length);
+
     /// <summary>The public ratchet tree as the ratchet_tree extension lists it.</summary>
     public IReadOnlyList<Node?> ExportRatchetTree() => State.Tree.ToNodeList();
 
@@ -181,6 +231,17 @@ public sealed class MlsGroup : IDisposable
 
     /// <summary>Sends <paramref name="proposal"/> to the group (RFC 9420 §12.1) and caches it for a later
     /// Commit. Use <see cref="ProposeUpdate"/> for Updates.</summary>
+    /// <exception cref="MlsProtocolException">Code <see cref="MlsError.GroupInactive"/>,
+    /// <see cref="MlsError.UpdateInvalid"/>, <see cref="MlsError.ProposalForNonMember"/>,
+    /// <see cref="MlsError.PskNonceLength"/>, <see cref="MlsError.PskUsageInvalid"/>,
+    /// <see cref="MlsError.ReInitLowersVersion"/>, <see cref="MlsError.ProposalListInvalid"/>,
+    /// <see cref="MlsError.GroupContextExtensionInvalid"/>, <see cref="MlsError.KeyPackageVersionOrSuite"/>,
+    /// <see cref="MlsError.KeyPackageSignatureInvalid"/>, <see cref="MlsError.KeyPackageInitKeyInvalid"/>,
+    /// <see cref="MlsError.KeyPackageExtensionUnsupported"/>, <see cref="MlsError.LeafNodeSourceWrong"/>,
+    /// <see cref="MlsError.LeafNodeKeyInvalid"/>, <see cref="MlsError.CredentialRejected"/>,
+    /// <see cref="MlsError.LeafNodeSignatureInvalid"/>, <see cref="MlsError.LeafNodeLifetimeExpired"/>,
+    /// <see cref="MlsError.LeafNodeCapabilitiesInsufficient"/>,
+    /// <see cref="MlsError.CredentialTypeNotSupportedByAll"/></exception>
     public MlsMessage Propose(Proposal proposal, byte[]? authenticatedData = null)
     {
         ArgumentNullException.ThrowIfNull(proposal);
@@ -292,6 +353,22 @@ public sealed class MlsGroup : IDisposable
     /// <summary>Creates a Commit (RFC 9420 §12.4) over the epoch's proposals and those in
     /// <paramref name="commitOptions"/>, with a Welcome for added members. The group stays in the current
     /// epoch until <see cref="MergePendingCommit"/>; a previous pending Commit is discarded.</summary>
+    /// <exception cref="MlsProtocolException">Code <see cref="MlsError.GroupInactive"/>,
+    /// <see cref="MlsError.ProposalListInvalid"/>,
+    /// <see cref="MlsError.UpdateInvalid"/>, <see cref="MlsError.ProposalForNonMember"/>,
+    /// <see cref="MlsError.ProposalsConflict"/>, <see cref="MlsError.RemoveOfCommitter"/>,
+    /// <see cref="MlsError.PskDuplicate"/>, <see cref="MlsError.ReInitLowersVersion"/>,
+    /// <see cref="MlsError.PskNonceLength"/>, <see cref="MlsError.PskUsageInvalid"/>,
+    /// <see cref="MlsError.PskUnavailable"/>, <see cref="MlsError.PskCountTooLarge"/>,
+    /// <see cref="MlsError.GroupContextExtensionInvalid"/>, <see cref="MlsError.KeyPackageVersionOrSuite"/>,
+    /// <see cref="MlsError.KeyPackageSignatureInvalid"/>, <see cref="MlsError.KeyPackageInitKeyInvalid"/>,
+    /// <see cref="MlsError.KeyPackageExtensionUnsupported"/>, <see cref="MlsError.LeafNodeSourceWrong"/>,
+    /// <see cref="MlsError.LeafNodeKeyInvalid"/>, <see cref="MlsError.CredentialRejected"/>,
+    /// <see cref="MlsError.LeafNodeSignatureInvalid"/>, <see cref="MlsError.LeafNodeLifetimeExpired"/>,
+    /// <see cref="MlsError.LeafNodeCapabilitiesInsufficient"/>,
+    /// <see cref="MlsError.CredentialTypeNotSupportedByAll"/>, <see cref="MlsError.TreeTooLarge"/>,
+    /// <see cref="MlsError.HpkePublicKeyInvalid"/> (for proposals given in the options; invalid cached Adds are left
+    /// out instead).</exception>
     public CommitResult Commit(CommitOptions? commitOptions = null)
     {
         var s = ActiveState;
@@ -364,18 +441,27 @@ public sealed class MlsGroup : IDisposable
     /// <paramref name="keyPackages"/> (one per member, for the new cipher suite) with a resumption PSK of
     /// usage reinit from this group's last epoch. Returns the new group, already at epoch 1, and the Welcome
     /// for the others (null when this member was alone); that Commit goes to nobody. This group is unchanged.</summary>
+    /// <exception cref="MlsProtocolException">Code <see cref="MlsError.NoReInit"/>,
+    /// <see cref="MlsError.ReInitUnsupported"/>, <see cref="MlsError.LinkedMembersMismatch"/>,
+    /// <see cref="MlsError.KeyPackageVersionOrSuite"/>, <see cref="MlsError.KeyPackageSignatureInvalid"/>,
+    /// <see cref="MlsError.KeyPackageInitKeyInvalid"/>, <see cref="MlsError.KeyPackageExtensionUnsupported"/>,
+    /// <see cref="MlsError.LeafNodeSourceWrong"/>, <see cref="MlsError.LeafNodeKeyInvalid"/>,
+    /// <see cref="MlsError.CredentialRejected"/>, <see cref="MlsError.LeafNodeSignatureInvalid"/>,
+    /// <see cref="MlsError.LeafNodeLifetimeExpired"/>, <see cref="MlsError.LeafNodeCapabilitiesInsufficient"/>,
+    /// <see cref="MlsError.CredentialTypeNotSupportedByAll"/>, <see cref="MlsError.HpkePublicKeyInvalid"/>,
+    /// <see cref="MlsError.TreeTooLarge"/></exception>
     public (MlsGroup Group, MlsMessage? Welcome) CreateReInitGroup(IReadOnlyList<KeyPackage> keyPackages, LinkedGroupOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(keyPackages);
         var s = State;
-        var reInit = s.ReInit ?? throw new MlsProtocolException("No ReInit was committed in this group: there is nothing to reinitialize.");
+        var reInit = s.ReInit ?? throw new MlsProtocolException(MlsError.NoReInit, "No ReInit was committed in this group: there is nothing to reinitialize.");
         if (reInit.Version != ProtocolVersion.Mls10)
         {
-            throw new MlsProtocolException($"The ReInit asks for protocol version {reInit.Version}, which Parley does not implement.");
+            throw new MlsProtocolException(MlsError.ReInitUnsupported, $"The ReInit asks for protocol version {reInit.Version}, which Parley does not implement.");
         }
         if (!CipherSuite.TryGet(reInit.CipherSuite, out var suite))
         {
-            throw new MlsProtocolException($"The ReInit asks for cipher suite {reInit.CipherSuite}, which Parley does not implement.");
+            throw new MlsProtocolException(MlsError.ReInitUnsupported, $"The ReInit asks for cipher suite {reInit.CipherSuite}, which Parley does not implement.");
         }
         options ??= new LinkedGroupOptions();
         var validator = (options.GroupOptions ?? _options).CredentialValidator;
@@ -386,14 +472,14 @@ public sealed class MlsGroup : IDisposable
             ArgumentNullException.ThrowIfNull(keyPackage);
             if (!others.Any(o => validator.IsSameClient(o.Leaf.Credential, keyPackage.LeafNode.Credential)))
             {
-                throw new MlsProtocolException("A key package is not from a member of the group being reinitialized.");
+                throw new MlsProtocolException(MlsError.LinkedMembersMismatch, "A key package is not from a member of the group being reinitialized.");
             }
         }
         foreach (var (index, leaf) in others)
         {
             if (!keyPackages.Any(kp => validator.IsSameClient(leaf.Credential, kp.LeafNode.Credential)))
             {
-                throw new MlsProtocolException($"No key package was given for the member at {index}: a reinitialized group keeps every member.");
+                throw new MlsProtocolException(MlsError.LinkedMembersMismatch, $"No key package was given for the member at {index}: a reinitialized group keeps every member.");
             }
         }
         return CreateLinked(ResumptionPskUsage.ReInit, suite, reInit.GroupId, reInit.Extensions, keyPackages, options);
@@ -404,6 +490,15 @@ public sealed class MlsGroup : IDisposable
     /// clients of <paramref name="keyPackages"/> (fresh key packages of members of this group), linked by a
     /// resumption PSK of usage branch from the current epoch. Returns the new group, already at epoch 1, and
     /// the Welcome (null without key packages); this group is unchanged.</summary>
+    /// <exception cref="MlsProtocolException">Code <see cref="MlsError.GroupInactive"/>,
+    /// <see cref="MlsError.LinkedMembersMismatch"/>, <see cref="MlsError.KeyPackageVersionOrSuite"/>,
+    /// <see cref="MlsError.KeyPackageSignatureInvalid"/>, <see cref="MlsError.KeyPackageInitKeyInvalid"/>,
+    /// <see cref="MlsError.KeyPackageExtensionUnsupported"/>, <see cref="MlsError.LeafNodeSourceWrong"/>,
+    /// <see cref="MlsError.LeafNodeKeyInvalid"/>, <see cref="MlsError.CredentialRejected"/>,
+    /// <see cref="MlsError.LeafNodeSignatureInvalid"/>, <see cref="MlsError.LeafNodeLifetimeExpired"/>,
+    /// <see cref="MlsError.LeafNodeCapabilitiesInsufficient"/>,
+    /// <see cref="MlsError.CredentialTypeNotSupportedByAll"/>, <see cref="MlsError.HpkePublicKeyInvalid"/>,
+    /// <see cref="MlsError.TreeTooLarge"/></exception>
     public (MlsGroup Group, MlsMessage? Welcome) CreateBranch(byte[] newGroupId, IReadOnlyList<KeyPackage> keyPackages,
         IReadOnlyList<Extension>? extensions = null, LinkedGroupOptions? options = null)
     {
@@ -417,7 +512,7 @@ public sealed class MlsGroup : IDisposable
             ArgumentNullException.ThrowIfNull(keyPackage);
             if (!s.Tree.EnumerateLeaves().Any(l => validator.IsSameClient(l.Leaf.Credential, keyPackage.LeafNode.Credential)))
             {
-                throw new MlsProtocolException("A key package is not from a member of this group: a branch holds only its members.");
+                throw new MlsProtocolException(MlsError.LinkedMembersMismatch, "A key package is not from a member of this group: a branch holds only its members.");
             }
         }
         return CreateLinked(ResumptionPskUsage.Branch, s.Suite, (byte[])newGroupId.Clone(), extensions ?? [], keyPackages, options);
@@ -428,12 +523,30 @@ public sealed class MlsGroup : IDisposable
     /// the Welcome's only PSK is this group's reinit PSK of the epoch the ReInit Commit started, that the new
     /// group has epoch 1 and the ReInit's group id, version, cipher suite and extensions, and that it keeps
     /// every member of this group. <paramref name="options"/> default to this group's.</summary>
+    /// <exception cref="MlsProtocolException">Code <see cref="MlsError.NoReInit"/>,
+    /// <see cref="MlsError.NotAWelcome"/>, <see cref="MlsError.LinkedCreatorMismatch"/>,
+    /// <see cref="MlsError.LinkedMembersMismatch"/>, <see cref="MlsError.LinkedParametersMismatch"/>,
+    /// <see cref="MlsError.CipherSuiteUnsupported"/>, <see cref="MlsError.WelcomeNotForKeyPackage"/>,
+    /// <see cref="MlsError.WelcomeUndecryptable"/>, <see cref="MlsError.HpkeDecryptionFailed"/>,
+    /// <see cref="MlsError.PskNonceLength"/>, <see cref="MlsError.PskUnavailable"/>,
+    /// <see cref="MlsError.PskUsageInvalid"/>, <see cref="MlsError.LinkedPskInvalid"/>,
+    /// <see cref="MlsError.WelcomeLinkMismatch"/>, <see cref="MlsError.WelcomeNoOwnLeaf"/>,
+    /// <see cref="MlsError.RatchetTreeMissing"/>, <see cref="MlsError.TreeHashMismatch"/>,
+    /// <see cref="MlsError.TreeEmpty"/>, <see cref="MlsError.UnmergedLeavesInvalid"/>,
+    /// <see cref="MlsError.ParentHashInvalid"/>, <see cref="MlsError.EncryptionKeyNotUnique"/>,
+    /// <see cref="MlsError.SignatureKeyNotUnique"/>, <see cref="MlsError.LeafNodeSourceWrong"/>,
+    /// <see cref="MlsError.LeafNodeKeyInvalid"/>, <see cref="MlsError.CredentialRejected"/>,
+    /// <see cref="MlsError.LeafNodeSignatureInvalid"/>, <see cref="MlsError.LeafNodeLifetimeExpired"/>,
+    /// <see cref="MlsError.LeafNodeCapabilitiesInsufficient"/>,
+    /// <see cref="MlsError.CredentialTypeNotSupportedByAll"/>, <see cref="MlsError.GroupInfoSignatureInvalid"/>,
+    /// <see cref="MlsError.GroupContextExtensionInvalid"/>, <see cref="MlsError.GroupInfoConfirmationTagInvalid"/>,
+    /// <see cref="MlsError.WelcomePathSecretInvalid"/>, <see cref="MlsError.PathSecretKeyMismatch"/></exception>
     public MlsGroup JoinReInitGroup(MlsMessage welcome, KeyPackageBundle keyPackage, IReadOnlyList<Node?>? ratchetTree = null,
         MlsGroupOptions? options = null)
     {
         if (State.ReInit is null)
         {
-            throw new MlsProtocolException("No ReInit was committed in this group: there is no reinitialized group to join.");
+            throw new MlsProtocolException(MlsError.NoReInit, "No ReInit was committed in this group: there is no reinitialized group to join.");
         }
         return JoinLinked(ResumptionPskUsage.ReInit, welcome, keyPackage, ratchetTree, options);
     }
@@ -442,6 +555,23 @@ public sealed class MlsGroup : IDisposable
     /// <paramref name="keyPackage"/>. Checks that the Welcome's only PSK is this group's branch PSK of the
     /// current (or previous) epoch, that the new group has epoch 1 and this group's version and cipher suite,
     /// and that each of its members is a member here. <paramref name="options"/> default to this group's.</summary>
+    /// <exception cref="MlsProtocolException">Code <see cref="MlsError.NotAWelcome"/>,
+    /// <see cref="MlsError.LinkedCreatorMismatch"/>, <see cref="MlsError.LinkedMembersMismatch"/>,
+    /// <see cref="MlsError.LinkedParametersMismatch"/>, <see cref="MlsError.CipherSuiteUnsupported"/>,
+    /// <see cref="MlsError.WelcomeNotForKeyPackage"/>, <see cref="MlsError.WelcomeUndecryptable"/>,
+    /// <see cref="MlsError.HpkeDecryptionFailed"/>, <see cref="MlsError.PskNonceLength"/>,
+    /// <see cref="MlsError.PskUnavailable"/>, <see cref="MlsError.PskUsageInvalid"/>,
+    /// <see cref="MlsError.LinkedPskInvalid"/>, <see cref="MlsError.WelcomeLinkMismatch"/>,
+    /// <see cref="MlsError.WelcomeNoOwnLeaf"/>, <see cref="MlsError.RatchetTreeMissing"/>,
+    /// <see cref="MlsError.TreeHashMismatch"/>, <see cref="MlsError.TreeEmpty"/>,
+    /// <see cref="MlsError.UnmergedLeavesInvalid"/>, <see cref="MlsError.ParentHashInvalid"/>,
+    /// <see cref="MlsError.EncryptionKeyNotUnique"/>, <see cref="MlsError.SignatureKeyNotUnique"/>,
+    /// <see cref="MlsError.LeafNodeSourceWrong"/>, <see cref="MlsError.LeafNodeKeyInvalid"/>,
+    /// <see cref="MlsError.CredentialRejected"/>, <see cref="MlsError.LeafNodeSignatureInvalid"/>,
+    /// <see cref="MlsError.LeafNodeLifetimeExpired"/>, <see cref="MlsError.LeafNodeCapabilitiesInsufficient"/>,
+    /// <see cref="MlsError.CredentialTypeNotSupportedByAll"/>, <see cref="MlsError.GroupInfoSignatureInvalid"/>,
+    /// <see cref="MlsError.GroupContextExtensionInvalid"/>, <see cref="MlsError.GroupInfoConfirmationTagInvalid"/>,
+    /// <see cref="MlsError.WelcomePathSecretInvalid"/>, <see cref="MlsError.PathSecretKeyMismatch"/></exception>
     public MlsGroup JoinBranch(MlsMessage welcome, KeyPackageBundle keyPackage, IReadOnlyList<Node?>? ratchetTree = null,
         MlsGroupOptions? options = null)
         => JoinLinked(ResumptionPskUsage.Branch, welcome, keyPackage, ratchetTree, options);
@@ -451,7 +581,7 @@ public sealed class MlsGroup : IDisposable
     {
         ArgumentNullException.ThrowIfNull(welcome);
         ArgumentNullException.ThrowIfNull(keyPackage);
-        var w = welcome.Welcome ?? throw new MlsProtocolException("The message is not a Welcome.");
+        var w = welcome.Welcome ?? throw new MlsProtocolException(MlsError.NotAWelcome, "The message is not a Welcome.");
         var s = State;
         options ??= _options;
         return new MlsGroup(Guarded(() => WelcomeJoin.Join(w, keyPackage, ratchetTree, options, new ResumptionLink(usage, s))), null, options);
@@ -468,7 +598,7 @@ public sealed class MlsGroup : IDisposable
         var credential = linkOptions.Credential ?? own.Credential;
         if (!groupOptions.CredentialValidator.IsSameClient(own.Credential, credential))
         {
-            throw new MlsProtocolException("The creator's credential in the new group does not identify the same client as in this group.");
+            throw new MlsProtocolException(MlsError.LinkedCreatorMismatch, "The creator's credential in the new group does not identify the same client as in this group.");
         }
         var keys = linkOptions.SignatureKeyPair;
         byte[]? ownKeyCopy = null;
@@ -525,6 +655,8 @@ public sealed class MlsGroup : IDisposable
     // ---- Messages ----------------------------------------------------------------------------
 
     /// <summary>Encrypts application data as a PrivateMessage of the current epoch.</summary>
+    /// <exception cref="MlsProtocolException">Code <see cref="MlsError.GroupInactive"/>,
+    /// <see cref="MlsError.RatchetExhausted"/></exception>
     public MlsMessage EncryptApplicationMessage(ReadOnlySpan<byte> plaintext, byte[]? authenticatedData = null)
     {
         var s = ActiveState;
@@ -543,6 +675,7 @@ public sealed class MlsGroup : IDisposable
     }
 
     /// <summary>Decodes and processes an MLSMessage.</summary>
+    /// <exception cref="MlsProtocolException">As <see cref="ProcessMessage(MlsMessage)"/>.</exception>
     public ProcessedMessage ProcessMessage(ReadOnlyMemory<byte> message)
     {
         var decoded = MlsMessage.Decode(message);
@@ -555,6 +688,35 @@ public sealed class MlsGroup : IDisposable
     /// echoed by the delivery service, is merged; its other own messages of the current or previous epoch,
     /// echoed, come back as <see cref="OwnMessage"/> without being processed again (a PrivateMessage's key
     /// was used up when sending).</summary>
+    /// <exception cref="MlsProtocolException">Code <see cref="MlsError.GroupInactive"/>,
+    /// <see cref="MlsError.MessageInvalid"/>, <see cref="MlsError.WrongGroup"/>, <see cref="MlsError.WrongEpoch"/>,
+    /// <see cref="MlsError.SenderNotMember"/>, <see cref="MlsError.SenderNotAllowed"/>,
+    /// <see cref="MlsError.ExternalSenderUnknown"/>, <see cref="MlsError.SignatureInvalid"/>,
+    /// <see cref="MlsError.PublicApplicationData"/>, <see cref="MlsError.MembershipTagInvalid"/>,
+    /// <see cref="MlsError.MembershipTagUnexpected"/>, <see cref="MlsError.SenderDataUndecryptable"/>,
+    /// <see cref="MlsError.ContentUndecryptable"/>, <see cref="MlsError.PaddingNonZero"/>,
+    /// <see cref="MlsError.SecretTreeLeafOutside"/>, <see cref="MlsError.GenerationUnavailable"/>,
+    /// <see cref="MlsError.GenerationTooFarAhead"/>, <see cref="MlsError.UpdateInvalid"/>,
+    /// <see cref="MlsError.ProposalForNonMember"/>, <see cref="MlsError.PskNonceLength"/>,
+    /// <see cref="MlsError.PskUsageInvalid"/>, <see cref="MlsError.ReInitLowersVersion"/>,
+    /// <see cref="MlsError.ProposalListInvalid"/>, <see cref="MlsError.GroupContextExtensionInvalid"/>,
+    /// <see cref="MlsError.KeyPackageVersionOrSuite"/>, <see cref="MlsError.KeyPackageSignatureInvalid"/>,
+    /// <see cref="MlsError.KeyPackageInitKeyInvalid"/>, <see cref="MlsError.KeyPackageExtensionUnsupported"/>,
+    /// <see cref="MlsError.LeafNodeSourceWrong"/>, <see cref="MlsError.LeafNodeKeyInvalid"/>,
+    /// <see cref="MlsError.CredentialRejected"/>, <see cref="MlsError.LeafNodeSignatureInvalid"/>,
+    /// <see cref="MlsError.LeafNodeLifetimeExpired"/>, <see cref="MlsError.LeafNodeCapabilitiesInsufficient"/>,
+    /// <see cref="MlsError.CredentialTypeNotSupportedByAll"/>, <see cref="MlsError.OwnCommitUnknown"/>,
+    /// <see cref="MlsError.ConfirmationTagInvalid"/>, <see cref="MlsError.ProposalNotReceived"/>,
+    /// <see cref="MlsError.CommitPathRequired"/>, <see cref="MlsError.ExternalCommitProposalsInvalid"/>,
+    /// <see cref="MlsError.ProposalsConflict"/>, <see cref="MlsError.RemoveOfCommitter"/>,
+    /// <see cref="MlsError.PskDuplicate"/>, <see cref="MlsError.PskUnavailable"/>,
+    /// <see cref="MlsError.PskCountTooLarge"/>, <see cref="MlsError.TreeTooLarge"/>,
+    /// <see cref="MlsError.SignatureKeyNotUnique"/>, <see cref="MlsError.EncryptionKeyNotUnique"/>,
+    /// <see cref="MlsError.UpdatePathInvalid"/>, <see cref="MlsError.ParentHashInvalid"/>,
+    /// <see cref="MlsError.BlankNode"/>, <see cref="MlsError.PathSecretUnavailable"/>,
+    /// <see cref="MlsError.PathSecretKeyMismatch"/>, <see cref="MlsError.HpkeDecryptionFailed"/>,
+    /// <see cref="MlsError.ExternalInitInvalid"/> (the codes of <see cref="CommitProcessor.Process"/> for a
+    /// Commit).</exception>
     public ProcessedMessage ProcessMessage(MlsMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
@@ -587,7 +749,7 @@ public sealed class MlsGroup : IDisposable
         {
             PublicMessage pm => MessageProtection.UnprotectPublic(s.Suite, pm, s.Context, s.Secrets.MembershipKey, IsMember),
             PrivateMessage pm => MessageProtection.UnprotectPrivate(s.Suite, pm, s.Context, s.SecretTree, s.Secrets.SenderDataSecret, IsMember).Content,
-            _ => throw new MlsProtocolException($"A {message.WireFormat} message is not a message of the group."),
+            _ => throw new MlsProtocolException(MlsError.MessageInvalid, $"A {message.WireFormat} message is not a message of the group."),
         };
         var framed = content.Content;
         var (signatureKey, credential) = SenderKey(s, framed);
@@ -596,7 +758,10 @@ public sealed class MlsGroup : IDisposable
         switch (framed.ContentType)
         {
             case ContentType.Application:
-                return new ApplicationMessage(framed.Sender, credential, framed.AuthenticatedData, framed.Epoch, framed.ApplicationData!);
+                return new ApplicationMessage(framed.Sender, credential, framed.AuthenticatedData, framed.Epoch, framed.ApplicationData!)
+                {
+                    Authentication = new ContentAuthentication(content.Auth.Signature, TlsWriter.Encode(s.Context.Encode)),
+                };
             case ContentType.Proposal:
                 {
                     var proposal = framed.Proposal!;
@@ -632,7 +797,7 @@ public sealed class MlsGroup : IDisposable
         {
             PrivateMessage pm => new OwnMessage(Sender.Member(s.OwnLeaf), credential, pm.AuthenticatedData, pm.Epoch, pm.ContentType),
             PublicMessage pm => new OwnMessage(pm.Content.Sender, credential, pm.Content.AuthenticatedData, pm.Content.Epoch, pm.Content.ContentType),
-            _ => throw new MlsProtocolException($"A {message.WireFormat} message is not a message of the group."),
+            _ => throw new MlsProtocolException(MlsError.MessageInvalid, $"A {message.WireFormat} message is not a message of the group."),
         };
     }
 
@@ -645,7 +810,10 @@ public sealed class MlsGroup : IDisposable
         var framed = unprotected.Content.Content;
         var leaf = previous.Tree.GetLeaf(unprotected.Sender)!;
         MessageProtection.VerifySignature(suite, unprotected.Content, leaf.SignatureKey, previous.Context);
-        return new ApplicationMessage(framed.Sender, leaf.Credential, framed.AuthenticatedData, framed.Epoch, framed.ApplicationData!);
+        return new ApplicationMessage(framed.Sender, leaf.Credential, framed.AuthenticatedData, framed.Epoch, framed.ApplicationData!)
+        {
+            Authentication = new ContentAuthentication(unprotected.Content.Auth.Signature, TlsWriter.Encode(previous.Context.Encode)),
+        };
     }
 
     // Input from the network reaches code whose own argument checks throw ArgumentException and the
@@ -660,7 +828,7 @@ public sealed class MlsGroup : IDisposable
                                   && e is ArgumentException or InvalidOperationException or KeyNotFoundException
                                       or CryptographicException or IndexOutOfRangeException or OverflowException)
         {
-            throw new MlsProtocolException($"The message is invalid: {e.Message}");
+            throw new MlsProtocolException(MlsError.MessageInvalid, $"The message is invalid: {e.Message}");
         }
     }
 
@@ -674,7 +842,7 @@ public sealed class MlsGroup : IDisposable
         {
             case SenderType.Member:
                 {
-                    var leaf = s.Tree.GetLeaf(sender.LeafIndex) ?? throw new MlsProtocolException($"The sender ({sender.LeafIndex}) is not a member.");
+                    var leaf = s.Tree.GetLeaf(sender.LeafIndex) ?? throw new MlsProtocolException(MlsError.SenderNotMember, $"The sender ({sender.LeafIndex}) is not a member.");
                     return (leaf.SignatureKey, leaf.Credential);
                 }
             case SenderType.External:
@@ -682,12 +850,12 @@ public sealed class MlsGroup : IDisposable
                     var senders = GroupExtensions.ExternalSenders(s.Context.Extensions);
                     if (sender.Index >= senders.Count)
                     {
-                        throw new MlsProtocolException($"External sender {sender.Index} is not listed in the group's external_senders extension.");
+                        throw new MlsProtocolException(MlsError.ExternalSenderUnknown, $"External sender {sender.Index} is not listed in the group's external_senders extension.");
                     }
                     if (framed.Proposal?.Type is not (ProposalType.Add or ProposalType.Remove or ProposalType.Psk or ProposalType.ReInit
                         or ProposalType.GroupContextExtensions))
                     {
-                        throw new MlsProtocolException("An external sender may not send this kind of proposal.");
+                        throw new MlsProtocolException(MlsError.SenderNotAllowed, "An external sender may not send this kind of proposal.");
                     }
                     var external = senders[(int)sender.Index];
                     return (external.SignatureKey, external.Credential);
@@ -696,13 +864,13 @@ public sealed class MlsGroup : IDisposable
                 {
                     if (framed.Proposal is not Add add)
                     {
-                        throw new MlsProtocolException("A new member may only propose its own Add.");
+                        throw new MlsProtocolException(MlsError.SenderNotAllowed, "A new member may only propose its own Add.");
                     }
                     return (add.KeyPackage.LeafNode.SignatureKey, add.KeyPackage.LeafNode.Credential);
                 }
             default:
                 {
-                    var path = framed.Commit?.Path ?? throw new MlsProtocolException("An external Commit must carry a path.");
+                    var path = framed.Commit?.Path ?? throw new MlsProtocolException(MlsError.CommitPathRequired, "An external Commit must carry a path.");
                     return (path.LeafNode.SignatureKey, path.LeafNode.Credential);
                 }
         }
@@ -726,7 +894,7 @@ public sealed class MlsGroup : IDisposable
             var s = State;
             if (!s.Active)
             {
-                throw new MlsProtocolException(s.ReInit is null
+                throw new MlsProtocolException(MlsError.GroupInactive, s.ReInit is null
                     ? "This member has been removed from the group."
                     : "The group was closed by a ReInit; join the new group.");
             }

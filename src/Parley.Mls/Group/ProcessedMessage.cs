@@ -16,6 +16,10 @@ public abstract record ProcessedMessage(Sender Sender, Credential? SenderCredent
 public sealed record ApplicationMessage(Sender Sender, Credential? SenderCredential, byte[] AuthenticatedData, ulong Epoch, byte[] Data)
     : ProcessedMessage(Sender, SenderCredential, AuthenticatedData, Epoch)
 {
+    /// <summary>What lets a recipient prove to a third party that the sender signed this content (RFC 9420 §6.1): the
+    /// FramedContentAuthData signature and the GroupContext it was signed over, encoded.</summary>
+    public ContentAuthentication? Authentication { get; init; }
+
     // The data is plaintext: keep it out of logs.
     public override string ToString() => $"ApplicationMessage(from {Sender}, epoch {Epoch}, {Data.Length} bytes)";
 }
@@ -30,6 +34,10 @@ public sealed record ProposalMessage(Sender Sender, Credential? SenderCredential
 
 /// <summary>A message this member sent itself, echoed back by the delivery service: recognized byte for
 /// byte and not processed again (its PrivateMessage key was used up when sending). Safe to ignore.</summary>
+/// <param name="Sender">This member, as the sender.</param>
+/// <param name="SenderCredential">The sender's credential (leaf, external sender or joiner), if known.</param>
+/// <param name="AuthenticatedData">The message's authenticated_data field.</param>
+/// <param name="Epoch">The epoch the message was sent in.</param>
 /// <param name="ContentType">What the message carried: application data, a proposal or a Commit.</param>
 public sealed record OwnMessage(Sender Sender, Credential? SenderCredential, byte[] AuthenticatedData, ulong Epoch, ContentType ContentType)
     : ProcessedMessage(Sender, SenderCredential, AuthenticatedData, Epoch)
@@ -38,6 +46,11 @@ public sealed record OwnMessage(Sender Sender, Credential? SenderCredential, byt
 }
 
 /// <summary>A Commit that was applied: the group is now at <paramref name="NewEpoch"/>.</summary>
+/// <param name="Sender">Who sent the message.</param>
+/// <param name="SenderCredential">The sender's credential (leaf, external sender or joiner), if known.</param>
+/// <param name="AuthenticatedData">The message's authenticated_data field.</param>
+/// <param name="Epoch">The epoch the Commit was sent in.</param>
+/// <param name="NewEpoch">The epoch the Commit started.</param>
 /// <param name="Proposals">The committed proposals with their senders, in the Commit's order.</param>
 /// <param name="AddedMembers">The leaves filled by Add proposals or an external join.</param>
 /// <param name="RemovedMembers">The leaves emptied by Remove proposals, with the credential each held.</param>
@@ -68,3 +81,7 @@ public sealed record CommittedProposal(Proposal Proposal, Sender Sender, byte[]?
 
     public override int GetHashCode() => HashCode.Combine(Proposal.Type, Sender);
 }
+
+/// <summary>A member's signature over a message's FramedContentTBS and the encoded GroupContext it covers: with the content
+/// itself, anyone holding the sender's signature key can check who sent it.</summary>
+public sealed record ContentAuthentication(byte[] Signature, byte[] GroupContext);

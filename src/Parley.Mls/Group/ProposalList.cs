@@ -36,10 +36,23 @@ internal sealed class AppliedProposals
 internal static class ProposalList
 {
     /// <summary>Validates <paramref name="proposals"/> (RFC 9420 §12.2) for a Commit by
-    /// <paramref name="committer"/> and applies them in the order of §12.3 to a copy of the tree.
+    /// the member at <paramref name="committerLeaf"/> and applies them in the order of §12.3 to a copy of the tree.
     /// <paramref name="committerLeaf"/> is null for an external Commit. Throws
     /// <see cref="MlsProtocolException"/> when the list is invalid. <paramref name="linkPsk"/> is the one
     /// reinit or branch PSK allowed, in the first Commit of a reinitialized or branched group.</summary>
+    /// <exception cref="MlsProtocolException">Code <see cref="MlsError.ProposalListInvalid"/>,
+    /// <see cref="MlsError.ExternalCommitProposalsInvalid"/>, <see cref="MlsError.UpdateInvalid"/>,
+    /// <see cref="MlsError.ProposalForNonMember"/>, <see cref="MlsError.ProposalsConflict"/>,
+    /// <see cref="MlsError.RemoveOfCommitter"/>, <see cref="MlsError.PskDuplicate"/>,
+    /// <see cref="MlsError.ReInitLowersVersion"/>, <see cref="MlsError.PskNonceLength"/>,
+    /// <see cref="MlsError.PskUsageInvalid"/>, <see cref="MlsError.PskUnavailable"/>,
+    /// <see cref="MlsError.PskCountTooLarge"/>, <see cref="MlsError.GroupContextExtensionInvalid"/>,
+    /// <see cref="MlsError.KeyPackageVersionOrSuite"/>, <see cref="MlsError.KeyPackageSignatureInvalid"/>,
+    /// <see cref="MlsError.KeyPackageInitKeyInvalid"/>, <see cref="MlsError.KeyPackageExtensionUnsupported"/>,
+    /// <see cref="MlsError.LeafNodeSourceWrong"/>, <see cref="MlsError.LeafNodeKeyInvalid"/>,
+    /// <see cref="MlsError.CredentialRejected"/>, <see cref="MlsError.LeafNodeSignatureInvalid"/>,
+    /// <see cref="MlsError.LeafNodeLifetimeExpired"/>, <see cref="MlsError.LeafNodeCapabilitiesInsufficient"/>,
+    /// <see cref="MlsError.CredentialTypeNotSupportedByAll"/>, <see cref="MlsError.TreeTooLarge"/></exception>
     public static AppliedProposals Apply(GroupState state, IReadOnlyList<CommittedProposal> proposals, LeafIndex? committerLeaf,
         MlsGroupOptions options, PreSharedKeyId? linkPsk = null)
     {
@@ -69,22 +82,22 @@ internal static class ProposalList
             }
             if (p.Sender.Type != SenderType.Member)
             {
-                throw new MlsProtocolException($"An Update proposal from a {p.Sender.Type} sender is invalid.");
+                throw new MlsProtocolException(MlsError.UpdateInvalid, $"An Update proposal from a {p.Sender.Type} sender is invalid.");
             }
             var leaf = p.Sender.LeafIndex;
             if (leaf == committerLeaf)
             {
-                throw new MlsProtocolException("A Commit cannot include an Update proposal from the committer.");
+                throw new MlsProtocolException(MlsError.UpdateInvalid, "A Commit cannot include an Update proposal from the committer.");
             }
-            var current = tree.GetLeaf(leaf) ?? throw new MlsProtocolException($"An Update proposal from {leaf}, which is not a member.");
+            var current = tree.GetLeaf(leaf) ?? throw new MlsProtocolException(MlsError.ProposalForNonMember, $"An Update proposal from {leaf}, which is not a member.");
             if (!touched.Add(leaf))
             {
-                throw new MlsProtocolException($"The Commit has several Update or Remove proposals for {leaf}.");
+                throw new MlsProtocolException(MlsError.ProposalsConflict, $"The Commit has several Update or Remove proposals for {leaf}.");
             }
             LeafNodeValidation.Validate(suite, update.LeafNode, LeafNodeSource.Update, extensions, options, state.GroupId, leaf);
             if (update.LeafNode.EncryptionKey.AsSpan().SequenceEqual(current.EncryptionKey))
             {
-                throw new MlsProtocolException($"The Update proposal of {leaf} keeps its encryption key.");
+                throw new MlsProtocolException(MlsError.UpdateInvalid, $"The Update proposal of {leaf} keeps its encryption key.");
             }
             tree.UpdateLeaf(leaf, update.LeafNode);
             if (leaf == state.OwnLeaf)
@@ -103,12 +116,12 @@ internal static class ProposalList
             var leaf = remove.Removed;
             if (leaf == committerLeaf)
             {
-                throw new MlsProtocolException("A Commit cannot remove the committer.");
+                throw new MlsProtocolException(MlsError.RemoveOfCommitter, "A Commit cannot remove the committer.");
             }
-            var current = tree.GetLeaf(leaf) ?? throw new MlsProtocolException($"A Remove proposal for {leaf}, which is not a member.");
+            var current = tree.GetLeaf(leaf) ?? throw new MlsProtocolException(MlsError.ProposalForNonMember, $"A Remove proposal for {leaf}, which is not a member.");
             if (!touched.Add(leaf))
             {
-                throw new MlsProtocolException($"The Commit has several Update or Remove proposals for {leaf}.");
+                throw new MlsProtocolException(MlsError.ProposalsConflict, $"The Commit has several Update or Remove proposals for {leaf}.");
             }
             tree.RemoveLeaf(leaf);
             result.Removed.Add((leaf, current.Credential));
@@ -141,7 +154,7 @@ internal static class ProposalList
                     CheckPsk(suite, psk.Psk);
                     if (!pskIds.Add(Convert.ToHexString(psk.Psk.ToBytes())))
                     {
-                        throw new MlsProtocolException("The Commit names the same PSK twice.");
+                        throw new MlsProtocolException(MlsError.PskDuplicate, "The Commit names the same PSK twice.");
                     }
                     result.Psks.Add(psk.Psk);
                     break;
@@ -151,7 +164,7 @@ internal static class ProposalList
                 case ReInit reInit:
                     if (reInit.Version < ProtocolVersion.Mls10)
                     {
-                        throw new MlsProtocolException("A ReInit proposal may not lower the protocol version.");
+                        throw new MlsProtocolException(MlsError.ReInitLowersVersion, "A ReInit proposal may not lower the protocol version.");
                     }
                     result.ReInit = reInit;
                     break;
@@ -174,6 +187,16 @@ internal static class ProposalList
     /// <summary>Checks a proposal received on its own (RFC 9420 §12.1) against the current epoch, so that
     /// an invalid proposal never enters the cache. The rules that depend on the other proposals of a
     /// Commit are checked again when it is committed.</summary>
+    /// <exception cref="MlsProtocolException">Code <see cref="MlsError.UpdateInvalid"/>,
+    /// <see cref="MlsError.ProposalForNonMember"/>, <see cref="MlsError.PskNonceLength"/>,
+    /// <see cref="MlsError.PskUsageInvalid"/>, <see cref="MlsError.ReInitLowersVersion"/>,
+    /// <see cref="MlsError.ProposalListInvalid"/>, <see cref="MlsError.GroupContextExtensionInvalid"/>,
+    /// <see cref="MlsError.KeyPackageVersionOrSuite"/>, <see cref="MlsError.KeyPackageSignatureInvalid"/>,
+    /// <see cref="MlsError.KeyPackageInitKeyInvalid"/>, <see cref="MlsError.KeyPackageExtensionUnsupported"/>,
+    /// <see cref="MlsError.LeafNodeSourceWrong"/>, <see cref="MlsError.LeafNodeKeyInvalid"/>,
+    /// <see cref="MlsError.CredentialRejected"/>, <see cref="MlsError.LeafNodeSignatureInvalid"/>,
+    /// <see cref="MlsError.LeafNodeLifetimeExpired"/>, <see cref="MlsError.LeafNodeCapabilitiesInsufficient"/>,
+    /// <see cref="MlsError.CredentialTypeNotSupportedByAll"/></exception>
     public static void ValidateReceived(GroupState state, Proposal proposal, Sender sender, MlsGroupOptions options)
     {
         var suite = state.Suite;
@@ -186,19 +209,19 @@ internal static class ProposalList
                 {
                     if (sender.Type != SenderType.Member)
                     {
-                        throw new MlsProtocolException("Only a member can propose an Update.");
+                        throw new MlsProtocolException(MlsError.UpdateInvalid, "Only a member can propose an Update.");
                     }
-                    var current = state.Tree.GetLeaf(sender.LeafIndex) ?? throw new MlsProtocolException("An Update from a blank leaf.");
+                    var current = state.Tree.GetLeaf(sender.LeafIndex) ?? throw new MlsProtocolException(MlsError.ProposalForNonMember, "An Update from a blank leaf.");
                     LeafNodeValidation.Validate(suite, update.LeafNode, LeafNodeSource.Update, state.Context.Extensions, options,
                         state.GroupId, sender.LeafIndex);
                     if (update.LeafNode.EncryptionKey.AsSpan().SequenceEqual(current.EncryptionKey))
                     {
-                        throw new MlsProtocolException("An Update proposal must change the leaf's encryption key.");
+                        throw new MlsProtocolException(MlsError.UpdateInvalid, "An Update proposal must change the leaf's encryption key.");
                     }
                     break;
                 }
             case Remove remove when state.Tree.GetLeaf(remove.Removed) is null:
-                throw new MlsProtocolException($"A Remove proposal for {remove.Removed}, which is not a member.");
+                throw new MlsProtocolException(MlsError.ProposalForNonMember, $"A Remove proposal for {remove.Removed}, which is not a member.");
             case PreSharedKey psk:
                 CheckPsk(suite, psk.Psk);
                 break;
@@ -206,9 +229,9 @@ internal static class ProposalList
                 GroupExtensions.CheckWellFormed(gce.Extensions);
                 break;
             case ReInit reInit when reInit.Version < ProtocolVersion.Mls10:
-                throw new MlsProtocolException("A ReInit proposal may not lower the protocol version.");
+                throw new MlsProtocolException(MlsError.ReInitLowersVersion, "A ReInit proposal may not lower the protocol version.");
             case ExternalInit:
-                throw new MlsProtocolException("An ExternalInit proposal cannot be sent on its own.");
+                throw new MlsProtocolException(MlsError.ProposalListInvalid, "An ExternalInit proposal cannot be sent on its own.");
         }
     }
 
@@ -221,11 +244,11 @@ internal static class ProposalList
     {
         if (psk.PskNonce.Length != suite.HashLength)
         {
-            throw new MlsProtocolException($"A PSK nonce must be KDF.Nh = {suite.HashLength} bytes.");
+            throw new MlsProtocolException(MlsError.PskNonceLength, $"A PSK nonce must be KDF.Nh = {suite.HashLength} bytes.");
         }
         if (psk.Type == PskType.Resumption && psk.Usage != ResumptionPskUsage.Application)
         {
-            throw new MlsProtocolException($"A resumption PSK with usage {psk.Usage} is only valid when reinitializing or branching.");
+            throw new MlsProtocolException(MlsError.PskUsageInvalid, $"A resumption PSK with usage {psk.Usage} is only valid when reinitializing or branching.");
         }
     }
 

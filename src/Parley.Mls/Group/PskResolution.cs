@@ -46,24 +46,24 @@ internal static class PskResolution
         if (id.Type == PskType.External)
         {
             return options.PskStore?.GetExternalPsk(id.PskId!)
-                ?? throw new MlsProtocolException("An external PSK named by the message is not available.");
+                ?? throw new MlsProtocolException(MlsError.PskUnavailable, "An external PSK named by the message is not available.");
         }
         if (id.Usage != ResumptionPskUsage.Application)
         {
             // RFC 9420 §11.2, §11.3: such a PSK MUST NOT be used in other contexts.
             if (link is null || link.Usage != id.Usage || !id.PskGroupId!.AsSpan().SequenceEqual(link.Source.GroupId))
             {
-                throw new MlsProtocolException($"A resumption PSK with usage {id.Usage} is only valid when reinitializing or branching that group.");
+                throw new MlsProtocolException(MlsError.PskUsageInvalid, $"A resumption PSK with usage {id.Usage} is only valid when reinitializing or branching that group.");
             }
             return link.Source.FindResumptionPsk(id.PskEpoch)?.ToArray()
-                ?? throw new MlsProtocolException($"The resumption PSK of the old group's epoch {id.PskEpoch} is no longer held.");
+                ?? throw new MlsProtocolException(MlsError.PskUnavailable, $"The resumption PSK of the old group's epoch {id.PskEpoch} is no longer held.");
         }
         if (state is not null && id.PskGroupId!.AsSpan().SequenceEqual(state.GroupId))
         {
             return state.FindResumptionPsk(id.PskEpoch)?.ToArray()
-                ?? throw new MlsProtocolException($"The resumption PSK of epoch {id.PskEpoch} is no longer held.");
+                ?? throw new MlsProtocolException(MlsError.PskUnavailable, $"The resumption PSK of epoch {id.PskEpoch} is no longer held.");
         }
         return options.PskStore?.GetResumptionPsk(id.PskGroupId!, id.PskEpoch)
-            ?? throw new MlsProtocolException($"The resumption PSK of another group's epoch {id.PskEpoch} is not available.");
+            ?? throw new MlsProtocolException(MlsError.PskUnavailable, $"The resumption PSK of another group's epoch {id.PskEpoch} is not available.");
     }
 }

@@ -25,16 +25,16 @@ internal sealed class ResumptionLink(ResumptionPskUsage usage, GroupState source
     {
         if (psks.Count != 1)
         {
-            throw new MlsProtocolException($"A Welcome into a {Name} group must carry exactly one PSK, the {Usage} resumption PSK.");
+            throw new MlsProtocolException(MlsError.LinkedPskInvalid, $"A Welcome into a {Name} group must carry exactly one PSK, the {Usage} resumption PSK.");
         }
         var psk = psks[0];
         if (psk.Type != PskType.Resumption || psk.Usage != Usage)
         {
-            throw new MlsProtocolException($"The Welcome's PSK is not a resumption PSK with usage {Usage}.");
+            throw new MlsProtocolException(MlsError.LinkedPskInvalid, $"The Welcome's PSK is not a resumption PSK with usage {Usage}.");
         }
         if (!psk.PskGroupId!.AsSpan().SequenceEqual(Source.GroupId))
         {
-            throw new MlsProtocolException($"The Welcome's {Usage} PSK names another group than the one it is joined from.");
+            throw new MlsProtocolException(MlsError.LinkedPskInvalid, $"The Welcome's {Usage} PSK names another group than the one it is joined from.");
         }
         _ = TreeAt(psk.PskEpoch);
     }
@@ -48,11 +48,11 @@ internal sealed class ResumptionLink(ResumptionPskUsage usage, GroupState source
         {
             if (Source.ReInit is null)
             {
-                throw new MlsProtocolException("The group was not closed by a ReInit: there is no group to reinitialize.");
+                throw new MlsProtocolException(MlsError.NoReInit, "The group was not closed by a ReInit: there is no group to reinitialize.");
             }
             return epoch == Source.Epoch
                 ? Source.Tree
-                : throw new MlsProtocolException($"A reinit PSK must name epoch {Source.Epoch}, the epoch the ReInit Commit started, not {epoch}.");
+                : throw new MlsProtocolException(MlsError.LinkedPskInvalid, $"A reinit PSK must name epoch {Source.Epoch}, the epoch the ReInit Commit started, not {epoch}.");
         }
         if (epoch == Source.Epoch)
         {
@@ -62,7 +62,7 @@ internal sealed class ResumptionLink(ResumptionPskUsage usage, GroupState source
         {
             return previous.Tree;
         }
-        throw new MlsProtocolException($"A branch PSK of epoch {epoch} cannot be checked: this member is at epoch {Source.Epoch}.");
+        throw new MlsProtocolException(MlsError.LinkedPskInvalid, $"A branch PSK of epoch {epoch} cannot be checked: this member is at epoch {Source.Epoch}.");
     }
 
     /// <summary>Checks the group a Welcome leads into against the old group (RFC 9420 §12.4.3.1): epoch 1;
@@ -72,7 +72,7 @@ internal sealed class ResumptionLink(ResumptionPskUsage usage, GroupState source
     {
         if (context.Epoch != 1)
         {
-            throw new MlsProtocolException($"A Welcome into a {Name} group must be for epoch 1, not {context.Epoch}.");
+            throw new MlsProtocolException(MlsError.LinkedParametersMismatch, $"A Welcome into a {Name} group must be for epoch 1, not {context.Epoch}.");
         }
         var oldTree = TreeAt(psk.PskEpoch);
         if (Usage == ResumptionPskUsage.ReInit)
@@ -81,7 +81,7 @@ internal sealed class ResumptionLink(ResumptionPskUsage usage, GroupState source
             if (reInit.Version != ProtocolVersion.Mls10 || context.CipherSuite != reInit.CipherSuite
                 || !context.GroupId.AsSpan().SequenceEqual(reInit.GroupId) || !SameExtensions(context.Extensions, reInit.Extensions))
             {
-                throw new MlsProtocolException("The reinitialized group's version, cipher suite, group id or extensions differ from the ReInit proposal.");
+                throw new MlsProtocolException(MlsError.LinkedParametersMismatch, "The reinitialized group's version, cipher suite, group id or extensions differ from the ReInit proposal.");
             }
             CheckAllPresent(oldTree, tree, validator);
         }
@@ -89,7 +89,7 @@ internal sealed class ResumptionLink(ResumptionPskUsage usage, GroupState source
         {
             if (context.CipherSuite != Source.Suite.Id)
             {
-                throw new MlsProtocolException($"A branch must keep the cipher suite {Source.Suite.Id}, not change it to {context.CipherSuite}.");
+                throw new MlsProtocolException(MlsError.LinkedParametersMismatch, $"A branch must keep the cipher suite {Source.Suite.Id}, not change it to {context.CipherSuite}.");
             }
             CheckSubset(tree, oldTree, validator);
         }
@@ -102,7 +102,7 @@ internal sealed class ResumptionLink(ResumptionPskUsage usage, GroupState source
         {
             if (!oldTree.EnumerateLeaves().Any(old => validator.IsSameClient(old.Leaf.Credential, leaf.Credential)))
             {
-                throw new MlsProtocolException($"The member at {index} of the new group was not a member of the group it branches from.");
+                throw new MlsProtocolException(MlsError.LinkedMembersMismatch, $"The member at {index} of the new group was not a member of the group it branches from.");
             }
         }
     }
@@ -114,7 +114,7 @@ internal sealed class ResumptionLink(ResumptionPskUsage usage, GroupState source
         {
             if (!newTree.EnumerateLeaves().Any(n => validator.IsSameClient(leaf.Credential, n.Leaf.Credential)))
             {
-                throw new MlsProtocolException($"The old group's member at {index} is missing from the reinitialized group.");
+                throw new MlsProtocolException(MlsError.LinkedMembersMismatch, $"The old group's member at {index} is missing from the reinitialized group.");
             }
         }
     }

@@ -23,11 +23,11 @@ internal static class WelcomeJoin
         var suite = keyPackage.Suite;
         if (welcome.CipherSuite != suite.Id)
         {
-            throw new MlsProtocolException($"The Welcome is for cipher suite {welcome.CipherSuite}, the key package for {suite.Id}.");
+            throw new MlsProtocolException(MlsError.WelcomeNotForKeyPackage, $"The Welcome is for cipher suite {welcome.CipherSuite}, the key package for {suite.Id}.");
         }
         byte[] ownRef = keyPackage.Ref;
         var entry = welcome.Secrets.FirstOrDefault(s => s.NewMember.AsSpan().SequenceEqual(ownRef))
-            ?? throw new MlsProtocolException("The Welcome holds no group secrets for this key package.");
+            ?? throw new MlsProtocolException(MlsError.WelcomeNotForKeyPackage, "The Welcome holds no group secrets for this key package.");
 
         byte[] plaintext = suite.DecryptWithLabel(keyPackage.InitPrivateKey, "Welcome", welcome.EncryptedGroupInfo,
             entry.EncryptedSecrets.KemOutput, entry.EncryptedSecrets.Ciphertext);
@@ -44,7 +44,7 @@ internal static class WelcomeJoin
         {
             if (groupSecrets.JoinerSecret.Length != suite.HashLength)
             {
-                throw new MlsProtocolException("The Welcome's joiner secret has the wrong length.");
+                throw new MlsProtocolException(MlsError.WelcomeUndecryptable, "The Welcome's joiner secret has the wrong length.");
             }
             CheckPsks(suite, groupSecrets.Psks, link);
             pskSecret = PskResolution.ComputePskSecret(suite, groupSecrets.Psks, null, options, link);
@@ -59,7 +59,7 @@ internal static class WelcomeJoin
         try
         {
             byte[] groupInfoBytes = suite.AeadOpen(key, nonce, ReadOnlySpan<byte>.Empty, welcome.EncryptedGroupInfo)
-                ?? throw new MlsProtocolException("The Welcome's GroupInfo does not decrypt.");
+                ?? throw new MlsProtocolException(MlsError.WelcomeUndecryptable, "The Welcome's GroupInfo does not decrypt.");
             var groupInfo = TlsReader.Decode(groupInfoBytes, GroupInfo.Decode);
             return (groupSecrets, groupInfo);
         }
@@ -83,7 +83,7 @@ internal static class WelcomeJoin
     {
         if (psks.Count == 0 && link is not null)
         {
-            throw new MlsProtocolException("The Welcome carries no PSK: it does not lead into a group linked to this one.");
+            throw new MlsProtocolException(MlsError.WelcomeLinkMismatch, "The Welcome carries no PSK: it does not lead into a group linked to this one.");
         }
         if (psks.Count == 0)
         {
@@ -94,7 +94,7 @@ internal static class WelcomeJoin
         {
             if (psk.PskNonce.Length != suite.HashLength)
             {
-                throw new MlsProtocolException($"A PSK nonce must be KDF.Nh = {suite.HashLength} bytes.");
+                throw new MlsProtocolException(MlsError.PskNonceLength, $"A PSK nonce must be KDF.Nh = {suite.HashLength} bytes.");
             }
             if (psk.Type == PskType.Resumption && psk.Usage is ResumptionPskUsage.ReInit or ResumptionPskUsage.Branch)
             {
@@ -103,7 +103,7 @@ internal static class WelcomeJoin
         }
         if (special is not null && psks.Count > 1)
         {
-            throw new MlsProtocolException("A reinit or branch resumption PSK must be the only PSK of a Welcome.");
+            throw new MlsProtocolException(MlsError.LinkedPskInvalid, "A reinit or branch resumption PSK must be the only PSK of a Welcome.");
         }
         if (link is not null)
         {
@@ -111,7 +111,7 @@ internal static class WelcomeJoin
         }
         else if (special is { } usage)
         {
-            throw new MlsProtocolException(usage == ResumptionPskUsage.ReInit
+            throw new MlsProtocolException(MlsError.WelcomeLinkMismatch, usage == ResumptionPskUsage.ReInit
                 ? "The Welcome leads into a reinitialized group: join it with JoinReInitGroup on the old group."
                 : "The Welcome leads into a branch of another group: join it with JoinBranch on that group.");
         }
@@ -141,13 +141,13 @@ internal static class WelcomeJoin
             var context = groupInfo.GroupContext;
             if (context.CipherSuite != suite.Id)
             {
-                throw new MlsProtocolException("The GroupInfo's cipher suite differs from the key package's.");
+                throw new MlsProtocolException(MlsError.WelcomeNotForKeyPackage, "The GroupInfo's cipher suite differs from the key package's.");
             }
             var tree = LoadTree(suite, groupInfo, ratchetTree);
             VerifyGroupInfo(groupInfo, tree, options);
 
             var ownLeaf = tree.FindLeaf(keyPackage.KeyPackage.LeafNode)
-                ?? throw new MlsProtocolException("The ratchet tree has no leaf for this key package.");
+                ?? throw new MlsProtocolException(MlsError.WelcomeNoOwnLeaf, "The ratchet tree has no leaf for this key package.");
             keys = new TreePrivateKeys(ownLeaf);
             keys.SetPrivateKey(ownLeaf.Node, keyPackage.EncryptionPrivateKey);
             if (groupSecrets.PathSecret is { } pathSecret)
@@ -158,7 +158,7 @@ internal static class WelcomeJoin
             secrets = EpochKeySchedule.FromJoinerSecret(suite, groupSecrets.JoinerSecret, pskSecret, context);
             if (!secrets.VerifyConfirmationTag(context.ConfirmedTranscriptHash, groupInfo.ConfirmationTag))
             {
-                throw new MlsProtocolException("The GroupInfo's confirmation tag is invalid.");
+                throw new MlsProtocolException(MlsError.GroupInfoConfirmationTagInvalid, "The GroupInfo's confirmation tag is invalid.");
             }
             secrets.DeleteTransitionSecrets();
             link?.VerifyNewGroup(groupSecrets.Psks[0], context, tree, options.CredentialValidator);
@@ -191,11 +191,11 @@ internal static class WelcomeJoin
         }
         catch (MlsDecodeException e)
         {
-            throw new MlsProtocolException($"The GroupInfo's ratchet_tree extension is malformed: {e.Message}");
+            throw new MlsProtocolException(MlsError.RatchetTreeMissing, $"The GroupInfo's ratchet_tree extension is malformed: {e.Message}");
         }
         return supplied is not null
             ? RatchetTree.FromNodes(suite, supplied)
-            : throw new MlsProtocolException("The GroupInfo carries no ratchet tree and none was supplied.");
+            : throw new MlsProtocolException(MlsError.RatchetTreeMissing, "The GroupInfo carries no ratchet tree and none was supplied.");
     }
 
     /// <summary>Checks a GroupInfo and the tree that comes with it (RFC 9420 §12.4.3.1): the signature by
@@ -204,10 +204,10 @@ internal static class WelcomeJoin
     {
         var suite = tree.Suite;
         var context = groupInfo.GroupContext;
-        var signer = tree.GetLeaf(groupInfo.Signer) ?? throw new MlsProtocolException("The GroupInfo's signer is not a member of the tree.");
+        var signer = tree.GetLeaf(groupInfo.Signer) ?? throw new MlsProtocolException(MlsError.GroupInfoSignatureInvalid, "The GroupInfo's signer is not a member of the tree.");
         if (!groupInfo.Verify(suite, signer.SignatureKey))
         {
-            throw new MlsProtocolException("The GroupInfo's signature is invalid.");
+            throw new MlsProtocolException(MlsError.GroupInfoSignatureInvalid, "The GroupInfo's signature is invalid.");
         }
         GroupExtensions.CheckWellFormed(context.Extensions);
         TreeValidation.Validate(tree, context.TreeHash, context.GroupId);

@@ -42,7 +42,7 @@ internal sealed class WelcomeSealer
         {
             RandomNumberGenerator.Fill(ikmE);
             byte[] enc = kem.Encap(initKey, ikmE, sharedSecret)
-                ?? throw new MlsProtocolException("A new member's init key is not a valid public key.");
+                ?? throw new MlsProtocolException(MlsError.HpkePublicKeyInvalid, "A new member's init key is not a valid public key.");
             kdf.LabeledExtract(_hpke.SuiteId, sharedSecret, "secret"u8, ReadOnlySpan<byte>.Empty, secret);
             kdf.LabeledExpand(_hpke.SuiteId, secret, "key"u8, _keyScheduleContext, key);
             kdf.LabeledExpand(_hpke.SuiteId, secret, "base_nonce"u8, _keyScheduleContext, nonce);

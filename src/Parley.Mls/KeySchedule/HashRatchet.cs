@@ -48,7 +48,7 @@ internal sealed class HashRatchet : IDisposable
             int index = _retained?.IndexOfKey(generation) ?? -1;
             if (index < 0)
             {
-                throw new MlsProtocolException(
+                throw new MlsProtocolException(MlsError.GenerationUnavailable,
                     $"The {Describe(type)} key for generation {generation} of {leaf} was already used or has expired.");
             }
             var key = _retained!.Values[index];
@@ -84,7 +84,7 @@ internal sealed class HashRatchet : IDisposable
             int index = _retained?.IndexOfKey(generation) ?? -1;
             if (index < 0)
             {
-                throw new MlsProtocolException(
+                throw new MlsProtocolException(MlsError.GenerationUnavailable,
                     $"The {Describe(type)} key for generation {generation} of {leaf} was already used or has expired.");
             }
             var retained = _retained!.Values[index];
@@ -240,12 +240,12 @@ internal sealed class HashRatchet : IDisposable
     {
         if (generation - _generation > SecretTree.MaxForwardDistance)
         {
-            throw new MlsProtocolException(
+            throw new MlsProtocolException(MlsError.GenerationTooFarAhead,
                 $"Generation {generation} of {leaf} is more than {SecretTree.MaxForwardDistance} generations ahead of the {Describe(type)} ratchet (at {_generation}).");
         }
         if (generation == uint.MaxValue)
         {
-            throw new MlsProtocolException($"The {Describe(type)} ratchet of {leaf} is exhausted.");
+            throw new MlsProtocolException(MlsError.RatchetExhausted, $"The {Describe(type)} ratchet of {leaf} is exhausted.");
         }
     }
 
@@ -281,7 +281,7 @@ internal sealed class HashRatchet : IDisposable
     {
         if (_generation == uint.MaxValue)
         {
-            throw new MlsProtocolException($"The {Describe(type)} ratchet of {leaf} is exhausted.");
+            throw new MlsProtocolException(MlsError.RatchetExhausted, $"The {Describe(type)} ratchet of {leaf} is exhausted.");
         }
     }
 

@@ -22,7 +22,7 @@ public static class PskSecret
         ArgumentNullException.ThrowIfNull(psks);
         if (psks.Count > ushort.MaxValue)
         {
-            throw new MlsProtocolException($"{psks.Count} PSKs exceed the {ushort.MaxValue} a PSKLabel can count.");
+            throw new MlsProtocolException(MlsError.PskCountTooLarge, $"{psks.Count} PSKs exceed the {ushort.MaxValue} a PSKLabel can count.");
         }
 
         int nh = suite.HashLength;

@@ -264,7 +264,7 @@ public sealed class SecretTree : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (leaf.Value >= LeafCount)
         {
-            throw new MlsProtocolException($"{leaf} is outside the secret tree of {LeafCount} leaves.");
+            throw new MlsProtocolException(MlsError.SecretTreeLeafOutside, $"{leaf} is outside the secret tree of {LeafCount} leaves.");
         }
         if (type is not (RatchetType.Handshake or RatchetType.Application))
         {
@@ -281,7 +281,7 @@ public sealed class SecretTree : IDisposable
         {
             if (node == _root)
             {
-                throw new MlsProtocolException($"The secrets of {leaf} are no longer available.");
+                throw new MlsProtocolException(MlsError.GenerationUnavailable, $"The secrets of {leaf} are no longer available.");
             }
             node = TreeMath.Parent(node, _fullLeafCount);
         }

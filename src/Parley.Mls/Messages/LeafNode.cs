@@ -15,8 +15,15 @@ public enum LeafNodeSource : byte
 
 /// <summary>A member's leaf in the ratchet tree: its HPKE and signature keys, credential and
 /// capabilities, signed by the member.</summary>
+/// <param name="EncryptionKey">The member's HPKE public key.</param>
+/// <param name="SignatureKey">The member's signature public key.</param>
+/// <param name="Credential">Who the member is.</param>
+/// <param name="Capabilities">The versions, cipher suites, extensions, proposals and credentials the member supports.</param>
+/// <param name="Source">Where the leaf node came from.</param>
 /// <param name="Lifetime">Present exactly when the source is <see cref="LeafNodeSource.KeyPackage"/>.</param>
 /// <param name="ParentHash">Present exactly when the source is <see cref="LeafNodeSource.Commit"/>.</param>
+/// <param name="Extensions">The leaf node's extensions.</param>
+/// <param name="Signature">The member's signature over the LeafNodeTBS.</param>
 public sealed record LeafNode(
     byte[] EncryptionKey,
     byte[] SignatureKey,

@@ -110,7 +110,7 @@ public static class ParentHash
             }
             if (valid != 1)
             {
-                throw new MlsProtocolException(valid == 0
+                throw new MlsProtocolException(MlsError.ParentHashInvalid, valid == 0
                     ? $"Parent node {node} is not parent-hash valid."
                     : $"Parent node {node} is parent-hash valid through more than one descendant.");
             }

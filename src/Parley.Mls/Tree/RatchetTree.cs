@@ -103,7 +103,7 @@ public sealed partial class RatchetTree : IMlsEncodable
     /// <summary>The HPKE public key held by a non-blank node.</summary>
     public byte[] EncryptionKeyOf(NodeIndex node)
     {
-        var n = GetNode(node) ?? throw new MlsProtocolException($"The ratchet tree has no key at blank {node}.");
+        var n = GetNode(node) ?? throw new MlsProtocolException(MlsError.BlankNode, $"The ratchet tree has no key at blank {node}.");
         return n.Leaf?.EncryptionKey ?? n.Parent!.EncryptionKey;
     }
 
@@ -184,7 +184,7 @@ public sealed partial class RatchetTree : IMlsEncodable
         ArgumentNullException.ThrowIfNull(leaf);
         if (GetLeaf(sender) is null)
         {
-            throw new MlsProtocolException($"Update from {sender}, which is not a member.");
+            throw new MlsProtocolException(MlsError.ProposalForNonMember, $"Update from {sender}, which is not a member.");
         }
         SetNode(sender.Node, new Node(leaf));
         BlankPath(sender);
@@ -196,7 +196,7 @@ public sealed partial class RatchetTree : IMlsEncodable
     {
         if (GetLeaf(removed) is null)
         {
-            throw new MlsProtocolException($"Remove of {removed}, which is not a member.");
+            throw new MlsProtocolException(MlsError.ProposalForNonMember, $"Remove of {removed}, which is not a member.");
         }
         BlankLeaf(removed);
         Truncate();
@@ -257,7 +257,7 @@ public sealed partial class RatchetTree : IMlsEncodable
     {
         if (_leafCount >= 1u << 30)
         {
-            throw new MlsProtocolException("The ratchet tree cannot grow beyond 2^30 leaves.");
+            throw new MlsProtocolException(MlsError.TreeTooLarge, "The ratchet tree cannot grow beyond 2^30 leaves.");
         }
         uint size = _leafCount * 2;
         uint width = TreeMath.NodeWidth(size);

@@ -137,17 +137,17 @@ public static class TreeKem
         var suite = tree.Suite;
         if (sender.Value >= tree.LeafCount)
         {
-            throw new MlsProtocolException($"UpdatePath sender {sender} is outside the tree.");
+            throw new MlsProtocolException(MlsError.UpdatePathInvalid, $"UpdatePath sender {sender} is outside the tree.");
         }
         var leaf = path.LeafNode;
         if (leaf.Source != LeafNodeSource.Commit)
         {
-            throw new MlsProtocolException("The leaf node of an UpdatePath must have source commit.");
+            throw new MlsProtocolException(MlsError.LeafNodeSourceWrong, "The leaf node of an UpdatePath must have source commit.");
         }
         var filtered = tree.FilteredDirectPath(sender);
         if (path.Nodes.Count != filtered.Count)
         {
-            throw new MlsProtocolException(
+            throw new MlsProtocolException(MlsError.UpdatePathInvalid,
                 $"UpdatePath has {path.Nodes.Count} nodes but the filtered direct path of {sender} has {filtered.Count}.");
         }
 
@@ -158,18 +158,18 @@ public static class TreeKem
         {
             if (key.Length != keyLength)
             {
-                throw new MlsProtocolException("An UpdatePath public key has the wrong length for the cipher suite.");
+                throw new MlsProtocolException(MlsError.UpdatePathInvalid, "An UpdatePath public key has the wrong length for the cipher suite.");
             }
             if (!newKeys.Add(key))
             {
-                throw new MlsProtocolException("An UpdatePath repeats a public key.");
+                throw new MlsProtocolException(MlsError.EncryptionKeyNotUnique, "An UpdatePath repeats a public key.");
             }
         }
         for (uint i = 0; i < tree.NodeCount; i++)
         {
             if (tree.GetNode(new NodeIndex(i)) is { } n && newKeys.Contains(n.Leaf?.EncryptionKey ?? n.Parent!.EncryptionKey))
             {
-                throw new MlsProtocolException($"An UpdatePath public key is already used by {new NodeIndex(i)}.");
+                throw new MlsProtocolException(MlsError.EncryptionKeyNotUnique, $"An UpdatePath public key is already used by {new NodeIndex(i)}.");
             }
         }
 
@@ -182,11 +182,11 @@ public static class TreeKem
         byte[] parentHash = ParentHash.SetAlongPath(next, sender, filtered);
         if (leaf.ParentHash is null || !leaf.ParentHash.AsSpan().SequenceEqual(parentHash))
         {
-            throw new MlsProtocolException($"The parent hash in the leaf node of {sender} does not match its UpdatePath.");
+            throw new MlsProtocolException(MlsError.ParentHashInvalid, $"The parent hash in the leaf node of {sender} does not match its UpdatePath.");
         }
         if (!leaf.Verify(suite, groupId, sender))
         {
-            throw new MlsProtocolException($"The signature on the UpdatePath leaf node of {sender} is invalid.");
+            throw new MlsProtocolException(MlsError.LeafNodeSignatureInvalid, $"The signature on the UpdatePath leaf node of {sender} is invalid.");
         }
         next.SetLeaf(sender, leaf);
         return next;
@@ -221,31 +221,31 @@ public static class TreeKem
         }
         if (mergedTree.GetLeaf(own) is null)
         {
-            throw new MlsProtocolException($"{own} is not a member of the tree the UpdatePath applies to.");
+            throw new MlsProtocolException(MlsError.BlankNode, $"{own} is not a member of the tree the UpdatePath applies to.");
         }
         var filtered = mergedTree.FilteredDirectPath(sender);
         if (path.Nodes.Count != filtered.Count)
         {
-            throw new MlsProtocolException("The UpdatePath does not match the sender's filtered direct path.");
+            throw new MlsProtocolException(MlsError.UpdatePathInvalid, "The UpdatePath does not match the sender's filtered direct path.");
         }
 
         // The lowest node of the sender's filtered direct path above us: its copath child holds our leaf.
         int start = filtered.FindIndex(n => TreeMath.IsInSubtree(n, own.Node));
         if (start < 0)
         {
-            throw new MlsProtocolException($"The UpdatePath of {sender} has no node above {own}.");
+            throw new MlsProtocolException(MlsError.UpdatePathInvalid, $"The UpdatePath of {sender} has no node above {own}.");
         }
         var resolution = mergedTree.Resolution(RatchetTree.CopathChild(filtered[start], sender), newMembers);
         var ciphertexts = path.Nodes[start].EncryptedPathSecret;
         if (ciphertexts.Count != resolution.Count)
         {
-            throw new MlsProtocolException(
+            throw new MlsProtocolException(MlsError.UpdatePathInvalid,
                 $"UpdatePath node {start} has {ciphertexts.Count} ciphertexts for a resolution of {resolution.Count} nodes.");
         }
         int slot = resolution.FindIndex(n => TreeMath.IsInSubtree(n, own.Node) && privateKeys.Contains(n));
         if (slot < 0)
         {
-            throw new MlsProtocolException($"{own} holds no private key for the resolution the path secret was encrypted to.");
+            throw new MlsProtocolException(MlsError.PathSecretUnavailable, $"{own} holds no private key for the resolution the path secret was encrypted to.");
         }
         privateKeys.TryGet(resolution[slot], out byte[] privateKey);
         var ct = ciphertexts[slot];
@@ -253,7 +253,7 @@ public static class TreeKem
         if (secret.Length != suite.HashLength)
         {
             CryptographicOperations.ZeroMemory(secret);
-            throw new MlsProtocolException("A decrypted path secret has the wrong length.");
+            throw new MlsProtocolException(MlsError.PathSecretUnavailable, "A decrypted path secret has the wrong length.");
         }
 
         // Derive the keys for the rest of the path and check them before changing anything.
@@ -273,7 +273,7 @@ public static class TreeKem
                 derived.Add((filtered[i], pair.PrivateKey));
                 if (!pair.PublicKey.AsSpan().SequenceEqual(path.Nodes[i].EncryptionKey))
                 {
-                    throw new MlsProtocolException($"The public key of {filtered[i]} does not match its path secret.");
+                    throw new MlsProtocolException(MlsError.PathSecretKeyMismatch, $"The public key of {filtered[i]} does not match its path secret.");
                 }
             }
             byte[] commitSecret = suite.DeriveSecret(current, "path");
@@ -316,14 +316,14 @@ public static class TreeKem
         var own = privateKeys.OwnLeaf;
         if (own == committer)
         {
-            throw new MlsProtocolException("A Welcome's path secret cannot be for the committer's own leaf.");
+            throw new MlsProtocolException(MlsError.WelcomePathSecretInvalid, "A Welcome's path secret cannot be for the committer's own leaf.");
         }
         var ancestor = TreeMath.CommonAncestor(committer.Node, own.Node);
         var filtered = tree.FilteredDirectPath(committer);
         int start = filtered.IndexOf(ancestor);
         if (start < 0)
         {
-            throw new MlsProtocolException("The Welcome's path secret is for a node off the committer's filtered direct path.");
+            throw new MlsProtocolException(MlsError.WelcomePathSecretInvalid, "The Welcome's path secret is for a node off the committer's filtered direct path.");
         }
         using var staged = privateKeys.Clone();
         byte[] current = pathSecret.ToArray();
@@ -340,7 +340,7 @@ public static class TreeKem
                 byte[] publicKey = staged.SetFromPathSecret(suite, filtered[i], current);
                 if (tree.IsBlank(filtered[i]) || !publicKey.AsSpan().SequenceEqual(tree.EncryptionKeyOf(filtered[i])))
                 {
-                    throw new MlsProtocolException($"The path secret does not match the public key of {filtered[i]}.");
+                    throw new MlsProtocolException(MlsError.PathSecretKeyMismatch, $"The path secret does not match the public key of {filtered[i]}.");
                 }
             }
         }

@@ -19,11 +19,11 @@ public static class TreeValidation
         ArgumentNullException.ThrowIfNull(groupId);
         if (!tree.TreeHashOf(tree.Root).SequenceEqual(expectedTreeHash))
         {
-            throw new MlsProtocolException("The ratchet tree does not match the group's tree hash.");
+            throw new MlsProtocolException(MlsError.TreeHashMismatch, "The ratchet tree does not match the group's tree hash.");
         }
         if (tree.MemberCount == 0)
         {
-            throw new MlsProtocolException("The ratchet tree has no members.");
+            throw new MlsProtocolException(MlsError.TreeEmpty, "The ratchet tree has no members.");
         }
         VerifyUniqueKeys(tree);
         VerifyUnmergedLeaves(tree);
@@ -45,7 +45,7 @@ public static class TreeValidation
         int bad = Array.IndexOf(valid, false);
         if (bad >= 0)
         {
-            throw new MlsProtocolException($"The leaf node signature of {leaves[bad].Index} is invalid.");
+            throw new MlsProtocolException(MlsError.LeafNodeSignatureInvalid, $"The leaf node signature of {leaves[bad].Index} is invalid.");
         }
     }
 
@@ -67,15 +67,15 @@ public static class TreeValidation
             {
                 if (!seen.Add(leaf))
                 {
-                    throw new MlsProtocolException($"Parent node {node} lists {leaf} as unmerged twice.");
+                    throw new MlsProtocolException(MlsError.UnmergedLeavesInvalid, $"Parent node {node} lists {leaf} as unmerged twice.");
                 }
                 if (leaf.Value >= tree.LeafCount || !TreeMath.IsInSubtree(node, leaf.Node))
                 {
-                    throw new MlsProtocolException($"Parent node {node} lists {leaf}, which is not below it, as unmerged.");
+                    throw new MlsProtocolException(MlsError.UnmergedLeavesInvalid, $"Parent node {node} lists {leaf}, which is not below it, as unmerged.");
                 }
                 if (tree.GetLeaf(leaf) is null)
                 {
-                    throw new MlsProtocolException($"Parent node {node} lists blank {leaf} as unmerged.");
+                    throw new MlsProtocolException(MlsError.UnmergedLeavesInvalid, $"Parent node {node} lists blank {leaf} as unmerged.");
                 }
                 var x = leaf.Node;
                 while (true)
@@ -87,7 +87,7 @@ public static class TreeValidation
                     }
                     if (tree.GetParent(x) is { } between && !between.UnmergedLeaves.Contains(leaf))
                     {
-                        throw new MlsProtocolException(
+                        throw new MlsProtocolException(MlsError.UnmergedLeavesInvalid,
                             $"{leaf} is unmerged at {node} but not at {x}, a non-blank node between them.");
                     }
                 }
@@ -112,11 +112,11 @@ public static class TreeValidation
             }
             if (!encryptionKeys.Add(node.Leaf?.EncryptionKey ?? node.Parent!.EncryptionKey))
             {
-                throw new MlsProtocolException($"The encryption key of {index} is used by another node.");
+                throw new MlsProtocolException(MlsError.EncryptionKeyNotUnique, $"The encryption key of {index} is used by another node.");
             }
             if (node.Leaf is { } leaf && !signatureKeys.Add(leaf.SignatureKey))
             {
-                throw new MlsProtocolException($"The signature key of {index.Leaf} is used by another leaf.");
+                throw new MlsProtocolException(MlsError.SignatureKeyNotUnique, $"The signature key of {index.Leaf} is used by another leaf.");
             }
         }
     }

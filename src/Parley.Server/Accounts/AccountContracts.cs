@@ -8,6 +8,10 @@ public sealed record DeviceKey(ushort CipherSuite, byte[] SignatureKey, byte[] C
 
 /// <summary>Registers a username with an Ed25519 identity key and the first device.</summary>
 /// <param name="Signature">Ed25519 signature by the identity key over <see cref="AccountSignatures.Register"/>.</param>
+/// <param name="Username">3–32 of a–z 0–9 _ . - (folded to lower case).</param>
+/// <param name="IdentityKey">The account identity key (Ed25519 public key).</param>
+/// <param name="Challenge">A challenge from POST /v1/challenges, used once.</param>
+/// <param name="Device">The first device's key, certified by the identity key.</param>
 public sealed record RegisterRequest(string Username, byte[] IdentityKey, byte[] Challenge, byte[] Signature, DeviceKey Device);
 
 /// <summary>The new account and the first device's credential (shown once; the server keeps only its hash).</summary>

@@ -6,6 +6,8 @@ public sealed record RegisterChannelRequest(string GroupId);
 
 /// <summary>A private channel as its members see it: its admins by name and how many subscribers it has.</summary>
 /// <param name="Subscribers">Leaves held by devices of accounts that are not admins.</param>
+/// <param name="GroupId">The MLS group_id in unpadded base64url.</param>
+/// <param name="Admins">The admins' usernames, in the channel extension's order.</param>
 public sealed record ChannelResponse(string GroupId, IReadOnlyList<string> Admins, int Subscribers);
 
 /// <summary>Creates an invite link.</summary>
@@ -27,6 +29,8 @@ public sealed record CreateJoinRequest(byte[]? KeyPackage);
 
 /// <summary>A join request's state as the requesting device sees it.</summary>
 /// <param name="Status">"pending", "approved" or "denied".</param>
+/// <param name="RequestId">The join request's id.</param>
+/// <param name="GroupId">The channel's MLS group_id in unpadded base64url.</param>
 public sealed record JoinRequestResponse(string RequestId, string Status, string GroupId);
 
 /// <summary>A pending join request as admins see it: the key package to add (it names no one).</summary>

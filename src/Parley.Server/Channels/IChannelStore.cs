@@ -7,12 +7,18 @@ namespace Parley.Server.Channels;
 /// <summary>A private channel's admin set and size as members see it.</summary>
 /// <param name="Admins">The admins' usernames, in the channel extension's order.</param>
 /// <param name="Subscribers">Leaves held by devices of accounts that are not admins.</param>
+/// <param name="Group">The channel's group.</param>
+/// <param name="AdminAccounts">The admins' accounts, in the channel extension's order.</param>
 public sealed record ChannelInfo(GroupId Group, IReadOnlyList<AccountId> AdminAccounts, IReadOnlyList<string> Admins, int Subscribers);
 
 /// <summary>An invite link's server side: only SHA-256 of its token is kept.</summary>
 /// <param name="ExpiresAt">When joining through it stops working; null for never.</param>
 /// <param name="Approval">Whether an admin approves each request by hand (else admin clients add requesters on sync).</param>
 /// <param name="CipherSuite">The channel group's cipher suite (read from the group; ignored when storing).</param>
+/// <param name="InviteId">The invite's id.</param>
+/// <param name="Group">The channel's group.</param>
+/// <param name="TokenHash">SHA-256 of the invite token.</param>
+/// <param name="CreatedAt">When the invite was created.</param>
 public sealed record ChannelInvite(string InviteId, GroupId Group, byte[] TokenHash, bool Approval, DateTimeOffset? ExpiresAt,
     DateTimeOffset CreatedAt, ushort CipherSuite = 0);
 
@@ -32,6 +38,14 @@ public enum JoinRequestStatus
 /// <summary>A device's request to join a channel through an invite, with the pseudonymous key package to add.</summary>
 /// <param name="Device">The requesting device: the pseudonymous leaf is mapped to it when added, and the Welcome goes to it.</param>
 /// <param name="KeyPackage">The MLSMessage key package (dropped once the request is resolved).</param>
+/// <param name="RequestId">The request's id.</param>
+/// <param name="Group">The channel's group.</param>
+/// <param name="InviteId">The invite the request came through.</param>
+/// <param name="KeyPackageRef">The KeyPackageRef of the key package, which the admin's commit and its Welcome name.</param>
+/// <param name="Approval">Whether an admin approves it by hand (copied from the invite).</param>
+/// <param name="Status">Where the request stands.</param>
+/// <param name="CreatedAt">When the request was made.</param>
+/// <param name="ExpiresAt">When a pending request lapses.</param>
 public sealed record JoinRequest(string RequestId, GroupId Group, string InviteId, DeviceId Device, byte[] KeyPackageRef, byte[]? KeyPackage,
     bool Approval, JoinRequestStatus Status, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt);
 

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Extensions.Options;
+using Parley.Content;
 using Parley.Mls.Codec;
 using Parley.Mls.Messages;
 using Parley.Server.Devices;
@@ -58,6 +59,10 @@ public static class DeliveryEndpoints
             return Problem.Create(StatusCodes.Status413PayloadTooLarge, ProblemCodes.MessageTooLarge,
                 $"A Welcome may have at most {options.Value.MaxWelcomeBytes} bytes; add fewer members to a group this large at a time.");
         }
+        if (request.DeliveryKey is { } deliveryKey && deliveryKey.Length != SealedSender.KeySize)
+        {
+            return Problem.BadRequest(ProblemCodes.InvalidDeliveryKey, $"A delivery key is {SealedSender.KeySize} bytes (an Ed25519 public key).");
+        }
         var (submission, problem) = Classify(id, sender, request, MailboxExpiry.ExpiryOf(time.GetUtcNow(), options.Value.MessageRetention));
         if (problem is not null)
         {
@@ -65,24 +70,31 @@ public static class DeliveryEndpoints
             return problem;
         }
 
-        SubmissionOutcome outcome = await groups.SubmitAsync(submission!, cancellationToken);
+        return Answer(await groups.SubmitAsync(submission!, cancellationToken), request.Id, metrics, connections, GroupNotFound);
+    }
+
+    /// <summary>The answer to a stored or refused submission, counted in the metrics; <paramref name="groupNotFound"/> answers
+    /// for a group that does not exist (not counted: a missing group is no rejected submission).</summary>
+    internal static Results<Ok<SendResponse>, ProblemHttpResult> Answer(SubmissionOutcome outcome, string id, ServerMetrics metrics,
+        DeviceConnections connections, Func<ProblemHttpResult> groupNotFound)
+    {
         switch (outcome)
         {
             case SubmissionOutcome.Accepted accepted:
                 metrics.MessagesAccepted(accepted.Recipients.Count);
                 connections.Notify(accepted.Recipients);
-                return TypedResults.Ok(new SendResponse(request.Id, accepted.Epoch, accepted.Repeated));
+                return TypedResults.Ok(new SendResponse(id, accepted.Epoch, accepted.Repeated));
             case SubmissionOutcome.Rejected rejected:
                 metrics.SubmissionRejected(CodeOf(rejected.Reason));
                 return ProblemOf(rejected);
             default:
-                return GroupNotFound();
+                return groupNotFound();
         }
     }
 
     /// <summary>The answer for a group that does not exist, and the same answer, to the byte, for a device that is not a
     /// member of one that does: a non-member must not learn that a group exists.</summary>
-    private static ProblemHttpResult GroupNotFound()
+    internal static ProblemHttpResult GroupNotFound()
         => Problem.NotFound(ProblemCodes.GroupNotFound, "There is no group with this id that this device is a member of.");
 
     /// <summary>Decodes and classifies the message; the server reads only the public framing.</summary>
@@ -156,11 +168,15 @@ public static class DeliveryEndpoints
         {
             return (null, Problem.BadRequest(ProblemCodes.InvalidGroupInfo, "Only a commit carries a GroupInfo."));
         }
+        if (request.DeliveryKey is not null && kind != GroupMessageKind.Commit)
+        {
+            return (null, Problem.BadRequest(ProblemCodes.InvalidDeliveryKey, "Only a commit announces the delivery key of the epoch it starts."));
+        }
         return (new GroupSubmission(id, sender, request.Id, kind, epoch, request.Message, message.PublicMessage,
-            request.Welcome, welcome, expiresAt) { GroupInfo = groupInfo }, null);
+            request.Welcome, welcome, expiresAt) { GroupInfo = groupInfo, NextDeliveryKey = request.DeliveryKey }, null);
     }
 
-    private static ProblemHttpResult ProblemOf(SubmissionOutcome.Rejected rejected) => rejected.Reason switch
+    internal static ProblemHttpResult ProblemOf(SubmissionOutcome.Rejected rejected) => rejected.Reason switch
     {
         RejectionReason.StaleEpoch => Problem.Create(StatusCodes.Status409Conflict, ProblemCodes.StaleEpoch, rejected.Detail,
             new Dictionary<string, object?> { ["epoch"] = rejected.CurrentEpoch }),
@@ -173,10 +189,11 @@ public static class DeliveryEndpoints
         RejectionReason.GroupFull => Problem.Unprocessable(ProblemCodes.GroupFull, rejected.Detail),
         RejectionReason.NotChannelAdmin => Problem.Forbidden(ProblemCodes.NotChannelAdmin, rejected.Detail),
         RejectionReason.InvalidChannelExtension => Problem.Unprocessable(ProblemCodes.InvalidChannelExtension, rejected.Detail),
+        RejectionReason.InvalidDeliveryCredential => SealedSendEndpoints.InvalidCredential(),
         _ => Problem.Unprocessable(ProblemCodes.InvalidCommit, rejected.Detail),
     };
 
-    private static string CodeOf(RejectionReason reason) => reason switch
+    internal static string CodeOf(RejectionReason reason) => reason switch
     {
         RejectionReason.StaleEpoch => ProblemCodes.StaleEpoch,
         RejectionReason.NotMember => ProblemCodes.NotMember,
@@ -187,6 +204,7 @@ public static class DeliveryEndpoints
         RejectionReason.GroupFull => ProblemCodes.GroupFull,
         RejectionReason.NotChannelAdmin => ProblemCodes.NotChannelAdmin,
         RejectionReason.InvalidChannelExtension => ProblemCodes.InvalidChannelExtension,
+        RejectionReason.InvalidDeliveryCredential => ProblemCodes.InvalidDeliveryCredential,
         _ => ProblemCodes.InvalidCommit,
     };
 

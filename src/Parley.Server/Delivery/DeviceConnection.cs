@@ -241,7 +241,8 @@ public sealed class DeviceConnection
     private async ValueTask<CloseReason?> ReceiveFrameAsync(WebSocket socket, IMailboxStore mailbox, ServerMetrics metrics, int maxFrameBytes,
         AckLimit ackLimit, CancellationToken cancellationToken)
     {
-        // The buffer is rented only while a frame is read: about 4.5 KiB less per idle connection.
+        // The buffer is rented only while a frame is read, so an idle connection holds none (docs/benchmarks.md, idle
+        // connections).
         byte[] buffer = ArrayPool<byte>.Shared.Rent(maxFrameBytes);
         try
         {

@@ -13,7 +13,7 @@ namespace Parley.Server.Delivery;
 /// <summary>Serves the delivery WebSocket (<c>/v1/ws</c>) ahead of the rest of the pipeline. It authenticates, counts
 /// the connect against the rate limits and the connection budget, and answers each refusal as the pipeline would, but
 /// an open socket then holds no authentication result, claims, DI scope, rate-limit lease or middleware state for the
-/// whole of its life: about 5 KB less per idle connection (docs/benchmarks.md, idle connections).</summary>
+/// whole of its life (what that saves per idle connection: docs/benchmarks.md, idle connections).</summary>
 public sealed class DeviceSocketGate
 {
     private readonly IDeviceStore _devices;

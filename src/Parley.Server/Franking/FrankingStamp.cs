@@ -20,6 +20,12 @@ public sealed record FrankingStamp(
     DateTimeOffset AcceptedAt,
     string MessageId)
 {
+    /// <summary>The sender of a sealed send's stamp: empty account and device ids, since the server does not know them.</summary>
+    public static (AccountId Account, DeviceId Device) Unnamed { get; } = (new AccountId(""), new DeviceId(""));
+
+    /// <summary>Whether the stamp names no sender (a sealed send's).</summary>
+    public bool SenderUnnamed => SenderDevice.Value.Length == 0;
+
     /// <summary><c>opaque c&lt;V&gt; || opaque sender_account_id&lt;V&gt; || opaque sender_device_id&lt;V&gt; ||
     /// opaque recipient_device_id&lt;V&gt; || opaque group_id&lt;V&gt; || uint64 accepted_at_ms || opaque message_id&lt;V&gt;</c>;
     /// ids are ASCII, the group id its raw bytes.</summary>

@@ -70,16 +70,19 @@ public sealed class FrankingStamper : IDisposable
     {
         ArgumentNullException.ThrowIfNull(submission);
         ArgumentNullException.ThrowIfNull(recipients);
-        if (submission.Kind != GroupMessageKind.Application || senderAccount is not { } sender || recipients.Count == 0
+        // A sealed send's stamp names no sender (empty ids): a report of it names the sender from the MLS-signed content.
+        AccountId? stampedAccount = submission.Sealed ? FrankingStamp.Unnamed.Account : senderAccount;
+        DeviceId senderDevice = submission.Sealed ? FrankingStamp.Unnamed.Device : submission.Sender;
+        if (submission.Kind != GroupMessageKind.Application || stampedAccount is not { } sender || recipients.Count == 0
             || !FrankedMessage.TryReadCommitment(submission.Message, out byte[] commitment))
         {
             return null;
         }
         // Only the recipient differs between the stamps of one message: encode the rest once and write each
         // recipient's id into its slot (a post to a large channel is stamped once per subscriber device).
-        byte[] plaintext = new FrankingStamp(commitment, sender, submission.Sender, new DeviceId(new string('0', DeviceId.Length)),
+        byte[] plaintext = new FrankingStamp(commitment, sender, senderDevice, new DeviceId(new string('0', DeviceId.Length)),
             submission.GroupId, acceptedAt, submission.MessageId).Encode();
-        int slot = RecipientOffset(commitment, sender, submission.Sender);
+        int slot = RecipientOffset(commitment, sender, senderDevice);
         byte[] nonces = RandomNumberGenerator.GetBytes(NonceSize * recipients.Count);
         var stamps = new Dictionary<DeviceId, byte[]>(recipients.Count);
         for (int i = 0; i < recipients.Count; i++)
@@ -87,7 +90,7 @@ public sealed class FrankingStamper : IDisposable
             DeviceId recipient = recipients[i];
             if (recipient.Value.Length != DeviceId.Length)
             {
-                stamps[recipient] = Seal(new FrankingStamp(commitment, sender, submission.Sender, recipient, submission.GroupId,
+                stamps[recipient] = Seal(new FrankingStamp(commitment, sender, senderDevice, recipient, submission.GroupId,
                     acceptedAt, submission.MessageId));
                 continue;
             }

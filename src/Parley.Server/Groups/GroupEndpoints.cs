@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Parley.Content;
 using Parley.Mls;
 using Parley.Mls.Codec;
 using Parley.Mls.Crypto;
@@ -36,6 +37,10 @@ public static class GroupEndpoints
         {
             return Problem.BadRequest(ProblemCodes.UnsupportedCipherSuite,
                 $"The group must use a supported cipher suite matching the device's ({device.CipherSuite}).");
+        }
+        if (request.DeliveryKey is { } deliveryKey && deliveryKey.Length != SealedSender.KeySize)
+        {
+            return Problem.BadRequest(ProblemCodes.InvalidDeliveryKey, $"A delivery key is {SealedSender.KeySize} bytes (an Ed25519 public key).");
         }
         if (CheckGenesis(id, request, device) is not { } genesis)
         {
@@ -91,6 +96,9 @@ public static class GroupEndpoints
         }
         return HandshakeChecks.VerifiesSafely(() => groupInfo.Verify(suite, device.SignatureKey))
             ? new GroupGenesis(device.SignatureKey, new GroupEpochState(context, TranscriptHash.Interim(suite, [], groupInfo.ConfirmationTag)))
+            {
+                DeliveryKey = request.DeliveryKey,
+            }
             : null;
     }
 

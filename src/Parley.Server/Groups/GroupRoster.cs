@@ -15,6 +15,14 @@ public sealed record GroupRoster(GroupId Id, ushort CipherSuite, ulong Epoch, IR
     /// kept them, until its next commit.</summary>
     public GroupEpochState? State { get; init; }
 
+    /// <summary>The delivery keys of sealed sending (docs/protocol.md, "Sealed sending") for the current epoch and the one
+    /// before it, as announced by whoever started each; null where none was announced. Loaded only for sealed sends.</summary>
+    public (byte[]? Current, byte[]? Previous) DeliveryKeys { get; init; }
+
+    /// <summary>The delivery key of <paramref name="epoch"/> when it is the current or the previous epoch, else null.</summary>
+    public byte[]? DeliveryKeyOf(ulong epoch)
+        => epoch == Epoch ? DeliveryKeys.Current : Epoch > 0 && epoch == Epoch - 1 ? DeliveryKeys.Previous : null;
+
     /// <summary>The leaf <paramref name="device"/> occupies, or null if it is not a member.</summary>
     public uint? LeafOf(DeviceId device)
     {

@@ -1,5 +1,6 @@
 // RFC 9420 §12.3–§12.4 (applying a commit's proposals to the tree), §12.4.3.1 (Welcome), §12.4.3.2 (external commits),
 // as far as the Delivery Service follows them: who occupies which leaf, and in which epoch.
+using System.Security.Cryptography;
 using Parley.Mls;
 using Parley.Mls.Crypto;
 using Parley.Mls.Group;
@@ -31,6 +32,8 @@ public interface IGroupRuleContext
 /// <param name="MessageRecipients">Devices that get the message: every member at the message's epoch except the sender.</param>
 /// <param name="WelcomeRecipients">Devices added by a commit whose KeyPackageRef the Welcome names.</param>
 /// <param name="ProposalRef">For a proposal, its ProposalRef, so a later commit can include it by reference.</param>
+/// <param name="Epoch">The group's epoch after the message.</param>
+/// <param name="SenderLeaf">The sender's leaf index.</param>
 public sealed record GroupDecision(
     ulong Epoch,
     IReadOnlyDictionary<uint, DeviceId> Members,
@@ -64,6 +67,10 @@ public static class GroupRules
         ArgumentNullException.ThrowIfNull(roster);
         ArgumentNullException.ThrowIfNull(submission);
         ArgumentNullException.ThrowIfNull(context);
+        if (submission.Sealed)
+        {
+            return DecideSealed(roster, submission, context);
+        }
         return submission.Kind switch
         {
             GroupMessageKind.Application => DecideApplication(roster, submission, context),
@@ -120,6 +127,32 @@ public static class GroupRules
             return Reject(roster, RejectionReason.NotChannelAdmin, refusal);
         }
         return (new GroupDecision(roster.Epoch, roster.Members, Others(roster.Members, submission.Sender), [], null, leaf.Value)
+        {
+            LeafKeys = roster.LeafKeys,
+        }, null);
+    }
+
+    // docs/protocol.md, "Sealed sending": the sender proved only that it holds the epoch's exporter secret, so the message goes
+    // to every member device, its own included (its client recognises the echo). A private channel takes posts only from
+    // admins, which a sealed send cannot show.
+    private static (GroupDecision?, SubmissionOutcome.Rejected?) DecideSealed(GroupRoster roster, GroupSubmission submission,
+        IGroupRuleContext context)
+    {
+        if (submission.Kind != GroupMessageKind.Application)
+        {
+            return Reject(roster, RejectionReason.InvalidCommit, "Only application messages may be sent sealed.");
+        }
+        byte[]? expected = roster.DeliveryKeyOf(submission.Epoch);
+        if (expected is null || !CryptographicOperations.FixedTimeEquals(expected, submission.SealedKey))
+        {
+            return Reject(roster, RejectionReason.InvalidDeliveryCredential,
+                "The delivery credential is not this group's for the message's epoch.");
+        }
+        if (context.Channel is not null)
+        {
+            return Reject(roster, RejectionReason.NotChannelAdmin, "A channel takes posts only through the authenticated send.");
+        }
+        return (new GroupDecision(roster.Epoch, roster.Members, roster.Members.Values.ToList(), [], null, 0)
         {
             LeafKeys = roster.LeafKeys,
         }, null);

@@ -69,7 +69,7 @@ public static class HandshakeChecks
     }
 
     /// <summary>The GroupInfo of the epoch a commit starts (RFC 9420 §12.4.3): for this group and the next epoch, carrying
-    /// the commit's confirmation tag, the confirmed transcript hash that follows from <paramref name="state"/> and the commit
+    /// the commit's confirmation tag, the confirmed transcript hash that follows from the state <paramref name="roster"/> holds and the commit
     /// (when the server holds the state), the expected extensions, signed by the committer's leaf with its key. Returns the
     /// new epoch's state.</summary>
     public static (GroupEpochState? Next, string? Error) CheckGroupInfo(CipherSuite suite, GroupRoster roster, PublicMessage commit,

@@ -11,7 +11,11 @@ public enum CreateGroupOutcome
 
 /// <summary>What the server learns of a new group from its creator: the creator's leaf signature key and the epoch 0
 /// context and transcript hash (from the creator's signed GroupInfo).</summary>
-public sealed record GroupGenesis(byte[] CreatorKey, GroupEpochState State);
+public sealed record GroupGenesis(byte[] CreatorKey, GroupEpochState State)
+{
+    /// <summary>The delivery key of epoch 0's sealed sending, when the creator announced one.</summary>
+    public byte[]? DeliveryKey { get; init; }
+}
 
 /// <summary>Persistence of group rosters, and the transactional heart of delivery: a submission is
 /// checked against the roster, the roster advanced, and every recipient's mailbox copy written in

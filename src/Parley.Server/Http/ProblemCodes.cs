@@ -13,6 +13,10 @@ public static class ProblemCodes
     public const string MethodNotAllowed = "method_not_allowed";
     public const string UnsupportedMediaType = "unsupported_media_type";
     public const string RateLimited = "rate_limited";
+    public const string InvalidDeliveryCredential = "invalid_delivery_credential";
+    public const string InvalidDeliveryKey = "invalid_delivery_key";
+    public const string NotSealable = "not_sealable";
+    public const string SealedSendingDisabled = "sealed_sending_disabled";
     public const string InternalError = "internal_error";
     public const string InvalidUsername = "invalid_username";
     public const string UsernameTaken = "username_taken";

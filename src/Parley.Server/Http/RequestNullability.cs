@@ -112,5 +112,8 @@ public static class RequestNullability
     private static string JsonNameOf(string name) => char.ToLowerInvariant(name[0]) + name[1..];
 
     /// <param name="ElementsRequired">For a list of references: whether its elements must not be null.</param>
+    /// <param name="Property">The request type's property.</param>
+    /// <param name="JsonName">Its name in the JSON body.</param>
+    /// <param name="Required">Whether it must not be null.</param>
     private sealed record Member(PropertyInfo Property, string JsonName, bool Required, bool? ElementsRequired);
 }

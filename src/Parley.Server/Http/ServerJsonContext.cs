@@ -29,6 +29,7 @@ namespace Parley.Server.Http;
 [JsonSerializable(typeof(GroupResponse))]
 [JsonSerializable(typeof(SendRequest))]
 [JsonSerializable(typeof(SendResponse))]
+[JsonSerializable(typeof(SealedSendRequest))]
 [JsonSerializable(typeof(MailboxEntry))]
 [JsonSerializable(typeof(MailboxResponse))]
 [JsonSerializable(typeof(ClientFrame))]

@@ -3,6 +3,11 @@ namespace Parley.Server.Moderation;
 /// <summary>A report as the operator's list shows it.</summary>
 /// <param name="Verified">Whether the stored message still verifies against its stamp (recomputed on every read).</param>
 /// <param name="Status">"open" or "closed".</param>
+/// <param name="ReportId">The report's id.</param>
+/// <param name="ReportedAt">When the report was made.</param>
+/// <param name="Reason">"spam", "harassment", "illegal" or "other".</param>
+/// <param name="Reporter">The reporting account's username (null if it no longer exists).</param>
+/// <param name="Sender">The username of the account that sent the message (null if it no longer exists).</param>
 public sealed record ReportSummary(string ReportId, DateTimeOffset ReportedAt, string Reason, string? Reporter, string? Sender,
     bool Verified, string Status);
 

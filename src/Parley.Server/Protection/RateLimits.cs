@@ -27,10 +27,11 @@ public static class RateLimits
         services.AddRateLimiter(_ => { });
         services.AddSingleton<RequestLimiter>();
         services.AddSingleton<KeyPackageClaimLimiter>();
+        services.AddSingleton<SealedSendLimiter>();
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<ParleyServerOptions>, RequestLimiter>((limiter, parley, requests) =>
         {
             limiter.GlobalLimiter = requests.ForRequests;
-            Func<Partition, FixedWindowRateLimiterOptions> perAnonymous = PerMinute(parley.Value.AnonymousRequestsPerMinute);
+            Func<Partition, FixedWindowRateLimiterOptions> perAnonymous = PerMinute<Partition>(parley.Value.AnonymousRequestsPerMinute);
             limiter.AddPolicy(Anonymous, context => RateLimitPartition.GetFixedWindowLimiter(new Partition(Scope.Anonymous, IpOf(context)), perAnonymous));
             limiter.OnRejected = (rejected, _) => new ValueTask(RejectAsync(rejected.HttpContext, rejected.Lease));
         });
@@ -95,6 +96,26 @@ public static class RateLimits
         private readonly record struct ClaimPair(string Claimer, string Target);
     }
 
+    /// <summary>Sealed sends per minute per delivery credential (docs/protocol.md, "Sealed sending"): a sealed send names no
+    /// device or account, so besides its address's windows it counts against its credential, one group's epoch shared by
+    /// that epoch's members. Keys live only in this node's memory.</summary>
+    public sealed class SealedSendLimiter : IDisposable
+    {
+        private readonly PartitionedRateLimiter<string> _limiter;
+
+        public SealedSendLimiter(IOptions<ParleyServerOptions> parley)
+        {
+            ArgumentNullException.ThrowIfNull(parley);
+            Func<string, FixedWindowRateLimiterOptions> perMinute = PerMinute<string>(parley.Value.SealedSendsPerMinutePerCredential);
+            _limiter = PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetFixedWindowLimiter(key, perMinute));
+        }
+
+        /// <summary>Counts one sealed send under <paramref name="deliveryKey"/>. Dispose the lease at once.</summary>
+        public RateLimitLease AttemptAcquire(ReadOnlySpan<byte> deliveryKey) => _limiter.AttemptAcquire(Convert.ToBase64String(deliveryKey));
+
+        public void Dispose() => _limiter.Dispose();
+    }
+
     /// <summary>The per-device (or, unauthenticated, per-address), per-account and per-address fixed windows every request
     /// counts against: the same limiters for requests through the middleware and for the delivery WebSocket, which is
     /// served ahead of the pipeline and names its device directly.</summary>
@@ -110,9 +131,9 @@ public static class RateLimits
             // request holds anyway, and each policy's options are built once: no key string is made per request, and a
             // partition (kept until it has been idle for 10 s after its window, so not by an idle WebSocket) holds no copy of
             // an id.
-            Func<Partition, FixedWindowRateLimiterOptions> perDevice = PerMinute(o.RequestsPerMinute);
-            Func<Partition, FixedWindowRateLimiterOptions> perAccount = PerMinute(o.RequestsPerMinutePerAccount);
-            Func<Partition, FixedWindowRateLimiterOptions> perAddress = PerMinute(o.RequestsPerMinutePerAddress);
+            Func<Partition, FixedWindowRateLimiterOptions> perDevice = PerMinute<Partition>(o.RequestsPerMinute);
+            Func<Partition, FixedWindowRateLimiterOptions> perAccount = PerMinute<Partition>(o.RequestsPerMinutePerAccount);
+            Func<Partition, FixedWindowRateLimiterOptions> perAddress = PerMinute<Partition>(o.RequestsPerMinutePerAddress);
             _chain = PartitionedRateLimiter.CreateChained(
                 PartitionedRateLimiter.Create<Subject, Partition>(subject => RateLimitPartition.GetFixedWindowLimiter(
                     subject.Device is not null ? new Partition(Scope.Device, subject.Device) : new Partition(Scope.Ip, IpOf(subject.Context)),
@@ -143,7 +164,7 @@ public static class RateLimits
         }
     }
 
-    private static Func<Partition, FixedWindowRateLimiterOptions> PerMinute(int permits)
+    private static Func<T, FixedWindowRateLimiterOptions> PerMinute<T>(int permits)
     {
         var options = new FixedWindowRateLimiterOptions
         {

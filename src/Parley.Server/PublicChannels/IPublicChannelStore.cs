@@ -10,6 +10,11 @@ public sealed record PublicChannelAdmin(AccountId Account, string Username, byte
 /// <param name="Owner">The creating account: the only one that adds and removes admins, and always an admin.</param>
 /// <param name="TakenDown">Taken down by the operator: nothing of it is served.</param>
 /// <param name="Admins">In the order they were added (the owner first).</param>
+/// <param name="Name">The channel's unique name.</param>
+/// <param name="Title">The channel's title.</param>
+/// <param name="Description">The channel's description.</param>
+/// <param name="CreatedAt">When the channel was created.</param>
+/// <param name="Subscribers">How many accounts subscribe to it.</param>
 public sealed record PublicChannel(string Name, string Title, string Description, AccountId Owner, DateTimeOffset CreatedAt, bool TakenDown,
     IReadOnlyList<PublicChannelAdmin> Admins, long Subscribers);
 

@@ -2,6 +2,8 @@ namespace Parley.Server.PublicChannels;
 
 /// <summary>Creates a public channel; the caller's account owns it and is its first admin.</summary>
 /// <param name="Name">Username syntax: 3–32 of a–z 0–9 _ . - (folded to lower case), unique among public channels.</param>
+/// <param name="Title">The channel's title.</param>
+/// <param name="Description">The channel's description.</param>
 public sealed record CreatePublicChannelRequest(string? Name, string? Title, string? Description);
 
 /// <summary>An admin as readers see it: the identity key that certifies the devices signing its posts.</summary>
@@ -9,6 +11,13 @@ public sealed record PublicChannelAdminEntry(string Username, byte[] IdentityKey
 
 /// <summary>A public channel as anyone sees it. <paramref name="Public"/> is always true: posts are not encrypted.</summary>
 /// <param name="Owner">The owner's username (also the first of <paramref name="Admins"/>).</param>
+/// <param name="Name">The channel's unique name.</param>
+/// <param name="Title">The channel's title.</param>
+/// <param name="Description">The channel's description.</param>
+/// <param name="Public">Always true.</param>
+/// <param name="Admins">The admins, the owner first.</param>
+/// <param name="Subscribers">How many accounts subscribe to it.</param>
+/// <param name="CreatedAt">When the channel was created.</param>
 public sealed record PublicChannelResponse(string Name, string Title, string Description, bool Public,
     IReadOnlyList<PublicChannelAdminEntry> Admins, long Subscribers, DateTimeOffset CreatedAt, string Owner);
 

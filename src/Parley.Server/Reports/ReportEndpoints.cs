@@ -34,7 +34,7 @@ public static class ReportEndpoints
 
     private static async Task<Results<Created<ReportResponse>, ProblemHttpResult>> Create(
         ReportRequest request, ClaimsPrincipal user, FrankingStamper stamper, IReportStore reports, IAccountStore accounts,
-        IBlobStore blobs, BlobFiles files, TimeProvider time, IOptions<ParleyServerOptions> options, CancellationToken cancellationToken)
+        IDeviceStore devices, IBlobStore blobs, BlobFiles files, TimeProvider time, IOptions<ParleyServerOptions> options, CancellationToken cancellationToken)
     {
         var (device, account) = DevicePrincipal.Of(user);
         if (!GroupId.TryParse(request.GroupId, out GroupId group))
@@ -73,6 +73,16 @@ public static class ReportEndpoints
         {
             return Refused(refusal!);
         }
+        var (senderAccount, senderDevice) = (stamp.SenderAccount, stamp.SenderDevice);
+        if (stamp.SenderUnnamed)
+        {
+            // A sealed send: the stamp names nobody, the sender's signature over the content does.
+            if (await ReportVerification.VerifySenderAsync(devices, group, envelope, request.SenderProof, cancellationToken) is not { } signer)
+            {
+                return Refused("the message was sent sealed, and its sender's signature over it does not verify");
+            }
+            (senderAccount, senderDevice) = (signer.AccountId, signer.Id);
+        }
 
         var attachments = new List<ReportAttachment>(named.Count);
         if (named.Count > 0)
@@ -108,13 +118,13 @@ public static class ReportEndpoints
             }
         }
 
-        var report = new Report(NewReportId(), account, stamp.SenderAccount, stamp.SenderDevice, group, stamp.MessageId, stamp.AcceptedAt,
+        var report = new Report(NewReportId(), account, senderAccount, senderDevice, group, stamp.MessageId, stamp.AcceptedAt,
             time.GetUtcNow(), request.Reason, comment, envelope, stampBytes, attachments);
         if (await reports.CreateAsync(report, cancellationToken) == CreateReportOutcome.EvidenceGone)
         {
             return Refused("the evidence blob expired or was deleted while the report was checked; upload it again");
         }
-        Account? sender = await accounts.FindByIdAsync(stamp.SenderAccount, cancellationToken);
+        Account? sender = await accounts.FindByIdAsync(senderAccount, cancellationToken);
         return TypedResults.Created($"/v1/admin/reports/{report.Id}", new ReportResponse(report.Id, true, sender?.Username.Value));
     }
 

@@ -1,6 +1,8 @@
 // Parley abuse reports (docs/safety.md, "What a report proves").
 using System.Security.Cryptography;
 using Parley.Content;
+using Parley.Mls.Codec;
+using Parley.Mls.Crypto;
 using Parley.Server.Devices;
 using Parley.Server.Franking;
 using Parley.Server.Groups;
@@ -43,6 +45,32 @@ public static class ReportVerification
         return (stamp, null);
     }
 
+    /// <summary>The device that signed the reported content of a sealed send, by <paramref name="proof"/> (a
+    /// <see cref="SenderProof"/>): the content rebuilt from the revealed envelope, signed over the GroupContext of this group
+    /// the proof carries, verifies under the key the server registered for the device the proof names. Null when anything
+    /// is missing, malformed or does not verify.</summary>
+    public static async Task<Device?> VerifySenderAsync(IDeviceStore devices, GroupId group, byte[] envelope, byte[]? proof,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(devices);
+        SenderProof decoded;
+        try
+        {
+            decoded = SenderProof.Decode(proof ?? []);
+        }
+        catch (MlsDecodeException)
+        {
+            return null;
+        }
+        if (!DeviceId.TryParse(decoded.SenderDevice, out DeviceId deviceId)
+            || await devices.FindAsync(deviceId, cancellationToken) is not { } device
+            || !CipherSuite.TryGet(device.CipherSuite, out CipherSuite? suite))
+        {
+            return null;
+        }
+        return decoded.Verify(suite!, System.Buffers.Text.Base64Url.DecodeFromChars(group.Value), envelope, device.SignatureKey) ? device : null;
+    }
+
     /// <summary>Whether a stored report still verifies (its stamp opens, matches its row, and commits to its envelope),
     /// recomputed on every read so a row changed in the database shows as unverified.</summary>
     public static bool Recheck(FrankingStamper stamper, Report report)
@@ -50,7 +78,8 @@ public static class ReportVerification
         ArgumentNullException.ThrowIfNull(stamper);
         ArgumentNullException.ThrowIfNull(report);
         return stamper.TryOpen(report.Stamp, out FrankingStamp? stamp)
-               && stamp!.SenderAccount == report.SenderAccount && stamp.SenderDevice == report.SenderDevice
+               // A sealed send's stamp names no sender; its sender was proven by signature when the report was made.
+               && (stamp!.SenderUnnamed || (stamp.SenderAccount == report.SenderAccount && stamp.SenderDevice == report.SenderDevice))
                && stamp.GroupId == report.GroupId && stamp.MessageId == report.MessageId
                && stamp.AcceptedAt == report.AcceptedAt
                && ContentFranking.Verify(report.Envelope, stamp.Commitment)

@@ -30,6 +30,10 @@ internal static class ContentTargets
             "an attachment reference (envelope content of kind attachment) when the first octet is even, "
             + "otherwise an attachment ciphertext (chunk framing and authentication)",
             AttachmentTarget);
+        yield return new FuzzTarget("sender-proof",
+            "the sender proof of a report of a sealed message (decoded, then verified against an arbitrary envelope and key), "
+            + "a stamp stored with its proof, and a sealed send's delivery-key signature",
+            SenderProofTarget);
         yield return new FuzzTarget("channel-extension",
             "the channel GroupContext extension 0xF0C1 as the client and the server read it",
             ChannelExtensionTarget);
@@ -98,6 +102,23 @@ internal static class ContentTargets
             AttachmentCipher.DecryptAsync(ciphertext, plaintext, AttachmentKey, SHA256.HashData(input.AsSpan(1)), AttachmentCipher.MinChunkSize,
                 size, scheme: size is null ? AttachmentCipher.UnpaddedScheme : scheme).GetAwaiter().GetResult();
         });
+    }
+
+    private static void SenderProofTarget(byte[] input)
+    {
+        var proof = Expect.Only<MlsDecodeException, SenderProof>(() => SenderProof.Decode(input));
+        if (proof is not null)
+        {
+            Expect.That(SenderProof.Decode(proof.Encode()).Encode().AsSpan().SequenceEqual(proof.Encode()),
+                "A decoded sender proof does not survive encode then decode.");
+            byte[] envelope = new ContentEnvelope("fuzz", DateTimeOffset.UnixEpoch, new TextContent("fuzz"), new byte[Franking.KeySize]).Encode();
+            Expect.That(!proof.Verify(Parley.Mls.Crypto.CipherSuite.Get(1), "fuzz"u8, envelope, IdentityKey),
+                "An arbitrary sender proof verified under a key nobody signed with.");
+        }
+        Expect.Only<MlsDecodeException>(() => SenderProof.Load(input));
+        int half = input.Length / 2;
+        Expect.That(!SealedSender.Verify(input.AsSpan(0, Math.Min(half, SealedSender.KeySize)), "fuzz"u8, "fuzz", input, input.AsSpan(half)),
+            "An arbitrary delivery-key signature verified.");
     }
 
     private static void ChannelExtensionTarget(byte[] input)

@@ -24,7 +24,7 @@ public sealed class CipherSuiteTests
     {
         Assert.False(CipherSuite.TryGet(id, out var suite));
         Assert.Null(suite);
-        Assert.Throws<MlsProtocolException>(() => CipherSuite.Get(id));
+        MlsAssert.Fails(MlsError.CipherSuiteUnsupported, () => CipherSuite.Get(id));
     }
 
     [Theory]

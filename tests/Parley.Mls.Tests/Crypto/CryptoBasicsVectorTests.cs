@@ -124,7 +124,7 @@ public sealed class CryptoBasicsVectorTests
 
         Assert.Equal(suite.Hpke.EncapsulatedKeyLength, ciphertext.KemOutput.Length);
         Assert.Equal(v.Hex("plaintext"), plaintext);
-        Assert.Throws<MlsProtocolException>(() => suite.DecryptWithLabel(v.Hex("priv"), label + "x", v.Hex("context"), ciphertext.KemOutput, ciphertext.Ciphertext));
+        MlsAssert.Fails(MlsError.HpkeDecryptionFailed, () => suite.DecryptWithLabel(v.Hex("priv"), label + "x", v.Hex("context"), ciphertext.KemOutput, ciphertext.Ciphertext));
     }
 
     private static bool IsEdDsa(ushort cipherSuite) => cipherSuite is 1 or 3 or 4 or 6;

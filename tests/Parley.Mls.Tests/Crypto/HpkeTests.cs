@@ -117,9 +117,9 @@ public sealed class HpkeTests
         CipherSuite suite = CipherSuite.Get(id);
         byte[] valid = suite.Hpke.GenerateKeyPair().PublicKey;
 
-        Assert.Throws<MlsProtocolException>(() => suite.Hpke.Seal(valid[..^1], "info"u8, "aad"u8, "m"u8));
-        Assert.Throws<MlsProtocolException>(() => suite.EncryptWithLabel(new byte[valid.Length], "Test", "context"u8, "m"u8));
-        Assert.Throws<MlsProtocolException>(() => suite.Hpke.SetupBaseS(new byte[valid.Length], "info"u8));
+        MlsAssert.Fails(MlsError.HpkePublicKeyInvalid, () => suite.Hpke.Seal(valid[..^1], "info"u8, "aad"u8, "m"u8));
+        MlsAssert.Fails(MlsError.HpkePublicKeyInvalid, () => suite.EncryptWithLabel(new byte[valid.Length], "Test", "context"u8, "m"u8));
+        MlsAssert.Fails(MlsError.HpkePublicKeyInvalid, () => suite.Hpke.SetupBaseS(new byte[valid.Length], "info"u8));
     }
 
     [Theory]
@@ -184,7 +184,7 @@ public sealed class HpkeTests
         Hpke hpke = CipherSuite.Get(2).Hpke;
         HpkeKeyPair keys = hpke.GenerateKeyPair();
 
-        Assert.Throws<MlsProtocolException>(() => hpke.SetupBaseR(new byte[65], keys.PrivateKey, default));
+        MlsAssert.Fails(MlsError.HpkeDecryptionFailed, () => hpke.SetupBaseR(new byte[65], keys.PrivateKey, default));
     }
 
     [Fact]

@@ -81,7 +81,7 @@ public sealed class LabeledOperationsTests
 
         var (enc, ciphertext) = suite.Hpke.Seal(keys.PublicKey, encryptContext, default, "group secrets"u8);
         Assert.Equal("group secrets"u8.ToArray(), suite.DecryptWithLabel(keys.PrivateKey, "Welcome", context, enc, ciphertext));
-        Assert.Throws<MlsProtocolException>(() => suite.DecryptWithLabel(keys.PrivateKey, "Other", context, enc, ciphertext));
+        MlsAssert.Fails(MlsError.HpkeDecryptionFailed, () => suite.DecryptWithLabel(keys.PrivateKey, "Other", context, enc, ciphertext));
     }
 
     [Fact]

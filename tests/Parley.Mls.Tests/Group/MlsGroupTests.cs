@@ -128,7 +128,7 @@ public sealed class MlsGroupTests
         using var s = Start(2);
         byte[] msg = s.Groups[0].EncryptApplicationMessage("once"u8).ToBytes();
         s.Groups[1].ProcessMessage(msg);
-        Assert.Throws<MlsProtocolException>(() => s.Groups[1].ProcessMessage(msg));
+        MlsAssert.Fails(MlsError.GenerationUnavailable, () => s.Groups[1].ProcessMessage(msg));
     }
 
     [Fact]
@@ -185,8 +185,8 @@ public sealed class MlsGroupTests
 
         var secret = alice.EncryptApplicationMessage("without carol"u8);
         Assert.Equal("without carol"u8.ToArray(), Assert.IsType<ApplicationMessage>(bob.ProcessMessage(secret.ToBytes())).Data);
-        Assert.Throws<MlsProtocolException>(() => carol.ProcessMessage(secret.ToBytes()));
-        Assert.Throws<MlsProtocolException>(() => carol.EncryptApplicationMessage("x"u8));
+        MlsAssert.Fails(MlsError.GroupInactive, () => carol.ProcessMessage(secret.ToBytes()));
+        MlsAssert.Fails(MlsError.GroupInactive, () => carol.EncryptApplicationMessage("x"u8));
     }
 
     [Fact]
@@ -228,7 +228,7 @@ public sealed class MlsGroupTests
         var commit = s.Groups[0].Commit(new CommitOptions { Proposals = [new Add(kp.KeyPackage)], RatchetTreeInWelcome = false });
         s.Groups[0].MergePendingCommit();
         Deliver(commit.Commit, [s.Groups[1]]);
-        Assert.Throws<MlsProtocolException>(() => MlsGroup.JoinFromWelcome(commit.Welcome!, kp));
+        MlsAssert.Fails(MlsError.RatchetTreeMissing, () => MlsGroup.JoinFromWelcome(commit.Welcome!, kp));
         s.Groups.Add(MlsGroup.JoinFromWelcome(commit.Welcome!, kp, s.Groups[0].ExportRatchetTree()));
         AssertInSync(s.Groups);
     }
@@ -307,11 +307,11 @@ public sealed class MlsGroupTests
         store.AddExternal(pskId, new byte[32]);
         using var s = Start(2, options: MlsGroupOptions.Default with { PskStore = store });
         using var bobWithoutPsk = MlsGroup.Restore(s.Groups[1].Serialize());
-        Assert.Throws<MlsProtocolException>(() => bobWithoutPsk.Commit(new CommitOptions { Proposals = [bobWithoutPsk.CreateExternalPskProposal(pskId)] }));
+        MlsAssert.Fails(MlsError.PskUnavailable, () => bobWithoutPsk.Commit(new CommitOptions { Proposals = [bobWithoutPsk.CreateExternalPskProposal(pskId)] }));
 
         var commit = s.Groups[0].Commit(new CommitOptions { Proposals = [s.Groups[0].CreateExternalPskProposal(pskId)] });
         byte[] before = bobWithoutPsk.Serialize();
-        Assert.Throws<MlsProtocolException>(() => bobWithoutPsk.ProcessMessage(commit.Commit.ToBytes()));
+        MlsAssert.Fails(MlsError.PskUnavailable, () => bobWithoutPsk.ProcessMessage(commit.Commit.ToBytes()));
         Assert.Equal(before, bobWithoutPsk.Serialize());
         s.Groups[0].MergePendingCommit();
         Deliver(commit.Commit, [s.Groups[1]]);
@@ -361,7 +361,7 @@ public sealed class MlsGroupTests
         var stranger = new GroupTestClient(Suite1, "stranger");
         var remove = MlsGroup.CreateExternalProposal(Suite1, s.Groups[0].GroupId, s.Groups[0].Epoch, 0, new Remove(new LeafIndex(1)),
             stranger.SignatureKeys.PrivateKey);
-        Assert.Throws<MlsProtocolException>(() => s.Groups[0].ProcessMessage(remove.ToBytes()));
+        MlsAssert.Fails(MlsError.ExternalSenderUnknown, () => s.Groups[0].ProcessMessage(remove.ToBytes()));
     }
 
     [Fact]
@@ -373,15 +373,14 @@ public sealed class MlsGroupTests
         var commit = s.Groups[0].Commit();
         s.Groups[0].MergePendingCommit();
         Deliver(commit.Commit, [s.Groups[1], s.Groups[2]]);
-        var ex = Assert.Throws<MlsProtocolException>(() => s.Groups[0].ProcessMessage(oldProposal.ToBytes()));
-        Assert.Contains("epoch", ex.Message);
-        Assert.Throws<MlsProtocolException>(() => s.Groups[2].ProcessMessage(commit.Commit.ToBytes()));
+        MlsAssert.Fails(MlsError.WrongEpoch, () => s.Groups[0].ProcessMessage(oldProposal.ToBytes()));
+        MlsAssert.Fails(MlsError.WrongEpoch, () => s.Groups[2].ProcessMessage(commit.Commit.ToBytes()));
 
         // Two epochs on, the application message is too old as well.
         var next = s.Groups[0].Commit();
         s.Groups[0].MergePendingCommit();
         Deliver(next.Commit, [s.Groups[1], s.Groups[2]]);
-        Assert.Throws<MlsProtocolException>(() => s.Groups[2].ProcessMessage(oldApplication.ToBytes()));
+        MlsAssert.Fails(MlsError.WrongEpoch, () => s.Groups[2].ProcessMessage(oldApplication.ToBytes()));
     }
 
     [Fact]
@@ -401,7 +400,7 @@ public sealed class MlsGroupTests
         using var restored = MlsGroup.Restore(s.Groups[0].Serialize());
         Assert.Equal("sent before the commit"u8.ToArray(), Assert.IsType<ApplicationMessage>(restored.ProcessMessage(late.ToBytes())).Data);
         s.Groups[0].ForgetPreviousEpoch();
-        Assert.Throws<MlsProtocolException>(() => s.Groups[0].ProcessMessage(late.ToBytes()));
+        MlsAssert.Fails(MlsError.WrongEpoch, () => s.Groups[0].ProcessMessage(late.ToBytes()));
     }
 
     [Fact]
@@ -414,11 +413,11 @@ public sealed class MlsGroupTests
 
         var pm = MlsMessage.Decode(commit.Commit.ToBytes()).PublicMessage!;
         var badTag = pm with { Auth = pm.Auth with { ConfirmationTag = Flip(pm.Auth.ConfirmationTag!) } };
-        Assert.Throws<MlsProtocolException>(() => s.Groups[1].ProcessMessage(new MlsMessage(badTag)));
+        MlsAssert.Fails(MlsError.MembershipTagInvalid, () => s.Groups[1].ProcessMessage(new MlsMessage(badTag)));
         var badData = pm with { MembershipTag = Flip(pm.MembershipTag!) };
-        Assert.Throws<MlsProtocolException>(() => s.Groups[1].ProcessMessage(new MlsMessage(badData)));
+        MlsAssert.Fails(MlsError.MembershipTagInvalid, () => s.Groups[1].ProcessMessage(new MlsMessage(badData)));
         var badSignature = pm with { Auth = pm.Auth with { Signature = Flip(pm.Auth.Signature) } };
-        Assert.Throws<MlsProtocolException>(() => s.Groups[1].ProcessMessage(new MlsMessage(badSignature)));
+        MlsAssert.Fails(MlsError.MembershipTagInvalid, () => s.Groups[1].ProcessMessage(new MlsMessage(badSignature)));
 
         Assert.Equal(before, s.Groups[1].Serialize());
         s.Groups[1].ProcessMessage(commit.Commit.ToBytes());
@@ -436,7 +435,7 @@ public sealed class MlsGroupTests
         var reframed = new FramedContent(pm.Content.GroupId, pm.Content.Epoch + 1, pm.Content.Sender,
             pm.Content.AuthenticatedData, pm.Content.ContentType, null, null, pm.Content.Commit);
         var wrongEpoch = pm with { Content = reframed };
-        Assert.Throws<MlsProtocolException>(() => s.Groups[2].ProcessMessage(new MlsMessage(wrongEpoch)));
+        MlsAssert.Fails(MlsError.WrongEpoch, () => s.Groups[2].ProcessMessage(new MlsMessage(wrongEpoch)));
         Assert.Equal(before, s.Groups[2].Serialize());
     }
 
@@ -506,7 +505,7 @@ public sealed class MlsGroupTests
         var m2 = s.Groups[2].EncryptApplicationMessage("two"u8);
         Assert.Equal("two"u8.ToArray(), Assert.IsType<ApplicationMessage>(s.Groups[0].ProcessMessage(m2.ToBytes())).Data);
         // The receiving ratchet state survived the round trip: the old message is not accepted twice.
-        Assert.Throws<MlsProtocolException>(() => s.Groups[1].ProcessMessage(m1.ToBytes()));
+        MlsAssert.Fails(MlsError.GenerationUnavailable, () => s.Groups[1].ProcessMessage(m1.ToBytes()));
     }
 
     [Fact]
@@ -530,7 +529,7 @@ public sealed class MlsGroupTests
     public void A_commit_may_not_remove_the_committer()
     {
         using var s = Start(2);
-        Assert.Throws<MlsProtocolException>(() => s.Groups[0].Commit(new CommitOptions { Proposals = [new Remove(new LeafIndex(0))] }));
+        MlsAssert.Fails(MlsError.RemoveOfCommitter, () => s.Groups[0].Commit(new CommitOptions { Proposals = [new Remove(new LeafIndex(0))] }));
         Assert.False(s.Groups[0].HasPendingCommit);
     }
 
@@ -539,7 +538,7 @@ public sealed class MlsGroupTests
     {
         using var s = Start(1);
         using var kp = new GroupTestClient(Suite1, "bob").NewKeyPackage();
-        Assert.Throws<MlsProtocolException>(() => s.Groups[0].Commit(new CommitOptions { Proposals = [new Add(kp.KeyPackage), new Add(kp.KeyPackage)] }));
+        MlsAssert.Fails(MlsError.EncryptionKeyNotUnique, () => s.Groups[0].Commit(new CommitOptions { Proposals = [new Add(kp.KeyPackage), new Add(kp.KeyPackage)] }));
     }
 
     [Fact]
@@ -548,7 +547,7 @@ public sealed class MlsGroupTests
         using var s = Start(1);
         using var kp = new GroupTestClient(Suite1, "bob").NewKeyPackage();
         var forged = kp.KeyPackage with { Signature = Flip(kp.KeyPackage.Signature) };
-        Assert.Throws<MlsProtocolException>(() => s.Groups[0].Commit(new CommitOptions { Proposals = [new Add(forged)] }));
+        MlsAssert.Fails(MlsError.KeyPackageSignatureInvalid, () => s.Groups[0].Commit(new CommitOptions { Proposals = [new Add(forged)] }));
     }
 
     [Fact]
@@ -558,7 +557,7 @@ public sealed class MlsGroupTests
         var bob = new GroupTestClient(Suite1, "bob");
         using var expired = KeyPackageBundle.Create(Suite1, bob.Credential, bob.SignatureKeys, new Lifetime(0, 999));
         using var alice = new GroupTestClient(Suite1, "alice").CreateGroup("g"u8.ToArray(), options);
-        Assert.Throws<MlsProtocolException>(() => alice.Commit(new CommitOptions { Proposals = [new Add(expired.KeyPackage)] }));
+        MlsAssert.Fails(MlsError.LeafNodeLifetimeExpired, () => alice.Commit(new CommitOptions { Proposals = [new Add(expired.KeyPackage)] }));
     }
 
     [Fact]
@@ -571,7 +570,7 @@ public sealed class MlsGroupTests
         var summary = Assert.IsType<CommitMessage>(s.Groups[1].ProcessMessage(commit.Commit.ToBytes()));
         Assert.Equal(reInit, summary.ReInit);
         Assert.False(s.Groups[1].IsActive);
-        Assert.Throws<MlsProtocolException>(() => s.Groups[1].EncryptApplicationMessage("x"u8));
+        MlsAssert.Fails(MlsError.GroupInactive, () => s.Groups[1].EncryptApplicationMessage("x"u8));
     }
 
     [Fact]
@@ -606,7 +605,7 @@ public sealed class MlsGroupTests
         using var invited = new GroupTestClient(Suite1, "bob").NewKeyPackage();
         using var stranger = new GroupTestClient(Suite1, "mallory").NewKeyPackage();
         var commit = s.Groups[0].Commit(new CommitOptions { Proposals = [new Add(invited.KeyPackage)] });
-        Assert.Throws<MlsProtocolException>(() => MlsGroup.JoinFromWelcome(commit.Welcome!, stranger));
+        MlsAssert.Fails(MlsError.WelcomeNotForKeyPackage, () => MlsGroup.JoinFromWelcome(commit.Welcome!, stranger));
     }
 
     [Fact]
@@ -617,8 +616,7 @@ public sealed class MlsGroupTests
         using var kp = carol.NewKeyPackage();
         var staleTree = s.Groups[0].ExportRatchetTree();
         var commit = s.Groups[0].Commit(new CommitOptions { Proposals = [new Add(kp.KeyPackage)], RatchetTreeInWelcome = false });
-        var ex = Assert.Throws<MlsProtocolException>(() => MlsGroup.JoinFromWelcome(commit.Welcome!, kp, staleTree));
-        Assert.Contains("tree", ex.Message);
+        MlsAssert.Fails(MlsError.TreeHashMismatch, () => MlsGroup.JoinFromWelcome(commit.Welcome!, kp, staleTree));
     }
 
     [Fact]
@@ -629,8 +627,7 @@ public sealed class MlsGroupTests
         s.Groups[0].ProcessMessage(proposal.ToBytes());
         var commit = s.Groups[0].Commit();
         byte[] before = s.Groups[2].Serialize();
-        var ex = Assert.Throws<MlsProtocolException>(() => s.Groups[2].ProcessMessage(commit.Commit.ToBytes()));
-        Assert.Contains("proposal", ex.Message);
+        MlsAssert.Fails(MlsError.ProposalNotReceived, () => s.Groups[2].ProcessMessage(commit.Commit.ToBytes()));
         Assert.Equal(before, s.Groups[2].Serialize());
     }
 
@@ -641,7 +638,7 @@ public sealed class MlsGroupTests
         using var alice = new GroupTestClient(Suite1, "alice").CreateGroup("g"u8.ToArray(), options);
         using var mallory = new GroupTestClient(Suite1, "mallory").NewKeyPackage();
         using var bob = new GroupTestClient(Suite1, "bob").NewKeyPackage();
-        Assert.Throws<MlsProtocolException>(() => alice.Commit(new CommitOptions { Proposals = [new Add(mallory.KeyPackage)] }));
+        MlsAssert.Fails(MlsError.CredentialRejected, () => alice.Commit(new CommitOptions { Proposals = [new Add(mallory.KeyPackage)] }));
         alice.Commit(new CommitOptions { Proposals = [new Add(bob.KeyPackage)] });
         alice.MergePendingCommit();
         Assert.Equal(2, alice.Members.Count);
@@ -654,7 +651,7 @@ public sealed class MlsGroupTests
         using var kp = new GroupTestClient(Suite1, "x").NewKeyPackage();
         var wrongSuite = kp.KeyPackage with { CipherSuite = 2 };
         var proposal = s.Groups[1].Propose(new Add(wrongSuite));
-        Assert.Throws<MlsProtocolException>(() => s.Groups[0].ProcessMessage(proposal.ToBytes()));
+        MlsAssert.Fails(MlsError.KeyPackageVersionOrSuite, () => s.Groups[0].ProcessMessage(proposal.ToBytes()));
         Assert.Empty(s.Groups[0].PendingProposals);
     }
 
@@ -690,7 +687,7 @@ public sealed class MlsGroupTests
         Assert.Equal(LeafNodeSource.KeyPackage, kp.LeafNode.Source);
         Assert.NotEqual(kp.InitKey, kp.LeafNode.EncryptionKey);
         Assert.Equal(bundle.Ref, kp.Ref(Suite1));
-        Assert.Throws<MlsProtocolException>(() => KeyPackageBundle.FromPrivateKeys(kp, new byte[32], new byte[32], new byte[32]));
+        MlsAssert.Fails(MlsError.KeyPackagePrivateKeyMismatch, () => KeyPackageBundle.FromPrivateKeys(kp, new byte[32], new byte[32], new byte[32]));
     }
 
     private sealed class RejectingValidator(string rejected) : ICredentialValidator

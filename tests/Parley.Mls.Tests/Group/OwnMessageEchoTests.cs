@@ -32,7 +32,7 @@ public sealed class OwnMessageEchoTests
         }
         // The receiver reads it once; a replay to the receiver still fails.
         Assert.IsType<ApplicationMessage>(s.Groups[1].ProcessMessage(message));
-        Assert.Throws<MlsProtocolException>(() => s.Groups[1].ProcessMessage(message));
+        MlsAssert.Fails(MlsError.GenerationUnavailable, () => s.Groups[1].ProcessMessage(message));
     }
 
     [Fact]
@@ -41,8 +41,8 @@ public sealed class OwnMessageEchoTests
         using var s = Start(Suite1, null, "alice", "bob");
         byte[] message = s.Groups[0].EncryptApplicationMessage("hello"u8).ToBytes();
         message[^1] ^= 1;
-        Assert.Throws<MlsProtocolException>(() => s.Groups[0].ProcessMessage(message));
-        Assert.Throws<MlsProtocolException>(() => s.Groups[1].ProcessMessage(message));
+        MlsAssert.Fails(MlsError.GenerationUnavailable, () => s.Groups[0].ProcessMessage(message));
+        MlsAssert.Fails(MlsError.ContentUndecryptable, () => s.Groups[1].ProcessMessage(message));
     }
 
     [Fact]
@@ -80,11 +80,11 @@ public sealed class OwnMessageEchoTests
         using var s = Start(Suite1, null, "alice", "bob");
         byte[] first = s.Groups[0].Commit(new CommitOptions { ForcePath = true }).Commit.ToBytes();
         s.Groups[0].DiscardPendingCommit();
-        Assert.Throws<MlsProtocolException>(() => s.Groups[0].ProcessMessage(first));
+        MlsAssert.Fails(MlsError.OwnCommitUnknown, () => s.Groups[0].ProcessMessage(first));
         // A Commit replaced by a newer one is discarded too.
         byte[] second = s.Groups[0].Commit(new CommitOptions { ForcePath = true }).Commit.ToBytes();
         byte[] third = s.Groups[0].Commit(new CommitOptions { ForcePath = true }).Commit.ToBytes();
-        Assert.Throws<MlsProtocolException>(() => s.Groups[0].ProcessMessage(second));
+        MlsAssert.Fails(MlsError.OwnCommitUnknown, () => s.Groups[0].ProcessMessage(second));
         Assert.IsType<CommitMessage>(s.Groups[0].ProcessMessage(third));
         s.Groups[1].ProcessMessage(third);
         AssertInSync(s.Groups);
@@ -105,7 +105,7 @@ public sealed class OwnMessageEchoTests
                 Assert.IsType<OwnMessage>(s.Groups[0].ProcessMessage(message));
             }
         }
-        Assert.Throws<MlsProtocolException>(() => s.Groups[0].ProcessMessage(message));
+        MlsAssert.Fails(MlsError.WrongEpoch, () => s.Groups[0].ProcessMessage(message));
     }
 
     [Fact]

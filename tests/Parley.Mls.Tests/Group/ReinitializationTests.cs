@@ -114,7 +114,7 @@ public sealed class ReinitializationTests
             new LinkedGroupOptions { ForcePath = true, RatchetTreeInWelcome = false });
         using var bobGroup = bob;
         var tree = bobGroup.ExportRatchetTree();
-        Assert.Throws<MlsProtocolException>(() => s.Groups[0].JoinReInitGroup(welcome!, alice));
+        MlsAssert.Fails(MlsError.RatchetTreeMissing, () => s.Groups[0].JoinReInitGroup(welcome!, alice));
         using var aliceGroup = s.Groups[0].JoinReInitGroup(welcome!, alice, tree);
         using var carolGroup = s.Groups[2].JoinReInitGroup(welcome!, carol, tree);
         AssertInSync([aliceGroup, bobGroup, carolGroup]);
@@ -140,10 +140,10 @@ public sealed class ReinitializationTests
     {
         using var s = Start(Suite1, null, "alice", "bob");
         using var kp = s.Clients[1].NewKeyPackage();
-        Assert.Throws<MlsProtocolException>(() => s.Groups[0].CreateReInitGroup([kp.KeyPackage]));
+        MlsAssert.Fails(MlsError.NoReInit, () => s.Groups[0].CreateReInitGroup([kp.KeyPackage]));
         var (branch, welcome) = s.Groups[0].CreateBranch("branch"u8.ToArray(), [kp.KeyPackage]);
         branch.Dispose();
-        Assert.Throws<MlsProtocolException>(() => s.Groups[1].JoinReInitGroup(welcome!, kp));
+        MlsAssert.Fails(MlsError.NoReInit, () => s.Groups[1].JoinReInitGroup(welcome!, kp));
     }
 
     [Fact]
@@ -151,11 +151,10 @@ public sealed class ReinitializationTests
     {
         using var s = ClosedByReInit(1, "partial"u8.ToArray());
         using var alice = s.Clients[0].NewKeyPackage();
-        var e = Assert.Throws<MlsProtocolException>(() => s.Groups[2].CreateReInitGroup([alice.KeyPackage]));
-        Assert.Contains("keeps every member", e.Message, StringComparison.Ordinal);
+        MlsAssert.Fails(MlsError.LinkedMembersMismatch, () => s.Groups[2].CreateReInitGroup([alice.KeyPackage]));
         using var stranger = new GroupTestClient(Suite1, "mallory").NewKeyPackage();
         using var bob = s.Clients[1].NewKeyPackage();
-        Assert.Throws<MlsProtocolException>(() => s.Groups[2].CreateReInitGroup([alice.KeyPackage, bob.KeyPackage, stranger.KeyPackage]));
+        MlsAssert.Fails(MlsError.LinkedMembersMismatch, () => s.Groups[2].CreateReInitGroup([alice.KeyPackage, bob.KeyPackage, stranger.KeyPackage]));
     }
 
     [Fact]
@@ -167,8 +166,7 @@ public sealed class ReinitializationTests
         var careless = MlsGroupOptions.Default with { CredentialValidator = new AnyoneIsAnyone() };
         var (carol, welcome) = s.Groups[2].CreateReInitGroup([alice.KeyPackage], new LinkedGroupOptions { GroupOptions = careless });
         carol.Dispose();
-        var e = Assert.Throws<MlsProtocolException>(() => s.Groups[0].JoinReInitGroup(welcome!, alice));
-        Assert.Contains("missing", e.Message, StringComparison.Ordinal);
+        MlsAssert.Fails(MlsError.LinkedMembersMismatch, () => s.Groups[0].JoinReInitGroup(welcome!, alice));
     }
 
     [Fact]
@@ -184,8 +182,7 @@ public sealed class ReinitializationTests
         using var bob = s.Clients[1].NewKeyPackage();
         var (carol, welcome) = tampered.CreateReInitGroup([alice.KeyPackage, bob.KeyPackage]);
         carol.Dispose();
-        var e = Assert.Throws<MlsProtocolException>(() => s.Groups[0].JoinReInitGroup(welcome!, alice));
-        Assert.Contains("differ from the ReInit", e.Message, StringComparison.Ordinal);
+        MlsAssert.Fails(MlsError.LinkedParametersMismatch, () => s.Groups[0].JoinReInitGroup(welcome!, alice));
     }
 
     [Fact]
@@ -198,10 +195,9 @@ public sealed class ReinitializationTests
         var (carol, welcome) = s.Groups[2].CreateReInitGroup([alice.KeyPackage, bob.KeyPackage]);
         carol.Dispose();
         // A plain join, another closed group and a branch join all refuse it.
-        var plain = Assert.Throws<MlsProtocolException>(() => MlsGroup.JoinFromWelcome(welcome!, alice));
-        Assert.Contains("JoinReInitGroup", plain.Message, StringComparison.Ordinal);
-        Assert.Throws<MlsProtocolException>(() => other.Groups[0].JoinReInitGroup(welcome!, alice));
-        Assert.Throws<MlsProtocolException>(() => s.Groups[0].JoinBranch(welcome!, alice));
+        MlsAssert.Fails(MlsError.WelcomeLinkMismatch, () => MlsGroup.JoinFromWelcome(welcome!, alice));
+        MlsAssert.Fails(MlsError.WelcomeUndecryptable, () => other.Groups[0].JoinReInitGroup(welcome!, alice));
+        MlsAssert.Fails(MlsError.LinkedPskInvalid, () => s.Groups[0].JoinBranch(welcome!, alice));
     }
 
     [Fact]
@@ -211,9 +207,9 @@ public sealed class ReinitializationTests
         foreach (var usage in new[] { ResumptionPskUsage.ReInit, ResumptionPskUsage.Branch })
         {
             var psk = new PreSharedKey(PreSharedKeyId.Resumption(usage, s.Groups[0].GroupId, 1, new byte[Suite1.HashLength]));
-            Assert.Throws<MlsProtocolException>(() => s.Groups[0].Commit(new CommitOptions { Proposals = [psk] }));
+            MlsAssert.Fails(MlsError.PskUsageInvalid, () => s.Groups[0].Commit(new CommitOptions { Proposals = [psk] }));
             var proposal = s.Groups[0].Propose(psk);
-            Assert.Throws<MlsProtocolException>(() => s.Groups[1].ProcessMessage(proposal.ToBytes()));
+            MlsAssert.Fails(MlsError.PskUsageInvalid, () => s.Groups[1].ProcessMessage(proposal.ToBytes()));
         }
     }
 
@@ -221,10 +217,10 @@ public sealed class ReinitializationTests
     public void A_closed_group_sends_nothing_more()
     {
         using var s = ClosedByReInit(1, "closed"u8.ToArray());
-        Assert.Throws<MlsProtocolException>(() => s.Groups[0].EncryptApplicationMessage("late"u8));
-        Assert.Throws<MlsProtocolException>(() => s.Groups[0].Commit());
+        MlsAssert.Fails(MlsError.GroupInactive, () => s.Groups[0].EncryptApplicationMessage("late"u8));
+        MlsAssert.Fails(MlsError.GroupInactive, () => s.Groups[0].Commit());
         using var kp = s.Clients[1].NewKeyPackage();
-        Assert.Throws<MlsProtocolException>(() => s.Groups[0].CreateBranch("b"u8.ToArray(), [kp.KeyPackage]));
+        MlsAssert.Fails(MlsError.GroupInactive, () => s.Groups[0].CreateBranch("b"u8.ToArray(), [kp.KeyPackage]));
     }
 
     internal sealed class AnyoneIsAnyone : ICredentialValidator

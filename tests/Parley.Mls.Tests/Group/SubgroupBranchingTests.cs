@@ -80,15 +80,14 @@ public sealed class SubgroupBranchingTests
         using var s = Start(Suite1, null, "alice", "bob");
         using var mallory = new GroupTestClient(Suite1, "mallory").NewKeyPackage();
         using var bob = s.Clients[1].NewKeyPackage();
-        Assert.Throws<MlsProtocolException>(() => s.Groups[0].CreateBranch("b"u8.ToArray(), [bob.KeyPackage, mallory.KeyPackage]));
+        MlsAssert.Fails(MlsError.LinkedMembersMismatch, () => s.Groups[0].CreateBranch("b"u8.ToArray(), [bob.KeyPackage, mallory.KeyPackage]));
 
         // A careless creator lets Mallory in; Bob refuses the branch.
         var careless = MlsGroupOptions.Default with { CredentialValidator = new ReinitializationTests.AnyoneIsAnyone() };
         var (alice, welcome) = s.Groups[0].CreateBranch("b"u8.ToArray(), [bob.KeyPackage, mallory.KeyPackage],
             options: new LinkedGroupOptions { GroupOptions = careless });
         alice.Dispose();
-        var e = Assert.Throws<MlsProtocolException>(() => s.Groups[1].JoinBranch(welcome!, bob));
-        Assert.Contains("was not a member", e.Message, StringComparison.Ordinal);
+        MlsAssert.Fails(MlsError.LinkedMembersMismatch, () => s.Groups[1].JoinBranch(welcome!, bob));
     }
 
     [Fact]
@@ -99,13 +98,12 @@ public sealed class SubgroupBranchingTests
         using var bob = s.Clients[1].NewKeyPackage();
         var (alice, welcome) = s.Groups[0].CreateBranch("b"u8.ToArray(), [bob.KeyPackage]);
         alice.Dispose();
-        var plain = Assert.Throws<MlsProtocolException>(() => MlsGroup.JoinFromWelcome(welcome!, bob));
-        Assert.Contains("JoinBranch", plain.Message, StringComparison.Ordinal);
-        Assert.Throws<MlsProtocolException>(() => other.Groups[1].JoinBranch(welcome!, bob));
+        MlsAssert.Fails(MlsError.WelcomeLinkMismatch, () => MlsGroup.JoinFromWelcome(welcome!, bob));
+        MlsAssert.Fails(MlsError.WelcomeUndecryptable, () => other.Groups[1].JoinBranch(welcome!, bob));
         // An ordinary Welcome is not a branch either.
         using var carol = new GroupTestClient(Suite1, "carol").NewKeyPackage();
         var add = s.Groups[0].Commit(new CommitOptions { Proposals = [new Add(carol.KeyPackage)] });
-        Assert.Throws<MlsProtocolException>(() => s.Groups[1].JoinBranch(add.Welcome!, carol));
+        MlsAssert.Fails(MlsError.WelcomeLinkMismatch, () => s.Groups[1].JoinBranch(add.Welcome!, carol));
     }
 
     [Fact]
@@ -121,7 +119,7 @@ public sealed class SubgroupBranchingTests
             s.Groups[0].MergePendingCommit();
             Deliver(commit.Commit, [s.Groups[1]]);
         }
-        Assert.Throws<MlsProtocolException>(() => s.Groups[1].JoinBranch(welcome!, bob));
+        MlsAssert.Fails(MlsError.LinkedPskInvalid, () => s.Groups[1].JoinBranch(welcome!, bob));
     }
 
     [Fact]
@@ -137,7 +135,7 @@ public sealed class SubgroupBranchingTests
         AssertInSync([aliceGroup, bobGroup]);
 
         var stranger = Credential.Basic("someone else"u8.ToArray());
-        Assert.Throws<MlsProtocolException>(() => s.Groups[0].CreateBranch("c"u8.ToArray(), [bob.KeyPackage],
+        MlsAssert.Fails(MlsError.LinkedCreatorMismatch, () => s.Groups[0].CreateBranch("c"u8.ToArray(), [bob.KeyPackage],
             options: new LinkedGroupOptions { Credential = stranger }));
     }
 }

@@ -49,8 +49,7 @@ public sealed class SecretTreeTests
         using var tree = NewTree();
         tree.GetForReceiving(Bob, RatchetType.Application, 0).Dispose();
 
-        var e = Assert.Throws<MlsProtocolException>(() => tree.GetForReceiving(Bob, RatchetType.Application, 0));
-        Assert.Contains("generation 0 of leaf 3 was already used or has expired", e.Message);
+        MlsAssert.Fails(MlsError.GenerationUnavailable, () => tree.GetForReceiving(Bob, RatchetType.Application, 0));
     }
 
     [Fact]
@@ -68,7 +67,7 @@ public sealed class SecretTreeTests
         }
         foreach (uint g in new uint[] { 0, 3, 5 })
         {
-            Assert.Throws<MlsProtocolException>(() => tree.GetForReceiving(Bob, RatchetType.Application, g));
+            MlsAssert.Fails(MlsError.GenerationUnavailable, () => tree.GetForReceiving(Bob, RatchetType.Application, g));
         }
         Assert.Equal(6u, tree.GetForReceiving(Bob, RatchetType.Application, 6).Generation);
     }
@@ -77,7 +76,7 @@ public sealed class SecretTreeTests
     public void Generation_too_far_ahead_throws_and_leaves_the_ratchet_unchanged()
     {
         using var tree = NewTree();
-        Assert.Throws<MlsProtocolException>(() => tree.GetForReceiving(Bob, RatchetType.Application, SecretTree.MaxForwardDistance + 1));
+        MlsAssert.Fails(MlsError.GenerationTooFarAhead, () => tree.GetForReceiving(Bob, RatchetType.Application, SecretTree.MaxForwardDistance + 1));
         Assert.Equal(0u, tree.NextGeneration(Bob, RatchetType.Application));
 
         using var farthest = tree.GetForReceiving(Bob, RatchetType.Application, SecretTree.MaxForwardDistance);
@@ -92,13 +91,13 @@ public sealed class SecretTreeTests
         tree.GetForReceiving(Bob, RatchetType.Application, target).Dispose();
 
         // Generations 0..9 were skipped but not retained; 10..target-1 were.
-        Assert.Throws<MlsProtocolException>(() => tree.GetForReceiving(Bob, RatchetType.Application, 9));
+        MlsAssert.Fails(MlsError.GenerationUnavailable, () => tree.GetForReceiving(Bob, RatchetType.Application, 9));
         tree.GetForReceiving(Bob, RatchetType.Application, 10).Dispose();
         tree.GetForReceiving(Bob, RatchetType.Application, target - 1).Dispose();
 
         // A further jump evicts the oldest retained keys first.
         tree.GetForReceiving(Bob, RatchetType.Application, target + 20).Dispose();
-        Assert.Throws<MlsProtocolException>(() => tree.GetForReceiving(Bob, RatchetType.Application, 11));
+        MlsAssert.Fails(MlsError.GenerationUnavailable, () => tree.GetForReceiving(Bob, RatchetType.Application, 11));
         tree.GetForReceiving(Bob, RatchetType.Application, target + 19).Dispose();
     }
 
@@ -106,8 +105,8 @@ public sealed class SecretTreeTests
     public void Leaf_outside_the_tree_throws()
     {
         using var tree = NewTree(4);
-        Assert.Throws<MlsProtocolException>(() => tree.NextForSending(new LeafIndex(4), RatchetType.Application));
-        Assert.Throws<MlsProtocolException>(() => tree.GetForReceiving(new LeafIndex(uint.MaxValue), RatchetType.Handshake, 0));
+        MlsAssert.Fails(MlsError.SecretTreeLeafOutside, () => tree.NextForSending(new LeafIndex(4), RatchetType.Application));
+        MlsAssert.Fails(MlsError.SecretTreeLeafOutside, () => tree.GetForReceiving(new LeafIndex(uint.MaxValue), RatchetType.Handshake, 0));
     }
 
     [Fact]
@@ -154,7 +153,7 @@ public sealed class SecretTreeTests
             Assert.Equal(a.Key.ToArray(), b.Key.ToArray());
             Assert.Equal(a.Nonce.ToArray(), b.Nonce.ToArray());
         }
-        Assert.Throws<MlsProtocolException>(() => restored.GetForReceiving(Bob, RatchetType.Application, 3));
+        MlsAssert.Fails(MlsError.GenerationUnavailable, () => restored.GetForReceiving(Bob, RatchetType.Application, 3));
     }
 
     [Fact]
@@ -216,7 +215,7 @@ public sealed class SecretTreeTests
             Assert.Equal(sent[g].Key.ToArray(), seen);
             Assert.True(receiver.TryOpen(Bob, RatchetType.Application, g, key =>
                 key.Generation == g && key.Nonce.SequenceEqual(sent[g].Nonce)));
-            Assert.Throws<MlsProtocolException>(() => receiver.TryOpen(Bob, RatchetType.Application, g, _ => true));
+            MlsAssert.Fails(MlsError.GenerationUnavailable, () => receiver.TryOpen(Bob, RatchetType.Application, g, _ => true));
         }
         Assert.True(receiver.TryOpen(Bob, RatchetType.Application, 1, key => key.Key.SequenceEqual(sent[1].Key)));
         Assert.Equal(3u, receiver.NextGeneration(Bob, RatchetType.Application));
@@ -251,11 +250,15 @@ public sealed class SecretTreeTests
         Assert.True(tree.TryOpen(Bob, RatchetType.Handshake, 0, _ => true));
         byte[] before = Encode(tree);
 
-        foreach (uint g in new uint[] { 0, SecretTree.MaxForwardDistance + 2, uint.MaxValue })
+        foreach (var (g, code) in new[]
+                 {
+                     (0u, MlsError.GenerationUnavailable), (SecretTree.MaxForwardDistance + 2, MlsError.GenerationTooFarAhead),
+                     (uint.MaxValue, MlsError.GenerationTooFarAhead),
+                 })
         {
-            Assert.Throws<MlsProtocolException>(() => tree.TryOpen(Bob, RatchetType.Handshake, g, _ => throw new InvalidOperationException()));
+            MlsAssert.Fails(code, () => tree.TryOpen(Bob, RatchetType.Handshake, g, _ => throw new InvalidOperationException()));
         }
-        Assert.Throws<MlsProtocolException>(() => tree.TryOpen(new LeafIndex(4), RatchetType.Handshake, 0, _ => true));
+        MlsAssert.Fails(MlsError.SecretTreeLeafOutside, () => tree.TryOpen(new LeafIndex(4), RatchetType.Handshake, 0, _ => true));
         Assert.Equal(before, Encode(tree));
     }
 

@@ -143,7 +143,8 @@ public sealed class SecretTreeProperties
                 };
                 if (!model.CanTake(op.Generation))
                 {
-                    Assert.Throws<MlsProtocolException>(attempt);
+                    var refused = Assert.Throws<MlsProtocolException>(attempt);
+                    Assert.Contains(refused.Code, new[] { MlsError.GenerationUnavailable, MlsError.GenerationTooFarAhead });
                     Assert.Null(seen);
                     continue;
                 }
@@ -193,8 +194,8 @@ public sealed class SecretTreeProperties
         => Prop.ForAll(MlsGen.UInt32.Where(g => g > SecretTree.MaxForwardDistance).ToArbitrary(), generation =>
         {
             using var tree = new SecretTree(CipherSuite.Get(1), new byte[32], 2);
-            Assert.Throws<MlsProtocolException>(() => tree.GetForReceiving(new LeafIndex(1), RatchetType.Application, generation));
-            Assert.Throws<MlsProtocolException>(() => tree.TryOpen(new LeafIndex(1), RatchetType.Application, generation, _ => true));
+            MlsAssert.Fails(MlsError.GenerationTooFarAhead, () => tree.GetForReceiving(new LeafIndex(1), RatchetType.Application, generation));
+            MlsAssert.Fails(MlsError.GenerationTooFarAhead, () => tree.TryOpen(new LeafIndex(1), RatchetType.Application, generation, _ => true));
             Assert.Equal(0u, tree.NextGeneration(new LeafIndex(1), RatchetType.Application));
         });
 }

@@ -74,8 +74,8 @@ public sealed class RatchetTreeTests
     public void Removing_a_blank_leaf_is_a_protocol_error()
     {
         var (tree, _) = TreeOf(3);
-        Assert.Throws<MlsProtocolException>(() => tree.RemoveLeaf(new LeafIndex(3)));
-        Assert.Throws<MlsProtocolException>(() => tree.RemoveLeaf(new LeafIndex(9)));
+        MlsAssert.Fails(MlsError.ProposalForNonMember, () => tree.RemoveLeaf(new LeafIndex(3)));
+        MlsAssert.Fails(MlsError.ProposalForNonMember, () => tree.RemoveLeaf(new LeafIndex(9)));
     }
 
     [Fact]

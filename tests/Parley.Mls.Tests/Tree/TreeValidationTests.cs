@@ -48,8 +48,7 @@ public sealed class TreeValidationTests
         tampered[0] ^= 1;
         tree.SetParent(node, parent with { ParentHash = tampered });
 
-        var e = Assert.Throws<MlsProtocolException>(() => TreeValidation.Validate(tree, tree.TreeHash(), groupId));
-        Assert.Contains("parent-hash valid", e.Message, StringComparison.Ordinal);
+        MlsAssert.Fails(MlsError.ParentHashInvalid, () => TreeValidation.Validate(tree, tree.TreeHash(), groupId));
     }
 
     [Fact]
@@ -60,8 +59,8 @@ public sealed class TreeValidationTests
         var parent = tree.GetParent(node)!;
         tree.SetParent(node, parent with { EncryptionKey = CipherSuite.Get(1).Hpke.GenerateKeyPair().PublicKey });
 
-        Assert.Throws<MlsProtocolException>(() => ParentHash.VerifyTree(tree));
-        Assert.Throws<MlsProtocolException>(() => TreeValidation.Validate(tree, tree.TreeHash(), groupId));
+        MlsAssert.Fails(MlsError.ParentHashInvalid, () => ParentHash.VerifyTree(tree));
+        MlsAssert.Fails(MlsError.ParentHashInvalid, () => TreeValidation.Validate(tree, tree.TreeHash(), groupId));
     }
 
     [Fact]
@@ -74,8 +73,7 @@ public sealed class TreeValidationTests
         signature[^1] ^= 0x80;
         tree.SetLeaf(leaf, node with { Signature = signature });
 
-        var e = Assert.Throws<MlsProtocolException>(() => TreeValidation.VerifyLeafSignatures(tree, groupId));
-        Assert.Contains("leaf 1", e.Message, StringComparison.Ordinal);
+        MlsAssert.Fails(MlsError.LeafNodeSignatureInvalid, () => TreeValidation.VerifyLeafSignatures(tree, groupId));
     }
 
     [Fact]
@@ -83,7 +81,7 @@ public sealed class TreeValidationTests
     {
         var (tree, groupId) = VectorTree();
         byte[] otherGroup = [.. groupId, 0];
-        Assert.Throws<MlsProtocolException>(() => TreeValidation.VerifyLeafSignatures(tree, otherGroup));
+        MlsAssert.Fails(MlsError.LeafNodeSignatureInvalid, () => TreeValidation.VerifyLeafSignatures(tree, otherGroup));
     }
 
     [Fact]
@@ -94,8 +92,7 @@ public sealed class TreeValidationTests
         var second = tree.GetLeaf(new LeafIndex(1))!;
         tree.SetLeaf(new LeafIndex(1), second with { EncryptionKey = first.EncryptionKey });
 
-        var e = Assert.Throws<MlsProtocolException>(() => TreeValidation.Validate(tree, tree.TreeHash(), groupId));
-        Assert.Contains("encryption key", e.Message, StringComparison.Ordinal);
+        MlsAssert.Fails(MlsError.EncryptionKeyNotUnique, () => TreeValidation.Validate(tree, tree.TreeHash(), groupId));
     }
 
     [Fact]
@@ -106,8 +103,7 @@ public sealed class TreeValidationTests
         var second = tree.GetLeaf(new LeafIndex(1))!;
         tree.SetLeaf(new LeafIndex(1), second with { SignatureKey = first.SignatureKey });
 
-        var e = Assert.Throws<MlsProtocolException>(() => TreeValidation.VerifyUniqueKeys(tree));
-        Assert.Contains("signature key", e.Message, StringComparison.Ordinal);
+        MlsAssert.Fails(MlsError.SignatureKeyNotUnique, () => TreeValidation.VerifyUniqueKeys(tree));
     }
 
     [Fact]
@@ -116,7 +112,7 @@ public sealed class TreeValidationTests
         var (tree, groupId) = VectorTree();
         byte[] wrong = tree.TreeHash();
         wrong[0] ^= 1;
-        Assert.Throws<MlsProtocolException>(() => TreeValidation.Validate(tree, wrong, groupId));
+        MlsAssert.Fails(MlsError.TreeHashMismatch, () => TreeValidation.Validate(tree, wrong, groupId));
     }
 
     [Fact]
@@ -131,8 +127,7 @@ public sealed class TreeValidationTests
         }
         tree.SetParent(new NodeIndex(1), new ParentNode(suite.Hpke.GenerateKeyPair().PublicKey, [], [new LeafIndex(2)]));
 
-        var e = Assert.Throws<MlsProtocolException>(() => TreeValidation.VerifyUnmergedLeaves(tree));
-        Assert.Contains("not below it", e.Message, StringComparison.Ordinal);
+        MlsAssert.Fails(MlsError.UnmergedLeavesInvalid, () => TreeValidation.VerifyUnmergedLeaves(tree));
     }
 
     [Fact]
@@ -148,7 +143,6 @@ public sealed class TreeValidationTests
         tree.SetParent(new NodeIndex(3), new ParentNode(suite.Hpke.GenerateKeyPair().PublicKey, [], [new LeafIndex(1)]));
         tree.SetParent(new NodeIndex(1), new ParentNode(suite.Hpke.GenerateKeyPair().PublicKey, [], []));
 
-        var e = Assert.Throws<MlsProtocolException>(() => TreeValidation.VerifyUnmergedLeaves(tree));
-        Assert.Contains("not at node 1", e.Message, StringComparison.Ordinal);
+        MlsAssert.Fails(MlsError.UnmergedLeavesInvalid, () => TreeValidation.VerifyUnmergedLeaves(tree));
     }
 }

@@ -73,4 +73,32 @@ internal sealed class PostgresBlockStore(PostgresDatabase database) : IBlockStor
             .ToDictionary(p => p.Item1, p => p.Item2);
         return BlockRule.Apply(roster, kind, senderAccount, blockers, messageRecipients, welcomeRecipients, accountOf);
     }
+
+    /// <summary>Applies <see cref="BlockRule.ApplySealed"/> to a sealed send: the roster's accounts and the blocks among them
+    /// in one read, skipped for rosters too large to be a 1:1.</summary>
+    internal static async Task<IReadOnlyList<DeviceId>> WithholdSealedAsync(NpgsqlConnection connection, GroupRoster roster,
+        IReadOnlyList<DeviceId> messageRecipients, int maxDevicesPerAccount, CancellationToken cancellationToken)
+    {
+        if (!BlockRule.MayBeOneToOne(roster, maxDevicesPerAccount))
+        {
+            return messageRecipients;
+        }
+        string[] devices = roster.Members.Values.Select(d => d.Value).ToArray();
+        var rows = await connection.QueryAsync(
+            """
+            SELECT d.device_id, d.account_id, b.blocked_account FROM devices d
+            LEFT JOIN blocks b ON b.blocker_account = d.account_id
+              AND b.blocked_account IN (SELECT account_id FROM devices WHERE device_id = ANY($1))
+            WHERE d.device_id = ANY($1)
+            """,
+            [devices], static r => (new DeviceId(r.GetString(0)), new AccountId(r.GetString(1)), r.IsDBNull(2) ? (AccountId?)null : new AccountId(r.GetString(2))),
+            cancellationToken);
+        var blocks = rows.Where(r => r.Item3 is not null).Select(r => (r.Item2, r.Item3!.Value)).Distinct().ToList();
+        if (blocks.Count == 0)
+        {
+            return messageRecipients;
+        }
+        var accountOf = rows.DistinctBy(r => r.Item1).ToDictionary(r => r.Item1, r => r.Item2);
+        return BlockRule.ApplySealed(roster, messageRecipients, accountOf, blocks);
+    }
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Parley.Mls.Codec;
 using Parley.Mls.Messages;
+using Parley.Server.Accounts;
 using Parley.Server.Devices;
 using Parley.Server.Franking;
 using Parley.Server.Groups;
@@ -24,10 +25,10 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
         {
             int inserted = await connection.ExecuteAsync(
                 """
-                INSERT INTO groups (group_id, cipher_suite, epoch, group_context, interim_hash) VALUES ($1, $2, 0, $3, $4)
+                INSERT INTO groups (group_id, cipher_suite, epoch, group_context, interim_hash, delivery_key) VALUES ($1, $2, 0, $3, $4, $5)
                 ON CONFLICT DO NOTHING
                 """,
-                [id.Value, (int)cipherSuite, genesis?.State.ContextBytes(), genesis?.State.InterimTranscriptHash], ct);
+                [id.Value, (int)cipherSuite, genesis?.State.ContextBytes(), genesis?.State.InterimTranscriptHash, genesis?.DeliveryKey], ct);
             if (inserted == 0)
             {
                 return CreateGroupOutcome.AlreadyExists;
@@ -77,7 +78,7 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
             return earlier;
         }
         GroupRoster? roster = await LoadAsync(connection, submission.GroupId, submission.Kind != GroupMessageKind.Application,
-            cancellationToken);
+            cancellationToken, withDeliveryKeys: submission.Sealed);
         if (roster is null)
         {
             return new Decision(new SubmissionOutcome.GroupNotFound(), null, false);
@@ -96,8 +97,13 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
         {
             // The decision in the database: only one commit per epoch finds the row.
             int advanced = await connection.ExecuteAsync(
-                "UPDATE groups SET epoch = epoch + 1, group_context = $3, interim_hash = $4 WHERE group_id = $1 AND epoch = $2",
-                [group, (long)roster.Epoch, d.NextState?.ContextBytes(), d.NextState?.InterimTranscriptHash], cancellationToken);
+                """
+                UPDATE groups SET epoch = epoch + 1, group_context = $3, interim_hash = $4, previous_delivery_key = delivery_key,
+                                  delivery_key = $5
+                WHERE group_id = $1 AND epoch = $2
+                """,
+                [group, (long)roster.Epoch, d.NextState?.ContextBytes(), d.NextState?.InterimTranscriptHash, submission.NextDeliveryKey],
+                cancellationToken);
             if (advanced == 0)
             {
                 return await StaleAsync(connection, group, sendKey, roster.Epoch, cancellationToken);
@@ -144,9 +150,21 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
         }
 
         // Blocking and franking stamps are decided here, in the transaction that accepts the send (docs/safety.md).
-        var (senderAccount, blockers) = await PostgresBlockStore.SenderAsync(connection, submission.Sender, cancellationToken);
-        var (messageRecipients, welcomeRecipientDevices) = await PostgresBlockStore.WithholdAsync(connection, roster, submission.Kind, senderAccount, blockers,
-            d.MessageRecipients, d.WelcomeRecipients, cancellationToken);
+        // A sealed send has no sender account: in a 1:1 with a block, the blocker's devices get nothing sealed.
+        AccountId? senderAccount = null;
+        IReadOnlyList<DeviceId> messageRecipients, welcomeRecipientDevices;
+        if (submission.Sealed)
+        {
+            messageRecipients = await PostgresBlockStore.WithholdSealedAsync(connection, roster, d.MessageRecipients,
+                options.Value.MaxDevicesPerAccount, cancellationToken);
+            welcomeRecipientDevices = d.WelcomeRecipients;
+        }
+        else
+        {
+            (senderAccount, List<AccountId> blockers) = await PostgresBlockStore.SenderAsync(connection, submission.Sender, cancellationToken);
+            (messageRecipients, welcomeRecipientDevices) = await PostgresBlockStore.WithholdAsync(connection, roster, submission.Kind,
+                senderAccount, blockers, d.MessageRecipients, d.WelcomeRecipients, cancellationToken);
+        }
         var stamps = stamper.StampsFor(submission, senderAccount, messageRecipients, database.Time.GetUtcNow());
         string[] recipients = messageRecipients.Select(r => r.Value).ToArray();
         string[] welcomeRecipients = submission.Welcome is null ? [] : welcomeRecipientDevices.Select(r => r.Value).ToArray();
@@ -209,24 +227,19 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
     /// <summary>The roster as of one statement (header and members from the same snapshot).</summary>
     /// <remarks>Application messages, the bulk of the traffic, need neither the epoch's context nor the leaves' keys
     /// (<paramref name="withKeys"/> false).</remarks>
-    internal static async Task<GroupRoster?> LoadAsync(NpgsqlConnection connection, GroupId id, bool withKeys, CancellationToken cancellationToken)
+    internal static async Task<GroupRoster?> LoadAsync(NpgsqlConnection connection, GroupId id, bool withKeys, CancellationToken cancellationToken,
+        bool withDeliveryKeys = false)
     {
         var rows = await connection.QueryAsync(
-            withKeys
-                ? """
-                  SELECT g.cipher_suite, g.epoch, m.leaf_index, m.device_id, m.signature_key, g.group_context, g.interim_hash
-                  FROM groups g LEFT JOIN group_members m ON m.group_id = g.group_id
-                  WHERE g.group_id = $1
-                  """
-                : """
-                  SELECT g.cipher_suite, g.epoch, m.leaf_index, m.device_id, NULL::bytea, NULL::bytea, NULL::bytea
-                  FROM groups g LEFT JOIN group_members m ON m.group_id = g.group_id
-                  WHERE g.group_id = $1
-                  """,
+            (withKeys
+                ? "SELECT g.cipher_suite, g.epoch, m.leaf_index, m.device_id, m.signature_key, g.group_context, g.interim_hash"
+                : "SELECT g.cipher_suite, g.epoch, m.leaf_index, m.device_id, NULL::bytea, NULL::bytea, NULL::bytea")
+            + (withDeliveryKeys ? ", g.delivery_key, g.previous_delivery_key" : ", NULL::bytea, NULL::bytea")
+            + " FROM groups g LEFT JOIN group_members m ON m.group_id = g.group_id WHERE g.group_id = $1",
             [id.Value],
             static r => ((ushort)r.GetInt32(0), (ulong)r.GetInt64(1), r.IsDBNull(2) ? (uint?)null : (uint)r.GetInt64(2),
                 r.IsDBNull(3) ? null : r.GetString(3), r.IsDBNull(4) ? null : (byte[])r[4], r.IsDBNull(5) ? null : (byte[])r[5],
-                r.IsDBNull(6) ? null : (byte[])r[6]),
+                r.IsDBNull(6) ? null : (byte[])r[6], r.IsDBNull(7) ? null : (byte[])r[7], r.IsDBNull(8) ? null : (byte[])r[8]),
             cancellationToken);
         if (rows.Count == 0)
         {
@@ -237,6 +250,7 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
         {
             LeafKeys = rows.Where(r => r.Item3 is not null && r.Item5 is not null).ToDictionary(r => r.Item3!.Value, r => r.Item5!),
             State = GroupEpochState.FromStored(rows[0].Item6, rows[0].Item7),
+            DeliveryKeys = (rows[0].Item8, rows[0].Item9),
         };
     }
 

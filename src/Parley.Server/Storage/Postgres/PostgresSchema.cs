@@ -179,6 +179,11 @@ internal static class PostgresSchema
         ALTER TABLE mailbox SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
         ALTER TABLE group_sends SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 1000);
         """,
+        // 7: the delivery keys of sealed sending for the current and the previous epoch (docs/protocol.md, "Sealed sending").
+        """
+        ALTER TABLE groups ADD COLUMN IF NOT EXISTS delivery_key bytea;
+        ALTER TABLE groups ADD COLUMN IF NOT EXISTS previous_delivery_key bytea;
+        """,
     ];
 
     /// <summary>The version this code expects.</summary>

@@ -71,4 +71,35 @@ internal sealed class SqliteBlockStore(SqliteDatabase database) : IBlockStore
         }
         return BlockRule.Apply(roster, kind, senderAccount, blockers, messageRecipients, welcomeRecipients, accountOf);
     }
+
+    /// <summary>Applies <see cref="BlockRule.ApplySealed"/> to a sealed send inside its write: one query for the blocks among
+    /// the roster's accounts (none, almost always), and the accounts of its devices only when there is one.</summary>
+    internal static IReadOnlyList<DeviceId> WithholdSealed(SqliteConnection connection, GroupRoster roster, IReadOnlyList<DeviceId> messageRecipients,
+        int maxDevicesPerAccount)
+    {
+        if (!BlockRule.MayBeOneToOne(roster, maxDevicesPerAccount))
+        {
+            return messageRecipients;
+        }
+        var blocks = connection.Query(
+            """
+            SELECT b.blocker_account, b.blocked_account FROM blocks b
+            WHERE b.blocker_account IN (SELECT d.account_id FROM group_members m JOIN devices d ON d.device_id = m.device_id WHERE m.group_id = $g)
+              AND b.blocked_account IN (SELECT d.account_id FROM group_members m JOIN devices d ON d.device_id = m.device_id WHERE m.group_id = $g)
+            """,
+            static r => (new AccountId(r.GetString(0)), new AccountId(r.GetString(1))), ("$g", roster.Id.Value));
+        if (blocks.Count == 0)
+        {
+            return messageRecipients;
+        }
+        var accountOf = new Dictionary<DeviceId, AccountId>();
+        foreach (DeviceId device in roster.Members.Values)
+        {
+            if (AccountOf(connection, device) is { } account)
+            {
+                accountOf[device] = account;
+            }
+        }
+        return BlockRule.ApplySealed(roster, messageRecipients, accountOf, blocks);
+    }
 }

@@ -18,8 +18,12 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
         => database.Writer.ExecuteAsync(connection =>
         {
             int inserted = connection.Execute(
-                "INSERT OR IGNORE INTO groups (group_id, cipher_suite, epoch, group_context, interim_hash) VALUES ($g, $s, 0, $c, $i)",
-                ("$g", id.Value), ("$s", (int)cipherSuite), ("$c", genesis?.State.ContextBytes()), ("$i", genesis?.State.InterimTranscriptHash));
+                """
+                INSERT OR IGNORE INTO groups (group_id, cipher_suite, epoch, group_context, interim_hash, delivery_key)
+                VALUES ($g, $s, 0, $c, $i, $k)
+                """,
+                ("$g", id.Value), ("$s", (int)cipherSuite), ("$c", genesis?.State.ContextBytes()), ("$i", genesis?.State.InterimTranscriptHash),
+                ("$k", genesis?.DeliveryKey));
             if (inserted == 0)
             {
                 return CreateGroupOutcome.AlreadyExists;
@@ -46,7 +50,8 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
         {
             return new SubmissionOutcome.Accepted((ulong)epoch, [], Repeated: true);
         }
-        GroupRoster? roster = Load(connection, submission.GroupId, withKeys: submission.Kind != GroupMessageKind.Application);
+        GroupRoster? roster = Load(connection, submission.GroupId, withKeys: submission.Kind != GroupMessageKind.Application,
+            withDeliveryKeys: submission.Sealed);
         if (roster is null)
         {
             return new SubmissionOutcome.GroupNotFound();
@@ -65,8 +70,13 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
         if (submission.Kind == GroupMessageKind.Commit)
         {
             // A commit without a GroupInfo to a group the server holds no context for leaves it without one.
-            connection.Execute("UPDATE groups SET epoch = $e, group_context = $c, interim_hash = $i WHERE group_id = $g",
-                ("$e", (long)d.Epoch), ("$c", d.NextState?.ContextBytes()), ("$i", d.NextState?.InterimTranscriptHash), ("$g", group));
+            connection.Execute(
+                """
+                UPDATE groups SET epoch = $e, group_context = $c, interim_hash = $i, previous_delivery_key = delivery_key, delivery_key = $k
+                WHERE group_id = $g
+                """,
+                ("$e", (long)d.Epoch), ("$c", d.NextState?.ContextBytes()), ("$i", d.NextState?.InterimTranscriptHash),
+                ("$k", submission.NextDeliveryKey), ("$g", group));
             var change = RosterChange.Between(roster, d);
             foreach (uint leaf in change.Vacated)
             {
@@ -101,10 +111,12 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
         }
 
         long expiresAt = Sql.UnixSeconds(submission.ExpiresAt);
-        // Blocking and franking stamps are decided here, in the same write as the copies (docs/safety.md).
-        AccountId? senderAccount = SqliteBlockStore.AccountOf(connection, submission.Sender);
-        var (messageRecipients, welcomeRecipients) = SqliteBlockStore.Withhold(connection, roster, submission.Kind, senderAccount, d.MessageRecipients,
-            d.WelcomeRecipients);
+        // Blocking and franking stamps are decided here, in the same write as the copies (docs/safety.md). A sealed send has no
+        // sender account: in a 1:1 with a block, the blocker's devices get nothing sealed (BlockRule.ApplySealed).
+        AccountId? senderAccount = submission.Sealed ? null : SqliteBlockStore.AccountOf(connection, submission.Sender);
+        var (messageRecipients, welcomeRecipients) = submission.Sealed
+            ? (SqliteBlockStore.WithholdSealed(connection, roster, d.MessageRecipients, options.Value.MaxDevicesPerAccount), d.WelcomeRecipients)
+            : SqliteBlockStore.Withhold(connection, roster, submission.Kind, senderAccount, d.MessageRecipients, d.WelcomeRecipients);
         var stamps = stamper.StampsFor(submission, senderAccount, messageRecipients, database.Time.GetUtcNow());
         var recipients = new List<DeviceId>();
         recipients.AddRange(SqliteMailboxStore.Enqueue(connection, messageRecipients, submission.MessageId, submission.Message, expiresAt,
@@ -119,13 +131,13 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
     }
 
     // Application messages, the bulk of the traffic, need neither the epoch's context nor the leaves' keys (withKeys false).
-    private static GroupRoster? Load(SqliteConnection connection, GroupId id, bool withKeys)
+    private static GroupRoster? Load(SqliteConnection connection, GroupId id, bool withKeys, bool withDeliveryKeys = false)
     {
         var header = connection.Query(
-            withKeys
-                ? "SELECT cipher_suite, epoch, group_context, interim_hash FROM groups WHERE group_id = $g"
-                : "SELECT cipher_suite, epoch, NULL, NULL FROM groups WHERE group_id = $g",
-            static r => ((ushort)r.GetInt32(0), (ulong)r.GetInt64(1), r.IsDBNull(2) ? null : (byte[])r[2], r.IsDBNull(3) ? null : (byte[])r[3]),
+            (withKeys ? "SELECT cipher_suite, epoch, group_context, interim_hash" : "SELECT cipher_suite, epoch, NULL, NULL")
+            + (withDeliveryKeys ? ", delivery_key, previous_delivery_key" : ", NULL, NULL") + " FROM groups WHERE group_id = $g",
+            static r => ((ushort)r.GetInt32(0), (ulong)r.GetInt64(1), r.IsDBNull(2) ? null : (byte[])r[2], r.IsDBNull(3) ? null : (byte[])r[3],
+                r.IsDBNull(4) ? null : (byte[])r[4], r.IsDBNull(5) ? null : (byte[])r[5]),
             ("$g", id.Value));
         if (header.Count == 0)
         {
@@ -140,6 +152,7 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
         {
             LeafKeys = members.Where(m => m.Item3 is not null).ToDictionary(m => m.Item1, m => m.Item3!),
             State = GroupEpochState.FromStored(header[0].Item3, header[0].Item4),
+            DeliveryKeys = (header[0].Item5, header[0].Item6),
         };
     }
 

@@ -44,6 +44,13 @@ internal static class SqliteMigrations
             connection.Execute(
                 $"INSERT OR IGNORE INTO username_skeletons (skeleton, account_id) SELECT {Username.SkeletonSql("username")}, account_id FROM accounts ORDER BY rowid");
         },
+        // 6: the delivery keys of sealed sending for the current and the previous epoch (docs/protocol.md, "Sealed sending");
+        // null until a registration or commit announces one.
+        connection =>
+        {
+            AddColumn(connection, "groups", "delivery_key", "BLOB");
+            AddColumn(connection, "groups", "previous_delivery_key", "BLOB");
+        },
     ];
 
     /// <summary>The version this code expects.</summary>
