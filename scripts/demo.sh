@@ -32,4 +32,29 @@ echo; echo '$ parley receive      (as alice)'
 parley --home "$work/alice" receive
 echo; echo '$ parley verify bob      (as alice: compare this number with bob'"'"'s)'
 parley --home "$work/alice" verify bob
+
+# The same two people in the browser: each person's own `parley web` on 127.0.0.1 (docs/web.md).
+web_pids=""
+trap 'for pid in $web_pids; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done; stop_local_server' EXIT
+browser="--no-browser"
+if [ -t 0 ] && [ -t 1 ]; then browser=""; fi
+echo; echo "Parley in the browser, for each of them:"
+for who in alice bob; do
+    ./parley.sh web --home "$work/$who" $browser >"$work/web-$who.log" 2>&1 &
+    web_pids="$web_pids $!"
+done
+for who in alice bob; do
+    line=""
+    for _ in $(seq 1 300); do
+        line="$(grep -m 1 '^Parley web: ' "$work/web-$who.log" || true)"
+        [ -n "$line" ] && break
+        sleep 0.2
+    done
+    [ -n "$line" ] || { echo "parley web did not start for $who:" >&2; cat "$work/web-$who.log" >&2; exit 1; }
+    echo "  $who  ${line#Parley web: }"
+done
+if [ -t 0 ] && [ -t 1 ]; then
+    echo "Each address works once (it carries a one-time key). Chat between the two tabs; Ctrl+C ends the demo."
+    wait
+fi
 echo; echo "Stopping the server and deleting the demo's folders."

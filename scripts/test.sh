@@ -30,6 +30,13 @@ done
 trap 'for service in $scale_out_stop; do "scripts/$service.sh" stop >/dev/null 2>&1 || true; done' EXIT
 # --- END scale-out services ------------------------------------------------------------------------
 
+# Debian's Chromium for the web app's browser tests (tests/Parley.Web.Tests); Playwright drives /usr/bin/chromium and
+# never downloads a browser. Without root, install it first: sudo apt-get install -y chromium.
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+        || echo "test.sh: chromium did not install; the web app's tests will fail" >&2
+fi
+
 # The ts-mls peer of the MLS interop tests (pinned in tests/interop-ts/package-lock.json).
 if [ ! -d tests/interop-ts/node_modules/ts-mls ]; then
     npm ci --prefix tests/interop-ts --no-audit --no-fund --loglevel=error

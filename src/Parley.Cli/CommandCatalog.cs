@@ -46,6 +46,7 @@ internal static class CommandCatalog
         new("download", "parley download bob Xk3v --out ~/Downloads", Scope.Device),
         new("listen", "parley listen --json", Scope.Device),
         new("chat", "parley chat bob", Scope.Device, Interactive: true),
+        new("web", "parley web --port 8484 --no-browser", Scope.Device, Interactive: true),
         new("react", "parley react bob Xk3v 👍", Scope.Device),
         new("edit", "parley edit bob Xk3v \"see you at one\"", Scope.Device),
         new("delete", "parley delete bob Xk3v --for-me", Scope.Device),

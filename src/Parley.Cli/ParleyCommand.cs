@@ -44,6 +44,7 @@ internal static class ParleyCommand
         root.Subcommands.Add(MessageCommands.Receive());
         root.Subcommands.Add(MessageCommands.Listen());
         root.Subcommands.Add(ChatCommand.Build());
+        root.Subcommands.Add(WebCommand.Build());
         root.Subcommands.Add(GroupCommands.Build());
         root.Subcommands.Add(ChannelCommands.Build());
         MessageEditCommands.Build().ToList().ForEach(root.Subcommands.Add);

@@ -1,6 +1,7 @@
 // Private channels (docs/channels.md, "Joining"): invite links, pseudonymous join requests and their
 // approval, and what an admin's device does after each sync (adds the requests that need no approval,
 // announces the others once).
+using Parley.Mls.Crypto;
 using Parley.Client.Channels;
 using Parley.Client.Conversations;
 using Parley.Client.Groups;
@@ -59,9 +60,11 @@ public sealed partial class ParleyClient
         }
     }
 
-    /// <summary>Asks to join the channel an invite link names, as a pseudonymous subscriber: a fresh signature key and
-    /// "anon:" credential for this channel only, whose key package goes to the channel's admins. The Welcome arrives
-    /// with a later sync, once an admin's device added it (at once for invites without approval).</summary>
+    /// <summary>Joins the channel an invite link names, as a pseudonymous subscriber: a fresh signature key and "anon:"
+    /// credential for this channel only, and a fresh anonymous queue (a random credential that names no device) through which
+    /// the leaf receives and sends. Through an invite without approval the device joins at once by external commit, with no
+    /// admin online; otherwise (or when the server holds no joinable state) its key package goes to the channel's admins and
+    /// the Welcome arrives in the queue with a later sync, once an admin's device added it.</summary>
     public async Task<ChannelJoinRequest> JoinChannelAsync(InviteLink link, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(link);
@@ -69,57 +72,161 @@ public sealed partial class ParleyClient
         {
             throw new ParleyClientException($"This invite is for a channel on {link.Server}, but your account is on {Server}; join with an account there.");
         }
-        var (package, signatureKey) = PseudonymousLeaf.NewKeyPackage(_leaf.Suite, _leaf.Capabilities, Now, JoinKeyPackageLifetime);
-        var pending = new PendingChannelJoin(Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)), link.Server, null,
-            "sending", package.Ref, package.Message, package.InitPrivateKey, package.EncryptionPrivateKey, signatureKey.PrivateKey, Now);
-        using (pending)
+        byte[] queueToken = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        var queue = QueueClient(queueToken);
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
         {
-            using (await LockAsync(cancellationToken).ConfigureAwait(false))
+            try
             {
-                // Keep the keys before the request exists, so the Welcome can always be opened.
-                using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+                if (await JoinAtOnceAsync(link, queue, queueToken, cancellationToken).ConfigureAwait(false) is { } joined)
                 {
-                    transaction.SaveChannelRecord(pending);
-                    transaction.Commit();
+                    return new ChannelJoinRequest(null, "joined", link.Server) { Channel = joined };
                 }
-                JoinRequestResponse response;
-                try
-                {
-                    response = await _server.RequestJoinAsync(link.Token, package.Message, cancellationToken).ConfigureAwait(false);
-                }
-                catch (ServerProblemException e)
-                {
-                    using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        transaction.DeleteChannelRecord(pending);
-                        transaction.Commit();
-                    }
-                    throw e.Code switch
-                    {
-                        "invite_not_found" => new ParleyClientException("This invite link does not work: it was revoked, or it never existed.", e),
-                        "invite_expired" => new ParleyClientException("This invite link has expired; ask an admin of the channel for a new one.", e),
-                        _ => e,
-                    };
-                }
-                using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    transaction.SaveChannelRecord(pending with { RequestId = response.RequestId, Status = response.Status });
-                    transaction.Commit();
-                }
-                return new ChannelJoinRequest(response.RequestId, response.Status, link.Server);
             }
+            catch (ServerProblemException e)
+            {
+                throw JoinProblem(e);
+            }
+            return await RequestJoinAsync(link, queue, queueToken, cancellationToken).ConfigureAwait(false);
         }
     }
 
-    /// <summary>This device's join requests still waiting for a Welcome, with their status on the server.</summary>
+    // Joins by external commit from the GroupInfo the server keeps for open invites; null when the invite needs approval or
+    // the server holds no joinable state. Call with the device lock held.
+    private async Task<PrivateChannel?> JoinAtOnceAsync(InviteLink link, ParleyServerClient queue, byte[] queueToken, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; attempt < _options.CommitAttempts; attempt++)
+        {
+            byte[] infoBytes;
+            try
+            {
+                infoBytes = await queue.GetInviteGroupInfoAsync(link.Token, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ServerProblemException e) when (e.Code is "invite_needs_approval" or "group_info_unavailable")
+            {
+                return null;
+            }
+            MlsGroup group;
+            MlsMessage commit;
+            try
+            {
+                var groupInfo = MlsMessage.Decode(infoBytes).GroupInfo ?? throw new MlsDecodeException("not a GroupInfo");
+                var suite = CipherSuite.Get(groupInfo.GroupContext.CipherSuite);
+                var signatureKey = suite.GenerateSignatureKeyPair();
+                var credential = Credential.Basic(System.Text.Encoding.ASCII.GetBytes(PseudonymousLeaf.IdentityOf(signatureKey.PublicKey)));
+                (group, commit) = MlsGroup.JoinByExternalCommit(groupInfo, credential, signatureKey, null,
+                    new ExternalJoinOptions { Capabilities = _leaf.Capabilities }, _groupOptions);
+            }
+            catch (MlsException e)
+            {
+                throw new ParleyClientException($"The channel's state on the server cannot be joined ({e.Message}); ask an admin for a new invite.", e);
+            }
+            using (group)
+            {
+                var channel = ChannelRules.ChannelOf(group)
+                              ?? throw new ParleyClientException("This invite is not for a channel; ask its admins for a new one.");
+                var leaves = GroupRoster.Leaves(group);
+                if (!ChannelRules.IsSubscriber(group) || !leaves.Any(l => channel.IsAdmin(l.Username)))
+                {
+                    throw new ParleyClientException($"The channel {channel.Name} has no admin; it cannot be joined.");
+                }
+                foreach (var leaf in leaves)
+                {
+                    if (await _leaves.VerifyMemberLeafAsync(group, leaf, cancellationToken).ConfigureAwait(false) is { } problem)
+                    {
+                        throw new ParleyClientException($"The channel {channel.Name} has a member that fails verification ({problem}); not joining.");
+                    }
+                }
+                if (_store.FindConversationByGroupId(group.GroupId) is { } existing && IsMember(existing.Id))
+                {
+                    throw new ParleyClientException($"You are already in the channel {channel.Name}.");
+                }
+                // The GroupInfo of the epoch this commit starts, with the tree and external_pub, so the next joiner needs no admin either.
+                byte[] nextInfo = new MlsMessage(group.CreateGroupInfo(includeRatchetTree: true, includeExternalPub: true)).ToBytes();
+                try
+                {
+                    await queue.JoinByExternalCommitAsync(link.Token, new SendRequest(ContentEnvelope.NewMessageId(), commit.ToBytes(), null, nextInfo),
+                        cancellationToken).ConfigureAwait(false);
+                }
+                catch (ServerProblemException e) when (e.Code == "stale_epoch")
+                {
+                    // Someone committed meanwhile: start again from the new state.
+                    continue;
+                }
+                catch (ServerProblemException e) when (e.Code is "invite_needs_approval" or "group_info_unavailable")
+                {
+                    return null;
+                }
+                var now = Now;
+                var conversation = new Conversation(ConversationId.New(), ConversationKind.Group, channel.Name, group.GroupId, null,
+                    GroupRoster.Members(group), now, now, 0);
+                using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    transaction.SaveConversation(conversation);
+                    transaction.SaveGroupState(conversation.Id, group);
+                    transaction.SaveChannelRecord(new PrivateChannelRecord(conversation.Id, channel.Name, true, ViewToken.NewKey(), 0,
+                        QueueToken: queueToken));
+                    transaction.Commit();
+                }
+                return DescribeChannel(conversation);
+            }
+        }
+        throw new ParleyClientException("The channel kept changing while joining; try again.");
+    }
+
+    // Sends a join request from the queue, keeping the pseudonymous keys and the queue's token first so the Welcome can
+    // always be opened. Call with the device lock held.
+    private async Task<ChannelJoinRequest> RequestJoinAsync(InviteLink link, ParleyServerClient queue, byte[] queueToken,
+        CancellationToken cancellationToken)
+    {
+        var (package, signatureKey) = PseudonymousLeaf.NewKeyPackage(_leaf.Suite, _leaf.Capabilities, Now, JoinKeyPackageLifetime);
+        using var pending = new PendingChannelJoin(Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)), link.Server,
+            null, "sending", package.Ref, package.Message, package.InitPrivateKey, package.EncryptionPrivateKey, signatureKey.PrivateKey, Now, queueToken);
+        using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            transaction.SaveChannelRecord(pending);
+            transaction.Commit();
+        }
+        JoinRequestResponse response;
+        try
+        {
+            response = await queue.RequestJoinAsync(link.Token, package.Message, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ServerProblemException e)
+        {
+            using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+            {
+                transaction.DeleteChannelRecord(pending);
+                transaction.Commit();
+            }
+            throw JoinProblem(e);
+        }
+        using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            transaction.SaveChannelRecord(pending with { RequestId = response.RequestId, Status = response.Status });
+            transaction.Commit();
+        }
+        return new ChannelJoinRequest(response.RequestId, response.Status, link.Server);
+    }
+
+    private static Exception JoinProblem(ServerProblemException e) => e.Code switch
+    {
+        "invite_not_found" => new ParleyClientException("This invite link does not work: it was revoked, or it never existed.", e),
+        "invite_expired" => new ParleyClientException("This invite link has expired; ask an admin of the channel for a new one.", e),
+        _ => e,
+    };
+
+    /// <summary>This device's join requests still waiting for a Welcome, with their status: pending while the server holds the
+    /// request; once it is gone, the request's queue is read, and a request whose Welcome was not there was denied (or expired)
+    /// and is forgotten.</summary>
     public async Task<IReadOnlyList<ChannelJoinRequest>> ListJoinRequestsAsync(CancellationToken cancellationToken = default)
     {
-        var pending = _store.GetChannelRecords().OfType<PendingChannelJoin>().ToList();
-        var result = new List<ChannelJoinRequest>();
-        foreach (var join in pending)
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
         {
-            using (join)
+            var result = new List<ChannelJoinRequest>();
+            foreach (var record in _store.GetChannelRecords().OfType<PendingChannelJoin>().ToList())
             {
+                using var join = record;
                 if (join.RequestId is null)
                 {
                     continue;
@@ -127,11 +234,37 @@ public sealed partial class ParleyClient
                 string status = join.Status;
                 try
                 {
-                    status = (await _server.GetJoinRequestAsync(join.RequestId, cancellationToken).ConfigureAwait(false)).Status;
-                }
-                catch (ServerProblemException e) when (e.Code == "join_request_not_found")
-                {
-                    status = "expired";
+                    if (join.QueueToken is not { } token)
+                    {
+                        // A request from before subscriber queues: the server dropped it when it was upgraded.
+                        status = "expired";
+                    }
+                    else
+                    {
+                        var queue = QueueClient(token);
+                        try
+                        {
+                            status = (await queue.GetJoinRequestAsync(join.RequestId, cancellationToken).ConfigureAwait(false)).Status;
+                        }
+                        catch (ServerProblemException e) when (e.Code == "join_request_not_found")
+                        {
+                            // Answered or expired: an added request's Welcome waits in the queue.
+                            await _pipeline.ReceiveFromAsync(queue, null, cancellationToken).ConfigureAwait(false);
+                            bool welcomed = !_store.GetChannelRecords().OfType<PendingChannelJoin>().Any(j =>
+                            {
+                                using (j)
+                                {
+                                    return j.Id == join.Id;
+                                }
+                            });
+                            status = welcomed ? "approved" : "denied";
+                            if (welcomed)
+                            {
+                                result.Add(new ChannelJoinRequest(join.RequestId, status, join.Server));
+                                continue;
+                            }
+                        }
+                    }
                 }
                 catch (Exception e) when (e is ServerUnavailableException or ServerProblemException)
                 {
@@ -146,8 +279,8 @@ public sealed partial class ParleyClient
                     transaction.Commit();
                 }
             }
+            return result;
         }
-        return result;
     }
 
     /// <summary>The channel's pending join requests (admins).</summary>
@@ -281,6 +414,21 @@ public sealed partial class ParleyClient
     /// on admin devices adds the pending join requests of invites that need no approval. Call with the device lock held.</summary>
     private async Task AfterChannelSyncAsync(List<ClientEvent>? events, CancellationToken cancellationToken)
     {
+        foreach (var id in _historyDue.ToList())
+        {
+            _historyDue.Remove(id);
+            if (_store.GetConversation(id) is { } joinedTo && DescribeChannel(joinedTo) is { IsAdmin: true, IsActive: true } administered)
+            {
+                try
+                {
+                    await ShareHistoryAsync(administered, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is ServerProblemException or ParleyClientException)
+                {
+                    // The subscriber starts without the earlier posts.
+                }
+            }
+        }
         foreach (byte[] groupId in _channels.TakeSeen())
         {
             if (_store.FindConversationByGroupId(groupId) is { } joined && _store.GetPrivateChannel(joined.Id) is null)
@@ -308,6 +456,10 @@ public sealed partial class ParleyClient
             }
             if (channelRecord.Pseudonymous)
             {
+                if (channelRecord.ActiveQueueToken is null)
+                {
+                    await MoveToQueueAsync(conversation, channelRecord, events, cancellationToken).ConfigureAwait(false);
+                }
                 continue;
             }
             try
@@ -329,6 +481,49 @@ public sealed partial class ParleyClient
             {
                 // Another admin was faster, or the server refused: next sync.
             }
+        }
+    }
+
+    // A subscriber leaf from before queues: hands it from this device to a fresh queue, so the server no longer links the
+    // subscriber to the device. The token is stored (marked as moving) before the server is asked, and the device keeps
+    // acting for the leaf until the server confirmed; a move cut short is finished on a later sync (a second request finds
+    // the device no longer in the channel). Call with the device lock held.
+    private async Task MoveToQueueAsync(Conversation conversation, PrivateChannelRecord record, List<ClientEvent>? events,
+        CancellationToken cancellationToken)
+    {
+        using (var group = _store.LoadGroup(conversation.Id, _groupOptions))
+        {
+            if (!group.IsActive)
+            {
+                return;
+            }
+        }
+        var moving = record.QueueToken is null
+            ? record with { QueueToken = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32), QueueMoving = true }
+            : record;
+        using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            transaction.SaveChannelRecord(moving);
+            transaction.Commit();
+        }
+        try
+        {
+            await _server.MoveToQueueAsync(conversation.GroupId, moving.QueueToken!, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ServerProblemException e) when (e.Code == "channel_not_found")
+        {
+            // Moved already by a request whose answer was lost (or this device is no longer in the channel).
+        }
+        catch (ServerUnavailableException)
+        {
+            return;
+        }
+        // What was sent to the device before the move is in its own mailbox: take it before anything from the queue.
+        await _pipeline.ReceiveFromAsync(_server, events, cancellationToken).ConfigureAwait(false);
+        using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            transaction.SaveChannelRecord((_store.GetPrivateChannel(conversation.Id) ?? moving) with { QueueToken = moving.QueueToken, QueueMoving = false });
+            transaction.Commit();
         }
     }
 

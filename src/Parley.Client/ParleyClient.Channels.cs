@@ -2,7 +2,9 @@
 // extension naming the channel and its admins. Admins are accounts (every device of each is a leaf with its
 // normal credential); subscribers join through an invite link with a fresh pseudonymous leaf per channel,
 // so members see admins by name and subscribers only as "anon:" pseudonyms. Only admins' devices post; every
-// member's client drops anything else, and the server refuses what it can tell.
+// member's client drops anything else, and the server refuses what it can tell. A subscriber's leaf receives and sends
+// through an anonymous queue of its own (a random credential, no device or account), so the server cannot tell which
+// device is behind it; an invite without approval is joined at once by external commit, with no admin online.
 using Parley.Client.Channels;
 using Parley.Client.Conversations;
 using Parley.Client.Groups;
@@ -12,6 +14,7 @@ using Parley.Client.Sync;
 using Parley.Content;
 using Parley.Mls;
 using Parley.Mls.Codec;
+using Parley.Mls.Crypto;
 using Parley.Mls.Group;
 using Parley.Mls.Messages;
 
@@ -24,6 +27,100 @@ public sealed partial class ParleyClient
 
     /// <summary>How long a pseudonymous join key package stays valid.</summary>
     private static readonly TimeSpan JoinKeyPackageLifetime = TimeSpan.FromDays(30);
+
+    // Connections of this device's subscriber queues, by SHA-256 of their token (hex).
+    private readonly Dictionary<string, ParleyServerClient> _queues = new(StringComparer.Ordinal);
+
+    // Channels this device administers in which a subscriber joined by external commit: they get the recent posts after the sync.
+    private readonly HashSet<ConversationId> _historyDue = [];
+
+    // ---- Subscriber queues --------------------------------------------------------------------
+
+    /// <summary>The connection that speaks as the subscriber queue <paramref name="token"/> opens.</summary>
+    private ParleyServerClient QueueClient(byte[] token)
+    {
+        string key = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(token));
+        lock (_queues)
+        {
+            if (!_queues.TryGetValue(key, out var client))
+            {
+                client = ParleyServerClient.ForQueue(Server, token, _options.HttpHandler);
+                _queues[key] = client;
+            }
+            return client;
+        }
+    }
+
+    /// <summary>The connection that speaks for this device in <paramref name="conversation"/>: the subscriber queue of a channel
+    /// it joined anonymously (so the server never sees the device act in it), else the device itself.</summary>
+    private ParleyServerClient ServerFor(ConversationId conversation)
+        => _store.GetPrivateChannel(conversation) is { ActiveQueueToken: { } token } ? QueueClient(token) : _server;
+
+    /// <summary>Fetches and handles what waits in this device's subscriber queues (channels it joined anonymously, and join
+    /// requests still waiting for their Welcome), as the device's own mailbox is. Call with the device lock held.</summary>
+    private async Task ReceiveQueuesAsync(List<ClientEvent>? events, CancellationToken cancellationToken)
+    {
+        var tokens = new List<byte[]>();
+        foreach (var record in _store.GetChannelRecords())
+        {
+            switch (record)
+            {
+                case PrivateChannelRecord { ActiveQueueToken: { } token }:
+                    tokens.Add(token);
+                    break;
+                case PendingChannelJoin join:
+                    using (join)
+                    {
+                        if (join.QueueToken is { } joinToken && join.RequestId is not null)
+                        {
+                            tokens.Add(joinToken.ToArray());
+                        }
+                    }
+                    break;
+            }
+        }
+        foreach (byte[] token in tokens)
+        {
+            await _pipeline.ReceiveFromAsync(QueueClient(token), events, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void DisposeQueues()
+    {
+        lock (_queues)
+        {
+            foreach (var client in _queues.Values)
+            {
+                client.Dispose();
+            }
+            _queues.Clear();
+        }
+    }
+
+    /// <summary>After an external commit to a group was processed: in a channel this device administers, the subscriber who
+    /// joined gets the recent posts after the sync (<see cref="AfterChannelSyncAsync"/>), and a joining leaf that fails
+    /// verification is reported.</summary>
+    private async Task<string?> NoteExternalJoinAsync(ConversationId conversation, MlsGroup group, IReadOnlyList<RosterLeaf> leavesBefore,
+        CancellationToken cancellationToken)
+    {
+        if (!ChannelRules.IsChannel(group))
+        {
+            return null;
+        }
+        var known = leavesBefore.Select(l => (l.Leaf, Convert.ToHexString(l.Node.SignatureKey))).ToHashSet();
+        foreach (var leaf in GroupRoster.Leaves(group).Where(l => !known.Contains((l.Leaf, Convert.ToHexString(l.Node.SignatureKey)))))
+        {
+            if (await _leaves.VerifyMemberLeafAsync(group, leaf, cancellationToken).ConfigureAwait(false) is { } problem)
+            {
+                return problem;
+            }
+        }
+        if (ChannelRules.IsAdmin(group, Username))
+        {
+            _historyDue.Add(conversation);
+        }
+        return null;
+    }
 
     // ---- Finding channels ---------------------------------------------------------------------
 
@@ -146,6 +243,17 @@ public sealed partial class ParleyClient
                 id = conversation.Id;
             }
             await AddAdminDevicesAsync(id, own, null, cancellationToken).ConfigureAwait(false);
+            ulong epoch;
+            using (var created = _store.LoadGroup(id, _groupOptions))
+            {
+                epoch = created.Epoch;
+            }
+            if (epoch == 0)
+            {
+                // No other device of this account was added: one empty commit leaves the channel's joinable GroupInfo on the
+                // server, so people with an invite without approval can join before this device is next online.
+                await CommitAsync(id, _ => new CommitPlan([], [], Refresh: true), cancellationToken).ConfigureAwait(false);
+            }
             return DescribeChannel(_store.GetConversation(id)!)!;
         }
     }
@@ -230,7 +338,8 @@ public sealed partial class ParleyClient
             {
                 try
                 {
-                    await _server.SendViewAsync(channel.GroupId, post.MessageId, ViewToken.Compute(record.ViewKey, post.MessageId), cancellationToken)
+                    await ServerFor(channel.Conversation).SendViewAsync(channel.GroupId, post.MessageId, ViewToken.Compute(record.ViewKey, post.MessageId),
+                            cancellationToken)
                         .ConfigureAwait(false);
                     through = Math.Max(through, post.LocalId.Value);
                 }
@@ -267,7 +376,7 @@ public sealed partial class ParleyClient
             {
                 try
                 {
-                    views = await _server.GetViewsAsync(channel.GroupId, post.MessageId, cancellationToken).ConfigureAwait(false);
+                    views = await ServerFor(channel.Conversation).GetViewsAsync(channel.GroupId, post.MessageId, cancellationToken).ConfigureAwait(false);
                 }
                 catch (ServerUnavailableException)
                 {
@@ -299,7 +408,7 @@ public sealed partial class ParleyClient
         {
             try
             {
-                counted = (await _server.GetChannelAsync(channel.GroupId, cancellationToken).ConfigureAwait(false)).Subscribers;
+                counted = (await ServerFor(channel.Conversation).GetChannelAsync(channel.GroupId, cancellationToken).ConfigureAwait(false)).Subscribers;
             }
             catch (Exception e) when (e is ServerUnavailableException or ServerProblemException)
             {
@@ -423,7 +532,8 @@ public sealed partial class ParleyClient
                 if (group.IsActive)
                 {
                     byte[] proposal = group.ProposeRemove(group.OwnLeafIndex).ToBytes();
-                    await _server.SendMessageAsync(channel.GroupId, new SendRequest(ContentEnvelope.NewMessageId(), proposal, null), cancellationToken)
+                    await ServerFor(channel.Conversation).SendMessageAsync(channel.GroupId, new SendRequest(ContentEnvelope.NewMessageId(), proposal, null),
+                            cancellationToken)
                         .ConfigureAwait(false);
                 }
             }

@@ -1,6 +1,7 @@
 // Parley server protocol v1, "POST /v1/groups/{groupId}/messages": everything this device sends goes
 // through the store's outbox, saved with the group state that produced it, and is sent under its
 // delivery id, so a retry after a crash or a lost answer is idempotent.
+using Parley.Client.Channels;
 using Parley.Client.Conversations;
 using Parley.Client.Groups;
 using Parley.Client.Messages;
@@ -59,7 +60,7 @@ public sealed partial class ParleyClient
         {
             if (!await TrySendSealedAsync(item, conversation, cancellationToken).ConfigureAwait(false))
             {
-                await _server.SendMessageAsync(conversation.GroupId, new SendRequest(item.DeliveryId, item.Message, item.Welcome, item.GroupInfo,
+                await ServerFor(conversation.Id).SendMessageAsync(conversation.GroupId, new SendRequest(item.DeliveryId, item.Message, item.Welcome, item.GroupInfo,
                     NextDeliveryKey(item, conversation)), cancellationToken).ConfigureAwait(false);
             }
         }
@@ -139,8 +140,11 @@ public sealed partial class ParleyClient
         RaiseStatusChanged(conversation, failed);
     }
 
-    /// <summary>What a commit should do, decided against the group as it stands (again after each lost race).</summary>
-    private sealed record CommitPlan(IReadOnlyList<Parley.Mls.Messages.Proposal> Proposals, IReadOnlyList<ConversationMember> Added);
+    /// <summary>What a commit should do, decided against the group as it stands (again after each lost race). With
+    /// <paramref name="Refresh"/>, a commit with nothing to apply is still made (with a path), to give the server a new epoch's
+    /// GroupInfo.</summary>
+    private sealed record CommitPlan(IReadOnlyList<Parley.Mls.Messages.Proposal> Proposals, IReadOnlyList<ConversationMember> Added,
+        bool Refresh = false);
 
     /// <summary>Commits <paramref name="plan"/>'s proposals (and any pending ones), retrying on a stale epoch after
     /// processing what arrived. Returns false when the plan found nothing to do. Call with the device lock held.</summary>
@@ -167,18 +171,22 @@ public sealed partial class ParleyClient
                     throw new ParleyClientException($"A change to {conversation.DisplayName} is still waiting for the server; try again when it is reachable.");
                 }
                 var decided = plan(group);
-                if (decided is null || (decided.Proposals.Count == 0 && group.PendingProposals.Count == 0))
+                if (decided is null || (decided.Proposals.Count == 0 && group.PendingProposals.Count == 0 && !decided.Refresh))
                 {
                     return false;
                 }
-                // The GroupInfo of the new epoch lets the server verify this commit and the next epoch's messages; it carries
-                // neither the tree nor external_pub, so it lets nobody join.
+                // The GroupInfo of the new epoch lets the server verify this commit and the next epoch's messages. In a chat or
+                // group it carries neither the tree nor external_pub, so it lets nobody join; in a channel it carries both, so
+                // holders of an invite without approval can join by external commit while no admin is online (the server
+                // gives it only to them, and takes their commit only through such an invite).
+                bool joinable = ChannelRules.IsChannel(group);
                 var result = group.Commit(new CommitOptions
                 {
                     Proposals = decided.Proposals,
+                    ForcePath = decided.Refresh,
                     CreateGroupInfo = true,
-                    RatchetTreeInGroupInfo = false,
-                    ExternalPubInGroupInfo = false,
+                    RatchetTreeInGroupInfo = joinable,
+                    ExternalPubInGroupInfo = joinable,
                 });
                 using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 transaction.SaveGroupState(id, group);

@@ -67,7 +67,8 @@ public sealed partial class ParleyClient
         CancellationToken cancellationToken = default)
         => _publicChannels.GetPublicChannelAsync(name, server, cancellationToken);
 
-    /// <summary>Counts (or stops counting) this account as a subscriber of a public channel on this device's server.</summary>
+    /// <summary>Subscribes to (or unsubscribes from) a public channel on this device's server. The subscription is kept in
+    /// this device's store only: the server keeps no record of who subscribes (docs/privacy.md).</summary>
     public Task<PublicChannelInfo> SubscribePublicAsync(string name, bool subscribe = true, CancellationToken cancellationToken = default)
         => _publicChannels.SubscribePublicAsync(name, subscribe, cancellationToken);
 

@@ -96,6 +96,8 @@ public sealed partial class ParleyClient
                     using (await LockAsync(housekeeping.Token).ConfigureAwait(false))
                     {
                         await FlushOutboxAsync(housekeeping.Token).ConfigureAwait(false);
+                        // Channel subscriber queues are not pushed: they are polled here.
+                        await ReceiveQueuesAsync(null, housekeeping.Token).ConfigureAwait(false);
                         await AfterReceiveAsync(null, housekeeping.Token).ConfigureAwait(false);
                     }
                 }
@@ -128,6 +130,7 @@ public sealed partial class ParleyClient
                 {
                     await _blocks.RefreshAsync(ct).ConfigureAwait(false);
                     await FlushOutboxAsync(ct).ConfigureAwait(false);
+                    await ReceiveQueuesAsync(null, ct).ConfigureAwait(false);
                     await AfterReceiveAsync(null, ct).ConfigureAwait(false);
                 }
             }, cancellationToken).ConfigureAwait(false);
@@ -200,9 +203,20 @@ public sealed partial class ParleyClient
         }
     }
 
-    /// <summary>Fetches the mailbox and takes each delivery through the receive pipeline. Call with the device lock held.</summary>
-    private Task ReceivePendingAsync(List<ClientEvent>? events, CancellationToken cancellationToken)
-        => _pipeline.ReceivePendingAsync(events, cancellationToken);
+    /// <summary>Fetches the device's mailbox, then its channel subscriber queues, and takes each delivery through the receive
+    /// pipeline. Call with the device lock held.</summary>
+    private async Task ReceivePendingAsync(List<ClientEvent>? events, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _pipeline.ReceiveFromAsync(_server, events, cancellationToken).ConfigureAwait(false);
+            await ReceiveQueuesAsync(events, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _pipeline.AnnounceJoin(events);
+        }
+    }
 
     // Raises events that did not come from a delivery of their own (and adds them to the sync's report).
     private void Announce(IEnumerable<ClientEvent> raised, List<ClientEvent>? events) => _pipeline.Emit(raised, events);

@@ -86,7 +86,7 @@ public sealed partial class ParleyClient : IDisposable
         _publicChannels = new PublicChannelService(_device);
         _leaves = new LeafVerifier(_device, group => _channels!.Note(group));
         _channels = new ChannelReceiver(_device, _leaves);
-        _membership = new MembershipHandler(_device, _leaves);
+        _membership = new MembershipHandler(_device, _leaves, NoteExternalJoinAsync);
         _claims = new KeyPackageClaims(_device, _leaves);
         var messages = new MessageHandler(_device, _leaves, _blocks, _receipts, _membership);
         _pipeline = new ReceivePipeline(_device, _membership, messages, _channels, _blocks);
@@ -220,6 +220,7 @@ public sealed partial class ParleyClient : IDisposable
         try
         {
             _server.Dispose();
+            DisposeQueues();
             _store.Dispose();
         }
         finally

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -86,7 +87,15 @@ public static class ServerRegistration
 
         services.AddAuthentication(DeviceAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, DeviceAuthenticationHandler>(DeviceAuthenticationHandler.SchemeName, null);
-        services.AddAuthorization();
+        // A subscriber queue authenticates through the same scheme but holds no account: the default policy (every endpoint's
+        // RequireAuthorization()) wants a device of an account; the few a queue may call name the member or queue policy.
+        services.AddAuthorizationBuilder()
+            .SetDefaultPolicy(new AuthorizationPolicyBuilder(DeviceAuthenticationHandler.SchemeName)
+                .RequireClaim(DeviceAuthenticationHandler.AccountClaim).Build())
+            .AddPolicy(DeviceAuthenticationHandler.MemberPolicy, policy => policy
+                .AddAuthenticationSchemes(DeviceAuthenticationHandler.SchemeName).RequireClaim(DeviceAuthenticationHandler.DeviceClaim))
+            .AddPolicy(DeviceAuthenticationHandler.QueuePolicy, policy => policy
+                .AddAuthenticationSchemes(DeviceAuthenticationHandler.SchemeName).RequireClaim(DeviceAuthenticationHandler.QueueClaim));
         services.AddParleySafety();
         services.AddParleyRateLimits();
         // Every problem answer passes here (ProblemHttpResult writes through the problem details service): count it by code.

@@ -40,11 +40,10 @@ public sealed class ChannelTests(ServerFixture fixture) : IClassFixture<ServerFi
         var carol = await _devices.CreateAsync("carol");
         var channel = await alice.CreateChannelAsync("news-" + alice.Username[^6..]);
         var invite = await alice.CreateInviteAsync(channel);
-        await bob.JoinChannelAsync(invite.Link);
-        await carol.JoinChannelAsync(invite.Link);
+        // An invite without approval: each joins at once by external commit, with Alice's device offline.
+        Assert.Equal("joined", (await bob.JoinChannelAsync(invite.Link)).Status);
+        Assert.Equal("joined", (await carol.JoinChannelAsync(invite.Link)).Status);
         await alice.SyncAsync();
-        Assert.Contains((await bob.SyncAsync()).Events, e => e is ConversationJoined);
-        Assert.Contains((await carol.SyncAsync()).Events, e => e is ConversationJoined);
         var bobChannel = bob.GetChannel(channel.Name);
         var carolChannel = carol.GetChannel(channel.Name);
         Assert.True(bobChannel.IsSubscriber);
@@ -57,12 +56,19 @@ public sealed class ChannelTests(ServerFixture fixture) : IClassFixture<ServerFi
         var refused = await Assert.ThrowsAsync<ParleyClientException>(() => bob.PostAsync(bobChannel, "can I post?"));
         Assert.Contains("Only the admins", refused.Message);
 
-        // ...and a message built by hand past that check is refused by the server (it knows bob's device is no admin)...
+        // ...and a message built by hand past that check is refused by the server (it knows bob's queue is no admin), as is
+        // anything bob's device sends to the channel: the device is in no roster, only its anonymous queue is...
+        await bob.SyncAsync();
         byte[] raw = EncryptRaw(bob, bobChannel, "sneaked in");
-        var problem = await Assert.ThrowsAsync<ServerProblemException>(() =>
+        using (var queue = ParleyServerClient.ForQueue(fixture.Server.Address, bob.Store.GetPrivateChannel(bobChannel.Conversation)!.QueueToken!))
+        {
+            var problem = await Assert.ThrowsAsync<ServerProblemException>(() =>
+                queue.SendMessageAsync(bobChannel.GroupId, new SendRequest(ContentEnvelope.NewMessageId(), raw, null)));
+            Assert.Equal(("not_channel_admin", 403), (problem.Code, problem.Status));
+        }
+        var asDevice = await Assert.ThrowsAsync<ServerProblemException>(() =>
             bob.ServerClient.SendMessageAsync(bobChannel.GroupId, new SendRequest(ContentEnvelope.NewMessageId(), raw, null)));
-        Assert.Equal("not_channel_admin", problem.Code);
-        Assert.Equal(403, problem.Status);
+        Assert.Equal("group_not_found", asDevice.Code);
 
         // ...and a member whose server delivered it anyway drops it: carol's client behind a server that injects it.
         string carolHome = _devices.Home(carol.Username);
@@ -72,7 +78,7 @@ public sealed class ChannelTests(ServerFixture fixture) : IClassFixture<ServerFi
         var report = await injected.SyncAsync();
         Assert.True(injecting.Injected);
         var dropped = Assert.Single(report.Events.OfType<DeliveryDropped>());
-        Assert.Contains("not one of its admins", dropped.Reason);
+        Assert.True(dropped.Reason.Contains("not one of its admins", StringComparison.Ordinal), dropped.Reason);
         Assert.Empty(report.Messages);
         Assert.Equal(["welcome"], Devices.Texts(injected, carolChannel.Conversation));
 
@@ -135,6 +141,85 @@ public sealed class ChannelTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
+    public async Task A_listening_subscriber_gets_posts_through_its_queue()
+    {
+        var alice = await _devices.CreateAsync("alice");
+        var bob = await _devices.CreateAsync("bob");
+        var channel = await alice.CreateChannelAsync("live-" + alice.Username[^6..]);
+        Assert.Equal("joined", (await bob.JoinChannelAsync((await alice.CreateInviteAsync(channel)).Link)).Status);
+        var received = new TaskCompletionSource<MessageReceived>(TaskCreationOptions.RunContinuationsAsynchronously);
+        bob.EventRaised += e =>
+        {
+            if (e is MessageReceived { Message.Text: "while you listen" } message)
+            {
+                received.TrySetResult(message);
+            }
+        };
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var listening = bob.ListenAsync(stop.Token);
+
+        await alice.PostAsync(channel, "while you listen");
+
+        // The queue is not pushed over the device's socket: listen polls it with its housekeeping (every 15 seconds).
+        var message = await received.Task.WaitAsync(stop.Token);
+        Assert.Equal(channel.Name, message.Conversation.DisplayName);
+        await stop.CancelAsync();
+        await listening;
+    }
+
+    [Fact]
+    public async Task A_subscriber_from_before_queues_moves_its_leaf_to_a_queue_on_its_next_sync()
+    {
+        var alice = await _devices.CreateAsync("alice");
+        var bob = await _devices.CreateAsync("bob");
+        var channel = await alice.CreateChannelAsync("moving-" + alice.Username[^6..]);
+        Assert.Equal("joined", (await bob.JoinChannelAsync((await alice.CreateInviteAsync(channel)).Link)).Status);
+        var bobChannel = bob.GetChannel(channel.Name);
+        // As an earlier version left it: the server maps Bob's leaf to his device, and his record holds no queue.
+        var record = bob.Store.GetPrivateChannel(bobChannel.Conversation)!;
+        ExecuteOnServer("UPDATE group_members SET device_id = $a WHERE device_id = $b", bob.DeviceId, QueueIdOf(record.QueueToken!));
+        Assert.Equal(1L, ExecuteOnServer("SELECT count(*) FROM group_members WHERE device_id = $a", bob.DeviceId, ""));
+        using (var transaction = bob.Store.BeginTransaction())
+        {
+            transaction.SaveChannelRecord(record with { QueueToken = null });
+            transaction.Commit();
+        }
+        await alice.PostAsync(channel, "before the move");
+
+        await bob.SyncAsync();
+
+        var moved = bob.Store.GetPrivateChannel(bobChannel.Conversation)!;
+        Assert.False(moved.QueueMoving);
+        Assert.NotNull(moved.QueueToken);
+        Assert.NotEqual(record.QueueToken, moved.QueueToken);
+        // The server's roster holds the new queue, and no leaf of Bob's device any more.
+        Assert.Equal(0L, ExecuteOnServer("SELECT count(*) FROM group_members WHERE device_id = $a", bob.DeviceId, ""));
+        Assert.Equal(1L, ExecuteOnServer("SELECT count(*) FROM group_members WHERE device_id = $a", QueueIdOf(moved.QueueToken!), ""));
+        await alice.PostAsync(channel, "after the move");
+        Assert.Equal(["before the move", "after the move"], (await bob.ReadChannelAsync(bobChannel)).Select(p => p.Message.Text));
+    }
+
+    // The queue id a token opens (docs/channels.md, "Subscriber queues").
+    private static string QueueIdOf(byte[] token)
+    {
+        byte[] input = [.. "Parley queue v1\0"u8, .. System.Security.Cryptography.SHA256.HashData(token)];
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(input)[..16]);
+    }
+
+    // Runs one statement on the server's database (a stand-in for what an earlier server version stored); returns its first value.
+    private object? ExecuteOnServer(string sql, string a, string b)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(
+            $"Data Source={Path.Combine(fixture.Server.DataDirectory, "parley.db")};Pooling=False;Default Timeout=30");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$a", a);
+        command.Parameters.AddWithValue("$b", b);
+        return command.ExecuteScalar();
+    }
+
+    [Fact]
     public async Task A_revoked_or_expired_invite_cannot_be_used_and_a_denied_request_never_joins()
     {
         var alice = await _devices.CreateAsync("alice");
@@ -150,7 +235,7 @@ public sealed class ChannelTests(ServerFixture fixture) : IClassFixture<ServerFi
 
         var second = await alice.CreateInviteAsync(channel, approval: true);
         var request = await carol.JoinChannelAsync(second.Link);
-        await alice.DenyJoinRequestAsync(channel, request.RequestId);
+        await alice.DenyJoinRequestAsync(channel, request.RequestId!);
         await alice.SyncAsync();
         Assert.Empty((await carol.SyncAsync()).Events.OfType<ConversationJoined>());
         Assert.Equal("denied", Assert.Single(await carol.ListJoinRequestsAsync()).Status);
@@ -285,7 +370,7 @@ public sealed class ChannelTests(ServerFixture fixture) : IClassFixture<ServerFi
         string approvalLink = approvalInvite.GetProperty("link").GetString()!;
         Assert.StartsWith("parley-invite:", open);
 
-        Assert.Equal("pending", Json(await Run(bob, "channel", "join", open, "--json")).GetProperty("status").GetString());
+        Assert.Equal("joined", Json(await Run(bob, "channel", "join", open, "--json")).GetProperty("status").GetString());
         Succeeded(await Run(carol, "channel", "join", approvalLink));
         Succeeded(await Run(alice, "receive"));
         var requests = Json(await Run(alice, "channel", "requests", name, "--json")).EnumerateArray().ToList();
@@ -358,6 +443,44 @@ public sealed class ChannelTests(ServerFixture fixture) : IClassFixture<ServerFi
         var garbage = await Run(dave, "channel", "join", "parley-invite:nonsense");
         Assert.Equal(1, garbage.ExitCode);
         Assert.Contains("not a Parley invite link", garbage.Error);
+    }
+
+    [Fact]
+    public async Task A_subscriber_joins_by_link_while_no_admin_is_online_reads_posts_and_leaves_on_the_command_line()
+    {
+        string alice = Unique("alice"), bob = Unique("bob");
+        foreach (string user in new[] { alice, bob })
+        {
+            Succeeded(await Run(user, "account", "create", user));
+        }
+        string name = "open-" + alice[^6..];
+        Succeeded(await Run(alice, "channel", "create", name, "--history", "5"));
+        Succeeded(await Run(alice, "channel", "post", name, "before you came"));
+        string open = Json(await Run(alice, "channel", "invite", name, "--json")).GetProperty("link").GetString()!;
+
+        // Alice's Parley runs nowhere now: Bob joins at once, by external commit through the invite.
+        var joined = await Run(bob, "channel", "join", open);
+        Succeeded(joined);
+        Assert.Contains($"Joined {name} as an anonymous subscriber", joined.Output);
+        Assert.Contains(Json(await Run(bob, "channel", "list", "--json")).EnumerateArray(),
+            c => c.GetProperty("name").GetString() == name && c.GetProperty("role").GetString() == "subscriber");
+        Assert.Contains("No posts yet", (await Run(bob, "channel", "read", name)).Output);
+
+        // When Alice's Parley is next online it shares the recent posts with the newcomer, and her next post reaches Bob.
+        Succeeded(await Run(alice, "receive"));
+        Succeeded(await Run(alice, "channel", "post", name, "hello, subscribers"));
+        Assert.Equal(["before you came", "hello, subscribers"], Json(await Run(bob, "channel", "read", name, "--json")).GetProperty("posts")
+            .EnumerateArray().Select(p => p.GetProperty("text").GetString()));
+        var info = Json(await Run(alice, "channel", "info", name, "--json"));
+        Assert.Equal(1, info.GetProperty("subscribers").GetInt64());
+
+        // Leaving proposes the removal from Bob's queue; Alice's next receive commits it.
+        var left = await Run(bob, "channel", "leave", name);
+        Succeeded(left);
+        Assert.Contains($"Left {name}", left.Output);
+        Succeeded(await Run(alice, "receive"));
+        Assert.Equal(0, Json(await Run(alice, "channel", "info", name, "--json")).GetProperty("subscribers").GetInt64());
+        Assert.DoesNotContain(Json(await Run(bob, "channel", "list", "--json")).EnumerateArray(), c => c.GetProperty("name").GetString() == name);
     }
 
     [Fact]
@@ -454,12 +577,12 @@ public sealed class ChannelTests(ServerFixture fixture) : IClassFixture<ServerFi
         Assert.Contains("PUBLIC", info.Output);
         Assert.Contains($"Owner: {alice}", info.Output);
 
-        // A reader with an account pins the owner's key on first read, subscribes, and is counted.
+        // A reader with an account pins the owner's key on first read and subscribes; the subscription stays on the device.
         Assert.Equal("pinned-now", Json(await Run(bob, "channel", "read", name, "--json")).GetProperty("ownerKey").GetString());
         Assert.Equal("matches", Json(await Run(bob, "channel", "read", name, "--json")).GetProperty("ownerKey").GetString());
         Succeeded(await Run(bob, "channel", "join", name));
         var counted = Json(await Run(bob, "channel", "info", name, "--json"));
-        Assert.Equal(1, counted.GetProperty("subscribers").GetInt64());
+        Assert.Equal(JsonValueKind.Null, counted.GetProperty("subscribers").ValueKind);
         Assert.Contains(Json(await Run(bob, "channel", "list", "--json")).EnumerateArray(),
             c => c.GetProperty("name").GetString() == name && c.GetProperty("kind").GetString() == "public");
         var list = await Run(bob, "channel", "list");

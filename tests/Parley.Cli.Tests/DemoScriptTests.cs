@@ -17,6 +17,8 @@ public sealed class DemoScriptTests
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("Hi Bob, this is end-to-end encrypted.", result.Output);
         Assert.Contains("Hi Alice! Got it.", result.Output);
+        Assert.Matches(@"alice  http://127\.0\.0\.1:\d+/\?token=", result.Output);
+        Assert.Matches(@"bob  http://127\.0\.0\.1:\d+/\?token=", result.Output);
         Assert.Empty(Repository.ProcessesMentioning(temp.Path));
         Assert.Empty(Directory.EnumerateFileSystemEntries(temp.Path));
     }

@@ -25,7 +25,7 @@ public sealed class SelfHostingDocsTests
         string readme = File.ReadAllText(Path.Combine(Repository.Root, "README.md"));
         string prerequisites = readme[readme.IndexOf("## Prerequisites", StringComparison.Ordinal)..];
         prerequisites = prerequisites[..prerequisites.IndexOf("\n## ", 3, StringComparison.Ordinal)];
-        string[] installed = ["postgresql", "redis-server", "nodejs", "npm", "afl++", "sqlite3", "ts-mls", "sharpfuzz"];
+        string[] installed = ["postgresql", "redis-server", "nodejs", "npm", "afl++", "sqlite3", "ts-mls", "sharpfuzz", "chromium"];
         Assert.All(installed, package => Assert.Contains(package, prerequisites, StringComparison.Ordinal));
     }
 }

@@ -161,9 +161,43 @@ public sealed class ChannelRulesTests
         Assert.Equal(PrivateChannelRecord.DefaultHistoryLimit, old.HistoryLimit);
         Assert.Equal(3, old.ViewedThrough);
 
+        // The history limit's last octet sits before the empty request list and the absent queue token.
         byte[] tooMany = ChannelRecordCodec.Encode(new PrivateChannelRecord(conversation, "club", false, viewKey, 3, 5, []));
-        tooMany[^2] = 0xFF;
+        tooMany[^3] = 0xFF;
         Assert.Throws<MlsDecodeException>(() => ChannelRecordCodec.Decode(tooMany));
+    }
+
+    [Fact]
+    public void A_subscribers_records_keep_the_queue_token_and_a_version_2_record_reads_without_one()
+    {
+        var conversation = ConversationId.New();
+        byte[] viewKey = ViewToken.NewKey(), token = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        var record = (PrivateChannelRecord)ChannelRecordCodec.Decode(ChannelRecordCodec.Encode(
+            new PrivateChannelRecord(conversation, "club", true, viewKey, 3, QueueToken: token)));
+        using var join = (PendingChannelJoin)ChannelRecordCodec.Decode(ChannelRecordCodec.Encode(
+            new PendingChannelJoin("j1", new Uri("https://parley.example"), "r1", "pending", [1, 2], [3], [4], [5], [6], Now, token)));
+        Assert.Equal(token, record.QueueToken);
+        Assert.Equal(token, join.QueueToken);
+        var moving = (PrivateChannelRecord)ChannelRecordCodec.Decode(ChannelRecordCodec.Encode(record with { QueueMoving = true }));
+        Assert.True(moving.QueueMoving);
+        Assert.Null(moving.ActiveQueueToken);
+        Assert.Equal(token, record.ActiveQueueToken);
+
+        byte[] version2 = TlsWriter.Encode(w =>
+        {
+            w.WriteUInt8(2);
+            w.WriteUInt8(1);
+            w.WriteOpaque(conversation.ToBytes());
+            w.WriteString("club");
+            w.WriteBool(true);
+            w.WriteOpaque(viewKey);
+            w.WriteUInt64(3);
+            w.WriteUInt32(20);
+            w.WriteVector(Array.Empty<string>(), (inner, id) => inner.WriteString(id));
+        });
+        var old = (PrivateChannelRecord)ChannelRecordCodec.Decode(version2);
+        Assert.Null(old.QueueToken);
+        Assert.True(old.Pseudonymous);
     }
 
     [Fact]
@@ -205,7 +239,7 @@ public sealed class ChannelRulesTests
         var device = TestMls.Suite.GenerateSignatureKeyPair();
         byte[] certificate = aliceKey.Sign(AccountStatements.DeviceCertificate("alice", 1, device.PublicKey));
         var channel = new PublicChannelInfo(new Uri("https://parley.example"), "town-news", null, null, [new PublicChannelAdmin("alice", aliceKey.PublicKey)],
-            "alice", 0, Now);
+            "alice", Now);
         var post = PublicPost.Sign("town-news", "p1", PublicPostOperation.Post, Now, "hello town", "alice", certificate, device.PrivateKey);
 
         var verified = PublicChannelReader.Verify(channel, new PublicPostEntry(1, "p1", post.Encode(), false, 4));

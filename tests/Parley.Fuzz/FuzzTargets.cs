@@ -7,7 +7,7 @@ public static class FuzzTargets
 {
     /// <summary>All targets in a stable order (the order scripts/fuzz.sh all runs them).</summary>
     public static IReadOnlyList<FuzzTarget> All { get; } =
-        [.. MlsTargets.All(), .. ContentTargets.All(), .. ClientTargets.All()];
+        [.. MlsTargets.All(), .. ContentTargets.All(), .. ClientTargets.All(), .. ServerTargets.All()];
 
     /// <summary>The target called <paramref name="name"/>; throws <see cref="ArgumentException"/> for an unknown name.</summary>
     public static FuzzTarget Get(string name)

@@ -227,6 +227,10 @@ internal static class SeedCorpus
             new LocalMessageId(1), reference, "/tmp/a.png", At))]);
         add("store-records", "private-channel", [8, .. ChannelRecordCodec.Encode(new PrivateChannelRecord(conversation, "channel", true,
             new byte[32], 5))]);
+        add("store-records", "private-channel-v3", [8, .. ChannelRecordCodec.Encode(new PrivateChannelRecord(conversation, "channel", true,
+            new byte[32], 5, QueueToken: Enumerable.Range(0, 32).Select(i => (byte)i).ToArray()))]);
+        add("queue-credential", "token", Encoding.ASCII.GetBytes(System.Buffers.Text.Base64Url.EncodeToString(Enumerable.Range(0, 32).Select(i => (byte)i).ToArray())));
+        add("queue-credential", "malformed", "not-a-token"u8.ToArray());
         add("store-records", "public-channel", [8, .. ChannelRecordCodec.Encode(new PublicChannelRecord(new Uri("https://parley.example/"),
             "news", "alice", new byte[32], true, 5, At))]);
     }

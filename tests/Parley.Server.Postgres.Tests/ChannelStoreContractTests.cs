@@ -30,6 +30,9 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
 
     protected abstract Task<StoreEngine> OpenAsync();
 
+    /// <summary>Every row of every table the engine keeps, as text (binary columns as lowercase hex).</summary>
+    protected abstract Task<IReadOnlyList<string>> RowsAsync();
+
     public async Task InitializeAsync() => _engine = await OpenAsync();
 
     public async Task DisposeAsync()
@@ -89,10 +92,10 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_join_request_maps_the_added_pseudonymous_leaf_to_its_device_and_is_approved_by_that_commit()
+    public async Task A_join_request_maps_the_added_pseudonymous_leaf_to_its_queue_and_is_deleted_by_that_commit()
     {
         var (alice, channel) = await ChannelAsync();
-        StoreDevice carol = await Engine.RegisterAsync();
+        DeviceId carol = NewQueue();
         byte[] token = await InviteAsync(channel, approval: true);
         var (package, request) = JoinRequestFor(channel, carol);
 
@@ -100,23 +103,26 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
         Assert.Equal(JoinRequestOutcome.Created, outcome);
         Assert.True(stored!.Approval);
         JoinRequest pending = Assert.Single(await Channels.ListPendingRequestsAsync(channel, Now, 10, None));
-        Assert.Equal((request.RequestId, JoinRequestStatus.Pending), (pending.RequestId, pending.Status));
+        Assert.Equal((request.RequestId, carol), (pending.RequestId, pending.Queue));
         Assert.Equal(request.KeyPackage, pending.KeyPackage);
 
         byte[] commit = TestMls.Commit(StoreFixtures.Bytes(channel), 0, 0, new Add(package));
         var added = StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(
             Engine.Commit(channel, alice, commit, TestMls.Welcome(package)), None));
 
-        Assert.Equal([carol.Id], added.Recipients);
-        Assert.Equal(carol.Id, (await Engine.Groups.FindAsync(channel, None))!.Members[1]);
-        Assert.True(await Channels.IsMemberAsync(channel, carol.Id, None));
-        JoinRequest approved = (await Channels.FindRequestAsync(request.RequestId, Now, None))!;
-        Assert.Equal((JoinRequestStatus.Approved, carol.Id), (approved.Status, approved.Device));
-        Assert.Null(approved.KeyPackage);
+        // The Welcome went into the queue's mailbox, and the answered request is gone.
+        Assert.Equal([carol], added.Recipients);
+        Assert.Single(await Engine.Mailboxes.ReadAsync(carol, 0, 10, Now, None));
+        Assert.Equal(carol, (await Engine.Groups.FindAsync(channel, None))!.Members[1]);
+        Assert.True(await Channels.IsMemberAsync(channel, carol, None));
+        Assert.Null(await Channels.FindRequestAsync(request.RequestId, Now, None));
         Assert.Empty(await Channels.ListPendingRequestsAsync(channel, Now, 10, None));
+        // A post reaches the queue.
+        var posted = StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(Engine.Application(channel, alice, 1), None));
+        Assert.Equal([carol], posted.Recipients);
         Assert.Equal(1, (await Channels.FindAsync(channel, None))!.Subscribers);
         // The same key package cannot be added twice, and one without a request not at all.
-        var (stray, _) = JoinRequestFor(channel, await Engine.RegisterAsync());
+        var (stray, _) = JoinRequestFor(channel, NewQueue());
         var rejected = Assert.IsType<SubmissionOutcome.Rejected>(await Engine.Groups.SubmitAsync(
             Engine.Commit(channel, alice, TestMls.Commit(StoreFixtures.Bytes(channel), 1, 0, new Add(stray))), None));
         Assert.Equal(RejectionReason.InvalidCommit, rejected.Reason);
@@ -126,7 +132,7 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
     public async Task Join_requests_are_refused_through_gone_or_expired_invites_for_members_and_over_the_limit()
     {
         var (alice, channel) = await ChannelAsync();
-        StoreDevice carol = await Engine.RegisterAsync(), dave = await Engine.RegisterAsync();
+        DeviceId carol = NewQueue(), dave = NewQueue();
         byte[] token = await InviteAsync(channel, expiresAt: Now + TimeSpan.FromHours(1));
         var (_, request) = JoinRequestFor(channel, carol);
 
@@ -134,11 +140,11 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
         var (repeated, earlier) = await Channels.CreateJoinRequestAsync(request with { RequestId = InviteToken.NewId() }, token, Now, 1, None);
         Assert.Equal((JoinRequestOutcome.Repeated, request.RequestId), (repeated, earlier!.RequestId));
         Assert.Equal(JoinRequestOutcome.KeyPackageTaken,
-            (await Channels.CreateJoinRequestAsync(request with { RequestId = InviteToken.NewId(), Device = dave.Id }, token, Now, 1, None)).Outcome);
+            (await Channels.CreateJoinRequestAsync(request with { RequestId = InviteToken.NewId(), Queue = dave }, token, Now, 1, None)).Outcome);
         Assert.Equal(JoinRequestOutcome.TooManyPending,
             (await Channels.CreateJoinRequestAsync(JoinRequestFor(channel, dave).Request, token, Now, 1, None)).Outcome);
         Assert.Equal(JoinRequestOutcome.AlreadyMember,
-            (await Channels.CreateJoinRequestAsync(JoinRequestFor(channel, alice).Request, token, Now, 10, None)).Outcome);
+            (await Channels.CreateJoinRequestAsync(JoinRequestFor(channel, alice.Id).Request, token, Now, 10, None)).Outcome);
         Assert.Equal(JoinRequestOutcome.InviteExpired,
             (await Channels.CreateJoinRequestAsync(JoinRequestFor(channel, dave).Request, token, Now + TimeSpan.FromHours(2), 10, None)).Outcome);
         Assert.Equal(JoinRequestOutcome.InviteNotFound,
@@ -146,10 +152,10 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Revoking_an_invite_denies_its_pending_requests_and_expired_rows_are_swept()
+    public async Task Revoking_an_invite_deletes_its_pending_requests_and_expired_rows_are_swept()
     {
         var (_, channel) = await ChannelAsync();
-        StoreDevice carol = await Engine.RegisterAsync(), dave = await Engine.RegisterAsync();
+        DeviceId carol = NewQueue(), dave = NewQueue();
         byte[] revocable = await InviteAsync(channel);
         byte[] expiring = await InviteAsync(channel, expiresAt: Now + TimeSpan.FromHours(1));
         var (_, carolRequest) = JoinRequestFor(channel, carol);
@@ -164,14 +170,78 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
         Assert.True(await Channels.RevokeInviteAsync(channel, invite.InviteId, None));
 
         Assert.Null(await Channels.FindInviteAsync(revocable, None));
-        Assert.Equal(JoinRequestStatus.Denied, (await Channels.FindRequestAsync(carolRequest.RequestId, Now, None))!.Status);
-        Assert.True(await Channels.DenyRequestAsync(channel, daveRequest.RequestId, None));
-        Assert.False(await Channels.DenyRequestAsync(channel, daveRequest.RequestId, None));
+        Assert.Null(await Channels.FindRequestAsync(carolRequest.RequestId, Now, None));
+        Assert.NotNull(await Channels.FindRequestAsync(daveRequest.RequestId, Now, None));
         Assert.Equal(0, await Channels.DeleteExpiredAsync(Now, TimeSpan.FromDays(1), None));
         DateTimeOffset later = Now + TimeSpan.FromDays(40);
-        Assert.Equal(3, await Channels.DeleteExpiredAsync(later, TimeSpan.FromDays(1), None));
+        Assert.Equal(2, await Channels.DeleteExpiredAsync(later, TimeSpan.FromDays(1), None));
         Assert.Null(await Channels.FindRequestAsync(daveRequest.RequestId, Now, None));
-        Assert.Empty(await Channels.ListInvitesAsync(channel, None));
+        // Denying deletes: a second denial finds nothing.
+        var (_, erinRequest) = JoinRequestFor(channel, NewQueue());
+        byte[] open = await InviteAsync(channel);
+        await Channels.CreateJoinRequestAsync(erinRequest, open, Now, 10, None);
+        Assert.True(await Channels.DenyRequestAsync(channel, erinRequest.RequestId, None));
+        Assert.False(await Channels.DenyRequestAsync(channel, erinRequest.RequestId, None));
+        Assert.Null(await Channels.FindRequestAsync(erinRequest.RequestId, Now, None));
+        Assert.Single(await Channels.ListInvitesAsync(channel, None));
+    }
+
+    [Fact]
+    public async Task A_members_leaf_moves_to_a_queue_that_then_gets_its_copies()
+    {
+        var (alice, channel) = await ChannelAsync();
+        StoreDevice bob = await Engine.RegisterAsync();
+        StoreFixtures.Accepted(await Engine.AddMembersAsync(channel, alice, 0, 0, bob));
+        DeviceId queue = NewQueue();
+
+        Assert.True(await Channels.MoveToQueueAsync(channel, bob.Id, queue, None));
+        Assert.False(await Channels.MoveToQueueAsync(channel, bob.Id, NewQueue(), None));
+
+        Assert.True(await Channels.IsMemberAsync(channel, queue, None));
+        Assert.False(await Channels.IsMemberAsync(channel, bob.Id, None));
+        Assert.Equal([queue], StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(Engine.Application(channel, alice, 1), None)).Recipients);
+        Assert.Single(await Engine.Mailboxes.ReadAsync(queue, 0, 10, Now, None));
+    }
+
+    [Fact]
+    public async Task After_a_channel_scenario_no_row_links_a_subscriber_to_its_device()
+    {
+        var (alice, channel) = await ChannelAsync();
+        // Carol's and Dave's people have devices and accounts here, but subscribe through anonymous queues.
+        StoreDevice carolDevice = await Engine.RegisterAsync(), daveDevice = await Engine.RegisterAsync();
+        DeviceId carol = NewQueue(), dave = NewQueue();
+        byte[] open = await InviteAsync(channel), approval = await InviteAsync(channel, approval: true);
+        var (carolPackage, carolRequest) = JoinRequestFor(channel, carol);
+        var (_, daveRequest) = JoinRequestFor(channel, dave);
+        Assert.Equal(JoinRequestOutcome.Created, (await Channels.CreateJoinRequestAsync(carolRequest, open, Now, 10, None)).Outcome);
+        Assert.Equal(JoinRequestOutcome.Created, (await Channels.CreateJoinRequestAsync(daveRequest, approval, Now, 10, None)).Outcome);
+        StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(Engine.Commit(channel, alice,
+            TestMls.Commit(StoreFixtures.Bytes(channel), 0, 0, new Add(carolPackage)), TestMls.Welcome(carolPackage)), None));
+        Assert.True(await Channels.DenyRequestAsync(channel, daveRequest.RequestId, None));
+        Assert.Equal([carol], StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(Engine.Application(channel, alice, 1), None)).Recipients);
+        Assert.True(await Channels.AddViewAsync(channel, "post-1", SHA256.HashData(RandomNumberGenerator.GetBytes(32)), None));
+        foreach (var copy in await Engine.Mailboxes.ReadAsync(carol, 0, 10, Now, None))
+        {
+            Assert.True(await Engine.Mailboxes.AcknowledgeAsync(carol, copy.Id, None));
+        }
+
+        IReadOnlyList<string> rows = await RowsAsync();
+
+        // The subscriber side: the channel, the queues, the pseudonym. The device side: devices, accounts, their keys.
+        string[] subscriberSide = [channel.Value, carol.Value, dave.Value, Convert.ToHexStringLower(carolPackage.LeafNode.SignatureKey)];
+        string[] deviceSide = [carolDevice.Id.Value, carolDevice.Account.Value, Convert.ToHexStringLower(carolDevice.Key.PublicKey),
+            daveDevice.Id.Value, daveDevice.Account.Value, Convert.ToHexStringLower(daveDevice.Key.PublicKey)];
+        Assert.Contains(rows, r => r.Contains(carol.Value, StringComparison.Ordinal));
+        Assert.Contains(rows, r => r.Contains(carolDevice.Id.Value, StringComparison.Ordinal));
+        foreach (string row in rows)
+        {
+            bool subscriber = subscriberSide.Any(s => row.Contains(s, StringComparison.Ordinal));
+            bool device = deviceSide.Any(d => row.Contains(d, StringComparison.Ordinal));
+            Assert.False(subscriber && device, $"A row links a subscriber to its device: {row}");
+        }
+        // Answered requests are gone, and nothing holds the second of a request.
+        Assert.DoesNotContain(rows, r => r.Contains(daveRequest.RequestId, StringComparison.Ordinal)
+                                          || r.Contains(carolRequest.RequestId, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -191,7 +261,7 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_public_channel_keeps_its_owner_admins_subscriptions_and_takedown()
+    public async Task A_public_channel_keeps_its_owner_admins_and_takedown()
     {
         StoreDevice alice = await Engine.RegisterAsync("alice"), bob = await Engine.RegisterAsync("bob");
         Assert.Equal(CreatePublicChannelOutcome.Created, await PublicChannels.CreateAsync("news", "News", "Daily", alice.Account, Now, None));
@@ -201,14 +271,9 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
         Assert.True(await PublicChannels.AddAdminAsync("news", bob.Account, None));
         Assert.False(await PublicChannels.AddAdminAsync("absent", bob.Account, None));
         Assert.False(await PublicChannels.RemoveAdminAsync("news", alice.Account, None));
-        Assert.True(await PublicChannels.SetSubscriptionAsync("news", [1], subscribed: true, None));
-        Assert.True(await PublicChannels.SetSubscriptionAsync("news", [1], subscribed: true, None));
-        Assert.True(await PublicChannels.SetSubscriptionAsync("news", [2], subscribed: true, None));
-        Assert.True(await PublicChannels.SetSubscriptionAsync("news", [2], subscribed: false, None));
-        Assert.False(await PublicChannels.SetSubscriptionAsync("absent", [1], subscribed: true, None));
 
         PublicChannel channel = (await PublicChannels.FindAsync("news", None))!;
-        Assert.Equal(("News", "Daily", alice.Account, false, 1L), (channel.Title, channel.Description, channel.Owner, channel.TakenDown, channel.Subscribers));
+        Assert.Equal(("News", "Daily", alice.Account, false), (channel.Title, channel.Description, channel.Owner, channel.TakenDown));
         Assert.Equal(["alice", "bob"], channel.Admins.Select(a => a.Username));
         Assert.Equal(alice.Key.PublicKey, channel.Admins[0].IdentityKey);
         Assert.True(await PublicChannels.RemoveAdminAsync("news", bob.Account, None));
@@ -298,15 +363,18 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
         return hash;
     }
 
-    /// <summary>A pseudonymous key package of a fresh key, and a pending request of <paramref name="device"/> carrying it.</summary>
-    private (KeyPackage Package, JoinRequest Request) JoinRequestFor(GroupId channel, StoreDevice device)
+    /// <summary>A pseudonymous key package of a fresh key, and a pending request of <paramref name="queue"/> carrying it.</summary>
+    private (KeyPackage Package, JoinRequest Request) JoinRequestFor(GroupId channel, DeviceId queue)
     {
         var key = TestMls.Suite.GenerateSignatureKeyPair();
         KeyPackage package = TestMls.KeyPackageRecord(Encoding.ASCII.GetString(PseudonymousCredential.IdentityFor(key.PublicKey)), key);
-        var request = new JoinRequest(InviteToken.NewId(), channel, "", device.Id, package.Ref(TestMls.Suite), new MlsMessage(package).ToBytes(),
-            false, JoinRequestStatus.Pending, Now, Now + TimeSpan.FromDays(30));
+        var request = new JoinRequest(InviteToken.NewId(), channel, "", queue, package.Ref(TestMls.Suite), new MlsMessage(package).ToBytes(),
+            false, Now + TimeSpan.FromDays(30));
         return (package, request);
     }
+
+    /// <summary>A fresh subscriber queue's id (docs/channels.md, "Subscriber queues").</summary>
+    private static DeviceId NewQueue() => SubscriberQueue.IdOf(RandomNumberGenerator.GetBytes(SubscriberQueue.TokenLength));
 
     private static byte[] AdminsCommit(GroupId channel, ulong epoch, params string[] admins)
         => TestMls.Commit(StoreFixtures.Bytes(channel), epoch, 0,
@@ -316,9 +384,69 @@ public abstract class ChannelStoreContractTests : IAsyncLifetime
 public sealed class SqliteChannelStoreContractTests : ChannelStoreContractTests
 {
     protected override Task<StoreEngine> OpenAsync() => StoreEngine.SqliteAsync();
+
+    protected override Task<IReadOnlyList<string>> RowsAsync()
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(
+            $"Data Source={Path.Combine(Engine.DataDirectory, Parley.Server.Storage.Sqlite.SqliteDatabase.FileName)};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        var tables = new List<string>();
+        using (var list = connection.CreateCommand())
+        {
+            list.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table'";
+            using var reader = list.ExecuteReader();
+            while (reader.Read())
+            {
+                tables.Add(reader.GetString(0));
+            }
+        }
+        var rows = new List<string>();
+        foreach (string table in tables)
+        {
+            using var select = connection.CreateCommand();
+            select.CommandText = $"SELECT * FROM \"{table}\"";
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                rows.Add(table + ": " + string.Join(" | ", Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetValue(i) switch
+                {
+                    byte[] bytes => Convert.ToHexStringLower(bytes),
+                    var value => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture),
+                })));
+            }
+        }
+        return Task.FromResult<IReadOnlyList<string>>(rows);
+    }
 }
 
 public sealed class PostgresChannelStoreContractTests : ChannelStoreContractTests
 {
     protected override Task<StoreEngine> OpenAsync() => StoreEngine.PostgresAsync();
+
+    protected override async Task<IReadOnlyList<string>> RowsAsync()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(Engine.ConnectionString);
+        await connection.OpenAsync();
+        var tables = new List<string>();
+        await using (var list = new Npgsql.NpgsqlCommand("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'", connection))
+        await using (var reader = await list.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                tables.Add(reader.GetString(0));
+            }
+        }
+        var rows = new List<string>();
+        foreach (string table in tables)
+        {
+            // A row as text shows bytea as \x followed by lowercase hex.
+            await using var select = new Npgsql.NpgsqlCommand($"SELECT t::text FROM \"{table}\" t", connection);
+            await using var reader = await select.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                rows.Add(table + ": " + reader.GetString(0));
+            }
+        }
+        return rows;
+    }
 }

@@ -20,8 +20,12 @@ public sealed record Expectations(
     Answer RevokedDevice,
     Answer SuspendedAccount,
     Answer BlockedAccount,
-    Answer Operator)
+    Answer Operator,
+    Answer? SubscriberQueue = null)
 {
+    /// <summary>What a channel subscriber queue gets where only a device of an account may act.</summary>
+    public static readonly Answer DeviceRequired = new(403, "device_required");
+
     public Answer For(Principal principal) => principal switch
     {
         Principal.Anonymous => Anonymous,
@@ -32,6 +36,7 @@ public sealed record Expectations(
         Principal.SuspendedAccount => SuspendedAccount,
         Principal.BlockedAccount => BlockedAccount,
         Principal.Operator => Operator,
+        Principal.SubscriberQueue => SubscriberQueue ?? DeviceRequired,
         _ => throw new ArgumentOutOfRangeException(nameof(principal)),
     };
 }
@@ -56,9 +61,16 @@ public sealed class AuthorizationMatrixTests(AuthorizationWorld world, ITestOutp
     private static readonly Answer InvalidCredential = new(403, "invalid_delivery_credential");
 
     /// <summary>An endpoint for devices: no credential, a revoked device's and the operator's signature are 401 unauthenticated,
-    /// a suspended account's device is 403 account_suspended; the four active devices get what the row says.</summary>
-    private static Expectations Devices(Answer other, Answer nonMember, Answer member, Answer blocked)
-        => new(Unauthenticated, other, nonMember, member, Unauthenticated, AccountSuspended, blocked, Unauthenticated);
+    /// a suspended account's device is 403 account_suspended; the four active devices get what the row says, and a channel
+    /// subscriber queue 403 device_required unless the row says otherwise.</summary>
+    private static Expectations Devices(Answer other, Answer nonMember, Answer member, Answer blocked, Answer? queue = null)
+        => new(Unauthenticated, other, nonMember, member, Unauthenticated, AccountSuspended, blocked, Unauthenticated, queue);
+
+    /// <summary>An endpoint for channel subscriber queues alone: every device is told a queue is needed.</summary>
+    private static Expectations QueuesOnly(Answer queue)
+        => Devices(other: QueueRequired, nonMember: QueueRequired, member: QueueRequired, blocked: QueueRequired, queue: queue);
+
+    private static readonly Answer QueueRequired = new(403, "queue_required");
 
     /// <summary>An endpoint for the admins of Alice's private channel: a device outside the channel finds no channel (as if it
     /// did not exist), a subscriber is told it is no admin.</summary>
@@ -69,10 +81,10 @@ public sealed class AuthorizationMatrixTests(AuthorizationWorld world, ITestOutp
     /// <summary>An endpoint for the operator alone: every other caller is 401 operator_unauthenticated.</summary>
     private static Expectations OperatorOnly(Answer answer)
         => new(OperatorUnauthenticated, OperatorUnauthenticated, OperatorUnauthenticated, OperatorUnauthenticated,
-            OperatorUnauthenticated, OperatorUnauthenticated, OperatorUnauthenticated, answer);
+            OperatorUnauthenticated, OperatorUnauthenticated, OperatorUnauthenticated, answer, OperatorUnauthenticated);
 
     /// <summary>A public endpoint: the same answer for everyone, whatever credential comes along.</summary>
-    private static Expectations Everyone(Answer answer) => new(answer, answer, answer, answer, answer, answer, answer, answer);
+    private static Expectations Everyone(Answer answer) => new(answer, answer, answer, answer, answer, answer, answer, answer, answer);
 
     private static MatrixRow Row(string method, string route, Expectations expect, Func<AuthorizationCell, Task<Answer>> act)
         => new(method, route, expect, act);
@@ -98,7 +110,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationWorld world, ITestOutp
         // one to its own account, which its own key does sign.
         Row("POST", "/v1/accounts/{username}/devices",
             new(Status(400, "invalid_signature"), Status(400, "invalid_signature"), Created, Created, Status(400, "invalid_signature"),
-                AccountSuspended, Status(400, "invalid_signature"), Status(400, "invalid_signature")),
+                AccountSuspended, Status(400, "invalid_signature"), Status(400, "invalid_signature"), Status(400, "invalid_signature")),
             async c =>
             {
                 TestUser target = c.Principal == Principal.SuspendedAccount ? c.World.Sam : c.World.Alice;
@@ -162,7 +174,9 @@ public sealed class AuthorizationMatrixTests(AuthorizationWorld world, ITestOutp
                 other: Status(404, "group_not_found"), nonMember: Status(404, "group_not_found"),
                 member: Ok,
                 // Blocking only filters what reaches Alice; Bea's send is accepted, so she cannot tell.
-                blocked: Ok),
+                blocked: Ok,
+                // Dee's queue is in Alice's channel only: the conversation looks missing to it.
+                queue: Status(404, "group_not_found")),
             c => c.JsonAsync(HttpMethod.Post, $"/v1/groups/{c.Group.IdText}/messages",
                 new { id = Guid.NewGuid().ToString("N"), message = TestMls.Application(c.Group.Id, c.Group.Epoch) })),
         // A sealed send carries no device credential: what counts is the epoch's delivery credential, which every device in the
@@ -172,7 +186,8 @@ public sealed class AuthorizationMatrixTests(AuthorizationWorld world, ITestOutp
         // (docs/security.md, "Sealed sending").
         Row("POST", "/v1/groups/{groupId}/sealed",
             new(Anonymous: InvalidCredential, OtherAccount: InvalidCredential, NonMemberDevice: InvalidCredential, MemberDevice: Ok,
-                RevokedDevice: Ok, SuspendedAccount: Ok, BlockedAccount: Ok, Operator: InvalidCredential),
+                RevokedDevice: Ok, SuspendedAccount: Ok, BlockedAccount: Ok, Operator: InvalidCredential,
+                SubscriberQueue: InvalidCredential),
             c =>
             {
                 bool holdsCredential = c.Principal is Principal.MemberDevice or Principal.BlockedAccount or Principal.RevokedDevice
@@ -186,15 +201,18 @@ public sealed class AuthorizationMatrixTests(AuthorizationWorld world, ITestOutp
                     signature = Parley.Content.SealedSender.Sign(seed, c.Group.Id, id, message),
                 });
             }),
-        // Every active device opens its own delivery socket; the gate refuses as the pipeline does.
-        Row("WS", "/v1/ws", Devices(other: Upgraded, nonMember: Upgraded, member: Upgraded, blocked: Upgraded), c => c.ConnectAsync()),
+        // Every active device opens its own delivery socket; the gate refuses as the pipeline does. A subscriber queue polls
+        // its mailbox: the WebSocket is for devices.
+        Row("WS", "/v1/ws", Devices(other: Upgraded, nonMember: Upgraded, member: Upgraded, blocked: Upgraded, queue: Unauthenticated),
+            c => c.ConnectAsync()),
 
         // ---- Mailboxes: a device names only messages in its own mailbox. ----
-        Row("GET", "/v1/mailbox", Devices(other: Ok, nonMember: Ok, member: Ok, blocked: Ok),
+        Row("GET", "/v1/mailbox", Devices(other: Ok, nonMember: Ok, member: Ok, blocked: Ok, queue: Ok),
             c => c.SendAsync(HttpMethod.Get, "/v1/mailbox")),
         // Bob's fresh message is in the mailboxes of Alice's phone and Bea (her own copy), not Alice's laptop or Mallory's.
         Row("DELETE", "/v1/mailbox/{id}",
-            Devices(other: Status(404, "message_not_found"), nonMember: Status(404, "message_not_found"), member: NoContent, blocked: NoContent),
+            Devices(other: Status(404, "message_not_found"), nonMember: Status(404, "message_not_found"), member: NoContent, blocked: NoContent,
+                queue: Status(404, "message_not_found")),
             async c => await c.SendAsync(HttpMethod.Delete, $"/v1/mailbox/{await c.World.BobSendsAsync()}")),
 
         // ---- Blobs: any device holding the id downloads; only the creating device (Alice's phone) uploads or deletes. ----
@@ -227,7 +245,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationWorld world, ITestOutp
                 blocked: Status(404, "group_not_found")),
             async c => await c.JsonAsync(HttpMethod.Post, "/v1/channels", new { groupId = (await c.World.NewSoloGroupAsync()).IdText })),
         Row("GET", "/v1/channels/{groupId}",
-            Devices(other: Status(404, "channel_not_found"), nonMember: Status(404, "channel_not_found"), member: Ok, blocked: Ok),
+            Devices(other: Status(404, "channel_not_found"), nonMember: Status(404, "channel_not_found"), member: Ok, blocked: Ok, queue: Ok),
             c => c.SendAsync(HttpMethod.Get, $"/v1/channels/{c.Channel.IdText}")),
         Row("POST", "/v1/channels/{groupId}/invites",
             ChannelAdmins(member: Created),
@@ -238,11 +256,22 @@ public sealed class AuthorizationMatrixTests(AuthorizationWorld world, ITestOutp
         Row("DELETE", "/v1/channels/{groupId}/invites/{inviteId}",
             ChannelAdmins(member: NoContent),
             async c => await c.SendAsync(HttpMethod.Delete, $"/v1/channels/{c.Channel.IdText}/invites/{await c.World.NewInviteIdAsync()}")),
-        // Anyone holding a fresh invite link may ask to join with a pseudonymous key package; devices already in are told so.
+        // Anyone holding a fresh invite link may ask to join with a pseudonymous key package, from a subscriber queue (a device
+        // would name itself); a queue already in the channel is told so.
         Row("POST", "/v1/invites/{token}/requests",
-            Devices(other: Accepted, nonMember: Accepted, member: Status(409, "already_member"), blocked: Status(409, "already_member")),
+            QueuesOnly(queue: Status(409, "already_member")),
             async c => await c.JsonAsync(HttpMethod.Post, $"/v1/invites/{await AuthorizationWorld.InviteAsync(c.World.Phone, c.World.Channel)}/requests",
                 new { keyPackage = AuthorizationWorld.AnonymousKeyPackage().Message })),
+        // The GroupInfo for joining at once through a fresh open invite: anyone holding the link; Alice's test channel has no
+        // joinable state (its commits are not real MLS), so everyone hears so.
+        Row("GET", "/v1/invites/{token}/group-info",
+            Everyone(Status(404, "group_info_unavailable")),
+            async c => await c.SendAsync(HttpMethod.Get, $"/v1/invites/{await AuthorizationWorld.InviteAsync(c.World.Phone, c.World.Channel)}/group-info")),
+        // Joining at once by external commit, from a subscriber queue only; the bytes sent are not an MLS message.
+        Row("POST", "/v1/invites/{token}/join",
+            QueuesOnly(queue: Status(400, "malformed_mls_message")),
+            async c => await c.JsonAsync(HttpMethod.Post, $"/v1/invites/{await AuthorizationWorld.InviteAsync(c.World.Phone, c.World.Channel)}/join",
+                new { id = "join-1", message = new byte[] { 1, 2, 3 } })),
         Row("GET", "/v1/channels/{groupId}/requests",
             ChannelAdmins(member: Ok),
             c => c.SendAsync(HttpMethod.Get, $"/v1/channels/{c.Channel.IdText}/requests")),
@@ -251,17 +280,31 @@ public sealed class AuthorizationMatrixTests(AuthorizationWorld world, ITestOutp
             ChannelAdmins(member: NoContent),
             async c => await c.SendAsync(HttpMethod.Delete,
                 $"/v1/channels/{c.Channel.IdText}/requests/{await c.World.NewJoinRequestAsync()}")),
-        // The join request Alice's phone made to Bob's channel: another device's request looks exactly like a missing one.
+        // The join request Dee's queue made to Bob's channel: only a queue asks, and only the requesting queue sees it.
         Row("GET", "/v1/join-requests/{requestId}",
-            Devices(other: Status(404, "join_request_not_found"), nonMember: Status(404, "join_request_not_found"), member: Ok,
-                blocked: Status(404, "join_request_not_found")),
+            QueuesOnly(queue: Ok),
             c => c.SendAsync(HttpMethod.Get, $"/v1/join-requests/{c.World.JoinRequestId}")),
+        // Moving a subscriber's leaf to a queue: Alice's phone is an admin (it stays a device); Bea's device is a non-admin
+        // member whose leaf moves to a fresh queue, and is put back so the next cells find the world as it was.
+        Row("POST", "/v1/channels/{groupId}/queue",
+            Devices(other: Status(404, "channel_not_found"), nonMember: Status(404, "channel_not_found"), member: Status(409, "admin_keeps_device"),
+                blocked: NoContent),
+            async c =>
+            {
+                Answer answer = await c.JsonAsync(HttpMethod.Post, $"/v1/channels/{c.Channel.IdText}/queue",
+                    new { queueToken = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32) });
+                if (answer.Status == 204)
+                {
+                    c.World.PutBackInChannel(c.World.Bea.Device);
+                }
+                return answer;
+            }),
         Row("POST", "/v1/channels/{groupId}/posts/{messageId}/views",
-            Devices(other: Status(404, "channel_not_found"), nonMember: Status(404, "channel_not_found"), member: NoContent, blocked: NoContent),
+            Devices(other: Status(404, "channel_not_found"), nonMember: Status(404, "channel_not_found"), member: NoContent, blocked: NoContent, queue: NoContent),
             c => c.JsonAsync(HttpMethod.Post, $"/v1/channels/{c.Channel.IdText}/posts/post-1/views",
                 new { token = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32) })),
         Row("GET", "/v1/channels/{groupId}/posts/{messageId}/views",
-            Devices(other: Status(404, "channel_not_found"), nonMember: Status(404, "channel_not_found"), member: Ok, blocked: Ok),
+            Devices(other: Status(404, "channel_not_found"), nonMember: Status(404, "channel_not_found"), member: Ok, blocked: Ok, queue: Ok),
             c => c.SendAsync(HttpMethod.Get, $"/v1/channels/{c.Channel.IdText}/posts/post-1/views")),
 
         // ---- Public channels: Alice's account owns one; reading is public. ----
@@ -293,10 +336,6 @@ public sealed class AuthorizationMatrixTests(AuthorizationWorld world, ITestOutp
                 }
                 return await c.SendAsync(HttpMethod.Delete, $"{admins}/{c.World.Zed.Username}");
             }),
-        Row("PUT", "/v1/public-channels/{name}/subscription", Devices(other: NoContent, nonMember: NoContent, member: NoContent, blocked: NoContent),
-            c => c.SendAsync(HttpMethod.Put, $"/v1/public-channels/{c.World.PublicChannel}/subscription")),
-        Row("DELETE", "/v1/public-channels/{name}/subscription", Devices(other: NoContent, nonMember: NoContent, member: NoContent, blocked: NoContent),
-            c => c.SendAsync(HttpMethod.Delete, $"/v1/public-channels/{c.World.PublicChannel}/subscription")),
         // Takedowns act on fresh channels and posts, so that Alice's channel stays served for the rows above.
         Row("POST", "/v1/admin/public-channels/{name}/takedown", OperatorOnly(NoContent),
             async c => await c.JsonAsync(HttpMethod.Post,
@@ -455,6 +494,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationWorld world, ITestOutp
         Principal.RevokedDevice => "revoked device",
         Principal.SuspendedAccount => "suspended account",
         Principal.BlockedAccount => "blocked account",
+        Principal.SubscriberQueue => "subscriber queue",
         _ => "operator",
     };
 

@@ -43,6 +43,10 @@ public enum Principal
 
     /// <summary>The operator: requests signed with the operator key (docs/server-protocol.md, "Operator authentication").</summary>
     Operator,
+
+    /// <summary>Dee's anonymous subscriber queue (docs/channels.md, "Subscriber queues"): in Alice's channel, with a pending join
+    /// request to Bob's; no account.</summary>
+    SubscriberQueue,
 }
 
 /// <summary>What a request got: its status and, for a problem, its stable code (null for a success or a body-less answer).</summary>
@@ -113,7 +117,13 @@ public sealed class AuthorizationWorld : IAsyncLifetime
     /// <summary>Alice's private channel: her phone is its admin device, Sam and Bea subscribe.</summary>
     public TestGroup Channel { get; private set; } = null!;
 
-    /// <summary>The join request Alice's phone made to Bob's private channel.</summary>
+    /// <summary>Dee: subscribes to Alice's channel anonymously, through <see cref="DeeQueue"/>.</summary>
+    public TestUser Dee { get; private set; } = null!;
+
+    /// <summary>Dee's subscriber queue: in Alice's channel, with a pending request to Bob's.</summary>
+    public TestDevice DeeQueue { get; private set; } = null!;
+
+    /// <summary>The join request Dee's queue made to Bob's private channel.</summary>
     public string JoinRequestId { get; private set; } = "";
 
     /// <summary>Alice's public channel, with one post.</summary>
@@ -142,7 +152,7 @@ public sealed class AuthorizationWorld : IAsyncLifetime
         await OldDevice.UploadKeyPackagesAsync(1);
         foreach (TestUser user in new[] { Bob, Sam, Bea })
         {
-            await user.Device.UploadKeyPackagesAsync(1);
+            await user.Device.UploadKeyPackagesAsync(user == Bob ? 1 : 2);
         }
         Group = await TestGroup.CreateAsync(Phone);
         foreach (TestUser user in new[] { Alice, Bob, Sam, Bea })
@@ -150,16 +160,21 @@ public sealed class AuthorizationWorld : IAsyncLifetime
             await Group.AddAsync(Phone, user);
         }
 
+        // Sam's and Bea's devices are non-admin members of Alice's channel; Dee subscribes anonymously through a queue.
         Channel = await PrivateChannelAsync(Phone);
         foreach (TestUser user in new[] { Sam, Bea })
         {
-            string token = await InviteAsync(Phone, Channel);
+            await Channel.AddAsync(Phone, user);
+        }
+        Dee = await TestUser.RegisterAsync(Server);
+        DeeQueue = TestDevice.Queue(Server, Dee);
+        {
             var (package, bytes) = AnonymousKeyPackage();
-            await EnsureAsync(await RequestJoinAsync(user.Device, token, bytes));
-            await AddRequestedAsync(Phone, Channel, package, user.Device);
+            await EnsureAsync(await RequestJoinAsync(DeeQueue, await InviteAsync(Phone, Channel), bytes));
+            await AddRequestedAsync(Phone, Channel, package, DeeQueue);
         }
         TestGroup bobs = await PrivateChannelAsync(Bob.Device);
-        using (var joined = await RequestJoinAsync(Phone, await InviteAsync(Bob.Device, bobs), AnonymousKeyPackage().Message))
+        using (var joined = await RequestJoinAsync(DeeQueue, await InviteAsync(Bob.Device, bobs), AnonymousKeyPackage().Message))
         {
             JoinRequestId = (await ReadAsync<JoinRequestResponse>(joined)).RequestId;
         }
@@ -186,6 +201,7 @@ public sealed class AuthorizationWorld : IAsyncLifetime
         Principal.RevokedDevice => OldDevice,
         Principal.SuspendedAccount => Sam.Device,
         Principal.BlockedAccount => Bea.Device,
+        Principal.SubscriberQueue => DeeQueue,
         _ => null,
     };
 
@@ -252,6 +268,23 @@ public sealed class AuthorizationWorld : IAsyncLifetime
     /// <summary>A fresh blob of 16 bytes created (not uploaded) by Alice's phone.</summary>
     public async Task<string> NewEmptyBlobAsync() => (await TestBlobs.CreateAsync(Phone, 16)).BlobId;
 
+    /// <summary>Maps the channel leaf a row moved to a queue back to <paramref name="device"/>, as it was.</summary>
+    public void PutBackInChannel(TestDevice device)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(
+            $"Data Source={Path.Combine(Server.DataDirectory, Parley.Server.Storage.Sqlite.SqliteDatabase.FileName)};Pooling=False");
+        connection.Open();
+        using var update = connection.CreateCommand();
+        update.CommandText = "UPDATE group_members SET device_id = $d WHERE group_id = $g AND leaf_index = $l";
+        update.Parameters.AddWithValue("$d", device.Id);
+        update.Parameters.AddWithValue("$g", Channel.IdText);
+        update.Parameters.AddWithValue("$l", (long)Channel.Leaves[device.Id]);
+        if (update.ExecuteNonQuery() != 1)
+        {
+            throw new InvalidOperationException("The channel leaf was not put back.");
+        }
+    }
+
     /// <summary>A fresh group of Alice's phone alone.</summary>
     public Task<TestGroup> NewSoloGroupAsync() => TestGroup.CreateAsync(Phone);
 
@@ -270,12 +303,12 @@ public sealed class AuthorizationWorld : IAsyncLifetime
     /// <summary>A pending join request of Zed's to Alice's private channel.</summary>
     public async Task<string> NewJoinRequestAsync()
     {
-        using var response = await RequestJoinAsync(Zed.Device, await InviteAsync(Phone, Channel), AnonymousKeyPackage().Message);
+        using var response = await RequestJoinAsync(TestDevice.Queue(Server, Zed), await InviteAsync(Phone, Channel), AnonymousKeyPackage().Message);
         return (await ReadAsync<JoinRequestResponse>(response)).RequestId;
     }
 
-    public static Task<HttpResponseMessage> RequestJoinAsync(TestDevice device, string token, byte[] keyPackage)
-        => device.Client.PostAsJsonAsync($"/v1/invites/{token}/requests", new { keyPackage });
+    public static Task<HttpResponseMessage> RequestJoinAsync(TestDevice queue, string token, byte[] keyPackage)
+        => queue.Client.PostAsJsonAsync($"/v1/invites/{token}/requests", new { keyPackage });
 
     /// <summary>A subscriber's key package: a fresh signature key under its "anon:" pseudonym.</summary>
     public static (KeyPackage Package, byte[] Message) AnonymousKeyPackage()
@@ -474,7 +507,7 @@ public sealed partial class AuthorizationCell(AuthorizationWorld world, Principa
             byte[] body = content is null ? [] : await content.ReadAsByteArrayAsync();
             return World.Operator.HeaderFor(method, pathAndQuery, World.Server.Time.GetUtcNow().ToUnixTimeSeconds(), TestOperator.NewNonce(), body);
         }
-        return Device is { } device ? "Bearer " + device.Credential : null;
+        return Device is { } device ? (device.IsQueue ? "Queue " : "Bearer ") + device.Credential : null;
     }
 
     private static ByteArrayContent JsonContent(object body)

@@ -121,57 +121,129 @@ public sealed class ChannelTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_subscriber_joining_through_an_invite_gets_the_welcome_and_its_leaf_maps_to_its_device_under_a_pseudonym()
+    public async Task A_subscriber_joining_through_an_invite_gets_the_welcome_in_its_anonymous_queue_and_no_device_is_named()
     {
         var (alice, channel) = await ChannelAsync();
         TestUser carol = await TestUser.RegisterAsync(_server);
+        TestDevice queue = TestDevice.Queue(_server, carol);
         string token = await InviteAsync(alice.Device, channel);
-        var (package, packageBytes) = AnonymousKeyPackage();
+        var (package, packageBytes) = AnonymousKeyPackage(queue.SignatureKey);
 
-        using var joined = await RequestJoinAsync(carol.Device, token, packageBytes);
+        using var joined = await RequestJoinAsync(queue, token, packageBytes);
         Assert.Equal(HttpStatusCode.Accepted, joined.StatusCode);
         var request = (await joined.Content.ReadFromJsonAsync<JoinRequestResponse>(TestHttp.Json))!;
         Assert.Equal(("pending", channel.IdText), (request.Status, request.GroupId));
+        Assert.Equal("pending", (await StatusAsync(queue, request.RequestId)).Status);
 
-        // The admin sees only the key package, whose credential is a pseudonym of a fresh key.
+        // The admin sees only the key package, whose credential is a pseudonym of a fresh key, and an expiry to the hour.
         PendingJoinRequestEntry pending = Assert.Single((await RequestsAsync(alice.Device, channel)).Requests);
         KeyPackage listed = TestMls.DecodeKeyPackage(pending.KeyPackage);
         string identity = Encoding.ASCII.GetString(listed.LeafNode.Credential.Identity!);
         Assert.StartsWith("anon:", identity, StringComparison.Ordinal);
         Assert.DoesNotContain(carol.Device.Id, identity, StringComparison.Ordinal);
         Assert.DoesNotContain(carol.Username, identity, StringComparison.Ordinal);
-        Assert.NotEqual(carol.Device.SignatureKey.PublicKey, listed.LeafNode.SignatureKey);
+        Assert.Equal(0, pending.ExpiresAt.ToUnixTimeSeconds() % 3600);
 
         await AddRequestedAsync(alice.Device, channel, listed);
 
-        var welcome = Assert.Single(await TestMailbox.ReadAsync(carol.Device));
+        // The Welcome waits in the queue; the answered request is gone.
+        var welcome = Assert.Single(await TestMailbox.ReadAsync(queue));
         Assert.Equal(WireFormat.MlsWelcome, TestMailbox.WireFormatOf(welcome));
-        Assert.Equal("approved", (await StatusAsync(carol.Device, request.RequestId)).Status);
-        // The server maps the pseudonymous leaf to Carol's device: she is a member, and posts reach her.
-        GroupResponse own = await channel.GetAsync(carol.Device);
-        Assert.Contains(own.Members, m => m.DeviceId == carol.Device.Id && m.Leaf == 1);
+        using var answered = await queue.Client.GetAsync($"/v1/join-requests/{request.RequestId}");
+        Assert.Equal((404, "join_request_not_found"), Short(await TestHttp.ProblemAsync(answered)));
+        Assert.Empty((await RequestsAsync(alice.Device, channel)).Requests);
+        // The server maps the pseudonymous leaf to the queue: posts reach it, and Carol's device is in no roster and gets nothing.
         using var post = await channel.SendAsync(alice.Device, TestMls.Application(channel.Id, channel.Epoch), id: "hello-subscribers");
         await TestHttp.EnsureAsync(post);
-        Assert.Contains(await TestMailbox.ReadAsync(carol.Device), m => m.Id == "hello-subscribers");
-        // Members never see a subscriber's device in the roster.
-        Assert.DoesNotContain((await channel.GetAsync(alice.Device)).Members, m => m.DeviceId == carol.Device.Id);
+        Assert.Contains(await TestMailbox.ReadAsync(queue), m => m.Id == "hello-subscribers");
+        Assert.Empty(await TestMailbox.ReadAsync(carol.Device));
+        using var notMember = await carol.Device.Client.GetAsync($"/v1/groups/{channel.IdText}");
+        Assert.Equal(HttpStatusCode.NotFound, notMember.StatusCode);
+        // Members never see a subscriber's queue in the roster.
+        Assert.DoesNotContain((await channel.GetAsync(alice.Device)).Members, m => m.DeviceId == queue.Id || m.DeviceId == carol.Device.Id);
         Assert.Equal(1, (await InfoAsync(alice.Device, channel)).Subscribers);
+        Assert.Equal(1, (await InfoAsync(queue, channel)).Subscribers);
         Assert.Equal(package.Ref(TestMls.Suite), listed.Ref(TestMls.Suite));
     }
 
     [Fact]
-    public async Task Subscribers_do_not_see_each_others_devices()
+    public async Task A_queue_cannot_act_as_a_device_and_a_device_cannot_ask_to_join()
+    {
+        var (alice, channel) = await ChannelAsync();
+        TestDevice queue = await SubscribeAsync(alice.Device, channel);
+        string token = await InviteAsync(alice.Device, channel);
+
+        using var keyPackages = await queue.Client.GetAsync("/v1/keypackages/count");
+        using var invite = await queue.Client.PostAsJsonAsync($"/v1/channels/{channel.IdText}/invites", new { approval = false });
+        using var roster = await queue.Client.GetAsync($"/v1/groups/{channel.IdText}");
+        using var byDevice = await RequestJoinAsync(alice.Device, token, AnonymousKeyPackage().Message);
+        using var joinByDevice = await alice.Device.Client.PostAsJsonAsync($"/v1/invites/{token}/join", new { id = "x", message = new byte[] { 1 } });
+        using var malformed = TestHttp.Authenticated(_server, "x");
+        malformed.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Queue", "not-a-token");
+        using var badQueue = await malformed.GetAsync("/v1/mailbox");
+
+        Assert.Equal(HttpStatusCode.Forbidden, keyPackages.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, invite.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, roster.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, byDevice.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, joinByDevice.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, badQueue.StatusCode);
+        Assert.Empty((await RequestsAsync(alice.Device, channel)).Requests);
+    }
+
+    [Fact]
+    public async Task A_subscriber_who_joined_before_queues_moves_its_leaf_to_a_queue()
+    {
+        var (alice, channel) = await ChannelAsync();
+        TestDevice first = await SubscribeAsync(alice.Device, channel);
+        TestDevice device = first.User.Device;
+        // As an earlier server left it: the pseudonymous leaf mapped to the subscriber's device.
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(
+                   $"Data Source={Path.Combine(_server.DataDirectory, Parley.Server.Storage.Sqlite.SqliteDatabase.FileName)};Pooling=False"))
+        {
+            connection.Open();
+            using var update = connection.CreateCommand();
+            update.CommandText = "UPDATE group_members SET device_id = $d WHERE device_id = $q";
+            update.Parameters.AddWithValue("$d", device.Id);
+            update.Parameters.AddWithValue("$q", first.Id);
+            Assert.Equal(1, update.ExecuteNonQuery());
+        }
+        TestDevice queue = TestDevice.Queue(_server, first.User);
+        byte[] token = System.Buffers.Text.Base64Url.DecodeFromChars(queue.Credential);
+        TestUser stranger = await TestUser.RegisterAsync(_server);
+        string url = $"/v1/channels/{channel.IdText}/queue";
+
+        using var badToken = await device.Client.PostAsJsonAsync(url, new { queueToken = new byte[5] });
+        using var byAdmin = await alice.Device.Client.PostAsJsonAsync(url, new { queueToken = token });
+        using var byStranger = await stranger.Device.Client.PostAsJsonAsync(url, new { queueToken = token });
+        using var moved = await device.Client.PostAsJsonAsync(url, new { queueToken = token });
+        using var again = await device.Client.PostAsJsonAsync(url, new { queueToken = token });
+
+        Assert.Equal((400, "invalid_queue_token"), Short(await TestHttp.ProblemAsync(badToken)));
+        Assert.Equal((409, "admin_keeps_device"), Short(await TestHttp.ProblemAsync(byAdmin)));
+        Assert.Equal((404, "channel_not_found"), Short(await TestHttp.ProblemAsync(byStranger)));
+        Assert.Equal(HttpStatusCode.NoContent, moved.StatusCode);
+        Assert.Equal((404, "channel_not_found"), Short(await TestHttp.ProblemAsync(again)));
+        // Posts now reach the queue and not the device, which is in the channel no more.
+        using var post = await channel.SendAsync(alice.Device, TestMls.Application(channel.Id, channel.Epoch), id: "after-the-move");
+        await TestHttp.EnsureAsync(post);
+        Assert.Contains(await TestMailbox.ReadAsync(queue), m => m.Id == "after-the-move");
+        Assert.DoesNotContain(await TestMailbox.ReadAsync(device), m => m.Id == "after-the-move");
+        Assert.Equal(1, (await InfoAsync(queue, channel)).Subscribers);
+    }
+
+    [Fact]
+    public async Task Subscribers_do_not_see_each_other_and_admins_see_no_subscriber_queue()
     {
         var (alice, channel) = await ChannelAsync();
         TestDevice first = await SubscribeAsync(alice.Device, channel);
         TestDevice second = await SubscribeAsync(alice.Device, channel);
 
-        GroupResponse seenByFirst = await channel.GetAsync(first);
+        GroupResponse seenByAdmin = await channel.GetAsync(alice.Device);
 
-        Assert.Equal(new[] { alice.Device.Id, first.Id }.Order(StringComparer.Ordinal),
-            seenByFirst.Members.Select(m => m.DeviceId).Order(StringComparer.Ordinal));
-        Assert.DoesNotContain(seenByFirst.Members, m => m.DeviceId == second.Id);
+        Assert.Equal([alice.Device.Id], seenByAdmin.Members.Select(m => m.DeviceId));
         Assert.Equal(2, (await InfoAsync(first, channel)).Subscribers);
+        Assert.Equal(2, (await InfoAsync(second, channel)).Subscribers);
     }
 
     [Fact]
@@ -191,13 +263,14 @@ public sealed class ChannelTests : IAsyncLifetime
     {
         var (alice, channel) = await ChannelAsync();
         TestUser carol = await TestUser.RegisterAsync(_server);
+        TestDevice queue = TestDevice.Queue(_server, carol);
         string token = await InviteAsync(alice.Device, channel);
         string deviceAnonymous = "anon:" + Convert.ToHexStringLower(SHA256.HashData(carol.Device.SignatureKey.PublicKey)[..16]);
 
-        using var named = await RequestJoinAsync(carol.Device, token, carol.Device.NewKeyPackage());
-        using var ownKey = await RequestJoinAsync(carol.Device, token,
+        using var named = await RequestJoinAsync(queue, token, carol.Device.NewKeyPackage());
+        using var ownKey = await RequestJoinAsync(queue, token,
             new MlsMessage(TestMls.KeyPackageRecord(deviceAnonymous, carol.Device.SignatureKey)).ToBytes());
-        using var garbage = await RequestJoinAsync(carol.Device, token, [1, 2, 3]);
+        using var garbage = await RequestJoinAsync(queue, token, [1, 2, 3]);
 
         Assert.Equal((422, "invalid_key_package"), Short(await TestHttp.ProblemAsync(named)));
         Assert.Equal((422, "invalid_key_package"), Short(await TestHttp.ProblemAsync(ownKey)));
@@ -219,9 +292,10 @@ public sealed class ChannelTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
         _server.Time.Advance(TimeSpan.FromHours(2));
 
-        using var throughRevoked = await RequestJoinAsync(carol.Device, revocable.Token, AnonymousKeyPackage().Message);
-        using var throughExpired = await RequestJoinAsync(carol.Device, expiring, AnonymousKeyPackage().Message);
-        using var unknown = await RequestJoinAsync(carol.Device, InviteToken.New(), AnonymousKeyPackage().Message);
+        TestDevice queue = TestDevice.Queue(_server, carol);
+        using var throughRevoked = await RequestJoinAsync(queue, revocable.Token, AnonymousKeyPackage().Message);
+        using var throughExpired = await RequestJoinAsync(queue, expiring, AnonymousKeyPackage().Message);
+        using var unknown = await RequestJoinAsync(queue, InviteToken.New(), AnonymousKeyPackage().Message);
         Assert.Equal((404, "invite_not_found"), Short(await TestHttp.ProblemAsync(throughRevoked)));
         Assert.Equal((410, "invite_expired"), Short(await TestHttp.ProblemAsync(throughExpired)));
         Assert.Equal((404, "invite_not_found"), Short(await TestHttp.ProblemAsync(unknown)));
@@ -242,38 +316,45 @@ public sealed class ChannelTests : IAsyncLifetime
         using var past = await alice.Device.Client.PostAsJsonAsync($"/v1/channels/{channel.IdText}/invites",
             new { expiresAt = _server.Time.GetUtcNow() - TimeSpan.FromMinutes(1), approval = false });
 
-        Assert.Equal((403, "not_channel_admin"), Short(await TestHttp.ProblemAsync(bySubscriber)));
+        Assert.Equal(HttpStatusCode.Forbidden, bySubscriber.StatusCode);
         Assert.Equal((404, "channel_not_found"), Short(await TestHttp.ProblemAsync(byStranger)));
         Assert.Equal((400, "invalid_expiry"), Short(await TestHttp.ProblemAsync(past)));
     }
 
     [Fact]
-    public async Task An_approval_invite_stays_pending_until_an_admin_commits_and_a_denied_request_is_denied()
+    public async Task An_approval_invite_stays_pending_until_an_admin_commits_and_answered_requests_are_deleted()
     {
         var (alice, channel) = await ChannelAsync();
         TestUser carol = await TestUser.RegisterAsync(_server), dave = await TestUser.RegisterAsync(_server);
+        TestDevice carolQueue = TestDevice.Queue(_server, carol), daveQueue = TestDevice.Queue(_server, dave);
         string token = await InviteAsync(alice.Device, channel, approval: true);
         var (carolPackage, carolBytes) = AnonymousKeyPackage();
-        using var carolJoin = await RequestJoinAsync(carol.Device, token, carolBytes);
-        using var daveJoin = await RequestJoinAsync(dave.Device, token, AnonymousKeyPackage().Message);
+        using var carolJoin = await RequestJoinAsync(carolQueue, token, carolBytes);
+        using var daveJoin = await RequestJoinAsync(daveQueue, token, AnonymousKeyPackage().Message);
         string carolRequest = (await carolJoin.Content.ReadFromJsonAsync<JoinRequestResponse>(TestHttp.Json))!.RequestId;
         string daveRequest = (await daveJoin.Content.ReadFromJsonAsync<JoinRequestResponse>(TestHttp.Json))!.RequestId;
 
         var pending = (await RequestsAsync(alice.Device, channel)).Requests;
         Assert.Equal(2, pending.Count);
         Assert.All(pending, r => Assert.True(r.Approval));
-        Assert.Equal("pending", (await StatusAsync(carol.Device, carolRequest)).Status);
-        Assert.Empty(await TestMailbox.ReadAsync(carol.Device));
-        // Only the requesting device can see its request.
-        using var peek = await dave.Device.Client.GetAsync($"/v1/join-requests/{carolRequest}");
+        Assert.Equal("pending", (await StatusAsync(carolQueue, carolRequest)).Status);
+        Assert.Empty(await TestMailbox.ReadAsync(carolQueue));
+        // Only the requesting queue can see its request.
+        using var peek = await daveQueue.Client.GetAsync($"/v1/join-requests/{carolRequest}");
         Assert.Equal((404, "join_request_not_found"), Short(await TestHttp.ProblemAsync(peek)));
 
         await AddRequestedAsync(alice.Device, channel, carolPackage);
         using var denied = await alice.Device.Client.DeleteAsync($"/v1/channels/{channel.IdText}/requests/{daveRequest}");
         Assert.Equal(HttpStatusCode.NoContent, denied.StatusCode);
 
-        Assert.Equal("approved", (await StatusAsync(carol.Device, carolRequest)).Status);
-        Assert.Equal("denied", (await StatusAsync(dave.Device, daveRequest)).Status);
+        // Both requests are gone; Carol's answer is the Welcome in her queue, Dave's queue stays empty.
+        foreach (var (queue, id) in new[] { (carolQueue, carolRequest), (daveQueue, daveRequest) })
+        {
+            using var answered = await queue.Client.GetAsync($"/v1/join-requests/{id}");
+            Assert.Equal((404, "join_request_not_found"), Short(await TestHttp.ProblemAsync(answered)));
+        }
+        Assert.Equal(WireFormat.MlsWelcome, TestMailbox.WireFormatOf(Assert.Single(await TestMailbox.ReadAsync(carolQueue))));
+        Assert.Empty(await TestMailbox.ReadAsync(daveQueue));
         Assert.Empty((await RequestsAsync(alice.Device, channel)).Requests);
         using var again = await alice.Device.Client.DeleteAsync($"/v1/channels/{channel.IdText}/requests/{daveRequest}");
         Assert.Equal((404, "join_request_not_found"), Short(await TestHttp.ProblemAsync(again)));
@@ -339,20 +420,21 @@ public sealed class ChannelTests : IAsyncLifetime
         return (admin, group);
     }
 
-    /// <summary>A new account subscribes through a fresh invite; the admin's device commits its Add with a Welcome.</summary>
+    /// <summary>A new account subscribes through a fresh invite from an anonymous queue; the admin's device commits its Add with a
+    /// Welcome. Returns the queue, which the subscriber's leaf acts through.</summary>
     private async Task<TestDevice> SubscribeAsync(TestDevice admin, TestGroup channel)
     {
         TestUser subscriber = await TestUser.RegisterAsync(_server);
+        TestDevice queue = TestDevice.Queue(_server, subscriber);
         string token = await InviteAsync(admin, channel);
-        var pseudonym = TestMls.Suite.GenerateSignatureKeyPair();
-        var (package, bytes) = AnonymousKeyPackage(pseudonym);
-        using var joined = await RequestJoinAsync(subscriber.Device, token, bytes);
+        var (package, bytes) = AnonymousKeyPackage(queue.SignatureKey);
+        using var joined = await RequestJoinAsync(queue, token, bytes);
         Assert.Equal(HttpStatusCode.Accepted, joined.StatusCode);
         uint leaf = await AddRequestedAsync(admin, channel, package);
-        channel.Leaves[subscriber.Device.Id] = leaf;
+        channel.Leaves[queue.Id] = leaf;
         // The subscriber's leaf signs with its pseudonym's key, as its client does.
-        channel.Pseudonyms[subscriber.Device.Id] = pseudonym;
-        return subscriber.Device;
+        channel.Pseudonyms[queue.Id] = queue.SignatureKey;
+        return queue;
     }
 
     /// <summary>The admin's commit adding a requested key package (with its Welcome); returns the leaf it took.</summary>
@@ -379,8 +461,8 @@ public sealed class ChannelTests : IAsyncLifetime
         return invite.Token;
     }
 
-    private static Task<HttpResponseMessage> RequestJoinAsync(TestDevice device, string token, byte[] keyPackage)
-        => device.Client.PostAsJsonAsync($"/v1/invites/{token}/requests", new { keyPackage });
+    private static Task<HttpResponseMessage> RequestJoinAsync(TestDevice queue, string token, byte[] keyPackage)
+        => queue.Client.PostAsJsonAsync($"/v1/invites/{token}/requests", new { keyPackage });
 
     private static async Task<JoinRequestListResponse> RequestsAsync(TestDevice admin, TestGroup channel)
         => (await admin.Client.GetFromJsonAsync<JoinRequestListResponse>($"/v1/channels/{channel.IdText}/requests", TestHttp.Json))!;

@@ -1,5 +1,8 @@
+using System.Net.Http.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using Parley.Mls.Codec;
+using Parley.Mls.Messages;
 using Parley.Server.Blobs;
 using Parley.Server.Franking;
 using Parley.Server.Mailboxes;
@@ -100,6 +103,83 @@ public sealed class DataAtRestTests : IAsyncLifetime
             }
         }
         Assert.True(Contains(folder, System.Text.Encoding.UTF8.GetBytes(waiting)), "The undelivered copy must be kept.");
+    }
+
+    [Fact]
+    public async Task After_a_channel_scenario_no_file_or_log_line_links_a_subscriber_to_its_device()
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server), carol = await TestUser.RegisterAsync(_server), dave = await TestUser.RegisterAsync(_server);
+        TestGroup channel = await TestGroup.CreateAsync(alice.Device);
+        await TestHttp.EnsureAsync(await alice.Device.Client.PostAsJsonAsync("/v1/channels", new { groupId = channel.IdText }));
+        // Carol and Dave use their devices as people do (key packages), and subscribe through anonymous queues.
+        await carol.Device.UploadKeyPackagesAsync(2);
+        await dave.Device.UploadKeyPackagesAsync(2);
+        TestDevice carolQueue = TestDevice.Queue(_server, carol), daveQueue = TestDevice.Queue(_server, dave);
+        string open = await InviteAsync(alice.Device, channel, approval: false), approval = await InviteAsync(alice.Device, channel, approval: true);
+        KeyPackage carolPackage = TestMls.KeyPackageRecord(
+            System.Text.Encoding.ASCII.GetString(Channels.PseudonymousCredential.IdentityFor(carolQueue.SignatureKey.PublicKey)), carolQueue.SignatureKey);
+        KeyPackage davePackage = TestMls.KeyPackageRecord(
+            System.Text.Encoding.ASCII.GetString(Channels.PseudonymousCredential.IdentityFor(daveQueue.SignatureKey.PublicKey)), daveQueue.SignatureKey);
+        await TestHttp.EnsureAsync(await carolQueue.Client.PostAsJsonAsync($"/v1/invites/{open}/requests",
+            new { keyPackage = new MlsMessage(carolPackage).ToBytes() }));
+        using var asked = await daveQueue.Client.PostAsJsonAsync($"/v1/invites/{approval}/requests", new { keyPackage = new MlsMessage(davePackage).ToBytes() });
+        string daveRequest = (await asked.Content.ReadFromJsonAsync<Channels.JoinRequestResponse>(TestHttp.Json))!.RequestId;
+        await TestHttp.EnsureAsync(await channel.SendAsync(alice.Device, TestMls.Commit(channel.Id, channel.Epoch, 0, new Add(carolPackage)),
+            TestMls.Welcome(carolPackage)));
+        channel.Epoch++;
+        await TestHttp.EnsureAsync(await alice.Device.Client.DeleteAsync($"/v1/channels/{channel.IdText}/requests/{daveRequest}"));
+        for (int i = 0; i < 3; i++)
+        {
+            await TestHttp.EnsureAsync(await channel.SendAsync(alice.Device, TestMls.Application(channel.Id, channel.Epoch), id: $"post-{i}"));
+            await TestHttp.EnsureAsync(await carolQueue.Client.PostAsJsonAsync($"/v1/channels/{channel.IdText}/posts/post-{i}/views",
+                new { token = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32) }));
+        }
+        foreach (var entry in await TestMailbox.ReadAsync(carolQueue))
+        {
+            await TestMailbox.AckAsync(carolQueue, entry.Id);
+        }
+        await Sweep().SweepAsync(CancellationToken.None);
+
+        byte[] folder = ReadDataFolder();
+        string[] subscriberSide = [channel.IdText, carolQueue.Id, daveQueue.Id];
+        string[] deviceSide = [carol.Device.Id, dave.Device.Id, carol.Username, dave.Username];
+        Assert.True(Contains(folder, System.Text.Encoding.ASCII.GetBytes(carolQueue.Id)), "The scenario stored no queue.");
+        foreach (string device in deviceSide)
+        {
+            // Wherever a subscriber's device or name is stored (its own rows, freed pages, the WAL), nothing of the channel or
+            // its queues is stored beside it: a row that held both would have them within a few dozen bytes.
+            byte[] needle = System.Text.Encoding.ASCII.GetBytes(device);
+            for (int at = folder.AsSpan().IndexOf(needle); at >= 0; at = NextIndex(folder, needle, at))
+            {
+                var near = folder.AsSpan(Math.Max(0, at - 200), Math.Min(folder.Length, at + 200) - Math.Max(0, at - 200));
+                foreach (string subscriber in subscriberSide)
+                {
+                    Assert.False(near.IndexOf(System.Text.Encoding.ASCII.GetBytes(subscriber)) >= 0,
+                        $"{device} is stored beside {subscriber}.");
+                }
+            }
+        }
+        // The logs name none of them, nor the credentials.
+        Assert.NotEmpty(_server.LogLines);
+        foreach (string line in _server.LogLines)
+        {
+            foreach (string secret in subscriberSide.Concat(deviceSide).Append(carolQueue.Credential).Append(open))
+            {
+                Assert.DoesNotContain(secret, line, StringComparison.Ordinal);
+            }
+        }
+    }
+
+    private static int NextIndex(byte[] haystack, byte[] needle, int after)
+    {
+        int next = haystack.AsSpan(after + 1).IndexOf(needle);
+        return next < 0 ? -1 : after + 1 + next;
+    }
+
+    private static async Task<string> InviteAsync(TestDevice admin, TestGroup channel, bool approval)
+    {
+        using var response = await admin.Client.PostAsJsonAsync($"/v1/channels/{channel.IdText}/invites", new { approval });
+        return (await response.Content.ReadFromJsonAsync<Channels.InviteCreatedResponse>(TestHttp.Json))!.Token;
     }
 
     [Fact]

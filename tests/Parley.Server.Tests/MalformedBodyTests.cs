@@ -179,6 +179,8 @@ public sealed class MalformedBodyTests(ITestOutputHelper output) : IAsyncLifetim
         _ => "x1",
     };
 
+    private TestDevice? _queue;
+
     private Task<HttpResponseMessage> SendAsync(TestUser user, string method, string path, string? json, bool isOperator)
     {
         byte[] content = json is null ? [] : Encoding.UTF8.GetBytes(json);
@@ -194,6 +196,12 @@ public sealed class MalformedBodyTests(ITestOutputHelper output) : IAsyncLifetim
                 _server.Time.GetUtcNow().ToUnixTimeSeconds(), TestOperator.NewNonce(), content));
             HttpClient anonymous = _server.CreateClient();
             return SendAndDisposeAsync(anonymous, request);
+        }
+        // Joining a channel is done by a subscriber queue, never a device (docs/channels.md).
+        if (path.StartsWith("/v1/invites/", StringComparison.Ordinal))
+        {
+            _queue ??= TestDevice.Queue(_server, user);
+            return _queue.Client.SendAsync(request);
         }
         return user.Device.Client.SendAsync(request);
     }

@@ -195,7 +195,7 @@ public sealed class PublicChannelTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Subscriptions_and_anonymous_views_are_counted()
+    public async Task Anonymous_views_are_counted_and_the_server_keeps_no_subscriptions()
     {
         var (alice, name) = await PublicChannelAsync();
         TestUser bob = await TestUser.RegisterAsync(_server);
@@ -205,68 +205,24 @@ public sealed class PublicChannelTests : IAsyncLifetime
         }
         using HttpClient anonymous = _server.CreateClient();
 
-        foreach (TestDevice device in new[] { bob.Device, bob.Device, alice.Device })
-        {
-            using var subscribed = await device.Client.PutAsync($"/v1/public-channels/{name}/subscription", null);
-            Assert.Equal(HttpStatusCode.NoContent, subscribed.StatusCode);
-        }
-        using var unsubscribed = await alice.Device.Client.DeleteAsync($"/v1/public-channels/{name}/subscription");
-        Assert.Equal(HttpStatusCode.NoContent, unsubscribed.StatusCode);
         for (int i = 0; i < 3; i++)
         {
             using var viewed = await anonymous.PostAsync($"/v1/public-channels/{name}/posts/p1/views", null);
             Assert.Equal(HttpStatusCode.NoContent, viewed.StatusCode);
         }
         using var missing = await anonymous.PostAsync($"/v1/public-channels/{name}/posts/p2/views", null);
+        // Subscribing is the reader's own business: there is no endpoint that would store it.
+        using var subscribe = await bob.Device.Client.PutAsync($"/v1/public-channels/{name}/subscription", null);
 
         Assert.Equal((404, "post_not_found"), Short(await TestHttp.ProblemAsync(missing)));
-        Assert.Equal(1, (await anonymous.GetFromJsonAsync<PublicChannelResponse>($"/v1/public-channels/{name}", TestHttp.Json))!.Subscribers);
+        Assert.True(subscribe.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed);
         Assert.Equal(3, Assert.Single((await PostsAsync(name)).Posts).Views);
-    }
-
-    [Fact]
-    public async Task A_subscription_is_stored_under_a_keyed_hash_that_replaces_the_older_unkeyed_one()
-    {
-        var (_, name) = await PublicChannelAsync();
-        TestUser bob = await TestUser.RegisterAsync(_server);
-        var accounts = _server.Services.GetRequiredService<IAccountStore>();
-        Assert.True(Username.TryParse(bob.Username, out Username username));
-        AccountId account = (await accounts.FindByUsernameAsync(username, default))!.Id;
-        var store = _server.Services.GetRequiredService<IPublicChannelStore>();
-        // As an older server stored it: SHA-256 of the channel and account id, which anyone holding a copy can recompute.
-        Assert.True(await store.SetSubscriptionAsync(name, SubscriptionKeys.Legacy(name, account), true, default));
-
-        using (var subscribed = await bob.Device.Client.PutAsync($"/v1/public-channels/{name}/subscription", null))
-        {
-            Assert.Equal(HttpStatusCode.NoContent, subscribed.StatusCode);
-        }
-
-        using HttpClient anonymous = _server.CreateClient();
-        Assert.Equal(1, (await anonymous.GetFromJsonAsync<PublicChannelResponse>($"/v1/public-channels/{name}", TestHttp.Json))!.Subscribers);
-        byte[] stored = ReadSubscriptionKeys(name).Single();
-        Assert.NotEqual(SubscriptionKeys.Legacy(name, account), stored);
-        // The key that makes it is in the secrets folder, not in the data folder a copy of the database comes from.
-        byte[] secret = File.ReadAllBytes(Path.Combine(_server.DataDirectory + "-secrets", SubscriptionKeys.SecretName));
-        Assert.Equal(System.Security.Cryptography.HMACSHA256.HashData(secret,
-            System.Text.Encoding.UTF8.GetBytes($"Parley public subscription v2\0{name}\0{account.Value}")), stored);
-        Assert.False(File.Exists(Path.Combine(_server.DataDirectory, SubscriptionKeys.SecretName)));
-    }
-
-    private List<byte[]> ReadSubscriptionKeys(string name)
-    {
         using var connection = new Microsoft.Data.Sqlite.SqliteConnection(
             $"Data Source={Path.Combine(_server.DataDirectory, Parley.Server.Storage.Sqlite.SqliteDatabase.FileName)};Mode=ReadOnly;Pooling=False");
         connection.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT subscriber_key FROM public_subscriptions WHERE name = $n";
-        command.Parameters.AddWithValue("$n", name);
-        using var reader = command.ExecuteReader();
-        var keys = new List<byte[]>();
-        while (reader.Read())
-        {
-            keys.Add((byte[])reader[0]);
-        }
-        return keys;
+        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE name = 'public_subscriptions'";
+        Assert.Equal(0L, (long)command.ExecuteScalar()!);
     }
 
     [Fact]
@@ -373,7 +329,7 @@ public sealed class PublicChannelTests : IAsyncLifetime
             new { name, title = "News", description = "Announcements, signed and public." });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var created = (await response.Content.ReadFromJsonAsync<PublicChannelResponse>(TestHttp.Json))!;
-        Assert.Equal((name, "News", true, 0L), (created.Name, created.Title, created.Public, created.Subscribers));
+        Assert.Equal((name, "News", true), (created.Name, created.Title, created.Public));
         return (owner, name);
     }
 

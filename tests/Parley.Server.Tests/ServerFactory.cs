@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Parley.Server.Storage.Sqlite;
 
 namespace Parley.Server.Tests;
@@ -42,6 +43,9 @@ public sealed class ServerFactory : WebApplicationFactory<Program>, ITestServer
     /// <summary>The server's clock.</summary>
     public ManualTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
 
+    /// <summary>Every line the server logged (category, level and formatted message), as an operator's log would hold it.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> LogLines { get; } = new();
+
     /// <summary>Serves over real TCP (Kestrel on a free loopback port) instead of in memory, for what only a socket shows
     /// (resets, Kestrel's own limits); returns the address. Call before anything else uses the server.</summary>
     public Uri StartKestrel()
@@ -73,6 +77,7 @@ public sealed class ServerFactory : WebApplicationFactory<Program>, ITestServer
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Time);
         });
+        builder.ConfigureLogging(logging => logging.AddProvider(new CapturedLogs(LogLines)));
     }
 
     protected override void Dispose(bool disposing)
@@ -121,6 +126,27 @@ public sealed class ServerFactory : WebApplicationFactory<Program>, ITestServer
         catch (UnauthorizedAccessException)
         {
         }
+    }
+}
+
+/// <summary>Keeps every log line the server writes, so tests can check what an operator's logs would show.</summary>
+internal sealed class CapturedLogs(System.Collections.Concurrent.ConcurrentQueue<string> lines) : Microsoft.Extensions.Logging.ILoggerProvider
+{
+    public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => new Logger(categoryName, lines);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(string category, System.Collections.Concurrent.ConcurrentQueue<string> lines) : Microsoft.Extensions.Logging.ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => logLevel != Microsoft.Extensions.Logging.LogLevel.None;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state,
+            Exception? exception, Func<TState, Exception?, string> formatter)
+            => lines.Enqueue($"{category} {logLevel}: {formatter(state, exception)} {exception}");
     }
 }
 

@@ -9,13 +9,30 @@ using Parley.Server.Devices;
 namespace Parley.Server.Tests;
 
 /// <summary>A device as a client holds it: its MLS signature key pair, id and server credential.</summary>
-public sealed class TestDevice(TestUser user, SignatureKeyPair signatureKey, string credential, HttpClient client)
+public sealed class TestDevice(TestUser user, SignatureKeyPair signatureKey, string credential, HttpClient client, string? id = null)
 {
     public TestUser User { get; } = user;
 
     public SignatureKeyPair SignatureKey { get; } = signatureKey;
 
-    public string Id => DeviceId.FromSignatureKey(SignatureKey.PublicKey).Value;
+    /// <summary>The device id; for a subscriber queue (<see cref="Queue"/>), the queue's id.</summary>
+    public string Id => id ?? DeviceId.FromSignatureKey(SignatureKey.PublicKey).Value;
+
+    /// <summary>True for a subscriber queue, which authenticates with <c>Authorization: Queue {token}</c>.</summary>
+    public bool IsQueue => id is not null;
+
+    /// <summary>A channel subscriber queue of this account's person: a fresh random credential sent as
+    /// <c>Authorization: Queue {token}</c>, its id derived from it (docs/channels.md, "Subscriber queues"). Its
+    /// <see cref="SignatureKey"/> is the pseudonym's key the subscriber's leaf will carry.</summary>
+    public static TestDevice Queue(ITestServer server, TestUser owner)
+    {
+        byte[] token = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+        string credential = System.Buffers.Text.Base64Url.EncodeToString(token);
+        HttpClient client = server.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Queue", credential);
+        return new TestDevice(owner, TestUser.Suite.GenerateSignatureKeyPair(), credential, client,
+            Parley.Server.Channels.SubscriberQueue.IdOf(token).Value);
+    }
 
     public string Credential { get; } = credential;
 

@@ -376,7 +376,7 @@ internal static class ChannelCommands
             }
             string? role = client is null ? null : info.Admins.Any(a => a.Username == client.Username) ? "admin" : "reader";
             var view = new ChannelInfoView(info.Name, "public", PublicNotice, info.Title, info.Description, info.Admins.Select(a => a.Username).ToList(),
-                info.Subscribers, role, info.Owner, ParleyClient.KeyFingerprint(PublicChannelReader.OwnerKey(info)), OwnerKeyText(status),
+                null, role, info.Owner, ParleyClient.KeyFingerprint(PublicChannelReader.OwnerKey(info)), OwnerKeyText(status),
                 info.Server.ToString(), null);
             if (status == OwnerKeyStatus.Changed)
             {
@@ -399,7 +399,6 @@ internal static class ChannelCommands
                 }
                 Console.WriteLine($"Owner: {info.Owner} (key {view.OwnerFingerprint}{(status == OwnerKeyStatus.NotPinned ? ", not pinned" : "")})");
                 Console.WriteLine($"Admins: {string.Join(", ", view.Admins)}");
-                Console.WriteLine($"Subscribers: {info.Subscribers}");
             }
             return status == OwnerKeyStatus.Changed ? CliErrors.IdentityChanged : 0;
         }, serverIsDevices: false));
@@ -523,9 +522,13 @@ internal static class ChannelCommands
             if (InviteLink.LooksLikeLink(text))
             {
                 var request = await client.JoinChannelAsync(InviteLink.Parse(text), cancellationToken);
-                // An admin's device may add the request at once: take the Welcome if it is already there.
-                var report = await client.SyncAsync(cancellationToken);
-                var joined = report.Events.OfType<ConversationJoined>().Select(j => client.FindChannel(j.Conversation.DisplayName)).FirstOrDefault(c => c is not null);
+                var joined = request.Channel;
+                if (joined is null)
+                {
+                    // An admin's device may add the request at once: take the Welcome if it is already there.
+                    var report = await client.SyncAsync(cancellationToken);
+                    joined = report.Events.OfType<ConversationJoined>().Select(j => client.FindChannel(j.Conversation.DisplayName)).FirstOrDefault(c => c is not null);
+                }
                 if (parse.GetValue(json))
                 {
                     CliOutput.WriteJson(new ChannelDoneView(joined is null ? request.Status : "joined", joined?.Name ?? "", "private", request.RequestId,
@@ -543,7 +546,7 @@ internal static class ChannelCommands
                 CliOutput.WriteJson(new ChannelDoneView("subscribed", info.Name, "public", null, PublicNotice), ChannelJsonContext.Default.ChannelDoneView);
                 return 0;
             }
-            Console.WriteLine($"Subscribed to the public channel {info.Name} ({info.Subscribers} subscriber{(info.Subscribers == 1 ? "" : "s")}). {PublicNotice}");
+            Console.WriteLine($"Subscribed to the public channel {info.Name} (kept on this device; the server does not record who subscribes). {PublicNotice}");
             return 0;
         }));
         return command;

@@ -84,7 +84,8 @@ internal sealed class ChannelReceiver(DeviceContext device, LeafVerifier verifie
                 using var transaction = await device.Store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 transaction.SaveConversation(conversation);
                 transaction.SaveGroupState(conversation.Id, group);
-                transaction.SaveChannelRecord(new PrivateChannelRecord(conversation.Id, channel.Name, true, ViewToken.NewKey(), 0));
+                transaction.SaveChannelRecord(new PrivateChannelRecord(conversation.Id, channel.Name, true, ViewToken.NewKey(), 0,
+                    QueueToken: pending.QueueToken?.ToArray()));
                 transaction.DeleteChannelRecord(pending);
                 transaction.MarkDeliveryProcessed(deliveryId);
                 transaction.Commit();

@@ -1,6 +1,7 @@
 // What a device keeps about channels in its encrypted store (docs/channels.md, "Client"): per private channel
-// its view key and how far it has counted views; per pending join the pseudonymous keys that will open the
-// Welcome; per public channel the owner's pinned identity key. Each record is one sealed cell of the
+// its view key, how far it has counted views and, for a subscriber, its anonymous queue's credential; per pending
+// join the pseudonymous keys that will open the Welcome and the queue it arrives in; per public channel the
+// owner's pinned identity key and whether this device subscribed. Each record is one sealed cell of the
 // channel_records table, a version octet then fields in the TLS presentation language (RFC 9420 §2.1).
 using System.Security.Cryptography;
 using Parley.Client.Conversations;
@@ -18,9 +19,17 @@ namespace Parley.Client.Channels;
 /// <param name="ViewedThrough">The local message sequence up to which views were counted.</param>
 /// <param name="HistoryLimit">On an admin's device: how many recent posts it shares with each subscriber it adds (0: none).</param>
 /// <param name="AnnouncedRequests">On an admin's device: the pending join requests it has already told its person about.</param>
+/// <param name="QueueToken">On a subscriber's device: the secret of the anonymous queue its pseudonymous leaf receives through and
+/// sends from (docs/channels.md, "Subscriber queues"); null for admins, and for subscribers who joined before queues existed.</param>
+/// <param name="QueueMoving">The leaf is being handed from this device to the queue (a subscriber from before queues): until the
+/// server confirmed it, the device still acts for the leaf.</param>
 public sealed record PrivateChannelRecord(ConversationId Conversation, string Name, bool Pseudonymous, byte[] ViewKey, long ViewedThrough,
-    int HistoryLimit = PrivateChannelRecord.DefaultHistoryLimit, IReadOnlyList<string>? AnnouncedRequests = null)
+    int HistoryLimit = PrivateChannelRecord.DefaultHistoryLimit, IReadOnlyList<string>? AnnouncedRequests = null, byte[]? QueueToken = null,
+    bool QueueMoving = false)
 {
+    /// <summary>The queue's token when the leaf acts through it, else null (the device acts itself).</summary>
+    public byte[]? ActiveQueueToken => QueueMoving ? null : QueueToken;
+
     /// <summary>How many recent posts a new subscriber gets unless the admin chose otherwise.</summary>
     public const int DefaultHistoryLimit = 20;
 
@@ -41,8 +50,10 @@ public sealed record PrivateChannelRecord(ConversationId Conversation, string Na
 /// <param name="EncryptionPrivateKey">Its leaf HPKE private key.</param>
 /// <param name="SignaturePrivateKey">The fresh per-channel signature private key.</param>
 /// <param name="RequestedAt">When it was sent.</param>
+/// <param name="QueueToken">The secret of the anonymous queue the request was sent from and the Welcome arrives in (null for a
+/// request made before queues existed).</param>
 public sealed record PendingChannelJoin(string Id, Uri Server, string? RequestId, string Status, byte[] KeyPackageRef, byte[] KeyPackage,
-    byte[] InitPrivateKey, byte[] EncryptionPrivateKey, byte[] SignaturePrivateKey, DateTimeOffset RequestedAt) : IDisposable
+    byte[] InitPrivateKey, byte[] EncryptionPrivateKey, byte[] SignaturePrivateKey, DateTimeOffset RequestedAt, byte[]? QueueToken = null) : IDisposable
 {
     public void Dispose()
     {
@@ -75,6 +86,9 @@ internal static class ChannelRecordCodec
     private const byte V1 = 1;
     // Version 2: a private channel record ends with its history limit and the join requests already announced.
     private const byte V2 = 2;
+    // Version 3: private channel and join records end with the subscriber queue's state (0 none, 1 in use, 2 being moved to)
+    // and then, unless none, its token.
+    private const byte V3 = 3;
     private const byte PrivateKind = 1;
     private const byte JoinKind = 2;
     private const byte PublicKind = 3;
@@ -91,7 +105,7 @@ internal static class ChannelRecordCodec
     public static byte[] Encode(object record)
     {
         var w = new TlsWriter(256);
-        w.WriteUInt8(record is PrivateChannelRecord ? V2 : V1);
+        w.WriteUInt8(record is PublicChannelRecord ? V1 : V3);
         switch (record)
         {
             case PrivateChannelRecord p:
@@ -103,6 +117,7 @@ internal static class ChannelRecordCodec
                 w.WriteUInt64((ulong)p.ViewedThrough);
                 w.WriteUInt32(checked((uint)p.HistoryLimit));
                 w.WriteVector(p.AnnouncedRequests ?? [], (inner, id) => inner.WriteString(id));
+                WriteQueueToken(w, p.QueueToken, p.QueueMoving);
                 break;
             case PendingChannelJoin j:
                 w.WriteUInt8(JoinKind);
@@ -120,6 +135,7 @@ internal static class ChannelRecordCodec
                 w.WriteOpaque(j.EncryptionPrivateKey);
                 w.WriteOpaque(j.SignaturePrivateKey);
                 w.WriteTime(j.RequestedAt);
+                WriteQueueToken(w, j.QueueToken, moving: false);
                 break;
             case PublicChannelRecord c:
                 w.WriteUInt8(PublicKind);
@@ -142,9 +158,9 @@ internal static class ChannelRecordCodec
     public static object Decode(byte[] data) => TlsReader.Decode(data, r =>
     {
         byte version = r.ReadUInt8();
-        if (version is not (V1 or V2))
+        if (version is not (V1 or V2 or V3))
         {
-            throw new Storage.StoreFormatException($"A channel record has version {version}; this Parley reads versions {V1} and {V2}. Update Parley.");
+            throw new Storage.StoreFormatException($"A channel record has version {version}; this Parley reads versions {V1} to {V3}. Update Parley.");
         }
         byte kind = r.ReadUInt8();
         return kind switch
@@ -152,14 +168,40 @@ internal static class ChannelRecordCodec
             PrivateKind when version == V1 => new PrivateChannelRecord(r.ReadConversationId(), r.ReadString(), r.ReadBool(), r.ReadOpaque(),
                 (long)r.ReadUInt64()),
             PrivateKind => new PrivateChannelRecord(r.ReadConversationId(), r.ReadString(), r.ReadBool(), r.ReadOpaque(),
-                (long)r.ReadUInt64(), ReadHistoryLimit(r), r.ReadList(inner => inner.ReadString())),
+                (long)r.ReadUInt64(), ReadHistoryLimit(r), r.ReadList(inner => inner.ReadString())) is var record && version >= V3
+                ? ReadQueue(r, record)
+                : record,
             JoinKind => (object)new PendingChannelJoin(r.ReadString(), r.ReadAbsoluteUri(), r.ReadBool() ? r.ReadString() : null,
-                r.ReadString(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadTime()),
+                r.ReadString(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadOpaque(), r.ReadTime(),
+                version >= V3 ? ReadQueueToken(r).Token : null),
             PublicKind => new PublicChannelRecord(r.ReadAbsoluteUri(), r.ReadString(), r.ReadString(), r.ReadOpaque(), r.ReadBool(),
                 (long)r.ReadUInt64(), r.ReadTime()),
             _ => throw new Storage.StoreFormatException($"A channel record has kind {kind}, which this Parley does not know. Update Parley."),
         };
     });
+
+    private static void WriteQueueToken(TlsWriter w, byte[]? token, bool moving)
+    {
+        w.WriteUInt8(token is null ? (byte)0 : moving ? (byte)2 : (byte)1);
+        if (token is not null)
+        {
+            w.WriteOpaque(token);
+        }
+    }
+
+    private static (byte[]? Token, bool Moving) ReadQueueToken(TlsReader r) => r.ReadUInt8() switch
+    {
+        0 => (null, false),
+        1 => (r.ReadOpaque(), false),
+        2 => (r.ReadOpaque(), true),
+        var state => throw new MlsDecodeException($"A channel record's queue state {state} is unknown."),
+    };
+
+    private static PrivateChannelRecord ReadQueue(TlsReader r, PrivateChannelRecord record)
+    {
+        var (token, moving) = ReadQueueToken(r);
+        return record with { QueueToken = token, QueueMoving = moving };
+    }
 
     private static int ReadHistoryLimit(TlsReader r)
     {

@@ -32,11 +32,15 @@ public sealed record ChannelPost(StoredMessage Message, long? Views);
 /// <summary>An invite link an admin created.</summary>
 public sealed record ChannelInvite(string InviteId, InviteLink Link, DateTimeOffset? ExpiresAt, bool Approval);
 
-/// <summary>A join request this device sent.</summary>
-/// <param name="RequestId">The server's id of the request.</param>
-/// <param name="Status">pending, approved or denied.</param>
+/// <summary>A join request this device sent, or a join that happened at once.</summary>
+/// <param name="RequestId">The server's id of the request (null when the device joined at once).</param>
+/// <param name="Status">joined (at once, by external commit), pending, approved, denied or expired.</param>
 /// <param name="Server">The server of the channel.</param>
-public sealed record ChannelJoinRequest(string RequestId, string Status, Uri Server);
+public sealed record ChannelJoinRequest(string? RequestId, string Status, Uri Server)
+{
+    /// <summary>The channel, when the device joined at once (an invite without approval).</summary>
+    public PrivateChannel? Channel { get; init; }
+}
 
 /// <summary>A public channel as its server describes it.</summary>
 /// <param name="Server">The server it is on.</param>
@@ -45,10 +49,9 @@ public sealed record ChannelJoinRequest(string RequestId, string Status, Uri Ser
 /// <param name="Description">Its description.</param>
 /// <param name="Admins">Its admins with their account identity keys.</param>
 /// <param name="Owner">The owner (its first admin).</param>
-/// <param name="Subscribers">How many accounts subscribed.</param>
 /// <param name="CreatedAt">When it was created.</param>
 public sealed record PublicChannelInfo(Uri Server, string Name, string? Title, string? Description, IReadOnlyList<PublicChannelAdmin> Admins,
-    string Owner, long Subscribers, DateTimeOffset CreatedAt);
+    string Owner, DateTimeOffset CreatedAt);
 
 /// <summary>One post of a public channel and what its signatures prove.</summary>
 /// <param name="Sequence">Its place in the channel.</param>

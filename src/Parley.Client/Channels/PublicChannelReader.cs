@@ -33,7 +33,7 @@ public static class PublicChannelReader
         string owner = response.Owner ?? response.Admins.FirstOrDefault()?.Username
             ?? throw new ServerUnavailableException($"The server at {server.Server} lists no admin for {name}.");
         return new PublicChannelInfo(server.Server, response.Name, response.Title, response.Description, response.Admins, owner,
-            response.Subscribers, response.CreatedAt);
+            response.CreatedAt);
     }
 
     /// <summary>Up to <paramref name="limit"/> of the channel's latest posts after <paramref name="after"/>, each verified

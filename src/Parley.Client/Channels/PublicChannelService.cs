@@ -145,9 +145,8 @@ internal sealed class PublicChannelService(DeviceContext device)
     {
         name = ParleyClient.CheckPublicChannelName(name);
         var info = await PublicChannelReader.GetInfoAsync(device.Server, name, cancellationToken).ConfigureAwait(false);
-        await device.Server.SetPublicSubscriptionAsync(name, subscribe, cancellationToken).ConfigureAwait(false);
         await PinOwnerAsync(info, subscribe, cancellationToken).ConfigureAwait(false);
-        return await PublicChannelReader.GetInfoAsync(device.Server, name, cancellationToken).ConfigureAwait(false);
+        return info;
     }
 
     /// <summary>Adds or removes an admin of a public channel on this device's server (the owner only).</summary>

@@ -15,7 +15,10 @@ namespace Parley.Client.Groups;
 
 /// <summary>Joins groups from Welcomes and applies proposals and commits. Owns the proposals left for this device
 /// to commit and the join not announced yet.</summary>
-internal sealed class MembershipHandler(DeviceContext device, LeafVerifier verifier)
+/// <remarks>A member that joins by external commit is handed to <paramref name="externalJoin"/> (channels: the leaf is
+/// checked and an admin's device shares the recent posts), which returns why the leaf cannot be verified, or null.</remarks>
+internal sealed class MembershipHandler(DeviceContext device, LeafVerifier verifier,
+    Func<ConversationId, MlsGroup, IReadOnlyList<RosterLeaf>, CancellationToken, Task<string?>> externalJoin)
 {
     private readonly HashSet<ConversationId> _proposalsToCommit = [];
 
@@ -190,6 +193,11 @@ internal sealed class MembershipHandler(DeviceContext device, LeafVerifier verif
             {
                 warnings.Add(new DeliveryDropped(delivery.DeliveryId, $"warning: {by ?? "a member"} added an unverifiable device ({problem}); its messages will be refused"));
             }
+        }
+        if (commit.Sender.Type == SenderType.NewMemberCommit
+            && await externalJoin(conversation.Id, group, delivery.LeavesBefore, cancellationToken).ConfigureAwait(false) is { } joinProblem)
+        {
+            warnings.Add(new DeliveryDropped(delivery.DeliveryId, $"warning: a member joined by itself with an unverifiable leaf ({joinProblem}); its messages will be refused"));
         }
         var before = delivery.MembersBefore;
         var after = GroupRoster.Members(group);

@@ -26,14 +26,20 @@ public sealed record InviteListResponse(IReadOnlyList<InviteEntry> Invites);
 /// <summary>A join request: the joiner's pseudonymous key package (an MLSMessage).</summary>
 public sealed record JoinRequest(byte[] KeyPackage);
 
-/// <summary>A join request's id and where it stands (pending, approved, denied).</summary>
+/// <summary>A join request's id and where it stands ("pending" while the server holds it).</summary>
 public sealed record JoinRequestResponse(string RequestId, string Status, string? GroupId = null);
 
-/// <summary>A pending join request as a channel's admins see it.</summary>
-public sealed record PendingJoinEntry(string RequestId, byte[] KeyPackage, bool Approval, DateTimeOffset? CreatedAt = null);
+/// <summary>A pending join request as a channel's admins see it; it lapses at <paramref name="ExpiresAt"/> (to the hour).</summary>
+public sealed record PendingJoinEntry(string RequestId, byte[] KeyPackage, bool Approval, DateTimeOffset? ExpiresAt = null);
+
+/// <summary>A channel's GroupInfo (an MLSMessage with its ratchet tree and external_pub) for joining by external commit.</summary>
+public sealed record ChannelGroupInfoResponse(byte[] GroupInfo);
 
 /// <summary>A channel's pending join requests.</summary>
 public sealed record PendingJoinListResponse(IReadOnlyList<PendingJoinEntry> Requests);
+
+/// <summary>Hands the caller's subscriber leaf to a queue: the queue's 32-byte token.</summary>
+public sealed record MoveToQueueRequest(byte[] QueueToken);
 
 /// <summary>A view token for one post.</summary>
 public sealed record ViewRequest(byte[] Token);
@@ -49,7 +55,7 @@ public sealed record PublicChannelAdmin(string Username, byte[] IdentityKey);
 
 /// <summary>A public channel as anyone may read it.</summary>
 public sealed record PublicChannelResponse(string Name, string? Title, string? Description, bool Public, IReadOnlyList<PublicChannelAdmin> Admins,
-    long Subscribers, DateTimeOffset CreatedAt, string? Owner = null);
+    DateTimeOffset CreatedAt, string? Owner = null);
 
 /// <summary>Publishes one signed public post (a new post, an edit or a deletion).</summary>
 public sealed record PublishPostRequest(byte[] Post);
@@ -76,6 +82,8 @@ public sealed record AddPublicAdminRequest(string Username);
 [JsonSerializable(typeof(JoinRequest))]
 [JsonSerializable(typeof(JoinRequestResponse))]
 [JsonSerializable(typeof(PendingJoinListResponse))]
+[JsonSerializable(typeof(ChannelGroupInfoResponse))]
+[JsonSerializable(typeof(MoveToQueueRequest))]
 [JsonSerializable(typeof(ViewRequest))]
 [JsonSerializable(typeof(ViewCountResponse))]
 [JsonSerializable(typeof(CreatePublicChannelRequest))]

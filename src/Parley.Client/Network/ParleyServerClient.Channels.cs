@@ -32,13 +32,27 @@ public sealed partial class ParleyServerClient
     public Task RevokeInviteAsync(byte[] groupId, string inviteId, CancellationToken cancellationToken = default)
         => SendAsync(HttpMethod.Delete, $"v1/channels/{GroupIds.ToUrl(groupId)}/invites/{Uri.EscapeDataString(inviteId)}", null, cancellationToken);
 
-    /// <summary>POST /v1/invites/{token}/requests: asks to join with a pseudonymous key package.</summary>
+    /// <summary>POST /v1/invites/{token}/requests (as a subscriber queue): asks to join with a pseudonymous key package; the
+    /// Welcome will arrive in the queue.</summary>
     public Task<JoinRequestResponse> RequestJoinAsync(string token, byte[] keyPackage, CancellationToken cancellationToken = default)
         => SendAsync(HttpMethod.Post, $"v1/invites/{Uri.EscapeDataString(token)}/requests",
             JsonContent.Create(new JoinRequest(keyPackage), ChannelJsonContext.Default.JoinRequest), ChannelJsonContext.Default.JoinRequestResponse,
             cancellationToken);
 
-    /// <summary>GET /v1/join-requests/{requestId}: where the caller's own join request stands.</summary>
+    /// <summary>GET /v1/invites/{token}/group-info (anonymous): the channel's GroupInfo with its ratchet tree, for joining by
+    /// external commit through an invite without approval.</summary>
+    public async Task<byte[]> GetInviteGroupInfoAsync(string token, CancellationToken cancellationToken = default)
+        => (await SendAsync(HttpMethod.Get, $"v1/invites/{Uri.EscapeDataString(token)}/group-info", null,
+            ChannelJsonContext.Default.ChannelGroupInfoResponse, cancellationToken)).GroupInfo;
+
+    /// <summary>POST /v1/invites/{token}/join (as a subscriber queue): joins the channel at once with an external commit and the
+    /// GroupInfo of the epoch it starts.</summary>
+    public Task<SendResponse> JoinByExternalCommitAsync(string token, SendRequest request, CancellationToken cancellationToken = default)
+        => SendAsync(HttpMethod.Post, $"v1/invites/{Uri.EscapeDataString(token)}/join",
+            JsonContent.Create(request, ClientJsonContext.Default.SendRequest), ClientJsonContext.Default.SendResponse, cancellationToken);
+
+    /// <summary>GET /v1/join-requests/{requestId} (as the request's queue): the request while it is pending; not found once it
+    /// was answered (the queue then holds the Welcome, if it was added) or expired.</summary>
     public Task<JoinRequestResponse> GetJoinRequestAsync(string requestId, CancellationToken cancellationToken = default)
         => SendAsync(HttpMethod.Get, $"v1/join-requests/{Uri.EscapeDataString(requestId)}", null, ChannelJsonContext.Default.JoinRequestResponse,
             cancellationToken);
@@ -51,6 +65,12 @@ public sealed partial class ParleyServerClient
     /// <summary>DELETE /v1/channels/{groupId}/requests/{requestId} (admins): denies a join request.</summary>
     public Task DenyJoinRequestAsync(byte[] groupId, string requestId, CancellationToken cancellationToken = default)
         => SendAsync(HttpMethod.Delete, $"v1/channels/{GroupIds.ToUrl(groupId)}/requests/{Uri.EscapeDataString(requestId)}", null, cancellationToken);
+
+    /// <summary>POST /v1/channels/{groupId}/queue: hands this device's subscriber leaf to the queue <paramref name="queueToken"/>
+    /// opens (a subscriber who joined before queues existed).</summary>
+    public Task MoveToQueueAsync(byte[] groupId, byte[] queueToken, CancellationToken cancellationToken = default)
+        => SendAsync(HttpMethod.Post, $"v1/channels/{GroupIds.ToUrl(groupId)}/queue",
+            JsonContent.Create(new MoveToQueueRequest(queueToken), ChannelJsonContext.Default.MoveToQueueRequest), cancellationToken);
 
     /// <summary>POST /v1/channels/{groupId}/posts/{messageId}/views: one view token (the server keeps only its hash).</summary>
     public Task SendViewAsync(byte[] groupId, string messageId, byte[] token, CancellationToken cancellationToken = default)
@@ -69,7 +89,7 @@ public sealed partial class ParleyServerClient
         => SendAsync(HttpMethod.Post, "v1/public-channels", JsonContent.Create(request, ChannelJsonContext.Default.CreatePublicChannelRequest),
             cancellationToken);
 
-    /// <summary>GET /v1/public-channels/{name} (anonymous): title, admins with their identity keys, subscriber count.</summary>
+    /// <summary>GET /v1/public-channels/{name} (anonymous): title and admins with their identity keys.</summary>
     public Task<PublicChannelResponse> GetPublicChannelAsync(string name, CancellationToken cancellationToken = default)
         => SendAsync(HttpMethod.Get, $"v1/public-channels/{Uri.EscapeDataString(name)}", null, ChannelJsonContext.Default.PublicChannelResponse,
             cancellationToken);
@@ -94,11 +114,6 @@ public sealed partial class ParleyServerClient
     /// <summary>DELETE /v1/public-channels/{name}/admins/{username} (owner).</summary>
     public Task RemovePublicAdminAsync(string name, string username, CancellationToken cancellationToken = default)
         => SendAsync(HttpMethod.Delete, $"v1/public-channels/{Uri.EscapeDataString(name)}/admins/{Uri.EscapeDataString(username)}", null,
-            cancellationToken);
-
-    /// <summary>PUT or DELETE /v1/public-channels/{name}/subscription: counts (or stops counting) the caller's account.</summary>
-    public Task SetPublicSubscriptionAsync(string name, bool subscribed, CancellationToken cancellationToken = default)
-        => SendAsync(subscribed ? HttpMethod.Put : HttpMethod.Delete, $"v1/public-channels/{Uri.EscapeDataString(name)}/subscription", null,
             cancellationToken);
 
     /// <summary>POST /v1/public-channels/{name}/posts/{postId}/views (anonymous): counts one view.</summary>

@@ -26,6 +26,11 @@ public sealed partial class ParleyServerClient : IDisposable
     /// <summary>A client of the server at <paramref name="server"/>, authenticated with
     /// <paramref name="credential"/> (<c>{deviceId}.{token}</c>) when given.</summary>
     public ParleyServerClient(Uri server, string? credential = null, HttpMessageHandler? handler = null)
+        : this(server, credential, "Bearer", handler)
+    {
+    }
+
+    private ParleyServerClient(Uri server, string? credential, string scheme, HttpMessageHandler? handler)
     {
         ArgumentNullException.ThrowIfNull(server);
         Server = server;
@@ -38,9 +43,16 @@ public sealed partial class ParleyServerClient : IDisposable
         _http.Timeout = Timeout.InfiniteTimeSpan;
         if (credential is not null)
         {
-            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", credential);
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(scheme, credential);
         }
     }
+
+    /// <summary>A client of the server at <paramref name="server"/> acting as the anonymous subscriber queue that
+    /// <paramref name="queueToken"/> (32 random bytes) opens (docs/channels.md, "Subscriber queues"): it reads and acknowledges
+    /// the queue's mailbox, sends the pseudonymous leaf's handshake messages, joins channels and counts views, without naming
+    /// the device.</summary>
+    public static ParleyServerClient ForQueue(Uri server, ReadOnlySpan<byte> queueToken, HttpMessageHandler? handler = null)
+        => new(server, System.Buffers.Text.Base64Url.EncodeToString(queueToken), "Queue", handler);
 
     /// <summary>The server's base address.</summary>
     public Uri Server { get; }

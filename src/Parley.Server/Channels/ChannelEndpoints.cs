@@ -7,6 +7,7 @@ using Parley.Server.Delivery;
 using Parley.Server.Devices;
 using Parley.Server.Groups;
 using Parley.Server.Http;
+using Parley.Server.Operations;
 
 namespace Parley.Server.Channels;
 
@@ -24,7 +25,7 @@ public static class ChannelEndpoints
     {
         app.MapPost("/v1/channels", Register).RequireAuthorization()
             .WithSummary("Registers a group the caller's account alone is in as a private channel, the account its first admin.");
-        app.MapGet("/v1/channels/{groupId}", Get).RequireAuthorization()
+        app.MapGet("/v1/channels/{groupId}", Get).RequireAuthorization(DeviceAuthenticationHandler.MemberPolicy)
             .WithSummary("Returns the channel's admins and subscriber count (members only).");
         app.MapPost("/v1/channels/{groupId}/invites", CreateInvite).RequireAuthorization()
             .WithSummary("Creates an invite link (admins).");
@@ -32,17 +33,24 @@ public static class ChannelEndpoints
             .WithSummary("Lists the channel's invites (admins).");
         app.MapDelete("/v1/channels/{groupId}/invites/{inviteId}", RevokeInvite).RequireAuthorization()
             .WithSummary("Revokes an invite and denies its pending requests (admins).");
-        app.MapPost("/v1/invites/{token}/requests", Join).RequireAuthorization()
-            .WithSummary("Asks to join the invite's channel with a pseudonymous key package.");
+        app.MapPost("/v1/invites/{token}/requests", Join).RequireAuthorization(DeviceAuthenticationHandler.QueuePolicy)
+            .WithSummary("Asks to join the invite's channel with a pseudonymous key package; the caller's subscriber queue gets the Welcome.");
+        app.MapGet("/v1/invites/{token}/group-info", GetGroupInfo).AllowAnonymous()
+            .WithSummary("Returns the channel's current GroupInfo with its ratchet tree, for joining by external commit (invites without approval).");
+        app.MapPost("/v1/invites/{token}/join", JoinByExternalCommit).RequireAuthorization(DeviceAuthenticationHandler.QueuePolicy)
+            .WithMetadata(new SendSizeLimit(app.ServiceProvider.GetRequiredService<IOptions<ParleyServerOptions>>().Value.MaxSendRequestBytes))
+            .WithSummary("Joins the invite's channel at once by an external commit whose pseudonymous leaf the caller's queue holds (invites without approval).");
         app.MapGet("/v1/channels/{groupId}/requests", ListRequests).RequireAuthorization()
             .WithSummary("Lists pending join requests with the key packages to add (admins).");
         app.MapDelete("/v1/channels/{groupId}/requests/{requestId}", DenyRequest).RequireAuthorization()
             .WithSummary("Denies a pending join request (admins).");
-        app.MapGet("/v1/join-requests/{requestId}", GetRequest).RequireAuthorization()
-            .WithSummary("Returns the state of the caller's own join request.");
-        app.MapPost("/v1/channels/{groupId}/posts/{messageId}/views", AddView).RequireAuthorization()
+        app.MapGet("/v1/join-requests/{requestId}", GetRequest).RequireAuthorization(DeviceAuthenticationHandler.QueuePolicy)
+            .WithSummary("Returns the caller's own join request while it is pending.");
+        app.MapPost("/v1/channels/{groupId}/queue", MoveToQueue).RequireAuthorization()
+            .WithSummary("Hands the calling device's subscriber leaf to an anonymous queue (subscribers who joined before queues existed).");
+        app.MapPost("/v1/channels/{groupId}/posts/{messageId}/views", AddView).RequireAuthorization(DeviceAuthenticationHandler.MemberPolicy)
             .WithSummary("Counts a view of a post once per view token (members).");
-        app.MapGet("/v1/channels/{groupId}/posts/{messageId}/views", GetViews).RequireAuthorization()
+        app.MapGet("/v1/channels/{groupId}/posts/{messageId}/views", GetViews).RequireAuthorization(DeviceAuthenticationHandler.MemberPolicy)
             .WithSummary("Returns how many distinct views a post has (members).");
         return app;
     }
@@ -135,44 +143,107 @@ public static class ChannelEndpoints
         string token, CreateJoinRequest request, ClaimsPrincipal user, IChannelStore channels, IDeviceStore devices, TimeProvider time,
         IOptions<ParleyServerOptions> options, CancellationToken cancellationToken)
     {
-        var (device, _) = DevicePrincipal.Of(user);
+        DeviceId queue = DevicePrincipal.Sender(user);
         DateTimeOffset now = time.GetUtcNow();
-        // Unknown, malformed and revoked tokens look alike.
-        if (!InviteToken.TryHash(token, out byte[] tokenHash) || await channels.FindInviteAsync(tokenHash, cancellationToken) is not { } invite)
+        var (invite, problem) = await LiveInviteAsync(token, channels, now, cancellationToken);
+        if (problem is not null)
         {
-            return Problem.NotFound(ProblemCodes.InviteNotFound, "This invite link does not exist or was revoked; ask an admin for a new one.");
+            return problem;
         }
-        if (invite.ExpiresAt <= now)
-        {
-            return InviteExpired();
-        }
-        var (keyPackage, keyPackageRef, error) = JoinKeyPackageRules.Validate(request.KeyPackage, invite.CipherSuite, now);
+        var (keyPackage, keyPackageRef, error) = JoinKeyPackageRules.Validate(request.KeyPackage, invite!.CipherSuite, now);
         if (error is not null)
         {
             return Problem.Unprocessable(ProblemCodes.InvalidKeyPackage, error);
         }
-        // A device key in a subscriber's leaf would let any member look the subscriber up in the directory.
-        if (await devices.FindAsync(DeviceId.FromSignatureKey(keyPackage!.LeafNode.SignatureKey), cancellationToken) is not null)
+        if (await IsDeviceKeyAsync(keyPackage!.LeafNode.SignatureKey, devices, cancellationToken))
         {
             return Problem.Unprocessable(ProblemCodes.InvalidKeyPackage,
                 "The key package must use a fresh per-channel signature key, not a registered device's key.");
         }
-        var joinRequest = new JoinRequest(InviteToken.NewId(), invite.Group, invite.InviteId, device, keyPackageRef!, request.KeyPackage,
-            invite.Approval, JoinRequestStatus.Pending, now, now + options.Value.MessageRetention);
+        // No time is kept but the expiry hour: the request must not tell when someone asked.
+        var joinRequest = new JoinRequest(InviteToken.NewId(), invite.Group, invite.InviteId, queue, keyPackageRef!, request.KeyPackage!,
+            invite.Approval, Mailboxes.MailboxExpiry.ExpiryOf(now, options.Value.MessageRetention));
+        InviteToken.TryHash(token, out byte[] tokenHash);
         var (outcome, stored) = await channels.CreateJoinRequestAsync(joinRequest, tokenHash, now, MaxPendingRequests, cancellationToken);
         return outcome switch
         {
             JoinRequestOutcome.Created or JoinRequestOutcome.Repeated
                 => TypedResults.Accepted($"/v1/join-requests/{stored!.RequestId}", ToResponse(stored)),
             JoinRequestOutcome.InviteExpired => InviteExpired(),
-            JoinRequestOutcome.AlreadyMember => Problem.Conflict(ProblemCodes.AlreadyMember, "This device is already in the channel."),
+            JoinRequestOutcome.AlreadyMember => Problem.Conflict(ProblemCodes.AlreadyMember, "This queue is already in the channel."),
             JoinRequestOutcome.TooManyPending => Problem.Conflict(ProblemCodes.TooManyJoinRequests,
                 "The channel has too many pending join requests; try again after its admins have handled them."),
             JoinRequestOutcome.KeyPackageTaken => Problem.Unprocessable(ProblemCodes.InvalidKeyPackage,
                 "This key package was already sent with another request; generate a fresh one."),
-            _ => Problem.NotFound(ProblemCodes.InviteNotFound, "This invite link does not exist or was revoked; ask an admin for a new one."),
+            _ => InviteNotFound(),
         };
     }
+
+    private static async Task<Results<Ok<ChannelGroupInfoResponse>, ProblemHttpResult>> GetGroupInfo(
+        string token, IChannelStore channels, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var (invite, problem) = await LiveInviteAsync(token, channels, time.GetUtcNow(), cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        if (invite!.Approval)
+        {
+            return Problem.Forbidden(ProblemCodes.InviteNeedsApproval, "This invite needs an admin's approval; send a join request instead.");
+        }
+        return await channels.FindGroupInfoAsync(invite.Group, cancellationToken) is { } groupInfo
+            ? TypedResults.Ok(new ChannelGroupInfoResponse(groupInfo))
+            : Problem.NotFound(ProblemCodes.GroupInfoUnavailable,
+                "The channel's current state is not available for joining at once; send a join request, which an admin's device adds.");
+    }
+
+    private static async Task<Results<Ok<SendResponse>, ProblemHttpResult>> JoinByExternalCommit(
+        string token, SendRequest request, ClaimsPrincipal user, IChannelStore channels, IGroupStore groups, DeviceConnections connections,
+        ServerMetrics metrics, TimeProvider time, IOptions<ParleyServerOptions> options, CancellationToken cancellationToken)
+    {
+        DeviceId queue = DevicePrincipal.Sender(user);
+        DateTimeOffset now = time.GetUtcNow();
+        var (invite, problem) = await LiveInviteAsync(token, channels, now, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        if (invite!.Approval)
+        {
+            return Problem.Forbidden(ProblemCodes.InviteNeedsApproval, "This invite needs an admin's approval; send a join request instead.");
+        }
+        if (DeliveryEndpoints.CheckSendRequest(request, options.Value) is { } badRequest)
+        {
+            return badRequest;
+        }
+        var (submission, classified) = DeliveryEndpoints.Classify(invite.Group, queue, request,
+            Mailboxes.MailboxExpiry.ExpiryOf(now, options.Value.MessageRetention));
+        if (classified is not null)
+        {
+            return classified;
+        }
+        if (submission!.PublicMessage?.Content.Sender.Type != Parley.Mls.Messages.SenderType.NewMemberCommit || submission.Welcome is not null)
+        {
+            return Problem.Unprocessable(ProblemCodes.InvalidCommit, "Joining through an invite takes one external commit, without a Welcome.");
+        }
+        return await DeliveryEndpoints.SubmitAsync(submission with { ByInvite = true }, groups, connections, metrics, InviteNotFound(),
+            cancellationToken);
+    }
+
+    // The invite a token names while it still works: unknown, malformed and revoked tokens look alike.
+    private static async Task<(ChannelInvite? Invite, ProblemHttpResult? Problem)> LiveInviteAsync(string token, IChannelStore channels,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (!InviteToken.TryHash(token, out byte[] tokenHash) || await channels.FindInviteAsync(tokenHash, cancellationToken) is not { } invite)
+        {
+            return (null, InviteNotFound());
+        }
+        return invite.ExpiresAt <= now ? (null, InviteExpired()) : (invite, null);
+    }
+
+    // A device key in a subscriber's leaf would let any member look the subscriber up in the directory.
+    private static async Task<bool> IsDeviceKeyAsync(byte[] signatureKey, IDeviceStore devices, CancellationToken cancellationToken)
+        => await devices.FindAsync(DeviceId.FromSignatureKey(signatureKey), cancellationToken) is not null;
 
     private static async Task<Results<Ok<JoinRequestListResponse>, ProblemHttpResult>> ListRequests(
         string groupId, ClaimsPrincipal user, IChannelStore channels, TimeProvider time, CancellationToken cancellationToken)
@@ -185,8 +256,7 @@ public static class ChannelEndpoints
         IReadOnlyList<JoinRequest> requests = await channels.ListPendingRequestsAsync(group, time.GetUtcNow(), MaxPendingRequests,
             cancellationToken);
         return TypedResults.Ok(new JoinRequestListResponse(requests
-            .Where(r => r.KeyPackage is not null)
-            .Select(r => new PendingJoinRequestEntry(r.RequestId, r.KeyPackage!, r.Approval, r.CreatedAt)).ToList()));
+            .Select(r => new PendingJoinRequestEntry(r.RequestId, r.KeyPackage, r.Approval, r.ExpiresAt)).ToList()));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DenyRequest(
@@ -207,14 +277,37 @@ public static class ChannelEndpoints
     private static async Task<Results<Ok<JoinRequestResponse>, ProblemHttpResult>> GetRequest(
         string requestId, ClaimsPrincipal user, IChannelStore channels, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (device, _) = DevicePrincipal.Of(user);
+        DeviceId queue = DevicePrincipal.Sender(user);
         JoinRequest? request = InviteToken.IsId(requestId) ? await channels.FindRequestAsync(requestId, time.GetUtcNow(), cancellationToken) : null;
-        // Another device's request looks exactly like a missing one.
-        if (request is null || request.Device != device)
+        // Another queue's request looks exactly like a missing one; so does an answered one (the queue holds the answer).
+        if (request is null || request.Queue != queue)
         {
-            return Problem.NotFound(ProblemCodes.JoinRequestNotFound, "You have no join request with this id.");
+            return Problem.NotFound(ProblemCodes.JoinRequestNotFound,
+                "You have no pending join request with this id: it was answered (a Welcome waits in your queue if you were added) or it expired.");
         }
         return TypedResults.Ok(ToResponse(request));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> MoveToQueue(
+        string groupId, MoveToQueueRequest request, ClaimsPrincipal user, IChannelStore channels, CancellationToken cancellationToken)
+    {
+        if (request.QueueToken is not { Length: SubscriberQueue.TokenLength } token)
+        {
+            return Problem.BadRequest(ProblemCodes.InvalidQueueToken, $"A queue token is {SubscriberQueue.TokenLength} random bytes.");
+        }
+        var (group, problem) = await AccessAsync(groupId, user, channels, adminOnly: false, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        // An admin acts as its account's device; only a subscriber's leaf goes anonymous.
+        if ((await channels.AdminsAsync(group, cancellationToken))!.Contains(DevicePrincipal.Of(user).Account))
+        {
+            return Problem.Conflict(ProblemCodes.AdminKeepsDevice, "An admin's device stays itself in its channel; only subscribers move to a queue.");
+        }
+        return await channels.MoveToQueueAsync(group, DevicePrincipal.Sender(user), SubscriberQueue.IdOf(token), cancellationToken)
+            ? TypedResults.NoContent()
+            : ChannelNotFound();
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> AddView(
@@ -260,16 +353,17 @@ public static class ChannelEndpoints
     private static async Task<(GroupId Group, ProblemHttpResult? Problem)> AccessAsync(string groupId, ClaimsPrincipal user,
         IChannelStore channels, bool adminOnly, CancellationToken cancellationToken)
     {
-        var (device, account) = DevicePrincipal.Of(user);
+        DeviceId member = DevicePrincipal.Sender(user);
         if (!GroupId.TryParse(groupId, out GroupId id))
         {
             return (default, Problem.BadRequest(ProblemCodes.InvalidGroupId, "A group id is 1 to 64 bytes in unpadded base64url."));
         }
-        if (!await channels.IsMemberAsync(id, device, cancellationToken) || await channels.AdminsAsync(id, cancellationToken) is not { } admins)
+        if (!await channels.IsMemberAsync(id, member, cancellationToken) || await channels.AdminsAsync(id, cancellationToken) is not { } admins)
         {
             return (default, ChannelNotFound());
         }
-        if (adminOnly && !admins.Contains(account))
+        // A subscriber queue has no account, so it is never an admin.
+        if (adminOnly && (DevicePrincipal.IsQueue(user) || !admins.Contains(DevicePrincipal.Of(user).Account)))
         {
             return (default, Problem.Forbidden(ProblemCodes.NotChannelAdmin, "Only the channel's admins may do that."));
         }
@@ -279,16 +373,13 @@ public static class ChannelEndpoints
     private static ProblemHttpResult ChannelNotFound()
         => Problem.NotFound(ProblemCodes.ChannelNotFound, "You are not in a channel with this id.");
 
+    private static ProblemHttpResult InviteNotFound()
+        => Problem.NotFound(ProblemCodes.InviteNotFound, "This invite link does not exist or was revoked; ask an admin for a new one.");
+
     private static ProblemHttpResult InviteExpired()
         => Problem.Create(StatusCodes.Status410Gone, ProblemCodes.InviteExpired, "This invite link has expired; ask an admin for a new one.");
 
     private static ChannelResponse ToResponse(ChannelInfo info) => new(info.Group.Value, info.Admins, info.Subscribers);
 
-    private static JoinRequestResponse ToResponse(JoinRequest request)
-        => new(request.RequestId, request.Status switch
-        {
-            JoinRequestStatus.Approved => "approved",
-            JoinRequestStatus.Denied => "denied",
-            _ => "pending",
-        }, request.Group.Value);
+    private static JoinRequestResponse ToResponse(JoinRequest request) => new(request.RequestId, "pending", request.Group.Value);
 }

@@ -33,13 +33,20 @@ public static class ChannelRules
 
     /// <summary>Checks a commit's proposals (with their proposers' leaves; null for an external commit's own). A
     /// non-admin commits only Updates and members' own removals; an external commit (a join without a Welcome) is for
-    /// admins' devices only; a GroupContextExtensions proposal must keep a valid parley_channel extension whose admins
-    /// all have accounts. Returns the new admin set, if the commit sets one, or the rejection.</summary>
+    /// admins' devices, or for a subscriber queue through an invite without approval (<paramref name="byInvite"/>), whose
+    /// commit carries its ExternalInit and nothing else; a GroupContextExtensions proposal must keep a valid parley_channel
+    /// extension whose admins all have accounts. Returns the new admin set, if the commit sets one, or the rejection.</summary>
     public static (IReadOnlyList<AccountId>? Admins, RejectionReason? Reason, string? Detail) CheckCommit(ChannelRuleFacts channel,
-        bool external, IReadOnlyList<(Proposal Proposal, uint? SenderLeaf)> proposals)
+        bool external, bool byInvite, IReadOnlyList<(Proposal Proposal, uint? SenderLeaf)> proposals)
     {
         ArgumentNullException.ThrowIfNull(channel);
         ArgumentNullException.ThrowIfNull(proposals);
+        if (external && byInvite)
+        {
+            return proposals is [{ Proposal: ExternalInit }]
+                ? (null, null, null)
+                : (null, RejectionReason.InvalidCommit, "An external commit through an invite carries its ExternalInit and nothing else.");
+        }
         if (!channel.SenderIsAdmin)
         {
             if (external)

@@ -22,32 +22,20 @@ public sealed record ChannelInfo(GroupId Group, IReadOnlyList<AccountId> AdminAc
 public sealed record ChannelInvite(string InviteId, GroupId Group, byte[] TokenHash, bool Approval, DateTimeOffset? ExpiresAt,
     DateTimeOffset CreatedAt, ushort CipherSuite = 0);
 
-/// <summary>Where a join request stands.</summary>
-public enum JoinRequestStatus
-{
-    /// <summary>Waiting for an admin's commit that adds its key package.</summary>
-    Pending = 0,
-
-    /// <summary>An admin's commit added the key package; the Welcome went to the requesting device.</summary>
-    Approved = 1,
-
-    /// <summary>An admin denied it, or its invite was revoked.</summary>
-    Denied = 2,
-}
-
-/// <summary>A device's request to join a channel through an invite, with the pseudonymous key package to add.</summary>
-/// <param name="Device">The requesting device: the pseudonymous leaf is mapped to it when added, and the Welcome goes to it.</param>
-/// <param name="KeyPackage">The MLSMessage key package (dropped once the request is resolved).</param>
+/// <summary>A pending request to join a channel through an invite, with the pseudonymous key package to add. It names no
+/// device: the joiner's anonymous queue receives the Welcome, and the row is deleted once the request is answered (added,
+/// denied, or its invite revoked) or expires.</summary>
+/// <param name="Queue">The joiner's subscriber queue (docs/channels.md, "Subscriber queues"): the pseudonymous leaf is mapped to
+/// it when added, and the Welcome goes to it.</param>
 /// <param name="RequestId">The request's id.</param>
 /// <param name="Group">The channel's group.</param>
 /// <param name="InviteId">The invite the request came through.</param>
 /// <param name="KeyPackageRef">The KeyPackageRef of the key package, which the admin's commit and its Welcome name.</param>
 /// <param name="Approval">Whether an admin approves it by hand (copied from the invite).</param>
-/// <param name="Status">Where the request stands.</param>
-/// <param name="CreatedAt">When the request was made.</param>
-/// <param name="ExpiresAt">When a pending request lapses.</param>
-public sealed record JoinRequest(string RequestId, GroupId Group, string InviteId, DeviceId Device, byte[] KeyPackageRef, byte[]? KeyPackage,
-    bool Approval, JoinRequestStatus Status, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt);
+/// <param name="KeyPackage">The MLSMessage key package.</param>
+/// <param name="ExpiresAt">When the request lapses, rounded up to the hour so it does not record when it was made.</param>
+public sealed record JoinRequest(string RequestId, GroupId Group, string InviteId, DeviceId Queue, byte[] KeyPackageRef, byte[] KeyPackage,
+    bool Approval, DateTimeOffset ExpiresAt);
 
 /// <summary>What became of registering a group as a private channel.</summary>
 public enum RegisterChannelOutcome
@@ -67,14 +55,14 @@ public enum JoinRequestOutcome
 {
     Created,
 
-    /// <summary>The same device sent the same key package before: the earlier request is returned.</summary>
+    /// <summary>The same queue sent the same key package before: the earlier request is returned.</summary>
     Repeated,
     InviteNotFound,
     InviteExpired,
     AlreadyMember,
     TooManyPending,
 
-    /// <summary>Another device's request carries the same key package.</summary>
+    /// <summary>Another queue's request carries the same key package.</summary>
     KeyPackageTaken,
 }
 
@@ -96,6 +84,10 @@ public interface IChannelStore
     /// <summary>Whether <paramref name="device"/> holds a leaf of the group (a cheap check for large channels).</summary>
     Task<bool> IsMemberAsync(GroupId group, DeviceId device, CancellationToken cancellationToken);
 
+    /// <summary>Hands every leaf <paramref name="device"/> holds in the channel to <paramref name="queue"/> (a subscriber who
+    /// joined before queues existed moves to one); false when the device holds none.</summary>
+    Task<bool> MoveToQueueAsync(GroupId group, DeviceId device, DeviceId queue, CancellationToken cancellationToken);
+
     /// <summary>The group's member devices that belong to admin accounts; null when the group is not a channel.</summary>
     Task<IReadOnlySet<DeviceId>?> AdminDevicesAsync(GroupId group, CancellationToken cancellationToken);
 
@@ -105,14 +97,14 @@ public interface IChannelStore
     /// <summary>The channel's invites, oldest first (expired ones included until they are swept).</summary>
     Task<IReadOnlyList<ChannelInvite>> ListInvitesAsync(GroupId group, CancellationToken cancellationToken);
 
-    /// <summary>Deletes the invite and denies its pending requests; false when the channel has no such invite.</summary>
+    /// <summary>Deletes the invite and its pending requests (denying them); false when the channel has no such invite.</summary>
     Task<bool> RevokeInviteAsync(GroupId group, string inviteId, CancellationToken cancellationToken);
 
     /// <summary>The invite whose token hashes to <paramref name="tokenHash"/>, or null.</summary>
     Task<ChannelInvite?> FindInviteAsync(byte[] tokenHash, CancellationToken cancellationToken);
 
     /// <summary>Stores a pending join request through the invite with <paramref name="tokenHash"/>, unless the invite is
-    /// gone or expired at <paramref name="now"/>, the device is a member, or the channel has <paramref name="maxPending"/>
+    /// gone or expired at <paramref name="now"/>, the queue is a member, or the channel has <paramref name="maxPending"/>
     /// pending requests. Returns the stored request (the earlier one when repeated).</summary>
     Task<(JoinRequestOutcome Outcome, JoinRequest? Request)> CreateJoinRequestAsync(JoinRequest request, byte[] tokenHash, DateTimeOffset now,
         int maxPending, CancellationToken cancellationToken);
@@ -120,11 +112,15 @@ public interface IChannelStore
     /// <summary>The channel's pending, unexpired requests, oldest first.</summary>
     Task<IReadOnlyList<JoinRequest>> ListPendingRequestsAsync(GroupId group, DateTimeOffset now, int limit, CancellationToken cancellationToken);
 
-    /// <summary>Denies a pending request; false when the channel has no such pending request.</summary>
+    /// <summary>Denies a pending request by deleting it; false when the channel has no such pending request.</summary>
     Task<bool> DenyRequestAsync(GroupId group, string requestId, CancellationToken cancellationToken);
 
-    /// <summary>A request by id (any status, unexpired at <paramref name="now"/>), or null.</summary>
+    /// <summary>A pending request by id (unexpired at <paramref name="now"/>), or null once it was answered.</summary>
     Task<JoinRequest?> FindRequestAsync(string requestId, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>The GroupInfo (an MLSMessage, with the ratchet tree and external_pub) of the channel's current epoch, as its
+    /// last committer uploaded it, or null when the last commit brought none with both.</summary>
+    Task<byte[]?> FindGroupInfoAsync(GroupId group, CancellationToken cancellationToken);
 
     /// <summary>Counts a view of a post once per token hash; false when that hash was counted before.</summary>
     Task<bool> AddViewAsync(GroupId group, string messageId, byte[] tokenHash, CancellationToken cancellationToken);

@@ -19,7 +19,7 @@ public static class DeliveryEndpoints
     public static IEndpointRouteBuilder MapDeliveryEndpoints(this IEndpointRouteBuilder app)
     {
         var options = app.ServiceProvider.GetRequiredService<IOptions<ParleyServerOptions>>().Value;
-        app.MapPost("/v1/groups/{groupId}/messages", Send).RequireAuthorization()
+        app.MapPost("/v1/groups/{groupId}/messages", Send).RequireAuthorization(DeviceAuthenticationHandler.MemberPolicy)
             .WithMetadata(new SendSizeLimit(options.MaxSendRequestBytes))
             .WithSummary("Sends an MLS message (commit, proposal or application message) to every other member.");
         // Requests routed here are served by DeviceSocketGate before the pipeline (authentication included) runs; the endpoint
@@ -34,11 +34,47 @@ public static class DeliveryEndpoints
         string groupId, SendRequest request, ClaimsPrincipal user, IGroupStore groups, DeviceConnections connections,
         ServerMetrics metrics, TimeProvider time, IOptions<ParleyServerOptions> options, CancellationToken cancellationToken)
     {
-        var (sender, _) = DevicePrincipal.Of(user);
+        // A device, or a channel subscriber's queue sending its own leaf's handshake messages (docs/channels.md).
+        DeviceId sender = DevicePrincipal.Sender(user);
         if (!GroupId.TryParse(groupId, out GroupId id))
         {
             return Problem.BadRequest(ProblemCodes.InvalidGroupId, "A group id is 1 to 64 bytes in unpadded base64url.");
         }
+        if (CheckSendRequest(request, options.Value) is { } badRequest)
+        {
+            return badRequest;
+        }
+        var (submission, problem) = Classify(id, sender, request, MailboxExpiry.ExpiryOf(time.GetUtcNow(), options.Value.MessageRetention));
+        if (problem is not null)
+        {
+            metrics.SubmissionRejected(problem.ProblemDetails.Extensions["code"]?.ToString() ?? "unknown");
+            return problem;
+        }
+        return await SubmitAsync(submission!, groups, connections, metrics, GroupNotFound(), cancellationToken);
+    }
+
+    /// <summary>Orders a classified submission and answers as a send does: the accepted epoch (recipients told), the
+    /// rejection's problem, or <paramref name="notFound"/> when the group does not exist.</summary>
+    internal static async Task<Results<Ok<SendResponse>, ProblemHttpResult>> SubmitAsync(GroupSubmission submission, IGroupStore groups,
+        DeviceConnections connections, ServerMetrics metrics, ProblemHttpResult notFound, CancellationToken cancellationToken)
+    {
+        switch (await groups.SubmitAsync(submission, cancellationToken))
+        {
+            case SubmissionOutcome.Accepted accepted:
+                metrics.MessagesAccepted(accepted.Recipients.Count);
+                connections.Notify(accepted.Recipients);
+                return TypedResults.Ok(new SendResponse(submission.MessageId, accepted.Epoch, accepted.Repeated));
+            case SubmissionOutcome.Rejected rejected:
+                metrics.SubmissionRejected(CodeOf(rejected.Reason));
+                return ProblemOf(rejected);
+            default:
+                return notFound;
+        }
+    }
+
+    /// <summary>The checks of a send request that need no decoding: its id, and the sizes of its message and Welcome.</summary>
+    internal static ProblemHttpResult? CheckSendRequest(SendRequest request, ParleyServerOptions options)
+    {
         if (!MessageIdRules.IsValid(request.Id))
         {
             return Problem.BadRequest(ProblemCodes.InvalidMessageId,
@@ -48,29 +84,22 @@ public static class DeliveryEndpoints
         {
             return Problem.BadRequest(ProblemCodes.MalformedRequest, "The message is required.");
         }
-        int limit = options.Value.MaxMessageBytes;
+        int limit = options.MaxMessageBytes;
         if (request.Message.Length > limit)
         {
             return Problem.Create(StatusCodes.Status413PayloadTooLarge, ProblemCodes.MessageTooLarge,
                 $"An MLS message may have at most {limit} bytes.");
         }
-        if (request.Welcome?.Length > options.Value.MaxWelcomeBytes)
+        if (request.Welcome?.Length > options.MaxWelcomeBytes)
         {
             return Problem.Create(StatusCodes.Status413PayloadTooLarge, ProblemCodes.MessageTooLarge,
-                $"A Welcome may have at most {options.Value.MaxWelcomeBytes} bytes; add fewer members to a group this large at a time.");
+                $"A Welcome may have at most {options.MaxWelcomeBytes} bytes; add fewer members to a group this large at a time.");
         }
         if (request.DeliveryKey is { } deliveryKey && deliveryKey.Length != SealedSender.KeySize)
         {
             return Problem.BadRequest(ProblemCodes.InvalidDeliveryKey, $"A delivery key is {SealedSender.KeySize} bytes (an Ed25519 public key).");
         }
-        var (submission, problem) = Classify(id, sender, request, MailboxExpiry.ExpiryOf(time.GetUtcNow(), options.Value.MessageRetention));
-        if (problem is not null)
-        {
-            metrics.SubmissionRejected(problem.ProblemDetails.Extensions["code"]?.ToString() ?? "unknown");
-            return problem;
-        }
-
-        return Answer(await groups.SubmitAsync(submission!, cancellationToken), request.Id, metrics, connections, GroupNotFound);
+        return null;
     }
 
     /// <summary>The answer to a stored or refused submission, counted in the metrics; <paramref name="groupNotFound"/> answers
@@ -98,7 +127,7 @@ public static class DeliveryEndpoints
         => Problem.NotFound(ProblemCodes.GroupNotFound, "There is no group with this id that this device is a member of.");
 
     /// <summary>Decodes and classifies the message; the server reads only the public framing.</summary>
-    private static (GroupSubmission?, ProblemHttpResult?) Classify(GroupId id, DeviceId sender, SendRequest request, DateTimeOffset expiresAt)
+    internal static (GroupSubmission?, ProblemHttpResult?) Classify(GroupId id, DeviceId sender, SendRequest request, DateTimeOffset expiresAt)
     {
         MlsMessage message;
         Welcome? welcome = null;

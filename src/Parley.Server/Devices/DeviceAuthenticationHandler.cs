@@ -11,7 +11,9 @@ using Parley.Server.Moderation;
 namespace Parley.Server.Devices;
 
 /// <summary>Authenticates <c>Authorization: Bearer {deviceId}.{token}</c> against the stored hash
-/// of an active device. The token never reaches a log.</summary>
+/// of an active device, and <c>Authorization: Queue {token}</c> as the anonymous subscriber queue it opens
+/// (<see cref="Channels.SubscriberQueue"/>: no account, and only endpoints with the <see cref="MemberPolicy"/> or
+/// <see cref="QueuePolicy"/> policy accept it). The token never reaches a log.</summary>
 public sealed class DeviceAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
@@ -28,6 +30,15 @@ public sealed class DeviceAuthenticationHandler(
 
     /// <summary>Claim type holding the account id.</summary>
     public const string AccountClaim = "parley:account";
+
+    /// <summary>Claim type marking a subscriber queue (whose id the <see cref="DeviceClaim"/> holds).</summary>
+    public const string QueueClaim = "parley:queue";
+
+    /// <summary>Policy of endpoints that a device or a subscriber queue may call (its mailbox, group sends, channel views).</summary>
+    public const string MemberPolicy = "member";
+
+    /// <summary>Policy of endpoints only a subscriber queue calls (joining a channel).</summary>
+    public const string QueuePolicy = "queue";
 
     // Marks a request whose credential was right but whose account is suspended, so the challenge says so.
     private static readonly object SuspendedItem = new();
@@ -53,6 +64,17 @@ public sealed class DeviceAuthenticationHandler(
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
+        string? header = Request.Headers.Authorization;
+        const string queuePrefix = Channels.SubscriberQueue.Scheme + " ";
+        if (header is not null && header.StartsWith(queuePrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            if (!Channels.SubscriberQueue.TryOpen(header.AsSpan(queuePrefix.Length).Trim(), out DeviceId queue))
+            {
+                return AuthenticateResult.Fail("Malformed queue credential.");
+            }
+            var queueIdentity = new ClaimsIdentity([new Claim(DeviceClaim, queue.Value), new Claim(QueueClaim, "1")], SchemeName);
+            return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(queueIdentity), SchemeName));
+        }
         var (status, record) = await CheckAsync(Request.Headers.Authorization, devices, suspended, Context.RequestAborted);
         switch (status)
         {
@@ -109,6 +131,13 @@ public sealed class DeviceAuthenticationHandler(
     public static ProblemHttpResult SuspendedProblem() => Problem.Forbidden(ProblemCodes.AccountSuspended,
         "The operator suspended this account; its devices can do nothing until it is restored.");
 
+    // A queue where only a device of an account may act, or a device where only a queue may: say which credential is needed.
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+        => (DevicePrincipal.IsQueue(Context.User)
+            ? Problem.Forbidden(ProblemCodes.DeviceRequired, "A channel subscriber queue cannot do this; only a device of an account can.")
+            : Problem.Forbidden(ProblemCodes.QueueRequired,
+                "Only a channel subscriber queue does this, so that no device is named: send 'Authorization: Queue {token}' (docs/channels.md).")).ExecuteAsync(Context);
+
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
         => Context.Items.ContainsKey(SuspendedItem)
             ? SuspendedProblem().ExecuteAsync(Context)
@@ -118,13 +147,25 @@ public sealed class DeviceAuthenticationHandler(
 /// <summary>Reads the authenticated device from a request.</summary>
 public static class DevicePrincipal
 {
+    /// <summary>Whether the caller is a subscriber queue rather than a device.</summary>
+    public static bool IsQueue(ClaimsPrincipal user) => user?.HasClaim(c => c.Type == DeviceAuthenticationHandler.QueueClaim) ?? false;
+
+    /// <summary>The caller's device id, or its queue id when it is a subscriber queue (endpoints with the member policy).</summary>
+    public static DeviceId Sender(ClaimsPrincipal user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return new DeviceId(user.FindFirstValue(DeviceAuthenticationHandler.DeviceClaim)
+                            ?? throw new InvalidOperationException("The request is not authenticated as a device or queue."));
+    }
+
     /// <summary>The authenticated device and its account (endpoints that call this require authorization).</summary>
     public static (DeviceId Device, AccountId Account) Of(ClaimsPrincipal user)
     {
         ArgumentNullException.ThrowIfNull(user);
         string device = user.FindFirstValue(DeviceAuthenticationHandler.DeviceClaim)
                         ?? throw new InvalidOperationException("The request is not authenticated as a device.");
-        string account = user.FindFirstValue(DeviceAuthenticationHandler.AccountClaim)!;
+        string account = user.FindFirstValue(DeviceAuthenticationHandler.AccountClaim)
+                         ?? throw new InvalidOperationException("The request is not authenticated as a device of an account.");
         return (new DeviceId(device), new AccountId(account));
     }
 }

@@ -91,8 +91,13 @@ public static class GroupRules
         var devices = new HashSet<DeviceId> { submission.Sender };
         if (submission.PublicMessage?.Content.Sender.Type == SenderType.NewMemberCommit)
         {
-            // The external-join policy asks whose account each member device belongs to.
+            // The external-join policy asks whose account each member device belongs to; a joiner through an invite must not
+            // use a registered device's key.
             devices.UnionWith(roster.Members.Values);
+            if (submission.PublicMessage.Content.Commit?.Path is { } path)
+            {
+                devices.Add(DeviceId.FromSignatureKey(path.LeafNode.SignatureKey));
+            }
         }
         foreach (Proposal proposal in submission.Proposals(findProposal))
         {
@@ -204,7 +209,19 @@ public static class GroupRules
         {
             return (null, rejected);
         }
-        if (external)
+        if (external && submission.ByInvite)
+        {
+            // docs/channels.md, "Joining without an admin": a subscriber queue joins a channel through an open invite.
+            if (context.Channel is null)
+            {
+                return Reject(roster, RejectionReason.NotMember, "Only members may send to this group.");
+            }
+            if (roster.Contains(submission.Sender))
+            {
+                return Reject(roster, RejectionReason.InvalidCommit, "This queue already holds a leaf of the channel.");
+            }
+        }
+        else if (external)
         {
             // docs/protocol.md, "External joins": only a device of an account already in the group may join by external
             // commit (its own resync or new device). Anyone else is answered as for a group that does not exist.
@@ -282,7 +299,7 @@ public static class GroupRules
         IReadOnlyList<AccountId>? channelAdmins = null;
         if (context.Channel is { } channel)
         {
-            var (admins, reason, detail) = ChannelRules.CheckCommit(channel, external, proposals);
+            var (admins, reason, detail) = ChannelRules.CheckCommit(channel, external, submission.ByInvite, proposals);
             if (reason is { } refused)
             {
                 return Reject(roster, refused, detail!);
@@ -365,7 +382,35 @@ public static class GroupRules
         }
 
         uint senderLeaf;
-        if (external)
+        if (external && submission.ByInvite)
+        {
+            LeafNode joining = commit.Path!.LeafNode;
+            if (!PseudonymousCredential.IsWellFormed(joining))
+            {
+                return Reject(roster, RejectionReason.InvalidCommit,
+                    "A subscriber joins a channel with a pseudonymous leaf: a basic credential \"anon:\" and the hex of its own key's hash.");
+            }
+            // A device key in a subscriber's leaf would let any member look the subscriber up in the directory.
+            if (context.FindDevice(DeviceId.FromSignatureKey(joining.SignatureKey)) is not null)
+            {
+                return Reject(roster, RejectionReason.InvalidCommit, "The joining leaf must use a fresh per-channel signature key, not a registered device's key.");
+            }
+            if (roster.State is not { } joinState)
+            {
+                return Reject(roster, RejectionReason.InvalidGroupInfo, "The channel's current context is not known to the server yet; send a join request.");
+            }
+            senderLeaf = GroupRoster.LeftmostBlankLeaf(members);
+            members[senderLeaf] = submission.Sender;
+            if (HandshakeChecks.CheckOwnLeaf(suite, joining, null, roster.Id.ToBytes(), senderLeaf, LeafNodeSource.Commit) is { } badLeaf)
+            {
+                return Reject(roster, RejectionReason.InvalidSignature, badLeaf);
+            }
+            if (HandshakeChecks.VerifySignature(suite, message, joinState, joining.SignatureKey) is { } badJoin)
+            {
+                return Reject(roster, RejectionReason.InvalidSignature, badJoin);
+            }
+        }
+        else if (external)
         {
             if (!TryDeviceOf(commit.Path!.LeafNode, out DeviceId joiner) || joiner != submission.Sender)
             {

@@ -61,6 +61,10 @@ public sealed record GroupSubmission(
     /// <summary>The stand-in sender of a sealed submission; never a real device id (those are 32 hex digits).</summary>
     public static DeviceId SealedSender { get; } = new("sealed");
 
+    /// <summary>An external commit by a subscriber queue (<see cref="Sender"/>) into a private channel, through an invite without
+    /// approval that the endpoint found live (docs/channels.md, "Joining without an admin").</summary>
+    public bool ByInvite { get; init; }
+
     /// <summary>The key of the accepted-send record that makes a retry idempotent: SHA-256(sender ‖ "\n" ‖ message id). The
     /// message id itself is kept only with the copies still to be delivered, so once they are, nothing stored links the
     /// record, and so the sender, to the message (docs/privacy.md). A sealed send's key is SHA-256("sealed" ‖ "\n" ‖ group id ‖

@@ -48,6 +48,12 @@ public static class ProblemCodes
     public const string InvalidCommit = "invalid_commit";
     public const string InvalidProposal = "invalid_proposal";
     public const string InvalidGroupInfo = "invalid_group_info";
+    public const string InviteNeedsApproval = "invite_needs_approval";
+    public const string DeviceRequired = "device_required";
+    public const string InvalidQueueToken = "invalid_queue_token";
+    public const string AdminKeepsDevice = "admin_keeps_device";
+    public const string QueueRequired = "queue_required";
+    public const string GroupInfoUnavailable = "group_info_unavailable";
     public const string UnknownDevice = "unknown_device";
     public const string GroupFull = "group_full";
     public const string MessageNotFound = "message_not_found";

@@ -54,6 +54,8 @@ namespace Parley.Server.Http;
 [JsonSerializable(typeof(Parley.Server.Channels.JoinRequestResponse))]
 [JsonSerializable(typeof(Parley.Server.Channels.JoinRequestListResponse))]
 [JsonSerializable(typeof(Parley.Server.Channels.ViewRequest))]
+[JsonSerializable(typeof(Parley.Server.Channels.MoveToQueueRequest))]
+[JsonSerializable(typeof(Parley.Server.Channels.ChannelGroupInfoResponse))]
 [JsonSerializable(typeof(Parley.Server.Channels.ViewCountResponse))]
 [JsonSerializable(typeof(Parley.Server.PublicChannels.CreatePublicChannelRequest))]
 [JsonSerializable(typeof(Parley.Server.PublicChannels.PublicChannelResponse))]

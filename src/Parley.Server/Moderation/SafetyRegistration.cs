@@ -13,7 +13,6 @@ public static class SafetyRegistration
     public static IServiceCollection AddParleySafety(this IServiceCollection services)
     {
         services.AddSingleton<FrankingStamper>();
-        services.AddSingleton<SubscriptionKeys>();
         services.AddSingleton<SuspendedAccounts>();
         services.AddHostedService(s => s.GetRequiredService<SuspendedAccounts>());
         services.AddParleyOperator();

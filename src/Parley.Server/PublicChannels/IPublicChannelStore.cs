@@ -14,9 +14,8 @@ public sealed record PublicChannelAdmin(AccountId Account, string Username, byte
 /// <param name="Title">The channel's title.</param>
 /// <param name="Description">The channel's description.</param>
 /// <param name="CreatedAt">When the channel was created.</param>
-/// <param name="Subscribers">How many accounts subscribe to it.</param>
 public sealed record PublicChannel(string Name, string Title, string Description, AccountId Owner, DateTimeOffset CreatedAt, bool TakenDown,
-    IReadOnlyList<PublicChannelAdmin> Admins, long Subscribers);
+    IReadOnlyList<PublicChannelAdmin> Admins);
 
 /// <summary>A post as stored: its place in the channel, and the latest signed version (the post, its last edit, or its deletion).</summary>
 public sealed record PublicPostRecord(long Sequence, string PostId, byte[] Post, bool Deleted, long Views);
@@ -83,9 +82,6 @@ public interface IPublicChannelStore
 
     /// <summary>Up to <paramref name="limit"/> posts after <paramref name="after"/> in order, without taken-down ones.</summary>
     Task<IReadOnlyList<PublicPostRecord>> ReadPostsAsync(string name, long after, int limit, CancellationToken cancellationToken);
-
-    /// <summary>Adds or removes a subscription (counted, never listed); false when the channel does not exist.</summary>
-    Task<bool> SetSubscriptionAsync(string name, byte[] subscriberKey, bool subscribed, CancellationToken cancellationToken);
 
     /// <summary>Adds one to a visible post's view counter; false when there is no such post.</summary>
     Task<bool> CountViewAsync(string name, string postId, CancellationToken cancellationToken);

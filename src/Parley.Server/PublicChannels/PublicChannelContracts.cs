@@ -16,10 +16,9 @@ public sealed record PublicChannelAdminEntry(string Username, byte[] IdentityKey
 /// <param name="Description">The channel's description.</param>
 /// <param name="Public">Always true.</param>
 /// <param name="Admins">The admins, the owner first.</param>
-/// <param name="Subscribers">How many accounts subscribe to it.</param>
 /// <param name="CreatedAt">When the channel was created.</param>
 public sealed record PublicChannelResponse(string Name, string Title, string Description, bool Public,
-    IReadOnlyList<PublicChannelAdminEntry> Admins, long Subscribers, DateTimeOffset CreatedAt, string Owner);
+    IReadOnlyList<PublicChannelAdminEntry> Admins, DateTimeOffset CreatedAt, string Owner);
 
 /// <summary>A signed <c>PublicPost</c> (post, edit or deletion), encoded as in docs/channels.md.</summary>
 public sealed record PublishRequest(byte[]? Post);

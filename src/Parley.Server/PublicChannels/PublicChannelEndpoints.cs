@@ -31,7 +31,7 @@ public static class PublicChannelEndpoints
         app.MapPost("/v1/public-channels", Create).RequireAuthorization()
             .WithSummary("Creates a public channel owned by the caller's account.");
         app.MapGet("/v1/public-channels/{name}", Get).AllowAnonymous()
-            .WithSummary("Returns a public channel's title, admins (with identity keys) and subscriber count; no account needed.");
+            .WithSummary("Returns a public channel's title and admins (with identity keys); no account needed.");
         app.MapPost("/v1/public-channels/{name}/posts", Publish).RequireAuthorization()
             .WithSummary("Stores a signed post, edit or deletion by an admin.");
         app.MapGet("/v1/public-channels/{name}/posts", ReadPosts).AllowAnonymous()
@@ -42,10 +42,6 @@ public static class PublicChannelEndpoints
             .WithSummary("Makes an account an admin (owner only).");
         app.MapDelete("/v1/public-channels/{name}/admins/{username}", RemoveAdmin).RequireAuthorization()
             .WithSummary("Removes an admin (owner only).");
-        app.MapPut("/v1/public-channels/{name}/subscription", Subscribe).RequireAuthorization()
-            .WithSummary("Subscribes the caller's account (for the subscriber count).");
-        app.MapDelete("/v1/public-channels/{name}/subscription", Unsubscribe).RequireAuthorization()
-            .WithSummary("Unsubscribes the caller's account.");
 
         RouteGroupBuilder admin = app.MapGroup("/v1/admin/public-channels").RequireAuthorization(OperatorAuthentication.PolicyName);
         admin.MapPost("/{name}/takedown", TakeDown).WithSummary("Takes a public channel down (operator).");
@@ -229,30 +225,6 @@ public static class PublicChannelEndpoints
         return TypedResults.Ok(ToResponse((await channels.FindAsync(channel.Name, cancellationToken))!));
     }
 
-    private static Task<Results<NoContent, ProblemHttpResult>> Subscribe(
-        string name, ClaimsPrincipal user, IPublicChannelStore channels, SubscriptionKeys keys, CancellationToken cancellationToken)
-        => SetSubscriptionAsync(name, user, channels, keys, subscribed: true, cancellationToken);
-
-    private static Task<Results<NoContent, ProblemHttpResult>> Unsubscribe(
-        string name, ClaimsPrincipal user, IPublicChannelStore channels, SubscriptionKeys keys, CancellationToken cancellationToken)
-        => SetSubscriptionAsync(name, user, channels, keys, subscribed: false, cancellationToken);
-
-    private static async Task<Results<NoContent, ProblemHttpResult>> SetSubscriptionAsync(
-        string name, ClaimsPrincipal user, IPublicChannelStore channels, SubscriptionKeys keys, bool subscribed,
-        CancellationToken cancellationToken)
-    {
-        var (_, account) = DevicePrincipal.Of(user);
-        var (channel, problem) = await FindServedAsync(name, channels, cancellationToken);
-        if (problem is not null)
-        {
-            return problem;
-        }
-        // A subscription stored under the older unkeyed hash goes either way, so it is never counted twice.
-        await channels.SetSubscriptionAsync(channel!.Name, SubscriptionKeys.Legacy(channel.Name, account), false, cancellationToken);
-        await channels.SetSubscriptionAsync(channel.Name, keys.Of(channel.Name, account), subscribed, cancellationToken);
-        return TypedResults.NoContent();
-    }
-
     private static async Task<Results<NoContent, ProblemHttpResult>> TakeDown(
         string name, TakedownRequest request, IPublicChannelStore channels, IAuditLog audit, CancellationToken cancellationToken)
         => await SetTakenDownAsync(name, request, takenDown: true, channels, audit, cancellationToken);
@@ -342,6 +314,6 @@ public static class PublicChannelEndpoints
 
     private static PublicChannelResponse ToResponse(PublicChannel channel)
         => new(channel.Name, channel.Title, channel.Description, true,
-            channel.Admins.Select(a => new PublicChannelAdminEntry(a.Username, a.IdentityKey)).ToList(), channel.Subscribers, channel.CreatedAt,
+            channel.Admins.Select(a => new PublicChannelAdminEntry(a.Username, a.IdentityKey)).ToList(), channel.CreatedAt,
             channel.Admins.First(a => a.Account == channel.Owner).Username);
 }

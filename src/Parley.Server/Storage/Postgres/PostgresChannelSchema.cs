@@ -33,21 +33,37 @@ internal static class PostgresChannelSchema
         );
         CREATE INDEX IF NOT EXISTS channel_invites_by_group ON channel_invites (group_id, created_at);
 
+        -- Join requests that named the requesting device (an earlier version) are dropped: their joiners see them expire and
+        -- join again through an anonymous queue. Public-channel subscriptions are no longer kept per account.
+        DO $$ BEGIN
+            IF EXISTS (SELECT 1 FROM information_schema.columns
+                       WHERE table_name = 'channel_join_requests' AND column_name = 'device_id' AND table_schema = current_schema()) THEN
+                DROP TABLE channel_join_requests;
+            END IF;
+        END $$;
+        DROP TABLE IF EXISTS public_subscriptions;
+        DELETE FROM server_secrets WHERE name = 'subscription.key';
+
         CREATE TABLE IF NOT EXISTS channel_join_requests (
             request_id  text PRIMARY KEY,
+            seq         bigint GENERATED ALWAYS AS IDENTITY,
             group_id    text NOT NULL,
             invite_id   text NOT NULL,
-            device_id   text NOT NULL,
+            queue_id    text NOT NULL,
             kp_ref      bytea NOT NULL,
-            key_package bytea,
+            key_package bytea NOT NULL,
             approval    boolean NOT NULL,
-            status      integer NOT NULL,
-            created_at  bigint NOT NULL,
             expires_at  bigint NOT NULL,
             UNIQUE (group_id, kp_ref)
         );
-        CREATE INDEX IF NOT EXISTS channel_join_requests_by_status ON channel_join_requests (group_id, status, created_at);
+        CREATE INDEX IF NOT EXISTS channel_join_requests_by_group ON channel_join_requests (group_id, seq);
         CREATE INDEX IF NOT EXISTS channel_join_requests_by_expiry ON channel_join_requests (expires_at);
+
+        CREATE TABLE IF NOT EXISTS channel_group_infos (
+            group_id   text PRIMARY KEY,
+            epoch      bigint NOT NULL,
+            group_info bytea NOT NULL
+        );
 
         CREATE TABLE IF NOT EXISTS channel_views (
             group_id   text NOT NULL,
@@ -88,11 +104,6 @@ internal static class PostgresChannelSchema
             UNIQUE (name, post_id)
         );
 
-        CREATE TABLE IF NOT EXISTS public_subscriptions (
-            name           text NOT NULL,
-            subscriber_key bytea NOT NULL,
-            PRIMARY KEY (name, subscriber_key)
-        );
         """;
 
     /// <summary>Creates the tables that do not exist yet.</summary>

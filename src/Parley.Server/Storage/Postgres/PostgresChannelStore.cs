@@ -81,6 +81,20 @@ internal sealed class PostgresChannelStore(PostgresDatabase database) : IChannel
         return await IsMemberAsync(connection, group.Value, device.Value, cancellationToken);
     }
 
+    public Task<bool> MoveToQueueAsync(GroupId group, DeviceId device, DeviceId queue, CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync(WriteKeys.ForGroup(group.Value), async (connection, ct) =>
+        {
+            // Ordered with the group's commits: a commit reads the roster under the group's row lock.
+            await connection.ExecuteAsync("SELECT 1 FROM groups WHERE group_id = $1 FOR UPDATE", [group.Value], ct);
+            if (await connection.ExecuteAsync("UPDATE group_members SET device_id = $3 WHERE group_id = $1 AND device_id = $2",
+                    [group.Value, device.Value, queue.Value], ct) == 0)
+            {
+                return false;
+            }
+            await connection.ExecuteAsync("INSERT INTO mailbox_heads (device_id) VALUES ($1) ON CONFLICT DO NOTHING", [queue.Value], ct);
+            return true;
+        }, cancellationToken);
+
     public async Task<IReadOnlySet<DeviceId>?> AdminDevicesAsync(GroupId group, CancellationToken cancellationToken)
     {
         await using NpgsqlConnection connection = await database.OpenReadAsync(cancellationToken);
@@ -126,12 +140,7 @@ internal sealed class PostgresChannelStore(PostgresDatabase database) : IChannel
             {
                 return false;
             }
-            await connection.ExecuteAsync(
-                """
-                UPDATE channel_join_requests SET status = $3, key_package = NULL
-                WHERE group_id = $1 AND invite_id = $2 AND status = $4
-                """,
-                [group.Value, inviteId, (int)JoinRequestStatus.Denied, (int)JoinRequestStatus.Pending], ct);
+            await connection.ExecuteAsync("DELETE FROM channel_join_requests WHERE group_id = $1 AND invite_id = $2", [group.Value, inviteId], ct);
             return true;
         }, cancellationToken);
 
@@ -158,32 +167,31 @@ internal sealed class PostgresChannelStore(PostgresDatabase database) : IChannel
             }
             if (await FindByKeyPackageAsync(connection, request, ct) is { } earlier)
             {
-                return earlier.Device == request.Device ? (JoinRequestOutcome.Repeated, earlier) : (JoinRequestOutcome.KeyPackageTaken, null);
+                return earlier.Queue == request.Queue ? (JoinRequestOutcome.Repeated, earlier) : (JoinRequestOutcome.KeyPackageTaken, null);
             }
-            if (await IsMemberAsync(connection, request.Group.Value, request.Device.Value, ct))
+            if (await IsMemberAsync(connection, request.Group.Value, request.Queue.Value, ct))
             {
                 return (JoinRequestOutcome.AlreadyMember, null);
             }
             long pending = (long)(await connection.ScalarAsync(
-                "SELECT count(*) FROM channel_join_requests WHERE group_id = $1 AND status = $2 AND expires_at > $3",
-                [request.Group.Value, (int)JoinRequestStatus.Pending, Pg.UnixSeconds(now)], ct))!;
+                "SELECT count(*) FROM channel_join_requests WHERE group_id = $1 AND expires_at > $2",
+                [request.Group.Value, Pg.UnixSeconds(now)], ct))!;
             if (pending >= maxPending)
             {
                 return (JoinRequestOutcome.TooManyPending, null);
             }
             int inserted = await connection.ExecuteAsync(
                 """
-                INSERT INTO channel_join_requests (request_id, group_id, invite_id, device_id, kp_ref, key_package, approval, status,
-                                                   created_at, expires_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING
+                INSERT INTO channel_join_requests (request_id, group_id, invite_id, queue_id, kp_ref, key_package, approval, expires_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING
                 """,
-                [request.RequestId, request.Group.Value, invite.InviteId, request.Device.Value, request.KeyPackageRef, request.KeyPackage,
-                    invite.Approval, (int)JoinRequestStatus.Pending, Pg.UnixSeconds(request.CreatedAt), Pg.UnixSeconds(request.ExpiresAt)], ct);
+                [request.RequestId, request.Group.Value, invite.InviteId, request.Queue.Value, request.KeyPackageRef, request.KeyPackage,
+                    invite.Approval, Pg.UnixSeconds(request.ExpiresAt)], ct);
             if (inserted == 0)
             {
                 // The same key package arrived on another node at the same moment.
                 JoinRequest? raced = await FindByKeyPackageAsync(connection, request, ct);
-                return raced is not null && raced.Device == request.Device
+                return raced is not null && raced.Queue == request.Queue
                     ? (JoinRequestOutcome.Repeated, raced)
                     : (JoinRequestOutcome.KeyPackageTaken, null);
             }
@@ -198,18 +206,14 @@ internal sealed class PostgresChannelStore(PostgresDatabase database) : IChannel
         return await connection.QueryAsync(
             $"""
             SELECT {RequestColumns} FROM channel_join_requests
-            WHERE group_id = $1 AND status = $2 AND expires_at > $3 ORDER BY created_at, request_id LIMIT $4
+            WHERE group_id = $1 AND expires_at > $2 ORDER BY seq LIMIT $3
             """,
-            [group.Value, (int)JoinRequestStatus.Pending, Pg.UnixSeconds(now), limit], ReadRequest, cancellationToken);
+            [group.Value, Pg.UnixSeconds(now), limit], ReadRequest, cancellationToken);
     }
 
     public Task<bool> DenyRequestAsync(GroupId group, string requestId, CancellationToken cancellationToken)
         => database.Writer.ExecuteAsync(async (connection, ct) => await connection.ExecuteAsync(
-            """
-            UPDATE channel_join_requests SET status = $3, key_package = NULL
-            WHERE group_id = $1 AND request_id = $2 AND status = $4
-            """,
-            [group.Value, requestId, (int)JoinRequestStatus.Denied, (int)JoinRequestStatus.Pending], ct) > 0, cancellationToken);
+            "DELETE FROM channel_join_requests WHERE group_id = $1 AND request_id = $2", [group.Value, requestId], ct) > 0, cancellationToken);
 
     public async Task<JoinRequest?> FindRequestAsync(string requestId, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -218,6 +222,13 @@ internal sealed class PostgresChannelStore(PostgresDatabase database) : IChannel
             $"SELECT {RequestColumns} FROM channel_join_requests WHERE request_id = $1 AND expires_at > $2",
             [requestId, Pg.UnixSeconds(now)], ReadRequest, cancellationToken);
         return rows.Count == 0 ? null : rows[0];
+    }
+
+    public async Task<byte[]?> FindGroupInfoAsync(GroupId group, CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await database.OpenReadAsync(cancellationToken);
+        return await connection.ScalarAsync("SELECT group_info FROM channel_group_infos WHERE group_id = $1", [group.Value], cancellationToken)
+            as byte[];
     }
 
     public Task<bool> AddViewAsync(GroupId group, string messageId, byte[] tokenHash, CancellationToken cancellationToken)
@@ -268,17 +279,17 @@ internal sealed class PostgresChannelStore(PostgresDatabase database) : IChannel
         var requesters = new Dictionary<string, DeviceId>(StringComparer.Ordinal);
         if (refs.Count > 0)
         {
-            foreach (var (keyPackageRef, device) in await connection.QueryAsync(
+            foreach (var (keyPackageRef, queue) in await connection.QueryAsync(
                          """
-                         SELECT r.kp_ref, r.device_id FROM channel_join_requests r JOIN devices d ON d.device_id = r.device_id
-                         WHERE r.group_id = $1 AND r.kp_ref = ANY($2) AND r.status = $3 AND r.expires_at > $4 AND NOT d.revoked
-                         ORDER BY r.request_id
-                         FOR UPDATE OF r
+                         SELECT kp_ref, queue_id FROM channel_join_requests
+                         WHERE group_id = $1 AND kp_ref = ANY($2) AND expires_at > $3
+                         ORDER BY request_id
+                         FOR UPDATE
                          """,
-                         [group, refs.ToArray(), (int)JoinRequestStatus.Pending, Pg.UnixSeconds(now)],
+                         [group, refs.ToArray(), Pg.UnixSeconds(now)],
                          static r => ((byte[])r[0], r.GetString(1)), cancellationToken))
             {
-                requesters[Convert.ToHexString(keyPackageRef)] = new DeviceId(device);
+                requesters[Convert.ToHexString(keyPackageRef)] = new DeviceId(queue);
             }
         }
         return new ChannelRuleFacts(admins, senderIsAdmin, accounts, requesters, maxMembers);
@@ -298,15 +309,31 @@ internal sealed class PostgresChannelStore(PostgresDatabase database) : IChannel
                     [group.Value, admins[i].Value, i], cancellationToken);
             }
         }
+        // Answered: the Welcome in the joiner's queue is the answer, so nothing of the request stays.
         if (effects.JoinedKeyPackageRefs.Count > 0)
+        {
+            await connection.ExecuteAsync("DELETE FROM channel_join_requests WHERE group_id = $1 AND kp_ref = ANY($2)",
+                [group.Value, effects.JoinedKeyPackageRefs.ToArray()], cancellationToken);
+        }
+    }
+
+    /// <summary>Keeps the GroupInfo an accepted commit to a channel brought, for joining by external commit through an invite
+    /// (docs/channels.md): only one that carries the ratchet tree and external_pub is of use; otherwise the stale one goes.</summary>
+    internal static async Task SaveGroupInfoAsync(NpgsqlConnection connection, GroupId group, ulong epoch, GroupInfo? groupInfo,
+        CancellationToken cancellationToken)
+    {
+        if (ChannelGroupInfo.Joinable(groupInfo) is { } bytes)
         {
             await connection.ExecuteAsync(
                 """
-                UPDATE channel_join_requests SET status = $3, key_package = NULL
-                WHERE group_id = $1 AND kp_ref = ANY($2) AND status = $4
+                INSERT INTO channel_group_infos (group_id, epoch, group_info) VALUES ($1, $2, $3)
+                ON CONFLICT (group_id) DO UPDATE SET epoch = excluded.epoch, group_info = excluded.group_info
                 """,
-                [group.Value, effects.JoinedKeyPackageRefs.ToArray(), (int)JoinRequestStatus.Approved, (int)JoinRequestStatus.Pending],
-                cancellationToken);
+                [group.Value, (long)epoch, bytes], cancellationToken);
+        }
+        else
+        {
+            await connection.ExecuteAsync("DELETE FROM channel_group_infos WHERE group_id = $1", [group.Value], cancellationToken);
         }
     }
 
@@ -339,10 +366,9 @@ internal sealed class PostgresChannelStore(PostgresDatabase database) : IChannel
             r.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(4)), DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(5)),
             (ushort)r.GetInt32(6));
 
-    private const string RequestColumns = "request_id, group_id, invite_id, device_id, kp_ref, key_package, approval, status, created_at, expires_at";
+    private const string RequestColumns = "request_id, group_id, invite_id, queue_id, kp_ref, key_package, approval, expires_at";
 
     private static JoinRequest ReadRequest(NpgsqlDataReader r)
-        => new(r.GetString(0), new GroupId(r.GetString(1)), r.GetString(2), new DeviceId(r.GetString(3)), (byte[])r[4],
-            r.IsDBNull(5) ? null : (byte[])r[5], r.GetBoolean(6), (JoinRequestStatus)r.GetInt32(7),
-            DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(8)), DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(9)));
+        => new(r.GetString(0), new GroupId(r.GetString(1)), r.GetString(2), new DeviceId(r.GetString(3)), (byte[])r[4], (byte[])r[5],
+            r.GetBoolean(6), DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(7)));
 }

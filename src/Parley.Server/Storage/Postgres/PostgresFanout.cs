@@ -38,8 +38,7 @@ internal sealed class PostgresFanout(PostgresDatabase database)
     private const string Enqueue = """
         WITH numbered AS (
             UPDATE mailbox_heads h SET last_seq = h.last_seq + 1
-            FROM devices d
-            WHERE h.device_id = ANY($1) AND d.device_id = h.device_id AND NOT d.revoked
+            WHERE h.device_id = ANY($1) AND NOT EXISTS (SELECT 1 FROM devices d WHERE d.device_id = h.device_id AND d.revoked)
               AND NOT EXISTS (SELECT 1 FROM mailbox m WHERE m.device_id = h.device_id AND m.message_id = $2)
             RETURNING h.device_id, h.last_seq)
         INSERT INTO mailbox (device_id, seq, message_id, payload, expires_at, stamp)

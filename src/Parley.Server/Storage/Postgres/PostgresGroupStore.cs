@@ -119,6 +119,13 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
                 await connection.ExecuteAsync(
                     "INSERT INTO group_members (group_id, leaf_index, device_id, signature_key) VALUES ($1, $2, $3, $4)",
                     [group, (long)leaf, device.Value, key], cancellationToken);
+                // A channel subscriber's queue gets its mailbox head when its leaf arrives (a device got its own at registration).
+                await connection.ExecuteAsync(
+                    """
+                    INSERT INTO mailbox_heads (device_id) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM devices WHERE device_id = $1)
+                    ON CONFLICT DO NOTHING
+                    """,
+                    [device.Value], cancellationToken);
             }
             foreach (var (leaf, key) in change.Rekeyed)
             {
@@ -130,6 +137,10 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
             if (d.Channel is { } channelEffects)
             {
                 await PostgresChannelStore.ApplyCommitAsync(connection, submission.GroupId, channelEffects, cancellationToken);
+            }
+            if (context.Channel is not null)
+            {
+                await PostgresChannelStore.SaveGroupInfoAsync(connection, submission.GroupId, d.Epoch, submission.GroupInfo, cancellationToken);
             }
         }
         else if (d.ProposalRef is not null)

@@ -32,13 +32,11 @@ internal sealed class PostgresPublicChannelStore(PostgresDatabase database) : IP
         await using NpgsqlConnection connection = await database.OpenReadAsync(cancellationToken);
         var rows = await connection.QueryAsync(
             """
-            SELECT title, description, owner_id, created_at, taken_down,
-                   (SELECT count(*) FROM public_subscriptions s WHERE s.name = c.name)
-            FROM public_channels c WHERE name = $1
+            SELECT title, description, owner_id, created_at, taken_down FROM public_channels WHERE name = $1
             """,
             [name],
             static r => (Title: r.GetString(0), Description: r.GetString(1), Owner: new AccountId(r.GetString(2)),
-                CreatedAt: DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(3)), TakenDown: r.GetBoolean(4), Subscribers: r.GetInt64(5)),
+                CreatedAt: DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(3)), TakenDown: r.GetBoolean(4)),
             cancellationToken);
         if (rows.Count == 0)
         {
@@ -51,7 +49,7 @@ internal sealed class PostgresPublicChannelStore(PostgresDatabase database) : IP
             """,
             [name], static r => new PublicChannelAdmin(new AccountId(r.GetString(0)), r.GetString(1), (byte[])r[2]), cancellationToken);
         var c = rows[0];
-        return new PublicChannel(name, c.Title, c.Description, c.Owner, c.CreatedAt, c.TakenDown, admins, c.Subscribers);
+        return new PublicChannel(name, c.Title, c.Description, c.Owner, c.CreatedAt, c.TakenDown, admins);
     }
 
     public Task<bool> AddAdminAsync(string name, AccountId account, CancellationToken cancellationToken)
@@ -125,20 +123,6 @@ internal sealed class PostgresPublicChannelStore(PostgresDatabase database) : IP
             [name, after, limit],
             static r => new PublicPostRecord(r.GetInt64(0), r.GetString(1), (byte[])r[2], r.GetBoolean(3), r.GetInt64(4)), cancellationToken);
     }
-
-    public Task<bool> SetSubscriptionAsync(string name, byte[] subscriberKey, bool subscribed, CancellationToken cancellationToken)
-        => database.Writer.ExecuteAsync(async (connection, ct) =>
-        {
-            if (await connection.ScalarAsync("SELECT 1 FROM public_channels WHERE name = $1", [name], ct) is null)
-            {
-                return false;
-            }
-            await connection.ExecuteAsync(subscribed
-                    ? "INSERT INTO public_subscriptions (name, subscriber_key) VALUES ($1, $2) ON CONFLICT DO NOTHING"
-                    : "DELETE FROM public_subscriptions WHERE name = $1 AND subscriber_key = $2",
-                [name, subscriberKey], ct);
-            return true;
-        }, cancellationToken);
 
     public Task<bool> CountViewAsync(string name, string postId, CancellationToken cancellationToken)
         => database.Writer.ExecuteAsync(async (connection, ct) => await connection.ExecuteAsync(

@@ -77,6 +77,11 @@ internal sealed class SqliteChannelStore(SqliteDatabase database) : IChannelStor
         return Task.FromResult(IsMember(connection, group.Value, device.Value));
     }
 
+    public Task<bool> MoveToQueueAsync(GroupId group, DeviceId device, DeviceId queue, CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync(connection => connection.Execute(
+            "UPDATE group_members SET device_id = $q WHERE group_id = $g AND device_id = $d",
+            ("$q", queue.Value), ("$g", group.Value), ("$d", device.Value)) > 0, cancellationToken);
+
     public Task<IReadOnlySet<DeviceId>?> AdminDevicesAsync(GroupId group, CancellationToken cancellationToken)
     {
         using SqliteConnection connection = database.OpenRead();
@@ -124,12 +129,7 @@ internal sealed class SqliteChannelStore(SqliteDatabase database) : IChannelStor
             {
                 return false;
             }
-            connection.Execute(
-                """
-                UPDATE channel_join_requests SET status = $denied, key_package = NULL
-                WHERE group_id = $g AND invite_id = $i AND status = $pending
-                """,
-                ("$g", group.Value), ("$i", inviteId), ("$denied", (int)JoinRequestStatus.Denied), ("$pending", (int)JoinRequestStatus.Pending));
+            connection.Execute("DELETE FROM channel_join_requests WHERE group_id = $g AND invite_id = $i", ("$g", group.Value), ("$i", inviteId));
             return true;
         }, cancellationToken);
 
@@ -158,28 +158,26 @@ internal sealed class SqliteChannelStore(SqliteDatabase database) : IChannelStor
                 ReadRequest, ("$g", request.Group.Value), ("$r", request.KeyPackageRef));
             if (earlier.Count > 0)
             {
-                return earlier[0].Device == request.Device ? (JoinRequestOutcome.Repeated, earlier[0]) : (JoinRequestOutcome.KeyPackageTaken, null);
+                return earlier[0].Queue == request.Queue ? (JoinRequestOutcome.Repeated, earlier[0]) : (JoinRequestOutcome.KeyPackageTaken, null);
             }
-            if (IsMember(connection, request.Group.Value, request.Device.Value))
+            if (IsMember(connection, request.Group.Value, request.Queue.Value))
             {
                 return (JoinRequestOutcome.AlreadyMember, null);
             }
             long pending = (long)connection.Scalar(
-                "SELECT count(*) FROM channel_join_requests WHERE group_id = $g AND status = $pending AND expires_at > $now",
-                ("$g", request.Group.Value), ("$pending", (int)JoinRequestStatus.Pending), ("$now", Sql.UnixSeconds(now)))!;
+                "SELECT count(*) FROM channel_join_requests WHERE group_id = $g AND expires_at > $now",
+                ("$g", request.Group.Value), ("$now", Sql.UnixSeconds(now)))!;
             if (pending >= maxPending)
             {
                 return (JoinRequestOutcome.TooManyPending, null);
             }
             connection.Execute(
                 """
-                INSERT INTO channel_join_requests (request_id, group_id, invite_id, device_id, kp_ref, key_package, approval, status,
-                                                   created_at, expires_at)
-                VALUES ($id, $g, $i, $d, $r, $k, $a, $s, $c, $x)
+                INSERT INTO channel_join_requests (request_id, group_id, invite_id, queue_id, kp_ref, key_package, approval, expires_at)
+                VALUES ($id, $g, $i, $q, $r, $k, $a, $x)
                 """,
-                ("$id", request.RequestId), ("$g", request.Group.Value), ("$i", invite.InviteId), ("$d", request.Device.Value),
-                ("$r", request.KeyPackageRef), ("$k", request.KeyPackage), ("$a", invite.Approval ? 1 : 0),
-                ("$s", (int)JoinRequestStatus.Pending), ("$c", Sql.UnixSeconds(request.CreatedAt)), ("$x", Sql.UnixSeconds(request.ExpiresAt)));
+                ("$id", request.RequestId), ("$g", request.Group.Value), ("$i", invite.InviteId), ("$q", request.Queue.Value),
+                ("$r", request.KeyPackageRef), ("$k", request.KeyPackage), ("$a", invite.Approval ? 1 : 0), ("$x", Sql.UnixSeconds(request.ExpiresAt)));
             return (JoinRequestOutcome.Created, request with { InviteId = invite.InviteId, Approval = invite.Approval });
         }, cancellationToken);
     }
@@ -191,20 +189,16 @@ internal sealed class SqliteChannelStore(SqliteDatabase database) : IChannelStor
         IReadOnlyList<JoinRequest> requests = connection.Query(
             $"""
             SELECT {RequestColumns} FROM channel_join_requests
-            WHERE group_id = $g AND status = $pending AND expires_at > $now ORDER BY created_at, request_id LIMIT $limit
+            WHERE group_id = $g AND expires_at > $now ORDER BY rowid LIMIT $limit
             """,
-            ReadRequest, ("$g", group.Value), ("$pending", (int)JoinRequestStatus.Pending), ("$now", Sql.UnixSeconds(now)), ("$limit", limit));
+            ReadRequest, ("$g", group.Value), ("$now", Sql.UnixSeconds(now)), ("$limit", limit));
         return Task.FromResult(requests);
     }
 
     public Task<bool> DenyRequestAsync(GroupId group, string requestId, CancellationToken cancellationToken)
         => database.Writer.ExecuteAsync(connection => connection.Execute(
-            """
-            UPDATE channel_join_requests SET status = $denied, key_package = NULL
-            WHERE group_id = $g AND request_id = $id AND status = $pending
-            """,
-            ("$g", group.Value), ("$id", requestId), ("$denied", (int)JoinRequestStatus.Denied),
-            ("$pending", (int)JoinRequestStatus.Pending)) > 0, cancellationToken);
+            "DELETE FROM channel_join_requests WHERE group_id = $g AND request_id = $id", ("$g", group.Value), ("$id", requestId)) > 0,
+            cancellationToken);
 
     public Task<JoinRequest?> FindRequestAsync(string requestId, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -212,6 +206,12 @@ internal sealed class SqliteChannelStore(SqliteDatabase database) : IChannelStor
         var rows = connection.Query($"SELECT {RequestColumns} FROM channel_join_requests WHERE request_id = $id AND expires_at > $now",
             ReadRequest, ("$id", requestId), ("$now", Sql.UnixSeconds(now)));
         return Task.FromResult(rows.Count == 0 ? null : rows[0]);
+    }
+
+    public Task<byte[]?> FindGroupInfoAsync(GroupId group, CancellationToken cancellationToken)
+    {
+        using SqliteConnection connection = database.OpenRead();
+        return Task.FromResult(connection.Scalar("SELECT group_info FROM channel_group_infos WHERE group_id = $g", ("$g", group.Value)) as byte[]);
     }
 
     public Task<bool> AddViewAsync(GroupId group, string messageId, byte[] tokenHash, CancellationToken cancellationToken)
@@ -259,15 +259,10 @@ internal sealed class SqliteChannelStore(SqliteDatabase database) : IChannelStor
         var requesters = new Dictionary<string, DeviceId>(StringComparer.Ordinal);
         foreach (byte[] keyPackageRef in refs)
         {
-            if (connection.Scalar(
-                    """
-                    SELECT r.device_id FROM channel_join_requests r JOIN devices d ON d.device_id = r.device_id
-                    WHERE r.group_id = $g AND r.kp_ref = $r AND r.status = $pending AND r.expires_at > $now AND d.revoked = 0
-                    """,
-                    ("$g", group), ("$r", keyPackageRef), ("$pending", (int)JoinRequestStatus.Pending), ("$now", Sql.UnixSeconds(now)))
-                is string device)
+            if (connection.Scalar("SELECT queue_id FROM channel_join_requests WHERE group_id = $g AND kp_ref = $r AND expires_at > $now",
+                    ("$g", group), ("$r", keyPackageRef), ("$now", Sql.UnixSeconds(now))) is string queue)
             {
-                requesters[Convert.ToHexString(keyPackageRef)] = new DeviceId(device);
+                requesters[Convert.ToHexString(keyPackageRef)] = new DeviceId(queue);
             }
         }
         return new ChannelRuleFacts(admins, senderIsAdmin, accounts, requesters, maxMembers);
@@ -286,15 +281,29 @@ internal sealed class SqliteChannelStore(SqliteDatabase database) : IChannelStor
                     ("$g", group.Value), ("$a", admins[i].Value), ("$p", i));
             }
         }
+        // Answered: the Welcome in the joiner's queue is the answer, so nothing of the request stays.
         foreach (byte[] keyPackageRef in effects.JoinedKeyPackageRefs)
+        {
+            connection.Execute("DELETE FROM channel_join_requests WHERE group_id = $g AND kp_ref = $r", ("$g", group.Value), ("$r", keyPackageRef));
+        }
+    }
+
+    /// <summary>Keeps the GroupInfo an accepted commit to a channel brought, for joining by external commit through an invite
+    /// (docs/channels.md): only one that carries the ratchet tree and external_pub is of use; otherwise the stale one goes.</summary>
+    internal static void SaveGroupInfo(SqliteConnection connection, GroupId group, ulong epoch, GroupInfo? groupInfo)
+    {
+        if (ChannelGroupInfo.Joinable(groupInfo) is { } bytes)
         {
             connection.Execute(
                 """
-                UPDATE channel_join_requests SET status = $approved, key_package = NULL
-                WHERE group_id = $g AND kp_ref = $r AND status = $pending
+                INSERT INTO channel_group_infos (group_id, epoch, group_info) VALUES ($g, $e, $i)
+                ON CONFLICT (group_id) DO UPDATE SET epoch = excluded.epoch, group_info = excluded.group_info
                 """,
-                ("$g", group.Value), ("$r", keyPackageRef), ("$approved", (int)JoinRequestStatus.Approved),
-                ("$pending", (int)JoinRequestStatus.Pending));
+                ("$g", group.Value), ("$e", (long)epoch), ("$i", bytes));
+        }
+        else
+        {
+            connection.Execute("DELETE FROM channel_group_infos WHERE group_id = $g", ("$g", group.Value));
         }
     }
 
@@ -316,10 +325,9 @@ internal sealed class SqliteChannelStore(SqliteDatabase database) : IChannelStor
             r.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(4)), DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(5)),
             (ushort)r.GetInt32(6));
 
-    private const string RequestColumns = "request_id, group_id, invite_id, device_id, kp_ref, key_package, approval, status, created_at, expires_at";
+    private const string RequestColumns = "request_id, group_id, invite_id, queue_id, kp_ref, key_package, approval, expires_at";
 
     private static JoinRequest ReadRequest(SqliteDataReader r)
-        => new(r.GetString(0), new GroupId(r.GetString(1)), r.GetString(2), new DeviceId(r.GetString(3)), (byte[])r[4],
-            r.IsDBNull(5) ? null : (byte[])r[5], r.GetInt64(6) != 0, (JoinRequestStatus)r.GetInt64(7),
-            DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(8)), DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(9)));
+        => new(r.GetString(0), new GroupId(r.GetString(1)), r.GetString(2), new DeviceId(r.GetString(3)), (byte[])r[4], (byte[])r[5],
+            r.GetInt64(6) != 0, DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(7)));
 }

@@ -38,6 +38,7 @@ public sealed class SqliteDatabase : IAsyncDisposable
         SqliteMigrations.Apply(writeConnection);
         Execute(writeConnection, SqliteSafetySchema.Create);
         SqliteSafetySchema.Upgrade(writeConnection);
+        SqliteChannelSchema.Upgrade(writeConnection);
         Execute(writeConnection, SqliteChannelSchema.Create);
         Writer = new SqliteWriter(writeConnection, options.Value.MaxWriteBatch, metrics);
         Time = time;

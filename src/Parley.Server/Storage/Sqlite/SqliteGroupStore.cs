@@ -98,6 +98,10 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
             {
                 SqliteChannelStore.ApplyCommit(connection, submission.GroupId, channelEffects);
             }
+            if (context.Channel is not null)
+            {
+                SqliteChannelStore.SaveGroupInfo(connection, submission.GroupId, d.Epoch, submission.GroupInfo);
+            }
         }
         else if (d.ProposalRef is not null)
         {

@@ -42,9 +42,9 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
         return expired;
     }
 
-    /// <summary>Writes one copy of a message into each active device's mailbox (a copy already
-    /// there under the same id is kept), with that device's franking stamp when there are stamps;
-    /// returns the devices that got a new copy.</summary>
+    /// <summary>Writes one copy of a message into each active device's mailbox, and each channel subscriber queue's (an id with
+    /// no device row; a copy already there under the same id is kept), with that recipient's franking stamp when there are
+    /// stamps; returns the recipients that got a new copy. A revoked device gets none.</summary>
     internal static List<DeviceId> Enqueue(SqliteConnection connection, IReadOnlyList<DeviceId> devices, string messageId,
         byte[] payload, long expiresAt, IReadOnlyDictionary<DeviceId, byte[]>? stamps = null)
     {
@@ -52,7 +52,7 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
         using var command = connection.Command(
             """
             INSERT OR IGNORE INTO mailbox (device_id, message_id, payload, expires_at, stamp)
-            SELECT $d, $m, $p, $x, $st WHERE EXISTS (SELECT 1 FROM devices WHERE device_id = $d AND revoked = 0)
+            SELECT $d, $m, $p, $x, $st WHERE NOT EXISTS (SELECT 1 FROM devices WHERE device_id = $d AND revoked <> 0)
             """,
             ("$d", ""), ("$m", messageId), ("$p", payload), ("$x", expiresAt), ("$st", null));
         foreach (DeviceId device in devices)

@@ -45,10 +45,8 @@ internal sealed class SqlitePublicChannelStore(SqliteDatabase database) : IPubli
             WHERE a.name = $n ORDER BY a.position
             """,
             static r => new PublicChannelAdmin(new AccountId(r.GetString(0)), r.GetString(1), (byte[])r[2]), ("$n", name));
-        long subscribers = (long)connection.Scalar("SELECT count(*) FROM public_subscriptions WHERE name = $n", ("$n", name))!;
         var c = rows[0];
-        return Task.FromResult<PublicChannel?>(new PublicChannel(name, c.Title, c.Description, c.Owner, c.CreatedAt, c.TakenDown, admins,
-            subscribers));
+        return Task.FromResult<PublicChannel?>(new PublicChannel(name, c.Title, c.Description, c.Owner, c.CreatedAt, c.TakenDown, admins));
     }
 
     public Task<bool> AddAdminAsync(string name, AccountId account, CancellationToken cancellationToken)
@@ -122,20 +120,6 @@ internal sealed class SqlitePublicChannelStore(SqliteDatabase database) : IPubli
             ("$n", name), ("$a", after), ("$l", limit));
         return Task.FromResult(posts);
     }
-
-    public Task<bool> SetSubscriptionAsync(string name, byte[] subscriberKey, bool subscribed, CancellationToken cancellationToken)
-        => database.Writer.ExecuteAsync(connection =>
-        {
-            if (connection.Scalar("SELECT 1 FROM public_channels WHERE name = $n", ("$n", name)) is null)
-            {
-                return false;
-            }
-            connection.Execute(subscribed
-                    ? "INSERT OR IGNORE INTO public_subscriptions (name, subscriber_key) VALUES ($n, $k)"
-                    : "DELETE FROM public_subscriptions WHERE name = $n AND subscriber_key = $k",
-                ("$n", name), ("$k", subscriberKey));
-            return true;
-        }, cancellationToken);
 
     public Task<bool> CountViewAsync(string name, string postId, CancellationToken cancellationToken)
         => database.Writer.ExecuteAsync(connection => connection.Execute(

@@ -1,0 +1,195 @@
+// The one device this app shows: locked, without an account, or open and listening. Components read the client and
+// call it; they learn of changes through Changed and Events.
+using Parley.Client;
+using Parley.Client.Sync;
+
+namespace Parley.Web.Device;
+
+/// <summary>Where the device stands.</summary>
+public enum DeviceState
+{
+    /// <summary>The home has no account: create one or link this device.</summary>
+    NoAccount,
+
+    /// <summary>The home has an account whose store waits for the passphrase.</summary>
+    Locked,
+
+    /// <summary>The store is open and the device listens for deliveries.</summary>
+    Open,
+}
+
+/// <summary>Opens the device of the app's home once, keeps it listening, and hands its events to every open page.</summary>
+public sealed class DeviceSession : IAsyncDisposable
+{
+    private readonly WebAppOptions _options;
+    private readonly SemaphoreSlim _opening = new(1, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private ParleyClient? _client;
+    private IAsyncDisposable? _hosting;
+    private Task? _listening;
+    private DeviceLinkRequest? _link;
+
+    public DeviceSession(WebAppOptions options) => _options = options;
+
+    /// <summary>The open device, or null while locked or without an account.</summary>
+    public ParleyClient? Client => _client;
+
+    /// <summary>Where the device stands.</summary>
+    public DeviceState State => _client is not null ? DeviceState.Open : ParleyClient.Exists(_options.Home) ? DeviceState.Locked : DeviceState.NoAccount;
+
+    /// <summary>The server a new account or link uses by default (PARLEY_SERVER or --server).</summary>
+    public Uri? DefaultServer => _options.Server;
+
+    /// <summary>True while the delivery connection is open.</summary>
+    public bool Connected { get; private set; }
+
+    /// <summary>Raised when the state changes (opened, connected, disconnected).</summary>
+    public event Action? Changed;
+
+    /// <summary>Raised for every event of the open device (new message, receipt, membership…), on the client's thread.</summary>
+    public event Action<ClientEvent>? Events;
+
+    /// <summary>A new empty folder inside the home (which only its owner can read) for a file on its way in or out:
+    /// plaintext is never left in the shared temporary folder. The caller deletes it.</summary>
+    public string NewScratchFolder()
+    {
+        string folder = Path.Combine(Path.GetFullPath(_options.Home), "web-files", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        return folder;
+    }
+
+    /// <summary>Opens the store with PARLEY_PASSPHRASE when it was given.</summary>
+    public async Task TryOpenWithEnvironmentAsync()
+    {
+        if (_options.Passphrase is { Length: > 0 } passphrase && State == DeviceState.Locked)
+        {
+            await UnlockAsync(passphrase);
+        }
+    }
+
+    /// <summary>Opens the store with <paramref name="passphrase"/>; throws <see cref="ParleyClientException"/> or the
+    /// store's exception when it is wrong.</summary>
+    public async Task UnlockAsync(string passphrase)
+    {
+        ArgumentNullException.ThrowIfNull(passphrase);
+        await _opening.WaitAsync();
+        try
+        {
+            if (_client is not null)
+            {
+                return;
+            }
+            var client = await Task.Run(() => ParleyClient.Open(_options.Home, passphrase, null, _options.ClientOptions));
+            Started(client);
+        }
+        finally
+        {
+            _opening.Release();
+        }
+    }
+
+    /// <summary>Creates an account with this device as its first.</summary>
+    public async Task CreateAccountAsync(Uri server, string username, string passphrase, CancellationToken cancellationToken)
+    {
+        CheckNewPassphrase(passphrase);
+        await _opening.WaitAsync(cancellationToken);
+        try
+        {
+            var client = await ParleyClient.CreateAccountAsync(_options.Home, passphrase, server, username, _options.ClientOptions, cancellationToken);
+            Started(client);
+        }
+        finally
+        {
+            _opening.Release();
+        }
+    }
+
+    /// <summary>The link code to show to the account's existing device (<c>parley device approve CODE</c>).</summary>
+    public string LinkCode => (_link ??= ParleyClient.BeginLink()).Code;
+
+    /// <summary>Finishes linking with the approval code the existing device printed.</summary>
+    public async Task CompleteLinkAsync(string approvalCode, string passphrase, CancellationToken cancellationToken)
+    {
+        CheckNewPassphrase(passphrase);
+        await _opening.WaitAsync(cancellationToken);
+        try
+        {
+            var link = _link ?? throw new ParleyClientException("Start linking first: the link code is shown above.");
+            var client = await ParleyClient.CompleteLinkAsync(_options.Home, passphrase, link, approvalCode.Trim(), _options.ClientOptions, cancellationToken);
+            link.Dispose();
+            _link = null;
+            Started(client);
+        }
+        finally
+        {
+            _opening.Release();
+        }
+    }
+
+    private static void CheckNewPassphrase(string passphrase)
+    {
+        if (string.IsNullOrEmpty(passphrase) || passphrase.Length < 8)
+        {
+            throw new ParleyClientException("Choose a passphrase of at least 8 characters.");
+        }
+    }
+
+    private void Started(ParleyClient client)
+    {
+        client.EventRaised += Raise;
+        _client = client;
+        _hosting = _options.DeviceOpened?.Invoke(client);
+        _listening = Task.Run(async () =>
+        {
+            try
+            {
+                await client.SyncAsync(_stop.Token);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Offline at start: listening retries with backoff.
+            }
+            await client.ListenAsync(_stop.Token, connected =>
+            {
+                Connected = connected;
+                Changed?.Invoke();
+            });
+        });
+        Changed?.Invoke();
+    }
+
+    private void Raise(ClientEvent e)
+    {
+        try
+        {
+            Events?.Invoke(e);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A page's failure must not break the device's sync.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        if (_listening is not null)
+        {
+            try
+            {
+                await _listening;
+            }
+            catch (Exception e) when (e is OperationCanceledException or ParleyClientException)
+            {
+                // Stopping.
+            }
+        }
+        if (_hosting is not null)
+        {
+            await _hosting.DisposeAsync();
+        }
+        _client?.Dispose();
+        _link?.Dispose();
+        _stop.Dispose();
+    }
+}
