@@ -172,6 +172,13 @@ internal static class CliOutput
         JoinRequested j => $"Someone asked to join {j.Channel} (request {j.RequestId}): `parley channel approve {Quoted(j.Channel)} {j.RequestId}` "
                            + $"adds them as an anonymous subscriber, `parley channel deny {Quoted(j.Channel)} {j.RequestId}` refuses.",
         MessageUpdated u => $"{u.Conversation.DisplayName}: message {u.Message.MessageId} {u.Change}.",
+        MessageSent s => $"{s.Conversation.DisplayName}: message {s.Message.MessageId} queued.",
+        MessageStatusChanged s => $"{s.Conversation.DisplayName}: message {s.Message.MessageId} {(s.Status == DeliveryStatus.Failed ? "was refused by the server" : "sent")}.",
+        IdentityKeyChanged k => $"{k.Contact.Username}'s identity key changed, so your safety number with them changed; their messages are refused until you "
+                                + $"compare it (`parley verify {k.Contact.Username}`) and accept it (`parley verify {k.Contact.Username} --accept-new-key`).",
+        ContactUpdated c => $"{c.Contact.Username}: {c.Change}.",
+        ConversationRead r => $"{r.Conversation.DisplayName}: {r.Marked} message(s) marked read.",
+        DevicesChanged d => Devices(d),
         _ => e.ToString(),
     };
 
@@ -186,8 +193,29 @@ internal static class CliOutput
         RemovedFromConversation r => new EventView("removed", r.Conversation.DisplayName, Describe(e)),
         DeliveryDropped => new EventView("dropped", null, Describe(e)),
         JoinRequested j => new EventView("join-request", j.Channel, Describe(e)),
+        IdentityKeyChanged => new EventView("key-changed", null, Describe(e)),
+        DevicesChanged => new EventView("devices", null, Describe(e)),
         _ => null,
     };
+
+    /// <summary>True for events about this device's own actions, which a live view already showed.</summary>
+    public static bool IsOwnAction(ClientEvent e) => e is MessageSent or MessageStatusChanged or ContactUpdated or ConversationRead;
+
+    // "A device was linked to your account: 3f2a…; device 9c1d… was revoked."
+    private static string Devices(DevicesChanged d)
+    {
+        var parts = new List<string>();
+        if (d.Linked.Count > 0)
+        {
+            parts.Add($"{(d.Linked.Count == 1 ? "A device was" : "Devices were")} linked to your account: {string.Join(", ", d.Linked)}");
+        }
+        if (d.Revoked.Count > 0)
+        {
+            parts.Add($"{(d.Revoked.Count == 1 ? "device" : "devices")} {string.Join(", ", d.Revoked)} revoked");
+        }
+        string text = string.Join("; ", parts);
+        return char.ToUpperInvariant(text[0]) + text[1..] + ".";
+    }
 
     /// <summary>A name as the user would type it in a shell: in double quotes when it has spaces.</summary>
     public static string Quoted(string name) => name.Any(char.IsWhiteSpace) ? $"\"{name}\"" : name;

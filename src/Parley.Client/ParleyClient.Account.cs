@@ -219,6 +219,8 @@ public sealed partial class ParleyClient
             byte[] challenge = await _server.GetChallengeAsync(cancellationToken).ConfigureAwait(false);
             byte[] proof = accountKey.Sign(AccountStatements.RevokeDevice(challenge, Username, id));
             await _server.RevokeDeviceAsync(id, new RevokeDeviceRequest(challenge, proof), cancellationToken).ConfigureAwait(false);
+            ObserveDevices(devices.Select(d => (d.DeviceId, d.Revoked)), null);
+            ObserveDevices(devices.Select(d => (d.DeviceId, d.Revoked || d.DeviceId == id)), null);
         }
         await ReconcileOwnDevicesAsync(cancellationToken).ConfigureAwait(false);
         return id;

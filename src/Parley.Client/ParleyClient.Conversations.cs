@@ -263,7 +263,9 @@ public sealed partial class ParleyClient
         username = CheckUsername(username);
         var contact = _store.GetContact(username) ?? throw new ParleyClientException(ClientError.NotAContact, username,
             $"{username} is not a contact yet; look up their safety number first.");
-        return _store.MarkVerified(username, contact.IdentityKey);
+        var verified = _store.MarkVerified(username, contact.IdentityKey);
+        Raise(new ContactUpdated(verified, "verified"));
+        return verified;
     }
 
     /// <summary>Accepts <paramref name="username"/>'s new identity key (after comparing the new safety number).</summary>
@@ -271,101 +273,21 @@ public sealed partial class ParleyClient
     {
         username = CheckUsername(username);
         var contact = _store.AcceptIdentityKeyChange(username);
-        _verifiedLeaves.RemoveWhere(k => k.StartsWith(username + "/", StringComparison.Ordinal));
+        _leaves.Forget(username);
+        Raise(new ContactUpdated(contact, "key accepted"));
         return contact;
     }
 
     // ---- Key packages of others -----------------------------------------------------------------
 
-    private sealed record ClaimedPackage(string Username, string DeviceId, KeyPackage KeyPackage);
+    private Task<DirectoryEntry> LookUpAccountAsync(string username, CancellationToken cancellationToken)
+        => _claims.LookUpAccountAsync(username, cancellationToken);
 
-    /// <summary>The account's directory entry, with its identity key checked against the pinned one (pinned if new).</summary>
-    private async Task<DirectoryEntry> LookUpAccountAsync(string username, CancellationToken cancellationToken)
-    {
-        DirectoryEntry entry;
-        try
-        {
-            entry = await _server.GetAccountAsync(username, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ServerProblemException e) when (e.Code == "account_not_found")
-        {
-            throw new ParleyClientException($"There is no account named {username} on {Server}.", e);
-        }
-        if (username == Username)
-        {
-            if (!entry.IdentityKey.AsSpan().SequenceEqual(Identity.AccountIdentityPublicKey))
-            {
-                throw new IdentityKeyChangedException(username);
-            }
-        }
-        else
-        {
-            _store.CheckIdentityKey(username, entry.IdentityKey);
-        }
-        return entry;
-    }
+    private Task<List<ClaimedPackage>> ClaimForAsync(IReadOnlyList<string> usernames, bool includeOwnDevices, CancellationToken cancellationToken)
+        => _claims.ClaimForAsync(usernames, includeOwnDevices, cancellationToken);
 
-    /// <summary>Claims one key package per device of each account (and of this account's other devices), keeping
-    /// only packages whose leaf is certified by the account's pinned identity key.</summary>
-    private async Task<List<ClaimedPackage>> ClaimForAsync(IReadOnlyList<string> usernames, bool includeOwnDevices, CancellationToken cancellationToken)
-    {
-        var result = new List<ClaimedPackage>();
-        foreach (string username in usernames)
-        {
-            await LookUpAccountAsync(username, cancellationToken).ConfigureAwait(false);
-            var packages = await ClaimVerifiedAsync(username, cancellationToken).ConfigureAwait(false);
-            if (packages.Count == 0)
-            {
-                throw new ParleyClientException($"{username} has no devices with key packages left; ask {username} to open Parley once.");
-            }
-            result.AddRange(packages);
-        }
-        if (includeOwnDevices)
-        {
-            result.AddRange(await ClaimVerifiedAsync(Username, cancellationToken).ConfigureAwait(false));
-        }
-        return result;
-    }
-
-    private async Task<List<ClaimedPackage>> ClaimVerifiedAsync(string username, CancellationToken cancellationToken)
-    {
-        ClaimKeyPackagesResponse claim;
-        try
-        {
-            claim = await _server.ClaimKeyPackagesAsync(username, cancellationToken).ConfigureAwait(false);
-        }
-        catch (ServerProblemException e) when (e.Code == "no_key_packages")
-        {
-            return [];
-        }
-        byte[] identityKey = username == Username ? Identity.AccountIdentityPublicKey : _store.GetContact(username)!.IdentityKey;
-        var verified = new List<ClaimedPackage>();
-        foreach (var entry in claim.KeyPackages)
-        {
-            KeyPackage? keyPackage;
-            try
-            {
-                keyPackage = MlsMessage.Decode(entry.KeyPackage).KeyPackage;
-            }
-            catch (MlsDecodeException)
-            {
-                continue;
-            }
-            if (keyPackage is null || keyPackage.CipherSuite != _leaf.Suite.Id || entry.DeviceId == DeviceId)
-            {
-                continue;
-            }
-            var leaf = new RosterLeaf(default, GroupRoster.DeviceIdOf(keyPackage.LeafNode), AccountBinding.Of(keyPackage.LeafNode), keyPackage.LeafNode);
-            if (leaf.DeviceId != entry.DeviceId || leaf.DeviceId != DeviceIdentity.DeriveDeviceId(leaf.Node.SignatureKey)
-                || leaf.Binding is not { } binding || binding.Username != username
-                || !binding.Verifies(identityKey, keyPackage.CipherSuite, leaf.Node.SignatureKey))
-            {
-                continue;
-            }
-            verified.Add(new ClaimedPackage(username, entry.DeviceId, keyPackage));
-        }
-        return verified;
-    }
+    private Task<List<ClaimedPackage>> ClaimVerifiedAsync(string username, CancellationToken cancellationToken)
+        => _claims.ClaimVerifiedAsync(username, cancellationToken);
 
     /// <summary>Commits Adds for the claimed packages whose devices are not in the group yet, then tells every member
     /// the conversation's kind, title and timer (new members learn them from that message).</summary>

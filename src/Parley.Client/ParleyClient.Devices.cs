@@ -1,5 +1,6 @@
 // Every device of every member is a leaf: each account adds its own new devices to its conversations and
 // removes its revoked ones (docs/device-linking.md).
+using Parley.Client.Accounts;
 using Parley.Client.Channels;
 using Parley.Client.Groups;
 using Parley.Client.Network;
@@ -22,14 +23,23 @@ public sealed partial class ParleyClient
         }
     }
 
+    // Tells when a device was linked to this account or revoked since this client last looked.
+    private void ObserveDevices(IEnumerable<(string DeviceId, bool Revoked)> devices, List<ClientEvent>? events)
+    {
+        if (_ownDevices.Observe(devices) is { } changed)
+        {
+            Announce([changed], events);
+        }
+    }
+
     private async Task ReconcileOwnDevicesCoreAsync(List<ClientEvent>? events, CancellationToken cancellationToken)
     {
-        _ = events;
         if (_store.Conversations.Count == 0)
         {
             return;
         }
         var devices = await _server.ListDevicesAsync(cancellationToken).ConfigureAwait(false);
+        ObserveDevices(devices.Select(d => (d.DeviceId, d.Revoked)), events);
         var active = devices.Where(d => !d.Revoked && d.DeviceId != DeviceId).Select(d => d.DeviceId).ToHashSet(StringComparer.Ordinal);
         var revoked = devices.Where(d => d.Revoked).Select(d => d.DeviceId).ToHashSet(StringComparer.Ordinal);
         foreach (var conversation in _store.Conversations)

@@ -109,6 +109,10 @@ public sealed partial class ParleyClient
             marked = transaction.MarkConversationRead(conversation);
             transaction.Commit();
         }
+        if (marked.Count > 0 && _store.GetConversation(conversation) is { } read)
+        {
+            Raise(new ConversationRead(read, marked.Count));
+        }
         var targets = marked.Where(m => m.Content is TextContent or ReplyContent or AttachmentContent && !IsBlocked(m.SenderUsername)).Select(m => m.MessageId).ToList();
         if (targets.Count > 0)
         {
@@ -208,9 +212,14 @@ public sealed partial class ParleyClient
             using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             transaction.SaveGroupState(conversationId, group);
             ContentEffects.Apply(transaction, conversationId, envelope, envelopeBytes, DeviceId, Username, Username, sentByThisDevice: true);
-            local = transaction.FindMessage(conversationId, envelope.MessageId)?.LocalId;
+            var stored = transaction.FindMessage(conversationId, envelope.MessageId);
+            local = stored?.LocalId;
             transaction.AddToOutbox(conversationId, envelope.MessageId, OutboxKind.Application, message, null, local);
             transaction.Commit();
+            if (stored is not null)
+            {
+                Raise(new MessageSent(_store.GetConversation(conversationId) ?? conversation, stored));
+            }
         }
         await FlushOutboxAsync(cancellationToken).ConfigureAwait(false);
         return local;

@@ -6,6 +6,7 @@ using Parley.Client.Conversations;
 using Parley.Client.Groups;
 using Parley.Client.Messages;
 using Parley.Client.Network;
+using Parley.Client.Sync;
 using Parley.Content;
 using Parley.Mls.Codec;
 using Parley.Mls.Group;
@@ -96,12 +97,23 @@ public sealed partial class ParleyClient
                 transaction.SaveConversation(conversation with { Members = GroupRoster.Members(group) });
             }
         }
+        StoredMessage? sent = null;
         if (item.LocalMessage is { } local && transaction.GetMessage(local) is { } message)
         {
-            transaction.UpdateMessage(message, message.State with { Status = DeliveryStatus.Sent });
+            sent = transaction.UpdateMessage(message, message.State with { Status = DeliveryStatus.Sent });
         }
         transaction.RemoveFromOutbox(item.Id);
         transaction.Commit();
+        RaiseStatusChanged(conversation, sent);
+    }
+
+    // Tells that the server took or refused a message this device sent.
+    private void RaiseStatusChanged(Conversation? conversation, StoredMessage? message)
+    {
+        if (conversation is not null && message is not null)
+        {
+            Raise(new MessageStatusChanged(_store.GetConversation(conversation.Id) ?? conversation, message, message.State.Status));
+        }
     }
 
     // The server refused the entry: forget a commit (the group stays in its epoch), mark a message failed.
@@ -117,12 +129,15 @@ public sealed partial class ParleyClient
                 transaction.SaveGroupState(item.Conversation, group);
             }
         }
+        StoredMessage? failed = null;
         if (item.LocalMessage is { } local && transaction.GetMessage(local) is { } message)
         {
-            transaction.UpdateMessage(message, message.State with { Status = DeliveryStatus.Failed });
+            failed = transaction.UpdateMessage(message, message.State with { Status = DeliveryStatus.Failed });
         }
+        var conversation = transaction.GetConversation(item.Conversation);
         transaction.RemoveFromOutbox(item.Id);
         transaction.Commit();
+        RaiseStatusChanged(conversation, failed);
     }
 
     /// <summary>What a commit should do, decided against the group as it stands (again after each lost race). With

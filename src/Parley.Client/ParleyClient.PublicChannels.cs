@@ -1,7 +1,5 @@
-// Public channels (docs/channels.md, "Public channels"): posts signed by an admin's device and NOT encrypted,
-// kept by the server (whose operator can take them down) and readable by anyone with the name, with or without
-// an account. This device signs with its MLS signature key and attaches its device certificate, so every reader
-// can check post → device → account identity key; it pins the owner's identity key on first read.
+// Public channels (docs/channels.md, "Public channels"): the facade over Channels/PublicChannelService.cs, and
+// reading a public channel without an account.
 using System.Security.Cryptography;
 using Parley.Client.Channels;
 using Parley.Client.Network;
@@ -13,121 +11,28 @@ public sealed partial class ParleyClient
 {
     /// <summary>Creates a public channel on this account's server, owned by this account. Everything posted to it is
     /// public and unencrypted.</summary>
-    public async Task<PublicChannelInfo> CreatePublicChannelAsync(string name, string? title = null, string? description = null,
+    public Task<PublicChannelInfo> CreatePublicChannelAsync(string name, string? title = null, string? description = null,
         CancellationToken cancellationToken = default)
-    {
-        name = CheckPublicChannelName(name);
-        try
-        {
-            await _server.CreatePublicChannelAsync(new CreatePublicChannelRequest(name, title, description), cancellationToken).ConfigureAwait(false);
-        }
-        catch (ServerProblemException e) when (e.Code is "channel_name_taken" or "public_channel_exists" or "name_taken" or "channel_exists")
-        {
-            throw new ParleyClientException($"A public channel named {name} already exists on {Server}; choose another name.", e);
-        }
-        var info = await PublicChannelReader.GetInfoAsync(_server, name, cancellationToken).ConfigureAwait(false);
-        await PinOwnerAsync(info, subscribed: null, cancellationToken).ConfigureAwait(false);
-        return info;
-    }
+        => _publicChannels.CreatePublicChannelAsync(name, title, description, cancellationToken);
 
     /// <summary>Publishes a new post to a public channel this account is an admin of; returns the signed post.</summary>
     public Task<PublicPost> PublishAsync(string channel, string text, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(text);
-        return SignAndPublishAsync(channel, ContentEnvelope.NewMessageId(), PublicPostOperation.Post, text, cancellationToken);
-    }
+        => _publicChannels.PublishAsync(channel, text, cancellationToken);
 
     /// <summary>Replaces the text of a public post (a new signed version under the same id).</summary>
     public Task<PublicPost> EditPublicPostAsync(string channel, string postId, string text, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(postId);
-        ArgumentException.ThrowIfNullOrEmpty(text);
-        return SignAndPublishAsync(channel, postId, PublicPostOperation.Edit, text, cancellationToken);
-    }
+        => _publicChannels.EditPublicPostAsync(channel, postId, text, cancellationToken);
 
     /// <summary>Deletes a public post (a signed deletion under its id).</summary>
     public Task<PublicPost> DeletePublicPostAsync(string channel, string postId, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(postId);
-        return SignAndPublishAsync(channel, postId, PublicPostOperation.Delete, "", cancellationToken);
-    }
-
-    private async Task<PublicPost> SignAndPublishAsync(string channel, string postId, PublicPostOperation operation, string text,
-        CancellationToken cancellationToken)
-    {
-        channel = CheckPublicChannelName(channel);
-        if (!ContentEnvelope.IsValidMessageId(postId))
-        {
-            throw new ParleyClientException(ClientError.PostIdInvalid, channel, $"'{postId}' is not a post id.", detail: postId);
-        }
-        var identity = Identity;
-        if (identity.CipherSuite != PublicPost.CipherSuite)
-        {
-            throw new ParleyClientException("This device's signature key is not Ed25519, so it cannot sign public posts.");
-        }
-        var post = PublicPost.Sign(channel, postId, operation, Now, text, Username, identity.DeviceCertificate!, identity.SignatureKey.PrivateKey);
-        try
-        {
-            await _server.PublishPostAsync(channel, post.Encode(), cancellationToken).ConfigureAwait(false);
-        }
-        catch (ServerProblemException e)
-        {
-            throw e.Code switch
-            {
-                "public_channel_not_found" or "channel_not_found" => new ParleyClientException(ClientError.PublicChannelNotFound, channel,
-                    $"There is no public channel named {channel} on {Server}.", e),
-                "not_channel_admin" => new ParleyClientException($"Only the admins of the public channel {channel} can post to it.", e),
-                "post_not_found" => new ParleyClientException($"The public channel {channel} has no post {postId}.", e),
-                "not_post_author" => new ParleyClientException(
-                    $"Post {postId} in {channel} was written by another admin; only its author can edit or delete it (ask the server's operator to take it down).", e),
-                "channel_taken_down" => new ParleyClientException($"The public channel {channel} was taken down by the server's operator.", e),
-                _ => e,
-            };
-        }
-        return post;
-    }
+        => _publicChannels.DeletePublicPostAsync(channel, postId, cancellationToken);
 
     /// <summary>Reads and verifies a public channel on <paramref name="server"/> (this device's server when null): checks
     /// the owner's identity key against the one pinned here (pinned on first read), verifies every post's signature
     /// chain, and counts a view for each post this device shows for the first time.</summary>
-    public async Task<PublicChannelReading> ReadPublicChannelAsync(string name, Uri? server = null, int limit = 50, bool countViews = true,
+    public Task<PublicChannelReading> ReadPublicChannelAsync(string name, Uri? server = null, int limit = 50, bool countViews = true,
         CancellationToken cancellationToken = default)
-    {
-        name = CheckPublicChannelName(name);
-        using var other = server is not null && !InviteLink.SameServer(server, Server) ? new ParleyServerClient(server, null, _options.HttpHandler) : null;
-        var connection = other ?? _server;
-        var info = await PublicChannelReader.GetInfoAsync(connection, name, cancellationToken).ConfigureAwait(false);
-        var status = await PinOwnerAsync(info, subscribed: null, cancellationToken).ConfigureAwait(false);
-        var posts = await PublicChannelReader.ReadPostsAsync(connection, info, 0, limit, cancellationToken).ConfigureAwait(false);
-        if (countViews && _store.GetPublicChannel(info.Server, info.Name) is { } record)
-        {
-            long through = record.ViewedThrough;
-            foreach (var post in posts.Where(p => p.Sequence > record.ViewedThrough && p.Verified && !p.Deleted))
-            {
-                if (post.Post?.Author == Username)
-                {
-                    through = Math.Max(through, post.Sequence);
-                    continue;
-                }
-                try
-                {
-                    await connection.CountPublicViewAsync(info.Name, post.PostId, cancellationToken).ConfigureAwait(false);
-                    through = Math.Max(through, post.Sequence);
-                }
-                catch (ServerProblemException)
-                {
-                    through = Math.Max(through, post.Sequence);
-                }
-            }
-            if (through != record.ViewedThrough)
-            {
-                using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                transaction.SaveChannelRecord((_store.GetPublicChannel(info.Server, info.Name) ?? record) with { ViewedThrough = through });
-                transaction.Commit();
-            }
-        }
-        return new PublicChannelReading(info, posts, status);
-    }
+        => _publicChannels.ReadPublicChannelAsync(name, server, limit, countViews, cancellationToken);
 
     /// <summary>Reads and verifies a public channel without an account or a store: nothing is pinned, and every read
     /// counts one view per post.</summary>
@@ -158,100 +63,25 @@ public sealed partial class ParleyClient
 
     /// <summary>The public channel's description on <paramref name="server"/> (this device's server when null), with the
     /// owner's key checked against the pin.</summary>
-    public async Task<(PublicChannelInfo Channel, OwnerKeyStatus OwnerKey)> GetPublicChannelAsync(string name, Uri? server = null,
+    public Task<(PublicChannelInfo Channel, OwnerKeyStatus OwnerKey)> GetPublicChannelAsync(string name, Uri? server = null,
         CancellationToken cancellationToken = default)
-    {
-        name = CheckPublicChannelName(name);
-        using var other = server is not null && !InviteLink.SameServer(server, Server) ? new ParleyServerClient(server, null, _options.HttpHandler) : null;
-        var info = await PublicChannelReader.GetInfoAsync(other ?? _server, name, cancellationToken).ConfigureAwait(false);
-        return (info, await PinOwnerAsync(info, subscribed: null, cancellationToken).ConfigureAwait(false));
-    }
+        => _publicChannels.GetPublicChannelAsync(name, server, cancellationToken);
 
     /// <summary>Subscribes to (or unsubscribes from) a public channel on this device's server. The subscription is kept in
     /// this device's store only: the server keeps no record of who subscribes (docs/privacy.md).</summary>
-    public async Task<PublicChannelInfo> SubscribePublicAsync(string name, bool subscribe = true, CancellationToken cancellationToken = default)
-    {
-        name = CheckPublicChannelName(name);
-        var info = await PublicChannelReader.GetInfoAsync(_server, name, cancellationToken).ConfigureAwait(false);
-        await PinOwnerAsync(info, subscribe, cancellationToken).ConfigureAwait(false);
-        return info;
-    }
+    public Task<PublicChannelInfo> SubscribePublicAsync(string name, bool subscribe = true, CancellationToken cancellationToken = default)
+        => _publicChannels.SubscribePublicAsync(name, subscribe, cancellationToken);
 
     /// <summary>Adds or removes an admin of a public channel on this device's server (the owner only).</summary>
-    public async Task<PublicChannelInfo> SetPublicAdminAsync(string name, string username, bool admin, CancellationToken cancellationToken = default)
-    {
-        name = CheckPublicChannelName(name);
-        username = CheckUsername(username);
-        try
-        {
-            if (admin)
-            {
-                await _server.AddPublicAdminAsync(name, username, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await _server.RemovePublicAdminAsync(name, username, cancellationToken).ConfigureAwait(false);
-            }
-        }
-        catch (ServerProblemException e) when (e.Code is "not_channel_owner" or "not_channel_admin")
-        {
-            throw new ParleyClientException($"Only the owner of the public channel {name} can change its admins.", e);
-        }
-        catch (ServerProblemException e) when (e.Code == "account_not_found")
-        {
-            throw new ParleyClientException($"There is no account named {username} on {Server}.", e);
-        }
-        return await PublicChannelReader.GetInfoAsync(_server, name, cancellationToken).ConfigureAwait(false);
-    }
+    public Task<PublicChannelInfo> SetPublicAdminAsync(string name, string username, bool admin, CancellationToken cancellationToken = default)
+        => _publicChannels.SetPublicAdminAsync(name, username, admin, cancellationToken);
 
     /// <summary>The public channels this device has created, read or subscribed to.</summary>
-    public IReadOnlyList<PublicChannelRecord> KnownPublicChannels()
-        => _store.GetChannelRecords().OfType<PublicChannelRecord>().OrderBy(c => c.Name, StringComparer.OrdinalIgnoreCase).ToList();
-
-    // Pins the owner's identity key on first sight; reports whether it still matches. A change is never accepted here:
-    // the old pin stays, so every later read warns again until the person re-pins (see AcceptPublicChannelOwner).
-    private async Task<OwnerKeyStatus> PinOwnerAsync(PublicChannelInfo info, bool? subscribed, CancellationToken cancellationToken)
-    {
-        var pinned = _store.GetPublicChannel(info.Server, info.Name);
-        var ownerKey = info.Admins.FirstOrDefault(a => a.Username == info.Owner)?.IdentityKey;
-        if (ownerKey is null)
-        {
-            return pinned is null ? OwnerKeyStatus.NotPinned : OwnerKeyStatus.Changed;
-        }
-        if (pinned is not null)
-        {
-            bool same = PublicChannelReader.SameOwner(info, pinned);
-            if (subscribed is { } s && s != pinned.Subscribed)
-            {
-                using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-                transaction.SaveChannelRecord(pinned with { Subscribed = s });
-                transaction.Commit();
-            }
-            return same ? OwnerKeyStatus.Matches : OwnerKeyStatus.Changed;
-        }
-        using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
-        {
-            transaction.SaveChannelRecord(new PublicChannelRecord(info.Server, info.Name, info.Owner, ownerKey, subscribed ?? false, 0, Now));
-            transaction.Commit();
-        }
-        return OwnerKeyStatus.PinnedNow;
-    }
+    public IReadOnlyList<PublicChannelRecord> KnownPublicChannels() => _publicChannels.KnownPublicChannels();
 
     /// <summary>Re-pins a public channel's owner key after it changed (once the person checked the new owner out of band).</summary>
-    public async Task<PublicChannelInfo> AcceptPublicChannelOwnerAsync(string name, Uri? server = null, CancellationToken cancellationToken = default)
-    {
-        name = CheckPublicChannelName(name);
-        using var other = server is not null && !InviteLink.SameServer(server, Server) ? new ParleyServerClient(server, null, _options.HttpHandler) : null;
-        var info = await PublicChannelReader.GetInfoAsync(other ?? _server, name, cancellationToken).ConfigureAwait(false);
-        var pinned = _store.GetPublicChannel(info.Server, info.Name);
-        byte[] key = PublicChannelReader.OwnerKey(info);
-        using var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        transaction.SaveChannelRecord(pinned is null
-            ? new PublicChannelRecord(info.Server, info.Name, info.Owner, key, false, 0, Now)
-            : pinned with { Owner = info.Owner, OwnerIdentityKey = key, PinnedAt = Now });
-        transaction.Commit();
-        return info;
-    }
+    public Task<PublicChannelInfo> AcceptPublicChannelOwnerAsync(string name, Uri? server = null, CancellationToken cancellationToken = default)
+        => _publicChannels.AcceptPublicChannelOwnerAsync(name, server, cancellationToken);
 
     /// <summary>Checks a public channel name: the same syntax as user names (<see cref="UsernameProfile"/>), lower-cased.</summary>
     public static string CheckPublicChannelName(string name)

@@ -108,7 +108,7 @@ public sealed partial class ParleyClient
 
     /// <summary>What names the sender of a received message in a report, since the server's stamp of a sealed send names
     /// nobody (docs/safety.md, "Reports of sealed messages").</summary>
-    private static SenderProof? SenderProofOf(ApplicationMessage application, string senderDevice)
+    internal static SenderProof? SenderProofOf(ApplicationMessage application, string senderDevice)
         => application.Authentication is { } authentication
             ? new SenderProof(application.Sender.LeafIndex.Value, senderDevice, authentication.GroupContext, authentication.Signature)
             : null;

@@ -1,6 +1,11 @@
 // One Parley device: its account, its encrypted store, its server connection and its MLS groups.
+using Parley.Client.Accounts;
+using Parley.Client.Attachments;
+using Parley.Client.Channels;
 using Parley.Client.Groups;
 using Parley.Client.Identity;
+using Parley.Client.Messages;
+using Parley.Client.Moderation;
 using Parley.Client.Network;
 using Parley.Client.Storage;
 using Parley.Client.Sync;
@@ -33,7 +38,29 @@ public sealed partial class ParleyClient : IDisposable
     /// short texts are the same size on the wire.</summary>
     public static readonly PaddingPolicy MessagePadding = PaddingPolicy.Buckets(256, 4096);
     private readonly DeviceLeaf _leaf;
+    private readonly EventStream _events = new();
     private bool _disposed;
+
+    // The services (docs/architecture.md, "The client"): each owns its concern's state; the receive pipeline hands
+    // each delivery to the one whose concern it is.
+    private readonly DeviceContext _device;
+    private readonly LeafVerifier _leaves;
+    private readonly BlockList _blocks;
+    private readonly ReceiptQueue _receipts = new();
+    private readonly AttachmentTransfers _attachments;
+    private readonly Reports _reports;
+    private readonly PublicChannelService _publicChannels;
+    private readonly OwnDevices _ownDevices = new();
+    private readonly ChannelReceiver _channels;
+    private readonly MembershipHandler _membership;
+    private readonly KeyPackageClaims _claims;
+    private readonly ReceivePipeline _pipeline;
+
+    // True while the delivery WebSocket is open: the server then pushes the whole mailbox through it in order,
+    // so a send need not fetch the mailbox over HTTP first.
+    private volatile bool _deliveriesPushed;
+
+    private int _listeners;
 
     private ParleyClient(ClientStore store, Uri server, ParleyClientOptions options)
     {
@@ -52,6 +79,17 @@ public sealed partial class ParleyClient : IDisposable
         };
         _leaf = new DeviceLeaf(CipherSuite.Get(identity.CipherSuite), identity.DeviceId, identity.SignatureKey,
             new AccountBinding(identity.AccountName, identity.DeviceCertificate));
+        _device = new DeviceContext(store, _server, options, _groupOptions, _leaf, _events);
+        _blocks = new BlockList(_device);
+        _attachments = new AttachmentTransfers(_device);
+        _reports = new Reports(_device, _attachments);
+        _publicChannels = new PublicChannelService(_device);
+        _leaves = new LeafVerifier(_device, group => _channels!.Note(group));
+        _channels = new ChannelReceiver(_device, _leaves);
+        _membership = new MembershipHandler(_device, _leaves, NoteExternalJoinAsync);
+        _claims = new KeyPackageClaims(_device, _leaves);
+        var messages = new MessageHandler(_device, _leaves, _blocks, _receipts, _membership);
+        _pipeline = new ReceivePipeline(_device, _membership, messages, _channels, _blocks);
     }
 
     /// <summary>The account's user name (lower case).</summary>
@@ -69,8 +107,32 @@ public sealed partial class ParleyClient : IDisposable
     /// <summary>The server connection (for tests and tools).</summary>
     public ParleyServerClient ServerClient => _server;
 
-    /// <summary>Raised for every message, membership change and conversation change this device processes.</summary>
-    public event Action<ClientEvent>? EventRaised;
+    /// <summary>Raised for every event of this device (the list is on <see cref="ClientEvent"/>), on the thread that
+    /// produced it, while the device works: a handler must be quick and must not call back into the client. Views
+    /// that run on their own pace use <see cref="Subscribe"/> or <see cref="Events"/> instead.</summary>
+    public event Action<ClientEvent>? EventRaised
+    {
+        add => _events.Raised += value;
+        remove => _events.Raised -= value;
+    }
+
+    /// <summary>Subscribes to this device's events (the list is on <see cref="ClientEvent"/>): every event raised from
+    /// now on is queued for this subscription alone, up to <paramref name="capacity"/> unread ones (then the oldest are
+    /// dropped and counted, never holding up sync). Any number of consumers may subscribe at once; dispose to stop. A
+    /// view subscribes first and then reads the state it shows (conversations, history), so nothing falls between.</summary>
+    public ClientEventSubscription Subscribe(int capacity = ClientEventSubscription.DefaultCapacity) => _events.Subscribe(capacity);
+
+    /// <summary>This device's events as an async stream, from the moment the enumeration starts until
+    /// <paramref name="cancellationToken"/> fires or the client closes (a <see cref="Subscribe"/> of the default
+    /// capacity for the enumeration's lifetime).</summary>
+    public async IAsyncEnumerable<ClientEvent> Events([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        using var subscription = Subscribe();
+        await foreach (var e in subscription.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return e;
+        }
+    }
 
     private DeviceIdentity Identity => _store.Identity ?? throw new ObjectDisposedException(nameof(ParleyClient));
 
@@ -129,17 +191,7 @@ public sealed partial class ParleyClient : IDisposable
         }
     }
 
-    private void Raise(ClientEvent e)
-    {
-        try
-        {
-            EventRaised?.Invoke(e);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            // A listener's failure must not break sync.
-        }
-    }
+    private void Raise(ClientEvent e) => _events.Publish(e);
 
     private async Task<IDisposable> LockAsync(CancellationToken cancellationToken)
     {
@@ -163,6 +215,7 @@ public sealed partial class ParleyClient : IDisposable
             return;
         }
         _disposed = true;
+        _events.Close();
         _gate.Wait();
         try
         {

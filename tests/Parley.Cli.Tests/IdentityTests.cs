@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Parley.Client;
 using Parley.Client.Identity;
+using Parley.Client.Sync;
 
 namespace Parley.Cli.Tests;
 
@@ -26,6 +27,7 @@ public sealed class IdentityTests(ServerFixture fixture) : IClassFixture<ServerF
         _devices.Close(alice);
         using var substitute = new KeySubstitution(bob.Username);
         alice = ParleyClient.Open(home, Cli.Passphrase, fixture.Server.Address, Devices.Options with { HttpHandler = substitute });
+        using var view = alice.Subscribe();
         try
         {
             await Assert.ThrowsAsync<IdentityKeyChangedException>(() => alice.GetSafetyNumberAsync(bob.Username));
@@ -38,6 +40,19 @@ public sealed class IdentityTests(ServerFixture fixture) : IClassFixture<ServerF
             alice.AcceptIdentityKeyChange(bob.Username);
             var (_, after) = await alice.GetSafetyNumberAsync(bob.Username);
             Assert.NotEqual(before.Digits, after.Digits);
+
+            // A view was told once about the new key (the second look saw the same one), and once it was accepted.
+            var told = new List<ClientEvent>();
+            while (view.Reader.TryRead(out var e))
+            {
+                told.Add(e);
+            }
+            var changed = Assert.Single(told.OfType<IdentityKeyChanged>());
+            Assert.Equal(bob.Username, changed.Contact.Username);
+            Assert.True(changed.Contact.IdentityChanged);
+            var accepted = Assert.Single(told.OfType<ContactUpdated>());
+            Assert.Equal("key accepted", accepted.Change);
+            Assert.False(accepted.Contact.IdentityChanged);
         }
         finally
         {

@@ -118,6 +118,30 @@ public sealed class LocalEndpointTests(ServerFixture fixture) : IClassFixture<Se
     }
 
     [Fact]
+    public async Task A_listening_device_tells_when_a_device_is_linked_to_its_account()
+    {
+        var (alice, _) = await TwoAccountsAsync("before the tablet");
+        await using var listen = await ListenAsync(alice);
+
+        // The tablet shows its link code and waits for the approval code, which the listening device gives.
+        var info = Cli.StartInfo(["--home", Home(alice + "-tablet"), "device", "link"]);
+        using var link = System.Diagnostics.Process.Start(info)!;
+        string code = (await link.StandardOutput.ReadLineAsync())!;
+        var approved = await Run(alice, "device", "approve", code);
+        Succeeded(approved);
+        await link.StandardInput.WriteLineAsync(approved.Output.Trim());
+        link.StandardInput.Close();
+        await link.WaitForExitAsync();
+        Assert.Equal(0, link.ExitCode);
+        var devices = Cli.Json(await Run(alice, "device", "list", "--json")).EnumerateArray().ToList();
+        string tablet = devices.Single(d => !d.GetProperty("current").GetBoolean()).GetProperty("deviceId").GetString()!;
+
+        // The listener looks at the account's devices on its housekeeping tick (every 15 seconds).
+        string told = await listen.WaitForAsync("linked to your account", timeout: TimeSpan.FromSeconds(90));
+        Assert.Contains(tablet, told);
+    }
+
+    [Fact]
     public async Task Malformed_or_refused_requests_get_an_error_and_change_nothing()
     {
         var (alice, bob) = await TwoAccountsAsync("one");

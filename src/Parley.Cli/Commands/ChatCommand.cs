@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Threading.Channels;
 using Parley.Client;
 using Parley.Client.Conversations;
 using Parley.Client.Messages;
@@ -27,13 +26,12 @@ internal static class ChatCommand
             AnsiConsole.MarkupLine($"[grey]Chatting in {Markup.Escape(conversation.DisplayName)} as {Markup.Escape(client.Username)}. /help lists the commands, /quit leaves.[/]");
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var events = Channel.CreateUnbounded<ClientEvent>();
-            client.EventRaised += e => events.Writer.TryWrite(e);
+            using var events = client.Subscribe();
             var listening = client.ListenAsync(stop.Token);
             // Events are raised while the client works; handle them on this task (marking read needs the client).
             var printing = Task.Run(async () =>
             {
-                await foreach (var e in events.Reader.ReadAllAsync(stop.Token))
+                await foreach (var e in events.ReadAllAsync(stop.Token))
                 {
                     if (e is MessageReceived received && received.Conversation.Id == conversation.Id)
                     {
@@ -49,7 +47,7 @@ internal static class ChatCommand
                     {
                         Write(client, updated.Message);
                     }
-                    else if (e is not MessageUpdated)
+                    else if (e is not MessageUpdated && !CliOutput.IsOwnAction(e))
                     {
                         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(CliOutput.Describe(e))}[/]");
                     }
@@ -81,7 +79,7 @@ internal static class ChatCommand
             finally
             {
                 await stop.CancelAsync();
-                events.Writer.TryComplete();
+                events.Dispose();
                 try
                 {
                     await listening;

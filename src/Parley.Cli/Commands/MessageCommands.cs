@@ -218,6 +218,10 @@ internal static class MessageCommands
         stop.CancelAfter(timeout);
         void OnEvent(ClientEvent e)
         {
+            if (CliOutput.IsOwnAction(e))
+            {
+                return;
+            }
             lock (events)
             {
                 events.Add(e);
@@ -258,11 +262,10 @@ internal static class MessageCommands
         {
             bool asJson = parse.GetValue(json);
             string? directory = parse.GetValue(downloads);
-            var queue = System.Threading.Channels.Channel.CreateUnbounded<ClientEvent>();
-            client.EventRaised += e => queue.Writer.TryWrite(e);
+            var queue = client.Subscribe(ListenQueue);
             var printer = Task.Run(async () =>
             {
-                await foreach (var e in queue.Reader.ReadAllAsync(CancellationToken.None))
+                await foreach (var e in queue.ReadAllAsync(CancellationToken.None))
                 {
                     await PrintAsync(client, e, asJson, directory, cancellationToken);
                 }
@@ -279,7 +282,7 @@ internal static class MessageCommands
                     Console.Error.WriteLine(connected ? "(connected)" : "(disconnected; reconnecting)");
                 }
             });
-            queue.Writer.Complete();
+            queue.Dispose();
             await printer;
             return stop switch
             {
@@ -292,6 +295,9 @@ internal static class MessageCommands
         }));
         return command;
     }
+
+    // Events `parley listen` may have waiting while it prints (downloads included) before it drops the oldest.
+    private const int ListenQueue = 65536;
 
     private static async Task PrintAsync(ParleyClient client, ClientEvent e, bool json, string? directory, CancellationToken cancellationToken)
     {
@@ -327,7 +333,7 @@ internal static class MessageCommands
                     CliOutput.WriteJson(ev, CliJsonContext.Default.EventView);
                 }
             }
-            else if (e is not MessageUpdated)
+            else if (e is not MessageUpdated && !CliOutput.IsOwnAction(e))
             {
                 Console.WriteLine(CliOutput.Describe(e));
             }
