@@ -18,7 +18,9 @@ public static class Browser
         {
             ExecutablePath = Chromium,
             Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
+            // A fake microphone (a tone) that needs no permission prompt, for voice notes.
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
+                "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"],
         });
         return (playwright, browser);
     }

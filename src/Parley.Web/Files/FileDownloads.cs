@@ -2,6 +2,7 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Parley.Client;
+using Parley.Web.Components.Chat;
 using Parley.Web.Device;
 
 namespace Parley.Web.Files;
@@ -29,10 +30,11 @@ internal static class FileDownloads
                 var attachment = client.AttachmentsOf(client.ResolveMessage(found.Id, message))[0].Reference;
                 context.Response.RegisterForDispose(new FolderRemoval(folder));
                 var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 81920, FileOptions.Asynchronous);
-                // Only images are shown inline (previews); everything else downloads, so no received file runs as a page.
-                bool image = inline == true && attachment.ContentType is "image/png" or "image/jpeg" or "image/gif" or "image/webp";
-                return image
-                    ? Results.Stream(stream, attachment.ContentType)
+                // Only images (previews) and audio (voice notes) are served inline; everything else downloads, so no received
+                // file runs as a page.
+                bool shown = inline == true && (MessageText.IsImage(attachment.ContentType) || MessageText.IsAudio(attachment.ContentType));
+                return shown
+                    ? Results.File(stream, attachment.ContentType, enableRangeProcessing: true)
                     : Results.File(stream, "application/octet-stream", attachment.FileName);
             }
             catch (ParleyClientException e)

@@ -56,4 +56,21 @@ internal static class MessageText
 
     /// <summary>True for the image types the page previews.</summary>
     public static bool IsImage(string contentType) => contentType is "image/png" or "image/jpeg" or "image/gif" or "image/webp";
+
+    /// <summary>True for the audio types the page plays (voice notes).</summary>
+    public static bool IsAudio(string contentType) => contentType is "audio/webm" or "audio/ogg" or "audio/mp4" or "audio/mpeg";
+
+    /// <summary>The caption a voice note is sent with: its length, which every client can show.</summary>
+    public static string VoiceNoteCaption(TimeSpan length) => "Voice note, " + Duration(length);
+
+    /// <summary>A length as m:ss.</summary>
+    public static string Duration(TimeSpan length)
+    {
+        long seconds = Math.Max(1, (long)Math.Round(length.TotalSeconds));
+        return string.Create(CultureInfo.InvariantCulture, $"{seconds / 60}:{seconds % 60:00}");
+    }
+
+    /// <summary>The accessible name of an audio player: the caption (a voice note's length) and who sent it.</summary>
+    public static string AudioName(StoredMessage message, string fileName)
+        => (string.IsNullOrEmpty(message.Text) ? fileName : message.Text) + " from " + (message.IsOutgoing ? "you" : message.SenderUsername);
 }
