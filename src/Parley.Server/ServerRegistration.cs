@@ -19,6 +19,7 @@ using Parley.Server.PublicChannels;
 using Parley.Server.Reports;
 using Parley.Server.Storage;
 using Parley.Server.Storage.Postgres;
+using Parley.Server.Storage.Shared;
 using Parley.Server.Storage.Sqlite;
 
 namespace Parley.Server;
@@ -62,7 +63,8 @@ public static class ServerRegistration
             services.AddSingleton<IKeyPackageStore, SqliteKeyPackageStore>();
             services.AddSingleton<IGroupStore, SqliteGroupStore>();
             services.AddSingleton<IMailboxStore, SqliteMailboxStore>();
-            services.AddSingleton<IBlobStore, SqliteBlobStore>();
+            services.AddSingleton<SqlEngine, SqliteSqlEngine>();
+            services.AddSharedSqlStores();
             services.AddSingleton<IChallengeStore, MemoryChallengeStore>();
             services.AddSingleton<IChannelStore, SqliteChannelStore>();
             services.AddSingleton<IPublicChannelStore, SqlitePublicChannelStore>();

@@ -1,6 +1,7 @@
 using Npgsql;
 using Parley.Server.Accounts;
 using Parley.Server.Devices;
+using Parley.Server.Storage.Shared;
 
 namespace Parley.Server.Storage.Postgres;
 
@@ -28,19 +29,19 @@ internal sealed class PostgresAccountStore(PostgresDatabase database) : IAccount
                         [account.Username.Skeleton, account.Id.Value], ct) == 0)
                 {
                     // A look-alike name holds the skeleton: undo the username.
-                    throw new PostgresRollback<RegistrationOutcome>(RegistrationOutcome.UsernameConfusable);
+                    throw new StoreRollback<RegistrationOutcome>(RegistrationOutcome.UsernameConfusable);
                 }
                 await connection.ExecuteAsync("INSERT INTO accounts (account_id, username, identity_key) VALUES ($1, $2, $3)",
                     [account.Id.Value, account.Username.Value, account.IdentityKey], ct);
                 if (!await PostgresDeviceStore.InsertAsync(connection, account.Id, firstDevice, ct))
                 {
                     // Another node registered this device key a moment ago: undo the username too.
-                    throw new PostgresRollback<RegistrationOutcome>(RegistrationOutcome.DeviceExists);
+                    throw new StoreRollback<RegistrationOutcome>(RegistrationOutcome.DeviceExists);
                 }
                 return RegistrationOutcome.Created;
             }, cancellationToken);
         }
-        catch (PostgresRollback<RegistrationOutcome> rollback)
+        catch (StoreRollback<RegistrationOutcome> rollback)
         {
             return rollback.Outcome;
         }

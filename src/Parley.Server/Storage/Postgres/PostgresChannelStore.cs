@@ -4,6 +4,7 @@ using Parley.Server.Accounts;
 using Parley.Server.Channels;
 using Parley.Server.Devices;
 using Parley.Server.Groups;
+using Parley.Server.Storage.Shared;
 
 namespace Parley.Server.Storage.Postgres;
 

@@ -1,6 +1,7 @@
 using Npgsql;
 using Parley.Server.Accounts;
 using Parley.Server.Devices;
+using Parley.Server.Storage.Shared;
 
 namespace Parley.Server.Storage.Postgres;
 
@@ -28,12 +29,12 @@ internal sealed class PostgresDeviceStore(PostgresDatabase database) : IDeviceSt
                 }
                 if (!await InsertAsync(connection, account, device, ct))
                 {
-                    throw new PostgresRollback<AddDeviceOutcome>(AddDeviceOutcome.DeviceExists);
+                    throw new StoreRollback<AddDeviceOutcome>(AddDeviceOutcome.DeviceExists);
                 }
                 return AddDeviceOutcome.Added;
             }, cancellationToken);
         }
-        catch (PostgresRollback<AddDeviceOutcome> rollback)
+        catch (StoreRollback<AddDeviceOutcome> rollback)
         {
             return rollback.Outcome;
         }

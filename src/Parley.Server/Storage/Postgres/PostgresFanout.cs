@@ -1,5 +1,6 @@
 using Npgsql;
 using Parley.Server.Devices;
+using Parley.Server.Storage.Shared;
 
 namespace Parley.Server.Storage.Postgres;
 

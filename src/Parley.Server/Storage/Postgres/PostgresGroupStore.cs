@@ -6,6 +6,7 @@ using Parley.Server.Accounts;
 using Parley.Server.Devices;
 using Parley.Server.Franking;
 using Parley.Server.Groups;
+using Parley.Server.Storage.Shared;
 
 namespace Parley.Server.Storage.Postgres;
 
@@ -53,7 +54,7 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
             decision = await database.Writer.ExecuteAsync(WriteKeys.ForGroup(submission.GroupId.Value),
                 (connection, ct) => DecideAsync(connection, submission, ct), cancellationToken);
         }
-        catch (PostgresRollback<bool>)
+        catch (StoreRollback<bool>)
         {
             // The same send was being recorded by another node at the same moment; it is there now.
             decision = await database.Writer.ExecuteAsync(WriteKeys.ForGroup(submission.GroupId.Value),
@@ -193,7 +194,7 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
             cancellationToken);
         if (recorded == 0)
         {
-            throw new PostgresRollback<bool>(true);
+            throw new StoreRollback<bool>(true);
         }
         return new Decision(null, pending, false);
     }

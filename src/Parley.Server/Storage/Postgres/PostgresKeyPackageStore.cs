@@ -2,6 +2,7 @@ using Npgsql;
 using Parley.Server.Accounts;
 using Parley.Server.Devices;
 using Parley.Server.KeyPackages;
+using Parley.Server.Storage.Shared;
 
 namespace Parley.Server.Storage.Postgres;
 

@@ -1,6 +1,7 @@
 using Npgsql;
 using Parley.Server.Devices;
 using Parley.Server.Mailboxes;
+using Parley.Server.Storage.Shared;
 
 namespace Parley.Server.Storage.Postgres;
 

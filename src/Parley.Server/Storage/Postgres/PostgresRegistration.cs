@@ -1,3 +1,4 @@
+using Parley.Server.Storage.Shared;
 using Parley.Server.Accounts;
 using Parley.Server.Blobs;
 using Parley.Server.Devices;
@@ -21,7 +22,8 @@ public static class PostgresRegistration
         services.AddSingleton<IKeyPackageStore, PostgresKeyPackageStore>();
         services.AddSingleton<IGroupStore, PostgresGroupStore>();
         services.AddSingleton<IMailboxStore, PostgresMailboxStore>();
-        services.AddSingleton<IBlobStore, PostgresBlobStore>();
+        services.AddSingleton<SqlEngine, PostgresSqlEngine>();
+        services.AddSharedSqlStores();
         services.AddSingleton<IChallengeStore, PostgresChallengeStore>();
         services.AddSingleton<Channels.IChannelStore, PostgresChannelStore>();
         services.AddSingleton<PublicChannels.IPublicChannelStore, PostgresPublicChannelStore>();

@@ -4,6 +4,7 @@ using Parley.Server.Blobs;
 using Parley.Server.Devices;
 using Parley.Server.Groups;
 using Parley.Server.Reports;
+using Parley.Server.Storage.Shared;
 using Parley.Server.Storage.Sqlite;
 
 namespace Parley.Server.Storage.Postgres;
@@ -35,7 +36,7 @@ internal sealed class PostgresReportStore(PostgresDatabase database) : IReportSt
                         [SqliteReportStore.EvidenceOwner, SqliteReportStore.RetainedUntil, attachment.EvidenceBlob.Key.Value, now], ct);
                     if (retained == 0)
                     {
-                        throw new PostgresRollback<CreateReportOutcome>(CreateReportOutcome.EvidenceGone);
+                        throw new StoreRollback<CreateReportOutcome>(CreateReportOutcome.EvidenceGone);
                     }
                     await connection.ExecuteAsync(
                         "INSERT INTO report_attachments (report_id, idx, blob_id, verified) VALUES ($1, $2, $3, $4)",
@@ -53,7 +54,7 @@ internal sealed class PostgresReportStore(PostgresDatabase database) : IReportSt
                 return CreateReportOutcome.Created;
             }, cancellationToken);
         }
-        catch (PostgresRollback<CreateReportOutcome> rollback)
+        catch (StoreRollback<CreateReportOutcome> rollback)
         {
             return rollback.Outcome;
         }

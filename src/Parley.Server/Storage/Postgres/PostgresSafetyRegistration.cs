@@ -14,9 +14,6 @@ public static class PostgresSafetyRegistration
         services.AddSingleton<IServerSecrets, PostgresServerSecrets>();
         services.AddSingleton<IBlockStore, PostgresBlockStore>();
         services.AddSingleton<IReportStore, PostgresReportStore>();
-        services.AddSingleton<ISuspensionStore, PostgresSuspensionStore>();
-        services.AddSingleton<IAuditLog, PostgresAuditLog>();
-        services.AddSingleton<IOperatorNonceStore, PostgresOperatorNonceStore>();
         return services;
     }
 }

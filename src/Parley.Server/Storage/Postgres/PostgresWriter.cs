@@ -1,22 +1,9 @@
 using System.Threading.Channels;
 using Npgsql;
 using Parley.Server.Operations;
+using Parley.Server.Storage.Shared;
 
 namespace Parley.Server.Storage.Postgres;
-
-/// <summary>The rows a write will lock, declared up front so that a batch takes its locks in one
-/// global order: first the mailbox heads of every device it touches (one sorted statement), then
-/// group rows in group-id order. Batches on any node therefore never wait on each other in a circle.</summary>
-/// <param name="Group">The group whose row the write may lock (a commit or proposal), or null.</param>
-/// <param name="Devices">Devices whose mailbox, key packages or device row the write changes, or null.</param>
-internal readonly record struct WriteKeys(string? Group, IReadOnlyCollection<string>? Devices)
-{
-    /// <summary>Keys for a write to one device's rows.</summary>
-    public static WriteKeys Device(string device) => new(null, [device]);
-
-    /// <summary>Keys for a write to one group's rows.</summary>
-    public static WriteKeys ForGroup(string group) => new(group, null);
-}
 
 /// <summary>Group commit for PostgreSQL. Requests queue their work on a channel; a few loops (each
 /// with its own connection) take whatever is waiting, up to a batch limit, run it in one

@@ -14,9 +14,6 @@ public static class SqliteSafetyRegistration
         services.AddSingleton<IServerSecrets, SqliteServerSecrets>();
         services.AddSingleton<IBlockStore, SqliteBlockStore>();
         services.AddSingleton<IReportStore, SqliteReportStore>();
-        services.AddSingleton<ISuspensionStore, SqliteSuspensionStore>();
-        services.AddSingleton<IAuditLog, SqliteAuditLog>();
-        services.AddSingleton<IOperatorNonceStore, SqliteOperatorNonceStore>();
         return services;
     }
 }

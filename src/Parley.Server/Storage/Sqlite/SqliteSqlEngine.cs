@@ -1,0 +1,38 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Parley.Server.Storage.Shared;
+
+namespace Parley.Server.Storage.Sqlite;
+
+/// <summary>SQLite under the shared stores: named parameters <c>$1</c>, <c>$2</c>, …, reads on a pooled connection,
+/// writes on the single <see cref="SqliteWriter"/>. Microsoft.Data.Sqlite does no input or output asynchronously, so
+/// every statement runs synchronously and a write finishes inside the writer's loop without a task switch.</summary>
+internal sealed class SqliteSqlEngine(SqliteDatabase database) : SqlEngine(database.Time)
+{
+    private static readonly SqlDialect SqliteDialect = new(ForUpdate: "", ForUpdateSkipLocked: "", DeviceOrder: "rowid");
+
+    public override SqlDialect Dialect => SqliteDialect;
+
+    public override bool Synchronous => true;
+
+    public override void Name(DbParameter parameter, int position) => parameter.ParameterName = "$" + position;
+
+    public override Task<T> ReadAsync<T>(Func<Db, ValueTask<T>> work, CancellationToken cancellationToken)
+    {
+        using SqliteConnection connection = database.OpenRead();
+        return Task.FromResult(Finished(work(new Db(this, connection, cancellationToken))));
+    }
+
+    public override Task<T> WriteAsync<T>(WriteKeys keys, Func<Db, ValueTask<T>> work, CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync(connection => Finished(work(new Db(this, connection, CancellationToken.None))), cancellationToken);
+
+    /// <summary>One writer runs at a time: every write is already in turn.</summary>
+    public override Task<T> WriteInTurnAsync<T>(long lockKey, Func<Db, ValueTask<T>> work, CancellationToken cancellationToken)
+        => WriteAsync(default, work, cancellationToken);
+
+    /// <summary>The result of work that ran synchronously (its exception rethrown as it was).</summary>
+    private static T Finished<T>(ValueTask<T> work)
+        => work.IsCompleted
+            ? work.GetAwaiter().GetResult()
+            : throw new InvalidOperationException("SQLite work must complete synchronously.");
+}
