@@ -58,8 +58,6 @@ public static class ServerRegistration
         {
             services.AddSingleton<SqliteDatabase>();
             services.AddSingleton<IStorageEngine, SqliteStorageEngine>();
-            services.AddSingleton<IAccountStore, SqliteAccountStore>();
-            services.AddSingleton<IDeviceStore, SqliteDeviceStore>();
             services.AddSingleton<IKeyPackageStore, SqliteKeyPackageStore>();
             services.AddSingleton<IGroupStore, SqliteGroupStore>();
             services.AddSingleton<IMailboxStore, SqliteMailboxStore>();

@@ -311,7 +311,10 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
             }
             var lookUp = GroupRules.DevicesToLookUp(roster, submission,
                 reference => proposals.TryGetValue(Convert.ToHexString(reference), out var found) ? found : null);
-            var devices = (await PostgresDeviceStore.FindManyAsync(connection, lookUp, cancellationToken)).ToDictionary(d => d.Id.Value);
+            var devices = lookUp.Count == 0
+                ? []
+                : (await connection.QueryAsync($"SELECT {SqlDeviceStore.Columns} FROM devices WHERE device_id = ANY($1)",
+                    [lookUp.Select(d => d.Value).ToArray()], SqlDeviceStore.Map, cancellationToken)).ToDictionary(d => d.Id.Value);
             return new RuleContext(maxMembers, proposals, devices);
         }
     }

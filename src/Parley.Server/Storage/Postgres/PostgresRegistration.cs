@@ -17,8 +17,8 @@ public static class PostgresRegistration
         services.AddSingleton<PostgresDatabase>();
         services.AddSingleton<IStorageEngine>(s => s.GetRequiredService<PostgresDatabase>());
         services.AddSingleton<PostgresFanout>();
-        services.AddSingleton<IAccountStore, PostgresAccountStore>();
-        services.AddSingleton<IDeviceStore, PostgresDeviceStore>();
+
+
         services.AddSingleton<IKeyPackageStore, PostgresKeyPackageStore>();
         services.AddSingleton<IGroupStore, PostgresGroupStore>();
         services.AddSingleton<IMailboxStore, PostgresMailboxStore>();

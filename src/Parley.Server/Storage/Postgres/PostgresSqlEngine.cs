@@ -10,7 +10,8 @@ namespace Parley.Server.Storage.Postgres;
 internal sealed class PostgresSqlEngine(PostgresDatabase database) : SqlEngine(database.Time)
 {
     private static readonly SqlDialect PostgresDialect = new(
-        ForUpdate: " FOR UPDATE", ForUpdateSkipLocked: " FOR UPDATE SKIP LOCKED", DeviceOrder: "added");
+        ForUpdate: " FOR UPDATE", ForUpdateSkipLocked: " FOR UPDATE SKIP LOCKED", DeviceOrder: "added",
+        UsernameDirectory: true, MailboxHeads: true);
 
     public override SqlDialect Dialect => PostgresDialect;
 

@@ -57,4 +57,7 @@ internal abstract class SqlEngine(TimeProvider time)
 /// runs at a time).</param>
 /// <param name="ForUpdateSkipLocked">Appended to a SELECT of rows a sweep takes, skipping rows another node's sweep holds.</param>
 /// <param name="DeviceOrder">The column that orders an account's devices as they were added.</param>
-internal sealed record SqlDialect(string ForUpdate, string ForUpdateSkipLocked, string DeviceOrder);
+/// <param name="UsernameDirectory">Whether usernames are unique in a table of their own (<c>usernames</c>, keyed and
+/// distributable by username) rather than by a unique column of <c>accounts</c>.</param>
+/// <param name="MailboxHeads">Whether every device has a row in <c>mailbox_heads</c>, the row its writes lock first.</param>
+internal sealed record SqlDialect(string ForUpdate, string ForUpdateSkipLocked, string DeviceOrder, bool UsernameDirectory, bool MailboxHeads);

@@ -1,4 +1,6 @@
+using Parley.Server.Accounts;
 using Parley.Server.Blobs;
+using Parley.Server.Devices;
 using Parley.Server.Moderation;
 
 namespace Parley.Server.Storage.Shared;
@@ -10,6 +12,8 @@ internal static class SqlStoreRegistration
     /// <summary>Adds the shared stores (called from each engine's registration after its <see cref="SqlEngine"/>).</summary>
     public static IServiceCollection AddSharedSqlStores(this IServiceCollection services)
     {
+        services.AddSingleton<IAccountStore, SqlAccountStore>();
+        services.AddSingleton<IDeviceStore, SqlDeviceStore>();
         services.AddSingleton<IBlobStore, SqlBlobStore>();
         services.AddSingleton<ISuspensionStore, SqlSuspensionStore>();
         services.AddSingleton<IAuditLog, SqlAuditLog>();

@@ -7,6 +7,8 @@ using Parley.Server.Devices;
 using Parley.Server.Franking;
 using Parley.Server.Groups;
 
+using Parley.Server.Storage.Shared;
+
 namespace Parley.Server.Storage.Sqlite;
 
 /// <summary>Group rosters and group delivery in SQLite. A submission's check, roster change and
@@ -167,7 +169,8 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
         public Channels.ChannelRuleFacts? Channel { get; set; }
 
         public Device? FindDevice(DeviceId device)
-            => SqliteDeviceStore.Find(connection, device);
+            => connection.Query($"SELECT {SqlDeviceStore.Columns} FROM devices WHERE device_id = $d", SqlDeviceStore.Map,
+                ("$d", device.Value)).FirstOrDefault();
 
         public (Proposal Proposal, uint SenderLeaf)? FindProposal(byte[] proposalRef)
         {
