@@ -167,14 +167,14 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
         IReadOnlyList<DeviceId> messageRecipients, welcomeRecipientDevices;
         if (submission.Sealed)
         {
-            messageRecipients = await PostgresBlockStore.WithholdSealedAsync(connection, roster, d.MessageRecipients,
+            messageRecipients = await PostgresBlockLookups.WithholdSealedAsync(connection, roster, d.MessageRecipients,
                 options.Value.MaxDevicesPerAccount, cancellationToken);
             welcomeRecipientDevices = d.WelcomeRecipients;
         }
         else
         {
-            (senderAccount, List<AccountId> blockers) = await PostgresBlockStore.SenderAsync(connection, submission.Sender, cancellationToken);
-            (messageRecipients, welcomeRecipientDevices) = await PostgresBlockStore.WithholdAsync(connection, roster, submission.Kind,
+            (senderAccount, List<AccountId> blockers) = await PostgresBlockLookups.SenderAsync(connection, submission.Sender, cancellationToken);
+            (messageRecipients, welcomeRecipientDevices) = await PostgresBlockLookups.WithholdAsync(connection, roster, submission.Kind,
                 senderAccount, blockers, d.MessageRecipients, d.WelcomeRecipients, cancellationToken);
         }
         var stamps = stamper.StampsFor(submission, senderAccount, messageRecipients, database.Time.GetUtcNow());

@@ -12,8 +12,6 @@ public static class PostgresSafetyRegistration
     public static IServiceCollection AddPostgresSafetyStores(this IServiceCollection services)
     {
         services.AddSingleton<IServerSecrets, PostgresServerSecrets>();
-        services.AddSingleton<IBlockStore, PostgresBlockStore>();
-        services.AddSingleton<IReportStore, PostgresReportStore>();
         return services;
     }
 }

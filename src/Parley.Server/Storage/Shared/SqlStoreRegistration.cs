@@ -15,6 +15,8 @@ internal static class SqlStoreRegistration
         services.AddSingleton<IAccountStore, SqlAccountStore>();
         services.AddSingleton<IDeviceStore, SqlDeviceStore>();
         services.AddSingleton<IBlobStore, SqlBlobStore>();
+        services.AddSingleton<Blocking.IBlockStore, SqlBlockStore>();
+        services.AddSingleton<Reports.IReportStore, SqlReportStore>();
         services.AddSingleton<ISuspensionStore, SqlSuspensionStore>();
         services.AddSingleton<IAuditLog, SqlAuditLog>();
         services.AddSingleton<IOperatorNonceStore, SqlOperatorNonceStore>();

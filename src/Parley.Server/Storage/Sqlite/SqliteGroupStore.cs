@@ -119,10 +119,10 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
         long expiresAt = Sql.UnixSeconds(submission.ExpiresAt);
         // Blocking and franking stamps are decided here, in the same write as the copies (docs/safety.md). A sealed send has no
         // sender account: in a 1:1 with a block, the blocker's devices get nothing sealed (BlockRule.ApplySealed).
-        AccountId? senderAccount = submission.Sealed ? null : SqliteBlockStore.AccountOf(connection, submission.Sender);
+        AccountId? senderAccount = submission.Sealed ? null : SqliteBlockLookups.AccountOf(connection, submission.Sender);
         var (messageRecipients, welcomeRecipients) = submission.Sealed
-            ? (SqliteBlockStore.WithholdSealed(connection, roster, d.MessageRecipients, options.Value.MaxDevicesPerAccount), d.WelcomeRecipients)
-            : SqliteBlockStore.Withhold(connection, roster, submission.Kind, senderAccount, d.MessageRecipients, d.WelcomeRecipients);
+            ? (SqliteBlockLookups.WithholdSealed(connection, roster, d.MessageRecipients, options.Value.MaxDevicesPerAccount), d.WelcomeRecipients)
+            : SqliteBlockLookups.Withhold(connection, roster, submission.Kind, senderAccount, d.MessageRecipients, d.WelcomeRecipients);
         var stamps = stamper.StampsFor(submission, senderAccount, messageRecipients, database.Time.GetUtcNow());
         var recipients = new List<DeviceId>();
         recipients.AddRange(SqliteMailboxStore.Enqueue(connection, messageRecipients, submission.MessageId, submission.Message, expiresAt,

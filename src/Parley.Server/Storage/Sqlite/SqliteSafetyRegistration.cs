@@ -12,8 +12,6 @@ public static class SqliteSafetyRegistration
     public static IServiceCollection AddSqliteSafetyStores(this IServiceCollection services)
     {
         services.AddSingleton<IServerSecrets, SqliteServerSecrets>();
-        services.AddSingleton<IBlockStore, SqliteBlockStore>();
-        services.AddSingleton<IReportStore, SqliteReportStore>();
         return services;
     }
 }

@@ -6,39 +6,10 @@ using Parley.Server.Groups;
 
 namespace Parley.Server.Storage.Sqlite;
 
-/// <summary>Blocks in SQLite, and the lookups the group store makes inside a submission's write to apply
-/// <see cref="BlockRule"/>.</summary>
-internal sealed class SqliteBlockStore(SqliteDatabase database) : IBlockStore
+/// <summary>The block lookups the SQLite group store makes inside a submission's write to apply <see cref="BlockRule"/>
+/// (blocking itself is <see cref="Shared.SqlBlockStore"/>).</summary>
+internal static class SqliteBlockLookups
 {
-    public Task BlockAsync(AccountId blocker, AccountId blocked, CancellationToken cancellationToken)
-        => database.Writer.ExecuteAsync(connection => connection.Execute(
-            "INSERT OR IGNORE INTO blocks (blocker_account, blocked_account) VALUES ($a, $b)",
-            ("$a", blocker.Value), ("$b", blocked.Value)), cancellationToken);
-
-    public Task<bool> UnblockAsync(AccountId blocker, AccountId blocked, CancellationToken cancellationToken)
-        => database.Writer.ExecuteAsync(connection => connection.Execute(
-            "DELETE FROM blocks WHERE blocker_account = $a AND blocked_account = $b",
-            ("$a", blocker.Value), ("$b", blocked.Value)) > 0, cancellationToken);
-
-    public Task<bool> BlocksAsync(AccountId blocker, AccountId blocked, CancellationToken cancellationToken)
-    {
-        using SqliteConnection connection = database.OpenRead();
-        return Task.FromResult(connection.Scalar("SELECT 1 FROM blocks WHERE blocker_account = $a AND blocked_account = $b",
-            ("$a", blocker.Value), ("$b", blocked.Value)) is not null);
-    }
-
-    public Task<IReadOnlyList<string>> ListAsync(AccountId blocker, CancellationToken cancellationToken)
-    {
-        using SqliteConnection connection = database.OpenRead();
-        IReadOnlyList<string> names = connection.Query(
-            """
-            SELECT a.username FROM blocks b JOIN accounts a ON a.account_id = b.blocked_account
-            WHERE b.blocker_account = $a ORDER BY a.username
-            """,
-            static r => r.GetString(0), ("$a", blocker.Value));
-        return Task.FromResult(names);
-    }
-
     /// <summary>The account of <paramref name="device"/>, read inside the caller's transaction.</summary>
     internal static AccountId? AccountOf(SqliteConnection connection, DeviceId device)
         => connection.Scalar("SELECT account_id FROM devices WHERE device_id = $d", ("$d", device.Value)) is string account

@@ -6,38 +6,10 @@ using Parley.Server.Groups;
 
 namespace Parley.Server.Storage.Postgres;
 
-/// <summary>Blocks in PostgreSQL (keyed by the blocking account), and the lookups the group store makes inside
-/// a submission's transaction to apply <see cref="BlockRule"/>.</summary>
-internal sealed class PostgresBlockStore(PostgresDatabase database) : IBlockStore
+/// <summary>The block lookups the PostgreSQL group store makes inside a submission's write to apply <see cref="BlockRule"/>
+/// (blocking itself is <see cref="Shared.SqlBlockStore"/>).</summary>
+internal static class PostgresBlockLookups
 {
-    public Task BlockAsync(AccountId blocker, AccountId blocked, CancellationToken cancellationToken)
-        => database.Writer.ExecuteAsync((connection, ct) => connection.ExecuteAsync(
-            "INSERT INTO blocks (blocker_account, blocked_account) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            [blocker.Value, blocked.Value], ct), cancellationToken);
-
-    public Task<bool> UnblockAsync(AccountId blocker, AccountId blocked, CancellationToken cancellationToken)
-        => database.Writer.ExecuteAsync(async (connection, ct) => await connection.ExecuteAsync(
-            "DELETE FROM blocks WHERE blocker_account = $1 AND blocked_account = $2", [blocker.Value, blocked.Value], ct) > 0,
-            cancellationToken);
-
-    public async Task<bool> BlocksAsync(AccountId blocker, AccountId blocked, CancellationToken cancellationToken)
-    {
-        await using NpgsqlConnection connection = await database.OpenReadAsync(cancellationToken);
-        return await connection.ScalarAsync("SELECT 1 FROM blocks WHERE blocker_account = $1 AND blocked_account = $2",
-            [blocker.Value, blocked.Value], cancellationToken) is not null;
-    }
-
-    public async Task<IReadOnlyList<string>> ListAsync(AccountId blocker, CancellationToken cancellationToken)
-    {
-        await using NpgsqlConnection connection = await database.OpenReadAsync(cancellationToken);
-        return await connection.QueryAsync(
-            """
-            SELECT a.username FROM blocks b JOIN accounts a ON a.account_id = b.blocked_account
-            WHERE b.blocker_account = $1 ORDER BY a.username
-            """,
-            [blocker.Value], static r => r.GetString(0), cancellationToken);
-    }
-
     /// <summary>The account of <paramref name="device"/> and the accounts that block it, in one read inside the
     /// caller's transaction.</summary>
     internal static async Task<(AccountId? Account, List<AccountId> Blockers)> SenderAsync(NpgsqlConnection connection, DeviceId device,
