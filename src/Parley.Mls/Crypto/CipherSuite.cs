@@ -29,8 +29,13 @@ public abstract class CipherSuite
     /// <summary>Code points of every suite Parley implements, in ascending order.</summary>
     public static IReadOnlyList<ushort> Supported => CipherSuites.Supported;
 
-    /// <summary>The IANA name of a cipher suite code point (RFC 9420 §17.1), or null if unknown.</summary>
-    public static string? NameOf(ushort id) => id switch
+    /// <summary>True when the suite's KEM resists a quantum adversary (ML-KEM-768 or X-Wing): what it encrypts
+    /// to members (path secrets, Welcome secrets) cannot be decrypted later from a recording.</summary>
+    public bool IsPostQuantum => Hpke.IsPostQuantum;
+
+    /// <summary>The name of a cipher suite code point (RFC 9420 §17.1, or the provisional post-quantum table in
+    /// CipherSuites), or null if unknown.</summary>
+    public static string? NameOf(ushort id) => CipherSuites.TryGet(id, out var suite) && suite is StandardCipherSuite standard ? standard.Name : id switch
     {
         1 => "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519",
         2 => "MLS_128_DHKEMP256_AES128GCM_SHA256_P256",
