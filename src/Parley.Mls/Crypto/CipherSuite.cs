@@ -199,14 +199,25 @@ public abstract class CipherSuite
     }
 
     /// <summary>DecryptWithLabel(PrivateKey, Label, Context, KEMOutput, Ciphertext); throws
-    /// <see cref="MlsProtocolException"/> when decryption fails.</summary>
+    /// <see cref="MlsProtocolException"/> when the KEM output has the wrong length or decryption fails.</summary>
     public byte[] DecryptWithLabel(ReadOnlySpan<byte> privateKey, string label, ReadOnlySpan<byte> context, ReadOnlySpan<byte> kemOutput, ReadOnlySpan<byte> ciphertext)
     {
         ArgumentNullException.ThrowIfNull(label);
+        CheckKemOutput(kemOutput.Length);
         Span<byte> header = stackalloc byte[MaxStackLabelHeader];
         using var info = new JoinedBytes(LabelHeader(label, context.Length, header), context, stackalloc byte[JoinedBytes.StackSize]);
         return Hpke.Open(privateKey, kemOutput, info.Span, ReadOnlySpan<byte>.Empty, ciphertext)
             ?? throw new MlsProtocolException(MlsError.HpkeDecryptionFailed, $"HPKE decryption failed for '{label}'.");
+    }
+
+    /// <summary>Throws <see cref="MlsError.HpkeKemOutputLength"/> unless a received kem_output is Nenc bytes long.</summary>
+    public void CheckKemOutput(int length)
+    {
+        if (length != Hpke.EncapsulatedKeyLength)
+        {
+            throw new MlsProtocolException(MlsError.HpkeKemOutputLength,
+                $"An HPKE kem_output has {length} bytes; the suite's KEM outputs {Hpke.EncapsulatedKeyLength}.");
+        }
     }
 
     /// <summary>Constant-time equality for MACs, tags and secrets.</summary>
