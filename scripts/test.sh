@@ -37,8 +37,10 @@ if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" -eq 0 ]; then
         || echo "test.sh: chromium did not install; the web app's tests will fail" >&2
 fi
 
-# The ts-mls peer of the MLS interop tests (pinned in tests/interop-ts/package-lock.json).
-if [ ! -d tests/interop-ts/node_modules/ts-mls ]; then
+# The ts-mls peer of the MLS interop tests (pinned in tests/interop-ts/package-lock.json), with the KEM packages of its
+# post-quantum suites.
+if [ ! -d tests/interop-ts/node_modules/ts-mls ] || [ ! -d tests/interop-ts/node_modules/@hpke/hybridkem-x-wing ] \
+    || [ ! -d tests/interop-ts/node_modules/@hpke/ml-kem ]; then
     npm ci --prefix tests/interop-ts --no-audit --no-fund --loglevel=error
 fi
 

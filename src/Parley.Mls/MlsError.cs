@@ -21,6 +21,10 @@ public enum MlsError
     /// <summary>§5.3.1: the application's credential validator rejected a credential.</summary>
     CredentialRejected = 504,
 
+    /// <summary>§5.1.3 (RFC 9180 §4, Nenc): an HPKE ciphertext's kem_output is not as long as the suite's KEM
+    /// outputs (32 bytes for X25519, 1088 for ML-KEM-768, 1120 for X-Wing).</summary>
+    HpkeKemOutputLength = 505,
+
     // ---- §6 Message framing ---------------------------------------------------------------------
 
     /// <summary>§6: the message's group_id is not this group's.</summary>

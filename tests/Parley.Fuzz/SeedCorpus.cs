@@ -43,6 +43,7 @@ internal static class SeedCorpus
         AddGroupSeeds(Add);
         AddContentSeeds(Add);
         AddClientSeeds(Add);
+        AddPostQuantumSeeds(Add);
 
         foreach (var (target, list) in seeds)
         {
@@ -89,6 +90,18 @@ internal static class SeedCorpus
                 .OrderBy(t => t.Length)
                 .First();
             add("ratchet-tree", $"vector-tree-suite{suite}", [(byte)(suite >> 8), (byte)suite, .. smallest]);
+        }
+    }
+
+    // pq-kem: for each post-quantum suite, its fixed recipient's public key and a ciphertext sealed to it.
+    private static void AddPostQuantumSeeds(Action<string, string, byte[]> add)
+    {
+        for (int i = 0; i < Targets.MlsTargets.PostQuantumSuites.Length; i++)
+        {
+            var suite = CipherSuite.Get(Targets.MlsTargets.PostQuantumSuites[i]);
+            var recipient = Targets.MlsTargets.PostQuantumRecipient(suite);
+            add("pq-kem", $"public-key-{suite.Id}", [(byte)i, .. recipient.PublicKey]);
+            add("pq-kem", $"ciphertext-{suite.Id}", [(byte)i, .. Encode(suite.EncryptWithLabel(recipient.PublicKey, "Welcome", "pq-kem"u8, "secret"u8))]);
         }
     }
 

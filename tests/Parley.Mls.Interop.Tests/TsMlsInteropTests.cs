@@ -17,7 +17,9 @@ public sealed class TsMlsInteropTests(InteropServerFixture server, TsMlsPeerFixt
 
     /// <summary>Suites 1-3 (ts-mls runs the others, X448 and P-521 especially, in slow pure JavaScript),
     /// with handshake messages public and, for suites 1-3, encrypted. In suite 2 ts-mls's members sign with
-    /// compressed P-256 keys, which Parley accepts (RFC 9420 §5.1.1 writes them uncompressed).</summary>
+    /// compressed P-256 keys, which Parley accepts (RFC 9420 §5.1.1 writes them uncompressed). And the
+    /// post-quantum suites at ts-mls's provisional code points: 79 (ML-KEM-768), 83 and 84 (X-Wing), whose KEMs
+    /// come from the npm packages @hpke/ml-kem and @hpke/hybridkem-x-wing.</summary>
     public static TheoryData<ushort, bool> Suites() => new()
     {
         { 1, false },
@@ -25,6 +27,10 @@ public sealed class TsMlsInteropTests(InteropServerFixture server, TsMlsPeerFixt
         { 2, false },
         { 2, true },
         { 3, true },
+        { 79, true },
+        { 83, false },
+        { 83, true },
+        { 84, true },
     };
 
     public async Task InitializeAsync() => await _peer.CallAsync("reset");
@@ -128,6 +134,8 @@ public sealed class TsMlsInteropTests(InteropServerFixture server, TsMlsPeerFixt
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
+    [InlineData(79)]
+    [InlineData(83)]
     public async Task Each_side_joins_the_other_externally(ushort suite)
     {
         var d = new InteropDriver(server.Client, suite, false);

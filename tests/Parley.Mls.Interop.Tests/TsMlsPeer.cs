@@ -38,11 +38,12 @@ public sealed class TsMlsPeer : IAsyncDisposable
     /// <summary>Starts the peer. Fails (never skips) when Node or the npm packages are missing, saying how to fix it.</summary>
     public static async Task<TsMlsPeer> StartAsync()
     {
-        string tsMls = Path.Combine(Directory, "node_modules", "ts-mls", "package.json");
-        if (!File.Exists(tsMls))
+        // ts-mls and the KEMs of its post-quantum suites (79-84), which it loads only when a test asks for one.
+        string[] packages = ["ts-mls", "@hpke/ml-kem", "@hpke/hybridkem-x-wing"];
+        if (!packages.All(p => File.Exists(Path.Combine(Directory, "node_modules", p, "package.json"))))
         {
             throw new InvalidOperationException(
-                $"ts-mls is not installed: run `npm ci --prefix {Directory}` (or `npm ci` in tests/interop-ts) first.");
+                $"ts-mls or its post-quantum KEM packages are not installed: run `npm ci --prefix {Directory}` (or `npm ci` in tests/interop-ts) first.");
         }
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("PARLEY_NODE") is { Length: > 0 } node ? node : "node")
         {

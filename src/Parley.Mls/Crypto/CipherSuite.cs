@@ -29,8 +29,13 @@ public abstract class CipherSuite
     /// <summary>Code points of every suite Parley implements, in ascending order.</summary>
     public static IReadOnlyList<ushort> Supported => CipherSuites.Supported;
 
-    /// <summary>The IANA name of a cipher suite code point (RFC 9420 §17.1), or null if unknown.</summary>
-    public static string? NameOf(ushort id) => id switch
+    /// <summary>True when the suite's KEM resists a quantum adversary (ML-KEM-768 or X-Wing): what it encrypts
+    /// to members (path secrets, Welcome secrets) cannot be decrypted later from a recording.</summary>
+    public bool IsPostQuantum => Hpke.IsPostQuantum;
+
+    /// <summary>The name of a cipher suite code point (RFC 9420 §17.1, or the provisional post-quantum table in
+    /// CipherSuites), or null if unknown.</summary>
+    public static string? NameOf(ushort id) => CipherSuites.TryGet(id, out var suite) && suite is StandardCipherSuite standard ? standard.Name : id switch
     {
         1 => "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519",
         2 => "MLS_128_DHKEMP256_AES128GCM_SHA256_P256",
@@ -194,14 +199,25 @@ public abstract class CipherSuite
     }
 
     /// <summary>DecryptWithLabel(PrivateKey, Label, Context, KEMOutput, Ciphertext); throws
-    /// <see cref="MlsProtocolException"/> when decryption fails.</summary>
+    /// <see cref="MlsProtocolException"/> when the KEM output has the wrong length or decryption fails.</summary>
     public byte[] DecryptWithLabel(ReadOnlySpan<byte> privateKey, string label, ReadOnlySpan<byte> context, ReadOnlySpan<byte> kemOutput, ReadOnlySpan<byte> ciphertext)
     {
         ArgumentNullException.ThrowIfNull(label);
+        CheckKemOutput(kemOutput.Length);
         Span<byte> header = stackalloc byte[MaxStackLabelHeader];
         using var info = new JoinedBytes(LabelHeader(label, context.Length, header), context, stackalloc byte[JoinedBytes.StackSize]);
         return Hpke.Open(privateKey, kemOutput, info.Span, ReadOnlySpan<byte>.Empty, ciphertext)
             ?? throw new MlsProtocolException(MlsError.HpkeDecryptionFailed, $"HPKE decryption failed for '{label}'.");
+    }
+
+    /// <summary>Throws <see cref="MlsError.HpkeKemOutputLength"/> unless a received kem_output is Nenc bytes long.</summary>
+    public void CheckKemOutput(int length)
+    {
+        if (length != Hpke.EncapsulatedKeyLength)
+        {
+            throw new MlsProtocolException(MlsError.HpkeKemOutputLength,
+                $"An HPKE kem_output has {length} bytes; the suite's KEM outputs {Hpke.EncapsulatedKeyLength}.");
+        }
     }
 
     /// <summary>Constant-time equality for MACs, tags and secrets.</summary>

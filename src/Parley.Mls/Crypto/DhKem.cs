@@ -14,37 +14,22 @@ namespace Parley.Mls.Crypto;
 
 /// <summary>A Diffie-Hellman based KEM over one group; subclasses supply the group operations
 /// and the key (de)serialization, this class the KEM construction around them.</summary>
-internal abstract class DhKem
+internal abstract class DhKem : Kem
 {
     private readonly byte[] _suiteId;
 
+    // Nenc = Npk (the encapsulated key is the serialized ephemeral public key), Nsecret = the KDF's Nh, and
+    // an encapsulation consumes Nsk bytes of input keying material for the ephemeral key.
     private protected DhKem(ushort id, Kdf kdf, int privateKeyLength, int publicKeyLength, int dhLength)
+        : base(id, privateKeyLength, publicKeyLength, publicKeyLength, kdf.HashLength, privateKeyLength)
     {
-        Id = id;
         Kdf = kdf;
-        PrivateKeyLength = privateKeyLength;
-        PublicKeyLength = publicKeyLength;
         DhLength = dhLength;
         _suiteId = ["K"u8[0], "E"u8[0], "M"u8[0], (byte)(id >> 8), (byte)id];
     }
 
-    /// <summary>The HPKE kem_id.</summary>
-    public ushort Id { get; }
-
     /// <summary>The KDF the KEM uses internally (not necessarily the HPKE suite's KDF).</summary>
     public Kdf Kdf { get; }
-
-    /// <summary>Nsk.</summary>
-    public int PrivateKeyLength { get; }
-
-    /// <summary>Npk.</summary>
-    public int PublicKeyLength { get; }
-
-    /// <summary>Nenc; for a DHKEM the encapsulated key is the serialized ephemeral public key.</summary>
-    public int EncapsulatedKeyLength => PublicKeyLength;
-
-    /// <summary>Nsecret.</summary>
-    public int SharedSecretLength => Kdf.HashLength;
 
     /// <summary>Ndh: length of the raw Diffie-Hellman output.</summary>
     public int DhLength { get; }
@@ -53,7 +38,7 @@ internal abstract class DhKem
     protected ReadOnlySpan<byte> SuiteId => _suiteId;
 
     /// <summary>DeriveKeyPair(ikm) (RFC 9180 §7.1.3).</summary>
-    public HpkeKeyPair DeriveKeyPair(ReadOnlySpan<byte> ikm)
+    public override HpkeKeyPair DeriveKeyPair(ReadOnlySpan<byte> ikm)
     {
         byte[] privateKey = new byte[PrivateKeyLength];
         try
@@ -71,31 +56,13 @@ internal abstract class DhKem
     /// <summary>The private half of DeriveKeyPair(ikm), written to <paramref name="privateKey"/> (Nsk bytes).</summary>
     public abstract void DerivePrivateKey(ReadOnlySpan<byte> ikm, Span<byte> privateKey);
 
-    /// <summary>The serialized public key of a serialized private key; throws on an invalid private key.</summary>
-    public abstract byte[] PublicKeyFromPrivate(ReadOnlySpan<byte> privateKey);
-
     /// <summary>DH(sk, pk) into <paramref name="dh"/>; when <paramref name="ownPublicKey"/> is not empty,
     /// also writes pk(sk) there. False when either key is invalid or the output is all zero.</summary>
     public abstract bool TryDh(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> publicKey, Span<byte> dh, Span<byte> ownPublicKey);
 
-    /// <summary>A fresh random key pair: DeriveKeyPair on Nsk random bytes.</summary>
-    public HpkeKeyPair GenerateKeyPair()
-    {
-        Span<byte> ikm = stackalloc byte[PrivateKeyLength];
-        RandomNumberGenerator.Fill(ikm);
-        try
-        {
-            return DeriveKeyPair(ikm);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(ikm);
-        }
-    }
-
-    /// <summary>Encap(pkR) with the ephemeral key derived from <paramref name="ikmE"/>;
+    /// <summary>Encap(pkR) with the ephemeral key derived from <paramref name="randomness"/> (ikmE);
     /// returns enc, or null when <paramref name="publicKeyR"/> is invalid.</summary>
-    public byte[]? Encap(ReadOnlySpan<byte> publicKeyR, ReadOnlySpan<byte> ikmE, Span<byte> sharedSecret)
+    public override byte[]? Encap(ReadOnlySpan<byte> publicKeyR, ReadOnlySpan<byte> randomness, Span<byte> sharedSecret)
     {
         Debug.Assert(sharedSecret.Length == SharedSecretLength);
         if (publicKeyR.Length != PublicKeyLength)
@@ -108,7 +75,7 @@ internal abstract class DhKem
         byte[] enc = new byte[EncapsulatedKeyLength];
         try
         {
-            DerivePrivateKey(ikmE, ephemeralKey);
+            DerivePrivateKey(randomness, ephemeralKey);
             // TryDh also serializes pk(skE), which is enc, so the ephemeral key is imported only once.
             if (!TryDh(ephemeralKey, publicKeyR, dh, enc))
             {
@@ -126,7 +93,7 @@ internal abstract class DhKem
     }
 
     /// <summary>Decap(enc, skR); false when enc or the private key is invalid.</summary>
-    public bool TryDecap(ReadOnlySpan<byte> enc, ReadOnlySpan<byte> privateKeyR, Span<byte> sharedSecret)
+    public override bool TryDecap(ReadOnlySpan<byte> enc, ReadOnlySpan<byte> privateKeyR, Span<byte> sharedSecret)
     {
         Debug.Assert(sharedSecret.Length == SharedSecretLength);
         // The private key's length is checked by TryDh, which may accept more than one encoding.

@@ -13,7 +13,7 @@ public sealed class Hpke
     private readonly byte[] _suiteId;
     private readonly byte[] _pskIdHash;
 
-    internal Hpke(DhKem kem, Kdf kdf, Aead aead)
+    internal Hpke(Kem kem, Kdf kdf, Aead aead)
     {
         Kem = kem;
         Kdf = kdf;
@@ -39,6 +39,9 @@ public sealed class Hpke
     /// <summary>The HPKE aead_id.</summary>
     public ushort AeadId => Aead.Id;
 
+    /// <summary>True when the KEM resists a quantum adversary.</summary>
+    public bool IsPostQuantum => Kem.IsPostQuantum;
+
     /// <summary>Npk: length of a serialized public key.</summary>
     public int PublicKeyLength => Kem.PublicKeyLength;
 
@@ -48,7 +51,7 @@ public sealed class Hpke
     /// <summary>Nenc: length of the encapsulated key (the KEM output).</summary>
     public int EncapsulatedKeyLength => Kem.EncapsulatedKeyLength;
 
-    internal DhKem Kem { get; }
+    internal Kem Kem { get; }
 
     internal Kdf Kdf { get; }
 
@@ -57,15 +60,7 @@ public sealed class Hpke
     /// <summary>The HPKE configuration for the given identifiers, or null when Parley lacks one of them.</summary>
     internal static Hpke? TryCreate(ushort kemId, ushort kdfId, ushort aeadId)
     {
-        DhKem? kem = kemId switch
-        {
-            0x0010 => DhKemNist.P256,
-            0x0011 => DhKemNist.P384,
-            0x0012 => DhKemNist.P521,
-            0x0020 => DhKemX25519.Instance,
-            0x0021 => DhKemX448.Instance,
-            _ => null,
-        };
+        Kem? kem = Kem.TryGet(kemId);
         Kdf? kdf = kdfId switch
         {
             0x0001 => Kdf.HkdfSha256,
@@ -100,7 +95,7 @@ public sealed class Hpke
     /// Throws <see cref="MlsProtocolException"/> when <paramref name="publicKeyR"/> is not a valid key.</summary>
     public (byte[] Enc, HpkeContext Context) SetupBaseS(ReadOnlySpan<byte> publicKeyR, ReadOnlySpan<byte> info)
     {
-        Span<byte> ikmE = stackalloc byte[Kem.PrivateKeyLength];
+        Span<byte> ikmE = stackalloc byte[Kem.EncapsulationRandomnessLength];
         RandomNumberGenerator.Fill(ikmE);
         try
         {
@@ -112,7 +107,7 @@ public sealed class Hpke
         }
     }
 
-    /// <summary>SetupBaseS with the ephemeral key derived from <paramref name="ikmE"/> (test vectors only).</summary>
+    /// <summary>SetupBaseS with the encapsulation randomness <paramref name="ikmE"/> (test vectors only).</summary>
     internal (byte[] Enc, HpkeContext Context) SetupBaseS(ReadOnlySpan<byte> publicKeyR, ReadOnlySpan<byte> info, ReadOnlySpan<byte> ikmE)
     {
         Span<byte> sharedSecret = stackalloc byte[Kem.SharedSecretLength];
@@ -151,7 +146,7 @@ public sealed class Hpke
     public (byte[] Enc, byte[] Ciphertext) Seal(ReadOnlySpan<byte> publicKeyR, ReadOnlySpan<byte> info, ReadOnlySpan<byte> aad, ReadOnlySpan<byte> plaintext)
     {
         RequireAead();
-        Span<byte> ikmE = stackalloc byte[Kem.PrivateKeyLength];
+        Span<byte> ikmE = stackalloc byte[Kem.EncapsulationRandomnessLength];
         Span<byte> sharedSecret = stackalloc byte[Kem.SharedSecretLength];
         Span<byte> key = stackalloc byte[Aead.KeyLength];
         Span<byte> nonce = stackalloc byte[Aead.NonceLength];

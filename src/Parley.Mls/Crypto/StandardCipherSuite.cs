@@ -1,18 +1,30 @@
 // RFC 9420 §5.1 and §17.1: a cipher suite assembled from a KDF (with its hash and HMAC), an AEAD,
-// an HPKE configuration and a signature scheme.
+// an HPKE configuration and a signature scheme. The post-quantum suites of ts-mls pair the hash SHA-384 with
+// the KDF HKDF-SHA512 (suites 79 and 80), so the hash (Hash, MAC) may come from another KDF than the one MLS
+// and HPKE derive keys with.
 namespace Parley.Mls.Crypto;
 
-/// <summary>The cipher suites of RFC 9420 §17.1, each a combination of the primitives in this folder.</summary>
+/// <summary>The cipher suites of RFC 9420 §17.1 and the provisional post-quantum ones, each a combination of the
+/// primitives in this folder.</summary>
 internal sealed class StandardCipherSuite : CipherSuite
 {
     private readonly Kdf _kdf;
+    private readonly Kdf _hash;
     private readonly Aead _aead;
     private readonly SignatureScheme _signature;
 
-    public StandardCipherSuite(ushort id, string name, DhKem kem, Kdf kdf, Aead aead, SignatureScheme signature) : base(id)
+    /// <param name="id">The code point.</param>
+    /// <param name="name">The suite's name.</param>
+    /// <param name="kem">HPKE's KEM.</param>
+    /// <param name="kdf">The KDF of MLS and of HPKE.</param>
+    /// <param name="aead">The AEAD of MLS and of HPKE.</param>
+    /// <param name="signature">The signature scheme.</param>
+    /// <param name="hash">The hash of Hash and MAC when it is not the KDF's.</param>
+    public StandardCipherSuite(ushort id, string name, Kem kem, Kdf kdf, Aead aead, SignatureScheme signature, Kdf? hash = null) : base(id)
     {
         Name = name;
         _kdf = kdf;
+        _hash = hash ?? kdf;
         _aead = aead;
         _signature = signature;
         Hpke = new Hpke(kem, kdf, aead);
@@ -31,9 +43,9 @@ internal sealed class StandardCipherSuite : CipherSuite
 
     public override Hpke Hpke { get; }
 
-    public override byte[] Hash(ReadOnlySpan<byte> data) => _kdf.Hash(data);
+    public override byte[] Hash(ReadOnlySpan<byte> data) => _hash.Hash(data);
 
-    public override byte[] Mac(ReadOnlySpan<byte> key, ReadOnlySpan<byte> data) => _kdf.Mac(key, data);
+    public override byte[] Mac(ReadOnlySpan<byte> key, ReadOnlySpan<byte> data) => _hash.Mac(key, data);
 
     public override byte[] KdfExtract(ReadOnlySpan<byte> salt, ReadOnlySpan<byte> ikm) => _kdf.Extract(salt, ikm);
 

@@ -878,7 +878,8 @@ public sealed class MlsGroup : IDisposable
 
     // ---- Lifetime ----------------------------------------------------------------------------
 
-    private GroupState State
+    /// <summary>The current state (internal so that tests can frame forged messages with the epoch's keys).</summary>
+    internal GroupState State
     {
         get
         {

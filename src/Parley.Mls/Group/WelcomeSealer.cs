@@ -33,7 +33,7 @@ internal sealed class WelcomeSealer
         var kem = _hpke.Kem;
         var kdf = _hpke.Kdf;
         var aead = _hpke.Aead;
-        Span<byte> ikmE = stackalloc byte[kem.PrivateKeyLength];
+        Span<byte> ikmE = stackalloc byte[kem.EncapsulationRandomnessLength];
         Span<byte> sharedSecret = stackalloc byte[kem.SharedSecretLength];
         Span<byte> secret = stackalloc byte[kdf.HashLength];
         Span<byte> key = stackalloc byte[aead.KeyLength];

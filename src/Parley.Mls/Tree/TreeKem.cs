@@ -165,6 +165,11 @@ public static class TreeKem
                 throw new MlsProtocolException(MlsError.EncryptionKeyNotUnique, "An UpdatePath repeats a public key.");
             }
         }
+        // Every encrypted path secret, not only the one this member opens, has a KEM output of the suite's size.
+        foreach (var ciphertext in path.Nodes.SelectMany(n => n.EncryptedPathSecret))
+        {
+            suite.CheckKemOutput(ciphertext.KemOutput.Length);
+        }
         for (uint i = 0; i < tree.NodeCount; i++)
         {
             if (tree.GetNode(new NodeIndex(i)) is { } n && newKeys.Contains(n.Leaf?.EncryptionKey ?? n.Parent!.EncryptionKey))

@@ -55,9 +55,45 @@ internal static class MlsTargets
         yield return new FuzzTarget("private-content",
             "a content type octet then a decrypted PrivateMessageContent with padding (§6.3.1); and SenderData (§6.3.2)",
             PrivateContentTarget);
+        yield return new FuzzTarget("pq-kem",
+            "a post-quantum suite selector octet (79, 80, 83, 84) then bytes read both as an HPKECiphertext (§5.1.3: "
+            + "kem_output, ciphertext) to DecryptWithLabel with a fixed key, and as an ML-KEM-768 or X-Wing public key to "
+            + "EncryptWithLabel to; wrong lengths, unreduced keys and undecapsulable outputs are MlsProtocolExceptions",
+            PostQuantumKemTarget);
         yield return new FuzzTarget("group-state",
             "a member's saved group state (MlsGroup.Restore): tree, private keys, epoch secrets, ratchets, pending commit",
             GroupStateTarget);
+    }
+
+    /// <summary>The post-quantum suites pq-kem exercises; its first input octet picks one (modulo their count).</summary>
+    internal static readonly ushort[] PostQuantumSuites = [79, 80, 83, 84];
+
+    /// <summary>The fixed recipient key of pq-kem for <paramref name="suite"/>: derived from a constant seed.</summary>
+    internal static HpkeKeyPair PostQuantumRecipient(CipherSuite suite) => suite.Hpke.DeriveKeyPair(new byte[suite.HashLength]);
+
+    private static void PostQuantumKemTarget(byte[] input)
+    {
+        if (input.Length < 1 || !CipherSuite.TryGet(PostQuantumSuites[input[0] % PostQuantumSuites.Length], out var suite))
+        {
+            return;
+        }
+        ReadOnlySpan<byte> rest = input.AsSpan(1);
+        var ciphertext = Expect.Only<MlsException, HpkeCiphertext>(() => TlsReader.Decode(input.AsMemory(1), HpkeCiphertext.Decode));
+        if (ciphertext is not null)
+        {
+            RoundTrip(input[1..], ciphertext);
+            var recipient = PostQuantumRecipient(suite);
+            Expect.Only<MlsException>(() => suite.DecryptWithLabel(recipient.PrivateKey, "Welcome", "pq-kem"u8, ciphertext.KemOutput, ciphertext.Ciphertext));
+        }
+        byte[] publicKey = rest.ToArray();
+        var sealedTo = Expect.Only<MlsException, HpkeCiphertext>(() => suite.EncryptWithLabel(publicKey, "Welcome", "pq-kem"u8, "secret"u8));
+        Expect.That(sealedTo is null || (publicKey.Length == suite.Hpke.PublicKeyLength && sealedTo.KemOutput.Length == suite.Hpke.EncapsulatedKeyLength),
+            "A post-quantum public key of the wrong length was encrypted to, or the KEM output has the wrong length.");
+        if (suite.Hpke.KemId == MlKem768.KemId)
+        {
+            Expect.That((sealedTo is not null) == MlKem768.IsValidPublicKey(publicKey),
+                "Encapsulation to an ML-KEM-768 key disagrees with the FIPS 203 key check.");
+        }
     }
 
     private static void MlsMessageTarget(byte[] input)

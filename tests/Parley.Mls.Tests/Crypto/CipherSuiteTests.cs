@@ -10,9 +10,33 @@ public sealed class CipherSuiteTests
     public static TheoryData<ushort> Suites() => new(CipherSuite.Supported);
 
     [Fact]
-    public void All_seven_suites_of_rfc_9420_are_supported()
+    public void All_seven_suites_of_rfc_9420_and_four_post_quantum_suites_are_supported()
     {
-        Assert.Equal(new ushort[] { 1, 2, 3, 4, 5, 6, 7 }, CipherSuite.Supported);
+        Assert.Equal(new ushort[] { 1, 2, 3, 4, 5, 6, 7, 79, 80, 83, 84 }, CipherSuite.Supported);
+        Assert.Equal(new ushort[] { 79, 80, 83, 84 }, CipherSuite.Supported.Where(id => CipherSuite.Get(id).IsPostQuantum));
+    }
+
+    [Theory]
+    [InlineData((ushort)1, "MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519")]
+    [InlineData((ushort)79, "MLS_256_MLKEM768_AES256GCM_SHA384_Ed25519")]
+    [InlineData((ushort)80, "MLS_256_MLKEM768_CHACHA20POLY1305_SHA384_Ed25519")]
+    [InlineData((ushort)83, "MLS_256_XWING_AES256GCM_SHA512_Ed25519")]
+    [InlineData((ushort)84, "MLS_256_XWING_CHACHA20POLY1305_SHA512_Ed25519")]
+    public void Suite_names_follow_the_registry_and_ts_mls(ushort id, string name)
+    {
+        Assert.Equal(name, CipherSuite.NameOf(id));
+    }
+
+    [Fact]
+    public void Suite_79_hashes_with_sha_384_and_derives_with_hkdf_sha512()
+    {
+        CipherSuite suite = CipherSuite.Get(79);
+
+        Assert.Equal(System.Security.Cryptography.SHA384.HashData("abc"u8), suite.Hash("abc"u8));
+        Assert.Equal(System.Security.Cryptography.HMACSHA384.HashData("key"u8, "abc"u8), suite.Mac("key"u8, "abc"u8));
+        Assert.Equal(System.Security.Cryptography.HKDF.Extract(System.Security.Cryptography.HashAlgorithmName.SHA512, "ikm"u8.ToArray(), "salt"u8.ToArray()),
+            suite.KdfExtract("salt"u8, "ikm"u8));
+        Assert.Equal(0x0003, suite.Hpke.KdfId);
     }
 
     [Theory]
@@ -35,6 +59,10 @@ public sealed class CipherSuiteTests
     [InlineData((ushort)5, 64, 32, 133, 133, 66)]
     [InlineData((ushort)6, 64, 32, 56, 56, 56)]
     [InlineData((ushort)7, 48, 32, 97, 97, 48)]
+    [InlineData((ushort)79, 64, 32, 1184, 1088, 64)]
+    [InlineData((ushort)80, 64, 32, 1184, 1088, 64)]
+    [InlineData((ushort)83, 64, 32, 1216, 1120, 32)]
+    [InlineData((ushort)84, 64, 32, 1216, 1120, 32)]
     public void Suite_has_the_sizes_of_its_algorithms(ushort id, int nh, int nk, int npk, int nenc, int nsk)
     {
         CipherSuite suite = CipherSuite.Get(id);
@@ -288,9 +316,11 @@ public sealed class CipherSuiteTests
     public void Hash_and_mac_have_the_hash_length(ushort id)
     {
         CipherSuite suite = CipherSuite.Get(id);
+        // Suites 79 and 80 hash with SHA-384 but derive with HKDF-SHA512 (Nh = 64), as ts-mls does.
+        int hashLength = id is 79 or 80 ? 48 : suite.HashLength;
 
-        Assert.Equal(suite.HashLength, suite.Hash(ReadOnlySpan<byte>.Empty).Length);
-        Assert.Equal(suite.HashLength, suite.Mac("key"u8, "data"u8).Length);
+        Assert.Equal(hashLength, suite.Hash(ReadOnlySpan<byte>.Empty).Length);
+        Assert.Equal(hashLength, suite.Mac("key"u8, "data"u8).Length);
         Assert.NotEqual(suite.Mac("key"u8, "data"u8), suite.Mac("kez"u8, "data"u8));
     }
 

@@ -48,14 +48,17 @@ public sealed class HpkeTests
     [MemberData(nameof(Suites))]
     public void Derive_key_pair_is_deterministic(ushort id)
     {
-        Hpke hpke = CipherSuite.Get(id).Hpke;
+        // MLS derives tree keys from Nh-byte secrets (ML-KEM-768 takes exactly such a 64-byte seed).
+        CipherSuite suite = CipherSuite.Get(id);
+        Hpke hpke = suite.Hpke;
+        byte[] ikm = Enumerable.Repeat((byte)1, suite.HashLength).ToArray();
 
-        HpkeKeyPair first = hpke.DeriveKeyPair("input keying material"u8);
-        HpkeKeyPair second = hpke.DeriveKeyPair("input keying material"u8);
+        HpkeKeyPair first = hpke.DeriveKeyPair(ikm);
+        HpkeKeyPair second = hpke.DeriveKeyPair(ikm);
 
         Assert.Equal(first.PrivateKey, second.PrivateKey);
         Assert.Equal(first.PublicKey, second.PublicKey);
-        Assert.NotEqual(first.PublicKey, hpke.DeriveKeyPair("other keying material"u8).PublicKey);
+        Assert.NotEqual(first.PublicKey, hpke.DeriveKeyPair(Enumerable.Repeat((byte)2, suite.HashLength).ToArray()).PublicKey);
     }
 
     [Theory]
@@ -116,10 +119,13 @@ public sealed class HpkeTests
     {
         CipherSuite suite = CipherSuite.Get(id);
         byte[] valid = suite.Hpke.GenerateKeyPair().PublicKey;
+        // All zero is a low-order point for the DH KEMs and X-Wing; an ML-KEM key is invalid when a coefficient
+        // is q or more (all ones: 4095).
+        byte[] invalid = Enumerable.Repeat(suite.Hpke.KemId == 0x0041 ? (byte)0xFF : (byte)0, valid.Length).ToArray();
 
         MlsAssert.Fails(MlsError.HpkePublicKeyInvalid, () => suite.Hpke.Seal(valid[..^1], "info"u8, "aad"u8, "m"u8));
-        MlsAssert.Fails(MlsError.HpkePublicKeyInvalid, () => suite.EncryptWithLabel(new byte[valid.Length], "Test", "context"u8, "m"u8));
-        MlsAssert.Fails(MlsError.HpkePublicKeyInvalid, () => suite.Hpke.SetupBaseS(new byte[valid.Length], "info"u8));
+        MlsAssert.Fails(MlsError.HpkePublicKeyInvalid, () => suite.EncryptWithLabel(invalid, "Test", "context"u8, "m"u8));
+        MlsAssert.Fails(MlsError.HpkePublicKeyInvalid, () => suite.Hpke.SetupBaseS(invalid, "info"u8));
     }
 
     [Theory]
