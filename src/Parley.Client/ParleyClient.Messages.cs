@@ -134,6 +134,19 @@ public sealed partial class ParleyClient
     /// <summary>The newest messages of a conversation (up to <paramref name="limit"/>), oldest first.</summary>
     public IReadOnlyList<StoredMessage> History(ConversationId conversation, int limit = 50) => WithoutBlocked(_store.GetMessages(conversation, null, limit));
 
+    /// <summary>How many messages a conversation's history holds: the positions <see cref="HistoryAt"/> reads.</summary>
+    public int HistoryLength(ConversationId conversation) => checked((int)_store.CountMessages(conversation));
+
+    /// <summary>The messages at positions <paramref name="index"/> to <paramref name="index"/> + <paramref name="count"/> - 1
+    /// of a conversation's history (0 is the oldest), oldest first. Messages of blocked accounts and expired ones keep
+    /// their position but are left out, so a page can hold fewer than <paramref name="count"/>.</summary>
+    public IReadOnlyList<StoredMessage> HistoryAt(ConversationId conversation, int index, int count)
+        => WithoutBlocked(_store.GetMessagesAt(conversation, index, count));
+
+    /// <summary>The position in its conversation's history of the message with id <paramref name="messageId"/>
+    /// (a search result to jump to), or null when there is none.</summary>
+    public int? HistoryPosition(ConversationId conversation, string messageId) => _store.PositionOf(conversation, messageId);
+
     /// <summary>Searches the local history (never the server); messages of blocked accounts are never found.</summary>
     public Task<IReadOnlyList<SearchHit>> SearchAsync(string text, ConversationId? conversation = null, int limit = 50,
         CancellationToken cancellationToken = default)

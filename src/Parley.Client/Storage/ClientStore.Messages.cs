@@ -40,6 +40,52 @@ public sealed partial class ClientStore
         return messages;
     }
 
+    /// <summary>The messages of a conversation at positions <paramref name="index"/> to <paramref name="index"/> +
+    /// <paramref name="count"/> - 1, oldest first, where position 0 is the oldest stored message (a page of a list that
+    /// shows the whole history without reading it all). Expired messages keep their position until the store deletes
+    /// them but are left out, so a page can hold fewer than <paramref name="count"/>.</summary>
+    public IReadOnlyList<StoredMessage> GetMessagesAt(ConversationId conversation, int index, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        var now = Time.GetUtcNow();
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        // The offset walks the (conversation, seq) index only: rows before the page are never decrypted.
+        command.CommandText = "SELECT seq, record, state FROM messages WHERE conversation = $c ORDER BY seq LIMIT $n OFFSET $i;";
+        command.Parameters.AddWithValue("$c", conversation.ToBytes());
+        command.Parameters.AddWithValue("$n", count);
+        command.Parameters.AddWithValue("$i", index);
+        var messages = new List<StoredMessage>(count);
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var message = DecodeMessageRow(reader.GetInt64(0), conversation, (byte[])reader[1], (byte[])reader[2]);
+            if (!IsExpired(message, now))
+            {
+                messages.Add(message);
+            }
+        }
+        return messages;
+    }
+
+    /// <summary>The position (as <see cref="GetMessagesAt"/> counts) of the message a sender gave
+    /// <paramref name="messageId"/> in <paramref name="conversation"/>, or null when there is none.</summary>
+    public int? PositionOf(ConversationId conversation, string messageId)
+    {
+        ArgumentNullException.ThrowIfNull(messageId);
+        using var connection = OpenReader();
+        if (Unexpired(FindMessage(connection, null, conversation, messageId)) is not { } message)
+        {
+            return null;
+        }
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM messages WHERE conversation = $c AND seq < $s;";
+        command.Parameters.AddWithValue("$c", conversation.ToBytes());
+        command.Parameters.AddWithValue("$s", message.LocalId.Value);
+        return checked((int)(long)command.ExecuteScalar()!);
+    }
+
     /// <summary>The message with local id <paramref name="id"/>, or null (also when it expired).</summary>
     public StoredMessage? GetMessage(LocalMessageId id)
     {
