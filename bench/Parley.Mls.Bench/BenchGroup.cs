@@ -6,7 +6,7 @@ using Parley.Mls.Messages;
 
 namespace Parley.Mls.Bench;
 
-/// <summary>A group of a given size on cipher suite 1, built the cheap way: the creator adds every other
+/// <summary>A group of a given size on a cipher suite (1 unless said), built the cheap way: the creator adds every other
 /// member in one Commit, so only the creator's direct path is populated (every other parent is blank).
 /// Holds the creator's live group and one receiver's state (leaf 1, joined by Welcome) as serialized
 /// bytes, so each measured operation can start from the same fresh receiver.</summary>
@@ -33,10 +33,11 @@ internal sealed class BenchGroup : IDisposable
 
     /// <summary>The group of <paramref name="members"/> members (at least 2): restored from the cache when
     /// this build of Parley.Mls already built it, otherwise built and cached.</summary>
-    public static BenchGroup Get(int members)
+    public static BenchGroup Get(int members, ushort suite = 1)
     {
         var mvid = typeof(MlsGroup).Assembly.ManifestModule.ModuleVersionId;
-        string path = Path.Combine(Path.GetTempPath(), "parley-mls-bench", $"group-{members}-{mvid:N}.bin");
+        string name = suite == 1 ? $"group-{members}-{mvid:N}.bin" : $"group-{members}-suite{suite}-{mvid:N}.bin";
+        string path = Path.Combine(Path.GetTempPath(), "parley-mls-bench", name);
         if (File.Exists(path))
         {
             using var reader = new BinaryReader(File.OpenRead(path));
@@ -44,7 +45,7 @@ internal sealed class BenchGroup : IDisposable
             byte[] receiver = reader.ReadBytes(reader.ReadInt32());
             return new BenchGroup(MlsGroup.Restore(committer), receiver);
         }
-        var built = Build(members);
+        var built = Build(members, suite);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         string partial = path + $".{Environment.ProcessId}.tmp";
         using (var writer = new BinaryWriter(File.Create(partial)))
@@ -60,17 +61,18 @@ internal sealed class BenchGroup : IDisposable
     }
 
     /// <summary>Builds a group of <paramref name="members"/> members (at least 2), without the cache.</summary>
-    public static BenchGroup Build(int members)
+    public static BenchGroup Build(int members, ushort suiteId = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(members, 2);
-        var committer = MlsGroup.Create(Suite, Encoding.UTF8.GetBytes($"bench-{members}"), Credential.Basic("member-0"u8.ToArray()),
-            Suite.GenerateSignatureKeyPair());
+        var suite = CipherSuite.Get(suiteId);
+        var committer = MlsGroup.Create(suite, Encoding.UTF8.GetBytes($"bench-{members}"), Credential.Basic("member-0"u8.ToArray()),
+            suite.GenerateSignatureKeyPair());
         var keyPackages = new List<KeyPackageBundle>(members - 1);
         try
         {
             for (int i = 1; i < members; i++)
             {
-                keyPackages.Add(NewKeyPackage($"member-{i}"));
+                keyPackages.Add(NewKeyPackage($"member-{i}", suiteId));
             }
             var result = committer.Commit(new CommitOptions
             {
@@ -95,10 +97,13 @@ internal sealed class BenchGroup : IDisposable
         }
     }
 
-    /// <summary>A fresh key package on the benchmark suite, with its own signature key.</summary>
-    public static KeyPackageBundle NewKeyPackage(string identity)
-        => KeyPackageBundle.Create(Suite, Credential.Basic(Encoding.UTF8.GetBytes(identity)), Suite.GenerateSignatureKeyPair(),
+    /// <summary>A fresh key package on the benchmark suite (or <paramref name="suiteId"/>), with its own signature key.</summary>
+    public static KeyPackageBundle NewKeyPackage(string identity, ushort suiteId = 1)
+    {
+        var suite = CipherSuite.Get(suiteId);
+        return KeyPackageBundle.Create(suite, Credential.Basic(Encoding.UTF8.GetBytes(identity)), suite.GenerateSignatureKeyPair(),
             new Lifetime(0, ulong.MaxValue));
+    }
 
     /// <summary>A fresh copy of the receiver (leaf 1), restored from its serialized state.</summary>
     public MlsGroup RestoreReceiver() => MlsGroup.Restore(ReceiverState);

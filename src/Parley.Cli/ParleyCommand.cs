@@ -114,7 +114,8 @@ internal static class ParleyCommand
         var command = new Command("suites", "List the MLS cipher suites this build of Parley implements.") { json };
         command.SetAction(parse =>
         {
-            var suites = CipherSuite.Supported.Select(id => new SuiteInfo(id, CipherSuite.NameOf(id) ?? "unknown")).ToList();
+            var suites = CipherSuite.Supported
+                .Select(id => new SuiteInfo(id, CipherSuite.NameOf(id) ?? "unknown", CipherSuite.Get(id).IsPostQuantum)).ToList();
             if (parse.GetValue(json))
             {
                 CliOutput.WriteJson(suites, CliJsonContext.Default.ListSuiteInfo);
@@ -123,7 +124,7 @@ internal static class ParleyCommand
             {
                 foreach (var s in suites)
                 {
-                    Console.WriteLine($"{s.Id,3}  {s.Name}");
+                    Console.WriteLine($"{s.Id,3}  {s.Name}{(s.PostQuantum ? "  (post-quantum)" : "")}");
                 }
             }
             return 0;
@@ -132,4 +133,8 @@ internal static class ParleyCommand
     }
 }
 
-internal sealed record SuiteInfo(ushort Id, string Name);
+/// <summary>A cipher suite as <c>suites</c> lists it.</summary>
+/// <param name="Id">The code point (RFC 9420 §17.1, or a provisional post-quantum one).</param>
+/// <param name="Name">The suite's name.</param>
+/// <param name="PostQuantum">Whether its KEM (ML-KEM-768 or X-Wing) resists a quantum adversary.</param>
+internal sealed record SuiteInfo(ushort Id, string Name, bool PostQuantum);

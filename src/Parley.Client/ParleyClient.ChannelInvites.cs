@@ -354,7 +354,7 @@ public sealed partial class ParleyClient
             return 0;
         }
         // Several commits of a bounded number of Adds: the commit carries every added key package and must stay under
-        // the server's message limit (256 KiB by default); its Welcome (one secret per new member plus the ratchet
+        // the server's message limit (1,280 KiB by default); its Welcome (one secret per new member plus the ratchet
         // tree) has a limit of its own (4 MiB by default), which the tree, not the batch, reaches first.
         int added = 0;
         foreach (var batch in acceptable.Chunk(MaxAddsPerCommit))

@@ -25,8 +25,11 @@ public sealed class ParleyServerOptions
     /// <summary>Largest accepted HTTP request body, in bytes.</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
-    /// <summary>Largest MLS message accepted for delivery, in bytes (before base64).</summary>
-    public int MaxMessageBytes { get; set; } = 256 * 1024;
+    /// <summary>Largest MLS message accepted for delivery, in bytes (before base64). Sized for the largest Commit: on
+    /// the post-quantum suite 83 (X-Wing) a Commit with a path carries a 1,120-byte KEM output per leaf it encrypts
+    /// to, and in the worst case (right after one Commit added everyone) that is every other member: 1,245,547 bytes
+    /// measured at 1,024 members (docs/benchmarks.md, "Post-quantum suites"), above <see cref="MaxGroupMembers"/>.</summary>
+    public int MaxMessageBytes { get; set; } = 1280 * 1024;
 
     /// <summary>Largest Welcome accepted with a commit, in bytes (before base64). A Welcome carries the whole
     /// ratchet tree, about 210 bytes per member, so the default admits groups and channels of about 20,000.</summary>

@@ -14,7 +14,7 @@ namespace Parley.Client.Channels;
 /// <summary>Builds and applies <see cref="ChannelHistoryContent"/>.</summary>
 internal static class ChannelHistory
 {
-    /// <summary>The most envelope bytes one history message carries: well under the server's 256 KiB message limit.
+    /// <summary>The most envelope bytes one history message carries: well under the server's message limit (1,280 KiB by default).
     /// The oldest posts are left out first.</summary>
     public const int MaxBytes = 128 * 1024;
 

@@ -42,6 +42,10 @@ public sealed class Hpke
     /// <summary>True when the KEM resists a quantum adversary.</summary>
     public bool IsPostQuantum => Kem.IsPostQuantum;
 
+    /// <summary>Whether a received public key has the KEM's length (and, for ML-KEM and X-Wing, a reduced
+    /// ML-KEM encapsulation key).</summary>
+    public bool IsWellFormedPublicKey(ReadOnlySpan<byte> publicKey) => Kem.IsWellFormedPublicKey(publicKey);
+
     /// <summary>Npk: length of a serialized public key.</summary>
     public int PublicKeyLength => Kem.PublicKeyLength;
 

@@ -42,6 +42,10 @@ internal abstract class Kem
     /// <summary>True when the KEM resists a quantum adversary (ML-KEM, and the hybrids that contain it).</summary>
     public virtual bool IsPostQuantum => false;
 
+    /// <summary>Whether a received public key has this KEM's form: its length and, for the KEMs with a cheap
+    /// check (ML-KEM's FIPS 203 §7.2 modulus check), its content. Encapsulation checks fully either way.</summary>
+    public virtual bool IsWellFormedPublicKey(ReadOnlySpan<byte> publicKey) => publicKey.Length == PublicKeyLength;
+
     /// <summary>DeriveKeyPair(ikm): a key pair determined by the input keying material.</summary>
     public abstract HpkeKeyPair DeriveKeyPair(ReadOnlySpan<byte> ikm);
 

@@ -52,6 +52,8 @@ internal sealed class MlKem768 : Kem
         return new HpkeKeyPair(seed, PublicKeyFromPrivate(seed));
     }
 
+    public override bool IsWellFormedPublicKey(ReadOnlySpan<byte> publicKey) => IsValidEncapsulationKey(publicKey);
+
     public override byte[] PublicKeyFromPrivate(ReadOnlySpan<byte> privateKey) => ExpandPrivateKey(privateKey).GetPublicKeyEncoded();
 
     /// <summary>ML-KEM.Encaps_internal(ek, m) with m = <paramref name="randomness"/> (32 bytes).</summary>
@@ -62,7 +64,7 @@ internal sealed class MlKem768 : Kem
             throw new ArgumentException("ML-KEM-768 encapsulation takes 32 bytes of randomness and yields a 32-byte secret.");
         }
 
-        if (!IsValidPublicKey(publicKeyR))
+        if (!IsValidEncapsulationKey(publicKeyR))
         {
             return null;
         }
@@ -95,7 +97,7 @@ internal sealed class MlKem768 : Kem
 
     /// <summary>FIPS 203 §7.2 input checking of an encapsulation key: 1184 bytes whose twelve-bit coefficients
     /// (ByteDecode12 of the first 1152 bytes) all lie below q.</summary>
-    internal static bool IsValidPublicKey(ReadOnlySpan<byte> publicKey)
+    internal static bool IsValidEncapsulationKey(ReadOnlySpan<byte> publicKey)
     {
         if (publicKey.Length != PublicKeySize)
         {

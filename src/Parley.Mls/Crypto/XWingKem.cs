@@ -35,6 +35,10 @@ internal sealed class XWingKem : Kem
 
     public override bool IsPostQuantum => true;
 
+    /// <summary>The right length, with an ML-KEM-768 half that passes the FIPS 203 §7.2 check.</summary>
+    public override bool IsWellFormedPublicKey(ReadOnlySpan<byte> publicKey)
+        => publicKey.Length == PublicKeyLength && MlKem768.IsValidEncapsulationKey(publicKey[..MlKem768.PublicKeySize]);
+
     /// <summary>sk = SHAKE256(ikm, 32) and its public key.</summary>
     public override HpkeKeyPair DeriveKeyPair(ReadOnlySpan<byte> ikm)
     {

@@ -31,9 +31,9 @@ internal static class LeafNodeValidation
         {
             throw new MlsProtocolException(MlsError.LeafNodeSourceWrong, $"A leaf node with source {leaf.Source} appeared where {expectedSource} is required.");
         }
-        if (leaf.EncryptionKey.Length != suite.Hpke.PublicKeyLength)
+        if (!suite.Hpke.IsWellFormedPublicKey(leaf.EncryptionKey))
         {
-            throw new MlsProtocolException(MlsError.LeafNodeKeyInvalid, "A leaf node's encryption key has the wrong length for the cipher suite.");
+            throw new MlsProtocolException(MlsError.LeafNodeKeyInvalid, "A leaf node's encryption key has the wrong length or form for the cipher suite.");
         }
         if (!options.CredentialValidator.IsValid(leaf.Credential, leaf.SignatureKey))
         {
@@ -133,9 +133,9 @@ internal static class LeafNodeValidation
         {
             throw new MlsProtocolException(MlsError.KeyPackageSignatureInvalid, "A key package's signature is invalid.");
         }
-        if (keyPackage.InitKey.Length != suite.Hpke.PublicKeyLength)
+        if (!suite.Hpke.IsWellFormedPublicKey(keyPackage.InitKey))
         {
-            throw new MlsProtocolException(MlsError.KeyPackageInitKeyInvalid, "A key package's init key has the wrong length for the cipher suite.");
+            throw new MlsProtocolException(MlsError.KeyPackageInitKeyInvalid, "A key package's init key has the wrong length or form for the cipher suite.");
         }
         if (keyPackage.InitKey.AsSpan().SequenceEqual(keyPackage.LeafNode.EncryptionKey))
         {

@@ -156,9 +156,9 @@ public static class TreeKem
         int keyLength = suite.Hpke.PublicKeyLength;
         foreach (byte[] key in path.Nodes.Select(n => n.EncryptionKey).Prepend(leaf.EncryptionKey))
         {
-            if (key.Length != keyLength)
+            if (key.Length != keyLength || !suite.Hpke.IsWellFormedPublicKey(key))
             {
-                throw new MlsProtocolException(MlsError.UpdatePathInvalid, "An UpdatePath public key has the wrong length for the cipher suite.");
+                throw new MlsProtocolException(MlsError.UpdatePathInvalid, "An UpdatePath public key has the wrong length or form for the cipher suite.");
             }
             if (!newKeys.Add(key))
             {

@@ -91,7 +91,7 @@ internal static class MlsTargets
             "A post-quantum public key of the wrong length was encrypted to, or the KEM output has the wrong length.");
         if (suite.Hpke.KemId == MlKem768.KemId)
         {
-            Expect.That((sealedTo is not null) == MlKem768.IsValidPublicKey(publicKey),
+            Expect.That((sealedTo is not null) == MlKem768.IsValidEncapsulationKey(publicKey),
                 "Encapsulation to an ML-KEM-768 key disagrees with the FIPS 203 key check.");
         }
     }

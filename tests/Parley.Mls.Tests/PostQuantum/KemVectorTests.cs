@@ -111,7 +111,7 @@ public sealed class KemVectorTests
         else
         {
             Assert.Null(enc);
-            Assert.False(MlKem768.IsValidPublicKey(publicKey), $"case {tcId}");
+            Assert.False(MlKem768.IsValidEncapsulationKey(publicKey), $"case {tcId}");
             if (publicKey.Length == MlKem768.PublicKeySize)
             {
                 // The same unreduced key as the ML-KEM half of an X-Wing key is refused too.

@@ -123,6 +123,38 @@ public sealed class PostQuantumGroupTests
         GroupScenario.AssertInSync(s.Groups);
     }
 
+    [Theory]
+    [InlineData((ushort)79, false)]
+    [InlineData((ushort)79, true)]
+    [InlineData((ushort)83, false)]
+    [InlineData((ushort)83, true)]
+    public void A_key_package_whose_init_key_is_short_or_unreduced_is_refused_and_adds_nobody(ushort id, bool unreduced)
+    {
+        var suite = CipherSuite.Get(id);
+        var client = new GroupTestClient(suite, "bob");
+        using var bundle = client.NewKeyPackage();
+        byte[] initKey = (byte[])bundle.KeyPackage.InitKey.Clone();
+        if (unreduced)
+        {
+            // The first twelve-bit coefficient of the ML-KEM key becomes 4095 (q = 3329).
+            initKey[0] = 0xFF;
+            initKey[1] |= 0x0F;
+        }
+        else
+        {
+            initKey = initKey[..^1];
+        }
+        var forged = (bundle.KeyPackage with { InitKey = initKey }).Sign(suite, client.SignatureKeys.PrivateKey);
+        using var alice = new GroupTestClient(suite, "alice").CreateGroup(Encoding.UTF8.GetBytes("pq key package"));
+
+        MlsAssert.Fails(MlsError.KeyPackageInitKeyInvalid, () => LeafNodeValidation.ValidateKeyPackage(suite, forged, [], MlsGroupOptions.Default));
+        MlsAssert.Fails(MlsError.KeyPackageInitKeyInvalid, () => alice.Commit(new CommitOptions { Proposals = [new Add(forged)] }));
+
+        Assert.False(alice.HasPendingCommit);
+        Assert.Equal(0ul, alice.Epoch);
+        Assert.Single(alice.Members);
+    }
+
     private static (Welcome Welcome, KeyPackageBundle Bundle) WelcomeForNewMember(ushort id)
     {
         var suite = CipherSuite.Get(id);
