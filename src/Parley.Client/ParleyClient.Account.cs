@@ -145,17 +145,28 @@ public sealed partial class ParleyClient
         {
             CryptographicOperations.ZeroMemory(approval.IdentityPrivateKey);
         }
-        var identity = DeviceIdentity.Create(approval.Username, approval.Server, options.Time, DefaultCipherSuite, accountKey);
+        // The new device's identity owns the account key from here on.
+        return await RegisterDeviceAsync(path, passphrase, approval.Username, approval.Server, accountKey, options, cancellationToken)
+            .ConfigureAwait(false);
+    }
+
+    /// <summary>Registers a new device of the account <paramref name="username"/> with a certificate and a proof signed
+    /// by <paramref name="accountKey"/>, then saves it in a new store at <paramref name="path"/>. The device's identity
+    /// takes <paramref name="accountKey"/> over (and disposes it on failure).</summary>
+    private static async Task<ParleyClient> RegisterDeviceAsync(string path, string passphrase, string username, Uri server,
+        AccountIdentityKey accountKey, ParleyClientOptions options, CancellationToken cancellationToken)
+    {
+        var identity = DeviceIdentity.Create(username, server, options.Time, DefaultCipherSuite, accountKey);
         byte[] certificate;
         AddDeviceResponse added;
         try
         {
-            certificate = accountKey.Sign(AccountStatements.DeviceCertificate(approval.Username, DefaultCipherSuite, identity.DeviceSignaturePublicKey));
-            using (var anonymous = new ParleyServerClient(approval.Server, null, options.HttpHandler))
+            certificate = accountKey.Sign(AccountStatements.DeviceCertificate(username, DefaultCipherSuite, identity.DeviceSignaturePublicKey));
+            using (var anonymous = new ParleyServerClient(server, null, options.HttpHandler))
             {
                 var account = await anonymous.GetChallengeAsync(cancellationToken).ConfigureAwait(false);
-                byte[] proof = accountKey.Sign(AccountStatements.AddDevice(account, approval.Username, DefaultCipherSuite, identity.DeviceSignaturePublicKey));
-                added = await anonymous.AddDeviceAsync(approval.Username, new AddDeviceRequest(account, proof,
+                byte[] proof = accountKey.Sign(AccountStatements.AddDevice(account, username, DefaultCipherSuite, identity.DeviceSignaturePublicKey));
+                added = await anonymous.AddDeviceAsync(username, new AddDeviceRequest(account, proof,
                     new DeviceKey(DefaultCipherSuite, identity.DeviceSignaturePublicKey, certificate)), cancellationToken).ConfigureAwait(false);
             }
         }
@@ -164,7 +175,7 @@ public sealed partial class ParleyClient
             identity.Dispose();
             throw;
         }
-        return await SaveNewDeviceAsync(path, passphrase, identity, added.Credential, certificate, approval.Server, options, cancellationToken)
+        return await SaveNewDeviceAsync(path, passphrase, identity, added.Credential, certificate, server, options, cancellationToken)
             .ConfigureAwait(false);
     }
 

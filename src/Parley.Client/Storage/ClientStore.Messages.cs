@@ -170,11 +170,39 @@ public sealed partial class ClientStore
         return _cipher.BlindIndex("message", value);
     }
 
+    /// <summary>Every message record with its state, oldest first, without decoding envelopes (what a backup copies);
+    /// messages past their expiry are left out.</summary>
+    internal IEnumerable<(ConversationId Conversation, MessageRecord Record, MessageState State)> ReadMessageRecords()
+    {
+        var now = Time.GetUtcNow();
+        using var connection = OpenReader();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq, conversation, record, state FROM messages ORDER BY seq;";
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            long seq = reader.GetInt64(0);
+            var conversation = ConversationId.FromBytes((byte[])reader[1]);
+            byte[] rowId = RowId.Of(seq, conversation);
+            var record = StoredRecords.DecodeMessage(_cipher.Open(StoreSchema.Messages, "record", rowId, (byte[])reader[2]));
+            if (record.ExpiresAt is { } expires && expires <= now)
+            {
+                continue;
+            }
+            yield return (conversation, record, StoredRecords.DecodeState(_cipher.Open(StoreSchema.Messages, "state", rowId, (byte[])reader[3])));
+        }
+    }
+
     internal StoredMessage DecodeMessageRow(long seq, ConversationId conversation, byte[] recordCell, byte[] stateCell)
     {
         byte[] rowId = RowId.Of(seq, conversation);
         var record = StoredRecords.DecodeMessage(_cipher.Open(StoreSchema.Messages, "record", rowId, recordCell));
         var state = StoredRecords.DecodeState(_cipher.Open(StoreSchema.Messages, "state", rowId, stateCell));
+        return MessageOf(seq, conversation, record, state);
+    }
+
+    internal static StoredMessage MessageOf(long seq, ConversationId conversation, MessageRecord record, MessageState state)
+    {
         MessageContent? content = null;
         byte[]? franking = null;
         if (record.Envelope is { } envelope)

@@ -188,6 +188,16 @@ public sealed class MlsGroup : IDisposable
     /// <summary>False once this member was removed or the group was closed by a ReInit.</summary>
     public bool IsActive => State.Active;
 
+    /// <summary>Marks this copy of the group inactive without a commit, as if this member had been removed: it then
+    /// neither sends nor processes messages. For a local placeholder of a group the member has to rejoin (a restored
+    /// conversation); nothing about it is sent anywhere.</summary>
+    public void Deactivate()
+    {
+        _pending?.Dispose();
+        _pending = null;
+        State.Active = false;
+    }
+
     /// <summary>The ReInit that closed the group, if one was committed.</summary>
     public ReInit? ReInit => State.ReInit;
 

@@ -1,0 +1,40 @@
+using Parley.Client.Storage;
+
+namespace Parley.Client.Backup;
+
+/// <summary>What opens a backup: its backup key, or a passphrase stretched with Argon2id.</summary>
+public sealed class BackupSecret
+{
+    private BackupSecret(BackupKey? key, string? passphrase, StoreKeyDerivation keyDerivation)
+    {
+        Key = key;
+        Passphrase = passphrase;
+        KeyDerivation = keyDerivation;
+    }
+
+    internal BackupKey? Key { get; }
+
+    internal string? Passphrase { get; }
+
+    internal StoreKeyDerivation KeyDerivation { get; }
+
+    internal BackupKeyKind Kind => Key is null ? BackupKeyKind.Passphrase : BackupKeyKind.Key;
+
+    /// <summary>A backup key (the caller keeps ownership and disposes it).</summary>
+    public static BackupSecret FromKey(BackupKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return new BackupSecret(key, null, StoreKeyDerivation.Default);
+    }
+
+    /// <summary>A passphrase; <paramref name="keyDerivation"/> sets the Argon2id cost of a new backup (an existing
+    /// backup is opened with the cost written in its header).</summary>
+    public static BackupSecret FromPassphrase(string passphrase, StoreKeyDerivation? keyDerivation = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(passphrase);
+        return new BackupSecret(null, passphrase, keyDerivation ?? StoreKeyDerivation.Default);
+    }
+
+    /// <summary>Never the secret itself.</summary>
+    public override string ToString() => $"BackupSecret({Kind})";
+}
