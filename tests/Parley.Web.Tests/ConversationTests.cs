@@ -143,7 +143,7 @@ public sealed class ConversationTests(WebFixture fixture) : IClassFixture<WebFix
         var composer = _alice.GetByRole(AriaRole.Textbox, new() { Name = "Message" });
         await composer.FillAsync("lunch at noon?");
         await composer.PressAsync("Enter");
-        var original = WebFixture.Messages(_bob).Locator("li", new() { HasText = "lunch at noon?" });
+        var original = WebFixture.Message(_bob, "lunch at noon?");
         await Expect(original).ToBeVisibleAsync();
 
         // bob replies to it and reacts.
@@ -153,17 +153,16 @@ public sealed class ConversationTests(WebFixture fixture) : IClassFixture<WebFix
         await original.GetByRole(AriaRole.Button, new() { Name = "React 👍" }).ClickAsync();
         var reply = WebFixture.Messages(_alice).Locator("li", new() { HasText = "yes, noon" });
         await Expect(reply.Locator("blockquote")).ToContainTextAsync("lunch at noon?");
-        var mine = WebFixture.Messages(_alice).Locator("li", new() { HasText = "lunch at noon?" }).Filter(new() { HasNot = _alice.Locator("blockquote") });
+        var mine = WebFixture.Message(_alice, "lunch at noon?");
         await Expect(mine.GetByRole(AriaRole.Paragraph).Filter(new() { HasText = "👍" })).ToBeVisibleAsync();
 
         // alice edits her message, then deletes it for everyone.
         await mine.GetByRole(AriaRole.Button, new() { Name = "Edit" }).ClickAsync();
         await composer.FillAsync("lunch at one?");
         await _alice.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
-        var edited = WebFixture.Messages(_bob).Locator("li", new() { HasText = "lunch at one?" }).Filter(new() { HasNot = _bob.Locator("blockquote") });
+        var edited = WebFixture.Message(_bob, "lunch at one?");
         await Expect(edited).ToContainTextAsync("edited");
-        await WebFixture.Messages(_alice).Locator("li", new() { HasText = "lunch at one?" }).Filter(new() { HasNot = _alice.Locator("blockquote") })
-            .GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        await WebFixture.Message(_alice, "lunch at one?").GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
         await Expect(WebFixture.Messages(_bob).GetByText("This message was deleted.").Last).ToBeVisibleAsync();
         Assert.DoesNotContain(fixture.Log, line => line.Contains("Content Security Policy", StringComparison.Ordinal));
 
@@ -229,6 +228,79 @@ public sealed class ConversationTests(WebFixture fixture) : IClassFixture<WebFix
         var bobLink = WebFixture.Chats(page).GetByRole(AriaRole.Link, new() { Name = "bob", Exact = true });
         await Expect(bobLink).ToBeVisibleAsync(new() { Timeout = 60_000 });
         await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task A_chat_of_3000_messages_opens_at_the_newest_scrolls_to_the_oldest_and_a_search_jumps_to_an_old_one()
+    {
+        string home = fixture.Home("erin");
+        string server = fixture.Server.Address.ToString();
+        Assert.Equal(0, (await Cli.RunAsync("account", "create", "erin", "--server", server, "--home", home)).ExitCode);
+        var first = await Cli.RunAsync("send", "alice", "the first message", "--home", home);
+        Assert.True(first.ExitCode == 0, first.ToString());
+        LongHistory.Fill(home, Cli.Passphrase, "alice", 3000);
+        var last = await Cli.RunAsync("send", "alice", "the newest message", "--home", home);
+        Assert.True(last.ExitCode == 0, last.ToString());
+
+        await using var web = await WebProcess.StartAsync(home);
+        var page = await fixture.OpenAsync(web);
+        await WebFixture.Chats(page).GetByRole(AriaRole.Link, new() { Name = "alice", Exact = true }).ClickAsync();
+        var messages = WebFixture.Messages(page);
+
+        // It opens at the newest, and the page holds only the messages around what is in view.
+        await Expect(WebFixture.Message(page, "the newest message")).ToBeInViewportAsync();
+        Assert.InRange(await messages.Locator("li.message").CountAsync(), 1, 100);
+
+        // Scrolled to the top, the oldest is shown.
+        var oldest = WebFixture.Message(page, "the first message");
+        for (int i = 0; i < 20 && !await oldest.IsVisibleAsync(); i++)
+        {
+            await messages.EvaluateAsync("list => list.scrollTop = 0");
+            await page.WaitForTimeoutAsync(250);
+        }
+        await Expect(oldest).ToBeInViewportAsync();
+        await Expect(WebFixture.Message(page, "note 0000")).ToBeVisibleAsync();
+
+        // A search result in the middle of the history: the list jumps there and the message has the focus.
+        await page.GetByRole(AriaRole.Searchbox, new() { Name = "Search" }).FillAsync("1500");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Search", Exact = true }).ClickAsync();
+        await page.GetByRole(AriaRole.Region, new() { Name = "Search results" }).GetByRole(AriaRole.Link).First.ClickAsync();
+        var found = WebFixture.Message(page, "note 1500");
+        await Expect(found).ToBeInViewportAsync();
+        await Expect(found).ToHaveClassAsync(new System.Text.RegularExpressions.Regex(@"\bhighlight\b"));
+        await Expect(found).ToBeFocusedAsync();
+        Assert.InRange(await messages.Locator("li.message").CountAsync(), 1, 100);
+        Assert.DoesNotContain(fixture.Log, line => line.Contains("Content Security Policy", StringComparison.Ordinal));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Two_downloads_of_one_received_file_at_the_same_time_both_get_the_whole_file()
+    {
+        await OpenChatAsync(_bob, "alice");
+        byte[] bytes = RandomNumberGenerator.GetBytes(3 * 1024 * 1024);
+        string file = Path.Combine(fixture.Root, "twice.bin");
+        await File.WriteAllBytesAsync(file, bytes);
+        var sent = await Cli.RunAsync(["send-file", "bob", file, "--home", fixture.Home("alice")], null, TimeSpan.FromSeconds(120));
+        Assert.True(sent.ExitCode == 0, sent.ToString());
+        var link = WebFixture.Messages(_bob).GetByRole(AriaRole.Link, new() { Name = "twice.bin", Exact = true });
+        await Expect(link).ToBeVisibleAsync(new() { Timeout = 90_000 });
+        string href = (await link.GetAttributeAsync("href"))!;
+
+        // Both requests start before this device has any copy of the file: one downloads it, the other waits for it.
+        var requests = await Task.WhenAll(Enumerable.Range(0, 2).Select(_ => _bob.Context.APIRequest.GetAsync(fixture.BobWeb.Root + href.TrimStart('/'))));
+        foreach (var response in requests)
+        {
+            Assert.Equal(200, response.Status);
+            Assert.Equal(SHA256.HashData(bytes), SHA256.HashData(await response.BodyAsync()));
+        }
+    }
+
+    [Fact]
+    public async Task Listen_on_a_home_that_parley_web_holds_fails_with_one_sentence()
+    {
+        var listen = await Cli.RunAsync(["listen", "--home", fixture.Home("alice")], null, TimeSpan.FromSeconds(60));
+        Cli.AssertOneSentence(listen, "Another Parley program (`parley web`, `parley listen` or `parley chat`) is using this home; stop it or wait for it to finish.");
     }
 
     private static async Task OpenChatAsync(IPage page, string name)

@@ -97,6 +97,11 @@ public sealed class WebFixture : IAsyncLifetime
     /// <summary>The list "Messages" of the open conversation.</summary>
     public static ILocator Messages(IPage page) => page.GetByRole(AriaRole.List, new() { Name = "Messages" });
 
+    /// <summary>The message of the open conversation whose text is exactly <paramref name="text"/>: never a reply that
+    /// quotes it (the quote reads "name: text").</summary>
+    public static ILocator Message(IPage page, string text)
+        => Messages(page).Locator("li.message").Filter(new() { Has = page.GetByText(text, new() { Exact = true }) });
+
     /// <summary>Saves a screenshot for docs/web.md when PARLEY_WEB_SCREENSHOTS names a folder.</summary>
     public static async Task ScreenshotAsync(IPage page, string name)
     {

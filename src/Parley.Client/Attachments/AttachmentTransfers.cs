@@ -193,6 +193,18 @@ internal sealed class AttachmentTransfers(DeviceContext device)
     /// device has no complete copy.</summary>
     public async Task<string> LocalCiphertextAsync(StoredAttachment attachment, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
     {
+        // One download of a file at a time: a second request for the same file (two tabs, a preview and a click) waits
+        // and then finds the complete copy, instead of writing into the same partial file.
+        using (await _fileLocks.LockAsync(attachment.Id, cancellationToken).ConfigureAwait(false))
+        {
+            return await LocalCiphertextLockedAsync(attachment, progress, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private readonly KeyedLock<AttachmentId> _fileLocks = new();
+
+    private async Task<string> LocalCiphertextLockedAsync(StoredAttachment attachment, IProgress<TransferProgress>? progress, CancellationToken cancellationToken)
+    {
         var reference = attachment.Reference;
         Directory.CreateDirectory(device.Store.AttachmentsDirectory);
         string cipherPath = attachment.LocalPath ?? Path.Combine(device.Store.AttachmentsDirectory, attachment.Id + ".bin");
@@ -245,6 +257,64 @@ internal sealed class AttachmentTransfers(DeviceContext device)
             path = Path.Combine(directory, $"{stem} ({i}){extension}");
         }
         return path;
+    }
+
+    /// <summary>A lock per key, held only while someone uses it (so the table does not grow with every file ever downloaded).</summary>
+    private sealed class KeyedLock<TKey> where TKey : notnull
+    {
+        private readonly Dictionary<TKey, (SemaphoreSlim Gate, int Users)> _held = [];
+
+        public async Task<IDisposable> LockAsync(TKey key, CancellationToken cancellationToken)
+        {
+            SemaphoreSlim gate;
+            lock (_held)
+            {
+                var (existing, users) = _held.TryGetValue(key, out var entry) ? entry : (new SemaphoreSlim(1, 1), 0);
+                gate = existing;
+                _held[key] = (gate, users + 1);
+            }
+            try
+            {
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                Leave(key);
+                throw;
+            }
+            return new Release(this, key, gate);
+        }
+
+        private void Leave(TKey key)
+        {
+            lock (_held)
+            {
+                var (gate, users) = _held[key];
+                if (users == 1)
+                {
+                    _held.Remove(key);
+                    gate.Dispose();
+                }
+                else
+                {
+                    _held[key] = (gate, users - 1);
+                }
+            }
+        }
+
+        private sealed class Release(KeyedLock<TKey> owner, TKey key, SemaphoreSlim gate) : IDisposable
+        {
+            private int _done;
+
+            public void Dispose()
+            {
+                if (Interlocked.Exchange(ref _done, 1) == 0)
+                {
+                    gate.Release();
+                    owner.Leave(key);
+                }
+            }
+        }
     }
 
     internal sealed class Progress(IProgress<TransferProgress>? target, TransferStage stage, long total) : IProgress<long>

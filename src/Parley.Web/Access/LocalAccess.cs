@@ -15,9 +15,13 @@ internal sealed class LocalAccess
     /// homes' apps open in one browser keep their own sessions.</summary>
     public string CookieName => $"parley_session_{_port}";
 
-    /// <summary>The page's Content-Security-Policy: its own files only, no inline script, no frames, no forms elsewhere.</summary>
+    /// <summary>The page's Content-Security-Policy: its own files only, no inline script, no frames, no forms elsewhere.
+    /// One allowance: inline style attributes (<c>style-src-attr 'unsafe-inline'</c>), which the virtualized message
+    /// list sets on its spacers. A style attribute runs no script and loads nothing (every fetch is still limited to
+    /// 'self' by the other directives); it can only change layout. Style sheets and &lt;style&gt; elements stay 'self'
+    /// only (docs/security.md, "Local web app").</summary>
     public const string ContentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; "
+        "default-src 'none'; script-src 'self'; style-src 'self'; style-src-elem 'self'; style-src-attr 'unsafe-inline'; img-src 'self' blob: data:; media-src 'self' blob:; "
         + "connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'self'; frame-ancestors 'none'; object-src 'none'";
 
     private readonly Lock _lock = new();

@@ -27,7 +27,13 @@ public sealed class DeviceSession : IAsyncDisposable
     private ParleyClient? _client;
     private IAsyncDisposable? _hosting;
     private Task? _listening;
+    private ClientEventSubscription? _events;
+    private Task? _pumping;
     private DeviceLinkRequest? _link;
+
+    /// <summary>How many events wait for the pages at most: a page that falls further behind loses the oldest, is told
+    /// through <see cref="Changed"/> and reads what it shows again, so memory stays bounded however slow it is.</summary>
+    public const int EventQueue = 256;
 
     public DeviceSession(WebAppOptions options) => _options = options;
 
@@ -43,10 +49,12 @@ public sealed class DeviceSession : IAsyncDisposable
     /// <summary>True while the delivery connection is open.</summary>
     public bool Connected { get; private set; }
 
-    /// <summary>Raised when the state changes (opened, connected, disconnected).</summary>
+    /// <summary>Raised when the state changes (opened, connected, disconnected), and when events were dropped because
+    /// the pages fell behind (then a page reads everything it shows again).</summary>
     public event Action? Changed;
 
-    /// <summary>Raised for every event of the open device (new message, receipt, membership…), on the client's thread.</summary>
+    /// <summary>Raised for every event of the open device (new message, receipt, membership…), one at a time from the
+    /// device's bounded event queue (<see cref="EventQueue"/>), never on the thread that receives.</summary>
     public event Action<ClientEvent>? Events;
 
     /// <summary>A new empty folder inside the home (which only its owner can read) for a file on its way in or out:
@@ -136,7 +144,9 @@ public sealed class DeviceSession : IAsyncDisposable
 
     private void Started(ParleyClient client)
     {
-        client.EventRaised += Raise;
+        var events = client.Subscribe(EventQueue);
+        _events = events;
+        _pumping = Task.Run(() => PumpAsync(events));
         _client = client;
         _hosting = _options.DeviceOpened?.Invoke(client);
         _listening = Task.Run(async () =>
@@ -158,6 +168,27 @@ public sealed class DeviceSession : IAsyncDisposable
         Changed?.Invoke();
     }
 
+    private async Task PumpAsync(ClientEventSubscription events)
+    {
+        long missed = 0;
+        try
+        {
+            await foreach (var e in events.ReadAllAsync(_stop.Token))
+            {
+                Raise(e);
+                if (events.Missed != missed)
+                {
+                    missed = events.Missed;
+                    Changed?.Invoke();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
     private void Raise(ClientEvent e)
     {
         try
@@ -166,7 +197,7 @@ public sealed class DeviceSession : IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            // A page's failure must not break the device's sync.
+            // A page's failure must not stop the events of the others.
         }
     }
 
@@ -183,6 +214,11 @@ public sealed class DeviceSession : IAsyncDisposable
             {
                 // Stopping.
             }
+        }
+        _events?.Dispose();
+        if (_pumping is not null)
+        {
+            await _pumping;
         }
         if (_hosting is not null)
         {
