@@ -64,8 +64,6 @@ public static class ServerRegistration
             services.AddSingleton<SqlEngine, SqliteSqlEngine>();
             services.AddSharedSqlStores();
             services.AddSingleton<IChallengeStore, MemoryChallengeStore>();
-            services.AddSingleton<IChannelStore, SqliteChannelStore>();
-            services.AddSingleton<IPublicChannelStore, SqlitePublicChannelStore>();
             services.AddSqliteSafetyStores();
         }
         else

@@ -85,7 +85,7 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
             return new Decision(new SubmissionOutcome.GroupNotFound(), null, false);
         }
         RuleContext context = await RuleContext.LoadAsync(connection, roster, submission, options.Value.MaxGroupMembers, cancellationToken);
-        context.Channel = await PostgresChannelStore.LoadRuleFactsAsync(connection, roster, submission, context.FindProposal,
+        context.Channel = await PostgresChannelRules.LoadRuleFactsAsync(connection, roster, submission, context.FindProposal,
             database.Time.GetUtcNow(), options.Value.MaxChannelMembers, cancellationToken);
         var (decided, rejection) = GroupRules.Decide(roster, submission, context);
         if (rejection is not null)
@@ -137,11 +137,11 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
             await connection.ExecuteAsync("DELETE FROM group_proposals WHERE group_id = $1", [group], cancellationToken);
             if (d.Channel is { } channelEffects)
             {
-                await PostgresChannelStore.ApplyCommitAsync(connection, submission.GroupId, channelEffects, cancellationToken);
+                await PostgresChannelRules.ApplyCommitAsync(connection, submission.GroupId, channelEffects, cancellationToken);
             }
             if (context.Channel is not null)
             {
-                await PostgresChannelStore.SaveGroupInfoAsync(connection, submission.GroupId, d.Epoch, submission.GroupInfo, cancellationToken);
+                await PostgresChannelRules.SaveGroupInfoAsync(connection, submission.GroupId, d.Epoch, submission.GroupInfo, cancellationToken);
             }
         }
         else if (d.ProposalRef is not null)

@@ -25,8 +25,6 @@ public static class PostgresRegistration
         services.AddSingleton<SqlEngine, PostgresSqlEngine>();
         services.AddSharedSqlStores();
         services.AddSingleton<IChallengeStore, PostgresChallengeStore>();
-        services.AddSingleton<Channels.IChannelStore, PostgresChannelStore>();
-        services.AddSingleton<PublicChannels.IPublicChannelStore, PostgresPublicChannelStore>();
         services.AddPostgresSafetyStores();
         services.AddSingleton<PostgresFanoutRecovery>();
         services.AddHostedService(s => s.GetRequiredService<PostgresFanoutRecovery>());

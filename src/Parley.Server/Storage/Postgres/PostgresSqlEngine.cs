@@ -10,7 +10,7 @@ namespace Parley.Server.Storage.Postgres;
 internal sealed class PostgresSqlEngine(PostgresDatabase database) : SqlEngine(database.Time)
 {
     private static readonly SqlDialect PostgresDialect = new(
-        ForUpdate: " FOR UPDATE", ForUpdateSkipLocked: " FOR UPDATE SKIP LOCKED", DeviceOrder: "added",
+        ForUpdate: " FOR UPDATE", ForUpdateSkipLocked: " FOR UPDATE SKIP LOCKED", RowIds: false,
         UsernameDirectory: true, MailboxHeads: true);
 
     public override SqlDialect Dialect => PostgresDialect;

@@ -31,6 +31,12 @@ internal readonly struct Db
     /// <summary>Unix seconds of <paramref name="time"/> (times are stored as integer seconds in every engine).</summary>
     public static long UnixSeconds(DateTimeOffset time) => time.ToUnixTimeSeconds();
 
+    /// <summary>A boolean column's value read as a scalar (PostgreSQL returns a bool, SQLite the integer 0 or 1).</summary>
+    public static bool Flag(object value) => Convert.ToBoolean(value, System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>An integer scalar's value (a count or a sum) as a long, whatever integer type the driver returns.</summary>
+    public static long Integer(object? value) => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>A command with <paramref name="arguments"/> bound to $1, $2, … in order (null as SQL NULL).</summary>
     public DbCommand Command(string sql, object?[] arguments)
     {

@@ -14,9 +14,9 @@ internal sealed class SqlBlobStore(SqlEngine engine) : IBlobStore
         // The uploader's head is locked first, so two nodes creating blobs for one device check the quota in turn.
         => engine.WriteAsync(WriteKeys.Device(blob.Uploader.Value), async db =>
         {
-            long held = Convert.ToInt64(await db.ScalarAsync(
+            long held = Db.Integer(await db.ScalarAsync(
                 "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM blobs WHERE device_id = $1 AND expires_at > $2",
-                blob.Uploader.Value, Db.UnixSeconds(now)), System.Globalization.CultureInfo.InvariantCulture);
+                blob.Uploader.Value, Db.UnixSeconds(now)));
             if (held + blob.Size > deviceQuota)
             {
                 return CreateBlobOutcome.QuotaExceeded;

@@ -19,8 +19,7 @@ internal sealed class SqlDeviceStore(SqlEngine engine) : IDeviceStore
             {
                 return AddDeviceOutcome.DeviceExists;
             }
-            long count = Convert.ToInt64(await db.ScalarAsync("SELECT COUNT(*) FROM devices WHERE account_id = $1", account.Value),
-                System.Globalization.CultureInfo.InvariantCulture);
+            long count = Db.Integer(await db.ScalarAsync("SELECT COUNT(*) FROM devices WHERE account_id = $1", account.Value));
             if (count >= maxDevices)
             {
                 return AddDeviceOutcome.TooManyDevices;
@@ -32,7 +31,7 @@ internal sealed class SqlDeviceStore(SqlEngine engine) : IDeviceStore
 
     public Task<IReadOnlyList<Device>> ListAsync(AccountId account, CancellationToken cancellationToken)
         => engine.ReadAsync<IReadOnlyList<Device>>(async db => await db.QueryAsync(
-            $"SELECT {Columns} FROM devices WHERE account_id = $1 ORDER BY {db.Dialect.DeviceOrder}", Map, account.Value),
+            $"SELECT {Columns} FROM devices WHERE account_id = $1 ORDER BY {db.Dialect.InsertionOrder("added")}", Map, account.Value),
             cancellationToken);
 
     public Task<Device?> FindAsync(DeviceId id, CancellationToken cancellationToken)
@@ -74,11 +73,17 @@ internal sealed class SqlDeviceStore(SqlEngine engine) : IDeviceStore
         {
             return false;
         }
+        await AddMailboxHeadAsync(db, device.Id.Value);
+        return true;
+    }
+
+    /// <summary>Adds the mailbox head of <paramref name="device"/> where the engine keeps one.</summary>
+    internal static async ValueTask AddMailboxHeadAsync(Db db, string device)
+    {
         if (db.Dialect.MailboxHeads)
         {
-            await db.ExecuteAsync("INSERT INTO mailbox_heads (device_id) VALUES ($1) ON CONFLICT DO NOTHING", device.Id.Value);
+            await db.ExecuteAsync("INSERT INTO mailbox_heads (device_id) VALUES ($1) ON CONFLICT DO NOTHING", device);
         }
-        return true;
     }
 
     /// <summary>A device from a row of <see cref="Columns"/>.</summary>

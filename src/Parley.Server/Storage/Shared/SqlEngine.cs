@@ -56,8 +56,14 @@ internal abstract class SqlEngine(TimeProvider time)
 /// <param name="ForUpdate">Appended to a SELECT whose rows the write goes on to change (a row lock, or nothing where one writer
 /// runs at a time).</param>
 /// <param name="ForUpdateSkipLocked">Appended to a SELECT of rows a sweep takes, skipping rows another node's sweep holds.</param>
-/// <param name="DeviceOrder">The column that orders an account's devices as they were added.</param>
+/// <param name="RowIds">Whether every table has an implicit <c>rowid</c> in insertion order (SQLite), which orders rows
+/// as they were added where PostgreSQL keeps an identity column for it.</param>
 /// <param name="UsernameDirectory">Whether usernames are unique in a table of their own (<c>usernames</c>, keyed and
 /// distributable by username) rather than by a unique column of <c>accounts</c>.</param>
 /// <param name="MailboxHeads">Whether every device has a row in <c>mailbox_heads</c>, the row its writes lock first.</param>
-internal sealed record SqlDialect(string ForUpdate, string ForUpdateSkipLocked, string DeviceOrder, bool UsernameDirectory, bool MailboxHeads);
+internal sealed record SqlDialect(string ForUpdate, string ForUpdateSkipLocked, bool RowIds, bool UsernameDirectory, bool MailboxHeads)
+{
+    /// <summary>What orders a table's rows as they were added: <c>rowid</c>, or the table's own
+    /// <paramref name="identityColumn"/>.</summary>
+    public string InsertionOrder(string identityColumn) => RowIds ? "rowid" : identityColumn;
+}

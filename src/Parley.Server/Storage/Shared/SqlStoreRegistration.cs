@@ -17,6 +17,8 @@ internal static class SqlStoreRegistration
         services.AddSingleton<IBlobStore, SqlBlobStore>();
         services.AddSingleton<Blocking.IBlockStore, SqlBlockStore>();
         services.AddSingleton<Reports.IReportStore, SqlReportStore>();
+        services.AddSingleton<PublicChannels.IPublicChannelStore, SqlPublicChannelStore>();
+        services.AddSingleton<Channels.IChannelStore, SqlChannelStore>();
         services.AddSingleton<ISuspensionStore, SqlSuspensionStore>();
         services.AddSingleton<IAuditLog, SqlAuditLog>();
         services.AddSingleton<IOperatorNonceStore, SqlOperatorNonceStore>();

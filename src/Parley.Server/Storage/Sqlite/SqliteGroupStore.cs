@@ -59,7 +59,7 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
             return new SubmissionOutcome.GroupNotFound();
         }
         var context = new RuleContext(connection, roster, options.Value.MaxGroupMembers);
-        context.Channel = SqliteChannelStore.LoadRuleFacts(connection, roster, submission, context.FindProposal, database.Time.GetUtcNow(),
+        context.Channel = SqliteChannelRules.LoadRuleFacts(connection, roster, submission, context.FindProposal, database.Time.GetUtcNow(),
             options.Value.MaxChannelMembers);
         var (decision, rejection) = GroupRules.Decide(roster, submission, context);
         if (rejection is not null)
@@ -98,11 +98,11 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
             connection.Execute("DELETE FROM group_proposals WHERE group_id = $g", ("$g", group));
             if (d.Channel is { } channelEffects)
             {
-                SqliteChannelStore.ApplyCommit(connection, submission.GroupId, channelEffects);
+                SqliteChannelRules.ApplyCommit(connection, submission.GroupId, channelEffects);
             }
             if (context.Channel is not null)
             {
-                SqliteChannelStore.SaveGroupInfo(connection, submission.GroupId, d.Epoch, submission.GroupInfo);
+                SqliteChannelRules.SaveGroupInfo(connection, submission.GroupId, d.Epoch, submission.GroupInfo);
             }
         }
         else if (d.ProposalRef is not null)

@@ -9,7 +9,7 @@ namespace Parley.Server.Storage.Sqlite;
 /// every statement runs synchronously and a write finishes inside the writer's loop without a task switch.</summary>
 internal sealed class SqliteSqlEngine(SqliteDatabase database) : SqlEngine(database.Time)
 {
-    private static readonly SqlDialect SqliteDialect = new(ForUpdate: "", ForUpdateSkipLocked: "", DeviceOrder: "rowid",
+    private static readonly SqlDialect SqliteDialect = new(ForUpdate: "", ForUpdateSkipLocked: "", RowIds: true,
         UsernameDirectory: false, MailboxHeads: false);
 
     public override SqlDialect Dialect => SqliteDialect;
