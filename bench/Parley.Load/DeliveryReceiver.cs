@@ -12,6 +12,21 @@ internal static class DeliveryReceiver
 {
     public static async Task RunAsync(WebSocket socket, Action<MailboxEntry> handle, bool acknowledge, CancellationToken cancellationToken)
     {
+        // Acknowledged in batches, as ParleyClient does (AckBatcher); what waits goes out before the socket is let go.
+        using var acks = new AckBatcher(socket,
+            static ids => JsonSerializer.SerializeToUtf8Bytes(new ClientFrame("ack", null, ids), LoadJson.Default.ClientFrame));
+        try
+        {
+            await ReceiveAsync(socket, handle, acknowledge ? acks : null, cancellationToken);
+        }
+        finally
+        {
+            await acks.FlushAsync();
+        }
+    }
+
+    private static async Task ReceiveAsync(WebSocket socket, Action<MailboxEntry> handle, AckBatcher? acks, CancellationToken cancellationToken)
+    {
         byte[] buffer = new byte[8 * 1024];
         using var frame = new MemoryStream();
         while (socket.State == WebSocketState.Open)
@@ -34,10 +49,9 @@ internal static class DeliveryReceiver
                 continue;
             }
             handle(entry);
-            if (acknowledge)
+            if (acks is not null)
             {
-                byte[] ack = JsonSerializer.SerializeToUtf8Bytes(new ClientFrame("ack", entry.Id), LoadJson.Default.ClientFrame);
-                await socket.SendAsync(ack, WebSocketMessageType.Text, true, cancellationToken);
+                await acks.AddAsync(entry.Id);
             }
         }
     }

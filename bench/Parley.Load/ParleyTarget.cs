@@ -19,7 +19,7 @@ internal sealed class ParleyTarget : IRelayTarget
 
     private readonly bool _ownsCluster;
     private readonly bool _sealed;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _seeds = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Parley.Content.SealedSigner> _signers = new();
 
     private ParleyTarget(ParleyCluster cluster, bool ownsCluster, bool sealedSending = false)
     {
@@ -56,7 +56,7 @@ internal sealed class ParleyTarget : IRelayTarget
         await server.CreateGroupAsync(group.GroupId, 1, group.Genesis, cancellationToken, group.DeliveryKey0);
         await server.SendMessageAsync(group.GroupId,
             new SendRequest(Parley.Content.ContentEnvelope.NewMessageId(), group.Commit, group.Welcome, group.GroupInfo, group.DeliveryKey1), cancellationToken);
-        _seeds[Convert.ToHexString(group.GroupId)] = group.SealedSeed1;
+        _signers[Convert.ToHexString(group.GroupId)] = new Parley.Content.SealedSigner(group.SealedSeed1);
     }
 
     public async Task ConnectAsync(Action<int, ReadOnlyMemory<byte>> onMessage, CancellationToken cancellationToken)
@@ -78,10 +78,10 @@ internal sealed class ParleyTarget : IRelayTarget
         {
             return _devices[from].Server!.SendMessageAsync(groupId, new SendRequest(id, message, null), cancellationToken);
         }
-        // Sealed: signed as a member would, per message (the signature is part of what sealed sending costs the sender).
-        byte[] seed = _seeds[Convert.ToHexString(groupId)];
-        var request = new SealedSendRequest(id, message, Parley.Content.SealedSender.DeliveryKey(seed),
-            Parley.Content.SealedSender.Sign(seed, groupId, id, message));
+        // Sealed: signed per message with the epoch's key pair, derived once per epoch as ParleyClient does (the signature is
+        // part of what sealed sending costs the sender).
+        Parley.Content.SealedSigner signer = _signers[Convert.ToHexString(groupId)];
+        var request = new SealedSendRequest(id, message, signer.DeliveryKey, signer.Sign(groupId, id, message));
         return _devices[from].Server!.SendSealedAsync(groupId, request, cancellationToken);
     }
 
@@ -107,6 +107,10 @@ internal sealed class ParleyTarget : IRelayTarget
         foreach (var device in _devices)
         {
             device.Dispose();
+        }
+        foreach (Parley.Content.SealedSigner signer in _signers.Values)
+        {
+            signer.Dispose();
         }
         _handler.Dispose();
         _stop.Dispose();

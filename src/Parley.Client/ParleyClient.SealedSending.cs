@@ -15,6 +15,9 @@ namespace Parley.Client;
 
 public sealed partial class ParleyClient
 {
+    // Conversation → the seed and delivery credential of the epoch its last sealed send went in (SignerOf).
+    private readonly Dictionary<ConversationId, (byte[] Seed, SealedSigner Signer)> _sealedSigners = [];
+
     /// <summary>Sends an outbox application message sealed. False when it must go authenticated instead: sealed sending is
     /// off, the conversation is a channel (only admins post, which a sealed send cannot show) or a 1:1 whose other account
     /// this account blocks, the group has left the message's epoch, or the server refused the sealed send (a server without
@@ -64,15 +67,50 @@ public sealed partial class ParleyClient
         {
             return null;
         }
-        byte[] seed = group.Export(SealedSender.ExporterLabel, conversation.GroupId, SealedSender.SeedSize);
-        try
+        lock (_sealedSigners)
         {
-            return new SealedSendRequest(item.DeliveryId, item.Message, SealedSender.DeliveryKey(seed),
-                SealedSender.Sign(seed, conversation.GroupId, item.DeliveryId, item.Message));
+            SealedSigner signer = SignerOf(conversation, group);
+            return new SealedSendRequest(item.DeliveryId, item.Message, signer.DeliveryKey,
+                signer.Sign(conversation.GroupId, item.DeliveryId, item.Message));
         }
-        finally
+    }
+
+    /// <summary>The delivery credential of <paramref name="group"/>'s current epoch. The seed comes from the MLS exporter every
+    /// time (two hashes); the key pair, whose derivation costs more than a signature, only when the seed differs from the one
+    /// the conversation last sent sealed with (a new epoch). Called under the lock of <see cref="_sealedSigners"/>.</summary>
+    private SealedSigner SignerOf(Conversation conversation, MlsGroup group)
+    {
+        byte[] seed = group.Export(SealedSender.ExporterLabel, conversation.GroupId, SealedSender.SeedSize);
+        if (_sealedSigners.TryGetValue(conversation.Id, out var kept))
         {
-            CryptographicOperations.ZeroMemory(seed);
+            if (CryptographicOperations.FixedTimeEquals(kept.Seed, seed))
+            {
+                CryptographicOperations.ZeroMemory(seed);
+                return kept.Signer;
+            }
+            Forget(kept);
+        }
+        var signer = new SealedSigner(seed);
+        _sealedSigners[conversation.Id] = (seed, signer);
+        return signer;
+    }
+
+    private static void Forget((byte[] Seed, SealedSigner Signer) kept)
+    {
+        CryptographicOperations.ZeroMemory(kept.Seed);
+        kept.Signer.Dispose();
+    }
+
+    /// <summary>Wipes the kept delivery credentials.</summary>
+    private void DisposeSealedSigners()
+    {
+        lock (_sealedSigners)
+        {
+            foreach (var kept in _sealedSigners.Values)
+            {
+                Forget(kept);
+            }
+            _sealedSigners.Clear();
         }
     }
 

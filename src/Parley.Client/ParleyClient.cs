@@ -221,6 +221,7 @@ public sealed partial class ParleyClient : IDisposable
         {
             _server.Dispose();
             DisposeQueues();
+            DisposeSealedSigners();
             _store.Dispose();
         }
         finally

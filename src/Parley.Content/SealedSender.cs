@@ -31,16 +31,17 @@ public static class SealedSender
     /// <summary>The delivery key (public) that belongs to <paramref name="seed"/>.</summary>
     public static byte[] DeliveryKey(ReadOnlySpan<byte> seed)
     {
-        using Key key = Import(seed);
-        return key.PublicKey.Export(KeyBlobFormat.RawPublicKey);
+        using var signer = new SealedSigner(seed);
+        return signer.DeliveryKey;
     }
 
     /// <summary>Signs a sealed send of <paramref name="message"/> under <paramref name="messageId"/> to group
-    /// <paramref name="groupId"/> (its raw MLS group id) with the epoch's <paramref name="seed"/>.</summary>
+    /// <paramref name="groupId"/> (its raw MLS group id) with the epoch's <paramref name="seed"/>. Sending many messages in one epoch, keep a
+    /// <see cref="SealedSigner"/> instead.</summary>
     public static byte[] Sign(ReadOnlySpan<byte> seed, ReadOnlySpan<byte> groupId, string messageId, ReadOnlySpan<byte> message)
     {
-        using Key key = Import(seed);
-        return Ed25519.Sign(key, SignedBytes(groupId, messageId, message));
+        using var signer = new SealedSigner(seed);
+        return signer.Sign(groupId, messageId, message);
     }
 
     /// <summary>True when <paramref name="signature"/> is <paramref name="deliveryKey"/>'s signature over this send; false for
@@ -56,7 +57,7 @@ public static class SealedSender
         return Ed25519.Verify(publicKey!, SignedBytes(groupId, messageId, message), signature);
     }
 
-    private static Key Import(ReadOnlySpan<byte> seed)
+    internal static Key Import(ReadOnlySpan<byte> seed)
     {
         if (seed.Length != SeedSize)
         {
@@ -65,7 +66,7 @@ public static class SealedSender
         return Key.Import(Ed25519, seed, KeyBlobFormat.RawPrivateKey);
     }
 
-    private static byte[] SignedBytes(ReadOnlySpan<byte> groupId, string messageId, ReadOnlySpan<byte> message)
+    internal static byte[] SignedBytes(ReadOnlySpan<byte> groupId, string messageId, ReadOnlySpan<byte> message)
     {
         var w = new TlsWriter(Label.Length + 1 + groupId.Length + messageId.Length + message.Length + 16);
         w.WriteBytes(Label);

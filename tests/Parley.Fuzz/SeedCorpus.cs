@@ -244,6 +244,9 @@ internal static class SeedCorpus
             new byte[32], 5, QueueToken: Enumerable.Range(0, 32).Select(i => (byte)i).ToArray()))]);
         add("queue-credential", "token", Encoding.ASCII.GetBytes(System.Buffers.Text.Base64Url.EncodeToString(Enumerable.Range(0, 32).Select(i => (byte)i).ToArray())));
         add("queue-credential", "malformed", "not-a-token"u8.ToArray());
+        add("ack-frame", "one", """{"type":"ack","id":"0b6f7c1e-5a43-4d7e-9c36-2f1b8a9d4e60"}"""u8.ToArray());
+        add("ack-frame", "batch", """{"type":"ack","ids":["m1","m2","0b6f7c1e-5a43-4d7e-9c36-2f1b8a9d4e60"]}"""u8.ToArray());
+        add("ack-frame", "both", """{"type":"ack","id":"m1","ids":["m2"]}"""u8.ToArray());
         add("store-records", "public-channel", [8, .. ChannelRecordCodec.Encode(new PublicChannelRecord(new Uri("https://parley.example/"),
             "news", "alice", new byte[32], true, 5, At))]);
     }

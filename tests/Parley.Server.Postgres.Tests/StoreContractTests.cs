@@ -354,6 +354,23 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_batched_acknowledgement_deletes_only_the_named_copies_of_the_device_and_counts_them()
+    {
+        var (alice, bob, carol, group) = await GroupOfThreeAsync();
+        foreach (var i in Enumerable.Range(0, 4))
+        {
+            StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(Engine.Application(group, alice, 1, $"b{i}"), None));
+        }
+
+        // Two of bob's copies, one twice, and an id bob never got: two deleted.
+        Assert.Equal(2, await Engine.Mailboxes.AcknowledgeAsync(bob.Id, ["b0", "b2", "b2", "unknown"], None));
+        Assert.Equal(0, await Engine.Mailboxes.AcknowledgeAsync(bob.Id, ["b0", "b2"], None));
+
+        Assert.Equal(["b1", "b3"], (await Read(bob)).Select(m => m.Id).Where(id => id.StartsWith('b')));
+        Assert.Equal(["b0", "b1", "b2", "b3"], (await Read(carol)).Select(m => m.Id).Where(id => id.StartsWith('b')));
+    }
+
+    [Fact]
     public async Task The_mailbox_pages_by_sequence_and_an_acknowledged_message_is_gone_for_good()
     {
         var (alice, bob, carol, group) = await GroupOfThreeAsync();

@@ -22,7 +22,7 @@ public sealed class DeliverySocketCloseTests : IAsyncLifetime
 
     public static TheoryData<string, int, string> ProtocolErrors => new()
     {
-        { "not an ack", (int)WebSocketCloseStatus.PolicyViolation, "expected {\"type\":\"ack\",\"id\":...}" },
+        { "not an ack", (int)WebSocketCloseStatus.PolicyViolation, "expected {\"type\":\"ack\",\"id\":...} or {\"type\":\"ack\",\"ids\":[...]}" },
         { "too large", (int)WebSocketCloseStatus.MessageTooBig, "frame too large" },
         { "binary", (int)WebSocketCloseStatus.InvalidMessageType, "device frames are JSON text" },
     };

@@ -42,6 +42,54 @@ public sealed class MailboxTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_batched_ack_deletes_every_message_it_names()
+    {
+        var (alice, bob, group) = await PairAsync();
+        for (int i = 0; i < 3; i++)
+        {
+            await TestHttp.EnsureAsync(await group.SendAsync(alice.Device, TestMls.Application(group.Id, 1), id: $"batch-{i}"));
+        }
+        using WebSocket socket = await TestSockets.ConnectAsync(_server, bob.Device);
+        var pushed = new List<string>();
+        for (int i = 0; i < 3; i++)
+        {
+            pushed.Add((await TestSockets.ReceiveMessageAsync(socket)).Id);
+        }
+
+        await TestSockets.SendAsync(socket, $$"""{"type":"ack","ids":["{{pushed[0]}}","{{pushed[2]}}"]}""");
+
+        await WaitUntilAsync(async () => (await TestMailbox.ReadAsync(bob.Device)).Count == 1);
+        Assert.Equal("batch-1", Assert.Single(await TestMailbox.ReadAsync(bob.Device)).Id);
+        Assert.Equal(WebSocketState.Open, socket.State);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"ack","ids":[]}""")]
+    [InlineData("""{"type":"ack","ids":["bad-0","bad id"]}""")]
+    [InlineData("""{"type":"ack","ids":["bad-0",null]}""")]
+    [InlineData("""{"type":"ack","id":"bad-0","ids":["bad-1"]}""")]
+    [InlineData("""{"type":"ack","ids":"bad-0"}""")]
+    [InlineData("""{"type":"read","ids":["bad-0"]}""")]
+    [InlineData(null)]
+    public async Task A_malformed_ack_frame_closes_the_connection_with_1008_and_deletes_nothing(string? frame)
+    {
+        var (alice, bob, group) = await PairAsync();
+        for (int i = 0; i < 2; i++)
+        {
+            await TestHttp.EnsureAsync(await group.SendAsync(alice.Device, TestMls.Application(group.Id, 1), id: $"bad-{i}"));
+        }
+        using WebSocket socket = await TestSockets.ConnectAsync(_server, bob.Device);
+        await TestSockets.ReceiveMessageAsync(socket);
+
+        // null: one id more than a frame may carry, every one of them valid.
+        frame ??= $$"""{"type":"ack","ids":[{{string.Join(",", Enumerable.Range(0, ClientFrame.MaxAckIds + 1).Select(i => $"\"bad-{i % 2}\""))}}]}""";
+        await TestSockets.SendAsync(socket, frame);
+
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, (await TestSockets.ReadUntilClosedAsync(socket)).Status);
+        Assert.Equal(["bad-0", "bad-1"], (await TestMailbox.ReadAsync(bob.Device)).Select(m => m.Id).Where(id => id.StartsWith("bad-", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Unacknowledged_messages_are_pushed_again_on_the_next_connection()
     {
         var (alice, bob, group) = await PairAsync();

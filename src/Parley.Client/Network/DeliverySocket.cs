@@ -23,7 +23,7 @@ public enum DeliveryStop
 
 /// <summary>Keeps the device's delivery WebSocket open: reconnects with backoff after any failure,
 /// hands each pushed message to a handler one at a time, in order, and acknowledges it once the handler
-/// returns true (after the local store committed). When the handler returns false the connection is
+/// returns true (after the local store committed), several at a time (<see cref="AckBatcher"/>). When the handler returns false the connection is
 /// reopened, so the message comes again before anything newer.</summary>
 public sealed class DeliverySocket
 {
@@ -99,9 +99,24 @@ public sealed class DeliverySocket
         return DeliveryStop.Cancelled;
     }
 
-    // Returns a stop reason, or null to reconnect.
+    // Returns a stop reason, or null to reconnect. Acknowledgements go in batches (AckBatcher); whatever waits is sent before the
+    // socket is let go, however the connection ends, cancellation included.
     private static async Task<DeliveryStop?> ReceiveAsync(ClientWebSocket socket, Func<MailboxEntry, CancellationToken, Task<bool>> handle,
         CancellationToken cancellationToken)
+    {
+        using var acks = new AckBatcher(socket);
+        try
+        {
+            return await ReceiveAsync(socket, handle, acks, cancellationToken);
+        }
+        finally
+        {
+            await acks.FlushAsync();
+        }
+    }
+
+    private static async Task<DeliveryStop?> ReceiveAsync(ClientWebSocket socket, Func<MailboxEntry, CancellationToken, Task<bool>> handle,
+        AckBatcher acks, CancellationToken cancellationToken)
     {
         var buffer = new byte[16 * 1024];
         using var message = new MemoryStream();
@@ -111,7 +126,7 @@ public sealed class DeliverySocket
             WebSocketReceiveResult result;
             do
             {
-                result = await socket.ReceiveAsync(buffer, cancellationToken);
+                result = await ReceiveUnlessCancelledAsync(socket, buffer, cancellationToken);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     return socket.CloseStatus switch
@@ -148,8 +163,21 @@ public sealed class DeliverySocket
                 // Not handled now: reconnect, so the server pushes it again before anything newer.
                 return null;
             }
-            byte[] ack = JsonSerializer.SerializeToUtf8Bytes(new ClientFrame("ack", entry.Id), ClientJsonContext.Default.ClientFrame);
-            await socket.SendAsync(ack, WebSocketMessageType.Text, true, cancellationToken);
+            await acks.AddAsync(entry.Id);
         }
+    }
+
+    // Cancelling a WebSocket receive aborts the socket, and the waiting acknowledgements could no longer go out: the caller's
+    // cancellation ends the wait instead, and the receive left pending ends when the socket is aborted afterwards.
+    private static async Task<WebSocketReceiveResult> ReceiveUnlessCancelledAsync(ClientWebSocket socket, byte[] buffer,
+        CancellationToken cancellationToken)
+    {
+        Task<WebSocketReceiveResult> receive = socket.ReceiveAsync(buffer, CancellationToken.None);
+        if (!receive.IsCompleted && cancellationToken.CanBeCanceled)
+        {
+            _ = receive.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted,
+                TaskScheduler.Default);
+        }
+        return await receive.WaitAsync(cancellationToken);
     }
 }

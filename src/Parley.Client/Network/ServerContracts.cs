@@ -76,8 +76,12 @@ public sealed record MailboxEntry(string Type, long Sequence, string Id, byte[] 
 /// <summary>A page of the device's mailbox, oldest first.</summary>
 public sealed record MailboxResponse(IReadOnlyList<MailboxEntry> Messages);
 
-/// <summary>A frame the device sends on the WebSocket: <c>{"type":"ack","id":…}</c>.</summary>
-public sealed record ClientFrame(string Type, string Id);
+/// <summary>A frame the device sends on the WebSocket: <c>{"type":"ack","id":…}</c> for one message or
+/// <c>{"type":"ack","ids":[…]}</c> for up to <see cref="AckBatcher.MaxIds"/>.</summary>
+/// <param name="Type">"ack".</param>
+/// <param name="Id">The one message acknowledged; null in a batch.</param>
+/// <param name="Ids">The messages acknowledged together; null for one.</param>
+public sealed record ClientFrame(string Type, string? Id, IReadOnlyList<string>? Ids = null);
 
 /// <summary>An RFC 9457 problem as the server sends it.</summary>
 public sealed record ProblemBody(string? Type, string? Title, int? Status, string? Detail, string? Code, ulong? Epoch, long? MaxFileSize = null);

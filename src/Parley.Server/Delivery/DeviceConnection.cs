@@ -12,7 +12,7 @@ namespace Parley.Server.Delivery;
 
 /// <summary>One device's delivery WebSocket. It pushes the device's mailbox in order (from the
 /// start on every connection, so nothing unacknowledged is lost) and deletes each message when
-/// the device sends <c>{"type":"ack","id":…}</c>. Acknowledgements beyond the messages pushed on the connection count
+/// the device sends <c>{"type":"ack","id":…}</c> (or <c>"ids":[…]</c>, up to <see cref="ClientFrame.MaxAckIds"/> at once). Acknowledgements beyond the messages pushed on the connection count
 /// against the device's request windows, and every close this side decides is a WebSocket close handshake with a code
 /// and a reason (docs/server-protocol.md, "the delivery WebSocket").</summary>
 /// <remarks>Most connections are idle most of the time, so an idle one holds as little as possible: one pending
@@ -266,30 +266,26 @@ public sealed class DeviceConnection
             {
                 return CloseReason.BinaryFrame;
             }
-            ClientFrame? frame = null;
-            try
+            if (ClientFrame.ParseAck(buffer.AsSpan(0, length)) is not { } ids)
             {
-                frame = JsonSerializer.Deserialize(buffer.AsSpan(0, length), ServerJsonContext.Default.ClientFrame);
-            }
-            catch (JsonException)
-            {
-                // Handled below as a protocol error.
-            }
-            if (frame is not { Type: "ack", Id: { } id } || !MessageIdRules.IsValid(id))
-            {
+                // Nothing of a malformed frame is acted on, not even its valid ids.
                 return CloseReason.ProtocolError;
             }
             // Acks of pushed messages are bounded by the mail the device was sent, which its senders' limits paid for; only
             // acks beyond those cost the device a request each, checked before the store is touched.
-            if (++_acks > Interlocked.Read(ref _pushedCount))
+            foreach (string _ in ids)
             {
-                using RateLimitLease lease = ackLimit.Limiter.AttemptAcquire(ackLimit.Context, Device, Account);
-                if (!lease.IsAcquired)
+                if (++_acks > Interlocked.Read(ref _pushedCount))
                 {
-                    return CloseReason.RateLimited;
+                    using RateLimitLease lease = ackLimit.Limiter.AttemptAcquire(ackLimit.Context, Device, Account);
+                    if (!lease.IsAcquired)
+                    {
+                        return CloseReason.RateLimited;
+                    }
                 }
             }
-            if (await mailbox.AcknowledgeAsync(Device, id, cancellationToken))
+            int deleted = await mailbox.AcknowledgeAsync(Device, ids, cancellationToken);
+            for (int i = 0; i < deleted; i++)
             {
                 metrics.MessageDelivered();
             }
@@ -455,7 +451,7 @@ public sealed class DeviceConnection
         CloseReason.Replaced => ((WebSocketCloseStatus)4000, "replaced by a newer connection"),
         CloseReason.Revoked => ((WebSocketCloseStatus)4001, "device revoked"),
         CloseReason.Suspended => ((WebSocketCloseStatus)4003, "account suspended"),
-        CloseReason.ProtocolError => (WebSocketCloseStatus.PolicyViolation, "expected {\"type\":\"ack\",\"id\":...}"),
+        CloseReason.ProtocolError => (WebSocketCloseStatus.PolicyViolation, "expected {\"type\":\"ack\",\"id\":...} or {\"type\":\"ack\",\"ids\":[...]}"),
         CloseReason.FrameTooLarge => (WebSocketCloseStatus.MessageTooBig, "frame too large"),
         CloseReason.BinaryFrame => (WebSocketCloseStatus.InvalidMessageType, "device frames are JSON text"),
         CloseReason.RateLimited => ((WebSocketCloseStatus)4029, "too many acknowledgements; reconnect later"),

@@ -18,6 +18,10 @@ public interface IMailboxStore
     /// <summary>Deletes the device's copy of message <paramref name="messageId"/>; false if there was none.</summary>
     Task<bool> AcknowledgeAsync(DeviceId device, string messageId, CancellationToken cancellationToken);
 
+    /// <summary>Deletes the device's copies of <paramref name="messageIds"/> in one write (a batched acknowledgement);
+    /// returns how many there were.</summary>
+    Task<int> AcknowledgeAsync(DeviceId device, IReadOnlyList<string> messageIds, CancellationToken cancellationToken);
+
     /// <summary>Deletes expired messages and expired idempotency records; returns how many messages went.</summary>
     Task<int> DeleteExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken);
 }

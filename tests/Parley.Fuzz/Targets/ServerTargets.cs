@@ -1,7 +1,10 @@
-// Fuzz targets of Parley.Server that are not MLS: what a request's headers carry before anything is looked up.
+// Fuzz targets of Parley.Server that are not MLS: what a request's headers carry before anything is looked up, and the
+// frames a device sends on its delivery WebSocket.
 using System.Text;
 using Parley.Server.Channels;
+using Parley.Server.Delivery;
 using Parley.Server.Devices;
+using Parley.Server.Mailboxes;
 
 namespace Parley.Fuzz.Targets;
 
@@ -13,6 +16,19 @@ internal static class ServerTargets
             "a channel subscriber queue's credential as 'Authorization: Queue {token}' carries it (SubscriberQueue.TryOpen); an "
             + "accepted one opens a queue whose id has a device id's form",
             QueueCredentialTarget);
+        yield return new FuzzTarget("ack-frame",
+            "a frame a device sends on its delivery WebSocket (ClientFrame.ParseAck): {\"type\":\"ack\",\"id\"} or \"ids\" with 1 to 48 "
+            + "ids; an accepted frame names 1 to 48 valid message ids",
+            AckFrameTarget);
+    }
+
+    private static void AckFrameTarget(byte[] input)
+    {
+        if (ClientFrame.ParseAck(input) is { } ids)
+        {
+            Expect.That(ids.Count is >= 1 and <= ClientFrame.MaxAckIds, "An accepted acknowledgement names no id or too many.");
+            Expect.That(ids.All(MessageIdRules.IsValid), "An accepted acknowledgement names an invalid message id.");
+        }
     }
 
     private static void QueueCredentialTarget(byte[] input)

@@ -30,14 +30,17 @@ internal sealed class PostgresMailboxStore(PostgresDatabase database) : IMailbox
             cancellationToken);
     }
 
-    public Task<bool> AcknowledgeAsync(DeviceId device, string messageId, CancellationToken cancellationToken)
+    public async Task<bool> AcknowledgeAsync(DeviceId device, string messageId, CancellationToken cancellationToken)
+        => await AcknowledgeAsync(device, [messageId], cancellationToken) > 0;
+
+    public Task<int> AcknowledgeAsync(DeviceId device, IReadOnlyList<string> messageIds, CancellationToken cancellationToken)
         => database.Writer.ExecuteAsync(WriteKeys.Device(device.Value), async (connection, ct) =>
             await connection.ExecuteAsync(
                 """
                 UPDATE mailbox SET payload = NULL, stamp = NULL, expires_at = least(expires_at, $3)
-                WHERE device_id = $1 AND message_id = $2 AND payload IS NOT NULL
+                WHERE device_id = $1 AND message_id = ANY($2) AND payload IS NOT NULL
                 """,
-                [device.Value, messageId, Pg.UnixSeconds(database.Time.GetUtcNow() + TombstoneLifetime)], ct) > 0,
+                [device.Value, messageIds.ToArray(), Pg.UnixSeconds(database.Time.GetUtcNow() + TombstoneLifetime)], ct),
             cancellationToken);
 
     public async Task<int> DeleteExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken)

@@ -23,11 +23,20 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
         return Task.FromResult(messages);
     }
 
-    public Task<bool> AcknowledgeAsync(DeviceId device, string messageId, CancellationToken cancellationToken)
-        => database.Writer.ExecuteAsync(
-            connection => connection.Execute("DELETE FROM mailbox WHERE device_id = $d AND message_id = $m",
-                ("$d", device.Value), ("$m", messageId)) > 0,
-            cancellationToken);
+    public async Task<bool> AcknowledgeAsync(DeviceId device, string messageId, CancellationToken cancellationToken)
+        => await AcknowledgeAsync(device, [messageId], cancellationToken) > 0;
+
+    public Task<int> AcknowledgeAsync(DeviceId device, IReadOnlyList<string> messageIds, CancellationToken cancellationToken)
+        => database.Writer.ExecuteAsync(connection =>
+        {
+            int deleted = 0;
+            foreach (string messageId in messageIds)
+            {
+                deleted += connection.Execute("DELETE FROM mailbox WHERE device_id = $d AND message_id = $m",
+                    ("$d", device.Value), ("$m", messageId));
+            }
+            return deleted;
+        }, cancellationToken);
 
     public async Task<int> DeleteExpiredAsync(DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -49,20 +58,27 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
         byte[] payload, long expiresAt, IReadOnlyDictionary<DeviceId, byte[]>? stamps = null)
     {
         var delivered = new List<DeviceId>(devices.Count);
-        using var command = connection.Command(
+        SqliteCommand command = connection.Command(
             """
             INSERT OR IGNORE INTO mailbox (device_id, message_id, payload, expires_at, stamp)
             SELECT $d, $m, $p, $x, $st WHERE NOT EXISTS (SELECT 1 FROM devices WHERE device_id = $d AND revoked <> 0)
             """,
             ("$d", ""), ("$m", messageId), ("$p", payload), ("$x", expiresAt), ("$st", null));
-        foreach (DeviceId device in devices)
+        try
         {
-            command.Parameters["$d"].Value = device.Value;
-            command.Parameters["$st"].Value = stamps is not null && stamps.TryGetValue(device, out byte[]? stamp) ? stamp : DBNull.Value;
-            if (command.ExecuteNonQuery() > 0)
+            foreach (DeviceId device in devices)
             {
-                delivered.Add(device);
+                command.Parameters["$d"].Value = device.Value;
+                command.Parameters["$st"].Value = stamps is not null && stamps.TryGetValue(device, out byte[]? stamp) ? stamp : DBNull.Value;
+                if (command.ExecuteNonQuery() > 0)
+                {
+                    delivered.Add(device);
+                }
             }
+        }
+        finally
+        {
+            command.Release();
         }
         return delivered;
     }

@@ -22,6 +22,7 @@ public sealed class SqliteWriter : IAsyncDisposable
         _connection = connection;
         _maxBatch = Math.Max(1, maxBatch);
         _metrics = metrics;
+        Sql.PrepareOnce(connection);
         _loop = Task.Run(RunAsync);
     }
 
@@ -47,6 +48,7 @@ public sealed class SqliteWriter : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _loop.ConfigureAwait(false);
+        Sql.DisposeKept(_connection);
         await _connection.DisposeAsync().ConfigureAwait(false);
     }
 
@@ -119,12 +121,7 @@ public sealed class SqliteWriter : IAsyncDisposable
         }
     }
 
-    private void Execute(string sql)
-    {
-        using var command = _connection.CreateCommand();
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
+    private void Execute(string sql) => _connection.Execute(sql);
 
     private abstract class WriteOperation
     {
