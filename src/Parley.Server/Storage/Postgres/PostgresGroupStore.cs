@@ -16,7 +16,7 @@ namespace Parley.Server.Storage.Postgres;
 /// the second's update finds no row (it waits for the first's lock, then re-reads) and its commit is
 /// answered stale_epoch. A send is decided and recorded on the group's rows in one transaction,
 /// then copied into mailboxes by <see cref="PostgresFanout"/> before the sender is answered.</summary>
-internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFanout fanout, IOptions<ParleyServerOptions> options,
+internal sealed class PostgresGroupStore(PostgresDatabase database, SqlEngine engine, PostgresFanout fanout, IOptions<ParleyServerOptions> options,
     FrankingStamper stamper)
     : IGroupStore
 {
@@ -109,32 +109,7 @@ internal sealed class PostgresGroupStore(PostgresDatabase database, PostgresFano
             {
                 return await StaleAsync(connection, group, sendKey, roster.Epoch, cancellationToken);
             }
-            var change = RosterChange.Between(roster, d);
-            foreach (uint leaf in change.Vacated)
-            {
-                await connection.ExecuteAsync("DELETE FROM group_members WHERE group_id = $1 AND leaf_index = $2",
-                    [group, (long)leaf], cancellationToken);
-            }
-            foreach (var (leaf, device, key) in change.Occupied)
-            {
-                await connection.ExecuteAsync(
-                    "INSERT INTO group_members (group_id, leaf_index, device_id, signature_key) VALUES ($1, $2, $3, $4)",
-                    [group, (long)leaf, device.Value, key], cancellationToken);
-                // A channel subscriber's queue gets its mailbox head when its leaf arrives (a device got its own at registration).
-                await connection.ExecuteAsync(
-                    """
-                    INSERT INTO mailbox_heads (device_id) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM devices WHERE device_id = $1)
-                    ON CONFLICT DO NOTHING
-                    """,
-                    [device.Value], cancellationToken);
-            }
-            foreach (var (leaf, key) in change.Rekeyed)
-            {
-                await connection.ExecuteAsync("UPDATE group_members SET signature_key = $3 WHERE group_id = $1 AND leaf_index = $2",
-                    [group, (long)leaf, key], cancellationToken);
-            }
-            // Proposals are valid for one epoch only (RFC 9420 §12.4).
-            await connection.ExecuteAsync("DELETE FROM group_proposals WHERE group_id = $1", [group], cancellationToken);
+            await SqlGroupRoster.ApplyCommitAsync(new Db(engine, connection, cancellationToken), group, RosterChange.Between(roster, d));
             if (d.Channel is { } channelEffects)
             {
                 await PostgresChannelRules.ApplyCommitAsync(connection, submission.GroupId, channelEffects, cancellationToken);

@@ -13,7 +13,8 @@ namespace Parley.Server.Storage.Sqlite;
 
 /// <summary>Group rosters and group delivery in SQLite. A submission's check, roster change and
 /// mailbox copies happen in one write, so the commit ordering rule holds under any concurrency.</summary>
-internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyServerOptions> options, FrankingStamper stamper) : IGroupStore
+internal sealed class SqliteGroupStore(SqliteDatabase database, SqlEngine engine, IOptions<ParleyServerOptions> options,
+    FrankingStamper stamper) : IGroupStore
 {
     public Task<CreateGroupOutcome> CreateAsync(GroupId id, ushort cipherSuite, DeviceId creator, GroupGenesis? genesis,
         CancellationToken cancellationToken)
@@ -79,23 +80,8 @@ internal sealed class SqliteGroupStore(SqliteDatabase database, IOptions<ParleyS
                 """,
                 ("$e", (long)d.Epoch), ("$c", d.NextState?.ContextBytes()), ("$i", d.NextState?.InterimTranscriptHash),
                 ("$k", submission.NextDeliveryKey), ("$g", group));
-            var change = RosterChange.Between(roster, d);
-            foreach (uint leaf in change.Vacated)
-            {
-                connection.Execute("DELETE FROM group_members WHERE group_id = $g AND leaf_index = $l", ("$g", group), ("$l", (long)leaf));
-            }
-            foreach (var (leaf, device, key) in change.Occupied)
-            {
-                connection.Execute("INSERT INTO group_members (group_id, leaf_index, device_id, signature_key) VALUES ($g, $l, $d, $k)",
-                    ("$g", group), ("$l", (long)leaf), ("$d", device.Value), ("$k", key));
-            }
-            foreach (var (leaf, key) in change.Rekeyed)
-            {
-                connection.Execute("UPDATE group_members SET signature_key = $k WHERE group_id = $g AND leaf_index = $l",
-                    ("$g", group), ("$l", (long)leaf), ("$k", key));
-            }
-            // Proposals are valid for one epoch only (RFC 9420 §12.4).
-            connection.Execute("DELETE FROM group_proposals WHERE group_id = $g", ("$g", group));
+            SqliteSqlEngine.Finished(SqlGroupRoster.ApplyCommitAsync(new Db(engine, connection, CancellationToken.None), group,
+                RosterChange.Between(roster, d)));
             if (d.Channel is { } channelEffects)
             {
                 SqliteChannelRules.ApplyCommit(connection, submission.GroupId, channelEffects);

@@ -31,6 +31,17 @@ internal sealed class SqliteSqlEngine(SqliteDatabase database) : SqlEngine(datab
     public override Task<T> WriteInTurnAsync<T>(long lockKey, Func<Db, ValueTask<T>> work, CancellationToken cancellationToken)
         => WriteAsync(default, work, cancellationToken);
 
+    /// <summary>Waits for nothing: <paramref name="work"/> ran synchronously on a SQLite connection (its exception is
+    /// rethrown as it was).</summary>
+    internal static void Finished(ValueTask work)
+    {
+        if (!work.IsCompleted)
+        {
+            throw new InvalidOperationException("SQLite work must complete synchronously.");
+        }
+        work.GetAwaiter().GetResult();
+    }
+
     /// <summary>The result of work that ran synchronously (its exception rethrown as it was).</summary>
     private static T Finished<T>(ValueTask<T> work)
         => work.IsCompleted
