@@ -159,4 +159,12 @@ public sealed partial class ParleyClient
         CryptographicOperations.ZeroMemory(seed);
         transaction.Commit();
     }
+
+    /// <summary>Writes the stored history of <paramref name="conversation"/> (a name or id) in plain text to
+    /// <paramref name="output"/>; returns how many messages. Nothing is sent to the server.</summary>
+    public int ExportConversation(string conversation, ExportFormat format, Stream output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        return ConversationExport.Write(_store, GetConversation(conversation), format, output);
+    }
 }
