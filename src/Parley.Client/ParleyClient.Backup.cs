@@ -2,7 +2,6 @@
 // same account that rejoins its conversations by the rules the server enforces.
 using System.Security.Cryptography;
 using Parley.Client.Backup;
-using Parley.Client.Channels;
 using Parley.Client.Identity;
 using Parley.Client.Storage;
 
@@ -109,56 +108,14 @@ public sealed partial class ParleyClient
 
     private static (BackupManifest Manifest, byte[] AccountKey) ReadBackup(string path, BackupSecret secret, Action<BackupItem> apply,
         IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        ArgumentNullException.ThrowIfNull(secret);
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        using var reader = BackupReader.Open(file, secret);
-        return BackupContents.Read(reader, apply, progress, cancellationToken);
-    }
+        => BackupContents.ReadFile(path, secret, apply, progress, cancellationToken);
 
     private static bool SameServer(Uri a, Uri b)
         => string.Equals(a.GetLeftPart(UriPartial.Authority), b.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase)
            && string.Equals(a.AbsolutePath.TrimEnd('/'), b.AbsolutePath.TrimEnd('/'), StringComparison.Ordinal);
 
-    // Writes the backup's items in one transaction: all of them or, on any failure, none.
     private void ImportBackup(string path, BackupSecret secret, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
-    {
-        using var transaction = _store.BeginTransaction();
-        var (_, seed) = ReadBackup(path, secret, item =>
-        {
-            switch (item)
-            {
-                case BackupItem.ContactItem c:
-                    transaction.SaveContact(RandomNumberGenerator.GetBytes(16), c.Contact);
-                    break;
-                case BackupItem.BlockItem b:
-                    transaction.SetBlocked(b.Username, true);
-                    break;
-                case BackupItem.ConversationItem c:
-                    transaction.SaveConversation(c.Conversation);
-                    // A local placeholder of the group, never sent: the conversation reads as one this device left, so a
-                    // Welcome from another device of the account makes it a member again with its history kept.
-                    using (var placeholder = _leaf.CreateGroup(c.Conversation.GroupId, _groupOptions))
-                    {
-                        placeholder.Deactivate();
-                        transaction.SaveGroupState(c.Conversation.Id, placeholder);
-                    }
-                    break;
-                case BackupItem.MessageItem m:
-                    transaction.ImportMessage(m.Conversation, m.Record, m.State);
-                    break;
-                case BackupItem.ChannelItem { Record: PrivateChannelRecord p }:
-                    transaction.SaveChannelRecord(p);
-                    break;
-                case BackupItem.ChannelItem { Record: PublicChannelRecord p }:
-                    transaction.SaveChannelRecord(p);
-                    break;
-            }
-        }, progress, cancellationToken);
-        CryptographicOperations.ZeroMemory(seed);
-        transaction.Commit();
-    }
+        => BackupImport.Apply(_store, path, secret, groupId => _leaf.CreateGroup(groupId, _groupOptions), progress, cancellationToken);
 
     /// <summary>Writes the stored history of <paramref name="conversation"/> (a name or id) in plain text to
     /// <paramref name="output"/>; returns how many messages. Nothing is sent to the server.</summary>
