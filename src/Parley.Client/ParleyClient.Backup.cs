@@ -63,7 +63,7 @@ public sealed partial class ParleyClient
             if (server is not null && !SameServer(server, manifest.Server))
             {
                 throw new BackupFormatException(BackupProblem.OtherServer,
-                    $"This backup is of {manifest.Account} on {manifest.Server}, not on {server}; restore it with --server {manifest.Server}.");
+                    $"This backup is of {manifest.Account} on {manifest.Server}, not on {server}; restore it on its own server.");
             }
             accountKey = AccountIdentityKey.Import(seed);
         }

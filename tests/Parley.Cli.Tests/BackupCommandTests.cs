@@ -159,4 +159,24 @@ public sealed class BackupCommandTests(ServerFixture fixture) : IClassFixture<Se
         Assert.Equal(3, lines.Length);
         Assert.EndsWith($"{bob}: second\\nline", lines[2]);
     }
+
+    [Fact]
+    public async Task A_passphrase_backup_from_cron_restores_with_the_same_passphrase_only()
+    {
+        var (alice, bob) = await AccountsAsync();
+        await Ok([.. At(alice), "send", bob, "kept by passphrase"]);
+        string file = _devices.Home(alice + ".backup");
+        var environment = new Dictionary<string, string> { [Commands.BackupCommands.PassphraseVariable] = "a long backup passphrase" };
+        var created = await Cli.RunAsync([.. At(alice), "backup", "create", file, "--passphrase", "--json"], null, environment: environment);
+        Assert.True(created.ExitCode == 0, created.ToString());
+        Assert.Equal("backed_up", Cli.Json(created).GetProperty("status").GetString());
+
+        string home = alice + "-restored";
+        var wrong = await Cli.RunAsync([.. At(home), "backup", "restore", file, "--passphrase"], null,
+            environment: new() { [Commands.BackupCommands.PassphraseVariable] = "another passphrase" });
+        Cli.AssertOneSentence(wrong, "The passphrase does not open this backup.");
+        var restored = await Cli.RunAsync([.. At(home), "backup", "restore", file, "--passphrase"], null, environment: environment);
+        Assert.True(restored.ExitCode == 0, restored.ToString());
+        Assert.Contains("kept by passphrase", (await Ok([.. At(home), "history", bob])).Output);
+    }
 }
