@@ -2,6 +2,7 @@
 // how long the background search index takes, and how fast search, paging and expiry are.
 //
 //   dotnet run -c Release --project bench/Parley.Client.Bench -- [--messages 100000] [--conversations 50] [--runs 5] [--dir PATH]
+//   ... -- --backup [--runs 3]     only the encrypted backup (docs/backup.md): create, check, restore into a new store
 using Parley.Content;
 using System.Diagnostics;
 using System.Globalization;
@@ -41,6 +42,12 @@ else
     Console.WriteLine($"Reusing {database} ({new FileInfo(database).Length / 1024.0 / 1024.0:F1} MiB)");
 }
 Console.WriteLine();
+
+if (args.Contains("--backup"))
+{
+    BackupRuns(database, runs);
+    return;
+}
 
 // Argon2id alone, to separate the deliberate cost of the passphrase from the rest of opening.
 var argon = PasswordBasedKeyDerivationAlgorithm.Argon2id(new Argon2Parameters { DegreeOfParallelism = 1, MemorySize = kdf.MemoryKiB, NumberOfPasses = kdf.Passes });
@@ -136,6 +143,58 @@ static (List<double> Open, List<double> Ready, List<double> Index) OpenRuns(stri
         cleanup.Commit();
     }
     return (open, ready, index);
+}
+
+// Backup of the whole store with a backup key, the whole-file check a restore starts with, and the import into a new
+// store (a restore's work besides registering the device with the server, a few milliseconds on loopback).
+void BackupRuns(string database, int runs)
+{
+    string directory = Path.GetDirectoryName(database)!;
+    string file = Path.Combine(directory, "bench.parley-backup");
+    using var key = Parley.Client.Backup.BackupKey.Generate();
+    var secret = Parley.Client.Backup.BackupSecret.FromKey(key);
+    using var store = ClientStore.Open(database, Passphrase);
+    long messages = store.CountMessages();
+    var create = Measure(runs, () => Parley.Client.Backup.BackupFile.WriteAtomically(file, output =>
+    {
+        using var writer = Parley.Client.Backup.BackupWriter.Create(output, secret);
+        Parley.Client.Backup.BackupContents.Write(store, writer, null, default);
+        writer.Complete();
+        return 0;
+    }));
+    var check = Measure(runs, () => Parley.Client.ParleyClient.VerifyBackup(file, secret));
+    var suite = CipherSuite.Get(1);
+    var signature = suite.GenerateSignatureKeyPair();
+    var import = new List<double>();
+    for (int run = 0; run <= runs; run++)
+    {
+        string target = Path.Combine(directory, $"restored-{run}.db");
+        foreach (string leftover in Directory.GetFiles(directory, $"restored-{run}.db*"))
+        {
+            File.Delete(leftover);
+        }
+        using var restored = ClientStore.Create(target, Passphrase, new ClientStoreOptions { KeyDerivation = StoreKeyDerivation.Minimal });
+        long start = Stopwatch.GetTimestamp();
+        Parley.Client.Backup.BackupImport.Apply(restored, file, secret,
+            groupId => MlsGroup.Create(suite, groupId, Credential.Basic("restored"u8.ToArray()), signature), null, default);
+        if (run > 0)
+        {
+            import.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        if (restored.CountMessages() != messages)
+        {
+            throw new InvalidOperationException($"The restored store holds {restored.CountMessages()} messages, not {messages}.");
+        }
+    }
+    var restore = check.Zip(import, (a, b) => a + b).ToList();
+    Console.WriteLine($"Backup of {messages:N0} messages: {new FileInfo(file).Length / 1024.0 / 1024.0:F1} MiB file");
+    Console.WriteLine("| What | Median | Min | Max |");
+    Console.WriteLine("|---|---|---|---|");
+    Row("Backup create (read store, encrypt, write atomically)", create);
+    Row("Restore: check the whole file", check);
+    Row("Restore: import into a new store (one transaction)", import);
+    Row("Restore: check + import", restore);
+    Console.WriteLine($"Load average after: {LoadAverage()}");
 }
 
 static string LoadAverage()

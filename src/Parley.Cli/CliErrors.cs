@@ -72,6 +72,7 @@ internal static class CliErrors
         StoreInUseException => new("Another Parley program (`parley web`, `parley listen` or `parley chat`) is using this home; stop it or wait for it to finish.",
             "home_in_use", Failed),
         ClientStoreException s => new(s.Message, "store", Failed),
+        Parley.Client.Backup.BackupFormatException b => new(b.Message + " Nothing was written.", "backup_" + Snake(b.Problem.ToString()), Failed),
         ServerProblemException { Code: "unauthenticated" } => new("The server no longer accepts this device (it was revoked, or the server was reset).",
             "unauthenticated", Failed),
         ServerProblemException { Code: "rate_limited" } => new("The server is rate-limiting this device; wait a minute and try again.", "rate_limited", Failed),
@@ -89,6 +90,9 @@ internal static class CliErrors
         MlsException m => new("An MLS operation failed: " + m.Message, "mls", Failed),
         _ => new($"Unexpected error ({e.GetType().Name}): {e.Message} Run again with --verbose for details.", "unexpected", Failed),
     };
+
+    private static string Snake(string name)
+        => string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 
     /// <summary>The client library's refusal in the CLI's words: the library's sentence names no command, so the next
     /// step a person can take here is added by its code.</summary>

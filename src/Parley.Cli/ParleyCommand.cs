@@ -38,6 +38,7 @@ internal static class ParleyCommand
         root.Subcommands.Add(ServeCommand.Build());
         root.Subcommands.Add(AccountCommands.Build());
         root.Subcommands.Add(DeviceCommands.Build());
+        root.Subcommands.Add(BackupCommands.Build());
         root.Subcommands.Add(MessageCommands.Send());
         root.Subcommands.Add(MessageCommands.SendFile());
         root.Subcommands.Add(MessageCommands.Download());
@@ -50,6 +51,7 @@ internal static class ParleyCommand
         MessageEditCommands.Build().ToList().ForEach(root.Subcommands.Add);
         root.Subcommands.Add(MessageCommands.History());
         root.Subcommands.Add(MessageCommands.Search());
+        root.Subcommands.Add(BackupCommands.Export());
         root.Subcommands.Add(VerifyCommand.Build());
         root.Subcommands.Add(MessageCommands.Disappear());
         SafetyCommands.Build().ToList().ForEach(root.Subcommands.Add);

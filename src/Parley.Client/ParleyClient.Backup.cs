@@ -2,7 +2,6 @@
 // same account that rejoins its conversations by the rules the server enforces.
 using System.Security.Cryptography;
 using Parley.Client.Backup;
-using Parley.Client.Channels;
 using Parley.Client.Identity;
 using Parley.Client.Storage;
 
@@ -64,7 +63,7 @@ public sealed partial class ParleyClient
             if (server is not null && !SameServer(server, manifest.Server))
             {
                 throw new BackupFormatException(BackupProblem.OtherServer,
-                    $"This backup is of {manifest.Account} on {manifest.Server}, not on {server}; restore it with --server {manifest.Server}.");
+                    $"This backup is of {manifest.Account} on {manifest.Server}, not on {server}; restore it on its own server.");
             }
             accountKey = AccountIdentityKey.Import(seed);
         }
@@ -109,54 +108,20 @@ public sealed partial class ParleyClient
 
     private static (BackupManifest Manifest, byte[] AccountKey) ReadBackup(string path, BackupSecret secret, Action<BackupItem> apply,
         IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        ArgumentNullException.ThrowIfNull(secret);
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        using var reader = BackupReader.Open(file, secret);
-        return BackupContents.Read(reader, apply, progress, cancellationToken);
-    }
+        => BackupContents.ReadFile(path, secret, apply, progress, cancellationToken);
 
     private static bool SameServer(Uri a, Uri b)
         => string.Equals(a.GetLeftPart(UriPartial.Authority), b.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase)
            && string.Equals(a.AbsolutePath.TrimEnd('/'), b.AbsolutePath.TrimEnd('/'), StringComparison.Ordinal);
 
-    // Writes the backup's items in one transaction: all of them or, on any failure, none.
     private void ImportBackup(string path, BackupSecret secret, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+        => BackupImport.Apply(_store, path, secret, groupId => _leaf.CreateGroup(groupId, _groupOptions), progress, cancellationToken);
+
+    /// <summary>Writes the stored history of <paramref name="conversation"/> (a name or id) in plain text to
+    /// <paramref name="output"/>; returns how many messages. Nothing is sent to the server.</summary>
+    public int ExportConversation(string conversation, ExportFormat format, Stream output)
     {
-        using var transaction = _store.BeginTransaction();
-        var (_, seed) = ReadBackup(path, secret, item =>
-        {
-            switch (item)
-            {
-                case BackupItem.ContactItem c:
-                    transaction.SaveContact(RandomNumberGenerator.GetBytes(16), c.Contact);
-                    break;
-                case BackupItem.BlockItem b:
-                    transaction.SetBlocked(b.Username, true);
-                    break;
-                case BackupItem.ConversationItem c:
-                    transaction.SaveConversation(c.Conversation);
-                    // A local placeholder of the group, never sent: the conversation reads as one this device left, so a
-                    // Welcome from another device of the account makes it a member again with its history kept.
-                    using (var placeholder = _leaf.CreateGroup(c.Conversation.GroupId, _groupOptions))
-                    {
-                        placeholder.Deactivate();
-                        transaction.SaveGroupState(c.Conversation.Id, placeholder);
-                    }
-                    break;
-                case BackupItem.MessageItem m:
-                    transaction.ImportMessage(m.Conversation, m.Record, m.State);
-                    break;
-                case BackupItem.ChannelItem { Record: PrivateChannelRecord p }:
-                    transaction.SaveChannelRecord(p);
-                    break;
-                case BackupItem.ChannelItem { Record: PublicChannelRecord p }:
-                    transaction.SaveChannelRecord(p);
-                    break;
-            }
-        }, progress, cancellationToken);
-        CryptographicOperations.ZeroMemory(seed);
-        transaction.Commit();
+        ArgumentNullException.ThrowIfNull(output);
+        return ConversationExport.Write(_store, GetConversation(conversation), format, output);
     }
 }

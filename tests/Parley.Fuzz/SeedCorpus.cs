@@ -43,6 +43,7 @@ internal static class SeedCorpus
         AddGroupSeeds(Add);
         AddContentSeeds(Add);
         AddClientSeeds(Add);
+        AddBackupSeeds(Add);
         AddPostQuantumSeeds(Add);
 
         foreach (var (target, list) in seeds)
@@ -196,6 +197,44 @@ internal static class SeedCorpus
         add("public-post", "delete", (post with { Operation = PublicPostOperation.Delete, Text = "" }).Encode());
 
         add("channel-extension", "channel", new ChannelExtension("seed-channel", ["alice", "bob"]).ToExtension().Data);
+    }
+
+    // A backup's records (a manifest, the account key and one of each item), as plaintext behind a 0 octet and as a
+    // file sealed with the target's fixed key in 1 KiB chunks.
+    private static void AddBackupSeeds(Action<string, string, byte[]> add)
+    {
+        var conversation = new ConversationId(Guid.Empty);
+        using var plaintext = new MemoryStream();
+        var records = new Parley.Client.Backup.BackupRecordWriter(plaintext);
+        records.Write(Parley.Client.Backup.BackupRecordKind.Manifest,
+            new Parley.Client.Backup.BackupManifest(new Uri("https://parley.example/"), "alice", new byte[32], "device-1", At, 1).Encode());
+        records.Write(Parley.Client.Backup.BackupRecordKind.AccountKey, new byte[32]);
+        records.Write(Parley.Client.Backup.BackupRecordKind.Contact, StoredRecords.EncodeContact(new Contact("bob", new byte[32], true, false, null, At, null)));
+        records.Write(Parley.Client.Backup.BackupRecordKind.Block, TlsWriter.Encode(w => w.WriteString("mallory")));
+        records.Write(Parley.Client.Backup.BackupRecordKind.Conversation, TlsWriter.Encode(w =>
+        {
+            w.WriteOpaque(conversation.ToBytes());
+            w.WriteOpaque(StoredRecords.EncodeConversation(new Conversation(conversation, ConversationKind.Direct, "bob", new byte[16], null,
+                [new ConversationMember("bob", ["device-2"])], At, At, 0)));
+        }));
+        records.Write(Parley.Client.Backup.BackupRecordKind.Channel, ChannelRecordCodec.Encode(new PublicChannelRecord(new Uri("https://parley.example/"),
+            "town", "carol", new byte[32], true, 0, At)));
+        records.Write(Parley.Client.Backup.BackupRecordKind.Message, TlsWriter.Encode(w =>
+        {
+            w.WriteOpaque(conversation.ToBytes());
+            w.WriteOpaque(StoredRecords.EncodeMessage(new MessageRecord("m1", "device-2", "bob", false, At, At, null,
+                new ContentEnvelope("m1", At, new TextContent(new string('x', 1500))).Encode())));
+            w.WriteOpaque(StoredRecords.EncodeState(MessageState.Initial(DeliveryStatus.Received)));
+        }));
+        add("backup", "records", [0, .. plaintext.ToArray()]);
+        using var key = Parley.Fuzz.Targets.ClientTargets.FuzzBackupKey();
+        using var file = new MemoryStream();
+        using (var writer = Parley.Client.Backup.BackupWriter.Create(file, Parley.Client.Backup.BackupSecret.FromKey(key), 1024))
+        {
+            writer.Write(plaintext.ToArray());
+            writer.Complete();
+        }
+        add("backup", "file", file.ToArray());
     }
 
     private static void AddClientSeeds(Action<string, string, byte[]> add)

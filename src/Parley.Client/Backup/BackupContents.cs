@@ -197,6 +197,18 @@ internal static class BackupContents
         }
     }
 
+    /// <summary>As <see cref="Read(Stream, Action{BackupItem}, IProgress{BackupProgress}?, CancellationToken)"/>, over the
+    /// backup file at <paramref name="path"/> opened with <paramref name="secret"/>.</summary>
+    public static (BackupManifest Manifest, byte[] AccountKey) ReadFile(string path, BackupSecret secret, Action<BackupItem> apply,
+        IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(secret);
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using var reader = BackupReader.Open(file, secret);
+        return Read(reader, apply, progress, cancellationToken);
+    }
+
     private static object ReadChannel(byte[] body, HashSet<ConversationId> conversations)
     {
         object record = ChannelRecordCodec.Decode(body);

@@ -23,6 +23,16 @@ public sealed class BackupKey : IDisposable
     /// <summary>A fresh random key.</summary>
     public static BackupKey Generate() => new(RandomNumberGenerator.GetBytes(Size));
 
+    /// <summary>A key of the given 32 bytes (copied); for tests and tools that need a fixed key.</summary>
+    internal static BackupKey FromBytes(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length != Size)
+        {
+            throw new ArgumentException("A backup key is 32 bytes.", nameof(bytes));
+        }
+        return new BackupKey(bytes.ToArray());
+    }
+
     /// <summary>Reads a key as <see cref="ToDisplayString"/> writes it; throws <see cref="FormatException"/> for
     /// anything else.</summary>
     public static BackupKey Parse(string text)

@@ -5,6 +5,7 @@ using System.Text;
 using Parley.Client;
 using Parley.Client.Accounts;
 using Parley.Client.Attachments;
+using Parley.Client.Backup;
 using Parley.Client.Channels;
 using Parley.Client.Conversations;
 using Parley.Client.Local;
@@ -39,6 +40,10 @@ internal static class ClientTargets
             "a line on the local endpoint's socket (docs/local-endpoint.md): a request, and a response when the first octet "
             + "is '!'; an accepted line must survive encode then decode",
             LocalEndpointTarget);
+        yield return new FuzzTarget("backup",
+            "a backup file (docs/backup.md): header and chunks opened with a fixed key; when the first octet is 0, the rest "
+            + "is sealed with that key first, so that the records behind the encryption are fuzzed too",
+            BackupTarget);
         yield return new FuzzTarget("store-records",
             "a decrypted record of the local store: the first octet picks identity, conversation, message, message state, "
             + "contact, key package, outbox, attachment or channel record",
@@ -125,5 +130,37 @@ internal static class ClientTargets
         catch (Exception e) when (e is MlsDecodeException or ClientStoreException)
         {
         }
+    }
+
+    /// <summary>The fixed key of the backup target's files (tests/Parley.Fuzz/Corpus/backup is sealed with it).</summary>
+    internal static BackupKey FuzzBackupKey() => BackupKey.FromBytes("parley fuzz backup key, 32 bytes"u8);
+
+    private static void BackupTarget(byte[] input)
+    {
+        using var key = FuzzBackupKey();
+        byte[] file = input;
+        if (input.Length > 0 && input[0] == 0)
+        {
+            using var sealedFile = new MemoryStream();
+            using (var writer = BackupWriter.Create(sealedFile, BackupSecret.FromKey(key), 1024))
+            {
+                writer.Write(input.AsSpan(1));
+                writer.Complete();
+            }
+            file = sealedFile.ToArray();
+        }
+        // BackupFormatException is the reader's whole contract: a wrong key, a damaged or cut file, bad contents.
+        Expect.Only<BackupFormatException>(() =>
+        {
+            using var reader = BackupReader.Open(new MemoryStream(file), BackupSecret.FromKey(key));
+            var (_, accountKey) = BackupContents.Read(reader, item =>
+            {
+                if (item is BackupItem.ChannelItem { Record: IDisposable disposable })
+                {
+                    disposable.Dispose();
+                }
+            });
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(accountKey);
+        });
     }
 }
