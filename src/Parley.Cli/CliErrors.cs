@@ -69,7 +69,7 @@ internal static class CliErrors
         Parley.Server.Operations.ServerStartupException s => new(s.Message, "server_start", Failed),
         IdentityKeyChangedException k => new(k.Message + $" Run `parley verify {k.Username}` to see the new safety number.", "identity_changed", IdentityChanged),
         WrongPassphraseException => new("The passphrase does not unlock this Parley home; check PARLEY_PASSPHRASE.", "wrong_passphrase", Failed),
-        StoreInUseException => new("Another Parley program (`parley web`, `parley listen` or `parley chat`) is using this home; stop it or wait for it to finish.",
+        StoreInUseException => new("Another Parley program (`parley web`, `parley listen` or `parley chat`, or a `parley web` waiting for its passphrase) is using this home; unlock or stop it, or wait for it to finish.",
             "home_in_use", Failed),
         ClientStoreException s => new(s.Message, "store", Failed),
         Parley.Client.Backup.BackupFormatException b => new(b.Message + " Nothing was written.", "backup_" + Snake(b.Problem.ToString()), Failed),

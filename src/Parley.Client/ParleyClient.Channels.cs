@@ -427,6 +427,9 @@ public sealed partial class ParleyClient
         using (await LockAsync(cancellationToken).ConfigureAwait(false))
         {
             await CatchUpAsync(cancellationToken).ConfigureAwait(false);
+            // A subscriber's commits come through its queue, which is polled, not pushed: the proposal must be made at
+            // the channel's current epoch.
+            await ReceiveQueuesAsync(null, cancellationToken).ConfigureAwait(false);
             channel = Refresh(channel);
             if (channel.IsAdmin)
             {

@@ -149,6 +149,11 @@ public sealed partial class ParleyClient : IDisposable
     /// <summary>True when another process (or another client in this one) has the device in <paramref name="home"/> open.</summary>
     public static bool IsInUse(string home) => ClientStore.IsInUse(StorePath(home));
 
+    /// <summary>Holds <paramref name="home"/> without opening its device (while waiting for the passphrase): other
+    /// processes find it in use until the reservation is disposed, which must happen before <see cref="Open"/>. Throws
+    /// <see cref="StoreInUseException"/> when another process has it open.</summary>
+    public static IDisposable ReserveHome(string home) => ClientStore.Reserve(StorePath(home));
+
     /// <summary>Opens the device in <paramref name="home"/>. <paramref name="server"/> overrides the server the
     /// device registered with (when the server moved).</summary>
     public static ParleyClient Open(string home, string passphrase, Uri? server = null, ParleyClientOptions? options = null)

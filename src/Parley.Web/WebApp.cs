@@ -26,6 +26,7 @@ public static class WebApp
     {
         ArgumentNullException.ThrowIfNull(options);
         await using var app = Build(options, out var access, out var device);
+        device.ReserveWhileLocked();
         await device.TryOpenWithEnvironmentAsync();
         await app.StartAsync(cancellationToken);
         var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());

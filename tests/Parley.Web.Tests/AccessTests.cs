@@ -68,4 +68,22 @@ public sealed class AccessTests(ServerFixture fixture) : IClassFixture<ServerFix
         var account = await Cli.RunAsync("account", "show", "--home", home);
         Assert.True(account.ExitCode == 0, account.ToString());
     }
+
+    [Fact]
+    public async Task A_web_app_waiting_for_its_passphrase_holds_the_home_against_other_commands()
+    {
+        string home = Path.Combine(fixture.Root, "dave");
+        var created = await Cli.RunAsync("account", "create", "dave", "--server", fixture.Server.Address.ToString(), "--home", home);
+        Assert.True(created.ExitCode == 0, created.ToString());
+        await using (var web = await WebProcess.StartAsync(home, passphraseInEnvironment: false))
+        {
+            var refused = await Cli.RunAsync("account", "show", "--home", home);
+            Assert.NotEqual(0, refused.ExitCode);
+            Assert.Contains("`parley web` waiting for its passphrase", refused.Error);
+            Assert.Single(refused.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Equal(0, await web.StopAsync());
+        }
+        var shown = await Cli.RunAsync("account", "show", "--home", home);
+        Assert.True(shown.ExitCode == 0, shown.ToString());
+    }
 }

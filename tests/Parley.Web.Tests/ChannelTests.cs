@@ -46,4 +46,92 @@ public sealed class ChannelTests(WebFixture fixture) : IClassFixture<WebFixture>
         await _bob.GetByRole(AriaRole.Button, new() { Name = "Read" }).ClickAsync();
         await Expect(_bob.GetByRole(AriaRole.List, new() { Name = "Posts" }).GetByText("open to all")).ToBeVisibleAsync();
     }
+
+    [Fact]
+    public async Task Alice_approves_bobs_request_live_edits_and_deletes_a_post_for_him_manages_admins_and_bob_leaves()
+    {
+        // Subscriber queues are polled (every 15 s) and requests announced on the admin's next tick: allow for both.
+        var live = new LocatorAssertionsToBeVisibleOptions { Timeout = 60_000 };
+        await _alice.GetByRole(AriaRole.Link, new() { Name = "Channels", Exact = true }).ClickAsync();
+        await _alice.GetByRole(AriaRole.Textbox, new() { Name = "Channel name", Exact = true }).FillAsync("club");
+        await _alice.GetByRole(AriaRole.Button, new() { Name = "Create private channel" }).ClickAsync();
+        await Expect(_alice.GetByRole(AriaRole.Heading, new() { Name = "club", Exact = true })).ToBeVisibleAsync();
+        await _alice.GetByRole(AriaRole.Checkbox, new() { Name = "Approve each request to join" }).CheckAsync();
+        await _alice.GetByRole(AriaRole.Button, new() { Name = "Create invite link" }).ClickAsync();
+        var invite = _alice.GetByRole(AriaRole.Status, new() { Name = "Invite link" });
+        await Expect(invite).ToHaveTextAsync(new Regex("^parley-invite:"));
+        string link = await invite.InnerTextAsync();
+        var requests = _alice.GetByRole(AriaRole.List, new() { Name = "Join requests" });
+        await Expect(requests.GetByRole(AriaRole.Listitem)).ToHaveCountAsync(0);
+
+        await _bob.GetByRole(AriaRole.Link, new() { Name = "Channels", Exact = true }).ClickAsync();
+        await _bob.GetByRole(AriaRole.Textbox, new() { Name = "Invite link" }).FillAsync(link);
+        await _bob.GetByRole(AriaRole.Button, new() { Name = "Join" }).ClickAsync();
+        await Expect(Said(_bob, "once an admin approves")).ToBeVisibleAsync();
+
+        // The request appears in alice's page by itself, with no name (subscribers are pseudonymous).
+        await Expect(requests.GetByRole(AriaRole.Listitem)).ToBeVisibleAsync(live);
+        await WebFixture.ScreenshotAsync(_alice, "web-channel-requests");
+        await requests.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("^Approve request ") }).ClickAsync();
+        await Expect(Said(_alice, "Approved request")).ToBeVisibleAsync();
+        await Expect(requests.GetByRole(AriaRole.Listitem)).ToHaveCountAsync(0);
+
+        var clubLink = _bob.GetByRole(AriaRole.List, new() { Name = "Your channels" }).GetByRole(AriaRole.Link, new() { Name = "club", Exact = true });
+        await Expect(clubLink).ToBeVisibleAsync(live);
+        await clubLink.ClickAsync();
+        await Expect(_bob.GetByRole(AriaRole.Heading, new() { Name = "club", Exact = true })).ToBeVisibleAsync();
+        Assert.Equal(0, await _bob.GetByRole(AriaRole.Checkbox, new() { Name = "Approve each request to join" }).CountAsync());
+        await Expect(_bob.GetByRole(AriaRole.Button, new() { Name = "Leave channel" })).ToBeVisibleAsync();
+
+        await _alice.GetByRole(AriaRole.Textbox, new() { Name = "Post", Exact = true }).FillAsync("meeting at noon");
+        await _alice.GetByRole(AriaRole.Button, new() { Name = "Post", Exact = true }).ClickAsync();
+        var bobPosts = _bob.GetByRole(AriaRole.List, new() { Name = "Posts" });
+        await Expect(bobPosts.GetByText("meeting at noon")).ToBeVisibleAsync(live);
+
+        var alicePost = _alice.GetByRole(AriaRole.List, new() { Name = "Posts" }).GetByRole(AriaRole.Listitem).Filter(new() { HasText = "meeting at noon" });
+        await alicePost.GetByRole(AriaRole.Button, new() { Name = "Edit", Exact = true }).ClickAsync();
+        await alicePost.GetByRole(AriaRole.Textbox, new() { Name = "Edited post" }).FillAsync("meeting at one");
+        await alicePost.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
+        await Expect(bobPosts.GetByText("meeting at one")).ToBeVisibleAsync(live);
+        await Expect(bobPosts.GetByText("meeting at noon")).ToHaveCountAsync(0);
+
+        var edited = _alice.GetByRole(AriaRole.List, new() { Name = "Posts" }).GetByRole(AriaRole.Listitem).Filter(new() { HasText = "meeting at one" });
+        await edited.GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true }).ClickAsync();
+        await Expect(bobPosts.GetByText("This post was deleted.")).ToBeVisibleAsync(live);
+        await Expect(bobPosts.GetByText("meeting at one")).ToHaveCountAsync(0);
+
+        // Admins and the history setting (carol has a device with key packages, from the command line).
+        var admins = _alice.GetByRole(AriaRole.List, new() { Name = "Admins" });
+        await _alice.GetByRole(AriaRole.Textbox, new() { Name = "New admin’s user name" }).FillAsync("carol");
+        await _alice.GetByRole(AriaRole.Button, new() { Name = "Add admin" }).ClickAsync();
+        await Expect(admins.GetByRole(AriaRole.Listitem).Filter(new() { HasText = "carol" })).ToBeVisibleAsync();
+        await _alice.GetByRole(AriaRole.Spinbutton, new() { Name = "Recent posts for new subscribers" }).FillAsync("5");
+        await _alice.GetByRole(AriaRole.Button, new() { Name = "Save history setting" }).ClickAsync();
+        await Expect(Said(_alice, "New subscribers get the 5 most recent posts.")).ToBeVisibleAsync();
+        await WebFixture.ScreenshotAsync(_alice, "web-channel-admin");
+        // At phone width, in the dark: the admin's controls stay usable, one under another.
+        await _alice.SetViewportSizeAsync(390, 760);
+        await _alice.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Dark });
+        await Expect(_alice.GetByRole(AriaRole.Button, new() { Name = "Add admin" })).ToBeVisibleAsync();
+        await WebFixture.ScreenshotAsync(_alice, "web-channel-phone-dark");
+        await _alice.SetViewportSizeAsync(1100, 760);
+        await _alice.EmulateMediaAsync(new() { ColorScheme = ColorScheme.Light });
+        await admins.GetByRole(AriaRole.Button, new() { Name = "Remove admin carol" }).ClickAsync();
+        await Expect(admins.GetByRole(AriaRole.Listitem).Filter(new() { HasText = "carol" })).ToHaveCountAsync(0);
+
+        await _bob.GetByRole(AriaRole.Button, new() { Name = "Leave channel" }).ClickAsync();
+        try
+        {
+            await Expect(Said(_bob, "You left club.")).ToBeVisibleAsync();
+        }
+        catch (PlaywrightException e)
+        {
+            throw new InvalidOperationException("The page did not leave:\n" + string.Join("\n", fixture.Log), e);
+        }
+        await Expect(_bob.GetByRole(AriaRole.List, new() { Name = "Your channels" }).GetByRole(AriaRole.Link, new() { Name = "club", Exact = true }))
+            .ToHaveCountAsync(0);
+    }
+
+    /// <summary>A status message of the page with <paramref name="text"/>.</summary>
+    private static ILocator Said(IPage page, string text) => page.GetByRole(AriaRole.Status).Filter(new() { HasText = text });
 }

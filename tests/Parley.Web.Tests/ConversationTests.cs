@@ -300,7 +300,7 @@ public sealed class ConversationTests(WebFixture fixture) : IClassFixture<WebFix
     public async Task Listen_on_a_home_that_parley_web_holds_fails_with_one_sentence()
     {
         var listen = await Cli.RunAsync(["listen", "--home", fixture.Home("alice")], null, TimeSpan.FromSeconds(60));
-        Cli.AssertOneSentence(listen, "Another Parley program (`parley web`, `parley listen` or `parley chat`) is using this home; stop it or wait for it to finish.");
+        Cli.AssertOneSentence(listen, "Another Parley program (`parley web`, `parley listen` or `parley chat`, or a `parley web` waiting for its passphrase) is using this home; unlock or stop it, or wait for it to finish.");
     }
 
     private static async Task OpenChatAsync(IPage page, string name)

@@ -63,6 +63,55 @@ public sealed class SafetyTests(WebFixture fixture) : IClassFixture<WebFixture>
         await Expect(_alice.GetByText("You block no one.")).ToBeVisibleAsync();
     }
 
+    [Fact]
+    public async Task When_a_contact_reinstalls_the_changed_banner_shows_until_the_new_number_is_marked_verified()
+    {
+        string server = fixture.Server.Address.ToString();
+        var created = await Parley.Cli.Tests.Cli.RunAsync("account", "create", "dave", "--server", server, "--home", fixture.Home("dave"));
+        Assert.True(created.ExitCode == 0, created.ToString());
+        await _alice.GetByRole(AriaRole.Button, new() { Name = "New chat" }).ClickAsync();
+        await WebFixture.Chats(_alice).GetByRole(AriaRole.Textbox, new() { Name = "Username" }).FillAsync("dave");
+        await _alice.GetByRole(AriaRole.Button, new() { Name = "Start chat" }).ClickAsync();
+        await Expect(_alice.GetByRole(AriaRole.Heading, new() { Name = "dave", Exact = true })).ToBeVisibleAsync();
+        var banner = _alice.GetByRole(AriaRole.Alert, new() { Name = "Safety number changed" });
+        await Expect(banner).ToHaveCountAsync(0);
+
+        // dave loses his device and starts again: the operator frees the name of his lost account, and a new home
+        // registers it with a new account key.
+        FreeUsername(fixture.Server.DataDirectory, "dave");
+        created = await Parley.Cli.Tests.Cli.RunAsync("account", "create", "dave", "--server", server, "--home", fixture.Home("dave-again"));
+        Assert.True(created.ExitCode == 0, created.ToString());
+
+        await _alice.GetByRole(AriaRole.Button, new() { Name = "Safety number", Exact = true }).ClickAsync();
+        await Expect(banner).ToContainTextAsync("dave’s safety number changed.");
+        await WebFixture.ScreenshotAsync(_alice, "web-key-changed");
+        await banner.GetByRole(AriaRole.Button, new() { Name = "Accept the new key" }).ClickAsync();
+        // Accepted but not compared yet: the banner stays, now with the new number to compare.
+        await Expect(banner).ToContainTextAsync("dave’s new safety number is not verified.");
+        var digits = _alice.GetByRole(AriaRole.Region, new() { Name = "Safety number with dave" }).GetByLabel("Safety number", new() { Exact = true });
+        await Expect(digits).ToHaveTextAsync(new Regex(@"^(\d{5} ){11}\d{5}$"));
+        await _alice.GetByRole(AriaRole.Button, new() { Name = "Mark verified" }).ClickAsync();
+        await Expect(banner).ToHaveCountAsync(0);
+        await Expect(_alice.GetByRole(AriaRole.Status).GetByText("dave is verified.")).ToBeVisibleAsync();
+    }
+
+    /// <summary>What an operator does for someone who lost every device: renames the old account out of the way.</summary>
+    private static void FreeUsername(string data, string username)
+    {
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(data, "parley.db")};Pooling=False"))
+        {
+            db.Open();
+            using var command = db.CreateCommand();
+            command.CommandText = """
+                PRAGMA busy_timeout = 10000;
+                DELETE FROM username_skeletons WHERE account_id = (SELECT account_id FROM accounts WHERE username = $name);
+                UPDATE accounts SET username = $name || '-lost' WHERE username = $name;
+                """;
+            command.Parameters.AddWithValue("$name", username);
+            Assert.True(command.ExecuteNonQuery() > 0, "no account named " + username);
+        }
+    }
+
     private static async Task<string> SafetyNumberAsync(IPage page, string contact)
     {
         await page.GetByRole(AriaRole.Button, new() { Name = "Safety number", Exact = true }).ClickAsync();

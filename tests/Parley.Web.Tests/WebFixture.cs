@@ -52,7 +52,7 @@ public sealed class WebFixture : IAsyncLifetime
         Bob = await OpenAsync(BobWeb);
         try
         {
-            await Assertions.Expect(Bob.GetByRole(AriaRole.Button, new() { Name = "Unlock" })).ToBeVisibleAsync();
+            await Assertions.Expect(Bob.GetByRole(AriaRole.Button, new() { Name = "Unlock" })).ToBeEnabledAsync();
             await ScreenshotAsync(Bob, "web-unlock");
             await Bob.GetByLabel("Passphrase").FillAsync("not the passphrase");
             await Bob.GetByRole(AriaRole.Button, new() { Name = "Unlock" }).ClickAsync();

@@ -24,6 +24,11 @@ public sealed partial class ClientStore
         }
     }
 
+    /// <summary>Takes the lock of the store at <paramref name="path"/> without opening it, so that no other process opens
+    /// it meanwhile (a device waiting for its passphrase); dispose it before <see cref="Open"/>. Throws
+    /// <see cref="StoreInUseException"/> when another process holds it.</summary>
+    public static IDisposable Reserve(string path) => AcquireLock(System.IO.Path.GetFullPath(path));
+
     private static FileStream AcquireLock(string path)
     {
         try

@@ -30,6 +30,7 @@ public sealed class DeviceSession : IAsyncDisposable
     private ClientEventSubscription? _events;
     private Task? _pumping;
     private DeviceLinkRequest? _link;
+    private IDisposable? _reserved;
 
     /// <summary>How many events wait for the pages at most: a page that falls further behind loses the oldest, is told
     /// through <see cref="Changed"/> and reads what it shows again, so memory stays bounded however slow it is.</summary>
@@ -66,6 +67,23 @@ public sealed class DeviceSession : IAsyncDisposable
         return folder;
     }
 
+    /// <summary>While locked, holds the home so that no other parley process opens it before the page's passphrase
+    /// does (they find it in use). When another process has it open already, unlocking says so.</summary>
+    public void ReserveWhileLocked()
+    {
+        if (_reserved is null && State == DeviceState.Locked)
+        {
+            try
+            {
+                _reserved = ParleyClient.ReserveHome(_options.Home);
+            }
+            catch (Parley.Client.Storage.StoreInUseException)
+            {
+                // Unlocking reports it.
+            }
+        }
+    }
+
     /// <summary>Opens the store with PARLEY_PASSPHRASE when it was given.</summary>
     public async Task TryOpenWithEnvironmentAsync()
     {
@@ -87,7 +105,19 @@ public sealed class DeviceSession : IAsyncDisposable
             {
                 return;
             }
-            var client = await Task.Run(() => ParleyClient.Open(_options.Home, passphrase, null, _options.ClientOptions));
+            // The store takes the home's lock itself: hand the reservation over, and take it back if the passphrase fails.
+            _reserved?.Dispose();
+            _reserved = null;
+            ParleyClient client;
+            try
+            {
+                client = await Task.Run(() => ParleyClient.Open(_options.Home, passphrase, null, _options.ClientOptions));
+            }
+            catch
+            {
+                ReserveWhileLocked();
+                throw;
+            }
             Started(client);
         }
         finally
@@ -225,6 +255,7 @@ public sealed class DeviceSession : IAsyncDisposable
             await _hosting.DisposeAsync();
         }
         _client?.Dispose();
+        _reserved?.Dispose();
         _link?.Dispose();
         _stop.Dispose();
     }
