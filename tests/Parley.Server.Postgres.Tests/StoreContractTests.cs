@@ -359,15 +359,15 @@ public abstract class StoreContractTests : IAsyncLifetime
         var (alice, bob, carol, group) = await GroupOfThreeAsync();
         foreach (var i in Enumerable.Range(0, 4))
         {
-            StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(Engine.Application(group, alice, 1, $"b{i}"), None));
+            StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(Engine.Application(group, alice, 1, $"ack{i}"), None));
         }
 
         // Two of bob's copies, one twice, and an id bob never got: two deleted.
-        Assert.Equal(2, await Engine.Mailboxes.AcknowledgeAsync(bob.Id, ["b0", "b2", "b2", "unknown"], None));
-        Assert.Equal(0, await Engine.Mailboxes.AcknowledgeAsync(bob.Id, ["b0", "b2"], None));
+        Assert.Equal(2, await Engine.Mailboxes.AcknowledgeAsync(bob.Id, ["ack0", "ack2", "ack2", "unknown"], None));
+        Assert.Equal(0, await Engine.Mailboxes.AcknowledgeAsync(bob.Id, ["ack0", "ack2"], None));
 
-        Assert.Equal(["b1", "b3"], (await Read(bob)).Select(m => m.Id).Where(id => id.StartsWith('b')));
-        Assert.Equal(["b0", "b1", "b2", "b3"], (await Read(carol)).Select(m => m.Id).Where(id => id.StartsWith('b')));
+        Assert.Equal(["ack1", "ack3"], (await Read(bob)).Select(m => m.Id).Where(id => id.StartsWith("ack", StringComparison.Ordinal)));
+        Assert.Equal(["ack0", "ack1", "ack2", "ack3"], (await Read(carol)).Select(m => m.Id).Where(id => id.StartsWith("ack", StringComparison.Ordinal)));
     }
 
     [Fact]

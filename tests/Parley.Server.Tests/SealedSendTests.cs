@@ -114,7 +114,7 @@ public sealed class SealedSendTests : IAsyncLifetime
     {
         var (_, bob, group) = await AliceAndBobAsync();
 
-        using var response = await group.SendSealedAsync(_anonymous, TestMls.Application(group.Id, group.Epoch, size: 300 * 1024));
+        using var response = await group.SendSealedAsync(_anonymous, TestMls.Application(group.Id, group.Epoch, size: new ParleyServerOptions().MaxMessageBytes + 16));
 
         Assert.Equal((413, "message_too_large"), Short(await TestHttp.ProblemAsync(response)));
         Assert.Empty(await TestMailbox.ReadAsync(bob.Device));

@@ -20,20 +20,27 @@ public static class SubscriberQueue
     /// <summary>Length of the random token in bytes.</summary>
     public const int TokenLength = 32;
 
+    /// <summary>Length of the token in unpadded base64url characters.</summary>
+    private const int EncodedLength = 43;
+
     private static readonly byte[] Label = Encoding.ASCII.GetBytes("Parley queue v1\0");
 
     /// <summary>Reads <c>{token}</c> (base64url of 32 bytes) and returns the queue it opens; false when malformed.</summary>
     public static bool TryOpen(ReadOnlySpan<char> credential, out DeviceId queue)
     {
         queue = default;
-        if (!Base64Url.IsValid(credential, out int length) || length != TokenLength)
+        // Exactly the 43 characters of 32 bytes, unpadded: no white space, which the decoder would skip.
+        if (credential.Length != EncodedLength || !Base64Url.IsValid(credential, out int length) || length != TokenLength)
         {
             return false;
         }
         Span<byte> token = stackalloc byte[TokenLength];
         try
         {
-            Base64Url.DecodeFromChars(credential, token);
+            if (!Base64Url.TryDecodeFromChars(credential, token, out int written) || written != TokenLength)
+            {
+                return false;
+            }
             queue = IdOf(token);
             return true;
         }

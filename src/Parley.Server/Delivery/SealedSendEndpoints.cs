@@ -19,7 +19,10 @@ public static class SealedSendEndpoints
 {
     public static IEndpointRouteBuilder MapSealedSendEndpoints(this IEndpointRouteBuilder app)
     {
+        var options = app.ServiceProvider.GetRequiredService<IOptions<ParleyServerOptions>>().Value;
+        // The same body limit as an authenticated send, so a message up to MaxMessageBytes reaches the size check.
         app.MapPost("/v1/groups/{groupId}/sealed", Send).AllowAnonymous()
+            .WithMetadata(new SendSizeLimit(options.MaxSendRequestBytes))
             .WithSummary("Sends an application message (a PrivateMessage) sealed: signed by the epoch's delivery key, not by a device.");
         return app;
     }
