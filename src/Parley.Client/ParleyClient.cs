@@ -150,13 +150,20 @@ public sealed partial class ParleyClient : IDisposable
     public static bool IsInUse(string home) => ClientStore.IsInUse(StorePath(home));
 
     /// <summary>Holds <paramref name="home"/> without opening its device (while waiting for the passphrase): other
-    /// processes find it in use until the reservation is disposed, which must happen before <see cref="Open"/>. Throws
+    /// processes find it in use until the reservation is disposed or handed to
+    /// <see cref="Open(string, string, StoreReservation, Uri?, ParleyClientOptions?)"/>, which keeps holding it. Throws
     /// <see cref="StoreInUseException"/> when another process has it open.</summary>
-    public static IDisposable ReserveHome(string home) => ClientStore.Reserve(StorePath(home));
+    public static StoreReservation ReserveHome(string home) => ClientStore.Reserve(StorePath(home));
 
     /// <summary>Opens the device in <paramref name="home"/>. <paramref name="server"/> overrides the server the
     /// device registered with (when the server moved).</summary>
     public static ParleyClient Open(string home, string passphrase, Uri? server = null, ParleyClientOptions? options = null)
+        => Open(home, passphrase, null, server, options);
+
+    /// <summary>Opens the device in <paramref name="home"/> with the home's lock that <paramref name="reservation"/>
+    /// holds (<see cref="ReserveHome"/>): the device keeps it, and when opening fails (a wrong passphrase) the
+    /// reservation still holds the home.</summary>
+    public static ParleyClient Open(string home, string passphrase, StoreReservation? reservation, Uri? server = null, ParleyClientOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(home);
         ArgumentNullException.ThrowIfNull(passphrase);
@@ -165,7 +172,7 @@ public sealed partial class ParleyClient : IDisposable
         {
             throw new ParleyClientException(ClientError.NoAccount, Path.GetFullPath(home), $"There is no Parley account in {Path.GetFullPath(home)}.");
         }
-        var store = ClientStore.Open(StorePath(home), passphrase, StoreOptions(options));
+        var store = ClientStore.Open(StorePath(home), passphrase, StoreOptions(options), reservation);
         try
         {
             return new ParleyClient(store, server ?? store.Identity?.ServerUrl ?? throw new ParleyClientException("The store has no server."), options);

@@ -218,6 +218,29 @@ public sealed class StoreEncryptionTests : IDisposable
     }
 
     [Fact]
+    public void A_reserved_store_stays_held_through_a_wrong_passphrase_and_into_the_open_store()
+    {
+        _temp.Create().Dispose();
+        using var reservation = ClientStore.Reserve(_temp.DatabasePath);
+        Assert.Throws<StoreInUseException>(() => _temp.Open());
+
+        Assert.Throws<WrongPassphraseException>(() => ClientStore.Open(_temp.DatabasePath, "not the passphrase", _temp.Options, reservation));
+        Assert.True(reservation.IsHeld);
+        Assert.Throws<StoreInUseException>(() => _temp.Open());
+
+        using (var store = ClientStore.Open(_temp.DatabasePath, TempStore.Passphrase, _temp.Options, reservation))
+        {
+            Assert.False(reservation.IsHeld);
+            Assert.Throws<StoreInUseException>(() => _temp.Open());
+            reservation.Dispose();
+            Assert.Throws<StoreInUseException>(() => _temp.Open());
+            Assert.Throws<ObjectDisposedException>(() => ClientStore.Open(_temp.DatabasePath, TempStore.Passphrase, _temp.Options, reservation));
+        }
+        using var reopened = _temp.Open();
+        Assert.NotNull(reopened);
+    }
+
+    [Fact]
     public void Changing_the_passphrase_rewraps_the_key_and_keeps_the_data()
     {
         var conversationId = SeedTwoMessages();

@@ -139,6 +139,12 @@ public sealed partial class ClientStore : IDisposable
     /// <summary>Opens the store at <paramref name="path"/>. Throws <see cref="WrongPassphraseException"/> when the
     /// passphrase does not unlock it and <see cref="StoreInUseException"/> when another process has it open.</summary>
     public static ClientStore Open(string path, string passphrase, ClientStoreOptions? options = null)
+        => Open(path, passphrase, options, null);
+
+    /// <summary>Opens the store at <paramref name="path"/> with the lock <paramref name="reservation"/> holds (when not
+    /// null): on success the store keeps the lock, and when opening fails (a wrong passphrase) the reservation still
+    /// holds it, so no other process can take the home in between.</summary>
+    public static ClientStore Open(string path, string passphrase, ClientStoreOptions? options, StoreReservation? reservation)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(passphrase);
@@ -148,7 +154,7 @@ public sealed partial class ClientStore : IDisposable
         {
             throw new ClientStoreException($"There is no Parley store at '{path}'; create one first.");
         }
-        var lockFile = AcquireLock(path);
+        var lockFile = LockFor(path, reservation);
         SqliteConnection? writer = null;
         StoreCipher? cipher = null;
         try
@@ -167,7 +173,14 @@ public sealed partial class ClientStore : IDisposable
         {
             cipher?.Dispose();
             writer?.Dispose();
-            lockFile.Dispose();
+            if (reservation is null)
+            {
+                lockFile.Dispose();
+            }
+            else
+            {
+                reservation.Return(lockFile);
+            }
             throw;
         }
     }

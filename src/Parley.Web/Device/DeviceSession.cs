@@ -30,7 +30,7 @@ public sealed class DeviceSession : IAsyncDisposable
     private ClientEventSubscription? _events;
     private Task? _pumping;
     private DeviceLinkRequest? _link;
-    private IDisposable? _reserved;
+    private Parley.Client.Storage.StoreReservation? _reserved;
 
     /// <summary>How many events wait for the pages at most: a page that falls further behind loses the oldest, is told
     /// through <see cref="Changed"/> and reads what it shows again, so memory stays bounded however slow it is.</summary>
@@ -105,19 +105,24 @@ public sealed class DeviceSession : IAsyncDisposable
             {
                 return;
             }
-            // The store takes the home's lock itself: hand the reservation over, and take it back if the passphrase fails.
-            _reserved?.Dispose();
-            _reserved = null;
+            // The store takes the reservation's lock over, so the home is never free in between; when the passphrase
+            // is wrong the reservation still holds it.
+            var reservation = _reserved;
             ParleyClient client;
             try
             {
-                client = await Task.Run(() => ParleyClient.Open(_options.Home, passphrase, null, _options.ClientOptions));
+                client = await Task.Run(() => ParleyClient.Open(_options.Home, passphrase, reservation, null, _options.ClientOptions));
             }
             catch
             {
-                ReserveWhileLocked();
+                if (reservation is { IsHeld: false })
+                {
+                    _reserved = null;
+                    ReserveWhileLocked();
+                }
                 throw;
             }
+            _reserved = null;
             Started(client);
         }
         finally
