@@ -3,6 +3,7 @@
 using System.Security.Cryptography;
 using Parley.Client.Backup;
 using Parley.Client.Identity;
+using Parley.Client.Network;
 using Parley.Client.Storage;
 
 namespace Parley.Client;
@@ -41,9 +42,9 @@ public sealed partial class ParleyClient
     /// <summary>Restores the backup at <paramref name="path"/> as a new device of its account in <paramref name="home"/>:
     /// checks the whole file first (nothing is written for a bad one), registers a device certified by the account
     /// key the backup holds, and stores the contacts, blocks, conversations, history and channel memberships. Each
-    /// conversation is read-only until another device of the account adds this one on its next sync (the server
-    /// lets a device join a group only that way, or by an external commit from a GroupInfo no Parley client
-    /// publishes). <paramref name="server"/> null means the backup's own server; another server than the backup's
+    /// conversation is read-only until a member's device takes this one back: the restored device asks each
+    /// conversation with a join request (<see cref="RequestRejoinAsync"/>, again on later syncs), which another device of
+    /// the account or a contact's device commits on its next sync. <paramref name="server"/> null means the backup's own server; another server than the backup's
     /// is refused (<see cref="BackupProblem.OtherServer"/>).</summary>
     public static async Task<ParleyClient> RestoreBackupAsync(string home, string passphrase, Uri? server, string path, BackupSecret secret,
         ParleyClientOptions? options = null, IProgress<BackupProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -81,7 +82,6 @@ public sealed partial class ParleyClient
         try
         {
             await Task.Run(() => client.ImportBackup(path, secret, progress, cancellationToken), cancellationToken).ConfigureAwait(false);
-            return client;
         }
         catch
         {
@@ -90,6 +90,15 @@ public sealed partial class ParleyClient
             DeleteStoreFiles(store);
             throw;
         }
+        try
+        {
+            await client.RequestRejoinAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ServerProblemException or HttpRequestException)
+        {
+            // The restore is complete; each sync asks again.
+        }
+        return client;
     }
 
     /// <summary>Revokes every other device of this account (after a restore, the lost ones); returns their ids.</summary>

@@ -2,6 +2,7 @@
 // removes its revoked ones (docs/device-linking.md).
 using Parley.Client.Accounts;
 using Parley.Client.Channels;
+using Parley.Client.Conversations;
 using Parley.Client.Groups;
 using Parley.Client.Network;
 using Parley.Client.Sync;
@@ -29,6 +30,17 @@ public sealed partial class ParleyClient
         if (_ownDevices.Observe(devices) is { } changed)
         {
             Announce([changed], events);
+        }
+    }
+
+    // Tells devices just added the conversation's kind, title and disappearing timer.
+    private async Task SendConversationSettingsAsync(Conversation current, CancellationToken cancellationToken)
+    {
+        await SendCoreAsync(current.Id, new ConversationInfoContent(current.Kind,
+            current.Kind == ConversationKind.Group ? current.DisplayName : ""), cancellationToken).ConfigureAwait(false);
+        if (current.DisappearingTimer is { } timer)
+        {
+            await SendCoreAsync(current.Id, new DisappearingTimerContent(timer), cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -73,12 +85,7 @@ public sealed partial class ParleyClient
                 }, cancellationToken).ConfigureAwait(false);
                 if (committed && claimed.Count > 0 && _store.GetConversation(conversation.Id) is { } current)
                 {
-                    await SendCoreAsync(current.Id, new ConversationInfoContent(current.Kind,
-                        current.Kind == ConversationKind.Group ? current.DisplayName : ""), cancellationToken).ConfigureAwait(false);
-                    if (current.DisappearingTimer is { } timer)
-                    {
-                        await SendCoreAsync(current.Id, new DisappearingTimerContent(timer), cancellationToken).ConfigureAwait(false);
-                    }
+                    await SendConversationSettingsAsync(current, cancellationToken).ConfigureAwait(false);
                 }
             }
             catch (ParleyClientException)

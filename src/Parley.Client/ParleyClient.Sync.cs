@@ -168,6 +168,7 @@ public sealed partial class ParleyClient
             // After each pushed message ("light"), receipts wait for the listener's next batch (ReceiptDelay).
             await SendReceiptsAsync(cancellationToken).ConfigureAwait(false);
             await ReconcileOwnDevicesCoreAsync(events, cancellationToken).ConfigureAwait(false);
+            await RequestRejoinCoreAsync(force: false, cancellationToken).ConfigureAwait(false);
             await ReplenishKeyPackagesAsync(cancellationToken).ConfigureAwait(false);
             await AfterChannelSyncAsync(events, cancellationToken).ConfigureAwait(false);
         }
@@ -199,6 +200,12 @@ public sealed partial class ParleyClient
             if (left.Count > 0)
             {
                 Announce([new MembershipChanged(after, [], [], Username) { Left = left }], events);
+            }
+            // A device taken back on its request (docs/backup.md, "Rejoining") learns the conversation's kind, title and timer.
+            var devicesBefore = before.Members.SelectMany(m => m.DeviceIds).ToHashSet(StringComparer.Ordinal);
+            if (after.Members.SelectMany(m => m.DeviceIds).Any(d => !devicesBefore.Contains(d)))
+            {
+                await SendConversationSettingsAsync(after, cancellationToken).ConfigureAwait(false);
             }
         }
     }

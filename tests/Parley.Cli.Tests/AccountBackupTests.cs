@@ -76,6 +76,65 @@ public sealed class AccountBackupTests(ServerFixture fixture) : IClassFixture<Se
     }
 
     [Fact]
+    public async Task A_restored_only_device_is_taken_back_by_its_contacts_and_talks_both_ways()
+    {
+        // The account's only device is lost: nobody of the account is left to add the restored one, so it asks each
+        // conversation to take it back, and a contact's device commits the request (docs/backup.md, "Rejoining").
+        var laptop = await _devices.CreateAsync("alice");
+        var bob = await _devices.CreateAsync("bob");
+        var carol = await _devices.CreateAsync("carol");
+        var chat = await laptop.OpenDirectAsync(bob.Username);
+        await laptop.SendTextAsync(chat.Id, "before the loss");
+        var team = await laptop.CreateGroupAsync("team", [bob.Username, carol.Username]);
+        await laptop.SetDisappearingTimerAsync(team.Id, TimeSpan.FromDays(7));
+        await laptop.SendTextAsync(team.Id, "team before the loss");
+        await bob.SyncAsync();
+        await carol.SyncAsync();
+
+        string file = Path.Combine(_devices.Home("backups-" + laptop.Username), "alice.parley-backup");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        using var key = BackupKey.Generate();
+        var manifest = await laptop.CreateBackupAsync(file, BackupSecret.FromKey(key));
+        string lostDevice = laptop.DeviceId;
+        _devices.Close(laptop);
+
+        var restored = await ParleyClient.RestoreBackupAsync(_devices.Home(manifest.Account + "-only-restored"), Cli.Passphrase, _devices.Server,
+            file, BackupSecret.FromKey(key), Devices.Options);
+        try
+        {
+            Assert.Equal(lostDevice, await restored.RevokeDeviceAsync(lostDevice));
+            Assert.Equal(2, restored.AwaitingRejoin.Count);
+            await Assert.ThrowsAsync<ParleyClientException>(() => restored.SendTextAsync(restored.GetConversation("team").Id, "too early"));
+
+            // bob's device takes the requests of both conversations on its next sync; carol's finds them done.
+            await bob.SyncAsync();
+            await carol.SyncAsync();
+            await restored.SyncAsync();
+            Assert.Empty(restored.AwaitingRejoin);
+            Assert.Equal(TimeSpan.FromDays(7), restored.GetConversation("team").DisappearingTimer);
+
+            await restored.SendTextAsync(restored.GetConversation(bob.Username).Id, "back from the backup");
+            await restored.SendTextAsync(restored.GetConversation("team").Id, "team is back");
+            await bob.SyncAsync();
+            await carol.SyncAsync();
+            Assert.Contains("back from the backup", Devices.Texts(bob, manifest.Account));
+            Assert.Contains("team is back", Devices.Texts(carol, "team"));
+            await bob.SendTextAsync(bob.GetConversation(manifest.Account).Id, "welcome back");
+            await carol.SendTextAsync(carol.GetConversation("team").Id, "team welcome back");
+            await restored.SyncAsync();
+            Assert.Equal(["before the loss", "back from the backup", "welcome back"], Devices.Texts(restored, bob.Username));
+            Assert.Equal(["team before the loss", "team is back", "team welcome back"], Devices.Texts(restored, "team"));
+            // The restored device removed the revoked laptop's leaves: the group holds one device per account.
+            await bob.SyncAsync();
+            Assert.Equal([1, 1, 1], bob.GetConversation("team").Members.Select(m => m.DeviceIds.Count));
+        }
+        finally
+        {
+            restored.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task A_bad_backup_restores_nothing()
     {
         var alice = await _devices.CreateAsync("alice");

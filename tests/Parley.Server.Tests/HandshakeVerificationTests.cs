@@ -167,6 +167,73 @@ public sealed class HandshakeVerificationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_device_of_an_account_in_the_group_may_ask_to_join_and_every_member_gets_the_request()
+    {
+        var (alice, bob, group) = await PairAsync();
+        TestDevice restored = await bob.AddDeviceAsync(_server);
+        await TestMailbox.ReadAsync(bob.Device);
+        byte[] request = TestMls.JoinRequest(group.Id, 1, TestMls.KeyPackageRecord(restored.Id, restored.SignatureKey), restored.SignatureKey);
+
+        using var response = await group.SendAsync(restored, request, asIs: true);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        foreach (TestDevice member in new[] { alice.Device, bob.Device })
+        {
+            var delivered = (await TestMailbox.ReadAsync(member)).Select(e => e.Message).ToList();
+            Assert.Contains(delivered, m => m.AsSpan().SequenceEqual(request));
+        }
+        var roster = await group.GetAsync(alice.Device);
+        Assert.Equal(1ul, roster.Epoch);
+        Assert.Equal([alice.Device.Id, bob.Device.Id], roster.Members.Select(m => m.DeviceId));
+    }
+
+    [Fact]
+    public async Task A_request_to_join_is_refused_unless_its_own_account_is_in_the_group_it_adds_itself_it_is_signed_and_current()
+    {
+        var (alice, bob, group) = await PairAsync();
+        TestDevice restored = await bob.AddDeviceAsync(_server);
+        TestDevice phone = await bob.AddDeviceAsync(_server);
+        TestUser mallory = await TestUser.RegisterAsync(_server);
+        KeyPackage Own(TestDevice d) => TestMls.KeyPackageRecord(d.Id, d.SignatureKey);
+        var stranger = TestMls.Suite.GenerateSignatureKeyPair();
+
+        async Task<(int, string)> Refused(TestDevice sender, byte[] message)
+        {
+            using var response = await group.SendAsync(sender, message, asIs: true);
+            return Short(await TestHttp.ProblemAsync(response));
+        }
+
+        // Another account's device is answered as for a group that does not exist.
+        Assert.Equal((404, "group_not_found"),
+            await Refused(mallory.Device, TestMls.JoinRequest(group.Id, 1, Own(mallory.Device), mallory.Device.SignatureKey)));
+        // It may add only itself: not another device of its account, not a key it does not hold.
+        Assert.Equal((422, "invalid_proposal"), await Refused(restored, TestMls.JoinRequest(group.Id, 1, Own(phone), phone.SignatureKey)));
+        Assert.Equal((422, "invalid_signature"), await Refused(restored, TestMls.JoinRequest(group.Id, 1, Own(restored), stranger)));
+        // A member asks for nothing.
+        Assert.Equal((422, "invalid_proposal"), await Refused(bob.Device, TestMls.JoinRequest(group.Id, 1, Own(bob.Device), bob.Device.SignatureKey)));
+        // An old epoch is told the current one.
+        using (var stale = await group.SendAsync(restored, TestMls.JoinRequest(group.Id, 0, Own(restored), restored.SignatureKey), asIs: true))
+        {
+            var problem = await TestHttp.ProblemAsync(stale);
+            Assert.Equal((409, "stale_epoch", 1ul), (problem.Status, problem.Code, problem.Body.GetProperty("epoch").GetUInt64()));
+        }
+        // A revoked device cannot ask.
+        using (HttpClient anonymous = _server.CreateClient())
+        {
+            byte[] challenge = await TestHttp.ChallengeAsync(anonymous);
+            using var revoke = await bob.Device.Client.PostAsJsonAsync($"/v1/devices/{restored.Id}/revoke", bob.RevokeBody(challenge, restored.Id));
+            Assert.Equal(HttpStatusCode.NoContent, revoke.StatusCode);
+        }
+        Assert.NotEqual(HttpStatusCode.OK,
+            (await group.SendAsync(restored, TestMls.JoinRequest(group.Id, 1, Own(restored), restored.SignatureKey), asIs: true)).StatusCode);
+
+        // Nothing reached the members, and the group is as it was.
+        Assert.Empty(await TestMailbox.ReadAsync(alice.Device));
+        var roster = await group.GetAsync(alice.Device);
+        Assert.Equal((1ul, 2), (roster.Epoch, roster.Members.Count));
+    }
+
+    [Fact]
     public async Task What_the_server_keeps_to_verify_handshakes_is_public_keys_and_hashes_only()
     {
         var (alice, bob, group) = await PairAsync();

@@ -57,6 +57,15 @@ public static class TestMls
         => new(FramedContent.ForProposal(groupId, epoch, Sender.Member(new LeafIndex(senderLeaf)), [], proposal),
             new FramedContentAuthData(RandomNumberGenerator.GetBytes(64), null), RandomNumberGenerator.GetBytes(32));
 
+    /// <summary>A device's request to join (RFC 9420 §12.1.8: an Add of its own key package from a new_member_proposal
+    /// sender), signed by <paramref name="signer"/> (the key package's own key, unless a test forges it).</summary>
+    public static byte[] JoinRequest(byte[] groupId, ulong epoch, KeyPackage keyPackage, SignatureKeyPair signer)
+    {
+        var framed = FramedContent.ForProposal(groupId, epoch, Sender.NewMemberProposal, [], new Add(keyPackage));
+        var content = Parley.Mls.Messages.AuthenticatedContent.Sign(Suite, WireFormat.MlsPublicMessage, framed, signer.PrivateKey, null);
+        return new MlsMessage(new PublicMessage(content.Content, content.Auth, null)).ToBytes();
+    }
+
     public static byte[] Application(byte[] groupId, ulong epoch, int size = 100)
         => new MlsMessage(new PrivateMessage(groupId, epoch, ContentType.Application, [], RandomNumberGenerator.GetBytes(40),
             RandomNumberGenerator.GetBytes(size))).ToBytes();

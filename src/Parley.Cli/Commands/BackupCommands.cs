@@ -93,7 +93,11 @@ internal static class BackupCommands
             {
                 Console.WriteLine($"Revoked device {id}.");
             }
-            Console.Error.WriteLine("Your conversations are read-only until another device of yours adds this one: it does so when it next syncs.");
+            if (client.AwaitingRejoin.Count > 0)
+            {
+                Console.Error.WriteLine($"Asked {client.AwaitingRejoin.Count} conversations to take this device back; each is read-only until a device "
+                    + "of yours or of another member there syncs (`parley receive` here then shows it).");
+            }
             return 0;
         }));
         return command;

@@ -10,6 +10,7 @@ using Parley.Content;
 using Parley.Mls;
 using Parley.Mls.Group;
 using Parley.Mls.Messages;
+using Parley.Mls.Tree;
 
 namespace Parley.Client.Groups;
 
@@ -153,18 +154,53 @@ internal sealed class MembershipHandler(DeviceContext device, LeafVerifier verif
 
     // ---- Proposals and commits ----------------------------------------------------------------
 
-    /// <summary>A proposal is kept by the group; a member's proposal to remove its own leaves (it left) is left for
-    /// this device to commit on its behalf after the sync (<see cref="TakeProposalsToCommit"/>).</summary>
-    public DeliveryEffect Proposal(GroupDelivery delivery, ProposalMessage proposal)
+    /// <summary>A proposal is kept by the group. Left for this device to commit after the sync
+    /// (<see cref="TakeProposalsToCommit"/>): a member's proposal to remove its own leaves (it left), and a device's
+    /// request to join (docs/backup.md, "Rejoining") when it is certified by the pinned key of an account already in the
+    /// group.</summary>
+    public async Task<DeliveryEffect> ProposalAsync(GroupDelivery delivery, ProposalMessage proposal, CancellationToken cancellationToken)
     {
         bool commitIt = proposal.Proposal is Remove && !ChannelRules.IsSubscriber(delivery.Group);
-        return new DeliveryEffect(Committed: _ =>
+        string? refused = null;
+        if (proposal.Sender.Type == SenderType.NewMemberProposal && proposal.Proposal is Add add)
+        {
+            refused = await JoinRequestProblemAsync(delivery, add, cancellationToken).ConfigureAwait(false);
+            commitIt = refused is null;
+        }
+        return new DeliveryEffect(Committed: events =>
         {
             if (commitIt)
             {
                 _proposalsToCommit.Add(delivery.Conversation.Id);
             }
+            else if (refused is not null)
+            {
+                events.Add(new DeliveryDropped(delivery.DeliveryId, $"warning: a request to join was not taken ({refused})"));
+            }
         });
+    }
+
+    // A request to join is taken from a device certified by the pinned key of an account that already has a device in the
+    // group (a device restored from a backup of the account's only device), never in a channel; null when it is one.
+    private async Task<string?> JoinRequestProblemAsync(GroupDelivery delivery, Add add, CancellationToken cancellationToken)
+    {
+        var group = delivery.Group;
+        if (ChannelRules.IsChannel(group))
+        {
+            return "channels are joined by invite";
+        }
+        var node = add.KeyPackage.LeafNode;
+        var leaf = new RosterLeaf(new LeafIndex(uint.MaxValue), GroupRoster.DeviceIdOf(node), AccountBinding.Of(node), node);
+        var leaves = GroupRoster.Leaves(group);
+        if (leaf.Username is not { } username || leaves.All(l => l.Username != username))
+        {
+            return "its account is not in the conversation";
+        }
+        if (leaves.Any(l => l.DeviceId == leaf.DeviceId))
+        {
+            return "the device is in the conversation already";
+        }
+        return await verifier.VerifyMemberLeafAsync(group, leaf, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The conversations with proposals left for this device to commit; each is taken once.</summary>

@@ -144,7 +144,7 @@ internal sealed class ReceivePipeline(DeviceContext device, MembershipHandler me
         var effect = processed switch
         {
             ApplicationMessage application => await messages.HandleAsync(delivery, application, cancellationToken).ConfigureAwait(false),
-            ProposalMessage proposal => membership.Proposal(delivery, proposal),
+            ProposalMessage proposal => await membership.ProposalAsync(delivery, proposal, cancellationToken).ConfigureAwait(false),
             CommitMessage commit => await membership.CommitAsync(delivery, commit, cancellationToken).ConfigureAwait(false),
             // Our own message echoed back: nothing to show, only mark it done.
             _ => DeliveryEffect.None,

@@ -89,7 +89,7 @@ public static class GroupRules
         ArgumentNullException.ThrowIfNull(submission);
         ArgumentNullException.ThrowIfNull(findProposal);
         var devices = new HashSet<DeviceId> { submission.Sender };
-        if (submission.PublicMessage?.Content.Sender.Type == SenderType.NewMemberCommit)
+        if (submission.PublicMessage?.Content.Sender.Type is SenderType.NewMemberCommit or SenderType.NewMemberProposal)
         {
             // The external-join policy asks whose account each member device belongs to; a joiner through an invite must not
             // use a registered device's key.
@@ -167,6 +167,10 @@ public static class GroupRules
         IGroupRuleContext context)
     {
         PublicMessage message = submission.PublicMessage!;
+        if (message.Content.Sender.Type == SenderType.NewMemberProposal)
+        {
+            return DecideJoinRequest(roster, submission, message, context);
+        }
         if (CheckMemberSender(roster, submission, message) is { } rejected)
         {
             return (null, rejected);
@@ -192,6 +196,54 @@ public static class GroupRules
         }
         byte[] proposalRef = message.ToAuthenticatedContent().MakeProposalRef(suite);
         return (new GroupDecision(roster.Epoch, roster.Members, Others(roster.Members, submission.Sender), [], proposalRef, senderLeaf)
+        {
+            LeafKeys = roster.LeafKeys,
+        }, null);
+    }
+
+    /// <summary>The sender leaf stored with a join request (a new_member_proposal sender holds no leaf).</summary>
+    public const uint JoinRequestSenderLeaf = uint.MaxValue;
+
+    // RFC 9420 §12.1.8 (new_member_proposal): a device asks to be added; a member commits the Add by reference. docs/protocol.md,
+    // "Rejoining": the server takes it only from a device of an account that already has a device in the group (the same
+    // rule as an external commit), adding exactly the sending device, signed with its registered key, at the current epoch.
+    private static (GroupDecision?, SubmissionOutcome.Rejected?) DecideJoinRequest(GroupRoster roster, GroupSubmission submission,
+        PublicMessage message, IGroupRuleContext context)
+    {
+        Device? submitter = context.FindDevice(submission.Sender);
+        if (context.Channel is not null || submitter is not { Revoked: false }
+            || !roster.Members.Values.Any(d => context.FindDevice(d)?.AccountId == submitter.AccountId))
+        {
+            // Anyone else is answered as for a group that does not exist.
+            return Reject(roster, RejectionReason.NotMember, "Only members may send to this group.");
+        }
+        if (roster.Contains(submission.Sender))
+        {
+            return Reject(roster, RejectionReason.InvalidProposal, "This device is a member of the group already.");
+        }
+        if (message.Content.Epoch != roster.Epoch)
+        {
+            return Reject(roster, RejectionReason.StaleEpoch, $"The group is at epoch {roster.Epoch}.");
+        }
+        if (message.Content.Proposal is not Add add)
+        {
+            return Reject(roster, RejectionReason.InvalidProposal, "A request to join must be an Add.");
+        }
+        if (!IdentityIs(add.KeyPackage.LeafNode, submission.Sender))
+        {
+            return Reject(roster, RejectionReason.InvalidProposal, "A request to join must add the device that sends it.");
+        }
+        CipherSuite suite = CipherSuite.Get(roster.CipherSuite);
+        if (HandshakeChecks.CheckKeyPackage(suite, add.KeyPackage, submitter) is { } badPackage)
+        {
+            return Reject(roster, RejectionReason.InvalidSignature, badPackage);
+        }
+        if (HandshakeChecks.VerifyJoinRequestSignature(suite, message, add.KeyPackage.LeafNode.SignatureKey) is { } badSignature)
+        {
+            return Reject(roster, RejectionReason.InvalidSignature, badSignature);
+        }
+        byte[] proposalRef = message.ToAuthenticatedContent().MakeProposalRef(suite);
+        return (new GroupDecision(roster.Epoch, roster.Members, Others(roster.Members, submission.Sender), [], proposalRef, JoinRequestSenderLeaf)
         {
             LeafKeys = roster.LeafKeys,
         }, null);

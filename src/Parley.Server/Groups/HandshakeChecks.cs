@@ -27,6 +27,16 @@ public static class HandshakeChecks
             : "The message's signature does not verify with the sender's key over the group's current context.";
     }
 
+    /// <summary>The signature of a new_member_proposal (RFC 9420 §6.1: by the added leaf's key, over no group context).</summary>
+    public static string? VerifyJoinRequestSignature(CipherSuite suite, PublicMessage message, byte[] signatureKey)
+    {
+        ArgumentNullException.ThrowIfNull(suite);
+        ArgumentNullException.ThrowIfNull(message);
+        return VerifiesSafely(() => message.ToAuthenticatedContent().Verify(suite, signatureKey, null))
+            ? null
+            : "The request's signature does not verify with the added leaf's key.";
+    }
+
     /// <summary>A key package naming a device (RFC 9420 §10.1): the group's suite, a leaf from a key package whose
     /// signature key is the device's registered one, and valid leaf and package signatures.</summary>
     public static string? CheckKeyPackage(CipherSuite suite, KeyPackage keyPackage, Device device)
