@@ -164,8 +164,10 @@ public abstract class StoreContractTests : IAsyncLifetime
         var first = await Engine.KeyPackages.ClaimAsync(bob.Account, null, 83, Now, takeOneTime: true, None);
         var second = await Engine.KeyPackages.ClaimAsync(bob.Account, null, 83, Now, takeOneTime: true, None);
         Assert.Equal([bob.Id], first.Select(k => k.DeviceId));
-        Assert.Equal((quantum.Data, false), (first[0].Data, first[0].LastResort));
-        Assert.Equal((quantumLast.Data, true), (second.Single().Data, second[0].LastResort));
+        Assert.Equal(quantum.Data, first[0].Data);
+        Assert.False(first[0].LastResort);
+        Assert.Equal(quantumLast.Data, second.Single().Data);
+        Assert.True(second[0].LastResort);
         Assert.Equal(new KeyPackageCount(1, true), await Engine.KeyPackages.CountAsync(bob.Id, 1, Now, None));
         Assert.Equal(new KeyPackageCount(0, true), await Engine.KeyPackages.CountAsync(bob.Id, 83, Now, None));
         Assert.Empty(await Engine.KeyPackages.ClaimAsync(bob.Account, null, 79, Now, takeOneTime: true, None));
