@@ -1,7 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Parley.Mls.Codec;
 using Parley.Mls.Crypto;
 using Parley.Server.KeyPackages;
+using Parley.Server.Storage.Sqlite;
 
 namespace Parley.Server.Tests;
 
@@ -361,6 +365,52 @@ public sealed class KeyPackageTests : IAsyncLifetime
         Assert.Equal((422, "invalid_key_package"), Short(await TestHttp.ProblemAsync(mixed)));
         Assert.Equal(new KeyPackageCountResponse(0, false), await CountAsync(alice.Device));
         Assert.Equal(new KeyPackageCountResponse(0, false), await CountAsync(alice.Device, "?suite=83"));
+    }
+
+    [Fact]
+    public async Task The_checks_of_suite_1_key_packages_hold_for_suite_83()
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server);
+        TestUser bob = await TestUser.RegisterAsync(_server);
+        var record = TestMls.KeyPackageRecord(alice.Device.Id, alice.Device.SignatureKey, cipherSuite: 83);
+        byte[] signature = (byte[])record.Signature.Clone();
+        signature[0] ^= 1;
+        byte[] tampered = new Parley.Mls.Messages.MlsMessage(record with { Signature = signature }).ToBytes();
+        byte[] foreignKey = TestMls.KeyPackage(alice.Device.Id, TestUser.Suite.GenerateSignatureKeyPair(), cipherSuite: 83);
+        byte[] otherDevice = TestMls.KeyPackage(bob.Device.Id, alice.Device.SignatureKey, cipherSuite: 83);
+        byte[] expired = alice.Device.NewKeyPackage(0, (ulong)DateTimeOffset.UtcNow.AddDays(-1).ToUnixTimeSeconds(), cipherSuite: 83);
+        byte[] unmarked = alice.Device.NewKeyPackage(cipherSuite: 83);
+
+        foreach (byte[] bad in new[] { tampered, foreignKey, otherDevice, expired })
+        {
+            using var response = await alice.Device.Client.PostAsJsonAsync("/v1/keypackages", new { keyPackages = new[] { bad } });
+            Assert.Equal((422, "invalid_key_package"), Short(await TestHttp.ProblemAsync(response)));
+        }
+        using (var lastResort = await alice.Device.Client.PostAsJsonAsync("/v1/keypackages", new { lastResort = unmarked }))
+        {
+            Assert.Equal((422, "invalid_key_package"), Short(await TestHttp.ProblemAsync(lastResort)));
+        }
+        Assert.Equal(new KeyPackageCountResponse(0, false), await CountAsync(alice.Device, "?suite=83"));
+    }
+
+    [Fact]
+    public async Task A_version_1_database_keeps_its_key_packages_in_suite_1()
+    {
+        var (directory, path) = ServerFactory.Version1Database(
+            "INSERT INTO key_packages (device_id, package_ref, data, last_resort, not_after) VALUES ('d', x'01', x'02', 1, 9999999999)");
+
+        await using (var server = new ServerFactory(directory) { KeepData = true })
+        {
+            server.Services.GetRequiredService<Parley.Server.Storage.IStorageEngine>();
+        }
+
+        using (var upgraded = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            upgraded.Open();
+            Assert.Equal(1L, upgraded.Scalar("SELECT cipher_suite FROM key_packages WHERE device_id = 'd'"));
+            Assert.Equal((long)SqliteMigrations.Version, upgraded.Scalar("SELECT version FROM schema_version"));
+        }
+        ServerFactory.DeleteQuietly(directory);
     }
 
     private static async Task<KeyPackageCountResponse> CountAsync(TestDevice device, string query = "")
