@@ -36,8 +36,10 @@ internal sealed record MessageView(
     IReadOnlyList<string> DeliveredTo,
     IReadOnlyList<string> ReadBy);
 
-/// <summary>A conversation as <c>group list</c> prints it.</summary>
-internal sealed record ConversationView(string Id, string Name, string Kind, IReadOnlyList<string> Members, string? DisappearAfter, int Unread, bool Member);
+/// <summary>A conversation as <c>group list</c> prints it, with its group's MLS cipher suite and whether that suite is
+/// post-quantum.</summary>
+internal sealed record ConversationView(string Id, string Name, string Kind, IReadOnlyList<string> Members, string? DisappearAfter, int Unread, bool Member,
+    ushort CipherSuite, bool PostQuantum);
 
 /// <summary>A device as <c>device list</c> prints it.</summary>
 internal sealed record DeviceView(string DeviceId, bool Current, bool Revoked, bool CertificateValid);

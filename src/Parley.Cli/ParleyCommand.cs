@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using Parley.Cli.Commands;
+using Parley.Client;
 using Parley.Mls.Crypto;
 
 namespace Parley.Cli;
@@ -117,7 +118,7 @@ internal static class ParleyCommand
         command.SetAction(parse =>
         {
             var suites = CipherSuite.Supported
-                .Select(id => new SuiteInfo(id, CipherSuite.NameOf(id) ?? "unknown", CipherSuite.Get(id).IsPostQuantum)).ToList();
+                .Select(id => new SuiteInfo(id, CipherSuite.NameOf(id) ?? "unknown", CipherSuite.Get(id).IsPostQuantum, UseOf(id))).ToList();
             if (parse.GetValue(json))
             {
                 CliOutput.WriteJson(suites, CliJsonContext.Default.ListSuiteInfo);
@@ -126,17 +127,26 @@ internal static class ParleyCommand
             {
                 foreach (var s in suites)
                 {
-                    Console.WriteLine($"{s.Id,3}  {s.Name}{(s.PostQuantum ? "  (post-quantum)" : "")}");
+                    Console.WriteLine($"{s.Id,3}  {s.Name}{(s.PostQuantum ? "  (post-quantum)" : "")}{(s.Use is null ? "" : $"  [{s.Use}]")}");
                 }
             }
             return 0;
         });
         return command;
     }
+
+    // What Parley's devices do with a suite (docs/protocol.md, "Cipher suites").
+    private static string? UseOf(ushort id) => id switch
+    {
+        ParleyClient.PostQuantumCipherSuite => "new conversations when every member device has key packages in it",
+        ParleyClient.DefaultCipherSuite => "device registration; new conversations otherwise; private channels",
+        _ => null,
+    };
 }
 
 /// <summary>A cipher suite as <c>suites</c> lists it.</summary>
 /// <param name="Id">The code point (RFC 9420 §17.1, or a provisional post-quantum one).</param>
 /// <param name="Name">The suite's name.</param>
 /// <param name="PostQuantum">Whether its KEM (ML-KEM-768 or X-Wing) resists a quantum adversary.</param>
-internal sealed record SuiteInfo(ushort Id, string Name, bool PostQuantum);
+/// <param name="Use">What Parley's devices use the suite for, or null when they do not.</param>
+internal sealed record SuiteInfo(ushort Id, string Name, bool PostQuantum, string? Use);

@@ -2,6 +2,7 @@
 // and keeping the device's key packages stocked (docs/device-linking.md).
 using System.Security.Cryptography;
 using Parley.Client.Accounts;
+using Parley.Client.Groups;
 using Parley.Client.Identity;
 using Parley.Client.Network;
 using Parley.Client.Storage;
@@ -237,18 +238,29 @@ public sealed partial class ParleyClient
         return id;
     }
 
-    /// <summary>Uploads fresh key packages when fewer than <see cref="ParleyClientOptions.KeyPackageLowWater"/> remain
-    /// on the server (and a last-resort package when there is none). Returns how many were uploaded.</summary>
+    /// <summary>Uploads fresh key packages, in each suite the device publishes for (<see cref="ParleyClientOptions.PostQuantum"/>),
+    /// when fewer than <see cref="ParleyClientOptions.KeyPackageLowWater"/> remain on the server in that suite (and a
+    /// last-resort package when there is none). Returns how many were uploaded.</summary>
     public async Task<int> ReplenishKeyPackagesAsync(CancellationToken cancellationToken = default)
     {
-        var count = await _server.CountKeyPackagesAsync(cancellationToken).ConfigureAwait(false);
+        int uploaded = 0;
+        foreach (ushort suite in _leaf.Suites)
+        {
+            uploaded += await ReplenishKeyPackagesAsync(_leaf.InSuite(suite), cancellationToken).ConfigureAwait(false);
+        }
+        return uploaded;
+    }
+
+    private async Task<int> ReplenishKeyPackagesAsync(DeviceLeaf leaf, CancellationToken cancellationToken)
+    {
+        var count = await _server.CountKeyPackagesAsync(leaf.Suite.Id, cancellationToken).ConfigureAwait(false);
         if (count.Count >= _options.KeyPackageLowWater && count.LastResort)
         {
             return 0;
         }
         int wanted = Math.Max(0, _options.KeyPackageTarget - count.Count);
-        var packages = Enumerable.Range(0, wanted).Select(_ => _leaf.NewKeyPackage(Now)).ToList();
-        var lastResort = count.LastResort ? null : _leaf.NewKeyPackage(Now, lastResort: true);
+        var packages = Enumerable.Range(0, wanted).Select(_ => leaf.NewKeyPackage(Now)).ToList();
+        var lastResort = count.LastResort ? null : leaf.NewKeyPackage(Now, lastResort: true);
         // Keep the private keys before publishing, so a Welcome for any published package can be opened.
         using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
         {

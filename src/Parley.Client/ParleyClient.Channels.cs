@@ -130,7 +130,9 @@ public sealed partial class ParleyClient
             {
                 throw new ParleyClientException($"You are already in a channel named {name}; choose another name.");
             }
-            var own = await ClaimVerifiedAsync(Username, cancellationToken).ConfigureAwait(false);
+            // Channels stay in the registered suite: a subscriber asking to join builds its pseudonymous key package before it
+            // learns anything of the channel (docs/protocol.md, "Cipher suites").
+            var own = await ClaimVerifiedAsync(Username, _leaf.Suite.Id, cancellationToken).ConfigureAwait(false);
             byte[] groupId = System.Security.Cryptography.RandomNumberGenerator.GetBytes(16);
             var extension = new ChannelExtension(name, [Username]);
             ConversationId id;
@@ -343,7 +345,7 @@ public sealed partial class ParleyClient
                 throw new ParleyClientException($"{username} is already an admin of {channel.Name}.");
             }
             await LookUpAccountAsync(username, cancellationToken).ConfigureAwait(false);
-            var claimed = await ClaimVerifiedAsync(username, cancellationToken).ConfigureAwait(false);
+            var claimed = await ClaimVerifiedAsync(username, SuiteOf(channel.Conversation), cancellationToken).ConfigureAwait(false);
             if (claimed.Count == 0)
             {
                 throw new ParleyClientException($"{username} has no devices with key packages left; ask {username} to open Parley once.");

@@ -113,9 +113,9 @@ public sealed partial class ParleyClient
         CancellationToken cancellationToken)
     {
         // Claim first: a member without key packages fails the creation before anything exists.
-        var claimed = await ClaimForAsync(members, includeOwnDevices: true, cancellationToken).ConfigureAwait(false);
+        var (suite, claimed) = await _claims.ClaimForAsync(members, includeOwnDevices: true, null, cancellationToken).ConfigureAwait(false);
         byte[] groupId = System.Security.Cryptography.RandomNumberGenerator.GetBytes(16);
-        using (var group = _leaf.CreateGroup(groupId, _groupOptions))
+        using (var group = _leaf.InSuite(suite).CreateGroup(groupId, _groupOptions))
         {
             await _server.CreateGroupAsync(groupId, group.Suite.Id, GenesisGroupInfo(group), cancellationToken, DeliveryKeyOf(group, groupId))
                 .ConfigureAwait(false);
@@ -156,7 +156,8 @@ public sealed partial class ParleyClient
             {
                 throw new ParleyClientException($"{string.Join(", ", present)} {(present.Count == 1 ? "is" : "are")} already in {current.DisplayName}.");
             }
-            var claimed = await ClaimForAsync(names, includeOwnDevices: false, cancellationToken).ConfigureAwait(false);
+            var (_, claimed) = await _claims.ClaimForAsync(names, includeOwnDevices: false, SuiteOf(conversation), cancellationToken)
+                .ConfigureAwait(false);
             var added = await AddClaimedAsync(conversation, claimed, cancellationToken).ConfigureAwait(false);
             if (added.Count == 0)
             {
@@ -283,11 +284,16 @@ public sealed partial class ParleyClient
     private Task<DirectoryEntry> LookUpAccountAsync(string username, CancellationToken cancellationToken)
         => _claims.LookUpAccountAsync(username, cancellationToken);
 
-    private Task<List<ClaimedPackage>> ClaimForAsync(IReadOnlyList<string> usernames, bool includeOwnDevices, CancellationToken cancellationToken)
-        => _claims.ClaimForAsync(usernames, includeOwnDevices, cancellationToken);
+    private Task<List<ClaimedPackage>> ClaimVerifiedAsync(string username, ushort cipherSuite, CancellationToken cancellationToken)
+        => _claims.ClaimVerifiedAsync(username, cipherSuite, cancellationToken);
 
-    private Task<List<ClaimedPackage>> ClaimVerifiedAsync(string username, CancellationToken cancellationToken)
-        => _claims.ClaimVerifiedAsync(username, cancellationToken);
+    /// <summary>The MLS cipher suite of a conversation's group (<see cref="DefaultCipherSuite"/> or
+    /// <see cref="PostQuantumCipherSuite"/>, docs/protocol.md, "Cipher suites").</summary>
+    public ushort SuiteOf(ConversationId conversation)
+    {
+        using var group = _store.LoadGroup(conversation, _groupOptions);
+        return group.Suite.Id;
+    }
 
     /// <summary>Commits Adds for the claimed packages whose devices are not in the group yet, then tells every member
     /// the conversation's kind, title and timer (new members learn them from that message).</summary>

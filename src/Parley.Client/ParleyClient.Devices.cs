@@ -57,8 +57,10 @@ public sealed partial class ParleyClient
         foreach (var conversation in _store.Conversations)
         {
             bool missing, stale;
+            ushort suite;
             using (var group = _store.LoadGroup(conversation.Id, _groupOptions))
             {
+                suite = group.Suite.Id;
                 if (!group.IsActive || group.HasPendingCommit || ChannelRules.IsSubscriber(group))
                 {
                     continue;
@@ -73,7 +75,7 @@ public sealed partial class ParleyClient
             }
             try
             {
-                var claimed = missing ? await ClaimVerifiedAsync(Username, cancellationToken).ConfigureAwait(false) : [];
+                var claimed = missing ? await ClaimVerifiedAsync(Username, suite, cancellationToken).ConfigureAwait(false) : [];
                 claimed = claimed.Where(c => active.Contains(c.DeviceId)).ToList();
                 bool committed = await CommitAsync(conversation.Id, group =>
                 {

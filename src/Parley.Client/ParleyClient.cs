@@ -27,6 +27,10 @@ public sealed partial class ParleyClient : IDisposable
     /// <summary>The MLS cipher suite of new devices (X25519, AES-128-GCM, SHA-256, Ed25519).</summary>
     public const ushort DefaultCipherSuite = 1;
 
+    /// <summary>The post-quantum suite a device publishes key packages for beside its registered one, and new conversations
+    /// use when every member device can (MLS_256_XWING_AES256GCM_SHA512_Ed25519: X-Wing, AES-256-GCM, SHA-512, Ed25519).</summary>
+    public const ushort PostQuantumCipherSuite = 0x53;
+
     private readonly ClientStore _store;
     private readonly ParleyServerClient _server;
     private readonly ParleyClientOptions _options;
@@ -77,8 +81,9 @@ public sealed partial class ParleyClient : IDisposable
             Now = () => (ulong)options.Time.GetUtcNow().ToUnixTimeSeconds(),
             Padding = MessagePadding,
         };
-        _leaf = new DeviceLeaf(CipherSuite.Get(identity.CipherSuite), identity.DeviceId, identity.SignatureKey,
-            new AccountBinding(identity.AccountName, identity.DeviceCertificate));
+        var registered = CipherSuite.Get(identity.CipherSuite);
+        _leaf = new DeviceLeaf(registered, identity.DeviceId, identity.SignatureKey,
+            new AccountBinding(identity.AccountName, identity.DeviceCertificate), DeviceSuites(registered, options.PostQuantum));
         _device = new DeviceContext(store, _server, options, _groupOptions, _leaf, _events);
         _blocks = new BlockList(_device);
         _attachments = new AttachmentTransfers(_device);
@@ -133,6 +138,13 @@ public sealed partial class ParleyClient : IDisposable
             yield return e;
         }
     }
+
+    // The post-quantum suite first (preferred for new conversations), when it signs like the registered one: the device's
+    // one signature key and certificate then serve both.
+    private static IReadOnlyList<ushort> DeviceSuites(CipherSuite registered, bool postQuantum)
+        => postQuantum && registered.Id != PostQuantumCipherSuite && CipherSuite.TryGet(PostQuantumCipherSuite, out var pq) && pq.SignsLike(registered)
+            ? [PostQuantumCipherSuite, registered.Id]
+            : [registered.Id];
 
     private DeviceIdentity Identity => _store.Identity ?? throw new ObjectDisposedException(nameof(ParleyClient));
 

@@ -32,6 +32,12 @@ public sealed record ParleyClientOptions
     /// the message goes authenticated.</summary>
     public bool SealedSending { get; init; } = true;
 
+    /// <summary>Whether this device publishes key packages in the post-quantum suite
+    /// <see cref="ParleyClient.PostQuantumCipherSuite"/> besides its registered one, and creates conversations in it when
+    /// every device of every member has a key package in it (docs/protocol.md, "Cipher suites"). On by default; off, the
+    /// device publishes and creates in its registered suite only (it still joins post-quantum groups it published for).</summary>
+    public bool PostQuantum { get; init; } = true;
+
     /// <summary>An HTTP handler for the server connection (tests); null for the default.</summary>
     public HttpMessageHandler? HttpHandler { get; init; }
 }

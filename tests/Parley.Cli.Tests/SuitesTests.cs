@@ -2,7 +2,8 @@ using System.Text.Json;
 
 namespace Parley.Cli.Tests;
 
-/// <summary><c>parley suites</c> lists every implemented cipher suite and marks the post-quantum ones.</summary>
+/// <summary><c>parley suites</c> lists every implemented cipher suite, marks the post-quantum ones and says which Parley's
+/// devices use.</summary>
 public sealed class SuitesTests
 {
     [Fact]
@@ -18,7 +19,10 @@ public sealed class SuitesTests
         Assert.Equal(("MLS_256_MLKEM768_AES256GCM_SHA384_Ed25519", true), suites[79]);
         Assert.Equal(("MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519", false), suites[1]);
         Assert.Equal([79, 80, 83, 84], suites.Where(s => s.Value.PostQuantum).Select(s => s.Key).Order());
-        Assert.Contains(" 83  MLS_256_XWING_AES256GCM_SHA512_Ed25519  (post-quantum)", text.Output);
-        Assert.Contains("  1  MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519" + Environment.NewLine, text.Output);
+        Assert.Contains(" 83  MLS_256_XWING_AES256GCM_SHA512_Ed25519  (post-quantum)  [new conversations", text.Output);
+        Assert.Contains("  1  MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519  [device registration", text.Output);
+        Assert.Contains(" 79  MLS_256_MLKEM768_AES256GCM_SHA384_Ed25519  (post-quantum)" + Environment.NewLine, text.Output);
+        Assert.Equal([1, 83], JsonDocument.Parse(json.Output).RootElement.EnumerateArray()
+            .Where(s => s.GetProperty("use").ValueKind == JsonValueKind.String).Select(s => s.GetProperty("id").GetInt32()));
     }
 }

@@ -76,7 +76,7 @@ public sealed class PostgresNodeTests : IAsyncLifetime
                 device.KeyPackage(Later), 100, None));
         }
         var claims = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() =>
-            (i % 2 == 0 ? _first : _second).KeyPackages.ClaimAsync(bob.Account, null, _first.Clock.GetUtcNow(), takeOneTime: true, None))));
+            (i % 2 == 0 ? _first : _second).KeyPackages.ClaimAsync(bob.Account, null, 1, _first.Clock.GetUtcNow(), takeOneTime: true, None))));
         foreach (StoreDevice device in new[] { bob, laptop })
         {
             var taken = claims.Select(c => Assert.Single(c, k => k.DeviceId == device.Id)).ToList();

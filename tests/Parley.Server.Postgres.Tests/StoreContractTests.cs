@@ -113,7 +113,7 @@ public abstract class StoreContractTests : IAsyncLifetime
 
         Assert.Null(await Engine.Devices.FindCredentialAsync(phone.Id, None));
         Assert.True((await Engine.Devices.FindAsync(phone.Id, None))!.Revoked);
-        Assert.Equal(new KeyPackageCount(0, false), await Engine.KeyPackages.CountAsync(phone.Id, Engine.Clock.GetUtcNow(), None));
+        Assert.Equal(new KeyPackageCount(0, false), await Engine.KeyPackages.CountAsync(phone.Id, 1, Engine.Clock.GetUtcNow(), None));
         Assert.Empty(await Read(phone));
         // Still in the roster until someone commits a Remove, but it receives nothing more.
         var sent = StoreFixtures.Accepted(await Engine.Groups.SubmitAsync(Engine.Application(group, alice, 1), None));
@@ -128,21 +128,49 @@ public abstract class StoreContractTests : IAsyncLifetime
         StoreDevice laptop = await Engine.AddDeviceAsync(bob.Account);
         StoredKeyPackage first = bob.KeyPackage(Later), second = bob.KeyPackage(Later), lastResort = bob.KeyPackage(Later);
         Assert.True(await Engine.KeyPackages.AddAsync(bob.Id, [first, second], lastResort, 10, None));
-        Assert.Equal(new KeyPackageCount(2, true), await Engine.KeyPackages.CountAsync(bob.Id, Now, None));
+        Assert.Equal(new KeyPackageCount(2, true), await Engine.KeyPackages.CountAsync(bob.Id, 1, Now, None));
 
         var claims = new List<IReadOnlyList<ClaimedKeyPackage>>();
         for (int i = 0; i < 4; i++)
         {
-            claims.Add(await Engine.KeyPackages.ClaimAsync(bob.Account, null, Now, takeOneTime: true, None));
+            claims.Add(await Engine.KeyPackages.ClaimAsync(bob.Account, null, 1, Now, takeOneTime: true, None));
         }
         // The laptop has no packages at all, so it is absent from every answer.
         Assert.All(claims, c => Assert.Equal([bob.Id], c.Select(k => k.DeviceId)));
         Assert.Equal([first.Data, second.Data, lastResort.Data, lastResort.Data], claims.Select(c => c[0].Data));
         Assert.Equal([false, false, true, true], claims.Select(c => c[0].LastResort));
-        Assert.Equal(new KeyPackageCount(0, true), await Engine.KeyPackages.CountAsync(bob.Id, Now, None));
+        Assert.Equal(new KeyPackageCount(0, true), await Engine.KeyPackages.CountAsync(bob.Id, 1, Now, None));
 
         Assert.True(await Engine.KeyPackages.AddAsync(laptop.Id, [laptop.KeyPackage(Later)], null, 10, None));
-        Assert.Equal([laptop.Id], (await Engine.KeyPackages.ClaimAsync(bob.Account, bob.Id, Now, takeOneTime: true, None)).Select(k => k.DeviceId));
+        Assert.Equal([laptop.Id], (await Engine.KeyPackages.ClaimAsync(bob.Account, bob.Id, 1, Now, takeOneTime: true, None)).Select(k => k.DeviceId));
+    }
+
+    [Fact]
+    public async Task Each_suite_keeps_its_own_packages_last_resort_and_limit()
+    {
+        StoreDevice bob = await Engine.RegisterAsync();
+        StoreDevice laptop = await Engine.AddDeviceAsync(bob.Account);
+        StoredKeyPackage classic = bob.KeyPackage(Later), classicLast = bob.KeyPackage(Later);
+        StoredKeyPackage quantum = bob.KeyPackage(Later) with { CipherSuite = 83 }, quantumLast = bob.KeyPackage(Later) with { CipherSuite = 83 };
+        Assert.True(await Engine.KeyPackages.AddAsync(bob.Id, [classic], classicLast, 1, None));
+        // The limit counts per suite: suite 83's first package fits beside suite 1's.
+        Assert.True(await Engine.KeyPackages.AddAsync(bob.Id, [quantum], quantumLast, 1, None));
+        Assert.True(await Engine.KeyPackages.AddAsync(laptop.Id, [laptop.KeyPackage(Later)], null, 1, None));
+
+        Assert.Equal(new KeyPackageCount(1, true), await Engine.KeyPackages.CountAsync(bob.Id, 83, Now, None));
+        var suites = await Engine.KeyPackages.SuitesAsync(bob.Account, Now, None);
+        Assert.Equal([1, 83], suites[bob.Id]);
+        Assert.Equal([1], suites[laptop.Id]);
+        var first = await Engine.KeyPackages.ClaimAsync(bob.Account, null, 83, Now, takeOneTime: true, None);
+        var second = await Engine.KeyPackages.ClaimAsync(bob.Account, null, 83, Now, takeOneTime: true, None);
+        Assert.Equal([bob.Id], first.Select(k => k.DeviceId));
+        Assert.Equal(quantum.Data, first[0].Data);
+        Assert.False(first[0].LastResort);
+        Assert.Equal(quantumLast.Data, second.Single().Data);
+        Assert.True(second[0].LastResort);
+        Assert.Equal(new KeyPackageCount(1, true), await Engine.KeyPackages.CountAsync(bob.Id, 1, Now, None));
+        Assert.Equal(new KeyPackageCount(0, true), await Engine.KeyPackages.CountAsync(bob.Id, 83, Now, None));
+        Assert.Empty(await Engine.KeyPackages.ClaimAsync(bob.Account, null, 79, Now, takeOneTime: true, None));
     }
 
     [Fact]
@@ -152,9 +180,9 @@ public abstract class StoreContractTests : IAsyncLifetime
         StoredKeyPackage package = bob.KeyPackage(Later);
         Assert.True(await Engine.KeyPackages.AddAsync(bob.Id, [package, package, bob.KeyPackage(Later)], null, 3, None));
         Assert.True(await Engine.KeyPackages.AddAsync(bob.Id, [package], null, 3, None));
-        Assert.Equal(2, (await Engine.KeyPackages.CountAsync(bob.Id, Now, None)).OneTime);
+        Assert.Equal(2, (await Engine.KeyPackages.CountAsync(bob.Id, 1, Now, None)).OneTime);
         Assert.False(await Engine.KeyPackages.AddAsync(bob.Id, [bob.KeyPackage(Later), bob.KeyPackage(Later)], bob.KeyPackage(Later), 3, None));
-        Assert.Equal(new KeyPackageCount(2, false), await Engine.KeyPackages.CountAsync(bob.Id, Now, None));
+        Assert.Equal(new KeyPackageCount(2, false), await Engine.KeyPackages.CountAsync(bob.Id, 1, Now, None));
     }
 
     [Fact]
@@ -166,7 +194,7 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.True(await Engine.KeyPackages.AddAsync(bob.Id, packages, lastResort, 100, None));
 
         var claims = await Task.WhenAll(Enumerable.Range(0, 20)
-            .Select(_ => Task.Run(() => Engine.KeyPackages.ClaimAsync(bob.Account, null, Now, takeOneTime: true, None))));
+            .Select(_ => Task.Run(() => Engine.KeyPackages.ClaimAsync(bob.Account, null, 1, Now, takeOneTime: true, None))));
 
         var oneTime = claims.Select(c => Assert.Single(c)).Where(c => !c.LastResort).Select(c => Convert.ToHexString(c.Data)).ToList();
         Assert.Equal(12, oneTime.Count);
@@ -183,14 +211,14 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.True(await Engine.KeyPackages.AddAsync(bob.Id, [oneTime], lastResort, 10, None));
         Assert.True(await Engine.KeyPackages.AddAsync(laptop.Id, [laptop.KeyPackage(Later)], null, 10, None));
 
-        var capped = await Engine.KeyPackages.ClaimAsync(bob.Account, null, Now, takeOneTime: false, None);
+        var capped = await Engine.KeyPackages.ClaimAsync(bob.Account, null, 1, Now, takeOneTime: false, None);
 
         // The laptop has no last-resort package, so it is absent; nothing one-time was taken from either device.
         ClaimedKeyPackage only = Assert.Single(capped);
         Assert.Equal((bob.Id, true), (only.DeviceId, only.LastResort));
         Assert.Equal(lastResort.Data, only.Data);
-        Assert.Equal(new KeyPackageCount(1, true), await Engine.KeyPackages.CountAsync(bob.Id, Now, None));
-        Assert.Equal(1, (await Engine.KeyPackages.CountAsync(laptop.Id, Now, None)).OneTime);
+        Assert.Equal(new KeyPackageCount(1, true), await Engine.KeyPackages.CountAsync(bob.Id, 1, Now, None));
+        Assert.Equal(1, (await Engine.KeyPackages.CountAsync(laptop.Id, 1, Now, None)).OneTime);
     }
 
     [Fact]
@@ -221,10 +249,10 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.True(await Engine.KeyPackages.AddAsync(bob.Id, [bob.KeyPackage(Now + TimeSpan.FromMinutes(1))],
             bob.KeyPackage(Now + TimeSpan.FromMinutes(1)), 10, None));
         DateTimeOffset later = Now + TimeSpan.FromMinutes(2);
-        Assert.Equal(new KeyPackageCount(0, false), await Engine.KeyPackages.CountAsync(bob.Id, later, None));
-        Assert.Empty(await Engine.KeyPackages.ClaimAsync(bob.Account, null, later, takeOneTime: true, None));
+        Assert.Equal(new KeyPackageCount(0, false), await Engine.KeyPackages.CountAsync(bob.Id, 1, later, None));
+        Assert.Empty(await Engine.KeyPackages.ClaimAsync(bob.Account, null, 1, later, takeOneTime: true, None));
         Assert.Equal(2, await Engine.KeyPackages.DeleteExpiredAsync(later, None));
-        Assert.Equal(new KeyPackageCount(0, false), await Engine.KeyPackages.CountAsync(bob.Id, Now, None));
+        Assert.Equal(new KeyPackageCount(0, false), await Engine.KeyPackages.CountAsync(bob.Id, 1, Now, None));
     }
 
     [Fact]

@@ -1,6 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Parley.Mls.Codec;
+using Parley.Mls.Crypto;
 using Parley.Server.KeyPackages;
+using Parley.Server.Storage.Sqlite;
 
 namespace Parley.Server.Tests;
 
@@ -290,12 +295,130 @@ public sealed class KeyPackageTests : IAsyncLifetime
         return body.ToJsonString();
     }
 
-    private static async Task<KeyPackageCountResponse> CountAsync(TestDevice device)
-        => (await device.Client.GetFromJsonAsync<KeyPackageCountResponse>("/v1/keypackages/count", TestHttp.Json))!;
-
-    private static async Task<ClaimKeyPackagesResponse> ClaimAsync(TestDevice claimer, string username)
+    [Fact]
+    public async Task A_claim_hands_out_packages_of_the_suite_it_asks_for_and_each_suite_keeps_its_last_resort()
     {
-        using var response = await claimer.Client.PostAsync($"/v1/accounts/{username}/keypackages/claim", null);
+        TestUser alice = await TestUser.RegisterAsync(_server);
+        TestUser bob = await TestUser.RegisterAsync(_server);
+        await alice.Device.UploadKeyPackagesAsync(2, lastResort: true);
+        await alice.Device.UploadKeyPackagesAsync(1, lastResort: true, cipherSuite: 83);
+
+        var postQuantum = (await ClaimAsync(bob.Device, alice.Username, "?suite=83")).KeyPackages.Single();
+        var postQuantumLastResort = (await ClaimAsync(bob.Device, alice.Username, "?suite=83")).KeyPackages.Single();
+        var classic = (await ClaimAsync(bob.Device, alice.Username)).KeyPackages.Single();
+
+        Assert.Equal((83, false), (TestMls.DecodeKeyPackage(postQuantum.KeyPackage).CipherSuite, postQuantum.LastResort));
+        Assert.Equal((83, true), (TestMls.DecodeKeyPackage(postQuantumLastResort.KeyPackage).CipherSuite, postQuantumLastResort.LastResort));
+        Assert.Equal((1, false), (TestMls.DecodeKeyPackage(classic.KeyPackage).CipherSuite, classic.LastResort));
+        Assert.Equal(new KeyPackageCountResponse(1, true), await CountAsync(alice.Device));
+        Assert.Equal(new KeyPackageCountResponse(0, true), await CountAsync(alice.Device, "?suite=83"));
+        var directory = await bob.Device.Client.GetFromJsonAsync<Parley.Server.Accounts.DirectoryEntry>($"/v1/accounts/{alice.Username}", TestHttp.Json);
+        Assert.Equal([1, 83], directory!.Devices.Single().KeyPackageSuites);
+    }
+
+    [Fact]
+    public async Task A_claim_or_count_for_a_suite_the_server_does_not_know_is_refused_and_takes_nothing()
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server);
+        TestUser bob = await TestUser.RegisterAsync(_server);
+        await alice.Device.UploadKeyPackagesAsync(1);
+
+        foreach (string suite in new[] { "999", "abc", "-1", "65536" })
+        {
+            using var claim = await bob.Device.Client.PostAsync($"/v1/accounts/{alice.Username}/keypackages/claim?suite={suite}", null);
+            using var count = await alice.Device.Client.GetAsync($"/v1/keypackages/count?suite={suite}");
+            var (status, code, body) = await TestHttp.ProblemAsync(claim);
+            Assert.Equal((400, "unsupported_cipher_suite"), (status, code));
+            Assert.Contains("does not know MLS cipher suite", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            Assert.Equal((400, "unsupported_cipher_suite"), Short(await TestHttp.ProblemAsync(count)));
+        }
+        Assert.Equal(new KeyPackageCountResponse(1, false), await CountAsync(alice.Device));
+    }
+
+    [Fact]
+    public async Task A_claim_for_a_suite_no_device_has_packages_in_is_a_clear_404()
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server);
+        TestUser bob = await TestUser.RegisterAsync(_server);
+        await alice.Device.UploadKeyPackagesAsync(1, lastResort: true);
+
+        using var response = await bob.Device.Client.PostAsync($"/v1/accounts/{alice.Username}/keypackages/claim?suite=83", null);
+
+        Assert.Equal((404, "no_key_packages"), Short(await TestHttp.ProblemAsync(response)));
+        Assert.Equal(new KeyPackageCountResponse(1, true), await CountAsync(alice.Device));
+    }
+
+    [Fact]
+    public async Task Key_packages_in_a_suite_that_signs_otherwise_or_mixing_suites_in_one_upload_are_refused()
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server);
+        var p256 = CipherSuite.Get(2).GenerateSignatureKeyPair();
+
+        using var otherScheme = await alice.Device.Client.PostAsJsonAsync("/v1/keypackages",
+            new { keyPackages = new[] { TestMls.KeyPackage(alice.Device.Id, p256, cipherSuite: 2) } });
+        using var mixed = await alice.Device.Client.PostAsJsonAsync("/v1/keypackages",
+            new { keyPackages = new[] { alice.Device.NewKeyPackage(), alice.Device.NewKeyPackage(cipherSuite: 83) } });
+
+        var (status, code, body) = await TestHttp.ProblemAsync(otherScheme);
+        Assert.Equal((422, "invalid_key_package"), (status, code));
+        Assert.Contains("signs like the device's suite 1", body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal((422, "invalid_key_package"), Short(await TestHttp.ProblemAsync(mixed)));
+        Assert.Equal(new KeyPackageCountResponse(0, false), await CountAsync(alice.Device));
+        Assert.Equal(new KeyPackageCountResponse(0, false), await CountAsync(alice.Device, "?suite=83"));
+    }
+
+    [Fact]
+    public async Task The_checks_of_suite_1_key_packages_hold_for_suite_83()
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server);
+        TestUser bob = await TestUser.RegisterAsync(_server);
+        var record = TestMls.KeyPackageRecord(alice.Device.Id, alice.Device.SignatureKey, cipherSuite: 83);
+        byte[] signature = (byte[])record.Signature.Clone();
+        signature[0] ^= 1;
+        byte[] tampered = new Parley.Mls.Messages.MlsMessage(record with { Signature = signature }).ToBytes();
+        byte[] foreignKey = TestMls.KeyPackage(alice.Device.Id, TestUser.Suite.GenerateSignatureKeyPair(), cipherSuite: 83);
+        byte[] otherDevice = TestMls.KeyPackage(bob.Device.Id, alice.Device.SignatureKey, cipherSuite: 83);
+        byte[] expired = alice.Device.NewKeyPackage(0, (ulong)DateTimeOffset.UtcNow.AddDays(-1).ToUnixTimeSeconds(), cipherSuite: 83);
+        byte[] unmarked = alice.Device.NewKeyPackage(cipherSuite: 83);
+
+        foreach (byte[] bad in new[] { tampered, foreignKey, otherDevice, expired })
+        {
+            using var response = await alice.Device.Client.PostAsJsonAsync("/v1/keypackages", new { keyPackages = new[] { bad } });
+            Assert.Equal((422, "invalid_key_package"), Short(await TestHttp.ProblemAsync(response)));
+        }
+        using (var lastResort = await alice.Device.Client.PostAsJsonAsync("/v1/keypackages", new { lastResort = unmarked }))
+        {
+            Assert.Equal((422, "invalid_key_package"), Short(await TestHttp.ProblemAsync(lastResort)));
+        }
+        Assert.Equal(new KeyPackageCountResponse(0, false), await CountAsync(alice.Device, "?suite=83"));
+    }
+
+    [Fact]
+    public async Task A_version_1_database_keeps_its_key_packages_in_suite_1()
+    {
+        var (directory, path) = ServerFactory.Version1Database(
+            "INSERT INTO key_packages (device_id, package_ref, data, last_resort, not_after) VALUES ('d', x'01', x'02', 1, 9999999999)");
+
+        await using (var server = new ServerFactory(directory) { KeepData = true })
+        {
+            server.Services.GetRequiredService<Parley.Server.Storage.IStorageEngine>();
+        }
+
+        using (var upgraded = new SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            upgraded.Open();
+            Assert.Equal(1L, upgraded.Scalar("SELECT cipher_suite FROM key_packages WHERE device_id = 'd'"));
+            Assert.Equal((long)SqliteMigrations.Version, upgraded.Scalar("SELECT version FROM schema_version"));
+        }
+        ServerFactory.DeleteQuietly(directory);
+    }
+
+    private static async Task<KeyPackageCountResponse> CountAsync(TestDevice device, string query = "")
+        => (await device.Client.GetFromJsonAsync<KeyPackageCountResponse>("/v1/keypackages/count" + query, TestHttp.Json))!;
+
+    private static async Task<ClaimKeyPackagesResponse> ClaimAsync(TestDevice claimer, string username, string query = "")
+    {
+        using var response = await claimer.Client.PostAsync($"/v1/accounts/{username}/keypackages/claim{query}", null);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<ClaimKeyPackagesResponse>(TestHttp.Json))!;
     }

@@ -19,27 +19,29 @@ public static class TestMls
     public static readonly CipherSuite Suite = CipherSuite.Get(1);
 
     /// <summary>A signed key package; <paramref name="lastResort"/> marks it with the last_resort extension (listed in its
-    /// leaf's capabilities), as a device marks the package it uploads as its last resort.</summary>
+    /// leaf's capabilities), as a device marks the package it uploads as its last resort. <paramref name="cipherSuite"/> is
+    /// the package's suite (1 unless given).</summary>
     public static KeyPackage KeyPackageRecord(string deviceId, SignatureKeyPair key, ulong notBefore = 0, ulong notAfter = ulong.MaxValue,
-        bool lastResort = false)
+        bool lastResort = false, ushort cipherSuite = 1)
     {
+        CipherSuite suite = CipherSuite.Get(cipherSuite);
         var leaf = new LeafNode(
-            Suite.Hpke.GenerateKeyPair().PublicKey,
+            suite.Hpke.GenerateKeyPair().PublicKey,
             key.PublicKey,
             Credential.Basic(Encoding.ASCII.GetBytes(deviceId)),
-            new Capabilities([1], [1], lastResort ? [ExtensionType.LastResort] : [], [], [CredentialType.Basic]),
+            new Capabilities([1], [cipherSuite], lastResort ? [ExtensionType.LastResort] : [], [], [CredentialType.Basic]),
             LeafNodeSource.KeyPackage,
             new Lifetime(notBefore, notAfter),
             null,
             [],
-            []).Sign(Suite, key.PrivateKey);
-        return new KeyPackage(1, 1, Suite.Hpke.GenerateKeyPair().PublicKey, leaf, lastResort ? [new Extension(ExtensionType.LastResort, [])] : [], [])
-            .Sign(Suite, key.PrivateKey);
+            []).Sign(suite, key.PrivateKey);
+        return new KeyPackage(1, cipherSuite, suite.Hpke.GenerateKeyPair().PublicKey, leaf, lastResort ? [new Extension(ExtensionType.LastResort, [])] : [], [])
+            .Sign(suite, key.PrivateKey);
     }
 
     public static byte[] KeyPackage(string deviceId, SignatureKeyPair key, ulong notBefore = 0, ulong notAfter = ulong.MaxValue,
-        bool lastResort = false)
-        => new MlsMessage(KeyPackageRecord(deviceId, key, notBefore, notAfter, lastResort)).ToBytes();
+        bool lastResort = false, ushort cipherSuite = 1)
+        => new MlsMessage(KeyPackageRecord(deviceId, key, notBefore, notAfter, lastResort, cipherSuite)).ToBytes();
 
     public static byte[] NewGroupId() => RandomNumberGenerator.GetBytes(16);
 

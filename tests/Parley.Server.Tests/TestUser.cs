@@ -39,16 +39,16 @@ public sealed class TestDevice(TestUser user, SignatureKeyPair signatureKey, str
     /// <summary>An HTTP client authenticated as this device.</summary>
     public HttpClient Client { get; } = client;
 
-    /// <summary>A fresh signed key package for this device (MLSMessage bytes).</summary>
-    public byte[] NewKeyPackage(ulong notBefore = 0, ulong notAfter = ulong.MaxValue, bool lastResort = false)
-        => TestMls.KeyPackage(Id, SignatureKey, notBefore, notAfter, lastResort);
+    /// <summary>A fresh signed key package for this device (MLSMessage bytes), in suite 1 unless given.</summary>
+    public byte[] NewKeyPackage(ulong notBefore = 0, ulong notAfter = ulong.MaxValue, bool lastResort = false, ushort cipherSuite = 1)
+        => TestMls.KeyPackage(Id, SignatureKey, notBefore, notAfter, lastResort, cipherSuite);
 
-    public async Task UploadKeyPackagesAsync(int count, bool lastResort = false)
+    public async Task UploadKeyPackagesAsync(int count, bool lastResort = false, ushort cipherSuite = 1)
     {
         var request = new
         {
-            keyPackages = Enumerable.Range(0, count).Select(_ => NewKeyPackage()).ToArray(),
-            lastResort = lastResort ? NewKeyPackage(lastResort: true) : null,
+            keyPackages = Enumerable.Range(0, count).Select(_ => NewKeyPackage(cipherSuite: cipherSuite)).ToArray(),
+            lastResort = lastResort ? NewKeyPackage(lastResort: true, cipherSuite: cipherSuite) : null,
         };
         using var response = await Client.PostAsJsonAsync("/v1/keypackages", request);
         await TestHttp.EnsureAsync(response);

@@ -130,6 +130,8 @@ public sealed class ConversationTests(WebFixture fixture) : IClassFixture<WebFix
 
         // Renamed in alice's page: bob's page follows live.
         await _alice.GetByText("Group settings").ClickAsync();
+        // Every device of the three publishes suite-83 key packages, so the group is post-quantum.
+        await Expect(_alice.GetByText("Encryption: MLS cipher suite 83 (post-quantum)")).ToBeVisibleAsync();
         await _alice.GetByRole(AriaRole.Textbox, new() { Name = "Group name" }).FillAsync("quartet soon");
         await _alice.GetByRole(AriaRole.Button, new() { Name = "Rename" }).ClickAsync();
         await Expect(_bob.GetByRole(AriaRole.Heading, new() { Name = "quartet soon", Exact = true })).ToBeVisibleAsync();

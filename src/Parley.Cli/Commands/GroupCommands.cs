@@ -3,6 +3,7 @@ using System.CommandLine;
 using Parley.Client;
 using Parley.Client.Conversations;
 using Parley.Client.Sync;
+using Parley.Mls.Crypto;
 using Spectre.Console;
 
 namespace Parley.Cli.Commands;
@@ -139,10 +140,16 @@ internal static class GroupCommands
             // group: the group commands refuse it, and its other members are pseudonyms. It is listed as a channel,
             // with its admins as its members.
             var channels = client.ListChannels().ToDictionary(c => c.Conversation);
-            var views = (await client.Store.ConversationsAsync(cancellationToken)).Select(c => channels.TryGetValue(c.Id, out var channel)
-                ? new ConversationView(c.SharedId, channel.Name, "channel", channel.Admins, Disappear(c), c.UnreadCount, client.IsMember(c.Id))
-                : new ConversationView(c.SharedId, c.DisplayName, c.Kind == ConversationKind.Direct ? "direct" : "group",
-                    c.Members.Select(m => m.Username).ToList(), Disappear(c), c.UnreadCount, client.IsMember(c.Id))).ToList();
+            var views = (await client.Store.ConversationsAsync(cancellationToken)).Select(c =>
+            {
+                ushort suite = client.SuiteOf(c.Id);
+                bool postQuantum = CipherSuite.Get(suite).IsPostQuantum;
+                return channels.TryGetValue(c.Id, out var channel)
+                    ? new ConversationView(c.SharedId, channel.Name, "channel", channel.Admins, Disappear(c), c.UnreadCount, client.IsMember(c.Id),
+                        suite, postQuantum)
+                    : new ConversationView(c.SharedId, c.DisplayName, c.Kind == ConversationKind.Direct ? "direct" : "group",
+                        c.Members.Select(m => m.Username).ToList(), Disappear(c), c.UnreadCount, client.IsMember(c.Id), suite, postQuantum);
+            }).ToList();
             if (parse.GetValue(json))
             {
                 CliOutput.WriteJson(views, CliJsonContext.Default.ListConversationView);
@@ -153,13 +160,14 @@ internal static class GroupCommands
                 Console.Error.WriteLine("No conversations yet: `parley send NAME TEXT` starts one.");
                 return 0;
             }
-            var table = new Table().AddColumns("Name", "Kind", "Members", "Disappear", "Unread", "Id");
+            var table = new Table().AddColumns("Name", "Kind", "Members", "Disappear", "Unread", "Suite", "Id");
             foreach (var v in views)
             {
                 bool isChannel = v.Kind == "channel";
                 table.AddRow(Markup.Escape(v.Name) + (v.Member ? "" : " (removed)"), v.Kind,
                     Markup.Escape((isChannel ? "admins: " : "") + string.Join(", ", v.Members)), v.DisappearAfter ?? "-",
-                    v.Unread.ToString(System.Globalization.CultureInfo.InvariantCulture), v.Id[..ShortId]);
+                    v.Unread.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    v.CipherSuite.ToString(System.Globalization.CultureInfo.InvariantCulture) + (v.PostQuantum ? " (post-quantum)" : ""), v.Id[..ShortId]);
             }
             CliOutput.Ansi.Write(table);
             if (channels.Count > 0)

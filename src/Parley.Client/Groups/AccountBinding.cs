@@ -58,10 +58,30 @@ public sealed record AccountBinding(string Username, byte[] Certificate)
         return null;
     }
 
-    /// <summary>True when the certificate is the account identity key's signature over this leaf's
-    /// signature key (the device certificate of docs/server-protocol.md).</summary>
+    /// <summary>True when the certificate is the account identity key's signature over this leaf's signature key (the
+    /// device certificate of docs/server-protocol.md) for the leaf's suite <paramref name="cipherSuite"/> or for another
+    /// suite that signs alike: a device certified in the suite it registered (1) uses the same key in the post-quantum
+    /// suites, whose signatures are Ed25519 too (docs/protocol.md, "Cipher suites").</summary>
     public bool Verifies(ReadOnlySpan<byte> identityKey, ushort cipherSuite, ReadOnlySpan<byte> signatureKey)
-        => AccountIdentityKey.Verify(identityKey, AccountStatements.DeviceCertificate(Username, cipherSuite, signatureKey), Certificate);
+    {
+        if (AccountIdentityKey.Verify(identityKey, AccountStatements.DeviceCertificate(Username, cipherSuite, signatureKey), Certificate))
+        {
+            return true;
+        }
+        if (!CipherSuite.TryGet(cipherSuite, out CipherSuite? suite))
+        {
+            return false;
+        }
+        foreach (ushort other in CipherSuite.Supported)
+        {
+            if (other != cipherSuite && CipherSuite.Get(other).SignsLike(suite)
+                && AccountIdentityKey.Verify(identityKey, AccountStatements.DeviceCertificate(Username, other, signatureKey), Certificate))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     public bool Equals(AccountBinding? other)
         => other is not null && Username == other.Username && Certificate.AsSpan().SequenceEqual(other.Certificate);

@@ -21,21 +21,46 @@ public sealed record GeneratedKeyPackage(byte[] Ref, byte[] Message, byte[] Init
     public override string ToString() => $"GeneratedKeyPackage({Convert.ToHexString(Ref)[..16]})";
 }
 
-/// <summary>What a Parley device puts in its leaves: credential, capabilities, account binding.</summary>
+/// <summary>What a Parley device puts in its leaves in one cipher suite: credential, capabilities, account binding. One
+/// signature key serves every suite of the device (they all sign alike, docs/protocol.md, "Cipher suites").</summary>
 public sealed class DeviceLeaf
 {
     /// <summary>How long a key package stays valid.</summary>
     public static readonly TimeSpan KeyPackageLifetime = TimeSpan.FromDays(90);
 
-    public DeviceLeaf(CipherSuite suite, string deviceId, SignatureKeyPair signatureKey, AccountBinding binding)
+    /// <summary>A leaf in <paramref name="suite"/>; <paramref name="suites"/> lists every suite the device publishes key
+    /// packages for (its leaves advertise them all), <paramref name="suite"/> alone when not given.</summary>
+    public DeviceLeaf(CipherSuite suite, string deviceId, SignatureKeyPair signatureKey, AccountBinding binding, IReadOnlyList<ushort>? suites = null)
     {
         Suite = suite ?? throw new ArgumentNullException(nameof(suite));
         DeviceId = deviceId ?? throw new ArgumentNullException(nameof(deviceId));
         SignatureKey = signatureKey ?? throw new ArgumentNullException(nameof(signatureKey));
         Binding = binding ?? throw new ArgumentNullException(nameof(binding));
+        Suites = suites ?? [suite.Id];
+        if (!Suites.Contains(suite.Id) || Suites.Any(id => !CipherSuite.TryGet(id, out var other) || !other.SignsLike(suite)))
+        {
+            throw new ArgumentException("A device's suites must include the leaf's and all sign like it.", nameof(suites));
+        }
     }
 
     public CipherSuite Suite { get; }
+
+    /// <summary>Every suite this device publishes key packages for, in order of preference for a new group.</summary>
+    public IReadOnlyList<ushort> Suites { get; }
+
+    /// <summary>The same device's leaf in <paramref name="suite"/>, one of <see cref="Suites"/>.</summary>
+    public DeviceLeaf InSuite(ushort suite)
+    {
+        if (suite == Suite.Id)
+        {
+            return this;
+        }
+        if (!Suites.Contains(suite))
+        {
+            throw new ParleyClientException($"This device does not take part in MLS cipher suite {suite}.");
+        }
+        return new DeviceLeaf(CipherSuite.Get(suite), DeviceId, SignatureKey, Binding, Suites);
+    }
 
     public string DeviceId { get; }
 
@@ -46,8 +71,8 @@ public sealed class DeviceLeaf
     /// <summary>The device's basic credential: the ASCII device id.</summary>
     public Credential Credential => Credential.Basic(Encoding.ASCII.GetBytes(DeviceId));
 
-    /// <summary>Parley's capabilities: MLS 1.0, this suite, the AccountBinding and channel extensions, basic credentials.</summary>
-    public Capabilities Capabilities => new([ProtocolVersion.Mls10], [Suite.Id], [AccountBinding.ExtensionType, Channels.ChannelExtension.ExtensionType], [], [CredentialType.Basic]);
+    /// <summary>Parley's capabilities: MLS 1.0, the device's suites, the AccountBinding and channel extensions, basic credentials.</summary>
+    public Capabilities Capabilities => new([ProtocolVersion.Mls10], Suites, [AccountBinding.ExtensionType, Channels.ChannelExtension.ExtensionType], [], [CredentialType.Basic]);
 
     /// <summary>The leaf extensions: the account binding.</summary>
     public IReadOnlyList<Extension> LeafExtensions => [Binding.ToExtension()];

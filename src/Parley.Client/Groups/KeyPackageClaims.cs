@@ -41,15 +41,32 @@ internal sealed class KeyPackageClaims(DeviceContext device, LeafVerifier leaves
         return entry;
     }
 
-    /// <summary>Claims one key package per device of each account (and of this account's other devices), keeping
-    /// only packages whose leaf is certified by the account's pinned identity key.</summary>
-    public async Task<List<ClaimedPackage>> ClaimForAsync(IReadOnlyList<string> usernames, bool includeOwnDevices, CancellationToken cancellationToken)
+    /// <summary>Claims one key package per device of each account (and of this account's other devices), keeping only
+    /// packages whose leaf is certified by the account's pinned identity key, in <paramref name="cipherSuite"/> (an existing
+    /// group's) or, for a new group, in the suite <see cref="ChooseSuite"/> picks from the directory.</summary>
+    public async Task<(ushort Suite, List<ClaimedPackage> Packages)> ClaimForAsync(IReadOnlyList<string> usernames, bool includeOwnDevices,
+        ushort? cipherSuite, CancellationToken cancellationToken)
     {
-        var result = new List<ClaimedPackage>();
+        var entries = new List<DirectoryEntry>();
         foreach (string username in usernames)
         {
-            await LookUpAccountAsync(username, cancellationToken).ConfigureAwait(false);
-            var packages = await ClaimVerifiedAsync(username, cancellationToken).ConfigureAwait(false);
+            entries.Add(await LookUpAccountAsync(username, cancellationToken).ConfigureAwait(false));
+        }
+        if (includeOwnDevices && cipherSuite is null)
+        {
+            entries.Add(await LookUpAccountAsync(device.Username, cancellationToken).ConfigureAwait(false));
+        }
+        ushort suite = cipherSuite ?? ChooseSuite(entries);
+        var result = new List<ClaimedPackage>();
+        for (int i = 0; i < usernames.Count; i++)
+        {
+            string username = usernames[i];
+            var packages = await ClaimVerifiedAsync(username, suite, cancellationToken).ConfigureAwait(false);
+            if (packages.Count == 0 && entries[i].Devices.Any(d => d.KeyPackageSuites is { Count: > 0 } suites && !suites.Contains(suite)))
+            {
+                throw new ParleyClientException(
+                    $"{username}'s devices have no key packages in this conversation's cipher suite {suite}; ask {username} to update Parley and open it once.");
+            }
             if (packages.Count == 0)
             {
                 throw new ParleyClientException($"{username} has no devices with key packages left; ask {username} to open Parley once.");
@@ -58,19 +75,40 @@ internal sealed class KeyPackageClaims(DeviceContext device, LeafVerifier leaves
         }
         if (includeOwnDevices)
         {
-            result.AddRange(await ClaimVerifiedAsync(device.Username, cancellationToken).ConfigureAwait(false));
+            result.AddRange(await ClaimVerifiedAsync(device.Username, suite, cancellationToken).ConfigureAwait(false));
         }
-        return result;
+        return (suite, result);
     }
 
-    /// <summary>Claims one key package per device of <paramref name="username"/> (other than this device), keeping only
-    /// packages of this device's suite whose leaf is certified by the account's pinned identity key.</summary>
-    public async Task<List<ClaimedPackage>> ClaimVerifiedAsync(string username, CancellationToken cancellationToken)
+    /// <summary>The suite of a new group with the devices of <paramref name="entries"/> (docs/protocol.md, "Cipher suites"):
+    /// the first of this device's suites (the post-quantum one first) in which every other device that has key packages at
+    /// all has one; else this device's registered suite, in which the group then adds whichever devices have packages.</summary>
+    public ushort ChooseSuite(IEnumerable<DirectoryEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var offered = entries.SelectMany(e => e.Devices)
+            .Where(d => d.DeviceId != device.DeviceId)
+            .Select(d => d.KeyPackageSuites ?? [d.CipherSuite])
+            .Where(suites => suites.Count > 0)
+            .ToList();
+        foreach (ushort suite in device.Leaf.Suites)
+        {
+            if (offered.All(suites => suites.Contains(suite)))
+            {
+                return suite;
+            }
+        }
+        return device.Identity.CipherSuite;
+    }
+
+    /// <summary>Claims one key package of <paramref name="cipherSuite"/> per device of <paramref name="username"/> (other than
+    /// this device), keeping only packages of that suite whose leaf is certified by the account's pinned identity key.</summary>
+    public async Task<List<ClaimedPackage>> ClaimVerifiedAsync(string username, ushort cipherSuite, CancellationToken cancellationToken)
     {
         ClaimKeyPackagesResponse claim;
         try
         {
-            claim = await device.Server.ClaimKeyPackagesAsync(username, cancellationToken).ConfigureAwait(false);
+            claim = await device.Server.ClaimKeyPackagesAsync(username, cipherSuite, cancellationToken).ConfigureAwait(false);
         }
         catch (ServerProblemException e) when (e.Code == "no_key_packages")
         {
@@ -89,7 +127,7 @@ internal sealed class KeyPackageClaims(DeviceContext device, LeafVerifier leaves
             {
                 continue;
             }
-            if (keyPackage is null || keyPackage.CipherSuite != device.Leaf.Suite.Id || entry.DeviceId == device.DeviceId)
+            if (keyPackage is null || keyPackage.CipherSuite != cipherSuite || entry.DeviceId == device.DeviceId)
             {
                 continue;
             }

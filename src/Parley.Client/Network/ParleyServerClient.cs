@@ -96,13 +96,15 @@ public sealed partial class ParleyServerClient : IDisposable
         => SendAsync(HttpMethod.Post, "v1/keypackages", JsonContent.Create(request, ClientJsonContext.Default.UploadKeyPackagesRequest),
             ClientJsonContext.Default.KeyPackageCountResponse, cancellationToken);
 
-    /// <summary>GET /v1/keypackages/count.</summary>
-    public Task<KeyPackageCountResponse> CountKeyPackagesAsync(CancellationToken cancellationToken = default)
-        => SendAsync(HttpMethod.Get, "v1/keypackages/count", null, ClientJsonContext.Default.KeyPackageCountResponse, cancellationToken);
+    /// <summary>GET /v1/keypackages/count?suite=: this device's packages left in one cipher suite.</summary>
+    public Task<KeyPackageCountResponse> CountKeyPackagesAsync(ushort cipherSuite = 1, CancellationToken cancellationToken = default)
+        => SendAsync(HttpMethod.Get, $"v1/keypackages/count?suite={cipherSuite}", null, ClientJsonContext.Default.KeyPackageCountResponse,
+            cancellationToken);
 
-    /// <summary>POST /v1/accounts/{username}/keypackages/claim: one key package per active device of the user.</summary>
-    public Task<ClaimKeyPackagesResponse> ClaimKeyPackagesAsync(string username, CancellationToken cancellationToken = default)
-        => SendAsync(HttpMethod.Post, $"v1/accounts/{Uri.EscapeDataString(username)}/keypackages/claim", null,
+    /// <summary>POST /v1/accounts/{username}/keypackages/claim?suite=: one key package of the cipher suite per active device
+    /// of the user that has one.</summary>
+    public Task<ClaimKeyPackagesResponse> ClaimKeyPackagesAsync(string username, ushort cipherSuite = 1, CancellationToken cancellationToken = default)
+        => SendAsync(HttpMethod.Post, $"v1/accounts/{Uri.EscapeDataString(username)}/keypackages/claim?suite={cipherSuite}", null,
             ClientJsonContext.Default.ClaimKeyPackagesResponse, cancellationToken);
 
     // ---- Groups and delivery -------------------------------------------------------------------

@@ -122,6 +122,17 @@ public abstract class CipherSuite
 
     private protected abstract void ClearKeyCache();
 
+    /// <summary>True when this suite and <paramref name="other"/> sign with the same scheme (suites 1, 3, 79, 80, 83 and 84
+    /// all sign with Ed25519), so one signature key serves a device's leaves in both.</summary>
+    public bool SignsLike(CipherSuite other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return ReferenceEquals(SignatureAlgorithm, other.SignatureAlgorithm);
+    }
+
+    // The suite's signature scheme: one shared instance per scheme, so suites compare by reference.
+    private protected abstract object SignatureAlgorithm { get; }
+
     // ---- HPKE (RFC 9180 base mode) -----------------------------------------------------
 
     /// <summary>The HPKE instance (KEM, KDF, AEAD) of this suite.</summary>

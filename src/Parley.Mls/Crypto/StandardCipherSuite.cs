@@ -43,6 +43,8 @@ internal sealed class StandardCipherSuite : CipherSuite
 
     public override Hpke Hpke { get; }
 
+    private protected override object SignatureAlgorithm => _signature;
+
     public override byte[] Hash(ReadOnlySpan<byte> data) => _hash.Hash(data);
 
     public override byte[] Mac(ReadOnlySpan<byte> key, ReadOnlySpan<byte> data) => _hash.Mac(key, data);

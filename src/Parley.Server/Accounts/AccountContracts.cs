@@ -18,7 +18,14 @@ public sealed record RegisterRequest(string Username, byte[] IdentityKey, byte[]
 public sealed record RegisterResponse(string AccountId, string Username, string DeviceId, string Credential);
 
 /// <summary>A device as the directory publishes it.</summary>
-public sealed record DirectoryDevice(string DeviceId, ushort CipherSuite, byte[] SignatureKey, byte[] Certificate);
+/// <param name="DeviceId">The device id.</param>
+/// <param name="CipherSuite">The suite the device registered (its certificate names it).</param>
+/// <param name="SignatureKey">The device's MLS signature key.</param>
+/// <param name="Certificate">The account's certificate over the key.</param>
+/// <param name="KeyPackageSuites">The cipher suites in which the device has key packages to claim, ascending (empty when
+/// it has none): what a client reads to choose a new group's suite.</param>
+public sealed record DirectoryDevice(string DeviceId, ushort CipherSuite, byte[] SignatureKey, byte[] Certificate,
+    IReadOnlyList<ushort> KeyPackageSuites);
 
 /// <summary>An account as the directory publishes it: the identity key clients pin, and its active devices.</summary>
 public sealed record DirectoryEntry(string Username, byte[] IdentityKey, IReadOnlyList<DirectoryDevice> Devices);

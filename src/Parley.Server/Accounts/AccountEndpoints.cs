@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Parley.Content;
 using Parley.Server.Devices;
 using Parley.Server.Http;
+using Parley.Server.KeyPackages;
 using Parley.Server.Moderation;
 
 namespace Parley.Server.Accounts;
@@ -77,7 +78,8 @@ public static class AccountEndpoints
     }
 
     private static async Task<Results<Ok<DirectoryEntry>, ProblemHttpResult>> Lookup(
-        string username, IAccountStore accounts, IDeviceStore devices, SuspendedAccounts suspended, CancellationToken cancellationToken)
+        string username, IAccountStore accounts, IDeviceStore devices, IKeyPackageStore keyPackages, SuspendedAccounts suspended,
+        TimeProvider time, CancellationToken cancellationToken)
     {
         if (!Username.TryParse(username, out Username name))
         {
@@ -93,7 +95,9 @@ public static class AccountEndpoints
             return Problem.NotFound(ProblemCodes.AccountSuspended, $"{name}'s account is suspended by the operator.");
         }
         IReadOnlyList<Device> list = await devices.ListAsync(account.Id, cancellationToken);
+        var suites = await keyPackages.SuitesAsync(account.Id, time.GetUtcNow(), cancellationToken);
         return TypedResults.Ok(new DirectoryEntry(name.Value, account.IdentityKey,
-            list.Where(d => !d.Revoked).Select(d => new DirectoryDevice(d.Id.Value, d.CipherSuite, d.SignatureKey, d.Certificate)).ToList()));
+            list.Where(d => !d.Revoked).Select(d => new DirectoryDevice(d.Id.Value, d.CipherSuite, d.SignatureKey, d.Certificate,
+                suites.GetValueOrDefault(d.Id) ?? [])).ToList()));
     }
 }

@@ -33,10 +33,10 @@ public static class GroupEndpoints
             return Problem.BadRequest(ProblemCodes.InvalidGroupId, "A group id is 1 to 64 bytes in unpadded base64url.");
         }
         Device device = (await devices.FindAsync(deviceId, cancellationToken))!;
-        if (!CipherSuite.TryGet(request.CipherSuite, out _) || request.CipherSuite != device.CipherSuite)
+        if (!DeviceSuites.Allows(device, request.CipherSuite, out _))
         {
             return Problem.BadRequest(ProblemCodes.UnsupportedCipherSuite,
-                $"The group must use a supported cipher suite matching the device's ({device.CipherSuite}).");
+                $"The group must use a supported cipher suite that signs like the device's ({device.CipherSuite}).");
         }
         if (request.DeliveryKey is { } deliveryKey && deliveryKey.Length != SealedSender.KeySize)
         {

@@ -37,8 +37,9 @@ public static class HandshakeChecks
             : "The request's signature does not verify with the added leaf's key.";
     }
 
-    /// <summary>A key package naming a device (RFC 9420 §10.1): the group's suite, a leaf from a key package whose
-    /// signature key is the device's registered one, and valid leaf and package signatures.</summary>
+    /// <summary>A key package naming a device (RFC 9420 §10.1): the group's suite, which must sign like the device's
+    /// registered suite, a leaf from a key package whose signature key is the device's registered one, and valid leaf and
+    /// package signatures.</summary>
     public static string? CheckKeyPackage(CipherSuite suite, KeyPackage keyPackage, Device device)
     {
         ArgumentNullException.ThrowIfNull(suite);
@@ -48,6 +49,10 @@ public static class HandshakeChecks
         if (keyPackage.CipherSuite != suite.Id)
         {
             return $"A key package must use the group's cipher suite {suite.Id}.";
+        }
+        if (!DeviceSuites.Allows(device, suite.Id, out _))
+        {
+            return $"Device {device.Id} registered suite {device.CipherSuite}, whose signatures differ from suite {suite.Id}'s.";
         }
         if (leaf.Source != LeafNodeSource.KeyPackage)
         {

@@ -18,9 +18,9 @@ public static class KeyPackageEndpoints
         app.MapPost("/v1/keypackages", Upload).RequireAuthorization()
             .WithSummary("Uploads a batch of one-time key packages and optionally the last-resort package.");
         app.MapGet("/v1/keypackages/count", Count).RequireAuthorization()
-            .WithSummary("Counts the caller's device's remaining key packages.");
+            .WithSummary("Counts the caller's device's remaining key packages of one cipher suite (?suite=, default 1).");
         app.MapPost("/v1/accounts/{username}/keypackages/claim", Claim).RequireAuthorization()
-            .WithSummary("Takes one key package for every device of a user.");
+            .WithSummary("Takes one key package of one cipher suite (?suite=, default 1) for every device of a user.");
         return app;
     }
 
@@ -41,7 +41,7 @@ public static class KeyPackageEndpoints
                 $"Upload at most {options.Value.MaxKeyPackagesPerUpload} key packages at a time.");
         }
         DateTimeOffset now = time.GetUtcNow();
-        var valid = new List<StoredKeyPackage>(batch.Count);
+        var valid = new List<StoredKeyPackage>(batch.Count + 1);
         for (int i = 0; i < batch.Count; i++)
         {
             var (package, error) = KeyPackageRules.Validate(batch[i], device, now, lastResort: false);
@@ -60,29 +60,43 @@ public static class KeyPackageEndpoints
                 return Problem.Unprocessable(ProblemCodes.InvalidKeyPackage, $"Last-resort key package: {error}");
             }
         }
+        // One suite a batch, so the count in the answer is the count of the packages just sent.
+        ushort suite = (lastResort ?? valid[0]).CipherSuite;
+        if (valid.Any(p => p.CipherSuite != suite))
+        {
+            return Problem.Unprocessable(ProblemCodes.InvalidKeyPackage, "The key packages of one upload must share one cipher suite; upload each suite's apart.");
+        }
         if (!await keyPackages.AddAsync(deviceId, valid, lastResort, options.Value.MaxKeyPackagesPerDevice, cancellationToken))
         {
             return Problem.Conflict(ProblemCodes.TooManyKeyPackages,
-                $"A device keeps at most {options.Value.MaxKeyPackagesPerDevice} key packages; upload more when the count falls.");
+                $"A device keeps at most {options.Value.MaxKeyPackagesPerDevice} key packages a cipher suite; upload more when the count falls.");
         }
-        KeyPackageCount count = await keyPackages.CountAsync(deviceId, now, cancellationToken);
+        KeyPackageCount count = await keyPackages.CountAsync(deviceId, suite, now, cancellationToken);
         return TypedResults.Ok(new KeyPackageCountResponse(count.OneTime, count.HasLastResort));
     }
 
-    private static async Task<Ok<KeyPackageCountResponse>> Count(ClaimsPrincipal user, IKeyPackageStore keyPackages, TimeProvider time,
-        CancellationToken cancellationToken)
+    private static async Task<Results<Ok<KeyPackageCountResponse>, ProblemHttpResult>> Count(string? suite, ClaimsPrincipal user,
+        IKeyPackageStore keyPackages, TimeProvider time, CancellationToken cancellationToken)
     {
         var (deviceId, _) = DevicePrincipal.Of(user);
-        KeyPackageCount count = await keyPackages.CountAsync(deviceId, time.GetUtcNow(), cancellationToken);
+        if (!KeyPackageRules.TryParseSuite(suite, out ushort cipherSuite, out string? error))
+        {
+            return Problem.BadRequest(ProblemCodes.UnsupportedCipherSuite, error);
+        }
+        KeyPackageCount count = await keyPackages.CountAsync(deviceId, cipherSuite, time.GetUtcNow(), cancellationToken);
         return TypedResults.Ok(new KeyPackageCountResponse(count.OneTime, count.HasLastResort));
     }
 
     private static async Task<Results<Ok<ClaimKeyPackagesResponse>, ProblemHttpResult>> Claim(
-        string username, ClaimsPrincipal user, HttpContext context, IAccountStore accounts, IKeyPackageStore keyPackages,
+        string username, string? suite, ClaimsPrincipal user, HttpContext context, IAccountStore accounts, IKeyPackageStore keyPackages,
         IBlockStore blocks, RateLimits.KeyPackageClaimLimiter limiter, SuspendedAccounts suspended, TimeProvider time,
         IOptions<ParleyServerOptions> options, CancellationToken cancellationToken)
     {
         var (deviceId, claimer) = DevicePrincipal.Of(user);
+        if (!KeyPackageRules.TryParseSuite(suite, out ushort cipherSuite, out string? suiteError))
+        {
+            return Problem.BadRequest(ProblemCodes.UnsupportedCipherSuite, suiteError);
+        }
         if (!Username.TryParse(username, out Username name))
         {
             return Problem.BadRequest(ProblemCodes.InvalidUsername, "That is not a valid username.");
@@ -120,7 +134,7 @@ public static class KeyPackageEndpoints
             window = await keyPackages.CountClaimAsync(account.Id, now, KeyPackageRules.ClaimPeriod, cancellationToken);
             takeOneTime = window.Claims <= options.Value.OneTimeKeyPackageClaimsPerHour;
         }
-        IReadOnlyList<ClaimedKeyPackage> claimed = await keyPackages.ClaimAsync(account.Id, deviceId, now, takeOneTime, cancellationToken);
+        IReadOnlyList<ClaimedKeyPackage> claimed = await keyPackages.ClaimAsync(account.Id, deviceId, cipherSuite, now, takeOneTime, cancellationToken);
         if (claimed.Count == 0 && !takeOneTime)
         {
             int seconds = RateLimits.SetRetryAfter(context, window.Ends - now);

@@ -1,4 +1,5 @@
 // RFC 9420 §10.1 (KeyPackage validation), as far as the server can check without a group.
+using System.Diagnostics.CodeAnalysis;
 using Parley.Mls.Codec;
 using Parley.Mls.Crypto;
 using Parley.Mls.Messages;
@@ -7,13 +8,33 @@ using Parley.Server.Groups;
 
 namespace Parley.Server.KeyPackages;
 
-/// <summary>Checks an uploaded key package: an MLSMessage of wire format mls_key_package, for the
-/// device's cipher suite, whose leaf carries the device's registered signature key and a basic
+/// <summary>Checks an uploaded key package: an MLSMessage of wire format mls_key_package, in a cipher suite that
+/// signs like the device's registered one (<see cref="DeviceSuites"/>), whose leaf carries the device's registered signature key and a basic
 /// credential naming the device, with valid leaf and key package signatures and a current lifetime.</summary>
 public static class KeyPackageRules
 {
     /// <summary>The period of the per-target and per-pair claim limits (docs/server-protocol.md, "Key packages").</summary>
     public static readonly TimeSpan ClaimPeriod = TimeSpan.FromHours(1);
+
+    /// <summary>Reads the cipher suite a count or a claim asks for (<c>?suite=</c>, decimal; 1 when absent, as clients
+    /// before the post-quantum default asked). False, with a sentence, for a suite this server does not implement.</summary>
+    public static bool TryParseSuite(string? value, out ushort suite, [NotNullWhen(false)] out string? error)
+    {
+        error = null;
+        suite = 1;
+        if (value is null)
+        {
+            return true;
+        }
+        if (!ushort.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out suite)
+            || !CipherSuite.TryGet(suite, out _))
+        {
+            error = $"This server does not know MLS cipher suite '{(value.Length > 8 ? value[..8] + "…" : value)}'; it knows "
+                    + $"{string.Join(", ", CipherSuite.Supported)}.";
+            return false;
+        }
+        return true;
+    }
 
     /// <summary>Returns the package to store, or the reason it is refused (a sentence). A last-resort package must carry
     /// the last_resort extension (and list it in its leaf's capabilities, as RFC 9420 §10.1 has adders check); a
@@ -35,9 +56,9 @@ public static class KeyPackageRules
         {
             return (null, "A key package does not decode as an MLSMessage carrying a KeyPackage.");
         }
-        if (keyPackage.CipherSuite != device.CipherSuite || !CipherSuite.TryGet(keyPackage.CipherSuite, out CipherSuite? suite))
+        if (!DeviceSuites.Allows(device, keyPackage.CipherSuite, out CipherSuite? suite))
         {
-            return (null, $"A key package must use the device's cipher suite {device.CipherSuite}.");
+            return (null, $"A key package must use a supported cipher suite that signs like the device's suite {device.CipherSuite}.");
         }
         LeafNode leaf = keyPackage.LeafNode;
         if (leaf.Source != LeafNodeSource.KeyPackage || leaf.Lifetime is null)
@@ -76,6 +97,6 @@ public static class KeyPackageRules
         DateTimeOffset notAfter = leaf.Lifetime.NotAfter >= (ulong)DateTimeOffset.MaxValue.ToUnixTimeSeconds()
             ? DateTimeOffset.MaxValue
             : DateTimeOffset.FromUnixTimeSeconds((long)leaf.Lifetime.NotAfter);
-        return (new StoredKeyPackage(keyPackage.Ref(suite), data, notAfter), null);
+        return (new StoredKeyPackage(keyPackage.Ref(suite), data, notAfter, suite.Id), null);
     }
 }

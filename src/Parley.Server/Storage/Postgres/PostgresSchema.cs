@@ -184,6 +184,20 @@ internal static class PostgresSchema
         ALTER TABLE groups ADD COLUMN IF NOT EXISTS delivery_key bytea;
         ALTER TABLE groups ADD COLUMN IF NOT EXISTS previous_delivery_key bytea;
         """,
+        // 8: each key package's MLS cipher suite, so a device publishes packages in several suites and a claim asks for
+        // one (docs/server-protocol.md, "Key packages"). Packages stored before are in their device's suite.
+        """
+        DO $$
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'key_packages' AND column_name = 'cipher_suite'
+                           AND table_schema = current_schema()) THEN
+                ALTER TABLE key_packages ADD COLUMN cipher_suite integer NOT NULL DEFAULT 1;
+                UPDATE key_packages k SET cipher_suite = d.cipher_suite FROM devices d WHERE d.device_id = k.device_id;
+            END IF;
+        END $$;
+        DROP INDEX IF EXISTS key_packages_to_claim;
+        CREATE INDEX IF NOT EXISTS key_packages_to_claim_by_suite ON key_packages (device_id, cipher_suite, added) WHERE NOT last_resort;
+        """,
     ];
 
     /// <summary>The version this code expects.</summary>

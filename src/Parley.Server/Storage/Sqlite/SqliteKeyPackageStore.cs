@@ -5,7 +5,7 @@ using Parley.Server.KeyPackages;
 
 namespace Parley.Server.Storage.Sqlite;
 
-/// <summary>Key packages in SQLite. Claims run on the single writer, and each one-time package is
+/// <summary>Key packages in SQLite, by device and cipher suite. Claims run on the single writer, and each one-time package is
 /// taken with DELETE … RETURNING, so two concurrent claims never receive the same package.</summary>
 internal sealed class SqliteKeyPackageStore(SqliteDatabase database) : IKeyPackageStore
 {
@@ -13,11 +13,15 @@ internal sealed class SqliteKeyPackageStore(SqliteDatabase database) : IKeyPacka
         CancellationToken cancellationToken)
         => database.Writer.ExecuteAsync(connection =>
         {
-            long existing = (long)connection.Scalar(
-                "SELECT COUNT(*) FROM key_packages WHERE device_id = $d AND last_resort = 0", ("$d", device.Value))!;
-            if (existing + oneTime.Count > maxOneTime)
+            foreach (var suite in oneTime.GroupBy(p => p.CipherSuite))
             {
-                return false;
+                long existing = (long)connection.Scalar(
+                    "SELECT COUNT(*) FROM key_packages WHERE device_id = $d AND cipher_suite = $s AND last_resort = 0",
+                    ("$d", device.Value), ("$s", (long)suite.Key))!;
+                if (existing + suite.Count() > maxOneTime)
+                {
+                    return false;
+                }
             }
             foreach (StoredKeyPackage package in oneTime)
             {
@@ -25,27 +29,44 @@ internal sealed class SqliteKeyPackageStore(SqliteDatabase database) : IKeyPacka
             }
             if (lastResort is not null)
             {
-                connection.Execute("DELETE FROM key_packages WHERE device_id = $d AND last_resort = 1", ("$d", device.Value));
+                connection.Execute("DELETE FROM key_packages WHERE device_id = $d AND cipher_suite = $s AND last_resort = 1",
+                    ("$d", device.Value), ("$s", (long)lastResort.CipherSuite));
                 Insert(connection, device, lastResort, lastResort: true);
             }
             return true;
         }, cancellationToken);
 
-    public Task<KeyPackageCount> CountAsync(DeviceId device, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<KeyPackageCount> CountAsync(DeviceId device, ushort cipherSuite, DateTimeOffset now, CancellationToken cancellationToken)
     {
         using SqliteConnection connection = database.OpenRead();
         var counts = connection.Query(
             """
             SELECT COALESCE(SUM(last_resort = 0), 0), COALESCE(SUM(last_resort = 1), 0)
-            FROM key_packages WHERE device_id = $d AND not_after > $now
+            FROM key_packages WHERE device_id = $d AND cipher_suite = $s AND not_after > $now
             """,
             static r => new KeyPackageCount((int)r.GetInt64(0), r.GetInt64(1) > 0),
-            ("$d", device.Value), ("$now", Sql.UnixSeconds(now)));
+            ("$d", device.Value), ("$s", (long)cipherSuite), ("$now", Sql.UnixSeconds(now)));
         return Task.FromResult(counts[0]);
     }
 
-    public Task<IReadOnlyList<ClaimedKeyPackage>> ClaimAsync(AccountId account, DeviceId? except, DateTimeOffset now, bool takeOneTime,
+    public Task<IReadOnlyDictionary<DeviceId, IReadOnlyList<ushort>>> SuitesAsync(AccountId account, DateTimeOffset now,
         CancellationToken cancellationToken)
+    {
+        using SqliteConnection connection = database.OpenRead();
+        var rows = connection.Query(
+            """
+            SELECT DISTINCT k.device_id, k.cipher_suite FROM key_packages k JOIN devices d ON d.device_id = k.device_id
+            WHERE d.account_id = $a AND d.revoked = 0 AND k.not_after > $now
+            ORDER BY k.device_id, k.cipher_suite
+            """,
+            static r => (Device: r.GetString(0), Suite: (ushort)r.GetInt64(1)), ("$a", account.Value), ("$now", Sql.UnixSeconds(now)));
+        IReadOnlyDictionary<DeviceId, IReadOnlyList<ushort>> suites = rows.GroupBy(r => r.Device)
+            .ToDictionary(g => new DeviceId(g.Key), g => (IReadOnlyList<ushort>)g.Select(r => r.Suite).ToList());
+        return Task.FromResult(suites);
+    }
+
+    public Task<IReadOnlyList<ClaimedKeyPackage>> ClaimAsync(AccountId account, DeviceId? except, ushort cipherSuite, DateTimeOffset now,
+        bool takeOneTime, CancellationToken cancellationToken)
         => database.Writer.ExecuteAsync<IReadOnlyList<ClaimedKeyPackage>>(connection =>
         {
             List<string> devices = connection.Query(
@@ -63,19 +84,19 @@ internal sealed class SqliteKeyPackageStore(SqliteDatabase database) : IKeyPacka
                     """
                     DELETE FROM key_packages WHERE rowid = (
                         SELECT rowid FROM key_packages
-                        WHERE device_id = $d AND last_resort = 0 AND not_after > $now
+                        WHERE device_id = $d AND cipher_suite = $s AND last_resort = 0 AND not_after > $now
                         ORDER BY rowid LIMIT 1)
                     RETURNING data
                     """,
-                    static r => (byte[])r[0], ("$d", device), ("$now", nowSeconds));
+                    static r => (byte[])r[0], ("$d", device), ("$s", (long)cipherSuite), ("$now", nowSeconds));
                 if (oneTime.Count == 1)
                 {
                     claimed.Add(new ClaimedKeyPackage(new DeviceId(device), oneTime[0], LastResort: false));
                     continue;
                 }
                 var lastResort = connection.Query(
-                    "SELECT data FROM key_packages WHERE device_id = $d AND last_resort = 1 AND not_after > $now",
-                    static r => (byte[])r[0], ("$d", device), ("$now", nowSeconds));
+                    "SELECT data FROM key_packages WHERE device_id = $d AND cipher_suite = $s AND last_resort = 1 AND not_after > $now",
+                    static r => (byte[])r[0], ("$d", device), ("$s", (long)cipherSuite), ("$now", nowSeconds));
                 if (lastResort.Count == 1)
                 {
                     claimed.Add(new ClaimedKeyPackage(new DeviceId(device), lastResort[0], LastResort: true));
@@ -107,9 +128,9 @@ internal sealed class SqliteKeyPackageStore(SqliteDatabase database) : IKeyPacka
     private static void Insert(SqliteConnection connection, DeviceId device, StoredKeyPackage package, bool lastResort)
         => connection.Execute(
             """
-            INSERT OR IGNORE INTO key_packages (device_id, package_ref, data, last_resort, not_after)
-            VALUES ($d, $r, $data, $l, $na)
+            INSERT OR IGNORE INTO key_packages (device_id, package_ref, data, last_resort, not_after, cipher_suite)
+            VALUES ($d, $r, $data, $l, $na, $s)
             """,
             ("$d", device.Value), ("$r", package.Ref), ("$data", package.Data), ("$l", lastResort ? 1 : 0),
-            ("$na", Sql.UnixSeconds(package.NotAfter)));
+            ("$na", Sql.UnixSeconds(package.NotAfter)), ("$s", (long)package.CipherSuite));
 }

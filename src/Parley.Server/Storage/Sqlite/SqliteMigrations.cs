@@ -51,6 +51,18 @@ internal static class SqliteMigrations
             AddColumn(connection, "groups", "delivery_key", "BLOB");
             AddColumn(connection, "groups", "previous_delivery_key", "BLOB");
         },
+        // 7: each key package's MLS cipher suite, so a device publishes packages in several suites and a claim asks for
+        // one (docs/server-protocol.md, "Key packages"). Packages stored before are in their device's suite.
+        connection =>
+        {
+            if (connection.Scalar("SELECT 1 FROM pragma_table_info('key_packages') WHERE name = 'cipher_suite'") is null)
+            {
+                connection.Execute("ALTER TABLE key_packages ADD COLUMN cipher_suite INTEGER NOT NULL DEFAULT 1");
+                connection.Execute(
+                    "UPDATE key_packages SET cipher_suite = (SELECT d.cipher_suite FROM devices d WHERE d.device_id = key_packages.device_id) "
+                    + "WHERE EXISTS (SELECT 1 FROM devices d WHERE d.device_id = key_packages.device_id)");
+            }
+        },
     ];
 
     /// <summary>The version this code expects.</summary>
