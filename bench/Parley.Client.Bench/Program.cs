@@ -3,6 +3,8 @@
 //
 //   dotnet run -c Release --project bench/Parley.Client.Bench -- [--messages 100000] [--conversations 50] [--runs 5] [--dir PATH]
 //   ... -- --backup [--runs 3]     only the encrypted backup (docs/backup.md): create, check, restore into a new store
+//   ... -- --link-history URL [--runs 3]   a linked device's history (docs/device-linking.md) through the server at URL:
+//                                  approve (pack + upload), link, receive (download + delete + check + import)
 using Parley.Content;
 using System.Diagnostics;
 using System.Globalization;
@@ -25,6 +27,11 @@ string directory = StringArg("--dir") ?? Path.Combine(Path.GetTempPath(), $"parl
 string database = Path.Combine(directory, "parley.db");
 const string Passphrase = "benchmark passphrase";
 Console.WriteLine($"Load average before: {LoadAverage()}");
+if (StringArg("--link-history") is { } historyServer)
+{
+    await LinkHistoryRuns(new Uri(historyServer), messages, conversations, runs);
+    return;
+}
 var kdf = StoreKeyDerivation.Default;
 
 Console.WriteLine($"Parley.Client store benchmark: {messages:N0} messages in {conversations} conversations, Argon2id {kdf.MemoryKiB / 1024} MiB x {kdf.Passes} passes");
@@ -197,6 +204,70 @@ void BackupRuns(string database, int runs)
     Console.WriteLine($"Load average after: {LoadAverage()}");
 }
 
+// A real account on a real server whose device holds the generated history, approving one new device after another:
+// approve (write the bundle, encrypt, upload), link (register the new device, publish key packages), receive (download,
+// delete from the server, check every chunk and record, import in one transaction).
+async Task LinkHistoryRuns(Uri server, int count, int conversationCount, int runs)
+{
+    string root = Path.Combine(Path.GetTempPath(), $"parley-link-history-bench-{Guid.NewGuid():N}");
+    var options = new Parley.Client.ParleyClientOptions { KeyDerivation = StoreKeyDerivation.Minimal };
+    string account = "bench" + Guid.NewGuid().ToString("N")[..8];
+    try
+    {
+        using var approver = await Parley.Client.ParleyClient.CreateAccountAsync(Path.Combine(root, "approver"), Passphrase, server, account, options);
+        var generation = Stopwatch.StartNew();
+        Populate(approver.Store, approver.DeviceId, account, count, conversationCount);
+        Console.WriteLine($"Gave {account}'s device {approver.Store.CountMessages():N0} messages in {conversationCount} conversations in {generation.Elapsed.TotalSeconds:F1} s");
+        var approve = new List<double>();
+        var link = new List<double>();
+        var receive = new List<double>();
+        long bytes = 0;
+        for (int run = 0; run <= runs; run++)
+        {
+            using var request = Parley.Client.ParleyClient.BeginLink();
+            long start = Stopwatch.GetTimestamp();
+            long size = 0;
+            string approval = await approver.ApproveDeviceAsync(request.Code, true, new Sync<Parley.Client.HistoryProgress>(p =>
+            {
+                if (p.Stage == Parley.Client.HistoryStage.Uploading)
+                {
+                    size = p.Total;
+                }
+            }));
+            double approved = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            using var tablet = await Parley.Client.ParleyClient.CompleteLinkAsync(Path.Combine(root, $"tablet-{run}"), Passphrase, request, approval, options);
+            double linked = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            var history = await tablet.ReceiveLinkHistoryAsync();
+            double received = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            if (history is null || tablet.Store.CountMessages() != approver.Store.CountMessages())
+            {
+                throw new InvalidOperationException($"The new device holds {tablet.Store.CountMessages()} messages, not {approver.Store.CountMessages()}.");
+            }
+            // The first run warms up (JIT, the server's first blob).
+            if (run > 0)
+            {
+                approve.Add(approved);
+                link.Add(linked - approved);
+                receive.Add(received - linked);
+                bytes = size;
+            }
+        }
+        var total = approve.Select((a, i) => a + link[i] + receive[i]).ToList();
+        Console.WriteLine($"History bundle: {bytes / 1024.0 / 1024.0:F1} MiB; server {server}");
+        Console.WriteLine("| What | Median | Min | Max |");
+        Console.WriteLine("|---|---|---|---|");
+        Row("Approve: pack + encrypt + upload", approve);
+        Row("Link: register the new device + key packages", link);
+        Row("Receive: download + delete + check + import", receive);
+        Row("Whole transfer (approve + link + receive)", total);
+        Console.WriteLine($"Load average after: {LoadAverage()}");
+    }
+    finally
+    {
+        Directory.Delete(root, recursive: true);
+    }
+}
+
 static string LoadAverage()
 {
     try
@@ -252,9 +323,6 @@ static string CpuModel()
 
 static void Generate(string database, int messages, int conversations)
 {
-    string[] words = ["the", "meet", "tomorrow", "lighthouse", "pizza", "coffee", "train", "late", "photo", "weekend", "report", "budget",
-        "birthday", "concert", "tickets", "garden", "rain", "sunny", "call", "later", "thanks", "great", "idea", "project", "deadline",
-        "museum", "dinner", "recipe", "bike", "ferry", "island", "morning", "evening", "quick", "question", "answer", "draft", "review"];
     var suite = CipherSuite.Get(1);
     var time = TimeProvider.System;
     using var store = ClientStore.Create(database, Passphrase, new ClientStoreOptions { KeyDerivation = StoreKeyDerivation.Default });
@@ -281,6 +349,40 @@ static void Generate(string database, int messages, int conversations)
         }
         transaction.Commit();
     }
+    PopulateMessages(store, self, "alice", messages, ids);
+}
+
+// Conversations of a registered device (one-member groups: they stand for conversations, nothing is sent in them) and
+// generated texts spread over them.
+static void Populate(ClientStore store, string self, string account, int messages, int conversations)
+{
+    var suite = CipherSuite.Get(1);
+    var time = TimeProvider.System;
+    var ids = new List<ConversationId>();
+    using (var transaction = store.BeginTransaction())
+    {
+        for (int c = 0; c < conversations; c++)
+        {
+            using var group = MlsGroup.Create(suite, RandomNumberGenerator.GetBytes(16), Credential.Basic(System.Text.Encoding.ASCII.GetBytes(self)),
+                suite.GenerateSignatureKeyPair());
+            var conversation = new Conversation(ConversationId.New(), c % 3 == 0 ? ConversationKind.Group : ConversationKind.Direct, $"Conversation {c}",
+                group.GroupId, null, [new ConversationMember(account, [self]), new ConversationMember($"peer{c}", ["peer"])],
+                time.GetUtcNow(), time.GetUtcNow(), 0);
+            transaction.SaveConversation(conversation);
+            transaction.SaveGroupState(conversation.Id, group);
+            ids.Add(conversation.Id);
+        }
+        transaction.Commit();
+    }
+    PopulateMessages(store, self, account, messages, ids);
+}
+
+static void PopulateMessages(ClientStore store, string self, string account, int messages, List<ConversationId> ids)
+{
+    string[] words = ["the", "meet", "tomorrow", "lighthouse", "pizza", "coffee", "train", "late", "photo", "weekend", "report", "budget",
+        "birthday", "concert", "tickets", "garden", "rain", "sunny", "call", "later", "thanks", "great", "idea", "project", "deadline",
+        "museum", "dinner", "recipe", "bike", "ferry", "island", "morning", "evening", "quick", "question", "answer", "draft", "review"];
+    var time = TimeProvider.System;
     var random = new Random(42);
     const int Batch = 2000;
     for (int done = 0; done < messages; done += Batch)
@@ -292,9 +394,15 @@ static void Generate(string database, int messages, int conversations)
             string text = string.Join(' ', Enumerable.Range(0, length).Select(_ => words[random.Next(words.Length)]));
             var envelope = new ContentEnvelope(ContentEnvelope.NewMessageId(), time.GetUtcNow(), new TextContent(text));
             bool outgoing = random.Next(2) == 0;
-            transaction.ApplyEnvelope(ids[random.Next(ids.Count)], envelope, envelope.Encode(), outgoing ? self : "peer", outgoing ? "alice" : "peer",
+            transaction.ApplyEnvelope(ids[random.Next(ids.Count)], envelope, envelope.Encode(), outgoing ? self : "peer", outgoing ? account : "peer",
                 outgoing, outgoing ? DeliveryStatus.Sent : DeliveryStatus.Received);
         }
         transaction.Commit();
     }
+}
+
+/// <summary>Reports on the reporting thread.</summary>
+sealed class Sync<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
 }

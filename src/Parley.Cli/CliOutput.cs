@@ -283,25 +283,47 @@ internal static class CliOutput
     public static IAnsiConsole Ansi => LocalHost.Current?.Ansi ?? AnsiConsole.Console;
 
     /// <summary>Runs <paramref name="work"/> with a Spectre progress bar when interactive.</summary>
-    public static async Task<T> WithProgressAsync<T>(bool show, string description, Func<IProgress<TransferProgress>?, Task<T>> work)
+    public static Task<T> WithProgressAsync<T>(bool show, string description, Func<IProgress<TransferProgress>?, Task<T>> work)
+        => WithStagesAsync<T, TransferProgress, TransferStage>(show, p => (p.Stage, p.Done, p.Total), stage => $"{stage} {description}", true, work);
+
+    /// <summary>Runs <paramref name="work"/> (a linked device's history going out or coming in) with a Spectre progress bar
+    /// per step when interactive.</summary>
+    public static Task<T> WithHistoryProgressAsync<T>(bool show, Func<IProgress<HistoryProgress>?, Task<T>> work)
+        => WithStagesAsync<T, HistoryProgress, HistoryStage>(show, p => (p.Stage, p.Done, p.Total), stage => stage switch
+        {
+            HistoryStage.Packing => "Packing history (messages)",
+            HistoryStage.Uploading => "Uploading history",
+            HistoryStage.Downloading => "Downloading history",
+            HistoryStage.Checking => "Checking history (messages)",
+            _ => "Importing history (messages)",
+        }, false, work);
+
+    private static async Task<T> WithStagesAsync<T, TProgress, TStage>(bool show, Func<TProgress, (TStage Stage, long Done, long Total)> read,
+        Func<TStage, string> label, bool bytes, Func<IProgress<TProgress>?, Task<T>> work)
+        where TStage : notnull
     {
         if (!show)
         {
             return await work(null);
         }
         T result = default!;
+        ProgressColumn[] columns = bytes
+            ? [new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn(), new RemainingTimeColumn()]
+            : [new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn()];
         await AnsiConsole.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
+            .Columns(columns)
             .StartAsync(async context =>
             {
-                var tasks = new Dictionary<TransferStage, ProgressTask>();
-                var progress = new Progress<TransferProgress>(p =>
+                var tasks = new Dictionary<TStage, ProgressTask>();
+                var progress = new Progress<TProgress>(value =>
                 {
-                    if (!tasks.TryGetValue(p.Stage, out var task))
+                    var (stage, done, total) = read(value);
+                    if (!tasks.TryGetValue(stage, out var task))
                     {
-                        task = tasks[p.Stage] = context.AddTask($"{p.Stage} {description}", maxValue: Math.Max(1, p.Total));
+                        task = tasks[stage] = context.AddTask(label(stage), maxValue: Math.Max(1, total));
                     }
-                    task.Value = p.Done;
+                    task.MaxValue = Math.Max(1, total);
+                    task.Value = done;
                 });
                 result = await work(progress);
                 foreach (var task in tasks.Values)

@@ -121,7 +121,9 @@ public sealed partial class ParleyClient
 
     /// <summary>Finishes linking: opens the approval code, registers this new device with the account identity key
     /// it carries, stores everything in a new store in <paramref name="home"/> and publishes key packages. The
-    /// account's other devices add this device to their conversations the next time they sync.</summary>
+    /// account's other devices add this device to their conversations the next time they sync. When the approval
+    /// carries history, <see cref="HasLinkHistory"/> is true: fetch it with <see cref="ReceiveLinkHistoryAsync"/> before
+    /// the first sync.</summary>
     public static async Task<ParleyClient> CompleteLinkAsync(string home, string passphrase, DeviceLinkRequest request, string approvalCode,
         ParleyClientOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -142,13 +144,28 @@ public sealed partial class ParleyClient
         {
             accountKey = AccountIdentityKey.Import(approval.IdentityPrivateKey);
         }
+        catch
+        {
+            approval.History?.Wipe();
+            throw;
+        }
         finally
         {
             CryptographicOperations.ZeroMemory(approval.IdentityPrivateKey);
         }
         // The new device's identity owns the account key from here on.
-        return await RegisterDeviceAsync(path, passphrase, approval.Username, approval.Server, accountKey, options, cancellationToken)
-            .ConfigureAwait(false);
+        try
+        {
+            var client = await RegisterDeviceAsync(path, passphrase, approval.Username, approval.Server, accountKey, options, cancellationToken)
+                .ConfigureAwait(false);
+            client._pendingHistory = approval.History;
+            return client;
+        }
+        catch
+        {
+            approval.History?.Wipe();
+            throw;
+        }
     }
 
     /// <summary>Registers a new device of the account <paramref name="username"/> with a certificate and a proof signed
@@ -180,22 +197,10 @@ public sealed partial class ParleyClient
             .ConfigureAwait(false);
     }
 
-    /// <summary>Approves a new device's link code: returns the approval code to type into the new device. It
-    /// carries the account identity key, sealed to the link code's one-time key.</summary>
-    public string ApproveDevice(string linkCode)
-    {
-        var code = LinkCode.Parse(linkCode);
-        var accountKey = Identity.AccountKey ?? throw new ParleyClientException("This device does not hold the account key, so it cannot approve devices.");
-        byte[] seed = accountKey.ExportPrivateKey();
-        try
-        {
-            return new LinkApproval(Username, seed, Server).Seal(code);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(seed);
-        }
-    }
+    /// <summary>Approves a new device's link code without sending it any history: returns the approval code to type
+    /// into the new device. It carries the account identity key, sealed to the link code's one-time key.
+    /// <see cref="ApproveDeviceAsync"/> sends the history too.</summary>
+    public string ApproveDevice(string linkCode) => SealApproval(LinkCode.Parse(linkCode), null);
 
     /// <summary>The account's devices as the server lists them, with each certificate checked.</summary>
     public async Task<IReadOnlyList<DeviceInfo>> ListDevicesAsync(CancellationToken cancellationToken = default)

@@ -239,6 +239,7 @@ public sealed partial class ParleyClient : IDisposable
             return;
         }
         _disposed = true;
+        Interlocked.Exchange(ref _pendingHistory, null)?.Wipe();
         _events.Close();
         _gate.Wait();
         try

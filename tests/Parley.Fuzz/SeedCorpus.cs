@@ -235,6 +235,21 @@ internal static class SeedCorpus
             writer.Complete();
         }
         add("backup", "file", file.ToArray());
+
+        // The same records without the account key, as a device link's history bundle.
+        using var history = new MemoryStream();
+        var historyRecords = new Parley.Client.Backup.BackupRecordWriter(history);
+        historyRecords.Write(Parley.Client.Backup.BackupRecordKind.Manifest,
+            new Parley.Client.Backup.BackupManifest(new Uri("https://parley.example/"), "alice", new byte[32], "device-1", At, 0).Encode());
+        historyRecords.Write(Parley.Client.Backup.BackupRecordKind.Block, TlsWriter.Encode(w => w.WriteString("mallory")));
+        add("backup", "history-records", [1, .. history.ToArray()]);
+        using var bundle = new MemoryStream();
+        using (var writer = Parley.Client.Backup.BackupWriter.Create(bundle, Parley.Client.Backup.BackupSecret.ForLinkHistory(key), 1024))
+        {
+            writer.Write(history.ToArray());
+            writer.Complete();
+        }
+        add("backup", "history-file", bundle.ToArray());
     }
 
     private static void AddClientSeeds(Action<string, string, byte[]> add)
@@ -252,6 +267,15 @@ internal static class SeedCorpus
             w.WriteOpaque("alice"u8);
             w.WriteOpaque(new byte[32]);
             w.WriteOpaque("https://parley.example/"u8);
+        })]);
+        add("device-link", "approval-plaintext-history", [0, .. TlsWriter.Encode(w =>
+        {
+            w.WriteOpaque("alice"u8);
+            w.WriteOpaque(new byte[32]);
+            w.WriteOpaque("https://parley.example/"u8);
+            w.WriteOpaque("0123456789abcdef0123456789abcdef"u8);
+            w.WriteOpaque(new byte[32]);
+            w.WriteUInt64(1000);
         })]);
 
         var suite = CipherSuite.Get(1);

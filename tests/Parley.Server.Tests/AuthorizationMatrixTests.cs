@@ -215,7 +215,8 @@ public sealed class AuthorizationMatrixTests(AuthorizationWorld world, ITestOutp
                 queue: Status(404, "message_not_found")),
             async c => await c.SendAsync(HttpMethod.Delete, $"/v1/mailbox/{await c.World.BobSendsAsync()}")),
 
-        // ---- Blobs: any device holding the id downloads; only the creating device (Alice's phone) uploads or deletes. ----
+        // ---- Blobs: any device holding the id downloads; only the creating device (Alice's phone) uploads; a device of its
+        // account (the phone, or the laptop: a linked device deleting the history bundle left for it) deletes. ----
         Row("POST", "/v1/blobs", Devices(other: Created, nonMember: Created, member: Created, blocked: Created),
             c => c.JsonAsync(HttpMethod.Post, "/v1/blobs", new { size = 16 })),
         Row("PATCH", "/v1/blobs/{id}",
@@ -235,7 +236,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationWorld world, ITestOutp
         Row("GET", "/v1/blobs/{id}", Devices(other: Ok, nonMember: Ok, member: Ok, blocked: Ok),
             c => c.SendAsync(HttpMethod.Get, $"/v1/blobs/{c.World.BlobId}")),
         Row("DELETE", "/v1/blobs/{id}",
-            Devices(other: Status(403, "not_uploader"), nonMember: Status(403, "not_uploader"), member: NoContent, blocked: Status(403, "not_uploader")),
+            Devices(other: Status(403, "not_uploader"), nonMember: NoContent, member: NoContent, blocked: Status(403, "not_uploader")),
             async c => await c.SendAsync(HttpMethod.Delete, $"/v1/blobs/{await c.World.NewEmptyBlobAsync()}")),
 
         // ---- Private channels: Alice's phone is the admin device, Sam and Bea subscribe. ----

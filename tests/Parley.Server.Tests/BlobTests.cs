@@ -227,7 +227,29 @@ public sealed class BlobTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Only_the_creating_device_may_upload_or_delete_even_within_the_account()
+    public async Task A_device_of_the_creating_account_may_delete_a_blob_and_no_other_account_may()
+    {
+        TestUser alice = await TestUser.RegisterAsync(_server);
+        TestDevice alicePhone = await alice.AddDeviceAsync(_server);
+        TestUser mallory = await TestUser.RegisterAsync(_server);
+        CreateBlobResponse blob = await TestBlobs.CreateAsync(alice.Device, 100);
+        using (var done = await TestBlobs.PatchAsync(alice.Device.Client, blob.BlobId, 0, new byte[100]))
+        {
+            done.EnsureSuccessStatusCode();
+        }
+        Assert.True(File.Exists(BlobPath(blob.BlobId)));
+
+        using var foreign = await mallory.Device.Client.DeleteAsync(blob.UploadUrl);
+        Assert.Equal((403, "not_uploader"), Short(await TestHttp.ProblemAsync(foreign)));
+        using var sibling = await alicePhone.Client.DeleteAsync(blob.UploadUrl);
+        Assert.Equal(System.Net.HttpStatusCode.NoContent, sibling.StatusCode);
+        Assert.False(File.Exists(BlobPath(blob.BlobId)));
+        using var gone = await alice.Device.Client.GetAsync(blob.UploadUrl);
+        Assert.Equal((404, "blob_not_found"), Short(await TestHttp.ProblemAsync(gone)));
+    }
+
+    [Fact]
+    public async Task Only_the_creating_device_may_upload_and_no_other_account_may_delete()
     {
         TestUser alice = await TestUser.RegisterAsync(_server);
         TestDevice alicePhone = await alice.AddDeviceAsync(_server);

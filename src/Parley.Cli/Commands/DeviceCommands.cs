@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Parley.Client;
+using Parley.Client.Backup;
 using Spectre.Console;
 
 namespace Parley.Cli.Commands;
@@ -44,6 +45,20 @@ internal static class DeviceCommands
             string passphrase = CliSession.Passphrase(confirm: true);
             using var client = await ParleyClient.CompleteLinkAsync(home, passphrase, request, code, CliSession.Options, cancellationToken);
             Console.WriteLine($"Linked this device ({client.DeviceId}) to {client.Username} on {client.Server}. Your other device adds it to your conversations when it next syncs.");
+            if (client.HasLinkHistory)
+            {
+                LinkedHistory? history;
+                try
+                {
+                    history = await CliOutput.WithHistoryProgressAsync(CliOutput.Interactive(false),
+                        progress => client.ReceiveLinkHistoryAsync(progress, cancellationToken));
+                }
+                catch (BackupFormatException e)
+                {
+                    throw new ParleyClientException($"{e.Message} Nothing was imported; this device is linked without its earlier history.", e);
+                }
+                Console.WriteLine($"Took the earlier history from your other device: {history!.Messages} messages in {history.Conversations} conversations.");
+            }
             return 0;
         }));
         return command;
@@ -52,19 +67,26 @@ internal static class DeviceCommands
     private static Command Approve()
     {
         var code = new Argument<string>("CODE") { Description = "The link code the new device shows (PL1.…)." };
+        var noHistory = new Option<bool>("--no-history") { Description = "Do not send this device's history to the new device (it starts empty)." };
         var json = CliOutput.JsonOption();
-        var command = new Command("approve", "Approve a new device's link code; prints the approval code to enter on the new device.") { code, json };
-        command.SetAction(CliSession.With(command, (parse, client, _) =>
+        var command = new Command("approve",
+            "Approve a new device's link code: sends it this device's history (encrypted, through the server) and prints the approval code to enter on the new device.")
         {
-            string approval = client.ApproveDevice(parse.GetValue(code)!);
-            if (parse.GetValue(json))
+            code, noHistory, json,
+        };
+        command.SetAction(CliSession.With(command, async (parse, client, cancellationToken) =>
+        {
+            bool asJson = parse.GetValue(json);
+            string approval = await CliOutput.WithHistoryProgressAsync(CliOutput.Interactive(asJson),
+                progress => client.ApproveDeviceAsync(parse.GetValue(code)!, !parse.GetValue(noHistory), progress, cancellationToken));
+            if (asJson)
             {
                 CliOutput.WriteJson(new DoneView("approved", null, null, approval), CliJsonContext.Default.DoneView);
-                return Task.FromResult(0);
+                return 0;
             }
             Console.Error.WriteLine("Enter this approval code on the new device (it carries your account key: show it to no one else):");
             Console.WriteLine(approval);
-            return Task.FromResult(0);
+            return 0;
         }));
         return command;
     }

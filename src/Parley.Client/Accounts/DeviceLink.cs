@@ -6,7 +6,9 @@
 //                   ciphertext = HPKE-SealBase(link_key, info = "Parley device link v1",
 //                                              aad = link code bytes,
 //                                              plaintext = struct { opaque username<V>; opaque identity_private_key<V>;
-//                                                                   opaque server<V>; })
+//                                                                   opaque server<V>; [history] })
+//   history       = struct { opaque blob_id<V>; opaque bundle_key<V>; uint64 bundle_size; }, present when the approving
+//                   device sent its history (an approval without it ends after server)
 //
 // HPKE is MLS cipher suite 1's (DHKEM(X25519), HKDF-SHA256, AES-128-GCM). The aad binds the approval to
 // the one link code it answers; the link key is used once.
@@ -63,8 +65,46 @@ public sealed record LinkCode(byte[] LinkKey)
     }
 }
 
-/// <summary>What the approving device sends the new device: the account and its identity key.</summary>
-public sealed record LinkApproval(string Username, byte[] IdentityPrivateKey, Uri Server)
+/// <summary>Where the approving device left its history for the new device, and the key that opens it.</summary>
+/// <param name="BlobId">The server blob that holds the history bundle.</param>
+/// <param name="Key">The bundle's 32-byte key (a <see cref="Backup.BackupKeyKind.LinkKey"/>).</param>
+/// <param name="Size">The blob's exact size in bytes.</param>
+public sealed record LinkHistory(string BlobId, byte[] Key, long Size)
+{
+    /// <summary>The longest blob id accepted (the server's are 32 hex digits).</summary>
+    internal const int MaxBlobIdLength = 64;
+
+    internal static LinkHistory Read(TlsReader r)
+    {
+        string blobId = Encoding.UTF8.GetString(r.ReadOpaque());
+        byte[] key = r.ReadOpaque();
+        ulong size = r.ReadUInt64();
+        if (blobId.Length is 0 or > MaxBlobIdLength || !blobId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')
+            || key.Length != Backup.BackupKey.Size || size is 0 or > long.MaxValue)
+        {
+            CryptographicOperations.ZeroMemory(key);
+            throw new MlsDecodeException("The approval's history reference is malformed.");
+        }
+        return new LinkHistory(blobId, key, (long)size);
+    }
+
+    internal void Write(TlsWriter w)
+    {
+        w.WriteOpaque(Encoding.UTF8.GetBytes(BlobId));
+        w.WriteOpaque(Key);
+        w.WriteUInt64((ulong)Size);
+    }
+
+    /// <summary>Wipes the key.</summary>
+    public void Wipe() => CryptographicOperations.ZeroMemory(Key);
+
+    /// <summary>Never the key itself.</summary>
+    public override string ToString() => $"LinkHistory({BlobId}, {Size} bytes)";
+}
+
+/// <summary>What the approving device sends the new device: the account and its identity key, and where its history
+/// waits when it sent one.</summary>
+public sealed record LinkApproval(string Username, byte[] IdentityPrivateKey, Uri Server, LinkHistory? History = null)
 {
     private const string Prefix = "PA1.";
     private static readonly byte[] Info = "Parley device link v1"u8.ToArray();
@@ -78,6 +118,7 @@ public sealed record LinkApproval(string Username, byte[] IdentityPrivateKey, Ur
         w.WriteOpaque(Encoding.UTF8.GetBytes(Username));
         w.WriteOpaque(IdentityPrivateKey);
         w.WriteOpaque(Encoding.UTF8.GetBytes(Server.ToString()));
+        History?.Write(w);
         byte[] plaintext = w.ToArray();
         try
         {
@@ -117,8 +158,9 @@ public sealed record LinkApproval(string Username, byte[] IdentityPrivateKey, Ur
             string username = Encoding.UTF8.GetString(p.ReadOpaque());
             byte[] identity = p.ReadOpaque();
             var server = new Uri(Encoding.UTF8.GetString(p.ReadOpaque()));
+            var history = p.AtEnd ? null : LinkHistory.Read(p);
             p.EnsureEnd();
-            return new LinkApproval(username, identity, server);
+            return new LinkApproval(username, identity, server, history);
         }
         catch (Exception e) when (e is MlsDecodeException or MlsProtocolException or UriFormatException)
         {

@@ -70,18 +70,25 @@ internal sealed class BackupCipher : IDisposable
         ArgumentNullException.ThrowIfNull(secret);
         if (header.KeyKind != secret.Kind)
         {
-            throw new BackupFormatException(BackupProblem.WrongKeyKind, header.KeyKind == BackupKeyKind.Key
-                ? "This backup was made with a backup key, not a passphrase; give its key."
-                : "This backup was made with a passphrase, not a backup key; give its passphrase.");
+            throw new BackupFormatException(BackupProblem.WrongKeyKind, (header.KeyKind, secret.Kind) switch
+            {
+                (BackupKeyKind.LinkKey, _) => "This file is the history bundle of a device link, not a backup.",
+                (_, BackupKeyKind.LinkKey) => "This file is a backup, not the history bundle of a device link.",
+                (BackupKeyKind.Key, _) => "This backup was made with a backup key, not a passphrase; give its key.",
+                _ => "This backup was made with a passphrase, not a backup key; give its passphrase.",
+            });
         }
         return Derive(secret, header, (chunkKey, check) =>
         {
             if (!CryptographicOperations.FixedTimeEquals(check, header.KeyCheck))
             {
                 chunkKey.Dispose();
-                throw new BackupFormatException(BackupProblem.WrongKey, header.KeyKind == BackupKeyKind.Key
-                    ? "The backup key does not open this backup; check the key you copied."
-                    : "The passphrase does not open this backup.");
+                throw new BackupFormatException(BackupProblem.WrongKey, header.KeyKind switch
+                {
+                    BackupKeyKind.Key => "The backup key does not open this backup; check the key you copied.",
+                    BackupKeyKind.LinkKey => "The key this link carried does not open the history bundle; it belongs to another link.",
+                    _ => "The passphrase does not open this backup.",
+                });
             }
             return new BackupCipher(chunkKey, header, header.Encode());
         });

@@ -37,25 +37,33 @@ internal static class BackupContents
 {
     private const int ProgressStep = 1000;
 
-    /// <summary>Copies what a backup holds from <paramref name="store"/> into <paramref name="plaintext"/>.</summary>
-    public static BackupManifest Write(ClientStore store, Stream plaintext, IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
+    /// <summary>Copies what a backup holds from <paramref name="store"/> into <paramref name="plaintext"/>. A device link's
+    /// history bundle (<paramref name="linkHistory"/>) is the same without the account key record: the key travels in
+    /// the approval itself (docs/device-linking.md).</summary>
+    public static BackupManifest Write(ClientStore store, Stream plaintext, IProgress<BackupProgress>? progress, CancellationToken cancellationToken,
+        bool linkHistory = false)
     {
         var identity = store.Identity ?? throw new ParleyClientException(ClientError.NoAccount, null, "This Parley home has no account yet.");
         var accountKey = identity.AccountKey
-            ?? throw new ParleyClientException("This device does not hold the account key, so its backup could not make a new device; back up from the account's first device.");
+            ?? throw new ParleyClientException(linkHistory
+                ? "This device does not hold the account key, so it cannot approve devices."
+                : "This device does not hold the account key, so its backup could not make a new device; back up from the account's first device.");
         var records = new BackupRecordWriter(plaintext);
         long total = store.CountMessages();
         var manifest = new BackupManifest(identity.ServerUrl, identity.AccountName, identity.AccountIdentityPublicKey, identity.DeviceId,
             store.Time.GetUtcNow(), total);
         records.Write(BackupRecordKind.Manifest, manifest.Encode());
-        byte[] seed = accountKey.ExportPrivateKey();
-        try
+        if (!linkHistory)
         {
-            records.Write(BackupRecordKind.AccountKey, seed);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(seed);
+            byte[] seed = accountKey.ExportPrivateKey();
+            try
+            {
+                records.Write(BackupRecordKind.AccountKey, seed);
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(seed);
+            }
         }
         foreach (var contact in store.Contacts)
         {
@@ -108,10 +116,11 @@ internal static class BackupContents
         => record is PrivateChannelRecord p ? p with { QueueToken = null, QueueMoving = false } : record;
 
     /// <summary>Reads every record of a backup's plaintext, checking each, and hands the items to
-    /// <paramref name="apply"/>. Returns the manifest and the account key (the caller wipes it). Throws
+    /// <paramref name="apply"/>. Returns the manifest and the account key (the caller wipes it; empty for a device
+    /// link's history bundle, <paramref name="linkHistory"/>, which must hold none). Throws
     /// <see cref="BackupFormatException"/> for contents that do not decode.</summary>
     public static (BackupManifest Manifest, byte[] AccountKey) Read(Stream plaintext, Action<BackupItem> apply, IProgress<BackupProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, bool linkHistory = false)
     {
         var records = new BackupRecordReader(plaintext);
         BackupManifest? manifest = null;
@@ -131,6 +140,9 @@ internal static class BackupContents
                     case BackupRecordKind.Manifest when manifest is null:
                         manifest = BackupManifest.Decode(body);
                         break;
+                    case BackupRecordKind.AccountKey when linkHistory:
+                        CryptographicOperations.ZeroMemory(body);
+                        throw new BackupFormatException("The history bundle holds an account key, which no history bundle carries.");
                     case BackupRecordKind.AccountKey when accountKey is null && body.Length == AccountIdentityKey.PrivateKeySize:
                         accountKey = body;
                         break;
@@ -172,12 +184,12 @@ internal static class BackupContents
                         throw new BackupFormatException($"The backup holds a misplaced or malformed {kind} record.");
                 }
             }
-            if (manifest is null || accountKey is null)
+            if (manifest is null || (accountKey is null && !linkHistory))
             {
                 throw new BackupFormatException("The backup holds no account.");
             }
             progress?.Report(new BackupProgress(messages, messages));
-            return (manifest, accountKey);
+            return (manifest, accountKey ?? []);
         }
         catch (Exception e) when (e is MlsDecodeException or StoreFormatException or OverflowException)
         {
@@ -197,7 +209,7 @@ internal static class BackupContents
         }
     }
 
-    /// <summary>As <see cref="Read(Stream, Action{BackupItem}, IProgress{BackupProgress}?, CancellationToken)"/>, over the
+    /// <summary>As <see cref="Read(Stream, Action{BackupItem}, IProgress{BackupProgress}?, CancellationToken, bool)"/>, over the
     /// backup file at <paramref name="path"/> opened with <paramref name="secret"/>.</summary>
     public static (BackupManifest Manifest, byte[] AccountKey) ReadFile(string path, BackupSecret secret, Action<BackupItem> apply,
         IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
@@ -206,7 +218,7 @@ internal static class BackupContents
         ArgumentNullException.ThrowIfNull(secret);
         using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         using var reader = BackupReader.Open(file, secret);
-        return Read(reader, apply, progress, cancellationToken);
+        return Read(reader, apply, progress, cancellationToken, linkHistory: secret.Kind == BackupKeyKind.LinkKey);
     }
 
     private static object ReadChannel(byte[] body, HashSet<ConversationId> conversations)

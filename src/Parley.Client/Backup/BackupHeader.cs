@@ -2,7 +2,7 @@
 //
 //   magic        8   "PARLEYBK"
 //   version      2   1 (big-endian)
-//   key kind     1   1 = backup key, 2 = passphrase (Argon2id)
+//   key kind     1   1 = backup key, 2 = passphrase (Argon2id), 3 = link key (a device link's history bundle)
 //   reserved     1   0
 //   chunk size   4   plaintext bytes per chunk, 1 KiB .. 1 MiB
 //   memory KiB   4   Argon2id memory (passphrase only, else 0), 8 KiB .. 1 GiB
@@ -21,6 +21,10 @@ public enum BackupKeyKind : byte
 
     /// <summary>Argon2id over a passphrase.</summary>
     Passphrase = 2,
+
+    /// <summary>A random 256-bit key that a device link carries to the new device, inside the approval's HPKE
+    /// ciphertext: the file is a history bundle (docs/device-linking.md), never a backup.</summary>
+    LinkKey = 3,
 }
 
 /// <summary>A backup file's header.</summary>
@@ -96,7 +100,7 @@ public sealed record BackupHeader(BackupKeyKind KeyKind, int ChunkSize, int Memo
             && chunkSize is >= MinChunkSize and <= MaxChunkSize
             && kind switch
             {
-                BackupKeyKind.Key => memory == 0 && passes == 0,
+                BackupKeyKind.Key or BackupKeyKind.LinkKey => memory == 0 && passes == 0,
                 BackupKeyKind.Passphrase => memory is >= 8 and <= MaxMemoryKiB && passes is >= 1 and <= MaxPasses,
                 _ => false,
             };

@@ -1,4 +1,5 @@
-// Writing a backup's items into a new device's store (docs/backup.md, "Restoring").
+// Writing a backup's items, or a device link's history bundle's, into a new device's store (docs/backup.md,
+// "Restoring"; docs/device-linking.md, "History").
 using System.Security.Cryptography;
 using Parley.Client.Channels;
 using Parley.Client.Storage;
@@ -9,13 +10,15 @@ namespace Parley.Client.Backup;
 /// <summary>Applies a checked backup to a store in one transaction: all of it or, on any failure, nothing.</summary>
 internal static class BackupImport
 {
-    /// <summary>Reads the backup at <paramref name="path"/> again and writes its contacts, blocks, conversations,
-    /// messages and channel records into <paramref name="store"/>. <paramref name="newGroup"/> makes a group with a
-    /// given id for this device; it is saved inactive as the conversation's placeholder.</summary>
+    /// <summary>Reads the backup (or history bundle) at <paramref name="path"/> again and writes its contacts, blocks,
+    /// conversations, messages and channel records into <paramref name="store"/>. <paramref name="newGroup"/> makes a
+    /// group with a given id for this device; it is saved inactive as the conversation's placeholder. Messages go in
+    /// through one prepared statement (<see cref="StoreTransaction.MessageImport"/>).</summary>
     public static void Apply(ClientStore store, string path, BackupSecret secret, Func<byte[], MlsGroup> newGroup,
         IProgress<BackupProgress>? progress, CancellationToken cancellationToken)
     {
         using var transaction = store.BeginTransaction();
+        using var messages = transaction.BeginMessageImport();
         var (_, seed) = BackupContents.ReadFile(path, secret, item =>
         {
             switch (item)
@@ -37,7 +40,7 @@ internal static class BackupImport
                     }
                     break;
                 case BackupItem.MessageItem m:
-                    transaction.ImportMessage(m.Conversation, m.Record, m.State);
+                    messages.Add(m.Conversation, m.Record, m.State);
                     break;
                 case BackupItem.ChannelItem { Record: PrivateChannelRecord p }:
                     transaction.SaveChannelRecord(p);
@@ -48,6 +51,7 @@ internal static class BackupImport
             }
         }, progress, cancellationToken);
         CryptographicOperations.ZeroMemory(seed);
+        messages.Dispose();
         transaction.Commit();
     }
 }

@@ -5,8 +5,9 @@ namespace Parley.Client.Backup;
 /// <summary>What opens a backup: its backup key, or a passphrase stretched with Argon2id.</summary>
 public sealed class BackupSecret
 {
-    private BackupSecret(BackupKey? key, string? passphrase, StoreKeyDerivation keyDerivation)
+    private BackupSecret(BackupKey? key, string? passphrase, StoreKeyDerivation keyDerivation, BackupKeyKind kind)
     {
+        Kind = kind;
         Key = key;
         Passphrase = passphrase;
         KeyDerivation = keyDerivation;
@@ -18,13 +19,21 @@ public sealed class BackupSecret
 
     internal StoreKeyDerivation KeyDerivation { get; }
 
-    internal BackupKeyKind Kind => Key is null ? BackupKeyKind.Passphrase : BackupKeyKind.Key;
+    internal BackupKeyKind Kind { get; }
 
     /// <summary>A backup key (the caller keeps ownership and disposes it).</summary>
     public static BackupSecret FromKey(BackupKey key)
     {
         ArgumentNullException.ThrowIfNull(key);
-        return new BackupSecret(key, null, StoreKeyDerivation.Default);
+        return new BackupSecret(key, null, StoreKeyDerivation.Default, BackupKeyKind.Key);
+    }
+
+    /// <summary>The key of a device link's history bundle (the caller keeps ownership and disposes it). It opens only
+    /// files written with the same kind of secret: a history bundle is never read as a backup, nor a backup as one.</summary>
+    internal static BackupSecret ForLinkHistory(BackupKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return new BackupSecret(key, null, StoreKeyDerivation.Default, BackupKeyKind.LinkKey);
     }
 
     /// <summary>A passphrase; <paramref name="keyDerivation"/> sets the Argon2id cost of a new backup (an existing
@@ -32,7 +41,7 @@ public sealed class BackupSecret
     public static BackupSecret FromPassphrase(string passphrase, StoreKeyDerivation? keyDerivation = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(passphrase);
-        return new BackupSecret(null, passphrase, keyDerivation ?? StoreKeyDerivation.Default);
+        return new BackupSecret(null, passphrase, keyDerivation ?? StoreKeyDerivation.Default, BackupKeyKind.Passphrase);
     }
 
     /// <summary>Never the secret itself.</summary>

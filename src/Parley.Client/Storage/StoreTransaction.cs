@@ -190,25 +190,6 @@ public sealed partial class StoreTransaction : IDisposable
         return stored;
     }
 
-    /// <summary>Adds a message as a backup recorded it (its times, expiry and state kept); false when the conversation
-    /// already has a message with that id. The conversation must exist.</summary>
-    internal bool ImportMessage(ConversationId conversation, MessageRecord record, MessageState state)
-    {
-        byte[] index = _store.MessageIndex(conversation, record.MessageId);
-        if (Exists("SELECT 1 FROM messages WHERE ref_index = $r;", ("$r", index)))
-        {
-            return false;
-        }
-        long seq = _store.NextMessageSeq();
-        byte[] rowId = RowId.Of(seq, conversation);
-        Execute("INSERT INTO messages (seq, conversation, ref_index, record, state) VALUES ($s, $c, $r, $rec, $st);",
-            ("$s", seq), ("$c", conversation.ToBytes()), ("$r", index),
-            ("$rec", Cipher.Seal(StoreSchema.Messages, "record", rowId, StoredRecords.EncodeMessage(record))),
-            ("$st", Cipher.Seal(StoreSchema.Messages, "state", rowId, StoredRecords.EncodeState(state))));
-        _changes.Index.Add(IndexChange.Upsert(IndexEntryOf(ClientStore.MessageOf(seq, conversation, record, state))));
-        return true;
-    }
-
     /// <summary>The message with local id <paramref name="id"/>, as this transaction sees it.</summary>
     public StoredMessage? GetMessage(LocalMessageId id) => _store.ReadMessage(_connection, _transaction, id);
 

@@ -33,7 +33,7 @@ public static class BlobEndpoints
         app.MapGet("/v1/blobs/{id}", Download).RequireAuthorization()
             .WithSummary("Downloads a complete blob; supports Range requests.");
         app.MapDelete("/v1/blobs/{id}", Delete).RequireAuthorization()
-            .WithSummary("Deletes a blob before its expiry (creating device only).");
+            .WithSummary("Deletes a blob before its expiry (a device of the creating device's account: the creator, or the new device a link's history was for).");
         return app;
     }
 
@@ -202,16 +202,18 @@ public static class BlobEndpoints
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, ClaimsPrincipal user, IBlobStore blobs,
-        BlobFiles files, BlobLocks locks, TimeProvider time, CancellationToken cancellationToken)
+        BlobFiles files, BlobLocks locks, IDeviceStore devices, TimeProvider time, CancellationToken cancellationToken)
     {
-        var (device, _) = DevicePrincipal.Of(user);
+        var (device, account) = DevicePrincipal.Of(user);
         if (!BlobId.TryParse(id, out BlobId blobId) || await blobs.FindAsync(blobId.Key, time.GetUtcNow(), cancellationToken) is not { } blob)
         {
             return NotFound();
         }
-        if (blob.Uploader != device)
+        // A linked device deletes the history bundle its approving device left for it (docs/device-linking.md), so a
+        // device of the creator's account may delete; no other account's device may.
+        if (blob.Uploader != device && (await devices.FindAsync(blob.Uploader, cancellationToken))?.AccountId != account)
         {
-            return Problem.Forbidden(ProblemCodes.NotUploader, "Only the device that created a blob may delete it.");
+            return Problem.Forbidden(ProblemCodes.NotUploader, "Only a device of the account that created a blob may delete it.");
         }
         if (!locks.TryAcquire(blob.Key, out BlobLocks.Lease lease))
         {

@@ -33,16 +33,17 @@ internal static class ClientTargets
             "a private channel invite link (InviteLink.Parse); a parsed link must parse again from its text",
             InviteLinkTarget);
         yield return new FuzzTarget("device-link",
-            "a device link code and an approval code (text), and the approval's plaintext behind its HPKE decryption "
-            + "when the first octet is 0",
+            "a device link code and an approval code (text), and the approval's plaintext (with or without its history "
+            + "reference) behind its HPKE decryption when the first octet is 0",
             DeviceLinkTarget);
         yield return new FuzzTarget("local-endpoint",
             "a line on the local endpoint's socket (docs/local-endpoint.md): a request, and a response when the first octet "
             + "is '!'; an accepted line must survive encode then decode",
             LocalEndpointTarget);
         yield return new FuzzTarget("backup",
-            "a backup file (docs/backup.md): header and chunks opened with a fixed key; when the first octet is 0, the rest "
-            + "is sealed with that key first, so that the records behind the encryption are fuzzed too",
+            "a backup file (docs/backup.md) or a device link's history bundle (docs/device-linking.md): header and chunks "
+            + "opened with a fixed key; when the first octet is 0 (a backup) or 1 (a history bundle), the rest is sealed with "
+            + "that key first, so that the records behind the encryption are fuzzed too",
             BackupTarget);
         yield return new FuzzTarget("store-records",
             "a decrypted record of the local store: the first octet picks identity, conversation, message, message state, "
@@ -139,10 +140,14 @@ internal static class ClientTargets
     {
         using var key = FuzzBackupKey();
         byte[] file = input;
-        if (input.Length > 0 && input[0] == 0)
+        // 0 seals the rest as a backup, 1 as a device link's history bundle; anything else is a file as it is, read as
+        // the kind its header names.
+        bool history = input.Length > 10 && input[0] > 1 && input[10] == (byte)BackupKeyKind.LinkKey;
+        if (input.Length > 0 && input[0] <= 1)
         {
+            history = input[0] == 1;
             using var sealedFile = new MemoryStream();
-            using (var writer = BackupWriter.Create(sealedFile, BackupSecret.FromKey(key), 1024))
+            using (var writer = BackupWriter.Create(sealedFile, history ? BackupSecret.ForLinkHistory(key) : BackupSecret.FromKey(key), 1024))
             {
                 writer.Write(input.AsSpan(1));
                 writer.Complete();
@@ -152,14 +157,15 @@ internal static class ClientTargets
         // BackupFormatException is the reader's whole contract: a wrong key, a damaged or cut file, bad contents.
         Expect.Only<BackupFormatException>(() =>
         {
-            using var reader = BackupReader.Open(new MemoryStream(file), BackupSecret.FromKey(key));
+            using var reader = BackupReader.Open(new MemoryStream(file), history ? BackupSecret.ForLinkHistory(key) : BackupSecret.FromKey(key));
             var (_, accountKey) = BackupContents.Read(reader, item =>
             {
                 if (item is BackupItem.ChannelItem { Record: IDisposable disposable })
                 {
                     disposable.Dispose();
                 }
-            });
+            }, linkHistory: history);
+            Expect.That(!history || accountKey.Length == 0, "A history bundle gave an account key.");
             System.Security.Cryptography.CryptographicOperations.ZeroMemory(accountKey);
         });
     }
