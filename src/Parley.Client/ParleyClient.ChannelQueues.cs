@@ -75,6 +75,27 @@ public sealed partial class ParleyClient
         }
     }
 
+    /// <summary>Does at once what the listener's periodic tick does for channels: fetches and handles what waits in this
+    /// device's subscriber queues (posts of channels joined anonymously, the Welcome of a join request an admin approved),
+    /// and on admin devices adds the join requests that need no approval and announces the others
+    /// (<see cref="JoinRequested"/>). For a screen that shows channels and should not wait for the tick; the queues are
+    /// fetched each through its own connection, as always, never through the device's.</summary>
+    public async Task RefreshChannelsAsync(CancellationToken cancellationToken = default)
+    {
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await ReceiveQueuesAsync(null, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _pipeline.AnnounceJoin(null);
+            }
+            await AfterChannelSyncAsync(null, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     private void DisposeQueues()
     {
         lock (_queues)
