@@ -77,16 +77,24 @@ public sealed partial class ParleyClient
         {
             try
             {
-                if (await JoinAtOnceAsync(link, queue, queueToken, cancellationToken).ConfigureAwait(false) is { } joined)
+                try
                 {
-                    return new ChannelJoinRequest(null, "joined", link.Server) { Channel = joined };
+                    if (await JoinAtOnceAsync(link, queue, queueToken, cancellationToken).ConfigureAwait(false) is { } joined)
+                    {
+                        return new ChannelJoinRequest(null, "joined", link.Server) { Channel = joined };
+                    }
                 }
+                catch (ServerProblemException e)
+                {
+                    throw JoinProblem(e);
+                }
+                return await RequestJoinAsync(link, queue, queueToken, cancellationToken).ConfigureAwait(false);
             }
-            catch (ServerProblemException e)
+            finally
             {
-                throw JoinProblem(e);
+                // While listening, the new queue's socket opens now: the channel's posts, or the Welcome, are pushed.
+                ListenToQueues(QueueTokens());
             }
-            return await RequestJoinAsync(link, queue, queueToken, cancellationToken).ConfigureAwait(false);
         }
     }
 

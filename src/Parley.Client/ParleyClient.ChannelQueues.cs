@@ -21,6 +21,27 @@ public sealed partial class ParleyClient
     // Connections of this device's subscriber queues, by SHA-256 of their token (hex).
     private readonly Dictionary<string, ParleyServerClient> _queues = new(StringComparer.Ordinal);
 
+    // While the device listens: a delivery WebSocket per subscriber queue, by SHA-256 of the queue's token (hex), each on the
+    // queue's own connection with the queue's credential, so the server pushes a channel's posts without the device's
+    // socket ever carrying a queue (docs/privacy.md). Null while nothing listens.
+    private Dictionary<string, QueueSocket>? _queueSockets;
+    private CancellationToken _queueListening;
+
+    private sealed class QueueSocket(CancellationTokenSource stop)
+    {
+        private volatile bool _open;
+
+        public CancellationTokenSource Stop { get; } = stop;
+
+        public Task Running { get; set; } = Task.CompletedTask;
+
+        public bool Open
+        {
+            get => _open;
+            set => _open = value;
+        }
+    }
+
     // Channels this device administers in which a subscriber joined by external commit: they get the recent posts after the sync.
     private readonly HashSet<ConversationId> _historyDue = [];
 
@@ -47,8 +68,20 @@ public sealed partial class ParleyClient
         => _store.GetPrivateChannel(conversation) is { ActiveQueueToken: { } token } ? QueueClient(token) : _server;
 
     /// <summary>Fetches and handles what waits in this device's subscriber queues (channels it joined anonymously, and join
-    /// requests still waiting for their Welcome), as the device's own mailbox is. Call with the device lock held.</summary>
+    /// requests still waiting for their Welcome), as the device's own mailbox is; while the device listens, also opens a
+    /// delivery WebSocket for each queue that has none and closes those of queues gone. Call with the device lock held.</summary>
     private async Task ReceiveQueuesAsync(List<ClientEvent>? events, CancellationToken cancellationToken)
+    {
+        var tokens = QueueTokens();
+        ListenToQueues(tokens);
+        foreach (byte[] token in tokens)
+        {
+            await _pipeline.ReceiveFromAsync(QueueClient(token), events, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // The tokens of the queues this device reads: channels joined anonymously, and join requests waiting for their Welcome.
+    private List<byte[]> QueueTokens()
     {
         var tokens = new List<byte[]>();
         foreach (var record in _store.GetChannelRecords())
@@ -69,9 +102,141 @@ public sealed partial class ParleyClient
                     break;
             }
         }
+        return tokens;
+    }
+
+    private static string QueueKey(byte[] token) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(token));
+
+    /// <summary>True while every subscriber queue's delivery WebSocket is open (or there is no queue): what arrives in them is
+    /// pushed, so fetching them over HTTP would only spend requests.</summary>
+    private bool QueuesPushed
+    {
+        get
+        {
+            if (Volatile.Read(ref _queueSockets) is not { } sockets)
+            {
+                return false;
+            }
+            lock (sockets)
+            {
+                return sockets.Values.All(s => s.Open);
+            }
+        }
+    }
+
+    /// <summary>While the device listens, makes the queue sockets match <paramref name="tokens"/>: a new queue (a join request
+    /// sent, a channel joined) gets its socket, a queue gone (left, denied) loses it. Call with the device lock held.</summary>
+    private void ListenToQueues(List<byte[]> tokens)
+    {
+        if (Volatile.Read(ref _queueSockets) is not { } sockets || _queueListening.IsCancellationRequested)
+        {
+            return;
+        }
+        var wanted = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         foreach (byte[] token in tokens)
         {
-            await _pipeline.ReceiveFromAsync(QueueClient(token), events, cancellationToken).ConfigureAwait(false);
+            wanted[QueueKey(token)] = token;
+        }
+        lock (sockets)
+        {
+            foreach (string gone in sockets.Keys.Where(k => !wanted.ContainsKey(k)).ToList())
+            {
+                var entry = sockets[gone];
+                sockets.Remove(gone);
+                entry.Stop.Cancel();
+                _ = entry.Running.ContinueWith(_ => entry.Stop.Dispose(), TaskScheduler.Default);
+            }
+            foreach (var (key, token) in wanted)
+            {
+                if (!sockets.ContainsKey(key))
+                {
+                    var entry = new QueueSocket(CancellationTokenSource.CreateLinkedTokenSource(_queueListening));
+                    var socket = new DeliverySocket(QueueClient(token));
+                    socket.ConnectionChanged += open => entry.Open = open;
+                    var stop = entry.Stop.Token;
+                    entry.Running = Task.Run(() => RunQueueSocketAsync(socket, stop));
+                    sockets[key] = entry;
+                }
+            }
+        }
+    }
+
+    // One queue's deliveries as they arrive, through the same pipeline and lock as the device's own; acknowledged on the
+    // queue's socket once stored.
+    private async Task RunQueueSocketAsync(DeliverySocket socket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await socket.RunAsync(async (entry, ct) =>
+            {
+                using (await LockAsync(ct).ConfigureAwait(false))
+                {
+                    bool done = await _pipeline.HandleAsync(entry, null, ct).ConfigureAwait(false);
+                    if (done)
+                    {
+                        await AfterReceiveAsync(null, ct, light: true).ConfigureAwait(false);
+                    }
+                    return done;
+                }
+            }, null, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Stopped, refused, or a delivery that failed: the socket is not open, so the listener's tick reads the queue
+            // over HTTP again (a queue's failure must not end the device's listening).
+        }
+    }
+
+    /// <summary>Starts keeping a socket per subscriber queue until <paramref name="listening"/> is cancelled (the listener).</summary>
+    private void StartQueueSockets(CancellationToken listening)
+    {
+        _queueListening = listening;
+        Volatile.Write(ref _queueSockets, new Dictionary<string, QueueSocket>(StringComparer.Ordinal));
+    }
+
+    /// <summary>Stops every queue socket and waits for them to end.</summary>
+    private async Task StopQueueSocketsAsync()
+    {
+        if (Interlocked.Exchange(ref _queueSockets, null) is not { } sockets)
+        {
+            return;
+        }
+        List<QueueSocket> all;
+        lock (sockets)
+        {
+            all = [.. sockets.Values];
+            sockets.Clear();
+        }
+        foreach (var socket in all)
+        {
+            await socket.Stop.CancelAsync().ConfigureAwait(false);
+            await socket.Running.ConfigureAwait(false);
+            socket.Stop.Dispose();
+        }
+    }
+
+    /// <summary>Does at once what the listener's periodic tick does for channels: fetches and handles what waits in this
+    /// device's subscriber queues (posts of channels joined anonymously, the Welcome of a join request an admin approved)
+    /// unless their sockets push it, and on admin devices adds the join requests that need no approval and announces the others
+    /// (<see cref="JoinRequested"/>). For a screen that shows channels and should not wait for the tick; the queues are
+    /// fetched each through its own connection, as always, never through the device's.</summary>
+    public async Task RefreshChannelsAsync(CancellationToken cancellationToken = default)
+    {
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            // Queues whose sockets are open push what arrives; the others are read now.
+            if (!QueuesPushed)
+            {
+                try
+                {
+                    await ReceiveQueuesAsync(null, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _pipeline.AnnounceJoin(null);
+                }
+            }
+            await AfterChannelSyncAsync(null, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -67,6 +67,7 @@ public sealed partial class ParleyClient
             socket.ConnectionChanged += connectionChanged;
         }
         using var housekeeping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        StartQueueSockets(housekeeping.Token);
         var receiptsDue = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
         var receipts = Task.Run(async () =>
         {
@@ -96,8 +97,16 @@ public sealed partial class ParleyClient
                     using (await LockAsync(housekeeping.Token).ConfigureAwait(false))
                     {
                         await FlushOutboxAsync(housekeeping.Token).ConfigureAwait(false);
-                        // Channel subscriber queues are not pushed: they are polled here.
-                        await ReceiveQueuesAsync(null, housekeeping.Token).ConfigureAwait(false);
+                        // Channel subscriber queues are pushed through sockets of their own; a queue whose socket is not
+                        // open (yet) is read here.
+                        if (QueuesPushed)
+                        {
+                            ListenToQueues(QueueTokens());
+                        }
+                        else
+                        {
+                            await ReceiveQueuesAsync(null, housekeeping.Token).ConfigureAwait(false);
+                        }
                         await AfterReceiveAsync(null, housekeeping.Token).ConfigureAwait(false);
                     }
                 }
@@ -138,6 +147,7 @@ public sealed partial class ParleyClient
         finally
         {
             await housekeeping.CancelAsync().ConfigureAwait(false);
+            await StopQueueSocketsAsync().ConfigureAwait(false);
             foreach (var loop in new[] { periodic, receipts })
             {
                 try

@@ -65,6 +65,7 @@ public static class WebApp
         builder.Services.AddSingleton(access);
         builder.Services.AddSingleton(device);
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<BackupDownloads>();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents(circuit =>
         {
             // Uploads go through the live connection in pieces; keep each message small.
@@ -80,6 +81,7 @@ public static class WebApp
         app.UseAntiforgery();
         app.MapEmbeddedAssets();
         app.MapFileDownloads();
+        app.Services.GetRequiredService<BackupDownloads>().Map(app);
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -141,7 +141,7 @@ public sealed class ChannelTests(ServerFixture fixture) : IClassFixture<ServerFi
     }
 
     [Fact]
-    public async Task A_listening_subscriber_gets_posts_through_its_queue()
+    public async Task A_listening_subscriber_gets_posts_pushed_through_its_queues_own_socket()
     {
         var alice = await _devices.CreateAsync("alice");
         var bob = await _devices.CreateAsync("bob");
@@ -156,12 +156,23 @@ public sealed class ChannelTests(ServerFixture fixture) : IClassFixture<ServerFi
             }
         };
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var listening = bob.ListenAsync(stop.Token);
+        var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var listening = bob.ListenAsync(stop.Token, open =>
+        {
+            if (open)
+            {
+                connected.TrySetResult();
+            }
+        });
+        await connected.Task.WaitAsync(stop.Token);
 
+        var posted = System.Diagnostics.Stopwatch.StartNew();
         await alice.PostAsync(channel, "while you listen");
 
-        // The queue is not pushed over the device's socket: listen polls it with its housekeeping (every 15 seconds).
-        var message = await received.Task.WaitAsync(stop.Token);
+        // The queue has a delivery socket of its own (never the device's): the post is pushed, well before the listener's
+        // housekeeping would read the queue (its first tick comes 15 seconds after listening started).
+        var message = await received.Task.WaitAsync(TimeSpan.FromSeconds(10), stop.Token);
+        Assert.True(posted.Elapsed < TimeSpan.FromSeconds(10), $"the post took {posted.Elapsed}");
         Assert.Equal(channel.Name, message.Conversation.DisplayName);
         await stop.CancelAsync();
         await listening;

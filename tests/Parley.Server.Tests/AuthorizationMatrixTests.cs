@@ -201,9 +201,9 @@ public sealed class AuthorizationMatrixTests(AuthorizationWorld world, ITestOutp
                     signature = Parley.Content.SealedSender.Sign(seed, c.Group.Id, id, message),
                 });
             }),
-        // Every active device opens its own delivery socket; the gate refuses as the pipeline does. A subscriber queue polls
-        // its mailbox: the WebSocket is for devices.
-        Row("WS", "/v1/ws", Devices(other: Upgraded, nonMember: Upgraded, member: Upgraded, blocked: Upgraded, queue: Unauthenticated),
+        // Every active device opens its own delivery socket, and so does a subscriber queue (a connection of its own, with
+        // the queue's credential); the gate refuses as the pipeline does.
+        Row("WS", "/v1/ws", Devices(other: Upgraded, nonMember: Upgraded, member: Upgraded, blocked: Upgraded, queue: Upgraded),
             c => c.ConnectAsync()),
 
         // ---- Mailboxes: a device names only messages in its own mailbox. ----

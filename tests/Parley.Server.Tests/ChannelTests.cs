@@ -167,6 +167,50 @@ public sealed class ChannelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_subscriber_queue_on_a_socket_of_its_own_gets_its_welcome_and_posts_pushed_and_a_bad_queue_credential_is_refused()
+    {
+        var (alice, channel) = await ChannelAsync();
+        TestUser carol = await TestUser.RegisterAsync(_server);
+        TestDevice queue = TestDevice.Queue(_server, carol);
+        string token = await InviteAsync(alice.Device, channel);
+        var (_, packageBytes) = AnonymousKeyPackage(queue.SignatureKey);
+        using (var joined = await RequestJoinAsync(queue, token, packageBytes))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, joined.StatusCode);
+        }
+        using var socket = await TestSockets.ConnectAsync(_server, queue);
+        using var carolsSocket = await TestSockets.ConnectAsync(_server, carol.Device);
+
+        // The admin's Add: the Welcome is pushed to the queue's socket as it is stored.
+        PendingJoinRequestEntry pending = Assert.Single((await RequestsAsync(alice.Device, channel)).Requests);
+        await AddRequestedAsync(alice.Device, channel, TestMls.DecodeKeyPackage(pending.KeyPackage));
+        var welcome = await TestSockets.ReceiveMessageAsync(socket);
+        Assert.Equal(WireFormat.MlsWelcome, TestMailbox.WireFormatOf(welcome));
+        await TestSockets.AckAsync(socket, welcome.Id);
+
+        // A post after it, live; acknowledged on the socket, it leaves the queue's mailbox.
+        using (var post = await channel.SendAsync(alice.Device, TestMls.Application(channel.Id, channel.Epoch), id: "pushed-to-the-queue"))
+        {
+            await TestHttp.EnsureAsync(post);
+        }
+        Assert.Equal("pushed-to-the-queue", (await TestSockets.ReceiveMessageAsync(socket)).Id);
+        await TestSockets.AckAsync(socket, "pushed-to-the-queue");
+        for (int i = 0; i < 50 && (await TestMailbox.ReadAsync(queue)).Count > 0; i++)
+        {
+            await Task.Delay(100);
+        }
+        Assert.Empty(await TestMailbox.ReadAsync(queue));
+        // Carol's device, connected beside it, is sent nothing of the channel.
+        Assert.Empty(await TestMailbox.ReadAsync(carol.Device));
+
+        // A queue credential that is not 32 bytes of base64url opens nothing.
+        var client = _server.Server.CreateWebSocketClient();
+        client.ConfigureRequest = request => request.Headers.Authorization = "Queue not-a-queue-token";
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => client.ConnectAsync(new Uri(_server.Server.BaseAddress, "/v1/ws"), CancellationToken.None));
+        Assert.Contains("401", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_queue_cannot_act_as_a_device_and_a_device_cannot_ask_to_join()
     {
         var (alice, channel) = await ChannelAsync();

@@ -11,7 +11,7 @@ public static class TestSockets
     public static async Task<WebSocket> ConnectAsync(ServerFactory server, TestDevice device)
     {
         var client = server.Server.CreateWebSocketClient();
-        client.ConfigureRequest = request => request.Headers.Authorization = $"Bearer {device.Credential}";
+        client.ConfigureRequest = request => request.Headers.Authorization = $"{(device.IsQueue ? "Queue" : "Bearer")} {device.Credential}";
         return await client.ConnectAsync(new Uri(server.Server.BaseAddress, "/v1/ws"), CancellationToken.None);
     }
 

@@ -22,6 +22,7 @@ public sealed partial class ParleyServerClient : IDisposable
     private static readonly TimeSpan MaxInlineRetryWait = TimeSpan.FromSeconds(5);
     private readonly HttpClient _http;
     private readonly string? _credential;
+    private readonly string _scheme;
 
     /// <summary>A client of the server at <paramref name="server"/>, authenticated with
     /// <paramref name="credential"/> (<c>{deviceId}.{token}</c>) when given.</summary>
@@ -35,6 +36,7 @@ public sealed partial class ParleyServerClient : IDisposable
         ArgumentNullException.ThrowIfNull(server);
         Server = server;
         _credential = credential;
+        _scheme = scheme;
         _handler = handler;
         _http = handler is null
             ? new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
@@ -144,13 +146,14 @@ public sealed partial class ParleyServerClient : IDisposable
         }
     }
 
-    /// <summary>Opens the delivery WebSocket (GET /v1/ws) as this device.</summary>
+    /// <summary>Opens the delivery WebSocket (GET /v1/ws) as this device, or as the subscriber queue of a client made by
+    /// <see cref="ForQueue"/> (a connection of its own, with the queue's credential only).</summary>
     public async Task<ClientWebSocket> ConnectWebSocketAsync(CancellationToken cancellationToken = default)
     {
         var socket = new ClientWebSocket();
         if (_credential is not null)
         {
-            socket.Options.SetRequestHeader("Authorization", "Bearer " + _credential);
+            socket.Options.SetRequestHeader("Authorization", _scheme + " " + _credential);
         }
         socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(20);
         socket.Options.CollectHttpResponseDetails = true;

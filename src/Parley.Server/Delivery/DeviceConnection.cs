@@ -83,17 +83,18 @@ public sealed class DeviceConnection
     private long _acks;
     private IDisposable? _presence;
 
-    public DeviceConnection(DeviceId device, AccountId account)
+    public DeviceConnection(DeviceId device, AccountId? account)
     {
         Device = device;
         Account = account;
     }
 
-    /// <summary>The connected device.</summary>
+    /// <summary>The connected device, or the channel subscriber queue (whose id has a device id's shape).</summary>
     public DeviceId Device { get; }
 
-    /// <summary>The device's account, whose request window surplus acknowledgements count against.</summary>
-    public AccountId Account { get; }
+    /// <summary>The device's account, whose request window surplus acknowledgements count against; null for a subscriber
+    /// queue, which has none (its acknowledgements count against the queue and the address only).</summary>
+    public AccountId? Account { get; }
 
     /// <summary>The request windows (device, account, address) that acknowledgements beyond the pushed messages count
     /// against, as a request through the HTTP pipeline would; <paramref name="Context"/> is the upgrade request, for the

@@ -10,7 +10,10 @@ using Parley.Server.Operations;
 
 namespace Parley.Server.Delivery;
 
-/// <summary>Serves the delivery WebSocket (<c>/v1/ws</c>) ahead of the rest of the pipeline. It authenticates, counts
+/// <summary>Serves the delivery WebSocket (<c>/v1/ws</c>) ahead of the rest of the pipeline, for a device
+/// (<c>Authorization: Bearer</c>) or a channel subscriber's queue (<c>Authorization: Queue</c>, docs/channels.md: its own
+/// connection, which names no device or account, so a subscriber's posts are pushed without linking the queue to the
+/// device's socket). It authenticates, counts
 /// the connect against the rate limits and the connection budget, and answers each refusal as the pipeline would, but
 /// an open socket then holds no authentication result, claims, DI scope, rate-limit lease or middleware state for the
 /// whole of its life (what that saves per idle connection: docs/benchmarks.md, idle connections).</summary>
@@ -56,7 +59,7 @@ public sealed class DeviceSocketGate
     public async Task InvokeAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        (DeviceId Device, Accounts.AccountId Account)? admitted;
+        (DeviceId Device, Accounts.AccountId? Account)? admitted;
         try
         {
             admitted = await AdmitAsync(context);
@@ -86,7 +89,7 @@ public sealed class DeviceSocketGate
             _connections.Add(connection);
             // A suspension that landed between the credential check and Add found no connection to close: close it here.
             // (The refresh publishes the set before it closes connections, so one of the two always sees the other.)
-            if (_suspended.IsSuspended(account))
+            if (account is { } owner && _suspended.IsSuspended(owner))
             {
                 connection.Close(DeviceConnection.CloseReason.Suspended);
             }
@@ -109,17 +112,33 @@ public sealed class DeviceSocketGate
     }
 
     /// <summary>Authenticates, counts and budgets the connect in the order the pipeline did (authentication, rate limit,
-    /// authorization, endpoint). Returns the device and its account, holding one place of the budget, or null once a refusal
-    /// is written; only their ids outlive the upgrade, not the credential record.</summary>
-    private async Task<(DeviceId Device, Accounts.AccountId Account)?> AdmitAsync(HttpContext context)
+    /// authorization, endpoint). Returns the device and its account (a subscriber queue and no account), holding one place of
+    /// the budget, or null once a refusal is written; only their ids outlive the upgrade, not the credential record.</summary>
+    private async Task<(DeviceId Device, Accounts.AccountId? Account)?> AdmitAsync(HttpContext context)
     {
-        var (status, record) = await DeviceAuthenticationHandler.CheckAsync(
-            context.Request.Headers.Authorization, _devices, _suspended, context.RequestAborted);
-        // The header holds the device's token: let it go with the check rather than keep it for the socket's life.
+        string? header = context.Request.Headers.Authorization;
+        DeviceId? queue = null;
+        DeviceAuthenticationHandler.CredentialStatus status;
+        DeviceCredentialRecord? record = null;
+        const string queuePrefix = Channels.SubscriberQueue.Scheme + " ";
+        if (header is not null && header.StartsWith(queuePrefix, StringComparison.OrdinalIgnoreCase))
+        {
+            // A queue's credential is checked by what it opens: its id is derived from the token, never looked up.
+            status = Channels.SubscriberQueue.TryOpen(header.AsSpan(queuePrefix.Length).Trim(), out DeviceId opened)
+                ? DeviceAuthenticationHandler.CredentialStatus.Valid
+                : DeviceAuthenticationHandler.CredentialStatus.Malformed;
+            queue = status == DeviceAuthenticationHandler.CredentialStatus.Valid ? opened : null;
+        }
+        else
+        {
+            (status, record) = await DeviceAuthenticationHandler.CheckAsync(header, _devices, _suspended, context.RequestAborted);
+        }
+        // The header holds the device's (or queue's) token: let it go with the check rather than keep it for the socket's life.
         context.Request.Headers.Remove(HeaderNames.Authorization);
 
-        // An unauthenticated connect counts against its address, as any unauthenticated request does.
-        using (RateLimitLease lease = _limiter.AttemptAcquire(context, record?.Id, record?.AccountId))
+        // An unauthenticated connect counts against its address, as any unauthenticated request does; a queue against the
+        // queue and its address, as its requests through the pipeline do.
+        using (RateLimitLease lease = _limiter.AttemptAcquire(context, record?.Id ?? queue, record?.AccountId))
         {
             if (!lease.IsAcquired)
             {
@@ -157,7 +176,7 @@ public sealed class DeviceSocketGate
                 $"This server holds as many connections as it can; retry in {seconds} seconds.").ExecuteAsync(context);
             return null;
         }
-        return (record!.Id, record.AccountId);
+        return record is not null ? (record.Id, record.AccountId) : (queue!.Value, null);
     }
 
     /// <summary>Marks the endpoint this gate serves; the endpoint stays mapped so that routing finds it and the OpenAPI

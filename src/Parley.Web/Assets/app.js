@@ -164,3 +164,13 @@ export function focusTitle() {
         title.focus();
     }
 }
+
+/** Starts the download of a file the app serves (the backup "Back up now" wrote), as a click on its link would. */
+export function download(url) {
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = "";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+}

@@ -169,6 +169,58 @@ public sealed class DeviceSession : IAsyncDisposable
         }
     }
 
+    /// <summary>Restores the backup at <paramref name="path"/>, opened with <paramref name="backupKey"/>, as a new device of
+    /// its account on its own server (docs/backup.md): the whole file is checked before anything is written or registered.
+    /// With <paramref name="revokeOthers"/> the account's other devices (the lost ones) are revoked. Returns the ids of
+    /// the devices revoked.</summary>
+    public async Task<IReadOnlyList<string>> RestoreAsync(string path, string backupKey, string passphrase, bool revokeOthers,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(backupKey);
+        CheckNewPassphrase(passphrase);
+        using var key = ParseBackupKey(backupKey);
+        var secret = Parley.Client.Backup.BackupSecret.FromKey(key);
+        await _opening.WaitAsync(cancellationToken);
+        try
+        {
+            if (_client is not null || State != DeviceState.NoAccount)
+            {
+                throw new ParleyClientException("This home holds an account already; restore into a new home.");
+            }
+            var client = await ParleyClient.RestoreBackupAsync(_options.Home, passphrase, null, path, secret, _options.ClientOptions, null, cancellationToken);
+            IReadOnlyList<string> revoked = [];
+            try
+            {
+                if (revokeOthers)
+                {
+                    revoked = await client.RevokeOtherDevicesAsync(cancellationToken);
+                }
+            }
+            finally
+            {
+                Started(client);
+            }
+            return revoked;
+        }
+        finally
+        {
+            _opening.Release();
+        }
+    }
+
+    // The key as `parley backup create` and the page show it (groups of four with dashes); spaces from a copy are fine.
+    private static Parley.Client.Backup.BackupKey ParseBackupKey(string text)
+    {
+        try
+        {
+            return Parley.Client.Backup.BackupKey.Parse(string.Concat(text.Where(c => !char.IsWhiteSpace(c))));
+        }
+        catch (FormatException e)
+        {
+            throw new ParleyClientException(e.Message, e);
+        }
+    }
+
     private static void CheckNewPassphrase(string passphrase)
     {
         if (string.IsNullOrEmpty(passphrase) || passphrase.Length < 8)
