@@ -13,8 +13,19 @@ public sealed class TlsWriter
 
     private byte[] _buffer;
     private int _length;
+    private readonly bool _pooled;
 
     public TlsWriter(int capacity = 256) => _buffer = new byte[Math.Max(16, capacity)];
+
+    private TlsWriter(byte[] rented)
+    {
+        _buffer = rented;
+        _pooled = true;
+    }
+
+    /// <summary>A writer over a buffer rented from <see cref="ArrayPool{T}.Shared"/>, for large encodings that
+    /// are used and dropped (a message to sign or fingerprint): give it back with <see cref="Release"/>.</summary>
+    public static TlsWriter Pooled(int capacity) => new(ArrayPool<byte>.Shared.Rent(Math.Max(16, capacity)));
 
     /// <summary>Number of bytes written so far.</summary>
     public int Length => _length;
@@ -22,8 +33,38 @@ public sealed class TlsWriter
     /// <summary>The bytes written so far, without copying.</summary>
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _length);
 
+    /// <summary>The bytes written so far, writable in place (to fill a gap reserved with <see cref="Skip"/>).</summary>
+    internal Span<byte> Written => _buffer.AsSpan(0, _length);
+
     /// <summary>Returns a copy of the bytes written.</summary>
     public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
+
+    /// <summary>Returns the bytes written: the writer's own buffer when they fill it exactly (the writer was
+    /// sized for them; it must not be written to afterwards), otherwise a copy.</summary>
+    public byte[] ToArrayOrDetach() => !_pooled && _length == _buffer.Length ? _buffer : ToArray();
+
+    /// <summary>Advances over <paramref name="count"/> zero bytes, to be filled in later through <see cref="Written"/>.</summary>
+    internal void Skip(int count) => Grow(count).Clear();
+
+    /// <summary>Gives a <see cref="Pooled"/> writer's buffer back, wiping what was written first unless
+    /// <paramref name="wipe"/> is false (the bytes were public). The writer is empty afterwards.</summary>
+    public void Release(bool wipe = true)
+    {
+        if (!_pooled)
+        {
+            throw new InvalidOperationException("Only a pooled writer is released.");
+        }
+        if (wipe)
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(_buffer.AsSpan(0, _length));
+        }
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+        }
+        _buffer = [];
+        _length = 0;
+    }
 
     /// <summary>Encodes one value with <paramref name="write"/> and returns its bytes.</summary>
     public static byte[] Encode(Action<TlsWriter> write)
@@ -37,8 +78,23 @@ public sealed class TlsWriter
     {
         if (_length + count > _buffer.Length)
         {
-            int size = Math.Max(_buffer.Length * 2, _length + count);
-            Array.Resize(ref _buffer, size);
+            int size = (int)Math.Min(Math.Max(_buffer.Length * 2L, _length + (long)count), Array.MaxLength);
+            if (_pooled)
+            {
+                // The old buffer may hold secrets (a PrivateMessage's signed content): wiped before it goes back.
+                byte[] larger = ArrayPool<byte>.Shared.Rent(size);
+                _buffer.AsSpan(0, _length).CopyTo(larger);
+                System.Security.Cryptography.CryptographicOperations.ZeroMemory(_buffer.AsSpan(0, _length));
+                if (_buffer.Length > 0)
+                {
+                    ArrayPool<byte>.Shared.Return(_buffer);
+                }
+                _buffer = larger;
+            }
+            else
+            {
+                Array.Resize(ref _buffer, size);
+            }
         }
         var span = _buffer.AsSpan(_length, count);
         _length += count;
@@ -78,6 +134,9 @@ public sealed class TlsWriter
             throw new ArgumentOutOfRangeException(nameof(value), "A vector length must be below 2^30.");
         }
     }
+
+    /// <summary>The encoded length of <c>opaque data&lt;V&gt;</c> holding <paramref name="length"/> bytes.</summary>
+    public static int OpaqueLength(int length) => (length < 0x40 ? 1 : length < 0x4000 ? 2 : 4) + length;
 
     /// <summary>Writes <c>opaque data&lt;V&gt;</c>: a varint length, then the bytes.</summary>
     public void WriteOpaque(ReadOnlySpan<byte> bytes)
@@ -150,6 +209,10 @@ public sealed class TlsWriter
 public interface IMlsEncodable
 {
     void Encode(TlsWriter writer);
+
+    /// <summary>How many bytes the encoding takes, exactly or as a guess to size a writer by (large messages
+    /// know theirs, so encoding one allocates its bytes once instead of growing a buffer through every size).</summary>
+    int EncodedLengthHint => 256;
 }
 
 /// <summary>Encoding helpers for any <see cref="IMlsEncodable"/>.</summary>
@@ -158,8 +221,8 @@ public static class MlsEncodableExtensions
     /// <summary>Returns the TLS encoding of <paramref name="value"/>.</summary>
     public static byte[] ToBytes(this IMlsEncodable value)
     {
-        var w = new TlsWriter();
+        var w = new TlsWriter(value.EncodedLengthHint);
         value.Encode(w);
-        return w.ToArray();
+        return w.ToArrayOrDetach();
     }
 }

@@ -1,16 +1,13 @@
 // RFC 9180 §7.1 DHKEM(X25519, HKDF-SHA256), §7.1.3 DeriveKeyPair, §7.1.4 validation; RFC 7748 X25519.
 // Keys: 32-byte raw scalar (private) and 32-byte u-coordinate (public); DH output 32 bytes.
 using System.Security.Cryptography;
-using NSec.Cryptography;
 
 namespace Parley.Mls.Crypto;
 
-/// <summary>DHKEM(X25519, HKDF-SHA256) on libsodium through NSec.</summary>
+/// <summary>DHKEM(X25519, HKDF-SHA256) on libsodium, called on spans (see <see cref="Libsodium"/>).</summary>
 internal sealed class DhKemX25519 : DhKem
 {
     public static readonly DhKemX25519 Instance = new();
-
-    private static readonly KeyAgreementAlgorithm X25519 = KeyAgreementAlgorithm.X25519;
 
     private DhKemX25519() : base(0x0020, Kdf.HkdfSha256, 32, 32, 32) { }
 
@@ -35,34 +32,28 @@ internal sealed class DhKemX25519 : DhKem
             throw new ArgumentException("An X25519 private key is 32 bytes.", nameof(privateKey));
         }
 
-        using var key = Key.Import(X25519, privateKey, KeyBlobFormat.RawPrivateKey);
-        return key.PublicKey.Export(KeyBlobFormat.RawPublicKey);
+        byte[] publicKey = new byte[PublicKeyLength];
+        Libsodium.X25519Base(privateKey, publicKey);
+        return publicKey;
     }
 
     public override bool TryDh(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> publicKey, Span<byte> dh, Span<byte> ownPublicKey)
     {
-        if (privateKey.Length != PrivateKeyLength || publicKey.Length != PublicKeyLength
-            || !PublicKey.TryImport(X25519, publicKey, KeyBlobFormat.RawPublicKey, out PublicKey? peer) || peer is null)
+        if (privateKey.Length != PrivateKeyLength || publicKey.Length != PublicKeyLength)
         {
             return false;
         }
 
-        using var key = Key.Import(X25519, privateKey, KeyBlobFormat.RawPrivateKey);
-        var parameters = new SharedSecretCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport };
-        // libsodium refuses an all-zero result (a small-order peer key), as RFC 9180 §7.1.4 requires.
-        using SharedSecret? secret = X25519.Agree(key, peer, in parameters);
-        if (secret is null)
+        // libsodium refuses a small-order peer key and an all-zero result, as RFC 9180 §7.1.4 requires.
+        if (!Libsodium.X25519(privateKey, publicKey, dh))
         {
+            CryptographicOperations.ZeroMemory(dh);
             return false;
         }
-
-        byte[] raw = secret.Export(SharedSecretBlobFormat.RawSharedSecret);
-        raw.CopyTo(dh);
-        CryptographicOperations.ZeroMemory(raw);
 
         if (!ownPublicKey.IsEmpty)
         {
-            key.PublicKey.Export(KeyBlobFormat.RawPublicKey).CopyTo(ownPublicKey);
+            Libsodium.X25519Base(privateKey, ownPublicKey);
         }
 
         return true;

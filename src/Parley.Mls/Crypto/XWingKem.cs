@@ -15,7 +15,7 @@ using Org.BouncyCastle.Crypto.Digests;
 
 namespace Parley.Mls.Crypto;
 
-/// <summary>The X-Wing hybrid KEM: ML-KEM-768 on BouncyCastle, X25519 on libsodium through NSec, and a SHA3-256
+/// <summary>The X-Wing hybrid KEM: ML-KEM-768 on BouncyCastle, X25519 on libsodium, and a SHA3-256
 /// combiner.</summary>
 internal sealed class XWingKem : Kem
 {

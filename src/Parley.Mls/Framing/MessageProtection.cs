@@ -40,11 +40,11 @@ public static partial class MessageProtection
         byte[] signature;
         try
         {
-            signature = suite.SignWithLabel(signaturePrivateKey, SignatureLabel, tbs.WrittenSpan);
+            signature = suite.SignWithLabelInPlace(signaturePrivateKey, SignatureLabel, tbs.Written, CipherSuite.LabelHeaderRoom);
         }
         finally
         {
-            WipeIfPrivate(wireFormat, tbs);
+            Release(wireFormat, tbs);
         }
         return new AuthenticatedContent(wireFormat, content, new FramedContentAuthData(signature, null));
     }
@@ -66,11 +66,12 @@ public static partial class MessageProtection
         bool valid;
         try
         {
-            valid = suite.VerifyWithLabel(signaturePublicKey, SignatureLabel, tbs.WrittenSpan, content.Auth.Signature);
+            valid = suite.VerifyWithLabelInPlace(signaturePublicKey, SignatureLabel, tbs.Written, CipherSuite.LabelHeaderRoom,
+                content.Auth.Signature);
         }
         finally
         {
-            WipeIfPrivate(content.WireFormat, tbs);
+            Release(content.WireFormat, tbs);
         }
         if (!valid)
         {
@@ -78,22 +79,18 @@ public static partial class MessageProtection
         }
     }
 
-    // FramedContentTBS in a writer sized for it up front, so large application data is copied once.
+    // FramedContentTBS in a pooled writer sized for it up front, after room for the label header: large
+    // application data is copied once, and signed or verified where it lies (SignWithLabelInPlace).
     private static TlsWriter WriteTbs(WireFormat wireFormat, FramedContent content, GroupContext? context)
     {
-        var w = new TlsWriter(EstimateTbsLength(content, context));
+        var w = TlsWriter.Pooled(CipherSuite.LabelHeaderRoom + EstimateTbsLength(content, context));
+        w.Skip(CipherSuite.LabelHeaderRoom);
         FramedContentTbs.Write(w, wireFormat, content, context);
         return w;
     }
 
-    // The TBS of a PrivateMessage holds its plaintext.
-    private static void WipeIfPrivate(WireFormat wireFormat, TlsWriter tbs)
-    {
-        if (wireFormat == WireFormat.MlsPrivateMessage)
-        {
-            tbs.Clear();
-        }
-    }
+    // The TBS of a PrivateMessage holds its plaintext: wiped before the buffer goes back to the pool.
+    private static void Release(WireFormat wireFormat, TlsWriter tbs) => tbs.Release(wipe: wireFormat == WireFormat.MlsPrivateMessage);
 
     private static int EstimateTbsLength(FramedContent content, GroupContext? context)
     {

@@ -675,7 +675,17 @@ public sealed class MlsGroup : IDisposable
         {
             var content = GroupFraming.Sign(s, WireFormat.MlsPrivateMessage, framed);
             var message = new MlsMessage(MessageProtection.ProtectPrivate(s.Suite, content, s.SecretTree, s.Secrets.SenderDataSecret, _options.Padding));
-            _sent.Record(s.Epoch, message.ToBytes());
+            // Only its fingerprint is kept: encoded into a pooled buffer (ciphertext, nothing to wipe) and dropped.
+            var encoded = TlsWriter.Pooled(message.EncodedLengthHint);
+            try
+            {
+                message.Encode(encoded);
+                _sent.Record(s.Epoch, encoded.WrittenSpan);
+            }
+            finally
+            {
+                encoded.Release(wipe: false);
+            }
             return message;
         }
         finally

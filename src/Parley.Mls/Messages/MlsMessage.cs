@@ -45,6 +45,9 @@ public sealed record MlsMessage : IMlsEncodable
         Body.Encode(writer);
     }
 
+    /// <summary>The body's length hint and the four bytes of version and wire format.</summary>
+    public int EncodedLengthHint => 4 + Body.EncodedLengthHint;
+
     /// <summary>Reads an MLSMessage; another protocol version or an unknown wire format is rejected.</summary>
     public static MlsMessage Decode(TlsReader reader)
     {

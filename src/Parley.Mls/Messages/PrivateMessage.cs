@@ -23,6 +23,11 @@ public sealed record PrivateMessage(
         writer.WriteOpaque(Ciphertext);
     }
 
+    /// <summary>The exact encoded length.</summary>
+    public int EncodedLengthHint
+        => TlsWriter.OpaqueLength(GroupId.Length) + 8 + 1 + TlsWriter.OpaqueLength(AuthenticatedData.Length)
+           + TlsWriter.OpaqueLength(EncryptedSenderData.Length) + TlsWriter.OpaqueLength(Ciphertext.Length);
+
     public static PrivateMessage Decode(TlsReader reader)
         => new(
             reader.ReadOpaque(),

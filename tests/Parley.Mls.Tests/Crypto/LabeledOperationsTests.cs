@@ -100,6 +100,38 @@ public sealed class LabeledOperationsTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(SuitesAndLengths))]
+    public void Signing_in_place_signs_the_same_sign_content(ushort id, int length)
+    {
+        CipherSuite suite = CipherSuite.Get(id);
+        SignatureKeyPair keys = suite.GenerateSignatureKeyPair();
+        byte[] content = Content(length);
+        byte[] signContent = SignContent("FramedContentTBS", content);
+        // The content after the room for the header, as MessageProtection lays out a FramedContentTBS.
+        byte[] buffer = new byte[CipherSuite.LabelHeaderRoom + length];
+        content.CopyTo(buffer, CipherSuite.LabelHeaderRoom);
+
+        byte[] signature = suite.SignWithLabelInPlace(keys.PrivateKey, "FramedContentTBS", buffer, CipherSuite.LabelHeaderRoom);
+
+        Assert.True(suite.Verify(keys.PublicKey, signContent, signature));
+        Assert.True(suite.VerifyWithLabelInPlace(keys.PublicKey, "FramedContentTBS", buffer, CipherSuite.LabelHeaderRoom,
+            suite.Sign(keys.PrivateKey, signContent)));
+        Assert.Equal(content, buffer[CipherSuite.LabelHeaderRoom..]);
+        buffer[^1] ^= (byte)(length > 0 ? 1 : 0);
+        Assert.Equal(length == 0, suite.VerifyWithLabelInPlace(keys.PublicKey, "FramedContentTBS", buffer, CipherSuite.LabelHeaderRoom, signature));
+    }
+
+    [Fact]
+    public void Signing_in_place_without_room_for_the_header_is_refused()
+    {
+        CipherSuite suite = CipherSuite.Get(1);
+        SignatureKeyPair keys = suite.GenerateSignatureKeyPair();
+        byte[] buffer = new byte[10 + 100];
+
+        Assert.Throws<ArgumentException>(() => suite.SignWithLabelInPlace(keys.PrivateKey, "FramedContentTBS", buffer, 10));
+    }
+
     private static byte[] Content(int length) => Enumerable.Range(0, length).Select(i => (byte)(i * 7)).ToArray();
 
     // struct { opaque label<V>; opaque content<V>; } SignContent (and EncryptContext, with context).

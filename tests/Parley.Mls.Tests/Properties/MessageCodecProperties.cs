@@ -82,6 +82,26 @@ public sealed class MessageCodecProperties
     public Property A_private_message_round_trips() => RoundTrips(MlsGen.PrivateMessage, MlsMessage.Decode);
 
     [Property(MaxTest = 200)]
+    public Property A_private_message_knows_its_encoded_length()
+        => Prop.ForAll(MlsGen.PrivateMessage.ToArbitrary(), m => m.ToBytes().Length == m.EncodedLengthHint);
+
+    [Theory]
+    [InlineData(63)]
+    [InlineData(64)]
+    [InlineData(16_383)]
+    [InlineData(16_384)]
+    [InlineData(1 << 20)]
+    public void A_private_message_of_any_size_knows_its_encoded_length(int ciphertextLength)
+    {
+        var message = new MlsMessage(new PrivateMessage([1, 2], 7, ContentType.Application, [], new byte[64], new byte[ciphertextLength]));
+
+        byte[] encoded = message.ToBytes();
+
+        Assert.Equal(encoded.Length, message.EncodedLengthHint);
+        Assert.Equal(message, MlsMessage.Decode(encoded));
+    }
+
+    [Property(MaxTest = 200)]
     public Property A_welcome_round_trips() => RoundTrips(MlsGen.Welcome, Welcome.Decode);
 
     [Property(MaxTest = 200)]
