@@ -142,10 +142,13 @@ public sealed partial class ParleyServerClient : IDisposable
         }
     }
 
-    /// <summary>Opens the delivery WebSocket (GET /v1/ws) as this device.</summary>
+    /// <summary>Opens the delivery WebSocket (GET /v1/ws) as this device, asking for binary frames
+    /// (<see cref="Parley.Content.DeliveryFrame.SubProtocol"/>); a server that does not offer them leaves the socket's
+    /// <see cref="WebSocket.SubProtocol"/> null, and the connection speaks JSON.</summary>
     public async Task<ClientWebSocket> ConnectWebSocketAsync(CancellationToken cancellationToken = default)
     {
         var socket = new ClientWebSocket();
+        socket.Options.AddSubProtocol(Parley.Content.DeliveryFrame.SubProtocol);
         if (_credential is not null)
         {
             socket.Options.SetRequestHeader("Authorization", "Bearer " + _credential);
