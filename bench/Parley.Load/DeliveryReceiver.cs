@@ -1,20 +1,19 @@
 // Parley server protocol v1, "GET /v1/ws": the device side of the delivery WebSocket, reduced to what a load test
 // needs: read each pushed message, hand it over, acknowledge it.
 using System.Net.WebSockets;
-using System.Text.Json;
 using Parley.Client.Network;
 
 namespace Parley.Load;
 
-/// <summary>Reads a delivery WebSocket until it closes: every {"type":"message"} frame goes to the handler, then is
-/// acknowledged, so the server deletes it from the mailbox.</summary>
+/// <summary>Reads a delivery WebSocket until it closes: every pushed message (a binary push frame on a connection that
+/// speaks parley.binary.v1, a {"type":"message"} frame otherwise, decoded as ParleyClient decodes them) goes to the
+/// handler, then is acknowledged, so the server deletes it from the mailbox.</summary>
 internal static class DeliveryReceiver
 {
     public static async Task RunAsync(WebSocket socket, Action<MailboxEntry> handle, bool acknowledge, CancellationToken cancellationToken)
     {
         // Acknowledged in batches, as ParleyClient does (AckBatcher); what waits goes out before the socket is let go.
-        using var acks = new AckBatcher(socket,
-            static ids => JsonSerializer.SerializeToUtf8Bytes(new ClientFrame("ack", null, ids), LoadJson.Default.ClientFrame));
+        using var acks = new AckBatcher(socket);
         try
         {
             await ReceiveAsync(socket, handle, acknowledge ? acks : null, cancellationToken);
@@ -43,8 +42,8 @@ internal static class DeliveryReceiver
                 frame.Write(buffer, 0, result.Count);
             }
             while (!result.EndOfMessage);
-            MailboxEntry? entry = JsonSerializer.Deserialize(frame.GetBuffer().AsSpan(0, (int)frame.Length), LoadJson.Default.MailboxEntry);
-            if (entry is not { Type: "message" })
+            if (DeliverySocket.Decode(frame.GetBuffer().AsMemory(0, (int)frame.Length), result.MessageType, AckBatcher.IsBinary(socket)) is not
+                { } entry)
             {
                 continue;
             }

@@ -83,7 +83,7 @@ internal static class FanoutRun
             async (i, ct) =>
             {
                 connectedSockets[i] = await LoopbackWebSocket.ConnectAsync(DeliveryReceiver.WebSocketUri(devices[i].Node), LoopbackWebSocket.SourceFor(i, perAddress),
-                    "Bearer " + devices[i].Credential, ct);
+                    "Bearer " + devices[i].Credential, ct, Parley.Content.DeliveryFrame.SubProtocol);
             });
         foreach (var socket in connectedSockets.OfType<WebSocket>())
         {

@@ -19,8 +19,10 @@ internal static class LoopbackWebSocket
     public static IPAddress SourceFor(int index, int perAddress) => new([127, 0, 0, (byte)(1 + index / perAddress)]);
 
     /// <summary>Connects to <paramref name="uri"/> (ws://127.0.0.1:port/path) from <paramref name="source"/>, with an
-    /// optional Authorization header, and completes the opening handshake.</summary>
-    public static async Task<WebSocket> ConnectAsync(Uri uri, IPAddress? source, string? authorization, CancellationToken cancellationToken)
+    /// optional Authorization header, and completes the opening handshake. With <paramref name="subProtocol"/> it asks for
+    /// that subprotocol; the socket's <see cref="WebSocket.SubProtocol"/> is set when the server accepted it.</summary>
+    public static async Task<WebSocket> ConnectAsync(Uri uri, IPAddress? source, string? authorization, CancellationToken cancellationToken,
+        string? subProtocol = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
@@ -41,6 +43,10 @@ internal static class LoopbackWebSocket
             {
                 request.Append("Authorization: ").Append(authorization).Append("\r\n");
             }
+            if (subProtocol is not null)
+            {
+                request.Append("Sec-WebSocket-Protocol: ").Append(subProtocol).Append("\r\n");
+            }
             request.Append("\r\n");
             await stream.WriteAsync(Encoding.ASCII.GetBytes(request.ToString()), cancellationToken);
             string head = await ReadHeadAsync(stream, cancellationToken);
@@ -51,7 +57,14 @@ internal static class LoopbackWebSocket
                 stream.Dispose();
                 throw new WebSocketException($"The server refused the WebSocket: {head.Split("\r\n")[0]}");
             }
-            return WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
+            bool accepted = subProtocol is not null
+                && head.Contains("Sec-WebSocket-Protocol: " + subProtocol + "\r\n", StringComparison.OrdinalIgnoreCase);
+            return WebSocket.CreateFromStream(stream, new WebSocketCreationOptions
+            {
+                IsServer = false,
+                KeepAliveInterval = TimeSpan.Zero,
+                SubProtocol = accepted ? subProtocol : null,
+            });
         }
         catch
         {

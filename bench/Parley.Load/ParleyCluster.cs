@@ -55,13 +55,13 @@ internal sealed class ParleyCluster : IAsyncDisposable
     public Uri NodeFor(int index) => _nodes[index % _nodes.Count].Address;
 
     public static async Task<ParleyCluster> StartAsync(StorageEngine engine, int nodes, IEnumerable<string> extraArguments, CancellationToken cancellationToken,
-        bool liftRateLimits = true)
+        bool liftRateLimits = true, string? serverDll = null)
     {
         if (engine == StorageEngine.Sqlite && nodes != 1)
         {
             throw new ArgumentException("Several nodes need --engine postgres (they share the database).");
         }
-        string dll = ServerDll();
+        string dll = serverDll ?? ServerDll();
         string root = Path.Combine(Path.GetTempPath(), "parley-load-server-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(root);
         string? admin = null, database = null, redis = null;
@@ -140,6 +140,7 @@ internal sealed class ParleyCluster : IAsyncDisposable
     }
 
     /// <summary>The server to run: $PARLEY_SERVER_DLL, else the repository's Release build of the CLI.</summary>
+    /// <remarks>The target <c>parley-baseline</c> runs $PARLEY_BASELINE_DLL instead, so one <c>compare</c> measures two builds.</remarks>
     public static string ServerDll()
     {
         if (Environment.GetEnvironmentVariable("PARLEY_SERVER_DLL") is { Length: > 0 } own)

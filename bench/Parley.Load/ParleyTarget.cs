@@ -21,24 +21,34 @@ internal sealed class ParleyTarget : IRelayTarget
     private readonly bool _sealed;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Parley.Content.SealedSigner> _signers = new();
 
-    private ParleyTarget(ParleyCluster cluster, bool ownsCluster, bool sealedSending = false)
+    private readonly bool _binaryFrames;
+    private readonly string? _name;
+
+    private ParleyTarget(ParleyCluster cluster, bool ownsCluster, bool sealedSending = false, bool binaryFrames = true, string? name = null)
     {
         _cluster = cluster;
         _ownsCluster = ownsCluster;
         _sealed = sealedSending;
+        _binaryFrames = binaryFrames;
+        _name = name;
     }
 
-    public string Name => _sealed ? "parley-sealed" : "parley";
+    public string Name => _name ?? (_sealed ? "parley-sealed" : "parley");
 
-    public string Description => (_sealed ? "Parley sealed, " : "Parley, ") + _cluster.Description;
+    public string Description => (_name is null ? "" : _name + ": ") + (_sealed ? "Parley sealed, " : "Parley, ") + _cluster.Description
+        + (_binaryFrames ? "" : ", JSON delivery frames");
 
     public IReadOnlyList<int> ServerPids => _cluster.Pids.ToList();
 
     public IReadOnlyList<int> DatabasePids => _cluster.DatabasePids;
 
-    /// <summary>Starts the servers; with <paramref name="sealedSending"/>, every message goes sealed.</summary>
-    public static async Task<ParleyTarget> StartAsync(StorageEngine engine, int nodes, CancellationToken cancellationToken, bool sealedSending = false)
-        => new(await ParleyCluster.StartAsync(engine, nodes, [], cancellationToken), ownsCluster: true, sealedSending);
+    /// <summary>Starts the servers; with <paramref name="sealedSending"/>, every message goes sealed. Devices ask for binary
+    /// delivery frames unless <paramref name="binaryFrames"/> is false (then they speak JSON, as clients before them did);
+    /// <paramref name="serverDll"/> runs another build of the server, and <paramref name="name"/> names the target.</summary>
+    public static async Task<ParleyTarget> StartAsync(StorageEngine engine, int nodes, CancellationToken cancellationToken, bool sealedSending = false,
+        bool binaryFrames = true, string? serverDll = null, string? name = null)
+        => new(await ParleyCluster.StartAsync(engine, nodes, [], cancellationToken, serverDll: serverDll), ownsCluster: true, sealedSending,
+            binaryFrames, name);
 
     /// <summary>A target on servers that are already running (and stay running when it is disposed).</summary>
     public static ParleyTarget Over(ParleyCluster cluster) => new(cluster, ownsCluster: false);
@@ -64,7 +74,7 @@ internal sealed class ParleyTarget : IRelayTarget
         foreach (var device in _devices)
         {
             WebSocket socket = await LoopbackWebSocket.ConnectAsync(DeliveryReceiver.WebSocketUri(device.Node), null, "Bearer " + device.Credential,
-                cancellationToken);
+                cancellationToken, _binaryFrames ? Parley.Content.DeliveryFrame.SubProtocol : null);
             _sockets.Add(socket);
             int index = device.Index;
             _receivers.Add(Task.Run(() => DeliveryReceiver.RunAsync(socket, entry => onMessage(index, entry.Message), acknowledge: true, _stop.Token),

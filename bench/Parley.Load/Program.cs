@@ -6,7 +6,11 @@
 //            rate with p99 under a bound: --target parley|ejabberd|echo [--devices 100] [--seconds 10] [--rate R | --search]
 //            [--p99 100] [--start-rate 200] [--max-steps 10] [--engine sqlite|postgres] [--nodes 1]
 //            [--unpadded: messages without the padding ParleyClient gives them, to measure its cost]
+//            [--warmup 3: seconds of traffic at the start rate before measuring; the server's tiered JIT is still
+//            compiling the hot path after 3 s on a busy machine, so CPU per message needs 20 or more there]
 //            --target parley-sealed: Parley with every message sent sealed (docs/protocol.md, "Sealed sending")
+//            Parley's devices ask for binary delivery frames (parley.binary.v1); parley-json / parley-sealed-json keep JSON
+//            frames; parley-baseline / parley-sealed-baseline run the server build $PARLEY_BASELINE_DLL (before/after in one run)
 //   compare  relay on parley, ejabberd and echo with the same options, step by step in turns, and the ratios
 //            [--targets parley,ejabberd,echo] [--noisy 25] [--retries 2]; --targets parley,parley-sealed gives sealed
 //            sending's cost as the ratio of the two

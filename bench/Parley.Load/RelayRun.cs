@@ -12,10 +12,17 @@ internal static class RelayRun
     {
         "parley" or "parley-sealed" => await ParleyTarget.StartAsync(Enum.Parse<StorageEngine>(a.String("--engine") ?? "sqlite", ignoreCase: true),
             a.Int("--nodes", 1), cancellationToken, sealedSending: name == "parley-sealed"),
+        "parley-json" or "parley-sealed-json" => await ParleyTarget.StartAsync(StorageEngineOf(a), a.Int("--nodes", 1), cancellationToken,
+            sealedSending: name == "parley-sealed-json", binaryFrames: false, name: name),
+        "parley-baseline" or "parley-sealed-baseline" => await ParleyTarget.StartAsync(StorageEngineOf(a), a.Int("--nodes", 1), cancellationToken,
+            sealedSending: name == "parley-sealed-baseline", serverDll: Environment.GetEnvironmentVariable("PARLEY_BASELINE_DLL")
+                ?? throw new ArgumentException("parley-baseline runs the server build named by $PARLEY_BASELINE_DLL."), name: name),
         "ejabberd" => await XmppTarget.StartAsync(cancellationToken),
         "echo" => await EchoTarget.StartAsync(cancellationToken),
         _ => throw new ArgumentException($"Unknown target {name}; use parley, ejabberd or echo."),
     };
+
+    private static StorageEngine StorageEngineOf(LoadArgs a) => Enum.Parse<StorageEngine>(a.String("--engine") ?? "sqlite", ignoreCase: true);
 
     /// <summary>relay --target parley|ejabberd|echo [--devices 100] [--seconds 10] [--rate R | --search] [--p99 100]
     /// [--start-rate 200] [--max-steps 10] [--engine sqlite|postgres] [--nodes 1] [--json]</summary>
@@ -39,7 +46,7 @@ internal static class RelayRun
         await using var bench = await RelayBench.CreateAsync(await StartTargetAsync(name, a, cancellationToken), devices, cancellationToken, a.Flag("--unpadded"));
         Console.Error.WriteLine($"{bench.Target.Description}; {devices} devices in {devices / 2} pairs; {Machine.Describe()}");
         // Warm-up (JIT, connection pools, database caches): not reported.
-        await bench.RunStepAsync(a.Double("--start-rate", 200), 3, int.MaxValue, cancellationToken);
+        await bench.RunStepAsync(a.Double("--start-rate", 200), a.Int("--warmup", 3), int.MaxValue, cancellationToken);
         var all = new List<RelayStep>();
         var max = await bench.RunQuietStepAsync(0, seconds, a.Double("--noisy", 25), a.Int("--retries", 2), cancellationToken);
         all.Add(max);
@@ -95,7 +102,7 @@ internal static class RelayRun
                 var bench = await RelayBench.CreateAsync(await StartTargetAsync(name, a, cancellationToken), devices, cancellationToken, a.Flag("--unpadded"));
                 benches.Add(bench);
                 Console.Error.WriteLine($"{bench.Target.Description}; {devices} devices in {devices / 2} pairs");
-                await bench.RunStepAsync(a.Double("--start-rate", 200), 3, int.MaxValue, cancellationToken);
+                await bench.RunStepAsync(a.Double("--start-rate", 200), a.Int("--warmup", 3), int.MaxValue, cancellationToken);
             }
             Console.Error.WriteLine(Machine.Describe());
             var maxima = new List<RelayStep>();

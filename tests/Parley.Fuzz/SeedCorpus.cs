@@ -310,6 +310,10 @@ internal static class SeedCorpus
         add("ack-frame", "one", """{"type":"ack","id":"0b6f7c1e-5a43-4d7e-9c36-2f1b8a9d4e60"}"""u8.ToArray());
         add("ack-frame", "batch", """{"type":"ack","ids":["m1","m2","0b6f7c1e-5a43-4d7e-9c36-2f1b8a9d4e60"]}"""u8.ToArray());
         add("ack-frame", "both", """{"type":"ack","id":"m1","ids":["m2"]}"""u8.ToArray());
+        add("binary-ack-frame", "one", DeliveryFrame.EncodeAck(["0b6f7c1e-5a43-4d7e-9c36-2f1b8a9d4e60"]));
+        add("binary-ack-frame", "batch", DeliveryFrame.EncodeAck(["m1", "m2", "0b6f7c1e-5a43-4d7e-9c36-2f1b8a9d4e60"]));
+        add("binary-push-frame", "plain", DeliveryFrame.EncodePush(42, "m1", [0, 1, 0, 2, 7, 7], []));
+        add("binary-push-frame", "stamped", DeliveryFrame.EncodePush(7, "0b6f7c1e-5a43-4d7e-9c36-2f1b8a9d4e60", [0, 1, 0, 2, 9], [1, 2, 3, 4]));
         add("store-records", "public-channel", [8, .. ChannelRecordCodec.Encode(new PublicChannelRecord(new Uri("https://parley.example/"),
             "news", "alice", new byte[32], true, 5, At))]);
     }

@@ -1,6 +1,7 @@
 // Parley server protocol v1, "GET /v1/ws": acknowledgements in batches, {"type":"ack","ids":[…]} with 1 to 48 ids.
 using System.Net.WebSockets;
 using System.Text.Json;
+using Parley.Content;
 
 namespace Parley.Client.Network;
 
@@ -23,25 +24,36 @@ public sealed class AckBatcher : IDisposable
 
     private readonly WebSocket _socket;
     private readonly Func<IReadOnlyList<string>, byte[]> _encode;
+    private readonly WebSocketMessageType _frameType;
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _sending = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private List<string> _waiting = [];
     private bool _timerRunning;
 
-    /// <summary>Batches acknowledgements on <paramref name="socket"/>, frames encoded as Parley's client does.</summary>
+    /// <summary>Batches acknowledgements on <paramref name="socket"/>, frames encoded as Parley's client does: binary
+    /// (<see cref="DeliveryFrame.EncodeAck"/>) on a connection that speaks <see cref="DeliveryFrame.SubProtocol"/>, JSON
+    /// otherwise.</summary>
     public AckBatcher(WebSocket socket)
-        : this(socket, static ids => JsonSerializer.SerializeToUtf8Bytes(new ClientFrame("ack", null, ids), ClientJsonContext.Default.ClientFrame))
+        : this(socket, IsBinary(socket) ? DeliveryFrame.EncodeAck : EncodeJson, IsBinary(socket) ? WebSocketMessageType.Binary : WebSocketMessageType.Text)
     {
     }
 
     /// <summary>Batches acknowledgements on <paramref name="socket"/>, each frame the bytes <paramref name="encode"/> makes of
-    /// its ids.</summary>
-    public AckBatcher(WebSocket socket, Func<IReadOnlyList<string>, byte[]> encode)
+    /// its ids, sent as frames of <paramref name="frameType"/>.</summary>
+    public AckBatcher(WebSocket socket, Func<IReadOnlyList<string>, byte[]> encode, WebSocketMessageType frameType = WebSocketMessageType.Text)
     {
         _socket = socket ?? throw new ArgumentNullException(nameof(socket));
         _encode = encode ?? throw new ArgumentNullException(nameof(encode));
+        _frameType = frameType;
     }
+
+    /// <summary>Whether <paramref name="socket"/> speaks the binary delivery frames (the server accepted the subprotocol).</summary>
+    public static bool IsBinary(WebSocket socket) => socket?.SubProtocol == DeliveryFrame.SubProtocol;
+
+    /// <summary>The JSON acknowledgement frame, <c>{"type":"ack","ids":[…]}</c>.</summary>
+    public static byte[] EncodeJson(IReadOnlyList<string> ids)
+        => JsonSerializer.SerializeToUtf8Bytes(new ClientFrame("ack", null, ids), ClientJsonContext.Default.ClientFrame);
 
     /// <summary>Queues the acknowledgement of <paramref name="id"/>; sends the batch at once when it is full. Sends are not
     /// cancelled (cancelling a WebSocket send aborts the socket, and the final <see cref="FlushAsync"/> still needs it).</summary>
@@ -135,7 +147,7 @@ public sealed class AckBatcher : IDisposable
                 }
                 try
                 {
-                    await _socket.SendAsync(_encode(batch), WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+                    await _socket.SendAsync(_encode(batch), _frameType, endOfMessage: true, cancellationToken).ConfigureAwait(false);
                 }
                 catch
                 {

@@ -2,6 +2,7 @@
 // order; the device acknowledges each message after it is safely stored.
 using System.Net.WebSockets;
 using System.Text.Json;
+using Parley.Content;
 
 namespace Parley.Client.Network;
 
@@ -145,16 +146,7 @@ public sealed class DeliverySocket
             }
             while (!result.EndOfMessage);
 
-            MailboxEntry? entry;
-            try
-            {
-                entry = JsonSerializer.Deserialize(message.GetBuffer().AsSpan(0, (int)message.Length), ClientJsonContext.Default.MailboxEntry);
-            }
-            catch (JsonException)
-            {
-                continue;
-            }
-            if (entry is null || entry.Type != "message")
+            if (Decode(message.GetBuffer().AsMemory(0, (int)message.Length), result.MessageType, AckBatcher.IsBinary(socket)) is not { } entry)
             {
                 continue;
             }
@@ -164,6 +156,26 @@ public sealed class DeliverySocket
                 return null;
             }
             await acks.AddAsync(entry.Id);
+        }
+    }
+
+    /// <summary>The mailbox entry a pushed frame carries, or null for a frame to pass over: on a binary connection
+    /// (<see cref="DeliveryFrame.SubProtocol"/>) a push frame, otherwise a JSON <c>{"type":"message"}</c> frame.</summary>
+    public static MailboxEntry? Decode(ReadOnlyMemory<byte> frame, WebSocketMessageType type, bool binary)
+    {
+        if (binary)
+        {
+            return type == WebSocketMessageType.Binary && DeliveryFrame.DecodePush(frame) is { } push
+                ? new MailboxEntry("message", push.Sequence, push.Id, push.Message.ToArray(), push.Stamp)
+                : null;
+        }
+        try
+        {
+            return JsonSerializer.Deserialize(frame.Span, ClientJsonContext.Default.MailboxEntry) is { Type: "message" } entry ? entry : null;
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 

@@ -147,10 +147,13 @@ public sealed partial class ParleyServerClient : IDisposable
     }
 
     /// <summary>Opens the delivery WebSocket (GET /v1/ws) as this device, or as the subscriber queue of a client made by
-    /// <see cref="ForQueue"/> (a connection of its own, with the queue's credential only).</summary>
+    /// <see cref="ForQueue"/> (a connection of its own, with the queue's credential only), asking for binary frames
+    /// (<see cref="Parley.Content.DeliveryFrame.SubProtocol"/>); a server that does not offer them leaves the socket's
+    /// <see cref="WebSocket.SubProtocol"/> null, and the connection speaks JSON.</summary>
     public async Task<ClientWebSocket> ConnectWebSocketAsync(CancellationToken cancellationToken = default)
     {
         var socket = new ClientWebSocket();
+        socket.Options.AddSubProtocol(Parley.Content.DeliveryFrame.SubProtocol);
         if (_credential is not null)
         {
             socket.Options.SetRequestHeader("Authorization", _scheme + " " + _credential);

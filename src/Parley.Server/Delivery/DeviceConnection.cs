@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
 using System.Threading.RateLimiting;
+using Parley.Content;
 using Parley.Server.Accounts;
 using Parley.Server.Devices;
 using Parley.Server.Http;
@@ -12,7 +13,7 @@ namespace Parley.Server.Delivery;
 
 /// <summary>One device's delivery WebSocket. It pushes the device's mailbox in order (from the
 /// start on every connection, so nothing unacknowledged is lost) and deletes each message when
-/// the device sends <c>{"type":"ack","id":…}</c> (or <c>"ids":[…]</c>, up to <see cref="ClientFrame.MaxAckIds"/> at once). Acknowledgements beyond the messages pushed on the connection count
+/// the device sends <c>{"type":"ack","id":…}</c> (or <c>"ids":[…]</c>, up to <see cref="ClientFrame.MaxAckIds"/> at once; binary frames instead, <see cref="DeliveryFrame"/>, when the device asked for <see cref="DeliveryFrame.SubProtocol"/>). Acknowledgements beyond the messages pushed on the connection count
 /// against the device's request windows, and every close this side decides is a WebSocket close handshake with a code
 /// and a reason (docs/server-protocol.md, "the delivery WebSocket").</summary>
 /// <remarks>Most connections are idle most of the time, so an idle one holds as little as possible: one pending
@@ -50,6 +51,12 @@ public sealed class DeviceConnection
 
         /// <summary>4003: the operator suspended the device's account.</summary>
         Suspended,
+
+        /// <summary>1003: on a binary connection (<see cref="DeliveryFrame.SubProtocol"/>) the device sent a text frame.</summary>
+        TextFrame,
+
+        /// <summary>1008: on a binary connection the device sent a binary frame that is not a valid acknowledgement.</summary>
+        MalformedBinaryFrame,
     }
 
     private const int PageSize = 100;
@@ -83,11 +90,15 @@ public sealed class DeviceConnection
     private long _acks;
     private IDisposable? _presence;
 
-    public DeviceConnection(DeviceId device, AccountId? account)
+    public DeviceConnection(DeviceId device, AccountId? account, bool binary = false)
     {
         Device = device;
         Account = account;
+        Binary = binary;
     }
+
+    /// <summary>Whether the connection speaks binary frames (<see cref="DeliveryFrame.SubProtocol"/>) rather than JSON.</summary>
+    public bool Binary { get; }
 
     /// <summary>The connected device, or the channel subscriber queue (whose id has a device id's shape).</summary>
     public DeviceId Device { get; }
@@ -182,9 +193,12 @@ public sealed class DeviceConnection
                 // to cancel this read: the device going away ends it, and a close from this side either gets the device's
                 // answer or aborts the socket after CloseHandshakeTimeout.
                 ValueWebSocketReceiveResult peek = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+                // A frame with no payload at all ends with the zero-byte read: it is no acknowledgement of either kind.
                 CloseReason? stop = peek.MessageType == WebSocketMessageType.Close
                     ? CloseReason.ClientClosed
-                    : await ReceiveFrameAsync(socket, mailbox, metrics, maxFrameBytes, ackLimit, requestAborted);
+                    : peek.EndOfMessage
+                        ? MalformedFrame(peek.MessageType)
+                        : await ReceiveFrameAsync(socket, mailbox, metrics, maxFrameBytes, ackLimit, requestAborted);
                 if (stop is not null)
                 {
                     ended = stop.Value;
@@ -237,6 +251,15 @@ public sealed class DeviceConnection
         }
     }
 
+    /// <summary>Why a frame of <paramref name="type"/> that is not a valid acknowledgement closes this connection.</summary>
+    private CloseReason MalformedFrame(WebSocketMessageType type) => (Binary, type == WebSocketMessageType.Binary) switch
+    {
+        (true, true) => CloseReason.MalformedBinaryFrame,
+        (true, false) => CloseReason.TextFrame,
+        (false, true) => CloseReason.BinaryFrame,
+        _ => CloseReason.ProtocolError,
+    };
+
     /// <summary>Reads the frame that has begun to arrive and acts on it: an acknowledgement deletes its message. Returns
     /// why the connection must close, or null to wait for the next frame.</summary>
     private async ValueTask<CloseReason?> ReceiveFrameAsync(WebSocket socket, IMailboxStore mailbox, ServerMetrics metrics, int maxFrameBytes,
@@ -263,14 +286,12 @@ public sealed class DeviceConnection
             {
                 return CloseReason.ClientClosed;
             }
-            if (result.MessageType == WebSocketMessageType.Binary)
-            {
-                return CloseReason.BinaryFrame;
-            }
-            if (ClientFrame.ParseAck(buffer.AsSpan(0, length)) is not { } ids)
+            IReadOnlyList<string>? ids = Binary != (result.MessageType == WebSocketMessageType.Binary) ? null
+                : Binary ? DeliveryFrame.DecodeAck(buffer.AsSpan(0, length)) : ClientFrame.ParseAck(buffer.AsSpan(0, length));
+            if (ids is null)
             {
                 // Nothing of a malformed frame is acted on, not even its valid ids.
-                return CloseReason.ProtocolError;
+                return MalformedFrame(result.MessageType);
             }
             // Acks of pushed messages are bounded by the mail the device was sent, which its senders' limits paid for; only
             // acks beyond those cost the device a request each, checked before the store is touched.
@@ -328,9 +349,7 @@ public sealed class DeviceConnection
                     IReadOnlyList<MailboxMessage> page = await mailbox.ReadAsync(Device, _pushed, PageSize, time.GetUtcNow(), cancellationToken);
                     foreach (MailboxMessage message in page)
                     {
-                        byte[] frame = JsonSerializer.SerializeToUtf8Bytes(
-                            new MailboxEntry("message", message.Sequence, message.Id, message.Message, message.Stamp), ServerJsonContext.Default.MailboxEntry);
-                        await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                        await PushAsync(socket, message, cancellationToken);
                         _pushed = message.Sequence;
                         Interlocked.Increment(ref _pushedCount);
                     }
@@ -357,6 +376,29 @@ public sealed class DeviceConnection
             logger?.LogWarning(ex, "A delivery connection failed");
             ContinueDraining(failed: true);
             Close(CloseReason.ShuttingDown);
+        }
+    }
+
+    /// <summary>Sends one mailbox entry: a binary push frame from a pooled buffer, or the JSON frame.</summary>
+    private async ValueTask PushAsync(WebSocket socket, MailboxMessage message, CancellationToken cancellationToken)
+    {
+        if (!Binary)
+        {
+            byte[] json = JsonSerializer.SerializeToUtf8Bytes(
+                new MailboxEntry("message", message.Sequence, message.Id, message.Message, message.Stamp), ServerJsonContext.Default.MailboxEntry);
+            await socket.SendAsync(json, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+            return;
+        }
+        int length = DeliveryFrame.PushLength(message.Id.Length, message.Stamp?.Length ?? 0, message.Message.Length);
+        byte[] frame = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            DeliveryFrame.WritePush(frame.AsSpan(0, length), message.Sequence, message.Id, message.Message, message.Stamp);
+            await socket.SendAsync(frame.AsMemory(0, length), WebSocketMessageType.Binary, endOfMessage: true, cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
         }
     }
 
@@ -455,6 +497,8 @@ public sealed class DeviceConnection
         CloseReason.ProtocolError => (WebSocketCloseStatus.PolicyViolation, "expected {\"type\":\"ack\",\"id\":...} or {\"type\":\"ack\",\"ids\":[...]}"),
         CloseReason.FrameTooLarge => (WebSocketCloseStatus.MessageTooBig, "frame too large"),
         CloseReason.BinaryFrame => (WebSocketCloseStatus.InvalidMessageType, "device frames are JSON text"),
+        CloseReason.TextFrame => (WebSocketCloseStatus.InvalidMessageType, "device frames on a parley.binary.v1 connection are binary"),
+        CloseReason.MalformedBinaryFrame => (WebSocketCloseStatus.PolicyViolation, "expected a binary acknowledgement (0x02, count, ids)"),
         CloseReason.RateLimited => ((WebSocketCloseStatus)4029, "too many acknowledgements; reconnect later"),
         CloseReason.ClientClosed => (WebSocketCloseStatus.NormalClosure, "bye"),
         _ => (WebSocketCloseStatus.EndpointUnavailable, "server closing"),

@@ -84,8 +84,10 @@ public sealed class DeviceSocketGate
         // Served in this method rather than a helper of its own: one async state per open socket instead of two.
         try
         {
-            var connection = new DeviceConnection(device, account);
-            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            // A device that asks for the binary subprotocol gets binary frames both ways; any other speaks JSON.
+            bool binary = context.WebSockets.WebSocketRequestedProtocols.Contains(Parley.Content.DeliveryFrame.SubProtocol);
+            var connection = new DeviceConnection(device, account, binary);
+            using var socket = await context.WebSockets.AcceptWebSocketAsync(binary ? Parley.Content.DeliveryFrame.SubProtocol : null);
             _connections.Add(connection);
             // A suspension that landed between the credential check and Add found no connection to close: close it here.
             // (The refresh publishes the set before it closes connections, so one of the two always sees the other.)

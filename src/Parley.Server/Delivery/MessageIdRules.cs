@@ -5,22 +5,8 @@ namespace Parley.Server.Delivery;
 public static class MessageIdRules
 {
     /// <summary>Longest accepted id.</summary>
-    public const int MaxLength = 64;
+    public const int MaxLength = Parley.Content.DeliveryFrame.MaxIdLength;
 
     /// <summary>Whether <paramref name="id"/> is a well-formed message id.</summary>
-    public static bool IsValid(string? id)
-    {
-        if (string.IsNullOrEmpty(id) || id.Length > MaxLength)
-        {
-            return false;
-        }
-        foreach (char c in id)
-        {
-            if (c is not ((>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_' or '-'))
-            {
-                return false;
-            }
-        }
-        return true;
-    }
+    public static bool IsValid(string? id) => id is not null && Parley.Content.DeliveryFrame.IsValidId(id);
 }

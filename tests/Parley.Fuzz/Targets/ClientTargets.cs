@@ -29,6 +29,10 @@ internal static class ClientTargets
 
     public static IEnumerable<FuzzTarget> All()
     {
+        yield return new FuzzTarget("binary-push-frame",
+            "a frame a server pushes on a parley.binary.v1 delivery WebSocket (DeliverySocket.Decode): 0x01, sequence, id, stamp, "
+            + "message; an accepted frame has a valid id, a sequence of 0 or more, a message, and encodes back to the same bytes",
+            BinaryPushFrameTarget);
         yield return new FuzzTarget("invite-link",
             "a private channel invite link (InviteLink.Parse); a parsed link must parse again from its text",
             InviteLinkTarget);
@@ -49,6 +53,20 @@ internal static class ClientTargets
             "a decrypted record of the local store: the first octet picks identity, conversation, message, message state, "
             + "contact, key package, outbox, attachment or channel record",
             StoreRecordsTarget);
+    }
+
+    private static void BinaryPushFrameTarget(byte[] input)
+    {
+        if (Parley.Client.Network.DeliverySocket.Decode(input, System.Net.WebSockets.WebSocketMessageType.Binary, binary: true) is { } entry)
+        {
+            Expect.That(entry.Sequence >= 0 && Parley.Content.DeliveryFrame.IsValidId(entry.Id) && entry.Message.Length > 0,
+                "An accepted push has a negative sequence, a bad id or no message.");
+            Expect.That(Parley.Content.DeliveryFrame.EncodePush(entry.Sequence, entry.Id, entry.Message, entry.Stamp).AsSpan().SequenceEqual(input),
+                "An accepted push does not encode back to its own bytes.");
+        }
+        // A text frame on a binary connection is passed over, whatever it holds.
+        Expect.That(Parley.Client.Network.DeliverySocket.Decode(input, System.Net.WebSockets.WebSocketMessageType.Text, binary: true) is null,
+            "A text frame on a binary connection was taken as a message.");
     }
 
     private static void InviteLinkTarget(byte[] input)

@@ -20,6 +20,21 @@ internal static class ServerTargets
             "a frame a device sends on its delivery WebSocket (ClientFrame.ParseAck): {\"type\":\"ack\",\"id\"} or \"ids\" with 1 to 48 "
             + "ids; an accepted frame names 1 to 48 valid message ids",
             AckFrameTarget);
+        yield return new FuzzTarget("binary-ack-frame",
+            "a binary acknowledgement on a parley.binary.v1 delivery WebSocket (DeliveryFrame.DecodeAck): 0x02, a count of 1 to "
+            + "48, then each id with its length; an accepted frame names 1 to 48 valid ids and encodes back to the same bytes",
+            BinaryAckFrameTarget);
+    }
+
+    private static void BinaryAckFrameTarget(byte[] input)
+    {
+        if (Parley.Content.DeliveryFrame.DecodeAck(input) is { } ids)
+        {
+            Expect.That(ids.Count is >= 1 and <= Parley.Content.DeliveryFrame.MaxAckIds, "An accepted acknowledgement names no id or too many.");
+            Expect.That(ids.All(MessageIdRules.IsValid), "An accepted acknowledgement names an invalid message id.");
+            Expect.That(Parley.Content.DeliveryFrame.EncodeAck(ids).AsSpan().SequenceEqual(input),
+                "An accepted acknowledgement does not encode back to its own bytes.");
+        }
     }
 
     private static void AckFrameTarget(byte[] input)

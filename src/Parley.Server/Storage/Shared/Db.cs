@@ -37,11 +37,11 @@ internal readonly struct Db
     /// <summary>An integer scalar's value (a count or a sum) as a long, whatever integer type the driver returns.</summary>
     public static long Integer(object? value) => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>A command with <paramref name="arguments"/> bound to $1, $2, … in order (null as SQL NULL).</summary>
+    /// <summary>A command with <paramref name="arguments"/> bound to $1, $2, … in order (null as SQL NULL); give it back with
+    /// <see cref="ReleaseAsync"/> (on SQLite a statement stays prepared for the next use).</summary>
     public DbCommand Command(string sql, object?[] arguments)
     {
-        DbCommand command = Connection.CreateCommand();
-        command.CommandText = sql;
+        DbCommand command = _engine.Command(Connection, sql);
         for (int i = 0; i < arguments.Length; i++)
         {
             DbParameter parameter = command.CreateParameter();
@@ -52,32 +52,56 @@ internal readonly struct Db
         return command;
     }
 
+    /// <summary>Gives back a command from <see cref="Command"/>.</summary>
+    public ValueTask ReleaseAsync(DbCommand command) => _engine.ReleaseAsync(command);
+
     /// <summary>Runs a statement and returns the number of rows it changed.</summary>
     public async ValueTask<int> ExecuteAsync(string sql, params object?[] arguments)
     {
-        await using DbCommand command = Command(sql, arguments);
-        return _synchronous ? command.ExecuteNonQuery() : await command.ExecuteNonQueryAsync(CancellationToken).ConfigureAwait(false);
+        DbCommand command = Command(sql, arguments);
+        try
+        {
+            return _synchronous ? command.ExecuteNonQuery() : await command.ExecuteNonQueryAsync(CancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await ReleaseAsync(command).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Runs a query and returns the first column of the first row, or null.</summary>
     public async ValueTask<object?> ScalarAsync(string sql, params object?[] arguments)
     {
-        await using DbCommand command = Command(sql, arguments);
-        object? value = _synchronous ? command.ExecuteScalar() : await command.ExecuteScalarAsync(CancellationToken).ConfigureAwait(false);
-        return value is DBNull ? null : value;
+        DbCommand command = Command(sql, arguments);
+        try
+        {
+            object? value = _synchronous ? command.ExecuteScalar() : await command.ExecuteScalarAsync(CancellationToken).ConfigureAwait(false);
+            return value is DBNull ? null : value;
+        }
+        finally
+        {
+            await ReleaseAsync(command).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Runs a query and maps every row.</summary>
     public async ValueTask<List<T>> QueryAsync<T>(string sql, Func<DbDataReader, T> map, params object?[] arguments)
     {
-        await using DbCommand command = Command(sql, arguments);
-        await using DbDataReader reader = _synchronous ? command.ExecuteReader() : await command.ExecuteReaderAsync(CancellationToken).ConfigureAwait(false);
-        var rows = new List<T>();
-        while (_synchronous ? reader.Read() : await reader.ReadAsync(CancellationToken).ConfigureAwait(false))
+        DbCommand command = Command(sql, arguments);
+        try
         {
-            rows.Add(map(reader));
+            await using DbDataReader reader = _synchronous ? command.ExecuteReader() : await command.ExecuteReaderAsync(CancellationToken).ConfigureAwait(false);
+            var rows = new List<T>();
+            while (_synchronous ? reader.Read() : await reader.ReadAsync(CancellationToken).ConfigureAwait(false))
+            {
+                rows.Add(map(reader));
+            }
+            return rows;
         }
-        return rows;
+        finally
+        {
+            await ReleaseAsync(command).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The first row mapped, or the default when there is none.</summary>

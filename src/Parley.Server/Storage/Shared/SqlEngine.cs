@@ -21,6 +21,23 @@ internal abstract class SqlEngine(TimeProvider time)
     /// <summary>Names <paramref name="parameter"/> so that it binds to <c>$position</c> in the statement.</summary>
     public abstract void Name(DbParameter parameter, int position);
 
+    /// <summary>A command for <paramref name="sql"/> on <paramref name="connection"/>, without parameters; give it back with
+    /// <see cref="ReleaseAsync"/>.</summary>
+    public virtual DbCommand Command(DbConnection connection, string sql)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        DbCommand command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command;
+    }
+
+    /// <summary>Done with a command from <see cref="Command"/>.</summary>
+    public virtual ValueTask ReleaseAsync(DbCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        return command.DisposeAsync();
+    }
+
     /// <summary>Runs <paramref name="work"/> on a connection for reading (it sees the last committed state).</summary>
     public abstract Task<T> ReadAsync<T>(Func<Db, ValueTask<T>> work, CancellationToken cancellationToken);
 

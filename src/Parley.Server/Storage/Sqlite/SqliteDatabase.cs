@@ -12,6 +12,11 @@ public sealed class SqliteDatabase : IAsyncDisposable
     /// <summary>File name of the database inside the data folder.</summary>
     public const string FileName = "parley.db";
 
+    // Read connections kept open with their statements prepared (Sql.PrepareOnce), each used by one reader at a time: the
+    // credential lookup of every request and the mailbox read of every push prepared their statement again on a fresh pooled
+    // connection each time (docs/benchmarks.md, "Where a relayed message's server time goes").
+    private const int MaxIdleReaders = 16;
+    private readonly System.Collections.Concurrent.ConcurrentBag<SqliteConnection> _readers = [];
     private readonly string _connectionString;
 
     public SqliteDatabase(IOptions<ParleyServerOptions> options, TimeProvider time, Operations.ServerMetrics metrics)
@@ -58,6 +63,33 @@ public sealed class SqliteDatabase : IAsyncDisposable
         return connection;
     }
 
+    /// <summary>Runs <paramref name="work"/> on a kept read connection whose statements stay prepared between uses. The work
+    /// must finish its statements before it returns (every <see cref="Sql"/> helper does).</summary>
+    public T Read<T>(Func<SqliteConnection, T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        if (!_readers.TryTake(out SqliteConnection? connection))
+        {
+            connection = OpenRead();
+            Sql.PrepareOnce(connection);
+        }
+        try
+        {
+            return work(connection);
+        }
+        finally
+        {
+            if (_readers.Count < MaxIdleReaders)
+            {
+                _readers.Add(connection);
+            }
+            else
+            {
+                Close(connection);
+            }
+        }
+    }
+
     /// <summary>Copies the WAL into the database and truncates it to nothing, so deleted rows' old page images do not
     /// outlive the sweep that deleted them. Best effort: with a reader in the way it checkpoints what it can and the
     /// next sweep finishes.</summary>
@@ -67,7 +99,20 @@ public sealed class SqliteDatabase : IAsyncDisposable
         Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
     }
 
-    public ValueTask DisposeAsync() => Writer.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Writer.DisposeAsync();
+        while (_readers.TryTake(out SqliteConnection? connection))
+        {
+            Close(connection);
+        }
+    }
+
+    private static void Close(SqliteConnection connection)
+    {
+        Sql.DisposeKept(connection);
+        connection.Dispose();
+    }
 
     private static void Execute(SqliteConnection connection, string sql)
     {

@@ -11,15 +11,14 @@ internal sealed class SqliteMailboxStore(SqliteDatabase database) : IMailboxStor
     public Task<IReadOnlyList<MailboxMessage>> ReadAsync(DeviceId device, long afterSequence, int limit, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
-        using SqliteConnection connection = database.OpenRead();
-        IReadOnlyList<MailboxMessage> messages = connection.Query(
+        IReadOnlyList<MailboxMessage> messages = database.Read(connection => connection.Query(
             """
             SELECT seq, message_id, payload, stamp FROM mailbox
             WHERE device_id = $d AND seq > $after AND expires_at > $now
             ORDER BY seq LIMIT $limit
             """,
             static r => new MailboxMessage(r.GetInt64(0), r.GetString(1), (byte[])r[2], r.IsDBNull(3) ? null : (byte[])r[3]),
-            ("$d", device.Value), ("$after", afterSequence), ("$now", Sql.UnixSeconds(now)), ("$limit", limit));
+            ("$d", device.Value), ("$after", afterSequence), ("$now", Sql.UnixSeconds(now)), ("$limit", limit)));
         return Task.FromResult(messages);
     }
 

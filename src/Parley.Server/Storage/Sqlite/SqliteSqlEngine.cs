@@ -19,9 +19,16 @@ internal sealed class SqliteSqlEngine(SqliteDatabase database) : SqlEngine(datab
     public override void Name(DbParameter parameter, int position) => parameter.ParameterName = "$" + position;
 
     public override Task<T> ReadAsync<T>(Func<Db, ValueTask<T>> work, CancellationToken cancellationToken)
+        => Task.FromResult(database.Read(connection => Finished(work(new Db(this, connection, cancellationToken)))));
+
+    /// <summary>A kept, prepared statement on the writer's connection and the kept read connections (<see cref="Sql.PrepareOnce"/>).</summary>
+    public override DbCommand Command(DbConnection connection, string sql) => ((SqliteConnection)connection).Command(sql);
+
+    /// <summary>A kept statement stays prepared (its parameters dropped); any other is disposed.</summary>
+    public override ValueTask ReleaseAsync(DbCommand command)
     {
-        using SqliteConnection connection = database.OpenRead();
-        return Task.FromResult(Finished(work(new Db(this, connection, cancellationToken))));
+        ((SqliteCommand)command).Release();
+        return ValueTask.CompletedTask;
     }
 
     public override Task<T> WriteAsync<T>(WriteKeys keys, Func<Db, ValueTask<T>> work, CancellationToken cancellationToken)
