@@ -4,6 +4,7 @@
 // certified by the pinned key of an account already in the group; the server takes it only from such a device.
 using System.Security.Cryptography;
 using Parley.Client.Conversations;
+using Parley.Client.Groups;
 using Parley.Client.Network;
 using Parley.Content;
 using Parley.Mls.Codec;
@@ -78,9 +79,29 @@ public sealed partial class ParleyClient
 
     // One request with a fresh key package whose private keys are kept first, so the Welcome that answers it opens. The
     // request names an epoch; when the group moved on, the server answers stale_epoch with the current one, tried once more.
+    // A backup does not say a group's cipher suite: each suite this device takes part in is tried in turn, and the server
+    // refuses a key package of another suite than the group's.
     private async Task<bool> SendJoinRequestAsync(Conversation conversation, CancellationToken cancellationToken)
     {
-        var package = _leaf.NewKeyPackage(Now);
+        for (int i = 0; i < _leaf.Suites.Count; i++)
+        {
+            bool last = i == _leaf.Suites.Count - 1;
+            try
+            {
+                return await SendJoinRequestAsync(conversation, _leaf.InSuite(_leaf.Suites[i]), cancellationToken).ConfigureAwait(false);
+            }
+            catch (ServerProblemException e) when (!last && e.Code == "invalid_signature")
+            {
+                // Most likely another suite than the group's: the next one.
+            }
+        }
+        return false;
+    }
+
+    private async Task<bool> SendJoinRequestAsync(Conversation conversation, DeviceLeaf leaf, CancellationToken cancellationToken)
+    {
+        var package = leaf.NewKeyPackage(Now);
+        bool sent = false;
         try
         {
             using (var transaction = await _store.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
@@ -88,28 +109,35 @@ public sealed partial class ParleyClient
                 transaction.AddKeyPackage(package.Ref, package.Message, package.InitPrivateKey, package.EncryptionPrivateKey);
                 transaction.Commit();
             }
-            using var bundle = _leaf.Bundle(package);
+            using var bundle = leaf.Bundle(package);
             ulong epoch = 0;
-            for (int attempt = 0; attempt < 2; attempt++)
+            for (int attempt = 0; attempt < 2 && !sent; attempt++)
             {
                 byte[] request = MlsGroup.CreateJoinProposal(bundle, conversation.GroupId, epoch).ToBytes();
                 try
                 {
                     await _server.SendMessageAsync(conversation.GroupId, new SendRequest(ContentEnvelope.NewMessageId(), request, null), cancellationToken)
                         .ConfigureAwait(false);
-                    return true;
+                    sent = true;
                 }
                 catch (ServerProblemException e) when (e.Code == "stale_epoch" && e.Epoch is { } current && current != epoch)
                 {
                     epoch = current;
                 }
             }
-            return false;
+            return sent;
         }
         finally
         {
             CryptographicOperations.ZeroMemory(package.InitPrivateKey);
             CryptographicOperations.ZeroMemory(package.EncryptionPrivateKey);
+            if (!sent)
+            {
+                // No Welcome can name a package the server never took.
+                using var transaction = await _store.BeginTransactionAsync(CancellationToken.None).ConfigureAwait(false);
+                transaction.DeleteKeyPackage(package.Ref);
+                transaction.Commit();
+            }
         }
     }
 }
