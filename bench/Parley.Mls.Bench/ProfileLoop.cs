@@ -6,14 +6,14 @@ using Parley.Mls.Group;
 
 namespace Parley.Mls.Bench;
 
-/// <summary><c>loop commit|protect MEMBERS added|populated SECONDS</c>: repeats creating a Commit with a path
+/// <summary><c>loop commit|protect MEMBERS added|populated SECONDS [SUITE]</c>: repeats creating a Commit with a path
 /// (or protecting and unprotecting 1 MiB) in the benchmark group until the time is up, then prints the mean
 /// elapsed and CPU time and the bytes allocated per operation.</summary>
 internal static class ProfileLoop
 {
-    public static void Run(string operation, int members, string shape, double seconds)
+    public static void Run(string operation, int members, string shape, double seconds, ushort suite = 1)
     {
-        using var group = BenchGroup.Get(members, shape: shape == "populated" ? TreeShape.EveryMemberCommitted : TreeShape.AddedAtOnce);
+        using var group = BenchGroup.Get(members, suite, shape == "populated" ? TreeShape.EveryMemberCommitted : TreeShape.AddedAtOnce);
         using var receiver = group.RestoreReceiver();
         byte[] payload = new byte[1 << 20];
         Func<int> step = operation switch
@@ -35,7 +35,7 @@ internal static class ProfileLoop
         // On a loaded machine the process waits for a core much of the time: its CPU time says more than the clock.
         cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
-        Console.WriteLine($"{operation} {members} {shape}: {count} operations, each {clock.Elapsed.TotalMilliseconds / count:F3} ms elapsed, "
+        Console.WriteLine($"{operation} {members} {shape} suite {suite}: {count} operations, each {clock.Elapsed.TotalMilliseconds / count:F3} ms elapsed, "
                           + $"{cpu.TotalMilliseconds / count:F3} ms CPU (all threads), {allocated / count:N0} bytes allocated");
     }
 }

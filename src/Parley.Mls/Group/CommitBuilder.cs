@@ -21,6 +21,10 @@ internal static class CommitBuilder
     {
         var suite = state.Suite;
         var proposals = ChooseProposals(state, commitOptions, options);
+        // The tree hashes are cached on the tree, and the new tree starts as a copy of this one: hashing this
+        // one first (once per epoch; at once after loading a saved state) lets every Commit of the epoch hash only
+        // the nodes it changes, instead of the whole tree again on each copy.
+        state.Tree.TreeHash();
         var applied = ProposalList.Apply(state, proposals, state.OwnLeaf, options, link?.Psk);
         bool withPath = applied.PathRequired || commitOptions.ForcePath;
 
