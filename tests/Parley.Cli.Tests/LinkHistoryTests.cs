@@ -196,4 +196,62 @@ public sealed class LinkHistoryTests(ServerFixture fixture) : IClassFixture<Serv
             Assert.Empty(tablet.Store.Conversations);
         }
     }
+
+    private Task<CliResult> Run(string home, params string[] args) => Cli.RunAsync(["--home", _devices.Home(home), "--server", _devices.Server.ToString(), .. args]);
+
+    // `parley device link` on a new home, answered by `parley device approve CODE EXTRA…` on the approver's home;
+    // <paramref name="tamper"/> runs on the blob the approval left, before the new device fetches it.
+    private async Task<CliResult> LinkWithCliAsync(string approver, string home, string[] extra, Action<string>? tamper = null)
+    {
+        var before = BlobFiles();
+        using var link = System.Diagnostics.Process.Start(Cli.StartInfo(["--home", _devices.Home(home), "device", "link"]))!;
+        string code = (await link.StandardOutput.ReadLineAsync())!;
+        Assert.StartsWith("PL1.", code);
+        var approved = await Run(approver, ["device", "approve", code, .. extra]);
+        Assert.True(approved.ExitCode == 0, approved.ToString());
+        tamper?.Invoke(Assert.Single(BlobFiles().Except(before)));
+        await link.StandardInput.WriteLineAsync(approved.Output.Trim());
+        link.StandardInput.Close();
+        string output = await link.StandardOutput.ReadToEndAsync();
+        string error = await link.StandardError.ReadToEndAsync();
+        await link.WaitForExitAsync();
+        // Whatever happened, nothing is left on the server.
+        Assert.Equal(before, BlobFiles());
+        return new CliResult(link.ExitCode, output, error);
+    }
+
+    [Fact]
+    public async Task Device_approve_sends_the_history_unless_told_not_to_and_a_changed_bundle_is_one_sentence()
+    {
+        string dana = "dana" + Guid.NewGuid().ToString("N")[..6], erin = "erin" + Guid.NewGuid().ToString("N")[..6];
+        Assert.Equal(0, (await Run(dana, "account", "create", dana)).ExitCode);
+        Assert.Equal(0, (await Run(erin, "account", "create", erin)).ExitCode);
+        Assert.Equal(0, (await Run(dana, "send", erin, "before the tablet")).ExitCode);
+
+        var tablet = await LinkWithCliAsync(dana, dana + "-tablet", []);
+        Assert.True(tablet.ExitCode == 0, tablet.ToString());
+        Assert.Contains("Took the earlier history from your other device: 1 messages in 1 conversations.", tablet.Output);
+        Assert.Contains("before the tablet", (await Run(dana + "-tablet", "history", erin)).Output);
+
+        var phone = await LinkWithCliAsync(dana, dana + "-phone", ["--no-history"]);
+        Assert.True(phone.ExitCode == 0, phone.ToString());
+        Assert.Contains("Linked this device", phone.Output);
+        Assert.DoesNotContain("earlier history", phone.Output);
+        Assert.DoesNotContain("before the tablet", (await Run(dana + "-phone", "history", erin)).Output);
+
+        var watch = await LinkWithCliAsync(dana, dana + "-watch", [], blob =>
+        {
+            byte[] bytes = File.ReadAllBytes(blob);
+            bytes[BackupHeader.Size + 5] ^= 0x80;
+            File.WriteAllBytes(blob, bytes);
+        });
+        // Besides the link prompts, one line: the refusal.
+        Assert.True(watch.ExitCode == 1, watch.ToString());
+        string refusal = Assert.Single(watch.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("parley: ", StringComparison.Ordinal));
+        Assert.StartsWith("parley: The history from your other device was refused: ", refusal);
+        Assert.EndsWith("Nothing was imported; this device is linked without its earlier history.", refusal.TrimEnd());
+        Assert.DoesNotContain("before the tablet", (await Run(dana + "-watch", "history", erin)).Output);
+        // The watch is linked all the same.
+        Assert.Equal(4, Cli.Json(await Run(dana, "device", "list", "--json")).GetArrayLength());
+    }
 }
