@@ -11,6 +11,7 @@
 //            --target parley-sealed: Parley with every message sent sealed (docs/protocol.md, "Sealed sending")
 //            Parley's devices ask for binary delivery frames (parley.binary.v1); parley-json / parley-sealed-json keep JSON
 //            frames; parley-baseline / parley-sealed-baseline run the server build $PARLEY_BASELINE_DLL (before/after in one run)
+//            parley-pg (1 node) and parley-pg2 (2 nodes, PostgreSQL + Redis) beside parley on SQLite, whatever --engine says
 //   compare  relay on parley, ejabberd and echo with the same options, step by step in turns, and the ratios
 //            [--targets parley,ejabberd,echo] [--noisy 25] [--retries 2]; --targets parley,parley-sealed gives sealed
 //            sending's cost as the ratio of the two

@@ -12,6 +12,8 @@ internal static class RelayRun
     {
         "parley" or "parley-sealed" => await ParleyTarget.StartAsync(Enum.Parse<StorageEngine>(a.String("--engine") ?? "sqlite", ignoreCase: true),
             a.Int("--nodes", 1), cancellationToken, sealedSending: name == "parley-sealed"),
+        "parley-pg" or "parley-pg2" => await ParleyTarget.StartAsync(StorageEngine.Postgres, name == "parley-pg2" ? 2 : 1, cancellationToken,
+            name: name),
         "parley-json" or "parley-sealed-json" => await ParleyTarget.StartAsync(StorageEngineOf(a), a.Int("--nodes", 1), cancellationToken,
             sealedSending: name == "parley-sealed-json", binaryFrames: false, name: name),
         "parley-baseline" or "parley-sealed-baseline" => await ParleyTarget.StartAsync(StorageEngineOf(a), a.Int("--nodes", 1), cancellationToken,

@@ -52,9 +52,39 @@ public sealed class AckBatcherTests
         Assert.Equal(["alone"], (await socket.NextFrameAsync()).Ids!);
     }
 
-    /// <summary>A WebSocket that keeps every frame sent on it.</summary>
-    private sealed class RecordingSocket : WebSocket
+    [Fact]
+    public async Task On_a_binary_connection_the_acknowledgements_go_as_binary_frames()
     {
+        var socket = new RecordingSocket(Parley.Content.DeliveryFrame.SubProtocol);
+        using var acks = new AckBatcher(socket);
+        await acks.AddAsync("m1");
+        await acks.AddAsync("m2");
+
+        await acks.FlushAsync();
+
+        Assert.Equal(["m1", "m2"], socket.Frames.SelectMany(f => f.Ids!));
+        Assert.All(socket.Types, t => Assert.Equal(WebSocketMessageType.Binary, t));
+    }
+
+    [Fact]
+    public void A_binary_push_frame_decodes_to_the_entry_it_carries_and_a_malformed_one_to_nothing()
+    {
+        byte[] frame = Parley.Content.DeliveryFrame.EncodePush(17, "m-1", [0, 1, 2], [9, 9]);
+
+        MailboxEntry entry = DeliverySocket.Decode(frame, WebSocketMessageType.Binary, binary: true)!;
+
+        Assert.Equal(("message", 17L, "m-1"), (entry.Type, entry.Sequence, entry.Id));
+        Assert.Equal([0, 1, 2], entry.Message);
+        Assert.Equal([9, 9], entry.Stamp!);
+        Assert.Null(DeliverySocket.Decode(frame[..^3], WebSocketMessageType.Binary, binary: true));
+        Assert.Null(DeliverySocket.Decode(frame, WebSocketMessageType.Text, binary: true));
+        Assert.Null(DeliverySocket.Decode(frame, WebSocketMessageType.Binary, binary: false));
+    }
+
+    /// <summary>A WebSocket that keeps every frame sent on it.</summary>
+    private sealed class RecordingSocket(string? subProtocol = null) : WebSocket
+    {
+        private readonly List<WebSocketMessageType> _types = [];
         private readonly List<ClientFrame> _frames = [];
         private readonly SemaphoreSlim _sent = new(0);
 
@@ -75,7 +105,18 @@ public sealed class AckBatcherTests
 
         public override WebSocketState State => WebSocketState.Open;
 
-        public override string? SubProtocol => null;
+        public override string? SubProtocol => subProtocol;
+
+        public IReadOnlyList<WebSocketMessageType> Types
+        {
+            get
+            {
+                lock (_frames)
+                {
+                    return [.. _types];
+                }
+            }
+        }
 
         public async Task<ClientFrame> NextFrameAsync()
         {
@@ -86,16 +127,25 @@ public sealed class AckBatcherTests
         public override Task SendAsync(ArraySegment<byte> buffer, WebSocketMessageType messageType, bool endOfMessage,
             CancellationToken cancellationToken)
         {
-            Assert.Equal(WebSocketMessageType.Text, messageType);
+            Assert.Equal(subProtocol is null ? WebSocketMessageType.Text : WebSocketMessageType.Binary, messageType);
             Assert.True(endOfMessage);
             Assert.InRange(buffer.Count, 1, 4096);
-            using JsonDocument json = JsonDocument.Parse(buffer);
-            var frame = new ClientFrame(json.RootElement.GetProperty("type").GetString()!,
-                json.RootElement.TryGetProperty("id", out JsonElement id) ? id.GetString() : null,
-                json.RootElement.GetProperty("ids").EnumerateArray().Select(e => e.GetString()!).ToList());
+            ClientFrame frame;
+            if (messageType == WebSocketMessageType.Binary)
+            {
+                frame = new ClientFrame("ack", null, [.. Parley.Content.DeliveryFrame.DecodeAck(buffer) ?? throw new InvalidOperationException("Not an ack.")]);
+            }
+            else
+            {
+                using JsonDocument json = JsonDocument.Parse(buffer);
+                frame = new ClientFrame(json.RootElement.GetProperty("type").GetString()!,
+                    json.RootElement.TryGetProperty("id", out JsonElement id) ? id.GetString() : null,
+                    json.RootElement.GetProperty("ids").EnumerateArray().Select(e => e.GetString()!).ToList());
+            }
             lock (_frames)
             {
                 _frames.Add(frame);
+                _types.Add(messageType);
             }
             _sent.Release();
             return Task.CompletedTask;
