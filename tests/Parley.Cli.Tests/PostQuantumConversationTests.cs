@@ -87,11 +87,13 @@ public sealed class PostQuantumConversationTests(ServerFixture fixture) : IClass
         Assert.Equal(0, (await On(alice, "send", bob, "hello")).ExitCode);
 
         var listed = await On(alice, "group", "list", "--json");
+        var table = await On(alice, "group", "list");
         var suites = await Cli.RunAsync("suites");
 
         Assert.True(listed.ExitCode == 0, listed.ToString());
         var chat = Assert.Single(JsonDocument.Parse(listed.Output).RootElement.EnumerateArray());
         Assert.Equal((83, true), (chat.GetProperty("cipherSuite").GetInt32(), chat.GetProperty("postQuantum").GetBoolean()));
+        Assert.Contains($"MLS cipher suites: 83 (post-quantum) for {bob}.", table.Error, StringComparison.Ordinal);
         Assert.Contains("[new conversations when every member device has key packages in it]", suites.Output, StringComparison.Ordinal);
     }
 

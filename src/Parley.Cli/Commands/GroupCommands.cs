@@ -160,16 +160,18 @@ internal static class GroupCommands
                 Console.Error.WriteLine("No conversations yet: `parley send NAME TEXT` starts one.");
                 return 0;
             }
-            var table = new Table().AddColumns("Name", "Kind", "Members", "Disappear", "Unread", "Suite", "Id");
+            var table = new Table().AddColumns("Name", "Kind", "Members", "Disappear", "Unread", "Id");
             foreach (var v in views)
             {
                 bool isChannel = v.Kind == "channel";
                 table.AddRow(Markup.Escape(v.Name) + (v.Member ? "" : " (removed)"), v.Kind,
                     Markup.Escape((isChannel ? "admins: " : "") + string.Join(", ", v.Members)), v.DisappearAfter ?? "-",
-                    v.Unread.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    v.CipherSuite.ToString(System.Globalization.CultureInfo.InvariantCulture) + (v.PostQuantum ? " (post-quantum)" : ""), v.Id[..ShortId]);
+                    v.Unread.ToString(System.Globalization.CultureInfo.InvariantCulture), v.Id[..ShortId]);
             }
             CliOutput.Ansi.Write(table);
+            // Beneath the table rather than a column of it: the table already fills an 80-column terminal.
+            Console.Error.WriteLine("MLS cipher suites: " + string.Join("; ", views.GroupBy(v => (v.CipherSuite, v.PostQuantum)).OrderByDescending(g => g.Key.PostQuantum)
+                .Select(g => $"{g.Key.CipherSuite}{(g.Key.PostQuantum ? " (post-quantum)" : "")} for {string.Join(", ", g.Select(v => v.Name))}")) + ".");
             if (channels.Count > 0)
             {
                 Console.Error.WriteLine("The channels above are private; read one with `parley channel read NAME`. `parley channel list` also shows public ones.");
