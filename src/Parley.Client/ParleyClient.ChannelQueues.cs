@@ -215,17 +215,16 @@ public sealed partial class ParleyClient
         }
     }
 
-    /// <summary>Does at once what the listener's periodic tick does for channels: fetches and handles what waits in this
-    /// device's subscriber queues (posts of channels joined anonymously, the Welcome of a join request an admin approved)
-    /// unless their sockets push it, and on admin devices adds the join requests that need no approval and announces the others
-    /// (<see cref="JoinRequested"/>). For a screen that shows channels and should not wait for the tick; the queues are
-    /// fetched each through its own connection, as always, never through the device's.</summary>
-    public async Task RefreshChannelsAsync(CancellationToken cancellationToken = default)
+    /// <summary>Does at once, for a screen that shows channels, what the listener's periodic tick does for them: reads the
+    /// subscriber queues whose sockets are not open (posts of channels joined anonymously, the Welcome of an approved join
+    /// request), and for <paramref name="channel"/>, when this device administers it, adds the join requests that need no
+    /// approval and announces the others (<see cref="JoinRequested"/>). The device lock is held only while there is
+    /// something to handle, so a screen may call this every few seconds without holding up the person's own actions.</summary>
+    public async Task RefreshChannelsAsync(PrivateChannel? channel = null, CancellationToken cancellationToken = default)
     {
-        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        if (!QueuesPushed)
         {
-            // Queues whose sockets are open push what arrives; the others are read now.
-            if (!QueuesPushed)
+            using (await LockAsync(cancellationToken).ConfigureAwait(false))
             {
                 try
                 {
@@ -236,7 +235,29 @@ public sealed partial class ParleyClient
                     _pipeline.AnnounceJoin(null);
                 }
             }
-            await AfterChannelSyncAsync(null, cancellationToken).ConfigureAwait(false);
+        }
+        if (channel is null || _store.GetPrivateChannel(channel.Conversation) is not { Pseudonymous: false } known)
+        {
+            return;
+        }
+        var administered = Refresh(channel);
+        if (!administered.IsAdmin || !administered.IsActive)
+        {
+            return;
+        }
+        IReadOnlyList<string> announced = known.AnnouncedRequests ?? [];
+        // Asked without the lock; handled under it only when something changed since the last announcement.
+        var requests = await _server.ListJoinRequestsAsync(administered.GroupId, cancellationToken).ConfigureAwait(false);
+        if (requests.All(r => r.Approval) && requests.Select(r => r.RequestId).SequenceEqual(announced))
+        {
+            return;
+        }
+        using (await LockAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (_store.GetConversation(administered.Conversation) is { } conversation && _store.GetPrivateChannel(conversation.Id) is { } record)
+            {
+                await HandleJoinRequestsAsync(conversation, Refresh(administered), record, requests, null, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

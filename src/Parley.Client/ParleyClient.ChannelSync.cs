@@ -80,12 +80,7 @@ public sealed partial class ParleyClient
                     continue;
                 }
                 var requests = await _server.ListJoinRequestsAsync(channel.GroupId, cancellationToken).ConfigureAwait(false);
-                var automatic = requests.Where(r => !r.Approval).ToList();
-                if (automatic.Count > 0)
-                {
-                    await AddJoinRequestsAsync(channel, automatic, cancellationToken).ConfigureAwait(false);
-                }
-                await AnnounceJoinRequestsAsync(conversation, channel, channelRecord, requests, events, cancellationToken).ConfigureAwait(false);
+                await HandleJoinRequestsAsync(conversation, channel, channelRecord, requests, events, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is ServerProblemException or ParleyClientException)
             {
@@ -135,6 +130,19 @@ public sealed partial class ParleyClient
             transaction.SaveChannelRecord((_store.GetPrivateChannel(conversation.Id) ?? moving) with { QueueToken = moving.QueueToken, QueueMoving = false });
             transaction.Commit();
         }
+    }
+
+    // An admin device's part in the requests the server holds for a channel: adds those of invites that need no approval
+    // and announces the others once. Call with the device lock held.
+    private async Task HandleJoinRequestsAsync(Conversation conversation, PrivateChannel channel, PrivateChannelRecord record,
+        IReadOnlyList<PendingJoinEntry> requests, List<ClientEvent>? events, CancellationToken cancellationToken)
+    {
+        var automatic = requests.Where(r => !r.Approval).ToList();
+        if (automatic.Count > 0)
+        {
+            await AddJoinRequestsAsync(channel, automatic, cancellationToken).ConfigureAwait(false);
+        }
+        await AnnounceJoinRequestsAsync(conversation, channel, record, requests, events, cancellationToken).ConfigureAwait(false);
     }
 
     // Tells this device's person once about each request that waits for an admin's approval; the record keeps the

@@ -139,7 +139,9 @@ public sealed class ChannelTests(WebFixture fixture) : IClassFixture<WebFixture>
         await _alice.GetByRole(AriaRole.Link, new() { Name = "Channels", Exact = true }).ClickAsync();
         await _alice.GetByRole(AriaRole.Textbox, new() { Name = "Channel name", Exact = true }).FillAsync("circle");
         await _alice.GetByRole(AriaRole.Button, new() { Name = "Create private channel" }).ClickAsync();
-        await Expect(_alice.GetByRole(AriaRole.Heading, new() { Name = "circle", Exact = true })).ToBeVisibleAsync();
+        // Run first in the class, this waits for the device's first sync after the app started; on a loaded machine that
+        // takes longer than the page's usual 20 s.
+        await Expect(_alice.GetByRole(AriaRole.Heading, new() { Name = "circle", Exact = true })).ToBeVisibleAsync(new() { Timeout = 60_000 });
         var invites = _alice.GetByRole(AriaRole.List, new() { Name = "Invite links" });
         await Expect(invites.GetByRole(AriaRole.Listitem)).ToHaveCountAsync(0);
 
