@@ -73,6 +73,10 @@ public sealed class ConversationTests(WebFixture fixture) : IClassFixture<WebFix
                 await Task.Delay(100);
             }
             Assert.Empty(Directory.Exists(staging) ? Directory.EnumerateFiles(staging, "*", SearchOption.AllDirectories) : []);
+            if (Directory.Exists(staging) && !OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(staging));
+            }
         }
 
         // An image is shown as a preview.

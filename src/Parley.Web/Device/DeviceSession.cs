@@ -62,8 +62,18 @@ public sealed class DeviceSession : IAsyncDisposable
     /// plaintext is never left in the shared temporary folder. The caller deletes it.</summary>
     public string NewScratchFolder()
     {
-        string folder = Path.Combine(Path.GetFullPath(_options.Home), "web-files", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(folder);
+        string parent = Path.Combine(Path.GetFullPath(_options.Home), "web-files");
+        string folder = Path.Combine(parent, Guid.NewGuid().ToString("N"));
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(folder);
+            return folder;
+        }
+        const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        Directory.CreateDirectory(parent, OwnerOnly);
+        // A folder made by an earlier version kept the default mode.
+        File.SetUnixFileMode(parent, OwnerOnly);
+        Directory.CreateDirectory(folder, OwnerOnly);
         return folder;
     }
 
